@@ -1,0 +1,48 @@
+//! The per-invocation handle on the runtime: bindings, settings, background work.
+
+use std::future::Future;
+
+use worker::{Context, D1Database, Env};
+
+use crate::config::{self, Config};
+use crate::http::error::{AppError, AppResult};
+
+pub struct App {
+    pub env: Env,
+    pub config: Config,
+    ctx: Option<Context>,
+}
+
+impl App {
+    pub fn new(env: Env, ctx: Option<Context>) -> AppResult<Self> {
+        let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))?;
+        Ok(Self { env, config, ctx })
+    }
+
+    pub fn db(&self) -> AppResult<D1Database> {
+        self.env
+            .d1("DB")
+            .map_err(|e| AppError::Misconfigured(format!("D1 binding DB is missing ({e})")))
+    }
+
+    fn secret(&self, name: &str) -> Option<String> {
+        self.env.secret(name).ok().map(|s| s.to_string())
+    }
+
+    pub fn jwt_secret(&self) -> AppResult<Vec<u8>> {
+        config::jwt_secret(self.secret("JWT_SECRET"))
+    }
+
+    pub fn encryption_key(&self) -> AppResult<[u8; 32]> {
+        config::encryption_key(self.secret("ENCRYPTION_KEY"))
+    }
+
+    /// Runs `work` after the response is sent (falls back to awaiting it
+    /// inline where there is no request context, e.g. in a cron job).
+    pub async fn in_background(&self, work: impl Future<Output = ()> + 'static) {
+        match &self.ctx {
+            Some(ctx) => ctx.wait_until(work),
+            None => work.await,
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! `/api/tokens`: API tokens for the public API. The plaintext is shown once,
+//! in the creation response; only its SHA-256 and a display prefix are kept.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::auth::session;
+use crate::clock;
+use crate::domain::account::Name;
+use crate::domain::secrets::NewApiToken;
+use crate::http::error::{AppError, AppResult};
+use crate::http::reply::Reply;
+use crate::http::Incoming;
+use crate::store::{self, tokens::TokenRow};
+
+/// Active tokens one user may hold; revoke one to create another.
+pub const MAX_ACTIVE_TOKENS: i64 = 25;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct CreatedView {
+    id: i64,
+    name: String,
+    token: String,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+struct TokenView {
+    id: i64,
+    name: String,
+    prefix: String,
+    created_at: String,
+    last_used_at: Option<String>,
+    is_active: bool,
+}
+
+impl From<TokenRow> for TokenView {
+    fn from(row: TokenRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            prefix: row.token_prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            is_active: row.is_active == 1,
+        }
+    }
+}
+
+pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
+    let user = session::require(app, req).await?;
+    let body: CreateBody = req.json()?;
+    let name = Name::parse(&body.name)?;
+    let token = NewApiToken::generate()?;
+    let now = clock::timestamp(clock::now());
+    let row = store::tokens::insert_capped(
+        &app.db()?,
+        user.user_id,
+        name.as_str(),
+        &token.hash,
+        &token.prefix,
+        &now,
+        MAX_ACTIVE_TOKENS,
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::Conflict(format!(
+            "You already have {MAX_ACTIVE_TOKENS} active API tokens; revoke one first."
+        ))
+    })?;
+    Reply::created(&CreatedView {
+        id: row.id,
+        name: row.name,
+        token: token.plaintext,
+        created_at: row.created_at,
+    })
+}
+
+pub async fn list(app: &App, req: &Incoming) -> AppResult<Reply> {
+    let user = session::require(app, req).await?;
+    let rows = store::tokens::list(&app.db()?, user.user_id).await?;
+    let views: Vec<TokenView> = rows.into_iter().map(TokenView::from).collect();
+    Reply::ok(&views)
+}
+
+pub async fn revoke(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
+    let user = session::require(app, req).await?;
+    let now = clock::timestamp(clock::now());
+    if store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? {
+        Ok(Reply::no_content())
+    } else {
+        Err(AppError::not_found("API token"))
+    }
+}

@@ -1,0 +1,198 @@
+//! UTC days and the date ranges every usage query takes.
+
+use chrono::{Duration, NaiveDate};
+
+use crate::http::error::AppError;
+
+/// The longest range a query may cover, counting both ends (SPEC §6).
+pub const MAX_RANGE_DAYS: i64 = 365;
+/// Days covered by default: end = today, start = end − 29 (both ends count).
+pub const DEFAULT_RANGE_DAYS: i64 = 30;
+
+/// Parses a strict `YYYY-MM-DD` calendar date (`2025-02-30` is refused).
+pub fn parse_day(field: &str, text: &str) -> Result<NaiveDate, AppError> {
+    let well_formed = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !well_formed {
+        return Err(AppError::invalid(
+            field,
+            "must be a date in YYYY-MM-DD format",
+        ));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "is not a valid calendar date"))
+}
+
+pub fn format_day(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// An inclusive range of UTC days that cannot exist reversed or too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+impl DateRange {
+    pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, AppError> {
+        if start > end {
+            return Err(AppError::invalid(
+                "start_date",
+                "must not be after end_date",
+            ));
+        }
+        let range = Self { start, end };
+        if range.days() > MAX_RANGE_DAYS {
+            return Err(AppError::invalid(
+                "end_date",
+                format!("must be at most {MAX_RANGE_DAYS} days after start_date (both ends count)"),
+            ));
+        }
+        Ok(range)
+    }
+
+    /// The range from optional query parameters: end defaults to today,
+    /// start to end − 29 days.
+    pub fn with_defaults(
+        start: Option<&str>,
+        end: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Self, AppError> {
+        let end = match end {
+            Some(text) => parse_day("end_date", text)?,
+            None => today,
+        };
+        let start = match start {
+            Some(text) => parse_day("start_date", text)?,
+            None => end - Duration::days(DEFAULT_RANGE_DAYS - 1),
+        };
+        Self::new(start, end)
+    }
+
+    /// Both dates required.
+    pub fn required(start: Option<&str>, end: Option<&str>) -> Result<Self, AppError> {
+        let start = start.ok_or_else(|| AppError::invalid("start_date", "is required"))?;
+        let end = end.ok_or_else(|| AppError::invalid("end_date", "is required"))?;
+        Self::new(parse_day("start_date", start)?, parse_day("end_date", end)?)
+    }
+
+    /// The last `days` days ending today.
+    pub fn last_days(days: i64, today: NaiveDate) -> Result<Self, AppError> {
+        if !(1..=MAX_RANGE_DAYS).contains(&days) {
+            return Err(AppError::invalid(
+                "days",
+                format!("must be between 1 and {MAX_RANGE_DAYS}"),
+            ));
+        }
+        Self::new(today - Duration::days(days - 1), today)
+    }
+
+    pub fn start(&self) -> NaiveDate {
+        self.start
+    }
+
+    pub fn end(&self) -> NaiveDate {
+        self.end
+    }
+
+    /// Days covered, counting both ends.
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days() + 1
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = NaiveDate> {
+        self.start.iter_days().take(self.days() as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn field(err: AppError) -> String {
+        match err {
+            AppError::Validation { details, .. } => details[0].field.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_to_thirty_days_ending_today() {
+        let r = DateRange::with_defaults(None, None, day("2026-03-01")).unwrap();
+        assert_eq!(r.start(), day("2026-01-31"));
+        assert_eq!(r.end(), day("2026-03-01"));
+        assert_eq!(r.days(), 30);
+        let r = DateRange::with_defaults(None, Some("2025-01-10"), day("2026-03-01")).unwrap();
+        assert_eq!(r.start(), day("2024-12-12"));
+    }
+
+    #[test]
+    fn counts_both_ends() {
+        let r = DateRange::required(Some("2025-01-01"), Some("2025-01-01")).unwrap();
+        assert_eq!(r.days(), 1);
+        assert_eq!(r.iter().count(), 1);
+    }
+
+    #[test]
+    fn refuses_impossible_and_malformed_dates() {
+        for bad in [
+            "2025-02-30",
+            "2025-13-01",
+            "2025-1-1",
+            "20250101",
+            "",
+            "2025-01-01T00:00",
+            "abcd-ef-gh",
+        ] {
+            assert!(parse_day("start_date", bad).is_err(), "{bad}");
+        }
+        assert!(parse_day("d", "2024-02-29").is_ok());
+    }
+
+    #[test]
+    fn refuses_reversed_and_overlong_ranges() {
+        let err = DateRange::required(Some("2025-02-02"), Some("2025-02-01")).unwrap_err();
+        assert_eq!(field(err), "start_date");
+        // 365 days counting both ends is the maximum; 366 is refused.
+        assert_eq!(
+            DateRange::required(Some("2025-01-01"), Some("2025-12-31"))
+                .unwrap()
+                .days(),
+            365
+        );
+        let err = DateRange::required(Some("2024-01-01"), Some("2024-12-31")).unwrap_err();
+        assert_eq!(field(err), "end_date");
+    }
+
+    #[test]
+    fn names_the_missing_parameter() {
+        assert_eq!(
+            field(DateRange::required(None, Some("2025-01-01")).unwrap_err()),
+            "start_date"
+        );
+        assert_eq!(
+            field(DateRange::required(Some("2025-01-01"), None).unwrap_err()),
+            "end_date"
+        );
+        assert_eq!(
+            field(DateRange::required(Some("2025-01-01"), Some("x")).unwrap_err()),
+            "end_date"
+        );
+    }
+
+    #[test]
+    fn last_days_is_bounded() {
+        let today = day("2026-11-25");
+        assert_eq!(DateRange::last_days(30, today).unwrap().days(), 30);
+        assert!(DateRange::last_days(0, today).is_err());
+        assert!(DateRange::last_days(366, today).is_err());
+    }
+}

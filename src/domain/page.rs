@@ -1,0 +1,117 @@
+//! Pagination parameters and the pagination block of list responses.
+
+use serde::Serialize;
+
+use crate::http::error::AppError;
+
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 1000;
+/// Far past any real dataset; keeps `offset` well inside SQLite's integers.
+const MAX_PAGE: i64 = 1_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    page: i64,
+    limit: i64,
+}
+
+impl Page {
+    pub fn parse(page: Option<&str>, limit: Option<&str>) -> Result<Self, AppError> {
+        let page = parse_bounded("page", page, 1, 1, MAX_PAGE)?;
+        let limit = parse_bounded("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT)?;
+        Ok(Self { page, limit })
+    }
+
+    pub fn page(&self) -> i64 {
+        self.page
+    }
+
+    pub fn limit(&self) -> i64 {
+        self.limit
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.limit
+    }
+
+    pub fn info(&self, total: i64) -> Pagination {
+        Pagination {
+            page: self.page,
+            limit: self.limit,
+            total,
+            pages: (total + self.limit - 1) / self.limit,
+        }
+    }
+}
+
+/// `pages = ceil(total / limit)`; a page past the end is an empty list with
+/// the true totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Pagination {
+    pub page: i64,
+    pub limit: i64,
+    pub total: i64,
+    pub pages: i64,
+}
+
+/// An optional integer query parameter within `[min, max]`.
+pub fn parse_bounded(
+    field: &str,
+    text: Option<&str>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, AppError> {
+    let Some(text) = text else {
+        return Ok(default);
+    };
+    let value: i64 = text
+        .parse()
+        .map_err(|_| AppError::invalid(field, "must be an integer"))?;
+    if !(min..=max).contains(&value) {
+        return Err(AppError::invalid(
+            field,
+            format!("must be between {min} and {max}"),
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_offsets() {
+        let p = Page::parse(None, None).unwrap();
+        assert_eq!((p.page(), p.limit(), p.offset()), (1, 100, 0));
+        let p = Page::parse(Some("3"), Some("25")).unwrap();
+        assert_eq!(p.offset(), 50);
+    }
+
+    #[test]
+    fn pages_round_up() {
+        let p = Page::parse(None, Some("10")).unwrap();
+        assert_eq!(p.info(0).pages, 0);
+        assert_eq!(p.info(10).pages, 1);
+        assert_eq!(p.info(11).pages, 2);
+    }
+
+    #[test]
+    fn refuses_out_of_range_values() {
+        for (page, limit) in [
+            (Some("0"), None),
+            (Some("-1"), None),
+            (Some("x"), None),
+            (Some(""), None),
+            (None, Some("0")),
+            (None, Some("1001")),
+            (None, Some("abc")),
+            (None, Some("1.5")),
+            (Some("99999999999999999999"), None),
+        ] {
+            assert!(Page::parse(page, limit).is_err(), "{page:?} {limit:?}");
+        }
+        assert_eq!(Page::parse(None, Some("1000")).unwrap().limit(), 1000);
+    }
+}

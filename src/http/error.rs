@@ -1,0 +1,199 @@
+//! The one application error type, and its single mapping to HTTP.
+//!
+//! Every failure a handler can meet becomes an [`AppError`]; [`AppError::status`]
+//! and [`AppError::body`] turn it into the contract's envelope
+//! `{"error": {"code", "message", "details"?}}`. Internal causes are logged by
+//! the caller and never shown: the client only ever sees a generic sentence.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Which field was wrong and why, for `validation_error` responses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<&'static str> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body is too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("{message}")]
+    Validation {
+        message: String,
+        details: Vec<FieldError>,
+    },
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
+    #[error("{0}")]
+    Upstream(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// The cause is for the log only; the client sees a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A missing or malformed setting; names the variable, never its value.
+    #[error("misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+impl AppError {
+    /// A 422 about one field.
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Self::Validation {
+            message: format!("`{field}` {reason}"),
+            details: vec![FieldError::new(field, reason)],
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} not found"))
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::Conflict(_) => 409,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::Validation { .. } => 422,
+            Self::RateLimited { .. } => 429,
+            Self::Internal(_) | Self::Misconfigured(_) => 500,
+            Self::Upstream(_) => 502,
+            Self::Unavailable(_) => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Validation { .. } => "validation_error",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Internal(_) | Self::Misconfigured(_) => "internal",
+            Self::Upstream(_) => "upstream_error",
+            Self::Unavailable(_) => "service_unavailable",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::BadRequest(m)
+            | Self::Unauthorized(m)
+            | Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::Upstream(m)
+            | Self::Unavailable(m) => m.clone(),
+            Self::Validation { message, .. } => message.clone(),
+            Self::MethodNotAllowed { allow } => {
+                format!("This route only accepts {}.", allow.join(", "))
+            }
+            Self::PayloadTooLarge { limit } => {
+                format!("The request body exceeds the limit of {limit} bytes.")
+            }
+            Self::UnsupportedMediaType => {
+                "Request bodies must be sent as application/json.".to_owned()
+            }
+            Self::RateLimited { retry_after } => {
+                format!("Too many requests; retry in {retry_after} seconds.")
+            }
+            Self::Internal(_) => "An internal error occurred.".to_owned(),
+            Self::Misconfigured(what) => format!("The server is misconfigured: {what}."),
+        }
+    }
+
+    /// The JSON envelope of the contract (SPEC §4).
+    pub fn body(&self) -> Value {
+        let mut error = json!({ "code": self.code(), "message": self.message() });
+        if let Self::Validation { details, .. } = self {
+            error["details"] = json!(details);
+        }
+        json!({ "error": error })
+    }
+
+    /// Headers the status itself calls for.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::MethodNotAllowed { allow } => vec![("Allow", allow.join(", "))],
+            Self::RateLimited { retry_after } => vec![("Retry-After", retry_after.to_string())],
+            Self::Unauthorized(_) => vec![("WWW-Authenticate", "Bearer".to_owned())],
+            _ => vec![],
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = AppError::internal("D1_ERROR: no such table: users at SELECT ...");
+        let body = err.body().to_string();
+        assert_eq!(err.status(), 500);
+        assert!(!body.contains("users"), "{body}");
+        assert_eq!(err.body()["error"]["code"], "internal");
+    }
+
+    #[test]
+    fn validation_errors_name_the_field() {
+        let err = AppError::invalid("password", "must be at least 12 characters");
+        assert_eq!(err.status(), 422);
+        let body = err.body();
+        assert_eq!(body["error"]["code"], "validation_error");
+        assert_eq!(body["error"]["details"][0]["field"], "password");
+    }
+
+    #[test]
+    fn method_not_allowed_lists_allowed_methods() {
+        let err = AppError::MethodNotAllowed {
+            allow: vec!["GET", "HEAD"],
+        };
+        assert_eq!(err.status(), 405);
+        assert_eq!(err.headers(), vec![("Allow", "GET, HEAD".to_owned())]);
+    }
+
+    #[test]
+    fn rate_limited_carries_retry_after() {
+        let err = AppError::RateLimited { retry_after: 17 };
+        assert_eq!(err.status(), 429);
+        assert_eq!(err.headers(), vec![("Retry-After", "17".to_owned())]);
+    }
+}

@@ -1,0 +1,198 @@
+//! HTTP edge: turns a `worker::Request` into a routed, authenticated call and
+//! every outcome (including every error) into one response shape.
+
+pub mod body;
+pub mod error;
+pub mod query;
+pub mod reply;
+pub mod router;
+
+use std::collections::HashMap;
+
+use worker::{console_error, Context, Env, Headers, Request, Response};
+
+use crate::app::App;
+use error::{AppError, AppResult};
+use reply::Reply;
+use router::Route;
+
+/// A request reduced to plain data, so handlers stay free of runtime types.
+#[derive(Debug)]
+pub struct Incoming {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Lower-cased names.
+    headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Incoming {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The credential of an `Authorization: Bearer …` header.
+    pub fn bearer(&self) -> Option<&str> {
+        let value = self.header("authorization")?.trim();
+        let (scheme, credential) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| credential.trim())
+            .filter(|c| !c.is_empty())
+    }
+
+    /// The client address Cloudflare reports. Locally (or behind something
+    /// that strips it) there is none, and all such callers share one bucket.
+    pub fn client_ip(&self) -> &str {
+        self.header("cf-connecting-ip").unwrap_or("unknown")
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> AppResult<T> {
+        body::parse_json(&self.body)
+    }
+
+    #[cfg(test)]
+    pub fn for_test(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: None,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+}
+
+/// Answers one request. Every failure is already a `Reply` here; the only
+/// error left is the runtime refusing to build a response object.
+pub async fn serve(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let method = req.method().to_string();
+    let path = req.path();
+    let reply = match handle(&mut req, env, ctx).await {
+        Ok(reply) => reply,
+        Err(err) => {
+            if let AppError::Internal(cause) | AppError::Misconfigured(cause) = &err {
+                console_error!("{method} {path}: {cause}");
+            }
+            Reply::error(&err)
+        }
+    };
+    to_response(reply, &path)
+}
+
+async fn handle(req: &mut Request, env: Env, ctx: Context) -> AppResult<Reply> {
+    let method = req.method().to_string();
+    let path = req.path();
+    let route = router::resolve(&method, &path)?;
+    let incoming = read(req, route).await?;
+    let app = App::new(env, Some(ctx))?;
+    dispatch(&app, route, &incoming).await
+}
+
+async fn read(req: &mut Request, route: Route) -> AppResult<Incoming> {
+    let headers: HashMap<String, String> = req
+        .headers()
+        .entries()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let body = if route.takes_body() {
+        if let Some(length) = declared {
+            body::check_length(length)?;
+        }
+        body::require_json_content_type(headers.get("content-type").map(String::as_str))?;
+        let bytes = req
+            .bytes()
+            .await
+            .map_err(|_| AppError::BadRequest("The request body could not be read.".to_owned()))?;
+        body::check_length(bytes.len())?;
+        bytes
+    } else {
+        Vec::new()
+    };
+    let url = req
+        .url()
+        .map_err(|_| AppError::BadRequest("Malformed URL.".to_owned()))?;
+    Ok(Incoming {
+        method: req.method().to_string(),
+        path: url.path().to_owned(),
+        query: url.query().map(str::to_owned),
+        headers,
+        body,
+    })
+}
+
+async fn dispatch(app: &App, route: Route, req: &Incoming) -> AppResult<Reply> {
+    use crate::{auth, keys, usage};
+    match route {
+        Route::Health => crate::health::check(app).await,
+        Route::OpenApi => Ok(crate::openapi::document()),
+        Route::Register => auth::handlers::register(app, req).await,
+        Route::Login => auth::handlers::login(app, req).await,
+        Route::Logout => auth::handlers::logout(app, req).await,
+        Route::Me => auth::handlers::me(app, req).await,
+        Route::ListTokens => auth::tokens::list(app, req).await,
+        Route::CreateToken => auth::tokens::create(app, req).await,
+        Route::DeleteToken(id) => auth::tokens::revoke(app, req, id).await,
+        Route::ListKeys => keys::handlers::list(app, req).await,
+        Route::CreateKey => keys::handlers::create(app, req).await,
+        Route::GetKey(id) => keys::handlers::get(app, req, id).await,
+        Route::UpdateKey(id) => keys::handlers::update(app, req, id).await,
+        Route::DeleteKey(id) => keys::handlers::delete(app, req, id).await,
+        Route::SyncKey(id) => keys::handlers::sync_now(app, req, id).await,
+        Route::Dashboard => usage::web::dashboard(app, req).await,
+        Route::Usage => usage::web::usage(app, req).await,
+        Route::UsageCsv => usage::web::usage_csv(app, req).await,
+        Route::PublicStats | Route::PublicUsage | Route::PublicKeys | Route::PublicPreflight => {
+            Ok(usage::public::handle(app, route, req).await)
+        }
+    }
+}
+
+/// Headers every API response carries; `/api/v1` adds CORS for any origin.
+fn to_response(reply: Reply, path: &str) -> worker::Result<Response> {
+    let headers = Headers::new();
+    let set = |name: &str, value: &str| {
+        // Header names and values here are ours and ASCII; a failure would be
+        // a programming error, logged rather than panicking on a request path.
+        if let Err(e) = headers.set(name, value) {
+            console_error!("cannot set header {name}: {e}");
+        }
+    };
+    if let Some(content_type) = reply.content_type() {
+        set("Content-Type", content_type);
+    }
+    set("Cache-Control", "no-store");
+    set("X-Content-Type-Options", "nosniff");
+    set("X-Frame-Options", "DENY");
+    set("Referrer-Policy", "no-referrer");
+    set(
+        "Content-Security-Policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    );
+    if path.starts_with("/api/v1/") || path == "/api/v1" {
+        set("Access-Control-Allow-Origin", "*");
+        set(
+            "Access-Control-Expose-Headers",
+            "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, WWW-Authenticate",
+        );
+    }
+    for (name, value) in &reply.headers {
+        set(name, value);
+    }
+    let body = reply.body_bytes();
+    let response = if body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(body)?
+    };
+    Ok(response.with_status(reply.status).with_headers(headers))
+}

@@ -1,0 +1,194 @@
+//! The route table: `(method, path)` to a [`Route`], or the right 404/405.
+//!
+//! Pure so the whole table is unit-tested natively; `lib.rs` only dispatches.
+
+use super::error::AppError;
+
+/// Every endpoint the Worker serves. Ids in paths are parsed here, so a
+/// handler never sees a malformed one (`/api/keys/abc` is simply not a route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    OpenApi,
+    Register,
+    Login,
+    Logout,
+    Me,
+    ListKeys,
+    CreateKey,
+    GetKey(i64),
+    UpdateKey(i64),
+    DeleteKey(i64),
+    SyncKey(i64),
+    Dashboard,
+    Usage,
+    UsageCsv,
+    ListTokens,
+    CreateToken,
+    DeleteToken(i64),
+    PublicStats,
+    PublicUsage,
+    PublicKeys,
+    /// CORS preflight for any `/api/v1/*` path.
+    PublicPreflight,
+}
+
+impl Route {
+    /// Public API routes: API-token auth, rate limited, CORS for any origin.
+    pub fn is_public_api(self) -> bool {
+        matches!(
+            self,
+            Route::PublicStats | Route::PublicUsage | Route::PublicKeys | Route::PublicPreflight
+        )
+    }
+
+    /// Routes that read a JSON body.
+    pub fn takes_body(self) -> bool {
+        matches!(
+            self,
+            Route::Register
+                | Route::Login
+                | Route::CreateKey
+                | Route::UpdateKey(_)
+                | Route::CreateToken
+        )
+    }
+}
+
+type Methods = &'static [(&'static str, Route)];
+
+/// Resolves a request line. Unknown paths are 404, known paths with another
+/// method are 405 listing what the path accepts.
+pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    if method == "OPTIONS" && segments.starts_with(&["api", "v1"]) {
+        return Ok(Route::PublicPreflight);
+    }
+    let id_route = |id: &str, table: fn(i64) -> Vec<(&'static str, Route)>| parse_id(id).map(table);
+    let methods: Vec<(&'static str, Route)> = match segments.as_slice() {
+        ["health"] => fixed(&[("GET", Route::Health)]),
+        ["openapi.json"] => fixed(&[("GET", Route::OpenApi)]),
+        ["api", "auth", "register"] => fixed(&[("POST", Route::Register)]),
+        ["api", "auth", "login"] => fixed(&[("POST", Route::Login)]),
+        ["api", "auth", "logout"] => fixed(&[("POST", Route::Logout)]),
+        ["api", "auth", "me"] => fixed(&[("GET", Route::Me)]),
+        ["api", "keys"] => fixed(&[("GET", Route::ListKeys), ("POST", Route::CreateKey)]),
+        ["api", "keys", id] => id_route(id, |id| {
+            vec![
+                ("GET", Route::GetKey(id)),
+                ("PATCH", Route::UpdateKey(id)),
+                ("DELETE", Route::DeleteKey(id)),
+            ]
+        })
+        .ok_or_else(not_found)?,
+        ["api", "keys", id, "sync"] => {
+            id_route(id, |id| vec![("POST", Route::SyncKey(id))]).ok_or_else(not_found)?
+        }
+        ["api", "stats", "dashboard"] => fixed(&[("GET", Route::Dashboard)]),
+        ["api", "usage"] => fixed(&[("GET", Route::Usage)]),
+        ["api", "usage.csv"] => fixed(&[("GET", Route::UsageCsv)]),
+        ["api", "tokens"] => fixed(&[("GET", Route::ListTokens), ("POST", Route::CreateToken)]),
+        ["api", "tokens", id] => {
+            id_route(id, |id| vec![("DELETE", Route::DeleteToken(id))]).ok_or_else(not_found)?
+        }
+        ["api", "v1", "stats"] => fixed(&[("GET", Route::PublicStats)]),
+        ["api", "v1", "usage"] => fixed(&[("GET", Route::PublicUsage)]),
+        ["api", "v1", "keys"] => fixed(&[("GET", Route::PublicKeys)]),
+        _ => return Err(not_found()),
+    };
+    methods
+        .iter()
+        .find(|(m, _)| *m == method)
+        .map(|(_, route)| *route)
+        .ok_or_else(|| AppError::MethodNotAllowed {
+            allow: methods.iter().map(|(m, _)| *m).collect(),
+        })
+}
+
+fn fixed(methods: Methods) -> Vec<(&'static str, Route)> {
+    methods.to_vec()
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("No route matches this path.".to_owned())
+}
+
+/// Row ids are positive integers small enough for D1 (which hands numbers to
+/// JavaScript, exact only up to 2^53).
+fn parse_id(segment: &str) -> Option<i64> {
+    const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+    if segment.is_empty() || segment.len() > 16 || !segment.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    segment
+        .parse::<i64>()
+        .ok()
+        .filter(|id| (1..=MAX_SAFE_INTEGER).contains(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_every_route() {
+        assert_eq!(resolve("GET", "/health"), Ok(Route::Health));
+        assert_eq!(resolve("POST", "/api/keys"), Ok(Route::CreateKey));
+        assert_eq!(resolve("PATCH", "/api/keys/42"), Ok(Route::UpdateKey(42)));
+        assert_eq!(resolve("POST", "/api/keys/7/sync"), Ok(Route::SyncKey(7)));
+        assert_eq!(
+            resolve("DELETE", "/api/tokens/3"),
+            Ok(Route::DeleteToken(3))
+        );
+        assert_eq!(resolve("GET", "/api/usage.csv"), Ok(Route::UsageCsv));
+        assert_eq!(resolve("GET", "/api/v1/stats"), Ok(Route::PublicStats));
+        assert_eq!(resolve("GET", "/api/v1/keys/"), Ok(Route::PublicKeys));
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found() {
+        for path in [
+            "/nope",
+            "/api",
+            "/api/keys/abc",
+            "/api/keys/0",
+            "/api/keys/-1",
+            "/api/v1/stats/x",
+        ] {
+            let err = resolve("GET", path).unwrap_err();
+            assert_eq!(err.status(), 404, "{path}");
+        }
+        assert_eq!(
+            resolve("GET", "/api/keys/99999999999999999999")
+                .unwrap_err()
+                .status(),
+            404
+        );
+    }
+
+    #[test]
+    fn wrong_method_lists_the_allowed_ones() {
+        let err = resolve("PUT", "/api/keys/1").unwrap_err();
+        assert_eq!(
+            err,
+            AppError::MethodNotAllowed {
+                allow: vec!["GET", "PATCH", "DELETE"]
+            }
+        );
+        assert_eq!(
+            resolve("GET", "/api/auth/login").unwrap_err(),
+            AppError::MethodNotAllowed {
+                allow: vec!["POST"]
+            }
+        );
+    }
+
+    #[test]
+    fn preflight_is_answered_for_the_public_api_only() {
+        assert_eq!(
+            resolve("OPTIONS", "/api/v1/usage"),
+            Ok(Route::PublicPreflight)
+        );
+        assert_eq!(resolve("OPTIONS", "/api/keys").unwrap_err().status(), 405);
+    }
+}

@@ -1,0 +1,335 @@
+//! The hourly usage sync (SPEC §7), for all keys or for one.
+//!
+//! Per key: `GET /key` (a snapshot), then either the management key's
+//! `/activity` per day not yet final, or per-day spend derived from
+//! snapshots. Keys run at most [`CONCURRENCY`] at a time (Workers allow six
+//! open connections); each failure stays with its key.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{Duration as Days, NaiveDate};
+use futures_util::stream::{self, StreamExt};
+use worker::D1Database;
+
+use super::arithmetic::{
+    activity_days, aggregate_activity, final_through, final_through_after_failure, spend_per_day,
+};
+use crate::app::App;
+use crate::clock;
+use crate::domain::dates::{format_day, parse_day};
+use crate::domain::money::Money;
+use crate::http::error::{AppError, AppResult};
+use crate::keys::vault::Vault;
+use crate::openrouter::{Budget, CallError, Client};
+use crate::store::api_keys::{self, SyncTarget};
+use crate::store::job_runs::RunOutcome;
+use crate::store::{snapshots, usage};
+
+pub const CONCURRENCY: usize = 6;
+/// Per-call timeout for the jobs (a hung connection must not hold a slot).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(8);
+/// Snapshots older than this are not needed to derive per-day spend.
+const SNAPSHOT_LOOKBACK_DAYS: i64 = 40;
+/// Keys looked at per run; far above what one run's budget can serve.
+const QUEUE_LIMIT: i64 = 100_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyResult {
+    Synced {
+        rows: usize,
+    },
+    Failed {
+        error: String,
+    },
+    /// Left for the next run (budget spent); nothing changed for it.
+    Deferred,
+}
+
+/// Everything one run shares between its keys.
+pub struct SyncRun<'a> {
+    pub db: &'a D1Database,
+    pub vault: &'a Vault,
+    pub client: Client<'a>,
+    pub budget: &'a Budget,
+    /// Decrypted management keys by row id, loaded once per run.
+    pub management_keys: HashMap<i64, String>,
+    pub today: NaiveDate,
+}
+
+pub async fn run(app: &App) -> AppResult<RunOutcome> {
+    let db = app.db()?;
+    let vault = Vault::new(&app.encryption_key()?);
+    let budget = Budget::new(app.config.sync_subrequest_budget);
+    let queue = api_keys::sync_queue(&db, QUEUE_LIMIT).await?;
+    let sync = SyncRun::prepare(
+        &db,
+        &vault,
+        &app.config.openrouter_base_url,
+        &budget,
+        &queue,
+    )
+    .await?;
+    let results: Vec<KeyResult> = stream::iter(queue.iter())
+        .map(|target| sync.key(target))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    Ok(summarise(&results, budget.used()))
+}
+
+pub fn summarise(results: &[KeyResult], subrequests: u32) -> RunOutcome {
+    let mut outcome = RunOutcome {
+        subrequests: i64::from(subrequests),
+        ..RunOutcome::default()
+    };
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            KeyResult::Synced { rows } => {
+                outcome.keys_ok += 1;
+                outcome.rows_written += *rows as i64;
+            }
+            KeyResult::Failed { error } => {
+                outcome.keys_failed += 1;
+                errors.push(error.clone());
+            }
+            KeyResult::Deferred => outcome.keys_deferred += 1,
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort();
+        errors.dedup();
+        outcome.error = Some(errors.into_iter().take(5).collect::<Vec<_>>().join("; "));
+    }
+    outcome
+}
+
+impl<'a> SyncRun<'a> {
+    pub async fn prepare(
+        db: &'a D1Database,
+        vault: &'a Vault,
+        base_url: &'a str,
+        budget: &'a Budget,
+        targets: &[SyncTarget],
+    ) -> AppResult<SyncRun<'a>> {
+        let mut ids: Vec<i64> = targets.iter().filter_map(|t| t.management_key_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut management_keys = HashMap::new();
+        for target in api_keys::targets_by_ids(db, &ids).await? {
+            match target
+                .sealed()
+                .map(|s| vault.open(&s, target.user_id, target.id))
+            {
+                Some(Ok(plaintext)) => {
+                    management_keys.insert(target.id, plaintext);
+                }
+                _ => worker::console_error!("management key {} cannot be decrypted", target.id),
+            }
+        }
+        Ok(SyncRun {
+            db,
+            vault,
+            client: Client::new(base_url, budget, CALL_TIMEOUT),
+            budget,
+            management_keys,
+            today: clock::today(),
+        })
+    }
+
+    /// Syncs one key; never fails the run. Errors are recorded on the key.
+    pub async fn key(&self, target: &SyncTarget) -> KeyResult {
+        match self.try_key(target).await {
+            Ok(result) => result,
+            Err(e) => {
+                worker::console_error!("sync of key {}: {e}", target.id);
+                let error = "internal error while syncing".to_owned();
+                let _ =
+                    api_keys::record_sync_error(self.db, target.id, &error, false, &now()).await;
+                KeyResult::Failed { error }
+            }
+        }
+    }
+
+    async fn try_key(&self, target: &SyncTarget) -> AppResult<KeyResult> {
+        let management_key = target
+            .management_key_id
+            .and_then(|id| self.management_keys.get(&id));
+        let synced_through = target
+            .activity_synced_through
+            .as_deref()
+            .and_then(|d| parse_day("activity_synced_through", d).ok());
+        let days = match management_key {
+            Some(_) => activity_days(self.today, synced_through),
+            None => Vec::new(),
+        };
+        // Start a key only if its whole plan fits the budget left; the rest
+        // waits for the next run, oldest-synced first.
+        if (self.budget.remaining() as usize) < 1 + days.len() {
+            return Ok(KeyResult::Deferred);
+        }
+        let Some(key) = target
+            .sealed()
+            .and_then(|sealed| self.vault.open(&sealed, target.user_id, target.id).ok())
+        else {
+            return self
+                .fail(target, "the stored key cannot be decrypted", false)
+                .await;
+        };
+
+        let info = match self.client.key_info(&key).await {
+            Ok(info) => info,
+            Err(CallError::BudgetExhausted) => return Ok(KeyResult::Deferred),
+            Err(e) => {
+                let invalid = matches!(e, CallError::Rejected { .. });
+                return self.fail(target, &e.describe(), invalid).await;
+            }
+        };
+        let now = now();
+        let mut rows = snapshots::insert(self.db, target.id, &info, &now, self.today).await?;
+
+        let Some(management_key) = management_key else {
+            rows += self.derive_from_snapshots(target, &now).await?;
+            api_keys::record_sync_success(self.db, target.id, &now, None).await?;
+            return Ok(KeyResult::Synced { rows });
+        };
+
+        let mut earliest_failure: Option<(NaiveDate, CallError)> = None;
+        for day in days {
+            match self
+                .client
+                .activity(management_key, day, &target.key_hash)
+                .await
+            {
+                Ok(activity) => match aggregate_activity(day, &activity) {
+                    Ok(models) => {
+                        rows += usage::replace_activity_day(
+                            self.db,
+                            target.id,
+                            target.user_id,
+                            day,
+                            &models,
+                            &now,
+                        )
+                        .await?;
+                    }
+                    Err(_) => {
+                        earliest_failure.get_or_insert((day, CallError::Malformed));
+                    }
+                },
+                Err(e) => {
+                    let stop = matches!(e, CallError::BudgetExhausted | CallError::Rejected { .. });
+                    earliest_failure.get_or_insert((day, e));
+                    if stop {
+                        break;
+                    }
+                }
+            }
+        }
+        match earliest_failure {
+            None => {
+                api_keys::record_sync_success(
+                    self.db,
+                    target.id,
+                    &now,
+                    Some(&format_day(final_through(self.today))),
+                )
+                .await?;
+                Ok(KeyResult::Synced { rows })
+            }
+            Some((day, error)) => {
+                if let Some(through) = final_through_after_failure(self.today, day) {
+                    api_keys::record_activity_progress(self.db, target.id, &format_day(through))
+                        .await?;
+                }
+                if error == CallError::BudgetExhausted {
+                    return Ok(KeyResult::Deferred);
+                }
+                if matches!(error, CallError::Rejected { .. }) {
+                    if let Some(id) = target.management_key_id {
+                        api_keys::record_sync_error(
+                            self.db,
+                            id,
+                            "OpenRouter rejected this management key",
+                            true,
+                            &now,
+                        )
+                        .await?;
+                    }
+                    return self
+                        .fail(
+                            target,
+                            "the management key was rejected by OpenRouter",
+                            false,
+                        )
+                        .await;
+                }
+                let message = format!("activity for {}: {}", format_day(day), error.describe());
+                self.fail(target, &message, false).await
+            }
+        }
+    }
+
+    /// Per-day spend from this key's snapshots (no management key).
+    async fn derive_from_snapshots(&self, target: &SyncTarget, now: &str) -> AppResult<usize> {
+        let since = self.today - Days::days(SNAPSHOT_LOOKBACK_DAYS);
+        let starts = snapshots::day_starts(self.db, target.id, since)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let day = parse_day("taken_on", &row.taken_on)?;
+                let spent = Money::parse_units(&row.spent_before).map_err(AppError::internal)?;
+                Ok((day, spent))
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let days = spend_per_day(&starts);
+        usage::upsert_key_totals(self.db, target.id, target.user_id, &days, now).await
+    }
+
+    async fn fail(&self, target: &SyncTarget, error: &str, invalid: bool) -> AppResult<KeyResult> {
+        api_keys::record_sync_error(self.db, target.id, error, invalid, &now()).await?;
+        Ok(KeyResult::Failed {
+            error: format!("key {}: {error}", target.id),
+        })
+    }
+}
+
+fn now() -> String {
+    clock::timestamp(clock::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_count_each_outcome() {
+        let results = [
+            KeyResult::Synced { rows: 3 },
+            KeyResult::Synced { rows: 0 },
+            KeyResult::Failed {
+                error: "key 9: boom".into(),
+            },
+            KeyResult::Deferred,
+        ];
+        let outcome = summarise(&results, 12);
+        assert_eq!(
+            (outcome.keys_ok, outcome.keys_failed, outcome.keys_deferred),
+            (2, 1, 1)
+        );
+        assert_eq!(outcome.rows_written, 3);
+        assert_eq!(outcome.subrequests, 12);
+        assert_eq!(outcome.error.as_deref(), Some("key 9: boom"));
+        assert_eq!(outcome.status(), "partial");
+        assert_eq!(
+            summarise(&[KeyResult::Synced { rows: 1 }], 1).status(),
+            "ok"
+        );
+        assert_eq!(
+            summarise(&[KeyResult::Failed { error: "x".into() }], 1).status(),
+            "failed"
+        );
+        assert_eq!(summarise(&[], 0).status(), "ok");
+    }
+}

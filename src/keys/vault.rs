@@ -1,0 +1,153 @@
+//! Encryption at rest for OpenRouter keys: AES-256-GCM.
+//!
+//! * A fresh random 96-bit nonce per encryption (two seals of one key differ).
+//! * Associated data binds a ciphertext to its row: `user_id` and the
+//!   `api_keys.id`, so a ciphertext copied to another row or user fails to
+//!   open instead of handing one user's key to another.
+//! * A version byte leads the stored ciphertext, so a future key rotation can
+//!   tell old ciphertexts from new ones.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::http::error::{AppError, AppResult};
+
+const VERSION: u8 = 1;
+
+/// What is stored in `api_keys.key_ciphertext` and `key_nonce` (base64).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub ciphertext: String,
+    pub nonce: String,
+}
+
+pub struct Vault {
+    cipher: Aes256Gcm,
+}
+
+fn associated_data(user_id: i64, key_id: i64) -> Vec<u8> {
+    format!("openrouter-watcher/api_keys/v{VERSION}/user:{user_id}/key:{key_id}").into_bytes()
+}
+
+impl Vault {
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
+        }
+    }
+
+    pub fn seal(&self, plaintext: &str, user_id: i64, key_id: i64) -> AppResult<Sealed> {
+        let mut nonce = [0u8; 12];
+        getrandom::getrandom(&mut nonce).map_err(AppError::internal)?;
+        let aad = associated_data(user_id, key_id);
+        let sealed = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| AppError::internal("encryption failed"))?;
+        let mut stored = Vec::with_capacity(1 + sealed.len());
+        stored.push(VERSION);
+        stored.extend_from_slice(&sealed);
+        Ok(Sealed {
+            ciphertext: STANDARD.encode(stored),
+            nonce: STANDARD.encode(nonce),
+        })
+    }
+
+    /// The plaintext key, or an error that says only that it cannot be opened
+    /// (wrong row, wrong `ENCRYPTION_KEY`, or tampering).
+    pub fn open(&self, sealed: &Sealed, user_id: i64, key_id: i64) -> AppResult<String> {
+        let cannot_open = || AppError::internal(format!("stored key {key_id} cannot be decrypted"));
+        let stored = STANDARD
+            .decode(&sealed.ciphertext)
+            .map_err(|_| cannot_open())?;
+        let nonce = STANDARD.decode(&sealed.nonce).map_err(|_| cannot_open())?;
+        let (&version, body) = stored.split_first().ok_or_else(cannot_open)?;
+        if version != VERSION || nonce.len() != 12 {
+            return Err(cannot_open());
+        }
+        let aad = associated_data(user_id, key_id);
+        let plaintext = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: body,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| cannot_open())?;
+        String::from_utf8(plaintext).map_err(|_| cannot_open())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn vault() -> Vault {
+        Vault::new(&[7u8; 32])
+    }
+
+    #[test]
+    fn round_trips() {
+        let sealed = vault().seal(KEY, 1, 10).unwrap();
+        assert_eq!(vault().open(&sealed, 1, 10).unwrap(), KEY);
+    }
+
+    #[test]
+    fn ciphertext_is_not_the_key_and_never_repeats() {
+        let a = vault().seal(KEY, 1, 10).unwrap();
+        let b = vault().seal(KEY, 1, 10).unwrap();
+        assert_ne!(a, b);
+        assert_ne!(a.nonce, b.nonce);
+        for sealed in [&a, &b] {
+            assert!(!sealed.ciphertext.contains("sk-or"));
+            let raw = STANDARD.decode(&sealed.ciphertext).unwrap();
+            assert_eq!(raw[0], VERSION);
+            assert!(!raw.windows(KEY.len()).any(|w| w == KEY.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn a_ciphertext_moved_to_another_row_or_user_does_not_open() {
+        let sealed = vault().seal(KEY, 1, 10).unwrap();
+        assert!(vault().open(&sealed, 1, 11).is_err());
+        assert!(vault().open(&sealed, 2, 10).is_err());
+    }
+
+    #[test]
+    fn another_encryption_key_or_tampering_does_not_open() {
+        let sealed = vault().seal(KEY, 1, 10).unwrap();
+        assert!(Vault::new(&[8u8; 32]).open(&sealed, 1, 10).is_err());
+        let mut raw = STANDARD.decode(&sealed.ciphertext).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        let tampered = Sealed {
+            ciphertext: STANDARD.encode(raw),
+            nonce: sealed.nonce.clone(),
+        };
+        assert!(vault().open(&tampered, 1, 10).is_err());
+        let garbage = Sealed {
+            ciphertext: "!!".into(),
+            nonce: "??".into(),
+        };
+        assert!(vault().open(&garbage, 1, 10).is_err());
+    }
+
+    #[test]
+    fn errors_never_contain_the_key() {
+        let sealed = vault().seal(KEY, 1, 10).unwrap();
+        let err = vault().open(&sealed, 1, 11).unwrap_err();
+        assert!(!format!("{err:?} {err}").contains("sk-or"));
+    }
+}

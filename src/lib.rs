@@ -1,0 +1,41 @@
+//! OpenRouter Watcher: a Cloudflare Worker that keeps users' OpenRouter keys
+//! encrypted, syncs what each key costs per model and per day, and serves
+//! those numbers to a dashboard (JWT) and to integrations (`/api/v1`, API
+//! tokens, rate limited by a Durable Object).
+//!
+//! This file holds the runtime's entry points only; see `http` for the
+//! request path and `jobs` for the cron handlers.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod health;
+pub mod http;
+pub mod jobs;
+pub mod keys;
+pub mod openapi;
+pub mod openrouter;
+pub mod rate_limit;
+pub mod store;
+pub mod usage;
+
+use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+
+pub use rate_limit::object::RateLimiter;
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    http::serve(req, env, ctx).await
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    jobs::run_scheduled(&event.cron(), env).await;
+}

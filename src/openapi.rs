@@ -1,0 +1,30 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 description of every route.
+//!
+//! The document is a checked-in JSON file (`openapi.json` beside this crate's
+//! manifest), embedded at build time; an integration test validates real
+//! responses against it so it cannot drift from the handlers.
+
+use crate::http::reply::{Body, Reply};
+
+const DOCUMENT: &str = include_str!("../openapi.json");
+
+pub fn document() -> Reply {
+    match serde_json::from_str(DOCUMENT) {
+        Ok(value) => Reply {
+            status: 200,
+            body: Body::Json(value),
+            headers: Vec::new(),
+        },
+        Err(e) => Reply::error(&crate::http::error::AppError::internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_is_openapi_3_1_json() {
+        let doc: serde_json::Value = serde_json::from_str(super::DOCUMENT).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert!(doc["paths"]["/api/v1/stats"]["get"].is_object());
+    }
+}

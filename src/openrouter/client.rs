@@ -1,0 +1,219 @@
+//! The one OpenRouter client, shared by key validation and the sync jobs.
+//!
+//! Every call: bearer auth with the user's key, a timeout, retries per
+//! [`super::retry`], and one unit of the invocation's subrequest budget per
+//! attempt. Errors describe what happened without ever containing the key.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use futures_util::future::{select, Either};
+use serde::de::DeserializeOwned;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+use super::retry::{is_retryable_status, next_wait_ms, parse_retry_after};
+use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo};
+use crate::domain::dates::format_day;
+
+/// Outbound calls one invocation may still make (SPEC §2
+/// `SYNC_SUBREQUEST_BUDGET`). Shared by all keys of one run.
+#[derive(Debug)]
+pub struct Budget {
+    limit: u32,
+    used: Cell<u32>,
+}
+
+impl Budget {
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            used: Cell::new(0),
+        }
+    }
+
+    pub fn try_take(&self) -> bool {
+        let used = self.used.get();
+        if used >= self.limit {
+            return false;
+        }
+        self.used.set(used + 1);
+        true
+    }
+
+    pub fn used(&self) -> u32 {
+        self.used.get()
+    }
+
+    pub fn remaining(&self) -> u32 {
+        self.limit - self.used.get()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// 401/403: the key is not (or no longer) accepted for this call.
+    Rejected {
+        status: u16,
+    },
+    /// Still 429 or 5xx after the retries.
+    Unavailable {
+        status: u16,
+    },
+    /// Another 4xx.
+    Refused {
+        status: u16,
+    },
+    Timeout,
+    Network,
+    /// 200 with a body that is not the documented shape.
+    Malformed,
+    /// This invocation's subrequest budget is spent; try next run.
+    BudgetExhausted,
+}
+
+impl CallError {
+    /// Safe to store and show: no key, no response body.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Rejected { status } => format!("OpenRouter rejected the key (HTTP {status})"),
+            Self::Unavailable { status } => {
+                format!("OpenRouter unavailable (HTTP {status}) after retries")
+            }
+            Self::Refused { status } => format!("OpenRouter refused the request (HTTP {status})"),
+            Self::Timeout => "OpenRouter did not answer in time".to_owned(),
+            Self::Network => "could not reach OpenRouter".to_owned(),
+            Self::Malformed => "OpenRouter sent a response of an unexpected shape".to_owned(),
+            Self::BudgetExhausted => "deferred: this run's subrequest budget is spent".to_owned(),
+        }
+    }
+}
+
+pub struct Client<'a> {
+    base_url: &'a str,
+    budget: &'a Budget,
+    timeout: Duration,
+}
+
+impl<'a> Client<'a> {
+    pub fn new(base_url: &'a str, budget: &'a Budget, timeout: Duration) -> Self {
+        Self {
+            base_url,
+            budget,
+            timeout,
+        }
+    }
+
+    pub async fn key_info(&self, key: &str) -> Result<KeyInfo, CallError> {
+        self.get::<KeyInfo>(key, "/key").await
+    }
+
+    pub async fn credits(&self, key: &str) -> Result<Credits, CallError> {
+        self.get::<Credits>(key, "/credits").await
+    }
+
+    /// One completed UTC day of one inference key's activity, read with a
+    /// management key.
+    pub async fn activity(
+        &self,
+        management_key: &str,
+        date: NaiveDate,
+        key_hash: &str,
+    ) -> Result<Vec<ActivityRow>, CallError> {
+        let path = format!(
+            "/activity?date={}&api_key_hash={key_hash}",
+            format_day(date)
+        );
+        self.get::<Vec<ActivityRow>>(management_key, &path).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, key: &str, path: &str) -> Result<T, CallError> {
+        let url = format!("{}{path}", self.base_url);
+        let mut attempt = 1;
+        loop {
+            if !self.budget.try_take() {
+                return Err(CallError::BudgetExhausted);
+            }
+            let (error, retry_after) = match self.send(key, &url).await {
+                Ok((200, _, body)) => {
+                    return serde_json::from_str::<Envelope<T>>(&body)
+                        .map(|e| e.data)
+                        .map_err(|_| CallError::Malformed);
+                }
+                Ok((status @ (401 | 403), _, _)) => return Err(CallError::Rejected { status }),
+                Ok((status, retry_after, body)) if is_retryable_status(status) => {
+                    log_error_body(status, &body);
+                    (CallError::Unavailable { status }, retry_after)
+                }
+                Ok((status, _, body)) => {
+                    log_error_body(status, &body);
+                    return Err(CallError::Refused { status });
+                }
+                Err(CallError::Network) => (CallError::Network, None),
+                Err(other) => return Err(other),
+            };
+            match next_wait_ms(attempt, true, retry_after) {
+                Some(wait) => {
+                    Delay::from(Duration::from_millis(wait)).await;
+                    attempt += 1;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    /// One attempt: status, `Retry-After` and body text, or a transport error.
+    async fn send(&self, key: &str, url: &str) -> Result<(u16, Option<u64>, String), CallError> {
+        let headers = Headers::new();
+        headers
+            .set("Authorization", &format!("Bearer {key}"))
+            .and_then(|_| headers.set("Accept", "application/json"))
+            .and_then(|_| headers.set("HTTP-Referer", "https://github.com/openrouter-watcher"))
+            .and_then(|_| headers.set("X-Title", "OpenRouter Watcher"))
+            .map_err(|_| CallError::Network)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        let request = Request::new_with_init(url, &init).map_err(|_| CallError::Network)?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let fetch = Fetch::Request(request);
+        let exchange = async move {
+            let mut response = fetch
+                .send_with_signal(&signal)
+                .await
+                .map_err(|_| CallError::Network)?;
+            let status = response.status_code();
+            let retry_after = parse_retry_after(
+                response
+                    .headers()
+                    .get("Retry-After")
+                    .ok()
+                    .flatten()
+                    .as_deref(),
+            );
+            let body = response.text().await.map_err(|_| CallError::Network)?;
+            Ok((status, retry_after, body))
+        };
+        let timeout = Delay::from(self.timeout);
+        let outcome = select(Box::pin(exchange), Box::pin(timeout)).await;
+        match outcome {
+            Either::Left((result, _)) => result,
+            Either::Right(((), _)) => {
+                controller.abort();
+                Err(CallError::Timeout)
+            }
+        }
+    }
+}
+
+/// OpenRouter's error message (never the request, which holds the key).
+fn log_error_body(status: u16, body: &str) {
+    let message = serde_json::from_str::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.error.message)
+        .unwrap_or_default();
+    worker::console_warn!(
+        "OpenRouter answered {status}: {}",
+        message.chars().take(200).collect::<String>()
+    );
+}

@@ -1,0 +1,130 @@
+//! OpenRouter's response shapes, as documented and as its official SDK
+//! validates them. Only the fields the product uses are named; unknown extra
+//! fields are ignored (OpenRouter adds fields over time). Money is parsed
+//! from the JSON number's own text into [`Money`], never through `f64`.
+
+use serde::Deserialize;
+
+use crate::domain::money::Money;
+
+#[derive(Debug, Deserialize)]
+pub struct Envelope<T> {
+    pub data: T,
+}
+
+/// `GET /api/v1/key`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyInfo {
+    #[serde(default)]
+    pub label: Option<String>,
+    /// `None`: unlimited.
+    #[serde(default)]
+    pub limit: Option<Money>,
+    #[serde(default)]
+    pub limit_remaining: Option<Money>,
+    #[serde(default)]
+    pub limit_reset: Option<String>,
+    pub usage: Money,
+    #[serde(default)]
+    pub usage_daily: Option<Money>,
+    #[serde(default)]
+    pub usage_weekly: Option<Money>,
+    #[serde(default)]
+    pub usage_monthly: Option<Money>,
+    #[serde(default)]
+    pub is_free_tier: bool,
+    #[serde(default)]
+    pub is_management_key: bool,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitInfo {
+    #[serde(default)]
+    pub requests: Option<i64>,
+    #[serde(default)]
+    pub interval: Option<String>,
+}
+
+/// One row of `GET /api/v1/activity`: one model through one endpoint
+/// (provider) on one UTC day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActivityRow {
+    pub date: String,
+    pub model: String,
+    pub usage: Money,
+    #[serde(default)]
+    pub requests: i64,
+    #[serde(default)]
+    pub prompt_tokens: i64,
+    #[serde(default)]
+    pub completion_tokens: i64,
+}
+
+/// `GET /api/v1/credits`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Credits {
+    pub total_credits: Money,
+    pub total_usage: Money,
+}
+
+/// OpenRouter's error body: `{"error": {"code": 401, "message": "..."}}`.
+#[derive(Debug, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_key_shape_with_extra_fields() {
+        let body = r#"{"data":{"label":"sk-or-v1-abc...xyz","limit":25.5,"limit_reset":"monthly",
+            "limit_remaining":20.1234567891,"include_byok_in_limit":false,"usage":5.3765432109,
+            "usage_daily":0.25,"usage_weekly":1.5,"usage_monthly":5.3765432109,"byok_usage":0,
+            "byok_usage_daily":0,"byok_usage_weekly":0,"byok_usage_monthly":0,"is_free_tier":false,
+            "is_management_key":false,"is_provisioning_key":false,"expires_at":null,
+            "rate_limit":{"requests":-1,"interval":"10s","note":"deprecated"},"brand_new_field":{"x":1}}}"#;
+        let key: Envelope<KeyInfo> = serde_json::from_str(body).unwrap();
+        let key = key.data;
+        assert_eq!(key.limit.unwrap().units(), 255_000_000_000);
+        assert_eq!(key.limit_remaining.unwrap().units(), 201_234_567_891);
+        assert_eq!(key.usage.units(), 53_765_432_109);
+        assert_eq!(key.usage_daily.unwrap().units(), 2_500_000_000);
+        assert_eq!(key.rate_limit.unwrap().interval.as_deref(), Some("10s"));
+    }
+
+    #[test]
+    fn unlimited_keys_have_no_limit() {
+        let body = r#"{"data":{"limit":null,"limit_remaining":null,"usage":0,"usage_daily":0,
+            "usage_weekly":0,"usage_monthly":0,"is_free_tier":true}}"#;
+        let key: Envelope<KeyInfo> = serde_json::from_str(body).unwrap();
+        assert!(key.data.limit.is_none());
+        assert!(key.data.is_free_tier);
+    }
+
+    #[test]
+    fn parses_activity_rows() {
+        let body = r#"{"data":[{"date":"2026-11-24","model":"openai/gpt-4o","model_permaslug":"openai/gpt-4o-2024-08-06",
+            "endpoint_id":"e1","provider_name":"OpenAI","usage":0.0123456789,"byok_usage_inference":0,
+            "requests":3,"prompt_tokens":1200,"completion_tokens":340,"reasoning_tokens":0}]}"#;
+        let rows: Envelope<Vec<ActivityRow>> = serde_json::from_str(body).unwrap();
+        assert_eq!(rows.data[0].usage.units(), 123_456_789);
+        assert_eq!(rows.data[0].prompt_tokens, 1200);
+    }
+
+    #[test]
+    fn refuses_bodies_without_the_required_fields() {
+        assert!(serde_json::from_str::<Envelope<KeyInfo>>(r#"{"data":{"label":"x"}}"#).is_err());
+        assert!(serde_json::from_str::<Envelope<KeyInfo>>(r#"{"error":{"code":500}}"#).is_err());
+        assert!(serde_json::from_str::<Envelope<KeyInfo>>("<html>").is_err());
+    }
+}

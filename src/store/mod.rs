@@ -1,0 +1,157 @@
+//! D1 access: one module per table holds that table's SQL; this module holds
+//! the binding and error plumbing they share. Every value is bound, never
+//! formatted into SQL.
+//!
+//! Money is bound as a decimal *string* of units: the INTEGER column affinity
+//! stores it as an exact 64-bit integer, where a JavaScript number would lose
+//! precision past 2^53. It is read back with `CAST(... AS TEXT)`.
+
+pub mod api_keys;
+pub mod job_runs;
+pub mod sessions;
+pub mod snapshots;
+pub mod tokens;
+pub mod usage;
+pub mod users;
+
+use serde::de::DeserializeOwned;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::domain::money::Money;
+use crate::http::error::{AppError, AppResult};
+
+/// A bound parameter.
+pub enum Arg {
+    Int(i64),
+    Text(String),
+    Null,
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Int(v as i64)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Money> for Arg {
+    fn from(v: Money) -> Self {
+        Arg::Text(v.units().to_string())
+    }
+}
+impl<T: Into<Arg>> From<Option<T>> for Arg {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Arg::Null, Into::into)
+    }
+}
+
+impl Arg {
+    fn to_js(&self) -> JsValue {
+        match self {
+            // Row ids and counts stay far below 2^53.
+            Arg::Int(v) => JsValue::from_f64(*v as f64),
+            Arg::Text(v) => JsValue::from_str(v),
+            Arg::Null => JsValue::NULL,
+        }
+    }
+}
+
+/// `args![a, b, c]` builds the parameter list of a statement.
+#[macro_export]
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        vec![$($crate::store::Arg::from($value)),*]
+    };
+}
+
+pub fn statement(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<D1PreparedStatement> {
+    let values: Vec<JsValue> = args.iter().map(Arg::to_js).collect();
+    db.prepare(sql).bind(&values).map_err(db_error)
+}
+
+pub async fn first<T: DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: Vec<Arg>,
+) -> AppResult<Option<T>> {
+    statement(db, sql, args)?
+        .first::<T>(None)
+        .await
+        .map_err(db_error)
+}
+
+pub async fn all<T: DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: Vec<Arg>,
+) -> AppResult<Vec<T>> {
+    let result = statement(db, sql, args)?.all().await.map_err(db_error)?;
+    if let Some(error) = result.error() {
+        return Err(AppError::internal(format!("D1: {error}")));
+    }
+    result.results::<T>().map_err(db_error)
+}
+
+/// Runs a write and returns how many rows it changed.
+pub async fn run(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<usize> {
+    let result = statement(db, sql, args)?.run().await.map_err(db_error)?;
+    changes(&result)
+}
+
+pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> AppResult<usize> {
+    if statements.is_empty() {
+        return Ok(0);
+    }
+    let results = db.batch(statements).await.map_err(db_error)?;
+    results.iter().map(changes).sum()
+}
+
+fn changes(result: &worker::D1Result) -> AppResult<usize> {
+    if let Some(error) = result.error() {
+        return Err(AppError::internal(format!("D1: {error}")));
+    }
+    Ok(result
+        .meta()
+        .map_err(db_error)?
+        .and_then(|m| m.changes)
+        .unwrap_or(0))
+}
+
+pub fn db_error(err: worker::Error) -> AppError {
+    AppError::internal(format!("D1: {err}"))
+}
+
+/// Whether a failed write broke a UNIQUE constraint (mapped to 409 on purpose
+/// by the caller, which knows which one it was).
+pub fn is_unique_violation(err: &AppError) -> bool {
+    matches!(err, AppError::Internal(cause) if cause.contains("UNIQUE constraint failed"))
+}
+
+/// Parses a money column read as `CAST(x AS TEXT)`.
+pub fn money(text: &str) -> AppResult<Money> {
+    Money::parse_units(text).map_err(AppError::internal)
+}
+
+/// Parses an optional money column.
+pub fn money_opt(text: Option<&str>) -> AppResult<Option<Money>> {
+    text.map(money).transpose()
+}

@@ -1,0 +1,77 @@
+//! `key_snapshots`: one row per key per successful `GET /key`.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::args;
+use crate::domain::dates::format_day;
+use crate::domain::money::Money;
+use crate::http::error::AppResult;
+use crate::openrouter::types::KeyInfo;
+
+pub async fn insert(
+    db: &D1Database,
+    api_key_id: i64,
+    info: &KeyInfo,
+    taken_at: &str,
+    taken_on: NaiveDate,
+) -> AppResult<usize> {
+    let rate_limit = info.rate_limit.as_ref();
+    super::run(
+        db,
+        "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
+             limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier,
+             rate_limit_requests, rate_limit_interval)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        args![
+            api_key_id,
+            taken_at,
+            format_day(taken_on),
+            info.label.clone(),
+            info.limit,
+            info.limit_remaining,
+            info.limit_reset.clone(),
+            info.usage,
+            info.usage_daily.unwrap_or(Money::ZERO),
+            info.usage_weekly.unwrap_or(Money::ZERO),
+            info.usage_monthly.unwrap_or(Money::ZERO),
+            info.is_free_tier,
+            rate_limit.and_then(|r| r.requests),
+            rate_limit.and_then(|r| r.interval.clone()),
+        ],
+    )
+    .await
+}
+
+/// The all-time spend at the start of each UTC day with a snapshot since
+/// `since` (`usage - usage_daily`, from that day's latest snapshot).
+#[derive(Debug, Deserialize)]
+pub struct DayStart {
+    pub taken_on: String,
+    pub spent_before: String,
+}
+
+pub async fn day_starts(
+    db: &D1Database,
+    api_key_id: i64,
+    since: NaiveDate,
+) -> AppResult<Vec<DayStart>> {
+    super::all(
+        db,
+        "SELECT taken_on, CAST(usage - usage_daily AS TEXT) AS spent_before FROM key_snapshots
+         WHERE id IN (SELECT MAX(id) FROM key_snapshots WHERE api_key_id = ?1 AND taken_on >= ?2 GROUP BY taken_on)
+         ORDER BY taken_on",
+        args![api_key_id, format_day(since)],
+    )
+    .await
+}
+
+pub async fn delete_older_than(db: &D1Database, before: &str, batch: i64) -> AppResult<usize> {
+    super::run(
+        db,
+        "DELETE FROM key_snapshots WHERE id IN (SELECT id FROM key_snapshots WHERE taken_at < ?1 LIMIT ?2)",
+        args![before, batch],
+    )
+    .await
+}

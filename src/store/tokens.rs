@@ -1,0 +1,83 @@
+//! `api_tokens` queries. Only the SHA-256 of a token is ever stored.
+
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::args;
+use crate::http::error::AppResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub token_prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub is_active: i64,
+}
+
+const COLUMNS: &str = "id, name, token_prefix, created_at, last_used_at, is_active";
+
+/// Inserts a token unless the user already holds `max_active` active ones
+/// (checked in the same statement, so two racing requests cannot both pass).
+pub async fn insert_capped(
+    db: &D1Database,
+    user_id: i64,
+    name: &str,
+    hash: &str,
+    prefix: &str,
+    now: &str,
+    max_active: i64,
+) -> AppResult<Option<TokenRow>> {
+    super::first(
+        db,
+        &format!(
+            "INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, created_at)
+             SELECT ?1, ?2, ?3, ?4, ?5
+             WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = ?1 AND is_active = 1) < ?6
+             RETURNING {COLUMNS}"
+        ),
+        args![user_id, name, hash, prefix, now, max_active],
+    )
+    .await
+}
+
+pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<TokenRow>> {
+    super::all(
+        db,
+        &format!("SELECT {COLUMNS} FROM api_tokens WHERE user_id = ?1 ORDER BY id"),
+        args![user_id],
+    )
+    .await
+}
+
+/// Revokes a token of this user; `false` when there is no such token (or it
+/// belongs to someone else: same answer, no existence leak).
+pub async fn revoke(db: &D1Database, user_id: i64, id: i64, now: &str) -> AppResult<bool> {
+    #[derive(Deserialize)]
+    struct Found {
+        #[allow(dead_code)]
+        id: i64,
+    }
+    let found: Option<Found> = super::first(
+        db,
+        "UPDATE api_tokens SET is_active = 0, revoked_at = COALESCE(revoked_at, ?3)
+         WHERE id = ?1 AND user_id = ?2 RETURNING id",
+        args![id, user_id, now],
+    )
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Records use at most once a minute per token (`last_used_at` is a
+/// coarse signal; writing it on every call would double the public path's
+/// database work).
+pub async fn touch(db: &D1Database, id: i64, now: &str, stale_before: &str) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE api_tokens SET last_used_at = ?2
+         WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?3)",
+        args![id, now, stale_before],
+    )
+    .await
+}

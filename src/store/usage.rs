@@ -1,0 +1,408 @@
+//! `usage_stats` and its rollups (`usage_user_day`, `usage_user_day_model`,
+//! `usage_key_total`, kept exact by the triggers in `migrations/`).
+//!
+//! Public-API reads fold the token lookup into the data query, so each
+//! `/api/v1` request costs one D1 statement.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::args;
+use crate::domain::dates::{format_day, DateRange};
+use crate::domain::money::Money;
+use crate::http::error::AppResult;
+use crate::jobs::arithmetic::ModelDay;
+
+/// The model name of rows derived from key totals (no per-model split known).
+pub const ALL_MODELS: &str = "(all models)";
+
+const UPSERT: &str = "INSERT INTO usage_stats
+        (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CAST(?8 AS INTEGER), ?9, ?10)
+     ON CONFLICT (api_key_id, date, model) DO UPDATE SET
+        requests_count = excluded.requests_count, tokens_input = excluded.tokens_input,
+        tokens_output = excluded.tokens_output, cost = excluded.cost, source = excluded.source,
+        updated_at = excluded.updated_at
+     WHERE requests_count != excluded.requests_count OR tokens_input != excluded.tokens_input
+        OR tokens_output != excluded.tokens_output OR cost != excluded.cost OR source != excluded.source";
+
+/// Replaces one key's rows for one day with OpenRouter's activity, in one
+/// transaction: models no longer reported and snapshot-derived rows go,
+/// the rest are upserted (unchanged rows are not rewritten, so a second
+/// sync changes nothing, `updated_at` included). Returns rows changed.
+pub async fn replace_activity_day(
+    db: &D1Database,
+    api_key_id: i64,
+    user_id: i64,
+    day: NaiveDate,
+    models: &BTreeMap<String, ModelDay>,
+    now: &str,
+) -> AppResult<usize> {
+    let date = format_day(day);
+    let names =
+        serde_json::to_string(&models.keys().collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into());
+    let mut statements: Vec<D1PreparedStatement> = vec![super::statement(
+        db,
+        "DELETE FROM usage_stats WHERE api_key_id = ?1 AND date = ?2
+           AND (source = 'key_totals' OR model NOT IN (SELECT value FROM json_each(?3)))",
+        args![api_key_id, date.as_str(), names],
+    )?];
+    for (model, totals) in models {
+        statements.push(super::statement(
+            db,
+            UPSERT,
+            args![
+                api_key_id,
+                user_id,
+                date.as_str(),
+                model.as_str(),
+                totals.requests,
+                totals.tokens_input,
+                totals.tokens_output,
+                totals.cost,
+                "activity",
+                now
+            ],
+        )?);
+    }
+    super::batch(db, statements).await
+}
+
+/// Writes snapshot-derived `(all models)` rows for days that have no
+/// activity rows (activity, when there is any, is more precise and wins).
+pub async fn upsert_key_totals(
+    db: &D1Database,
+    api_key_id: i64,
+    user_id: i64,
+    days: &[(NaiveDate, Money)],
+    now: &str,
+) -> AppResult<usize> {
+    let sql = "INSERT INTO usage_stats
+            (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+         SELECT ?1, ?2, ?3, ?4, 0, 0, 0, CAST(?5 AS INTEGER), 'key_totals', ?6
+         WHERE NOT EXISTS (SELECT 1 FROM usage_stats WHERE api_key_id = ?1 AND date = ?3 AND source = 'activity')
+         ON CONFLICT (api_key_id, date, model) DO UPDATE SET cost = excluded.cost, updated_at = excluded.updated_at
+         WHERE cost != excluded.cost";
+    let statements = days
+        .iter()
+        .map(|(day, cost)| {
+            super::statement(
+                db,
+                sql,
+                args![
+                    api_key_id,
+                    user_id,
+                    format_day(*day),
+                    ALL_MODELS,
+                    *cost,
+                    now
+                ],
+            )
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    super::batch(db, statements).await
+}
+
+pub async fn delete_older_than(db: &D1Database, before: NaiveDate, batch: i64) -> AppResult<usize> {
+    super::run(
+        db,
+        "DELETE FROM usage_stats WHERE id IN (SELECT id FROM usage_stats WHERE date < ?1 LIMIT ?2)",
+        args![format_day(before), batch],
+    )
+    .await
+}
+
+// ---- public API (token lookup folded in) ----------------------------------
+
+/// The token's row fields every public query returns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenUse {
+    pub token_id: i64,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicStatsRow {
+    pub token_id: i64,
+    pub last_used_at: Option<String>,
+    pub total_requests: i64,
+    pub total_cost: String,
+    pub total_tokens_input: i64,
+    pub total_tokens_output: i64,
+}
+
+/// `None`: no active token with this hash.
+pub async fn public_stats(
+    db: &D1Database,
+    token_hash: &str,
+    range: &DateRange,
+) -> AppResult<Option<PublicStatsRow>> {
+    super::first(
+        db,
+        "SELECT t.id AS token_id, t.last_used_at,
+                COALESCE(SUM(d.requests_count), 0) AS total_requests,
+                CAST(COALESCE(SUM(d.cost), 0) AS TEXT) AS total_cost,
+                COALESCE(SUM(d.tokens_input), 0) AS total_tokens_input,
+                COALESCE(SUM(d.tokens_output), 0) AS total_tokens_output
+         FROM api_tokens t
+         LEFT JOIN usage_user_day d ON d.user_id = t.user_id AND d.date BETWEEN ?2 AND ?3
+         WHERE t.token_hash = ?1 AND t.is_active = 1
+         GROUP BY t.id",
+        args![
+            token_hash,
+            format_day(range.start()),
+            format_day(range.end())
+        ],
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicUsageRow {
+    pub token_id: i64,
+    pub last_used_at: Option<String>,
+    pub total: i64,
+    pub date: Option<String>,
+    pub model: Option<String>,
+    pub requests_count: Option<i64>,
+    pub tokens_input: Option<i64>,
+    pub tokens_output: Option<i64>,
+    pub cost: Option<String>,
+}
+
+/// One page of (date, model) rows over all the user's keys, plus the total
+/// count. Always one row per valid token (page columns NULL when the page is
+/// empty); no rows when the token is not valid.
+pub async fn public_usage(
+    db: &D1Database,
+    token_hash: &str,
+    range: &DateRange,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<PublicUsageRow>> {
+    super::all(
+        db,
+        "WITH tok AS (SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = ?1 AND is_active = 1),
+              matching AS (SELECT m.* FROM usage_user_day_model m JOIN tok ON m.user_id = tok.user_id
+                           WHERE m.date BETWEEN ?2 AND ?3)
+         SELECT tok.id AS token_id, tok.last_used_at, (SELECT COUNT(*) FROM matching) AS total,
+                p.date, p.model, p.requests_count, p.tokens_input, p.tokens_output,
+                CAST(p.cost AS TEXT) AS cost
+         FROM tok LEFT JOIN (SELECT * FROM matching ORDER BY date, model LIMIT ?4 OFFSET ?5) p ON 1 = 1
+         ORDER BY p.date, p.model",
+        args![token_hash, format_day(range.start()), format_day(range.end()), limit, offset],
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicKeyRow {
+    pub token_id: i64,
+    pub last_used_at: Option<String>,
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub is_active: Option<i64>,
+    pub total_requests: i64,
+    pub total_cost: String,
+}
+
+/// The user's keys with all-time totals; one row with NULL key columns when
+/// the user has no keys, no rows when the token is not valid.
+pub async fn public_keys(db: &D1Database, token_hash: &str) -> AppResult<Vec<PublicKeyRow>> {
+    super::all(
+        db,
+        "SELECT t.id AS token_id, t.last_used_at, k.id, k.name, k.is_active,
+                COALESCE(r.requests_count, 0) AS total_requests,
+                CAST(COALESCE(r.cost, 0) AS TEXT) AS total_cost
+         FROM api_tokens t
+         LEFT JOIN api_keys k ON k.user_id = t.user_id
+         LEFT JOIN usage_key_total r ON r.api_key_id = k.id
+         WHERE t.token_hash = ?1 AND t.is_active = 1
+         ORDER BY k.id",
+        args![token_hash],
+    )
+    .await
+}
+
+// ---- web API (JWT) ----------------------------------------------------------
+
+/// Filters of `/api/usage` and `/api/usage.csv`.
+pub struct UsageFilter<'a> {
+    pub user_id: i64,
+    pub range: DateRange,
+    pub api_key_id: Option<i64>,
+    pub model: Option<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KeyUsageRow {
+    pub date: String,
+    pub model: String,
+    pub api_key_id: i64,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: String,
+    #[serde(default)]
+    pub total: Option<i64>,
+}
+
+const KEY_USAGE_WHERE: &str = "WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+       AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)";
+
+/// Rows per (date, model, key), ordered by date, model, key. `limit` None:
+/// all of them (CSV export).
+pub async fn key_usage(
+    db: &D1Database,
+    filter: &UsageFilter<'_>,
+    page: Option<(i64, i64)>,
+) -> AppResult<Vec<KeyUsageRow>> {
+    let (limit, offset) = page.unwrap_or((-1, 0));
+    super::all(
+        db,
+        &format!(
+            "SELECT date, model, api_key_id, requests_count, tokens_input, tokens_output,
+                    CAST(cost AS TEXT) AS cost, COUNT(*) OVER () AS total
+             FROM usage_stats {KEY_USAGE_WHERE}
+             ORDER BY date, model, api_key_id LIMIT ?6 OFFSET ?7"
+        ),
+        args![
+            filter.user_id,
+            format_day(filter.range.start()),
+            format_day(filter.range.end()),
+            filter.api_key_id,
+            filter.model,
+            limit,
+            offset
+        ],
+    )
+    .await
+}
+
+pub async fn key_usage_count(db: &D1Database, filter: &UsageFilter<'_>) -> AppResult<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let row: Option<Count> = super::first(
+        db,
+        &format!("SELECT COUNT(*) AS n FROM usage_stats {KEY_USAGE_WHERE}"),
+        args![
+            filter.user_id,
+            format_day(filter.range.start()),
+            format_day(filter.range.end()),
+            filter.api_key_id,
+            filter.model
+        ],
+    )
+    .await?;
+    Ok(row.map_or(0, |r| r.n))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DayRow {
+    pub date: String,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ModelTotalRow {
+    pub model: String,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KeyTotalRow {
+    pub api_key_id: i64,
+    pub name: String,
+    pub requests_count: i64,
+    pub cost: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TodayRow {
+    pub keys: i64,
+    pub usage_daily: String,
+}
+
+pub struct Dashboard {
+    pub days: Vec<DayRow>,
+    pub models: Vec<ModelTotalRow>,
+    pub keys: Vec<KeyTotalRow>,
+    pub today: Option<TodayRow>,
+}
+
+/// The dashboard's four aggregates in one D1 round trip (a batch).
+pub async fn dashboard(
+    db: &D1Database,
+    user_id: i64,
+    range: &DateRange,
+    today: NaiveDate,
+) -> AppResult<Dashboard> {
+    let (start, end) = (format_day(range.start()), format_day(range.end()));
+    let statements = vec![
+        super::statement(
+            db,
+            "SELECT date, requests_count, tokens_input, tokens_output, CAST(cost AS TEXT) AS cost
+             FROM usage_user_day WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 ORDER BY date",
+            args![user_id, start.as_str(), end.as_str()],
+        )?,
+        super::statement(
+            db,
+            "SELECT model, SUM(requests_count) AS requests_count, SUM(tokens_input) AS tokens_input,
+                    SUM(tokens_output) AS tokens_output, CAST(SUM(cost) AS TEXT) AS cost
+             FROM usage_user_day_model WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+             GROUP BY model ORDER BY SUM(cost) DESC, model",
+            args![user_id, start.as_str(), end.as_str()],
+        )?,
+        super::statement(
+            db,
+            "SELECT k.id AS api_key_id, k.name, COALESCE(SUM(u.requests_count), 0) AS requests_count,
+                    CAST(COALESCE(SUM(u.cost), 0) AS TEXT) AS cost
+             FROM api_keys k
+             LEFT JOIN usage_stats u ON u.api_key_id = k.id AND u.date BETWEEN ?2 AND ?3
+             WHERE k.user_id = ?1 GROUP BY k.id ORDER BY k.id",
+            args![user_id, start.as_str(), end.as_str()],
+        )?,
+        super::statement(
+            db,
+            "SELECT COUNT(*) AS keys, CAST(COALESCE(SUM(s.usage_daily), 0) AS TEXT) AS usage_daily
+             FROM api_keys k JOIN key_snapshots s ON s.id =
+               (SELECT id FROM key_snapshots WHERE api_key_id = k.id ORDER BY taken_at DESC, id DESC LIMIT 1)
+             WHERE k.user_id = ?1 AND k.kind = 'inference' AND s.taken_on = ?2",
+            args![user_id, format_day(today)],
+        )?,
+    ];
+    let results = db.batch(statements).await.map_err(super::db_error)?;
+    let mut results = results.into_iter();
+    let mut next = || {
+        results
+            .next()
+            .ok_or_else(|| crate::http::error::AppError::internal("short D1 batch"))
+    };
+    let days = next()?.results::<DayRow>().map_err(super::db_error)?;
+    let models = next()?
+        .results::<ModelTotalRow>()
+        .map_err(super::db_error)?;
+    let keys = next()?.results::<KeyTotalRow>().map_err(super::db_error)?;
+    let today = next()?
+        .results::<TodayRow>()
+        .map_err(super::db_error)?
+        .into_iter()
+        .next();
+    Ok(Dashboard {
+        days,
+        models,
+        keys,
+        today,
+    })
+}

@@ -1,0 +1,3 @@
+pub fn run(_args: &[String]) -> crate::tools::Result {
+    Err("not yet".into())
+}

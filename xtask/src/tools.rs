@@ -1,0 +1,316 @@
+//! Tool installation and the build/dev/test pipelines.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// Must match the `worker` crate's minor version (worker-build refuses otherwise).
+const WORKER_BUILD_VERSION: &str = "0.8.7";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"));
+    home.join("bin").join(name)
+}
+
+pub fn step(message: &str) {
+    eprintln!("\x1b[1m==> {message}\x1b[0m");
+}
+
+pub fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.stderr(Stdio::null()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// PATH with `~/.cargo/bin` first (wrangler runs `cargo xtask build`, which
+/// needs worker-build).
+pub fn path_with_cargo_bin() -> String {
+    let bin = cargo_bin("");
+    let current = std::env::var("PATH").unwrap_or_default();
+    format!("{}:{current}", bin.display())
+}
+
+/// The wasm-bindgen version Cargo.lock resolved: the CLI must be exactly it.
+fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock =
+        fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+pub fn setup() -> Result {
+    let started = Instant::now();
+    let root = root();
+
+    step("wasm target");
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+
+    step(&format!("worker-build {WORKER_BUILD_VERSION}"));
+    let have = output(Command::new(cargo_bin("worker-build")).arg("--version")).unwrap_or_default();
+    if !have.contains(WORKER_BUILD_VERSION) {
+        run(Command::new("cargo").args([
+            "install",
+            "worker-build",
+            "--version",
+            WORKER_BUILD_VERSION,
+            "--locked",
+        ]))?;
+    }
+
+    let bindgen = locked_wasm_bindgen_version()?;
+    step(&format!(
+        "wasm-bindgen CLI {bindgen} (the version in Cargo.lock)"
+    ));
+    let have = output(Command::new(cargo_bin("wasm-bindgen")).arg("--version")).unwrap_or_default();
+    if !have.split_whitespace().any(|w| w == bindgen) {
+        // Not --locked: its lockfile names a crate version the registry here lacks.
+        run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &bindgen,
+            "--force",
+        ]))?;
+    }
+
+    step("npm ci (wrangler, binaryen, @openrouter/sdk, playwright-core)");
+    let lock =
+        fs::read(root.join("package-lock.json")).map_err(|e| format!("package-lock.json: {e}"))?;
+    let stamp_path = root.join("node_modules").join(".orw-lock-stamp");
+    let stamp = format!("{:x}", fnv1a(&lock));
+    if fs::read_to_string(&stamp_path).ok().as_deref() != Some(stamp.as_str()) {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&root))?;
+        fs::write(&stamp_path, &stamp).map_err(|e| e.to_string())?;
+    }
+
+    step(".dev.vars (local secrets)");
+    ensure_dev_vars(&root.join(".dev.vars"))?;
+
+    eprintln!("setup done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Change detector for package-lock.json (not security relevant).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn random_base64(len: usize) -> Result<String> {
+    let mut bytes = vec![0u8; len];
+    getrandom::getrandom(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(STANDARD.encode(bytes))
+}
+
+/// Writes `.dev.vars` with fresh random secrets unless both are present.
+fn ensure_dev_vars(path: &Path) -> Result {
+    let existing = fs::read_to_string(path).unwrap_or_default();
+    let has = |name: &str| existing.lines().any(|l| l.starts_with(&format!("{name}=")));
+    if has("JWT_SECRET") && has("ENCRYPTION_KEY") {
+        return Ok(());
+    }
+    let mut text = existing.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if !has("JWT_SECRET") {
+        text.push_str(&format!("JWT_SECRET={}\n", random_base64(48)?));
+    }
+    if !has("ENCRYPTION_KEY") {
+        text.push_str(&format!("ENCRYPTION_KEY={}\n", random_base64(32)?));
+    }
+    fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("wrote fresh secrets to {}", path.display());
+    Ok(())
+}
+
+/// Environment that keeps worker-build and wrangler off the internet.
+pub fn offline_env(cmd: &mut Command) -> &mut Command {
+    let root = root();
+    cmd.env("WASM_BINDGEN_BIN", cargo_bin("wasm-bindgen"))
+        .env(
+            "ESBUILD_BIN",
+            root.join("node_modules/@esbuild/linux-x64/bin/esbuild"),
+        )
+        .env(
+            "WASM_OPT_BIN",
+            root.join("node_modules/binaryen/bin/wasm-opt"),
+        )
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("PATH", path_with_cargo_bin())
+}
+
+pub fn build_worker() -> Result {
+    if std::env::var_os("ORW_SKIP_BUILD").is_some() {
+        eprintln!("ORW_SKIP_BUILD set: using the existing build/worker");
+        return Ok(());
+    }
+    step("worker-build --release");
+    run(offline_env(&mut Command::new(cargo_bin("worker-build")))
+        .arg("--release")
+        .current_dir(root()))
+}
+
+pub fn wrangler(root: &Path) -> Command {
+    let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
+    offline_env(&mut cmd).current_dir(root);
+    cmd
+}
+
+pub fn apply_migrations(persist_to: &Path) -> Result {
+    let root = root();
+    run(wrangler(&root)
+        .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+        .arg(persist_to)
+        .env("CI", "true"))
+}
+
+pub fn dev() -> Result {
+    setup()?;
+    let root = root();
+    let state = root.join(".wrangler/state");
+    step("D1 migrations (local)");
+    apply_migrations(&state)?;
+    step("OpenRouter simulator (demo scenario) on 127.0.0.1:8788");
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "-p", "openrouter-sim"])
+        .current_dir(&root))?;
+    let mut sim = Command::new(root.join("target/debug/openrouter-sim"))
+        .args(["--port", "8788", "--scenario", "demo"])
+        .spawn()
+        .map_err(|e| format!("simulator: {e}"))?;
+    step("wrangler dev on http://127.0.0.1:8787 (cron: /__scheduled?cron=0+*+*+*+*)");
+    let status = wrangler(&root)
+        .args([
+            "dev",
+            "--local",
+            "--test-scheduled",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            "8787",
+            "--persist-to",
+        ])
+        .arg(&state)
+        .args([
+            "--var",
+            "OPENROUTER_BASE_URL:http://127.0.0.1:8788/api/v1",
+            "--show-interactive-dev-session=false",
+        ])
+        .status();
+    let _ = sim.kill();
+    status.map_err(|e| e.to_string()).and_then(|s| {
+        if s.success() {
+            Ok(())
+        } else {
+            Err(format!("wrangler dev: {s}"))
+        }
+    })
+}
+
+pub fn test(extra: &[String]) -> Result {
+    let started = Instant::now();
+    setup()?;
+    let root = root();
+    let cargo = |args: &[&str]| {
+        let mut cmd = Command::new("cargo");
+        cmd.args(args).current_dir(&root);
+        cmd
+    };
+    step("cargo fmt --check");
+    run(&mut cargo(&["fmt", "--all", "--check"]))?;
+    step("clippy (host, all targets) -D warnings");
+    run(&mut cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("clippy (wasm32 Worker) -D warnings");
+    run(&mut cargo(&[
+        "clippy",
+        "--lib",
+        "--target",
+        WASM_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("native unit tests (Worker crate, xtask)");
+    run(&mut cargo(&[
+        "test",
+        "--lib",
+        "-p",
+        "openrouter-watcher",
+        "-p",
+        "xtask",
+    ]))?;
+    step("simulator tests (incl. the official SDK conformance test)");
+    run(&mut cargo(&["test", "-p", "openrouter-sim"]))?;
+    step("wasm build");
+    build_worker()?;
+    step("integration tests against the real Worker under wrangler dev");
+    let mut it = cargo(&[
+        "test",
+        "-p",
+        "openrouter-watcher",
+        "--test",
+        "api",
+        "--",
+        "--test-threads=6",
+    ]);
+    it.args(extra);
+    offline_env(&mut it).env("ORW_SKIP_BUILD", "1");
+    run(&mut it)?;
+    eprintln!(
+        "all tests passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
