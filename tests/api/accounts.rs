@@ -1,0 +1,221 @@
+//! Registration, login, sessions (SPEC §5, §10).
+
+use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn registration_returns_the_user_and_no_secret() {
+    let email = format!("{}@Example.COM", unique("Reg"));
+    let res = register(&email, PASSWORD).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.json["email"], email.to_lowercase());
+    assert!(res.json["id"].is_i64());
+    assert!(res.json["created_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+    assert!(
+        !res.text.contains(PASSWORD) && !res.text.contains("argon2"),
+        "{}",
+        res.text
+    );
+    assert!(res.json.get("password_hash").is_none());
+}
+
+#[tokio::test]
+async fn duplicate_email_in_another_case_is_409() {
+    let email = format!("{}@example.com", unique("dup"));
+    assert_eq!(register(&email, PASSWORD).await.status, 201);
+    register(&email.to_uppercase(), PASSWORD)
+        .await
+        .assert_error(409, "conflict");
+}
+
+#[tokio::test]
+async fn invalid_registrations_are_422_naming_the_field() {
+    let ok_email = format!("{}@example.com", unique("v"));
+    let cases = [
+        (
+            json!({ "email": "not-an-email", "password": PASSWORD }),
+            "email",
+        ),
+        (
+            json!({ "email": ok_email, "password": "short" }),
+            "password",
+        ),
+        (
+            json!({ "email": ok_email, "password": "p".repeat(129) }),
+            "password",
+        ),
+        (json!({ "password": PASSWORD }), "email"),
+        (json!({ "email": ok_email }), "password"),
+        (
+            json!({ "email": ok_email, "password": PASSWORD, "admin": true }),
+            "admin",
+        ),
+        (json!({ "email": 42, "password": PASSWORD }), "email"),
+    ];
+    for (body, field) in cases {
+        let res = post("/api/auth/register").json(&body).send().await;
+        res.assert_error(422, "validation_error");
+        assert_eq!(res.error_field(), field, "{body} -> {}", res.text);
+    }
+    // Nothing was created by the failed attempts.
+    assert_eq!(register(&ok_email, PASSWORD).await.status, 201);
+}
+
+#[tokio::test]
+async fn login_gives_a_jwt_that_me_accepts() {
+    let user = new_user().await;
+    let res = login(&user.email, PASSWORD).await;
+    assert_eq!(res.json["token_type"], "bearer");
+    assert_eq!(res.json["expires_in"], 86400);
+    let me = get("/api/auth/me").bearer(&user.jwt).send().await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.json["email"], user.email);
+    assert_eq!(me.json["id"], user.id);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_look_the_same() {
+    let user = new_user().await;
+    let wrong = login(&user.email, "wrong password here").await;
+    let unknown = login(&format!("{}@example.com", unique("ghost")), PASSWORD).await;
+    wrong.assert_error(401, "unauthorized");
+    unknown.assert_error(401, "unauthorized");
+    assert_eq!(wrong.text, unknown.text);
+}
+
+fn craft(secret: &[u8], claims: Value, expired: bool) -> String {
+    let now = chrono::Utc::now();
+    let at = if expired {
+        now - chrono::Duration::hours(2)
+    } else {
+        now
+    };
+    let claims = Claims::new(claims).set_duration_and_issuance(
+        &TimeOptions::new(chrono::Duration::zero(), move || at),
+        chrono::Duration::hours(1),
+    );
+    Hs256
+        .token(
+            &Header::empty().with_token_type("JWT"),
+            &claims,
+            &Hs256Key::new(secret),
+        )
+        .expect("token")
+}
+
+#[tokio::test]
+async fn bad_session_tokens_are_401_with_www_authenticate() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let user = new_user().await;
+    let secret = app().jwt_secret.as_bytes();
+    let claims = json!({ "sub": user.id.to_string(), "jti": "crafted-by-test" });
+
+    let valid = craft(secret, claims.clone(), false);
+    assert_eq!(
+        get("/api/auth/me").bearer(&valid).send().await.status,
+        200,
+        "a crafted valid token works"
+    );
+
+    let expired = craft(secret, claims.clone(), true);
+    let mut parts: Vec<&str> = user.jwt.split('.').collect();
+    let forged_claims = b64.encode(
+        json!({ "sub": (user.id + 1).to_string(), "jti": "x", "exp": 9999999999u64 }).to_string(),
+    );
+    parts[1] = &forged_claims;
+    let tampered = parts.join(".");
+    let alg_none = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        b64.encode(
+            json!({ "sub": user.id.to_string(), "jti": "n", "exp": 9999999999u64 }).to_string()
+        )
+    );
+    let other_secret = craft(b"another-secret-that-is-32-bytes!!", claims, false);
+    let (_, api_token) = user.new_token("not-for-web").await;
+
+    let logged_out = login(&user.email, PASSWORD).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = post("/api/auth/logout").bearer(&logged_out).send().await;
+    assert_eq!(res.status, 204, "{}", res.text);
+
+    for (what, token) in [
+        ("expired", expired.as_str()),
+        ("tampered", tampered.as_str()),
+        ("alg none", alg_none.as_str()),
+        ("other secret", other_secret.as_str()),
+        ("api token", api_token.as_str()),
+        ("logged out", logged_out.as_str()),
+        ("garbage", "abc.def.ghi"),
+    ] {
+        let res = get("/api/auth/me").bearer(token).send().await;
+        assert_eq!(res.status, 401, "{what}: {}", res.text);
+        res.assert_error(401, "unauthorized");
+        assert_eq!(res.header("www-authenticate"), Some("Bearer"), "{what}");
+    }
+    get("/api/auth/me")
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
+    // The other session of the same user is unaffected by the logout.
+    assert_eq!(
+        get("/api/auth/me").bearer(&user.jwt).send().await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_eleventh_failed_login_is_429() {
+    let user = new_user().await;
+    let ip = unique_ip();
+    for attempt in 1..=10 {
+        let res = post("/api/auth/login")
+            .ip(&ip)
+            .json(&json!({ "email": user.email, "password": "not the password" }))
+            .send()
+            .await;
+        assert_eq!(res.status, 401, "attempt {attempt}: {}", res.text);
+    }
+    let res = post("/api/auth/login")
+        .ip(&ip)
+        .json(&json!({ "email": user.email, "password": "not the password" }))
+        .send()
+        .await;
+    res.assert_error(429, "rate_limited");
+    let retry: u64 = res
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // The email is throttled from any address, even with the right password.
+    let res = post("/api/auth/login")
+        .ip(&unique_ip())
+        .json(&json!({ "email": user.email, "password": PASSWORD }))
+        .send()
+        .await;
+    assert_eq!(res.status, 429, "{}", res.text);
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_argon2id_only() {
+    let user = new_user().await;
+    let rows = app().d1(&format!(
+        "SELECT email, password_hash FROM users WHERE id = {}",
+        user.id
+    ));
+    let hash = rows[0]["password_hash"].as_str().unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(!hash.contains(PASSWORD));
+}

@@ -1,0 +1,549 @@
+//! The integration-test harness: one real Worker under `wrangler dev`
+//! (workerd, local D1, the Durable Object, cron via `/__scheduled`) and one
+//! OpenRouter simulator, started once per test binary and shared by every
+//! test. Each test creates its own user, keys and tokens, so tests stay
+//! independent while running in parallel.
+//!
+//! Processes: the simulator runs in-process on its own thread; wrangler is a
+//! child in its own process group, started from a thread that never exits
+//! (so `PR_SET_PDEATHSIG` fires only when the test process dies) and killed
+//! with its whole group by an `atexit` hook: no orphan survives the run,
+//! even when tests panic.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base_url: String,
+    pub sim: SimHandle,
+    pub persist_dir: PathBuf,
+    pub log_path: PathBuf,
+    pub jwt_secret: String,
+}
+
+static APP: OnceLock<TestApp> = OnceLock::new();
+static WRANGLER_PGID: AtomicI32 = AtomicI32::new(0);
+static UNIQUE: AtomicU32 = AtomicU32::new(0);
+/// Every secret the tests have seen, to prove none reaches the Worker's log.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn app() -> &'static TestApp {
+    APP.get_or_init(TestApp::start)
+}
+
+/// A value unique within this test run (emails, names, client IPs).
+pub fn unique(prefix: &str) -> String {
+    let n = UNIQUE.fetch_add(1, Ordering::SeqCst);
+    format!("{prefix}{}-{n}", std::process::id())
+}
+
+/// A distinct client IP per call, so IP rate-limit buckets don't collide.
+pub fn unique_ip() -> String {
+    let n = UNIQUE.fetch_add(1, Ordering::SeqCst);
+    format!(
+        "10.{}.{}.{}",
+        (std::process::id() % 200) + 1,
+        (n / 250) % 250,
+        n % 250 + 1
+    )
+}
+
+pub fn remember_secret(secret: &str) {
+    if let Ok(mut secrets) = SECRETS.lock() {
+        secrets.push(secret.to_owned());
+    }
+}
+
+pub fn remembered_secrets() -> Vec<String> {
+    SECRETS.lock().map(|s| s.clone()).unwrap_or_default()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+extern "C" fn stop_wrangler() {
+    let pgid = WRANGLER_PGID.load(Ordering::SeqCst);
+    if pgid > 0 {
+        // SAFETY: signalling a process group we created; no memory involved.
+        unsafe {
+            libc::kill(-pgid, libc::SIGTERM);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    if std::env::var_os("ORW_KEEP_STATE").is_none() {
+        if let Some(app) = APP.get() {
+            let _ = std::fs::remove_dir_all(&app.persist_dir);
+        }
+    }
+}
+
+fn wrangler_command() -> Command {
+    let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
+    cmd.current_dir(root())
+        .env("ORW_SKIP_BUILD", "1")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "true");
+    cmd
+}
+
+fn read_dev_var(name: &str) -> String {
+    let text = std::fs::read_to_string(root().join(".dev.vars"))
+        .expect(".dev.vars is missing: run `cargo xtask setup`");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("{name} missing from .dev.vars"))
+}
+
+impl TestApp {
+    fn start() -> TestApp {
+        assert!(
+            root().join("build/worker/shim.mjs").exists(),
+            "build/worker/shim.mjs is missing: run `cargo xtask build` (cargo xtask test does it)"
+        );
+        let sim = spawn_in_thread(SimConfig {
+            port: 0,
+            seed: 42,
+            scenario: None,
+        })
+        .expect("the OpenRouter simulator starts");
+        let run_dir = root()
+            .join("target/it")
+            .join(std::process::id().to_string());
+        let persist_dir = run_dir.join("state");
+        std::fs::create_dir_all(&persist_dir).expect("state dir");
+        let log_path = run_dir.join("wrangler.log");
+
+        let migrate = wrangler_command()
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&persist_dir)
+            .output()
+            .expect("wrangler runs");
+        assert!(
+            migrate.status.success(),
+            "migrations failed: {}",
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+
+        let port = free_port();
+        let inspector = free_port();
+        let sim_api = format!("{}/api/v1", sim.base_url());
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let log_err = log.try_clone().expect("log file");
+        let persist = persist_dir.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("wrangler-parent".into())
+            .spawn(move || {
+                let mut cmd = wrangler_command();
+                cmd.args(["dev", "--local", "--test-scheduled", "--ip", "127.0.0.1"])
+                    .args([
+                        "--port",
+                        &port.to_string(),
+                        "--inspector-port",
+                        &inspector.to_string(),
+                    ])
+                    .arg("--persist-to")
+                    .arg(&persist)
+                    .args(["--var", &format!("OPENROUTER_BASE_URL:{sim_api}")])
+                    .arg("--show-interactive-dev-session=false")
+                    .stdin(Stdio::null())
+                    .stdout(log)
+                    .stderr(log_err)
+                    .process_group(0);
+                // SAFETY: prctl in the child before exec; async-signal-safe.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                        Ok(())
+                    });
+                }
+                let child = cmd.spawn();
+                let _ = tx.send(child.map(|c| c.id()));
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("wrangler thread");
+        let pid = rx
+            .recv()
+            .expect("wrangler thread reports")
+            .expect("wrangler starts");
+        WRANGLER_PGID.store(pid as i32, Ordering::SeqCst);
+        // SAFETY: registering a plain extern "C" fn.
+        unsafe {
+            libc::atexit(stop_wrangler);
+        }
+
+        let base_url = format!("http://127.0.0.1:{port}");
+        wait_for_health(&base_url, &log_path);
+        TestApp {
+            base_url,
+            sim,
+            persist_dir,
+            log_path,
+            jwt_secret: read_dev_var("JWT_SECRET"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn sim_url(&self, path: &str) -> String {
+        format!("{}{path}", self.sim.base_url())
+    }
+
+    /// Rows from local D1, read the way an operator would (no test routes in
+    /// the Worker). ~1.5 s per call: batch what a test needs.
+    pub fn d1(&self, sql: &str) -> Vec<Value> {
+        for attempt in 0..5 {
+            let out = wrangler_command()
+                .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+                .arg(&self.persist_dir)
+                .args(["--command", sql])
+                .output()
+                .expect("wrangler d1 execute runs");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if out.status.success() {
+                let parsed: Value = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("d1 output is not JSON ({e}): {stdout}"));
+                return parsed[0]["results"].as_array().cloned().unwrap_or_default();
+            }
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            // The Worker may hold the database for a moment (SQLITE_BUSY).
+            if attempt < 4
+                && (stderr.contains("BUSY") || stdout.contains("BUSY") || stderr.contains("locked"))
+            {
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
+            }
+            panic!("d1 query failed: {sql}\n{stdout}\n{stderr}");
+        }
+        unreachable!()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+fn wait_for_health(base_url: &str, log_path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if health_status(base_url) == Some(200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "wrangler dev did not become healthy in 120 s; log:\n{}",
+        std::fs::read_to_string(log_path).unwrap_or_default()
+    );
+}
+
+/// `GET /health` over a plain socket: the harness starts outside any test's
+/// async runtime.
+fn health_status(base_url: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let host = base_url.strip_prefix("http://")?;
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+// ---- HTTP ------------------------------------------------------------------
+
+/// A response, read whole: status, headers, raw text and JSON (Null if none).
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the contract's error envelope with this status and code.
+    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(self.json["error"]["code"], code, "body: {}", self.text);
+        assert!(
+            self.json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error without a message: {}",
+            self.text
+        );
+        assert!(
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")),
+            "error without JSON content type"
+        );
+        self
+    }
+
+    /// The field a 422 names.
+    pub fn error_field(&self) -> String {
+        self.json["error"]["details"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// A request builder with the few knobs tests need.
+pub struct Call {
+    method: Method,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<(String, Vec<u8>)>,
+}
+
+pub fn call(method: &str, path: &str) -> Call {
+    Call {
+        method: Method::from_bytes(method.as_bytes()).expect("method"),
+        url: app().url(path),
+        headers: vec![("CF-Connecting-IP".into(), unique_ip())],
+        body: None,
+    }
+}
+
+pub fn get(path: &str) -> Call {
+    call("GET", path)
+}
+
+pub fn post(path: &str) -> Call {
+    call("POST", path)
+}
+
+impl Call {
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.headers
+            .push(("Authorization".into(), format!("Bearer {token}")));
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn ip(self, ip: &str) -> Self {
+        self.header("CF-Connecting-IP", ip)
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.body = Some(("application/json".into(), body.to_string().into_bytes()));
+        self
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some((content_type.into(), body.into()));
+        self
+    }
+
+    pub async fn send(self) -> Res {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(90))
+            .build()
+            .expect("http client");
+        let mut request = client.request(self.method, &self.url);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        if let Some((content_type, body)) = self.body {
+            request = request.header("Content-Type", content_type).body(body);
+        }
+        let response = request.send().await.expect("the Worker answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+}
+
+// ---- product-level helpers --------------------------------------------------
+
+/// A registered, logged-in user.
+pub struct User {
+    pub email: String,
+    pub jwt: String,
+    pub id: i64,
+}
+
+pub async fn register(email: &str, password: &str) -> Res {
+    post("/api/auth/register")
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+}
+
+pub async fn login(email: &str, password: &str) -> Res {
+    post("/api/auth/login")
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+}
+
+pub async fn new_user() -> User {
+    let email = format!("{}@example.com", unique("user"));
+    let created = register(&email, PASSWORD).await;
+    assert_eq!(created.status, 201, "register: {}", created.text);
+    let logged_in = login(&email, PASSWORD).await;
+    assert_eq!(logged_in.status, 200, "login: {}", logged_in.text);
+    let jwt = logged_in.json["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    remember_secret(&jwt);
+    User {
+        email,
+        jwt,
+        id: created.json["id"].as_i64().expect("id"),
+    }
+}
+
+impl User {
+    pub async fn new_token(&self, name: &str) -> (i64, String) {
+        let res = post("/api/tokens")
+            .bearer(&self.jwt)
+            .json(&json!({ "name": name }))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "create token: {}", res.text);
+        let token = res.json["token"].as_str().expect("token").to_owned();
+        remember_secret(&token);
+        (res.json["id"].as_i64().expect("id"), token)
+    }
+
+    pub async fn add_key(&self, name: &str, key: &str, kind: &str) -> Res {
+        post("/api/keys")
+            .bearer(&self.jwt)
+            .json(&json!({ "name": name, "key": key, "kind": kind }))
+            .send()
+            .await
+    }
+}
+
+// ---- simulator control --------------------------------------------------------
+
+pub struct SimKey {
+    pub key: String,
+    pub hash: String,
+    pub account: String,
+}
+
+pub async fn sim_post(path: &str, body: &Value) -> Value {
+    let res = reqwest::Client::new()
+        .post(app().sim_url(path))
+        .json(body)
+        .send()
+        .await
+        .expect("simulator answers");
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    assert!(status.is_success(), "sim {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+pub async fn sim_get(path: &str) -> Value {
+    let res = reqwest::Client::new()
+        .get(app().sim_url(path))
+        .send()
+        .await
+        .expect("simulator answers");
+    assert_eq!(res.status(), StatusCode::OK, "sim GET {path}");
+    res.json().await.expect("sim JSON")
+}
+
+pub async fn sim_delete(path: &str) {
+    let res = reqwest::Client::new()
+        .delete(app().sim_url(path))
+        .send()
+        .await
+        .expect("simulator answers");
+    assert!(res.status().is_success(), "sim DELETE {path}");
+}
+
+/// Registers a key in the simulator (`extra` merges into the request).
+pub async fn sim_key(extra: Value) -> SimKey {
+    let mut body = json!({ "label": unique("k") });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    let res = sim_post("/_sim/keys", &body).await;
+    let key = res["key"].as_str().expect("key").to_owned();
+    remember_secret(&key);
+    SimKey {
+        key,
+        hash: res["key_hash"].as_str().expect("key_hash").to_owned(),
+        account: res["account"].as_str().expect("account").to_owned(),
+    }
+}
+
+pub async fn fire_cron(expr: &str) -> Res {
+    let path = format!("/__scheduled?cron={}", expr.replace(' ', "+"));
+    let res = get(&path).send().await;
+    assert_eq!(res.status, 200, "cron {expr}: {}", res.text);
+    res
+}
+
+/// Today's UTC date as `YYYY-MM-DD`.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+pub fn day(offset_days: i64) -> String {
+    (today() + chrono::Duration::days(offset_days))
+        .format("%Y-%m-%d")
+        .to_string()
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real Worker (workerd via `wrangler dev`, local D1,
+//! the Durable Object, cron through `/__scheduled`) and the OpenRouter
+//! simulator, driven over HTTP. One binary, one shared `TestApp`.
+
+mod helpers;
+
+mod accounts;
+mod foundation;
+mod tokens;
