@@ -6,4 +6,6 @@ mod helpers;
 
 mod accounts;
 mod foundation;
+mod keys;
+mod sync;
 mod tokens;
