@@ -89,13 +89,24 @@ pub async fn serve(mut req: Request, env: Env, ctx: Context) -> worker::Result<R
 async fn handle(req: &mut Request, env: Env, ctx: Context) -> AppResult<Reply> {
     let method = req.method().to_string();
     let path = req.path();
-    let route = router::resolve(&method, &path)?;
-    let incoming = read(req, route).await?;
-    let app = App::new(env, Some(ctx))?;
-    dispatch(&app, route, &incoming).await
+    match router::resolve(&method, &path) {
+        Ok(route) => {
+            let incoming = read(req, route.takes_body()).await?;
+            let app = App::new(env, Some(ctx))?;
+            dispatch(&app, route, &incoming).await
+        }
+        // Unknown routes and methods under /api/v1 are public-API answers
+        // too: charged to the caller's IP bucket, with rate-limit headers.
+        Err(err) if router::is_public_path(&path) => {
+            let incoming = read(req, false).await?;
+            let app = App::new(env, Some(ctx))?;
+            Ok(crate::usage::public::refuse(&app, &incoming, err).await)
+        }
+        Err(err) => Err(err),
+    }
 }
 
-async fn read(req: &mut Request, route: Route) -> AppResult<Incoming> {
+async fn read(req: &mut Request, takes_body: bool) -> AppResult<Incoming> {
     let headers: HashMap<String, String> = req
         .headers()
         .entries()
@@ -104,7 +115,7 @@ async fn read(req: &mut Request, route: Route) -> AppResult<Incoming> {
     let declared = headers
         .get("content-length")
         .and_then(|v| v.trim().parse::<usize>().ok());
-    let body = if route.takes_body() {
+    let body = if takes_body {
         if let Some(length) = declared {
             body::check_length(length)?;
         }
@@ -178,7 +189,7 @@ fn to_response(reply: Reply, path: &str) -> worker::Result<Response> {
         "Content-Security-Policy",
         "default-src 'none'; frame-ancestors 'none'",
     );
-    if path.starts_with("/api/v1/") || path == "/api/v1" {
+    if router::is_public_path(path) {
         set("Access-Control-Allow-Origin", "*");
         set(
             "Access-Control-Expose-Headers",

@@ -57,6 +57,11 @@ impl Route {
 
 type Methods = &'static [(&'static str, Route)];
 
+/// Paths of the public API (CORS for any origin, rate-limit headers).
+pub fn is_public_path(path: &str) -> bool {
+    path == "/api/v1" || path.starts_with("/api/v1/")
+}
+
 /// Resolves a request line. Unknown paths are 404, known paths with another
 /// method are 405 listing what the path accepts.
 pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {

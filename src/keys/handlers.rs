@@ -326,6 +326,11 @@ pub async fn sync_now(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     let target = store::api_keys::target(&db, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("API key"))?;
+    if !target.is_active {
+        return Err(AppError::Conflict(
+            "This key is disabled; enable it (PATCH is_active: true) to sync it.".to_owned(),
+        ));
+    }
     if target.kind != "inference" {
         return Err(AppError::Conflict(
             "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),

@@ -184,6 +184,8 @@ pub struct SyncTarget {
     pub key_ciphertext: Option<String>,
     pub key_nonce: Option<String>,
     pub validation_status: String,
+    #[serde(deserialize_with = "int_bool")]
+    pub is_active: bool,
     pub last_synced_at: Option<String>,
     pub activity_synced_through: Option<String>,
     /// The user's management key, if any (for `/activity`).
@@ -199,8 +201,13 @@ impl SyncTarget {
     }
 }
 
+/// SQLite booleans are 0/1 integers.
+fn int_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    i64::deserialize(d).map(|v| v != 0)
+}
+
 const TARGET: &str = "SELECT k.id, k.user_id, k.kind, k.key_hash, k.key_ciphertext, k.key_nonce,
-        k.validation_status, k.last_synced_at, k.activity_synced_through,
+        k.validation_status, k.is_active, k.last_synced_at, k.activity_synced_through,
         (SELECT m.id FROM api_keys m
           WHERE m.user_id = k.user_id AND m.kind = 'management' AND m.is_active = 1
             AND m.validation_status != 'invalid' AND m.key_ciphertext IS NOT NULL

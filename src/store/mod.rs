@@ -88,15 +88,42 @@ pub fn statement(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<D1Prep
     db.prepare(sql).bind(&values).map_err(db_error)
 }
 
+/// D1 answers `SQLITE_BUSY` when another connection holds the database
+/// file for a moment (locally: an operator's `wrangler d1 execute`; the local
+/// D1 reports it as an opaque "internal error; reference = …"). The statement
+/// did not run, so it is retried a few times before it becomes an error.
+const BUSY_RETRIES_MS: [u64; 4] = [25, 75, 200, 500];
+
+fn is_busy(err: &worker::Error) -> bool {
+    let text = err.to_string();
+    text.contains("SQLITE_BUSY")
+        || text.contains("database is locked")
+        || text.contains("internal error; reference")
+}
+
+async fn retry_busy<T, F, Fut>(mut attempt: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = worker::Result<T>>,
+{
+    for wait_ms in BUSY_RETRIES_MS {
+        match attempt().await {
+            Err(e) if is_busy(&e) => {
+                worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await;
+            }
+            other => return other.map_err(db_error),
+        }
+    }
+    attempt().await.map_err(db_error)
+}
+
 pub async fn first<T: DeserializeOwned>(
     db: &D1Database,
     sql: &str,
     args: Vec<Arg>,
 ) -> AppResult<Option<T>> {
-    statement(db, sql, args)?
-        .first::<T>(None)
-        .await
-        .map_err(db_error)
+    let statement = statement(db, sql, args)?;
+    retry_busy(|| statement.first::<T>(None)).await
 }
 
 pub async fn all<T: DeserializeOwned>(
@@ -104,7 +131,8 @@ pub async fn all<T: DeserializeOwned>(
     sql: &str,
     args: Vec<Arg>,
 ) -> AppResult<Vec<T>> {
-    let result = statement(db, sql, args)?.all().await.map_err(db_error)?;
+    let statement = statement(db, sql, args)?;
+    let result = retry_busy(|| statement.all()).await?;
     if let Some(error) = result.error() {
         return Err(AppError::internal(format!("D1: {error}")));
     }
@@ -113,16 +141,25 @@ pub async fn all<T: DeserializeOwned>(
 
 /// Runs a write and returns how many rows it changed.
 pub async fn run(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<usize> {
-    let result = statement(db, sql, args)?.run().await.map_err(db_error)?;
+    let statement = statement(db, sql, args)?;
+    let result = retry_busy(|| statement.run()).await?;
     changes(&result)
 }
 
+/// Runs statements as one transaction (D1 batches are atomic).
 pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> AppResult<usize> {
-    if statements.is_empty() {
-        return Ok(0);
-    }
-    let results = db.batch(statements).await.map_err(db_error)?;
+    let results = batch_results(db, statements).await?;
     results.iter().map(changes).sum()
+}
+
+pub async fn batch_results(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> AppResult<Vec<worker::D1Result>> {
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    retry_busy(|| db.batch(statements.clone())).await
 }
 
 fn changes(result: &worker::D1Result) -> AppResult<usize> {

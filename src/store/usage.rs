@@ -382,7 +382,7 @@ pub async fn dashboard(
             args![user_id, format_day(today)],
         )?,
     ];
-    let results = db.batch(statements).await.map_err(super::db_error)?;
+    let results = super::batch_results(db, statements).await?;
     let mut results = results.into_iter();
     let mut next = || {
         results

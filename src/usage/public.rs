@@ -102,7 +102,12 @@ struct Found {
 
 pub async fn handle(app: &App, route: Route, req: &Incoming) -> Reply {
     if route == Route::PublicPreflight {
-        return preflight();
+        // Browsers send these on their own: reported, never charged.
+        let bucket_name = ip_bucket_name(req);
+        return match rate_limit::check(app, &ip_bucket(app, &bucket_name), Op::Peek).await {
+            Ok(decision) => with_rate_headers(preflight(), &decision),
+            Err(e) => log_internal(e),
+        };
     }
     let token_hash = req.bearer().and_then(api_token_hash);
     let query = parse(route, req);
@@ -157,6 +162,35 @@ pub async fn handle(app: &App, route: Route, req: &Incoming) -> Reply {
         }
     };
     with_rate_headers(reply, &decision)
+}
+
+/// An unknown path or method under `/api/v1`: the caller is not
+/// authenticated for anything, so the IP bucket pays, and the answer carries
+/// the rate-limit headers like every public-API response.
+pub async fn refuse(app: &App, req: &Incoming, err: AppError) -> Reply {
+    let bucket_name = ip_bucket_name(req);
+    match rate_limit::check(app, &ip_bucket(app, &bucket_name), Op::Hit).await {
+        Ok(decision) if !decision.allowed => with_rate_headers(
+            Reply::error(&AppError::RateLimited {
+                retry_after: decision.retry_after,
+            }),
+            &decision,
+        ),
+        Ok(decision) => with_rate_headers(Reply::error(&err), &decision),
+        Err(e) => log_internal(e),
+    }
+}
+
+fn ip_bucket_name(req: &Incoming) -> String {
+    format!("ip:{}", req.client_ip())
+}
+
+fn ip_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
+    Bucket {
+        name,
+        limit: app.config.ip_rate_limit_per_minute,
+        window_secs: IP_WINDOW_SECS,
+    }
 }
 
 fn parse(route: Route, req: &Incoming) -> AppResult<Query> {

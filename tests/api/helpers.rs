@@ -409,6 +409,70 @@ impl Call {
     }
 }
 
+/// Every response any test receives is checked against `openapi.json`, so
+/// the document cannot drift from what the Worker really sends.
+fn check_contract(method: &str, url: &str, res: &Res) {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.starts_with("/__scheduled") {
+        return;
+    }
+    let body = if res.text.is_empty() {
+        Value::Null
+    } else if res.json.is_null() {
+        Value::String(res.text.clone())
+    } else {
+        res.json.clone()
+    };
+    match path_template(path) {
+        Some(template) => {
+            crate::contract::assert_documented(method, &template, res.status, &body);
+            if res.status != 405 {
+                crate::contract::assert_documented_headers(
+                    method,
+                    &template,
+                    res.status,
+                    res.headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or(""))),
+                );
+            }
+        }
+        None => {
+            assert_eq!(res.status, 404, "{method} {path} is not a documented route");
+            crate::contract::assert_component_response("RouteNotFound", &body);
+        }
+    }
+}
+
+/// The OpenAPI path of a concrete path (`/api/keys/7/sync` -> `/api/keys/{id}/sync`).
+pub fn path_template(path: &str) -> Option<String> {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let documented = crate::contract::documented_operations();
+    let segments: Vec<&str> = path.split('/').collect();
+    documented.into_iter().map(|(_, p)| p).find(|template| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(t, s)| {
+                if *t == "{id}" {
+                    !s.is_empty()
+                        && s.len() <= 16
+                        && s.bytes().all(|b| b.is_ascii_digit())
+                        && *s != "0"
+                } else {
+                    t == s
+                }
+            })
+    })
+}
+
 // ---- product-level helpers --------------------------------------------------
 
 /// A registered, logged-in user.

@@ -2,10 +2,12 @@
 //! the Durable Object, cron through `/__scheduled`) and the OpenRouter
 //! simulator, driven over HTTP. One binary, one shared `TestApp`.
 
+mod contract;
 mod helpers;
 
 mod accounts;
 mod foundation;
 mod keys;
+mod public;
 mod sync;
 mod tokens;
