@@ -190,11 +190,7 @@ async fn the_eleventh_failed_login_is_429() {
         .send()
         .await;
     res.assert_error(429, "rate_limited");
-    let retry: u64 = res
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .unwrap();
+    let retry = res.retry_after();
     assert!((1..=900).contains(&retry), "{retry}");
     // The email is throttled from any address, even with the right password.
     let res = post("/api/auth/login")

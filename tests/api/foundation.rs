@@ -96,41 +96,13 @@ pub fn max_job_run_id() -> i64 {
         .unwrap_or(0)
 }
 
+/// Which operations the document lists is checked by the contract module's
+/// own tests; here: the Worker serves exactly the checked-in document.
 #[tokio::test]
-async fn every_route_is_documented_in_openapi() {
+async fn the_served_openapi_document_is_the_checked_in_one() {
     let res = get("/openapi.json").send().await;
     assert_eq!(res.status, 200);
     assert_eq!(res.json["openapi"], "3.1.0");
-    let documented = crate::contract::documented_operations();
-    for (method, path) in [
-        ("GET", "/health"),
-        ("POST", "/api/auth/register"),
-        ("POST", "/api/auth/login"),
-        ("POST", "/api/auth/logout"),
-        ("GET", "/api/auth/me"),
-        ("GET", "/api/keys"),
-        ("POST", "/api/keys"),
-        ("GET", "/api/keys/{id}"),
-        ("PATCH", "/api/keys/{id}"),
-        ("DELETE", "/api/keys/{id}"),
-        ("POST", "/api/keys/{id}/sync"),
-        ("GET", "/api/stats/dashboard"),
-        ("GET", "/api/usage"),
-        ("GET", "/api/usage.csv"),
-        ("GET", "/api/tokens"),
-        ("POST", "/api/tokens"),
-        ("DELETE", "/api/tokens/{id}"),
-        ("GET", "/api/v1/stats"),
-        ("GET", "/api/v1/usage"),
-        ("GET", "/api/v1/keys"),
-        ("OPTIONS", "/api/v1/stats"),
-    ] {
-        assert!(
-            documented.iter().any(|(m, p)| m == method && p == path),
-            "{method} {path} is missing from openapi.json"
-        );
-    }
-    // The served document is the checked-in one.
     assert_eq!(res.json, *crate::contract::document());
 }
 

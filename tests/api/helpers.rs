@@ -322,6 +322,13 @@ impl Res {
         self
     }
 
+    /// `Retry-After` in seconds (panics when absent: callers expect one).
+    pub fn retry_after(&self) -> u64 {
+        self.header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric Retry-After on {}: {}", self.status, self.text))
+    }
+
     /// The field a 422 names.
     pub fn error_field(&self) -> String {
         self.json["error"]["details"][0]["field"]
@@ -592,6 +599,15 @@ pub async fn sim_key(extra: Value) -> SimKey {
         hash: res["key_hash"].as_str().expect("key_hash").to_owned(),
         account: res["account"].as_str().expect("account").to_owned(),
     }
+}
+
+/// Makes the simulator reject (401) or accept a key again.
+pub async fn set_revoked(sim: &SimKey, revoked: bool) {
+    sim_post(
+        &format!("/_sim/keys/{}/status", sim.hash),
+        &json!({ "revoked": revoked }),
+    )
+    .await;
 }
 
 pub async fn fire_cron(expr: &str) -> Res {

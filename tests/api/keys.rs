@@ -81,11 +81,7 @@ async fn a_valid_key_is_stored_encrypted_with_a_first_snapshot() {
 async fn a_key_openrouter_rejects_is_stored_invalid() {
     let user = new_user().await;
     let sim = sim_key(json!({})).await;
-    sim_post(
-        &format!("/_sim/keys/{}/status", sim.hash),
-        &json!({ "revoked": true }),
-    )
-    .await;
+    set_revoked(&sim, true).await;
     let res = user.add_key("revoked", &sim.key, "inference").await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.json["validation_status"], "invalid");

@@ -329,11 +329,7 @@ async fn rejected_keys_become_invalid_are_skipped_and_come_back() {
             .to_owned()
     };
 
-    sim_post(
-        &format!("/_sim/keys/{}/status", sim.hash),
-        &json!({ "revoked": true }),
-    )
-    .await;
+    set_revoked(&sim, true).await;
     fire_cron(VALIDATE).await;
     let key = get(&format!("/api/keys/{id}"))
         .bearer(&user.jwt)
@@ -355,11 +351,7 @@ async fn rejected_keys_become_invalid_are_skipped_and_come_back() {
         "only validations may touch an invalid key, never the sync: {new:?}"
     );
 
-    sim_post(
-        &format!("/_sim/keys/{}/status", sim.hash),
-        &json!({ "revoked": false }),
-    )
-    .await;
+    set_revoked(&sim, false).await;
     fire_cron(VALIDATE).await;
     let key = get(&format!("/api/keys/{id}"))
         .bearer(&user.jwt)
@@ -427,7 +419,32 @@ async fn a_key_can_be_synced_on_demand_once_a_minute() {
         .send()
         .await;
     again.assert_error(429, "rate_limited");
-    let retry: u64 = again.header("retry-after").unwrap().parse().unwrap();
+    let retry = again.retry_after();
     assert!((1..=60).contains(&retry));
     tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+#[tokio::test]
+async fn activity_replaces_snapshot_derived_days_once_a_management_key_arrives() {
+    let user = new_user().await;
+    let admin = sim_key(json!({ "kind": "management" })).await;
+    let sim = sim_key(json!({ "account": admin.account })).await;
+    let id = key_id(&user.add_key("late admin", &sim.key, "inference").await).await;
+    // What a sync without a management key would have written for two days.
+    let (yesterday, before) = (day(-1), day(-2));
+    app().d1(&format!(
+        "INSERT INTO usage_stats (api_key_id, user_id, date, model, cost, source, updated_at)
+         VALUES ({id}, {uid}, '{yesterday}', '(all models)', 999, 'key_totals', 'x'),
+                ({id}, {uid}, '{before}', '(all models)', 777, 'key_totals', 'x')",
+        uid = user.id
+    ));
+    key_id(&user.add_key("admin", &admin.key, "management").await).await;
+    fire_cron(SYNC).await;
+    let rows = usage_rows(user.id);
+    assert!(
+        rows.iter()
+            .all(|r| r["source"] == "activity" && r["model"] != "(all models)"),
+        "activity replaced the derived rows: {rows:?}"
+    );
+    assert_eq!(stored(&rows, id), truth_window(&sim.hash).await);
 }
