@@ -88,35 +88,85 @@ impl Client {
             .write_all(head.as_bytes())
             .and_then(|()| stream.write_all(body.as_bytes()))
             .map_err(|e| format!("{what}: {e}"))?;
+        // Read until the body is complete, not until EOF: wrangler's proxy
+        // may keep the connection open for seconds after `Connection: close`.
         let mut raw = Vec::new();
-        stream
-            .read_to_end(&mut raw)
-            .map_err(|e| format!("{what}: {e}"))?;
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = stream.read(&mut buf).map_err(|e| format!("{what}: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+            if is_complete(&raw) {
+                break;
+            }
+        }
         parse_response(&raw).map_err(|e| format!("{what}: {e}"))
     }
 }
 
-fn parse_response(raw: &[u8]) -> Result<Response> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("truncated response (no header end)")?;
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let payload = &raw[split + 4..];
+enum Framing {
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+/// The status and how the body is delimited, from the response head.
+fn head_info(head: &str) -> (Option<u16>, Framing) {
     let mut lines = head.lines();
     let status = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| format!("bad status line in {head:?}"))?;
-    let chunked = lines.any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(payload)?
-    } else {
-        payload.to_vec()
+        .and_then(|s| s.parse::<u16>().ok());
+    let mut framing = match status {
+        Some(204 | 304) => Framing::Length(0),
+        _ => Framing::UntilClose,
+    };
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+        if name == "transfer-encoding" && value.to_ascii_lowercase().contains("chunked") {
+            framing = Framing::Chunked;
+            break;
+        }
+        if name == "content-length" {
+            if let Ok(n) = value.parse() {
+                framing = Framing::Length(n);
+            }
+        }
+    }
+    (status, framing)
+}
+
+fn header_end(raw: &[u8]) -> Option<usize> {
+    raw.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+fn is_complete(raw: &[u8]) -> bool {
+    let Some(split) = header_end(raw) else {
+        return false;
+    };
+    let payload = &raw[split + 4..];
+    match head_info(&String::from_utf8_lossy(&raw[..split])).1 {
+        Framing::Length(n) => payload.len() >= n,
+        Framing::Chunked => payload.ends_with(b"0\r\n\r\n") && dechunk(payload).is_ok(),
+        Framing::UntilClose => false,
+    }
+}
+
+fn parse_response(raw: &[u8]) -> Result<Response> {
+    let split = header_end(raw).ok_or("truncated response (no header end)")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let payload = &raw[split + 4..];
+    let (status, framing) = head_info(&head);
+    let status = status.ok_or_else(|| format!("bad status line in {head:?}"))?;
+    let body = match framing {
+        Framing::Chunked => dechunk(payload)?,
+        Framing::Length(n) => payload.get(..n).ok_or("truncated body")?.to_vec(),
+        Framing::UntilClose => payload.to_vec(),
     };
     Ok(Response {
         status,
@@ -160,5 +210,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!((chunked.status, chunked.body.as_str()), (200, "abcde"));
+        assert!(!is_complete(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab"
+        ));
+        assert!(is_complete(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabc"
+        ));
+        assert!(is_complete(b"HTTP/1.1 204 No Content\r\n\r\n"));
+        assert!(!is_complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+        ));
+        assert!(!is_complete(b"HTTP/1.1 200 OK\r\n\r\nabc"));
     }
 }

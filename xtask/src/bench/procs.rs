@@ -46,10 +46,11 @@ impl Server {
             pgid,
         };
         // Ignores TERM/INT/HUP so it survives to send the final KILL; the
-        // guard's own KILL of the group ends it on the normal path.
+        // guard's own KILL of the group ends it on the normal path. (`-s`:
+        // dash's builtin kill rejects `kill -TERM -- -PGID`.)
         let script = format!(
             "trap '' TERM INT HUP; while kill -0 {me} 2>/dev/null; do sleep 1; done; \
-             kill -TERM -- -{pgid} 2>/dev/null; sleep 3; kill -KILL -- -{pgid} 2>/dev/null",
+             kill -s TERM -- -{pgid} 2>/dev/null; sleep 3; kill -s KILL -- -{pgid} 2>/dev/null",
             me = std::process::id(),
         );
         Command::new("sh")
@@ -71,8 +72,20 @@ impl Server {
     pub fn wait_ready(&mut self, path: &str, limit: Duration) -> Result {
         let started = Instant::now();
         let client = self.client().with_timeout(Duration::from_secs(5));
+        let mut answering_since: Option<Instant> = None;
         loop {
             if let Ok(resp) = client.get(path, None) {
+                // Up but answering something else: give it 10 s, then report
+                // what it says instead of waiting out the limit.
+                let since = *answering_since.get_or_insert_with(Instant::now);
+                if resp.status != 200 && since.elapsed() > Duration::from_secs(10) {
+                    return Err(format!(
+                        "{} answers GET {path} with {}: {}",
+                        self.name,
+                        resp.status,
+                        resp.body.chars().take(400).collect::<String>()
+                    ));
+                }
                 if resp.status == 200 {
                     eprintln!(
                         "{} ready on {} in {:.1}s",

@@ -1,0 +1,241 @@
+//! The product under test: the simulator and `wrangler dev` on a fresh
+//! local D1, isolated from the work tree.
+//!
+//! `wrangler dev` with the repository's `wrangler.toml` watches `src/` and
+//! reruns the `[build]` command (and reloads the Worker) on every save, and
+//! reads `build/` where any `cargo xtask build` rewrites it. A benchmark must
+//! not be disturbed by either, so the bench runs a copy of `build/` with a
+//! generated config (same bindings, vars and migrations, no `[build]`) and
+//! a copy of `.dev.vars`, all under `target/bench-state-<pid>/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::procs::{free_ports, Server};
+use crate::tools::{self, Result};
+
+pub struct Stack {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub persist: PathBuf,
+    pub sim: Server,
+    pub worker: Server,
+}
+
+impl Stack {
+    pub fn start(root: &Path) -> Result<Stack> {
+        let dir = root
+            .join("target")
+            .join(format!("bench-state-{}", std::process::id()));
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let persist = dir.join("d1");
+        fs::create_dir_all(&persist).map_err(|e| format!("{}: {e}", persist.display()))?;
+        let config = write_config(root, &dir)?;
+
+        tools::step(&format!("fresh local D1 in {}", persist.display()));
+        tools::run(
+            tools::wrangler(root)
+                .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+                .arg(&persist)
+                .arg("-c")
+                .arg(&config)
+                .env("CI", "true")
+                .stdout(std::process::Stdio::null()),
+        )?;
+
+        let ports = free_ports(3)?;
+        let (sim_port, port, inspector) = (ports[0], ports[1], ports[2]);
+        tools::step("OpenRouter simulator");
+        tools::run(
+            Command::new("cargo")
+                .args(["build", "--quiet", "-p", "openrouter-sim"])
+                .current_dir(root),
+        )?;
+        let mut sim = Server::spawn(
+            "openrouter-sim",
+            sim_port,
+            Command::new(root.join("target/debug/openrouter-sim"))
+                .args(["--port", &sim_port.to_string()]),
+            &dir.join("sim.log"),
+        )?;
+        sim.wait_ready("/_sim/health", Duration::from_secs(30))?;
+
+        tools::step("wrangler dev (built Worker, no rebuild, no watch)");
+        let mut worker = Server::spawn(
+            "wrangler dev",
+            port,
+            tools::wrangler(root)
+                .arg("dev")
+                .arg("-c")
+                .arg(&config)
+                .args(["--local", "--test-scheduled", "--ip", "127.0.0.1"])
+                .args(["--port", &port.to_string()])
+                .args(["--inspector-port", &inspector.to_string()])
+                .arg("--persist-to")
+                .arg(&persist)
+                .args([
+                    "--var",
+                    &format!("OPENROUTER_BASE_URL:http://127.0.0.1:{sim_port}/api/v1"),
+                    "--var",
+                    "PUBLIC_RATE_LIMIT_PER_HOUR:1000000",
+                    "--show-interactive-dev-session=false",
+                ])
+                .env("ORW_SKIP_BUILD", "1")
+                .env("CI", "true"),
+            &dir.join("wrangler.log"),
+        )?;
+        worker.wait_ready("/health", Duration::from_secs(90))?;
+        Ok(Stack {
+            dir,
+            config,
+            persist,
+            sim,
+            worker,
+        })
+    }
+
+    fn d1(&self, root: &Path) -> Command {
+        let mut cmd = tools::wrangler(root);
+        cmd.args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(&self.persist)
+            .arg("-c")
+            .arg(&self.config)
+            .env("CI", "true");
+        cmd
+    }
+
+    pub fn execute_file(&self, root: &Path, file: &Path) -> Result {
+        let out = self
+            .d1(root)
+            .arg("--file")
+            .arg(file)
+            .args(["--yes", "--json"])
+            .output()
+            .map_err(|e| format!("wrangler d1 execute: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "wrangler d1 execute --file {} failed: {}{}",
+                file.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+
+    /// One SQL statement through `wrangler d1 execute --json`: its rows.
+    pub fn query(&self, root: &Path, sql: &str) -> Result<Vec<serde_json::Value>> {
+        let out = self
+            .d1(root)
+            .args(["--json", "--command", sql])
+            .output()
+            .map_err(|e| format!("wrangler d1 execute: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!(
+                "wrangler d1 execute {sql:?} failed: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let start = text
+            .find('[')
+            .ok_or_else(|| format!("no JSON in {text:?}"))?;
+        let json: serde_json::Value = serde_json::from_str(&text[start..])
+            .map_err(|e| format!("wrangler d1 execute output ({e}): {text}"))?;
+        Ok(json[0]["results"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Stops both servers (their guards would too) and, unless `keep`,
+    /// removes the state directory.
+    pub fn finish(mut self, keep: bool) {
+        self.worker.stop();
+        self.sim.stop();
+        if keep {
+            eprintln!("state and logs kept in {}", self.dir.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// The repository's `wrangler.toml` without `[build]`, with absolute paths,
+/// plus the build output and `.dev.vars` beside it.
+fn write_config(root: &Path, dir: &Path) -> Result<PathBuf> {
+    let build = dir.join("build");
+    copy_dir(&root.join("build"), &build)?;
+    if !build.join("worker/shim.mjs").exists() || !build.join("index_bg.wasm").exists() {
+        return Err(format!(
+            "no built Worker in {}: run `cargo xtask build` (or drop ORW_SKIP_BUILD)",
+            root.join("build").display()
+        ));
+    }
+    let dev_vars = root.join(".dev.vars");
+    fs::copy(&dev_vars, dir.join(".dev.vars"))
+        .map_err(|e| format!("{}: {e} (run `cargo xtask setup`)", dev_vars.display()))?;
+
+    let source = fs::read_to_string(root.join("wrangler.toml"))
+        .map_err(|e| format!("wrangler.toml: {e}"))?;
+    let quoted = |p: PathBuf| format!("{:?}", p.display().to_string());
+    let mut text = String::new();
+    let (mut table, mut replaced) = (String::new(), 0);
+    for line in source.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.to_owned();
+        }
+        if table == "[build]" {
+            continue;
+        }
+        let key = trimmed.split('=').next().unwrap_or("").trim();
+        let line = match (table.as_str(), key) {
+            ("", "main") => {
+                replaced += 1;
+                format!("main = {}", quoted(build.join("worker/shim.mjs")))
+            }
+            ("[assets]", "directory") => {
+                replaced += 1;
+                format!("directory = {}", quoted(root.join("public")))
+            }
+            ("[[d1_databases]]", "migrations_dir") => {
+                replaced += 1;
+                format!("migrations_dir = {}", quoted(root.join("migrations")))
+            }
+            _ => line.to_owned(),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if replaced != 3 {
+        return Err(
+            "wrangler.toml changed shape (main, [assets] directory, migrations_dir): update xtask/src/bench/stack.rs"
+                .into(),
+        );
+    }
+    let config = dir.join("wrangler.toml");
+    fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
+    Ok(config)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let entries = fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        // `.tmp/`: a build in progress (worker-build's scratch space).
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target).map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+    }
+    Ok(())
+}
