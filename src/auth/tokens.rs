@@ -92,9 +92,10 @@ pub async fn list(app: &App, req: &Incoming) -> AppResult<Reply> {
 pub async fn revoke(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     let user = session::require(app, req).await?;
     let now = clock::timestamp(clock::now());
-    if store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? {
-        Ok(Reply::no_content())
-    } else {
-        Err(AppError::not_found("API token"))
-    }
+    let Some(token_hash) = store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? else {
+        return Err(AppError::not_found("API token"));
+    };
+    // Immediate: the token's rate limiter also caches its answers.
+    crate::usage::public::forget_token(app, &token_hash).await;
+    Ok(Reply::no_content())
 }

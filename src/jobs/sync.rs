@@ -70,11 +70,23 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
         &queue,
     )
     .await?;
-    let results: Vec<KeyResult> = stream::iter(queue.iter())
-        .map(|target| sync.key(target))
+    let synced: Vec<(i64, KeyResult)> = stream::iter(queue.iter())
+        .map(|target| async { (target.user_id, sync.key(target).await) })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
+    // Public-API answers cached by these users' tokens are now stale.
+    let mut changed: Vec<i64> = synced
+        .iter()
+        .filter(|(_, result)| matches!(result, KeyResult::Synced { rows } if *rows > 0))
+        .map(|(user_id, _)| *user_id)
+        .collect();
+    changed.sort_unstable();
+    changed.dedup();
+    for user_id in changed {
+        crate::usage::public::forget_answers(app, user_id).await;
+    }
+    let results: Vec<KeyResult> = synced.into_iter().map(|(_, result)| result).collect();
     Ok(summarise(&results, budget.used()))
 }
 
@@ -187,10 +199,11 @@ impl<'a> SyncRun<'a> {
             }
         };
         let now = now();
-        let mut rows = snapshots::insert(self.db, target.id, &info, &now, self.today).await?;
+        snapshots::insert(self.db, target.id, &info, &now, self.today).await?;
+        let mut rows = 0;
 
         let Some(management_key) = management_key else {
-            rows += self.derive_from_snapshots(target, &now).await?;
+            let rows = self.derive_from_snapshots(target, &now).await?;
             api_keys::record_sync_success(self.db, target.id, &now, None).await?;
             return Ok(KeyResult::Synced { rows });
         };

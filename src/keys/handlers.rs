@@ -24,6 +24,7 @@ use crate::keys::vault::Vault;
 use crate::openrouter::{Budget, CallError, Client};
 use crate::rate_limit::{self, Bucket, Op};
 use crate::store::{self, api_keys::KeyRow};
+use crate::usage::public;
 
 /// Calls the immediate validation may make (one retry).
 const VALIDATION_BUDGET: u32 = 2;
@@ -186,6 +187,7 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
     }
 
     let detail = validate_now(app, &db, user.user_id, id, body.kind, &key).await?;
+    public::forget_answers(app, user.user_id).await;
     let row = store::api_keys::get(&db, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::internal("stored key vanished"))?;
@@ -306,12 +308,14 @@ pub async fn update(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     if !found {
         return Err(AppError::not_found("API key"));
     }
+    public::forget_answers(app, user.user_id).await;
     Reply::ok(&owned(app, user.user_id, id).await?)
 }
 
 pub async fn delete(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     let user = session::require(app, req).await?;
     if store::api_keys::delete(&app.db()?, user.user_id, id).await? {
+        public::forget_answers(app, user.user_id).await;
         Ok(Reply::no_content())
     } else {
         Err(AppError::not_found("API key"))
@@ -359,6 +363,9 @@ pub async fn sync_now(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     )
     .await?;
     let result = run.key(&target).await;
+    if matches!(result, KeyResult::Synced { rows } if rows > 0) {
+        public::forget_answers(app, user.user_id).await;
+    }
     let (status, error) = match result {
         KeyResult::Synced { .. } => ("ok", None),
         KeyResult::Failed { .. } => ("failed", None),

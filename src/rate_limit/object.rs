@@ -1,17 +1,41 @@
 //! The `RATE_LIMITER` Durable Object: one instance per bucket (an API token's
-//! hash, a client IP, a login email's hash), its log in SQLite storage so it
-//! survives eviction and restarts.
+//! hash, a client IP, a login email's hash, a key's manual sync), its log in
+//! SQLite storage so it survives eviction and restarts.
 //!
-//! Protocol (internal, Worker to object): `POST https://rate-limiter/{hit|peek}
-//! ?limit=N&window=SECONDS`, answered with a JSON [`Decision`].
+//! A token's object also answers for the token (`/public`): it checks the
+//! token, charges its bucket and returns the public-API answer, which it
+//! keeps in memory for [`ANSWER_TTL_MS`] unless told to forget
+//! (`/invalidate`, sent by every product write that changes what the token
+//! can see, and by revocation). A repeated public request thus costs the
+//! Worker one round trip, and revocation stays immediate.
+//!
+//! Protocol (internal, Worker to object), all `POST https://rate-limiter/…`:
+//! `hit|peek?limit=N&window=SECONDS` -> [`Decision`]; `public` with a
+//! [`PublicAsk`] -> [`PublicOutcome`]; `invalidate` -> 204.
 
+use std::cell::{Cell, RefCell};
+
+use chrono::Duration;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::window::{decide, expired_before, Decision, WindowState};
+use super::{PublicAsk, PublicOutcome};
+use crate::clock;
+use crate::store::tokens;
+use crate::usage::answers::{self, Answer};
+use crate::usage::cache::{TimedCache, ANSWER_TTL_MS};
+
+/// `last_used_at` is written at most this often per token.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
 #[durable_object]
 pub struct RateLimiter {
     state: State,
+    env: Env,
+    answers: RefCell<TimedCache<Answer>>,
+    /// When this object last recorded the token's use (epoch ms).
+    last_used_ms: Cell<Option<i64>>,
+    schema_ready: Cell<bool>,
 }
 
 #[derive(serde::Deserialize)]
@@ -21,36 +45,46 @@ struct Row {
 }
 
 impl DurableObject for RateLimiter {
-    fn new(state: State, _env: Env) -> Self {
-        let sql = state.storage().sql();
-        if let Err(e) = sql.exec(
-            "CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL);
-             CREATE INDEX IF NOT EXISTS hits_at ON hits (at);",
-            None,
-        ) {
-            worker::console_error!("rate limiter schema: {e}");
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            answers: RefCell::new(TimedCache::new(ANSWER_TTL_MS)),
+            last_used_ms: Cell::new(None),
+            schema_ready: Cell::new(false),
         }
-        Self { state }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
         let url = req.url()?;
-        let record = match url.path() {
-            "/hit" => true,
-            "/peek" => false,
-            _ => return Response::error("unknown operation", 404),
-        };
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .and_then(|(_, v)| v.parse::<i64>().ok())
-                .filter(|v| *v > 0)
-        };
-        let (Some(limit), Some(window_secs)) = (param("limit"), param("window")) else {
-            return Response::error("limit and window are required", 400);
-        };
-        let decision = self.decide(limit as u32, window_secs * 1000, record)?;
-        Response::from_json(&decision)
+        match url.path() {
+            "/public" => {
+                let ask: PublicAsk = req.json().await?;
+                let outcome = self.public(&ask).await;
+                match outcome {
+                    Ok(outcome) => Response::from_json(&outcome),
+                    Err(e) => Response::error(format!("public answer failed: {e}"), 500),
+                }
+            }
+            "/invalidate" => {
+                self.answers.borrow_mut().clear();
+                Ok(Response::empty()?.with_status(204))
+            }
+            op @ ("/hit" | "/peek") => {
+                let param = |name: &str| {
+                    url.query_pairs()
+                        .find(|(k, _)| k == name)
+                        .and_then(|(_, v)| v.parse::<i64>().ok())
+                        .filter(|v| *v > 0)
+                };
+                let (Some(limit), Some(window_secs)) = (param("limit"), param("window")) else {
+                    return Response::error("limit and window are required", 400);
+                };
+                let decision = self.decide(limit as u32, window_secs * 1000, op == "/hit")?;
+                Response::from_json(&decision)
+            }
+            _ => Response::error("unknown operation", 404),
+        }
     }
 }
 
@@ -60,7 +94,17 @@ impl RateLimiter {
     /// last slot.
     fn decide(&self, limit: u32, window_ms: i64, record: bool) -> Result<Decision> {
         let sql = self.state.storage().sql();
-        let now_ms = worker::Date::now().as_millis() as i64;
+        if !self.schema_ready.get() {
+            // Created on first use, so an object asked only about an unknown
+            // token stores nothing.
+            sql.exec(
+                "CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL);
+                 CREATE INDEX IF NOT EXISTS hits_at ON hits (at);",
+                None,
+            )?;
+            self.schema_ready.set(true);
+        }
+        let now_ms = clock::now().timestamp_millis();
         sql.exec(
             "DELETE FROM hits WHERE at <= ?",
             vec![expired_before(now_ms, window_ms).into()],
@@ -85,5 +129,72 @@ impl RateLimiter {
             sql.exec("INSERT INTO hits (at) VALUES (?)", vec![now_ms.into()])?;
         }
         Ok(decision)
+    }
+
+    async fn public(
+        &self,
+        ask: &PublicAsk,
+    ) -> std::result::Result<PublicOutcome, crate::http::error::AppError> {
+        let key = ask.query.cache_key();
+        let cached = self
+            .answers
+            .borrow()
+            .get(&key, clock::now().timestamp_millis());
+        let answer = match cached {
+            Some(answer) => answer,
+            None => {
+                let db = self
+                    .env
+                    .d1("DB")
+                    .map_err(crate::http::error::AppError::internal)?;
+                let Some(answer) = answers::answer(&db, &ask.token_hash, &ask.query).await? else {
+                    return Ok(PublicOutcome::Invalid);
+                };
+                if self.last_used_ms.get().is_none() {
+                    let stored = answer
+                        .last_used_at
+                        .as_deref()
+                        .and_then(clock::parse_timestamp);
+                    self.last_used_ms.set(stored.map(|t| t.timestamp_millis()));
+                }
+                self.answers
+                    .borrow_mut()
+                    .put(key, answer.clone(), clock::now().timestamp_millis());
+                answer
+            }
+        };
+        let decision = self
+            .decide(ask.limit, ask.window_secs * 1000, true)
+            .map_err(crate::http::error::AppError::internal)?;
+        if !decision.allowed {
+            return Ok(PublicOutcome::Limited { decision });
+        }
+        self.record_use(answer.token_id);
+        Ok(PublicOutcome::Answered {
+            decision,
+            body: answer.body,
+        })
+    }
+
+    /// Writes `last_used_at` at most once a minute, after the answer.
+    fn record_use(&self, token_id: i64) {
+        let now = clock::now();
+        let now_ms = now.timestamp_millis();
+        if self
+            .last_used_ms
+            .get()
+            .is_some_and(|at| now_ms - at < LAST_USED_RESOLUTION_MS)
+        {
+            return;
+        }
+        self.last_used_ms.set(Some(now_ms));
+        let Ok(db) = self.env.d1("DB") else { return };
+        let stale_before = clock::timestamp(now - Duration::milliseconds(LAST_USED_RESOLUTION_MS));
+        let now = clock::timestamp(now);
+        self.state.wait_until(async move {
+            if let Err(e) = tokens::touch(&db, token_id, &now, &stale_before).await {
+                worker::console_error!("last_used_at update failed: {e}");
+            }
+        });
     }
 }

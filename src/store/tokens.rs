@@ -51,22 +51,42 @@ pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<TokenRow>> {
     .await
 }
 
-/// Revokes a token of this user; `false` when there is no such token (or it
-/// belongs to someone else: same answer, no existence leak).
-pub async fn revoke(db: &D1Database, user_id: i64, id: i64, now: &str) -> AppResult<bool> {
+/// Revokes a token of this user and returns its hash (to drop what its rate
+/// limiter caches); `None` when there is no such token (or it belongs to
+/// someone else: same answer, no existence leak).
+pub async fn revoke(
+    db: &D1Database,
+    user_id: i64,
+    id: i64,
+    now: &str,
+) -> AppResult<Option<String>> {
     #[derive(Deserialize)]
     struct Found {
-        #[allow(dead_code)]
-        id: i64,
+        token_hash: String,
     }
     let found: Option<Found> = super::first(
         db,
         "UPDATE api_tokens SET is_active = 0, revoked_at = COALESCE(revoked_at, ?3)
-         WHERE id = ?1 AND user_id = ?2 RETURNING id",
+         WHERE id = ?1 AND user_id = ?2 RETURNING token_hash",
         args![id, user_id, now],
     )
     .await?;
-    Ok(found.is_some())
+    Ok(found.map(|f| f.token_hash))
+}
+
+/// Hashes of a user's active tokens.
+pub async fn active_hashes(db: &D1Database, user_id: i64) -> AppResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Hash {
+        token_hash: String,
+    }
+    let rows: Vec<Hash> = super::all(
+        db,
+        "SELECT token_hash FROM api_tokens WHERE user_id = ?1 AND is_active = 1",
+        args![user_id],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.token_hash).collect())
 }
 
 /// Records use at most once a minute per token (`last_used_at` is a

@@ -1,5 +1,7 @@
 //! Reading usage: the public API, the dashboard's views, CSV export.
 
+pub mod answers;
+pub mod cache;
 pub mod csv;
 pub mod public;
 pub mod web;

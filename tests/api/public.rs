@@ -682,3 +682,65 @@ async fn logs_never_contain_a_secret() {
     }
     let _: Value = Value::Null;
 }
+
+/// The token's rate limiter caches answers for a moment; every product write
+/// that changes them must show at once.
+#[tokio::test]
+async fn answers_follow_product_writes_at_once() {
+    let (user, keys) = user_with_activity(1).await;
+    let (_, token) = user.new_token("fresh").await;
+    let range = format!("start_date={}&end_date={}", day(-30), day(0));
+    let before = get(&format!("/api/v1/stats?{range}"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        before.json["summary"]["total_cost"], "0",
+        "nothing synced yet: {}",
+        before.text
+    );
+    let listed = get("/api/v1/keys").bearer(&token).send().await;
+    assert_eq!(
+        listed.json["total"], 2,
+        "the management key and the app key"
+    );
+
+    fire_cron(SYNC).await;
+    let after = get(&format!("/api/v1/stats?{range}"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_ne!(
+        after.json["summary"]["total_cost"], "0",
+        "the sync's rows show at once"
+    );
+
+    let id = keys[0].0;
+    call("PATCH", &format!("/api/keys/{id}"))
+        .bearer(&user.jwt)
+        .json(&json!({ "name": "renamed", "is_active": false }))
+        .send()
+        .await;
+    let listed = get("/api/v1/keys").bearer(&token).send().await;
+    let item = listed.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == id)
+        .cloned()
+        .unwrap();
+    assert_eq!(item["name"], "renamed");
+    assert_eq!(item["is_active"], false);
+
+    call("DELETE", &format!("/api/keys/{id}"))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    let listed = get("/api/v1/keys").bearer(&token).send().await;
+    assert_eq!(listed.json["total"], 1, "{}", listed.text);
+    let emptied = get(&format!("/api/v1/stats?{range}"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(emptied.json["summary"]["total_cost"], "0");
+}
