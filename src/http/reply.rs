@@ -11,6 +11,8 @@ use super::error::AppError;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     Json(Value),
+    /// JSON already serialised (passed through from a Durable Object).
+    RawJson(String),
     Csv(String),
     Empty,
 }
@@ -30,6 +32,14 @@ impl Reply {
             body: Body::Json(value),
             headers: Vec::new(),
         })
+    }
+
+    pub fn raw_json(status: u16, text: String) -> Self {
+        Self {
+            status,
+            body: Body::RawJson(text),
+            headers: Vec::new(),
+        }
     }
 
     pub fn ok(value: &impl Serialize) -> Result<Self, AppError> {
@@ -86,7 +96,7 @@ impl Reply {
 
     pub fn content_type(&self) -> Option<&'static str> {
         match self.body {
-            Body::Json(_) => Some("application/json; charset=utf-8"),
+            Body::Json(_) | Body::RawJson(_) => Some("application/json; charset=utf-8"),
             Body::Csv(_) => Some("text/csv; charset=utf-8"),
             Body::Empty => None,
         }
@@ -95,6 +105,7 @@ impl Reply {
     pub fn body_bytes(&self) -> Vec<u8> {
         match &self.body {
             Body::Json(value) => value.to_string().into_bytes(),
+            Body::RawJson(text) => text.clone().into_bytes(),
             Body::Csv(text) => text.clone().into_bytes(),
             Body::Empty => Vec::new(),
         }

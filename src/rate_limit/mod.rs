@@ -22,18 +22,50 @@ pub struct PublicAsk {
     pub window_secs: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+/// The object's answer. On the wire: the answer's JSON as the response body
+/// (passed through untouched, however large), the outcome and the decision
+/// in headers.
+#[derive(Debug, PartialEq)]
 pub enum PublicOutcome {
     Answered {
         decision: Decision,
-        body: serde_json::Value,
+        body: String,
     },
     Limited {
         decision: Decision,
     },
     /// Not an active API token: nothing charged, nothing stored.
     Invalid,
+}
+
+pub const OUTCOME_HEADER: &str = "X-Orw-Outcome";
+pub const DECISION_HEADER: &str = "X-Orw-Decision";
+
+impl PublicOutcome {
+    /// (outcome, decision as JSON, body) for the response of the object.
+    pub fn to_parts(&self) -> (&'static str, Option<String>, &str) {
+        let decision = |d: &Decision| serde_json::to_string(d).ok();
+        match self {
+            Self::Answered { decision: d, body } => ("answered", decision(d), body),
+            Self::Limited { decision: d } => ("limited", decision(d), ""),
+            Self::Invalid => ("invalid", None, ""),
+        }
+    }
+
+    pub fn from_parts(outcome: Option<&str>, decision: Option<&str>, body: String) -> Option<Self> {
+        let decision = || decision.and_then(|d| serde_json::from_str::<Decision>(d).ok());
+        match outcome? {
+            "answered" => Some(Self::Answered {
+                decision: decision()?,
+                body,
+            }),
+            "limited" => Some(Self::Limited {
+                decision: decision()?,
+            }),
+            "invalid" => Some(Self::Invalid),
+            _ => None,
+        }
+    }
 }
 
 /// A named bucket with its budget.
@@ -105,14 +137,55 @@ pub async fn check(app: &App, bucket: &Bucket<'_>, op: Op) -> AppResult<Decision
 /// The token's object checks the token, charges its bucket and answers.
 pub async fn ask_public(app: &App, bucket_name: &str, ask: &PublicAsk) -> AppResult<PublicOutcome> {
     let body = serde_json::to_string(ask).map_err(AppError::internal)?;
-    post(app, bucket_name, "/public", Some(body))
-        .await?
-        .json::<PublicOutcome>()
-        .await
-        .map_err(AppError::internal)
+    let mut response = post(app, bucket_name, "/public", Some(body)).await?;
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let (outcome, decision) = (header(OUTCOME_HEADER), header(DECISION_HEADER));
+    let body = response.text().await.map_err(AppError::internal)?;
+    PublicOutcome::from_parts(outcome.as_deref(), decision.as_deref(), body)
+        .ok_or_else(|| AppError::internal("malformed answer from the token's rate limiter"))
 }
 
 /// Makes a token's object forget its cached answers.
 pub async fn invalidate(app: &App, bucket_name: &str) -> AppResult<()> {
     post(app, bucket_name, "/invalidate", None).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_cross_the_wire_intact() {
+        let decision = Decision {
+            allowed: true,
+            limit: 100,
+            remaining: 99,
+            reset_epoch: 1_800_000_000,
+            retry_after: 0,
+        };
+        for outcome in [
+            PublicOutcome::Answered {
+                decision,
+                body: r#"{"items":[],"total":0}"#.to_owned(),
+            },
+            PublicOutcome::Limited {
+                decision: Decision {
+                    allowed: false,
+                    remaining: 0,
+                    retry_after: 36,
+                    ..decision
+                },
+            },
+            PublicOutcome::Invalid,
+        ] {
+            let (name, decision, body) = outcome.to_parts();
+            let back = PublicOutcome::from_parts(Some(name), decision.as_deref(), body.to_owned());
+            assert_eq!(back, Some(outcome));
+        }
+        assert_eq!(
+            PublicOutcome::from_parts(Some("answered"), None, String::new()),
+            None
+        );
+        assert_eq!(PublicOutcome::from_parts(None, None, String::new()), None);
+    }
 }

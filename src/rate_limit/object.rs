@@ -16,10 +16,10 @@
 use std::cell::{Cell, RefCell};
 
 use chrono::Duration;
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Headers, Request, Response, Result, State};
 
 use super::window::{decide, expired_before, Decision, WindowState};
-use super::{PublicAsk, PublicOutcome};
+use super::{PublicAsk, PublicOutcome, DECISION_HEADER, OUTCOME_HEADER};
 use crate::clock;
 use crate::store::tokens;
 use crate::usage::answers::{self, Answer};
@@ -60,11 +60,17 @@ impl DurableObject for RateLimiter {
         match url.path() {
             "/public" => {
                 let ask: PublicAsk = req.json().await?;
-                let outcome = self.public(&ask).await;
-                match outcome {
-                    Ok(outcome) => Response::from_json(&outcome),
-                    Err(e) => Response::error(format!("public answer failed: {e}"), 500),
+                let outcome = match self.public(&ask).await {
+                    Ok(outcome) => outcome,
+                    Err(e) => return Response::error(format!("public answer failed: {e}"), 500),
+                };
+                let (name, decision, body) = outcome.to_parts();
+                let headers = Headers::new();
+                headers.set(OUTCOME_HEADER, name)?;
+                if let Some(decision) = decision {
+                    headers.set(DECISION_HEADER, &decision)?;
                 }
+                Ok(Response::ok(body)?.with_headers(headers))
             }
             "/invalidate" => {
                 self.answers.borrow_mut().clear();

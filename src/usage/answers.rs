@@ -3,7 +3,6 @@
 //! Object (see `rate_limit::object`), which caches them briefly.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use worker::D1Database;
 
 use crate::domain::dates::{format_day, DateRange};
@@ -53,12 +52,13 @@ impl PublicQuery {
     }
 }
 
-/// The answer and the token it was given to.
+/// The answer (serialised once, served many times) and the token it was
+/// given to.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub token_id: i64,
     pub last_used_at: Option<String>,
-    pub body: Value,
+    pub body: String,
 }
 
 #[derive(Serialize)]
@@ -118,8 +118,8 @@ struct KeysResponse {
     total: usize,
 }
 
-fn to_value(body: &impl Serialize) -> AppResult<Value> {
-    serde_json::to_value(body).map_err(AppError::internal)
+fn to_value(body: &impl Serialize) -> AppResult<String> {
+    serde_json::to_string(body).map_err(AppError::internal)
 }
 
 /// `None`: the token is not an active API token.

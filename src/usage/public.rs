@@ -17,7 +17,7 @@ use crate::domain::page::Page;
 use crate::domain::secrets::api_token_hash;
 use crate::http::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
-use crate::http::reply::{Body, Reply};
+use crate::http::reply::Reply;
 use crate::http::router::Route;
 use crate::http::Incoming;
 use crate::rate_limit::{self, Bucket, Decision, Op, PublicAsk, PublicOutcome};
@@ -60,14 +60,9 @@ async fn ask(app: &App, token_hash: &str, query: PublicQuery) -> AppResult<Optio
     };
     Ok(
         match rate_limit::ask_public(app, &token_bucket_name(token_hash), &ask).await? {
-            PublicOutcome::Answered { decision, body } => Some(with_rate_headers(
-                Reply {
-                    status: 200,
-                    body: Body::Json(body),
-                    headers: Vec::new(),
-                },
-                &decision,
-            )),
+            PublicOutcome::Answered { decision, body } => {
+                Some(with_rate_headers(Reply::raw_json(200, body), &decision))
+            }
             PublicOutcome::Limited { decision } => Some(limited(&decision)),
             PublicOutcome::Invalid => None,
         },
