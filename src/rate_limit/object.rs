@@ -36,12 +36,26 @@ pub struct RateLimiter {
     /// When this object last recorded the token's use (epoch ms).
     last_used_ms: Cell<Option<i64>>,
     schema_ready: Cell<bool>,
+    /// Rows in `hits`, counted once per object lifetime and then kept in
+    /// step with every insert and delete (all of which happen here), so a
+    /// large budget's log is never re-counted per request.
+    logged: Cell<Option<i64>>,
 }
 
 #[derive(serde::Deserialize)]
-struct Row {
+struct Count {
     count: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct Oldest {
     oldest: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+struct Expired {
+    #[allow(dead_code)]
+    at: i64,
 }
 
 impl DurableObject for RateLimiter {
@@ -52,6 +66,7 @@ impl DurableObject for RateLimiter {
             answers: RefCell::new(TimedCache::new(ANSWER_TTL_MS)),
             last_used_ms: Cell::new(None),
             schema_ready: Cell::new(false),
+            logged: Cell::new(None),
         }
     }
 
@@ -111,29 +126,41 @@ impl RateLimiter {
             self.schema_ready.set(true);
         }
         let now_ms = clock::now().timestamp_millis();
-        sql.exec(
-            "DELETE FROM hits WHERE at <= ?",
-            vec![expired_before(now_ms, window_ms).into()],
-        )?;
-        let row: Row = sql
+        let expired = sql
             .exec(
-                "SELECT COUNT(*) AS count, MIN(at) AS oldest FROM hits",
-                None,
+                "DELETE FROM hits WHERE at <= ? RETURNING at",
+                vec![expired_before(now_ms, window_ms).into()],
             )?
-            .one()?;
+            .to_array::<Expired>()?
+            .len() as i64;
+        let count = match self.logged.get() {
+            Some(count) => count - expired,
+            None => {
+                sql.exec("SELECT COUNT(*) AS count FROM hits", None)?
+                    .one::<Count>()?
+                    .count
+            }
+        };
+        // Indexed: the first entry of `hits_at`.
+        let oldest = sql
+            .exec("SELECT MIN(at) AS oldest FROM hits", None)?
+            .one::<Oldest>()?
+            .oldest;
         let decision = decide(
             WindowState {
-                count: row.count as u32,
-                oldest_ms: row.oldest,
+                count: count.max(0) as u32,
+                oldest_ms: oldest,
             },
             now_ms,
             window_ms,
             limit,
             record,
         );
-        if decision.allowed && record {
+        let recorded = decision.allowed && record;
+        if recorded {
             sql.exec("INSERT INTO hits (at) VALUES (?)", vec![now_ms.into()])?;
         }
+        self.logged.set(Some(count + i64::from(recorded)));
         Ok(decision)
     }
 
