@@ -296,6 +296,8 @@ pub fn test(extra: &[String]) -> Result {
     step("wasm build");
     build_worker()?;
     step("integration tests against the real Worker under wrangler dev");
+    // Each run keeps its wrangler log under target/it/<pid>; start clean.
+    let _ = fs::remove_dir_all(root.join("target/it"));
     let mut it = cargo(&[
         "test",
         "-p",
