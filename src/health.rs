@@ -8,15 +8,15 @@ use crate::http::reply::Reply;
 use crate::store;
 
 pub async fn check(app: &App) -> AppResult<Reply> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        ok: i64,
-    }
     // A real table, so a database without the schema is not "ok".
     let probe = match app.db() {
         Ok(db) => {
-            store::first::<Row>(&db, "SELECT EXISTS (SELECT 1 FROM job_runs) AS ok", vec![]).await
+            store::first::<serde::de::IgnoredAny>(
+                &db,
+                "SELECT EXISTS (SELECT 1 FROM job_runs) AS ok",
+                vec![],
+            )
+            .await
         }
         Err(e) => Err(e),
     };

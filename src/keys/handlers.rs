@@ -182,11 +182,14 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
         Err(e) => Err(e),
     };
     if let Err(e) = stored {
-        let _ = store::api_keys::remove_unsealed(&db, id).await;
+        // Best effort: an unsealed row is never synced or shown as usable.
+        if let Err(cleanup) = store::api_keys::remove_unsealed(&db, id).await {
+            worker::console_error!("cannot remove unsealed key {id}: {cleanup}");
+        }
         return Err(e);
     }
 
-    let detail = validate_now(app, &db, user.user_id, id, body.kind, &key).await?;
+    let detail = validate_now(app, &db, id, body.kind, &key).await?;
     public::forget_answers(app, user.user_id).await;
     let row = store::api_keys::get(&db, user.user_id, id)
         .await?
@@ -203,7 +206,6 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
 async fn validate_now(
     app: &App,
     db: &worker::D1Database,
-    user_id: i64,
     id: i64,
     kind: Kind,
     key: &OpenRouterKey,
@@ -238,7 +240,6 @@ async fn validate_now(
     } else {
         store::api_keys::set_validation(db, id, status, &stamp).await?;
     }
-    let _ = user_id;
     Ok(detail)
 }
 

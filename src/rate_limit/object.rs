@@ -52,12 +52,6 @@ struct Oldest {
     oldest: Option<i64>,
 }
 
-#[derive(serde::Deserialize)]
-struct Expired {
-    #[allow(dead_code)]
-    at: i64,
-}
-
 impl DurableObject for RateLimiter {
     fn new(state: State, env: Env) -> Self {
         Self {
@@ -131,7 +125,7 @@ impl RateLimiter {
                 "DELETE FROM hits WHERE at <= ? RETURNING at",
                 vec![expired_before(now_ms, window_ms).into()],
             )?
-            .to_array::<Expired>()?
+            .to_array::<serde::de::IgnoredAny>()?
             .len() as i64;
         let count = match self.logged.get() {
             Some(count) => count - expired,

@@ -76,12 +76,7 @@ async fn invalid_parameters(
     token_hash: &str,
     invalid: AppError,
 ) -> AppResult<Option<Reply>> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        id: i64,
-    }
-    let token: Option<Row> = store::first(
+    let token: Option<serde::de::IgnoredAny> = store::first(
         &app.db()?,
         "SELECT id FROM api_tokens WHERE token_hash = ?1 AND is_active = 1",
         crate::args![token_hash],
