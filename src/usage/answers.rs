@@ -61,19 +61,31 @@ pub struct Answer {
     pub body: String,
 }
 
-#[derive(Serialize)]
-struct Summary {
-    total_requests: i64,
-    total_cost: Money,
-    total_tokens_input: i64,
-    total_tokens_output: i64,
+/// Totals over a range (the public stats' `summary`, the dashboard's `totals`).
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub total_requests: i64,
+    pub total_cost: Money,
+    pub total_tokens_input: i64,
+    pub total_tokens_output: i64,
 }
 
-#[derive(Serialize)]
-struct Period {
+/// A date range as responses show it; `days` counts both ends.
+#[derive(Debug, Serialize)]
+pub struct Period {
     start_date: String,
     end_date: String,
     days: i64,
+}
+
+impl Period {
+    pub fn of(range: &DateRange) -> Self {
+        Self {
+            start_date: format_day(range.start()),
+            end_date: format_day(range.end()),
+            days: range.days(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -141,11 +153,7 @@ pub async fn answer(
                     total_tokens_input: row.total_tokens_input,
                     total_tokens_output: row.total_tokens_output,
                 },
-                period: Period {
-                    start_date: format_day(range.start()),
-                    end_date: format_day(range.end()),
-                    days: range.days(),
-                },
+                period: Period::of(&range),
             };
             Ok(Some(Answer {
                 token_id: row.token_id,

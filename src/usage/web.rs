@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::answers::{Period, Summary};
 use super::csv;
 use crate::app::App;
 use crate::auth::session;
@@ -21,14 +22,6 @@ use crate::store::{
 };
 
 const TOP_MODELS: usize = 10;
-
-#[derive(Serialize)]
-struct Totals {
-    total_requests: i64,
-    total_cost: Money,
-    total_tokens_input: i64,
-    total_tokens_output: i64,
-}
 
 #[derive(Serialize)]
 struct DayPoint {
@@ -66,8 +59,8 @@ struct Today {
 
 #[derive(Serialize)]
 struct DashboardResponse {
-    period: serde_json::Value,
-    totals: Totals,
+    period: Period,
+    totals: Summary,
     daily: Vec<DayPoint>,
     top_models: Vec<ModelTotal>,
     keys: Vec<KeyTotal>,
@@ -82,12 +75,7 @@ pub async fn dashboard(app: &App, req: &Incoming) -> AppResult<Reply> {
     let range = DateRange::last_days(days, today)?;
     let data = usage::dashboard(&app.db()?, user.user_id, &range, today).await?;
 
-    let mut totals = Totals {
-        total_requests: 0,
-        total_cost: Money::ZERO,
-        total_tokens_input: 0,
-        total_tokens_output: 0,
-    };
+    let mut totals = Summary::default();
     let mut by_day = std::collections::BTreeMap::new();
     for row in data.days {
         let cost = store::money(&row.cost)?;
@@ -160,7 +148,7 @@ pub async fn dashboard(app: &App, req: &Incoming) -> AppResult<Reply> {
         keys_reporting: today_row.map_or(0, |t| t.keys),
     };
     Reply::ok(&DashboardResponse {
-        period: serde_json::json!({ "start_date": format_day(range.start()), "end_date": format_day(range.end()), "days": range.days() }),
+        period: Period::of(&range),
         totals,
         daily,
         top_models,

@@ -34,7 +34,11 @@ pub struct TestApp {
     pub jwt_secret: String,
 }
 
-static APP: OnceLock<TestApp> = OnceLock::new();
+/// Started once; a failed start is remembered, so the other tests fail fast
+/// with its reason instead of starting a second wrangler on the same state.
+static APP: OnceLock<Result<TestApp, String>> = OnceLock::new();
+/// Where the run's state lives, for the exit hook.
+static PERSIST_DIR: OnceLock<PathBuf> = OnceLock::new();
 static WRANGLER_PGID: AtomicI32 = AtomicI32::new(0);
 static UNIQUE: AtomicU32 = AtomicU32::new(0);
 /// Every secret the tests have seen, to prove none reaches the Worker's log.
@@ -45,7 +49,18 @@ pub fn root() -> PathBuf {
 }
 
 pub fn app() -> &'static TestApp {
-    APP.get_or_init(TestApp::start)
+    match APP.get_or_init(|| std::panic::catch_unwind(TestApp::start).map_err(panic_message)) {
+        Ok(app) => app,
+        Err(why) => panic!("the test environment did not start: {why}"),
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// A value unique within this test run (emails, names, client IPs).
@@ -95,8 +110,8 @@ extern "C" fn stop_wrangler() {
         }
     }
     if std::env::var_os("ORW_KEEP_STATE").is_none() {
-        if let Some(app) = APP.get() {
-            let _ = std::fs::remove_dir_all(&app.persist_dir);
+        if let Some(dir) = PERSIST_DIR.get() {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -136,6 +151,7 @@ impl TestApp {
             .join(std::process::id().to_string());
         let persist_dir = run_dir.join("state");
         std::fs::create_dir_all(&persist_dir).expect("state dir");
+        let _ = PERSIST_DIR.set(persist_dir.clone());
         let log_path = run_dir.join("wrangler.log");
 
         let migrate = wrangler_command()
@@ -200,7 +216,10 @@ impl TestApp {
         }
 
         let base_url = format!("http://127.0.0.1:{port}");
-        wait_for_health(&base_url, &log_path);
+        if let Err(why) = wait_for_health(&base_url, &log_path) {
+            stop_wrangler();
+            panic!("{why}");
+        }
         TestApp {
             base_url,
             sim,
@@ -252,18 +271,22 @@ impl TestApp {
     }
 }
 
-fn wait_for_health(base_url: &str, log_path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(120);
+/// Generous: a cold start on a busy 2-core machine can take a minute or two.
+const START_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn wait_for_health(base_url: &str, log_path: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + START_TIMEOUT;
     while Instant::now() < deadline {
         if health_status(base_url) == Some(200) {
-            return;
+            return Ok(());
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    panic!(
-        "wrangler dev did not become healthy in 120 s; log:\n{}",
+    Err(format!(
+        "wrangler dev did not become healthy in {} s; log:\n{}",
+        START_TIMEOUT.as_secs(),
         std::fs::read_to_string(log_path).unwrap_or_default()
-    );
+    ))
 }
 
 /// `GET /health` over a plain socket: the harness starts outside any test's
