@@ -597,15 +597,6 @@ pub async fn sim_get(path: &str) -> Value {
     res.json().await.expect("sim JSON")
 }
 
-pub async fn sim_delete(path: &str) {
-    let res = reqwest::Client::new()
-        .delete(app().sim_url(path))
-        .send()
-        .await
-        .expect("simulator answers");
-    assert!(res.status().is_success(), "sim DELETE {path}");
-}
-
 /// Registers a key in the simulator (`extra` merges into the request).
 pub async fn sim_key(extra: Value) -> SimKey {
     let mut body = json!({ "label": unique("k") });
@@ -622,6 +613,23 @@ pub async fn sim_key(extra: Value) -> SimKey {
         hash: res["key_hash"].as_str().expect("key_hash").to_owned(),
         account: res["account"].as_str().expect("account").to_owned(),
     }
+}
+
+/// Installs a fault in the simulator; returns its id for [`lift_fault`].
+pub async fn add_fault(fault: &Value) -> String {
+    let id = sim_post("/_sim/faults", fault).await["id"].clone();
+    id.as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Removes a fault (already expired `times`-limited faults are fine), so
+/// other tests' cron runs do not wait on this test's keys.
+pub async fn lift_fault(id: &str) {
+    let _ = reqwest::Client::new()
+        .delete(app().sim_url(&format!("/_sim/faults/{id}")))
+        .send()
+        .await;
 }
 
 /// Makes the simulator reject (401) or accept a key again.

@@ -101,8 +101,9 @@ async fn an_unreachable_or_failing_openrouter_stores_unknown() {
         let sim = sim_key(json!({})).await;
         let mut fault = fault;
         fault["key_hash"] = json!(sim.hash);
-        sim_post("/_sim/faults", &fault).await;
+        let fault_id = add_fault(&fault).await;
         let res = user.add_key(name, &sim.key, "inference").await;
+        lift_fault(&fault_id).await;
         assert_eq!(res.status, 201, "{name}: {}", res.text);
         assert_eq!(res.json["validation_status"], "unknown", "{name}");
         assert!(res.json["validation_detail"].is_string());
