@@ -1,8 +1,6 @@
-//! The per-invocation handle on the runtime: bindings, settings, background work.
+//! The per-invocation handle on the runtime: bindings and settings.
 
-use std::future::Future;
-
-use worker::{Context, D1Database, Env};
+use worker::{D1Database, Env};
 
 use crate::config::{self, Config};
 use crate::http::error::{AppError, AppResult};
@@ -10,13 +8,12 @@ use crate::http::error::{AppError, AppResult};
 pub struct App {
     pub env: Env,
     pub config: Config,
-    ctx: Option<Context>,
 }
 
 impl App {
-    pub fn new(env: Env, ctx: Option<Context>) -> AppResult<Self> {
+    pub fn new(env: Env) -> AppResult<Self> {
         let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))?;
-        Ok(Self { env, config, ctx })
+        Ok(Self { env, config })
     }
 
     pub fn db(&self) -> AppResult<D1Database> {
@@ -35,14 +32,5 @@ impl App {
 
     pub fn encryption_key(&self) -> AppResult<[u8; 32]> {
         config::encryption_key(self.secret("ENCRYPTION_KEY"))
-    }
-
-    /// Runs `work` after the response is sent (falls back to awaiting it
-    /// inline where there is no request context, e.g. in a cron job).
-    pub async fn in_background(&self, work: impl Future<Output = ()> + 'static) {
-        match &self.ctx {
-            Some(ctx) => ctx.wait_until(work),
-            None => work.await,
-        }
     }
 }

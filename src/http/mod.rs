@@ -9,7 +9,7 @@ pub mod router;
 
 use std::collections::HashMap;
 
-use worker::{console_error, Context, Env, Headers, Request, Response};
+use worker::{console_error, Env, Headers, Request, Response};
 
 use crate::app::App;
 use error::{AppError, AppResult};
@@ -71,10 +71,10 @@ impl Incoming {
 
 /// Answers one request. Every failure is already a `Reply` here; the only
 /// error left is the runtime refusing to build a response object.
-pub async fn serve(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+pub async fn serve(mut req: Request, env: Env) -> worker::Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
-    let reply = match handle(&mut req, env, ctx).await {
+    let reply = match handle(&mut req, env).await {
         Ok(reply) => reply,
         Err(err) => {
             if let AppError::Internal(cause) | AppError::Misconfigured(cause) = &err {
@@ -86,20 +86,20 @@ pub async fn serve(mut req: Request, env: Env, ctx: Context) -> worker::Result<R
     to_response(reply, &path)
 }
 
-async fn handle(req: &mut Request, env: Env, ctx: Context) -> AppResult<Reply> {
+async fn handle(req: &mut Request, env: Env) -> AppResult<Reply> {
     let method = req.method().to_string();
     let path = req.path();
     match router::resolve(&method, &path) {
         Ok(route) => {
             let incoming = read(req, route.takes_body()).await?;
-            let app = App::new(env, Some(ctx))?;
+            let app = App::new(env)?;
             dispatch(&app, route, &incoming).await
         }
         // Unknown routes and methods under /api/v1 are public-API answers
         // too: charged to the caller's IP bucket, with rate-limit headers.
         Err(err) if router::is_public_path(&path) => {
             let incoming = read(req, false).await?;
-            let app = App::new(env, Some(ctx))?;
+            let app = App::new(env)?;
             Ok(crate::usage::public::refuse(&app, &incoming, err).await)
         }
         Err(err) => Err(err),

@@ -34,14 +34,6 @@ pub enum Route {
 }
 
 impl Route {
-    /// Public API routes: API-token auth, rate limited, CORS for any origin.
-    pub fn is_public_api(self) -> bool {
-        matches!(
-            self,
-            Route::PublicStats | Route::PublicUsage | Route::PublicKeys | Route::PublicPreflight
-        )
-    }
-
     /// Routes that read a JSON body.
     pub fn takes_body(self) -> bool {
         matches!(

@@ -47,7 +47,7 @@ impl Job {
 pub async fn run_scheduled(cron: &str, env: Env) {
     let job = Job::for_cron(cron);
     let name = job.map_or("unknown", Job::name);
-    let app = match App::new(env, None) {
+    let app = match App::new(env) {
         Ok(app) => app,
         Err(e) => {
             worker::console_error!("job {name} ({cron}) cannot start: {e}");

@@ -52,14 +52,16 @@ pub async fn handle(app: &App, route: Route, req: &Incoming) -> Reply {
 
 /// `None` when the token is not an active API token.
 async fn ask(app: &App, token_hash: &str, query: PublicQuery) -> AppResult<Option<Reply>> {
+    let bucket_name = token_bucket_name(token_hash);
+    let bucket = token_bucket(app, &bucket_name);
     let ask = PublicAsk {
         token_hash: token_hash.to_owned(),
         query,
-        limit: app.config.public_rate_limit_per_hour,
-        window_secs: TOKEN_WINDOW_SECS,
+        limit: bucket.limit,
+        window_secs: bucket.window_secs,
     };
     Ok(
-        match rate_limit::ask_public(app, &token_bucket_name(token_hash), &ask).await? {
+        match rate_limit::ask_public(app, bucket.name, &ask).await? {
             PublicOutcome::Answered { decision, body } => {
                 Some(with_rate_headers(Reply::raw_json(200, body), &decision))
             }
@@ -86,12 +88,7 @@ async fn invalid_parameters(
         return Ok(None);
     }
     let bucket_name = token_bucket_name(token_hash);
-    let bucket = Bucket {
-        name: &bucket_name,
-        limit: app.config.public_rate_limit_per_hour,
-        window_secs: TOKEN_WINDOW_SECS,
-    };
-    let decision = rate_limit::check(app, &bucket, Op::Hit).await?;
+    let decision = rate_limit::check(app, &token_bucket(app, &bucket_name), Op::Hit).await?;
     Ok(Some(if decision.allowed {
         with_rate_headers(Reply::error(&invalid), &decision)
     } else {
@@ -143,6 +140,14 @@ pub async fn forget_token(app: &App, token_hash: &str) {
 
 fn token_bucket_name(token_hash: &str) -> String {
     format!("token:{token_hash}")
+}
+
+fn token_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
+    Bucket {
+        name,
+        limit: app.config.public_rate_limit_per_hour,
+        window_secs: TOKEN_WINDOW_SECS,
+    }
 }
 
 fn ip_bucket_name(req: &Incoming) -> String {
