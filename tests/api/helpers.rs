@@ -648,6 +648,36 @@ pub async fn fire_cron(expr: &str) -> Res {
     res
 }
 
+/// Waits until every job run that had started by now has finished.
+///
+/// Tests run in parallel and each fires the hourly sync, which syncs every
+/// user's keys; a test that changes the simulator's answers (faults) and then
+/// counts what the next run stores must not count what a run already in
+/// flight stores with the old answers.
+pub async fn settle_job_runs() {
+    let started = app().d1("SELECT COALESCE(MAX(id), 0) AS id FROM job_runs")[0]["id"]
+        .as_i64()
+        .unwrap_or(0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let running = app().d1(&format!(
+            "SELECT COUNT(*) AS n FROM job_runs WHERE id <= {started} AND status = 'running'"
+        ))[0]["n"]
+            .as_i64()
+            .unwrap_or(0);
+        if running == 0 {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            // A run the runtime killed stays `running` forever; the caller's
+            // own assertions then say what went wrong.
+            eprintln!("{running} job runs still running after 90 s");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Today's UTC date as `YYYY-MM-DD`.
 pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()

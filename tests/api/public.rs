@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::sync::{truth_window, units, user_with_activity, SYNC};
+use crate::sync::{key_id, truth_window, units, user_with_activity, SYNC};
 
 /// Seeds usage rows for a user's keys straight into D1:
 /// (key index, date offset, model, requests, in, out, cost units).
@@ -689,7 +689,15 @@ async fn logs_never_contain_a_secret() {
 /// that changes them must show at once.
 #[tokio::test]
 async fn answers_follow_product_writes_at_once() {
-    let (user, keys) = user_with_activity(1).await;
+    // Other tests fire the sync at any moment; until the fault is lifted, no
+    // run can store this account's activity, so "nothing synced yet" holds.
+    let admin = sim_key(json!({ "kind": "management" })).await;
+    let held_back =
+        add_fault(&json!({ "key_hash": admin.hash, "path": "/activity", "status": 503 })).await;
+    let user = new_user().await;
+    user.add_key("admin", &admin.key, "management").await;
+    let app_key = sim_key(json!({ "account": admin.account })).await;
+    let id = key_id(&user.add_key("app-0", &app_key.key, "inference").await).await;
     let (_, token) = user.new_token("fresh").await;
     let range = format!("start_date={}&end_date={}", day(-30), day(0));
     let before = get(&format!("/api/v1/stats?{range}"))
@@ -707,6 +715,8 @@ async fn answers_follow_product_writes_at_once() {
         "the management key and the app key"
     );
 
+    // The cached zero stays cached until a sync's writes clear it.
+    lift_fault(&held_back).await;
     fire_cron(SYNC).await;
     let after = get(&format!("/api/v1/stats?{range}"))
         .bearer(&token)
@@ -717,7 +727,6 @@ async fn answers_follow_product_writes_at_once() {
         "the sync's rows show at once"
     );
 
-    let id = keys[0].0;
     call("PATCH", &format!("/api/keys/{id}"))
         .bearer(&user.jwt)
         .json(&json!({ "name": "renamed", "is_active": false }))

@@ -225,7 +225,6 @@ async fn one_key_failing_never_stops_the_others() {
             user.id
         ))
     };
-    let before = snapshot_counts();
     let mut faults = Vec::new();
     for (name, _, sim) in &keys {
         let fault = match *name {
@@ -240,6 +239,10 @@ async fn one_key_failing_never_stops_the_others() {
         fault["path"] = json!("/key");
         faults.push(add_fault(&fault).await);
     }
+    // Count from here: a run that began before the faults may still store
+    // snapshots fetched with the old answers.
+    settle_job_runs().await;
+    let before = snapshot_counts();
     let run_before = max_job_run_id();
     fire_cron(SYNC).await;
     let after = snapshot_counts();
