@@ -327,7 +327,9 @@ async fn rejected_keys_become_invalid_are_skipped_and_come_back() {
             .to_owned()
     };
 
+    // Each change waits out runs in flight, which saw the key as it was.
     set_revoked(&sim, true).await;
+    settle_job_runs().await;
     fire_cron(VALIDATE).await;
     let key = get(&format!("/api/keys/{id}"))
         .bearer(&user.jwt)
@@ -350,6 +352,7 @@ async fn rejected_keys_become_invalid_are_skipped_and_come_back() {
     );
 
     set_revoked(&sim, false).await;
+    settle_job_runs().await;
     fire_cron(VALIDATE).await;
     let key = get(&format!("/api/keys/{id}"))
         .bearer(&user.jwt)
