@@ -90,12 +90,6 @@ async fn every_cron_records_a_job_run() {
     }
 }
 
-pub fn max_job_run_id() -> i64 {
-    app().d1("SELECT COALESCE(MAX(id), 0) AS id FROM job_runs")[0]["id"]
-        .as_i64()
-        .unwrap_or(0)
-}
-
 /// Which operations the document lists is checked by the contract module's
 /// own tests; here: the Worker serves exactly the checked-in document.
 #[tokio::test]

@@ -648,6 +648,13 @@ pub async fn fire_cron(expr: &str) -> Res {
     res
 }
 
+/// The newest job run's id, 0 when none has run.
+pub fn max_job_run_id() -> i64 {
+    app().d1("SELECT COALESCE(MAX(id), 0) AS id FROM job_runs")[0]["id"]
+        .as_i64()
+        .unwrap_or(0)
+}
+
 /// Waits until every job run that had started by now has finished.
 ///
 /// Tests run in parallel and each fires the hourly sync, which syncs every
@@ -655,9 +662,7 @@ pub async fn fire_cron(expr: &str) -> Res {
 /// counts what the next run stores must not count what a run already in
 /// flight stores with the old answers.
 pub async fn settle_job_runs() {
-    let started = app().d1("SELECT COALESCE(MAX(id), 0) AS id FROM job_runs")[0]["id"]
-        .as_i64()
-        .unwrap_or(0);
+    let started = max_job_run_id();
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
         let running = app().d1(&format!(

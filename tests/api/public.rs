@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::sync::{key_id, truth_window, units, user_with_activity, SYNC};
+use crate::sync::{truth_window, units, user_with_account, user_with_activity, SYNC};
 
 /// Seeds usage rows for a user's keys straight into D1:
 /// (key index, date offset, model, requests, in, out, cost units).
@@ -694,10 +694,8 @@ async fn answers_follow_product_writes_at_once() {
     let admin = sim_key(json!({ "kind": "management" })).await;
     let held_back =
         add_fault(&json!({ "key_hash": admin.hash, "path": "/activity", "status": 503 })).await;
-    let user = new_user().await;
-    user.add_key("admin", &admin.key, "management").await;
-    let app_key = sim_key(json!({ "account": admin.account })).await;
-    let id = key_id(&user.add_key("app-0", &app_key.key, "inference").await).await;
+    let (user, keys) = user_with_account(&admin, 1).await;
+    let id = keys[0].0;
     let (_, token) = user.new_token("fresh").await;
     let range = format!("start_date={}&end_date={}", day(-30), day(0));
     let before = get(&format!("/api/v1/stats?{range}"))

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::foundation::max_job_run_id;
 use crate::helpers::*;
 
 pub const SYNC: &str = "0 * * * *";
@@ -98,8 +97,14 @@ pub async fn key_id(res: &Res) -> i64 {
 
 /// A user with a management key and `n` inference keys of one simulated account.
 pub async fn user_with_activity(n: usize) -> (User, Vec<(i64, SimKey)>) {
-    let user = new_user().await;
     let admin = sim_key(json!({ "kind": "management" })).await;
+    user_with_account(&admin, n).await
+}
+
+/// A user holding `admin` (a simulated management key) and `n` inference
+/// keys of its account.
+pub async fn user_with_account(admin: &SimKey, n: usize) -> (User, Vec<(i64, SimKey)>) {
+    let user = new_user().await;
     key_id(&user.add_key("admin", &admin.key, "management").await).await;
     let mut keys = Vec::new();
     for i in 0..n {
