@@ -99,7 +99,7 @@ pub struct KeyView {
 }
 
 impl KeyView {
-    fn from_row(row: KeyRow) -> AppResult<Self> {
+    pub fn from_row(row: KeyRow) -> AppResult<Self> {
         let snapshot = match (&row.snapshot_taken_at, &row.snapshot_usage) {
             (Some(taken_at), Some(usage)) => Some(SnapshotView {
                 taken_at: taken_at.clone(),

@@ -103,6 +103,17 @@ pub async fn set_validation(db: &D1Database, id: i64, status: &str, now: &str) -
     .await
 }
 
+/// Every key of a user with its latest snapshot, oldest first (the
+/// dashboard's status table; a user's keys are few).
+pub async fn all_of_user(db: &D1Database, user_id: i64) -> AppResult<Vec<KeyRow>> {
+    super::all(
+        db,
+        &format!("{VIEW} FROM api_keys k {LATEST_SNAPSHOT} WHERE k.user_id = ?1 ORDER BY k.id"),
+        args![user_id],
+    )
+    .await
+}
+
 pub async fn list(
     db: &D1Database,
     user_id: i64,

@@ -303,16 +303,8 @@ pub async fn key_usage_count(db: &D1Database, filter: &UsageFilter<'_>) -> AppRe
 }
 
 #[derive(Debug, Deserialize)]
-pub struct DayRow {
+pub struct ModelCellRow {
     pub date: String,
-    pub requests_count: i64,
-    pub tokens_input: i64,
-    pub tokens_output: i64,
-    pub cost: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ModelTotalRow {
     pub model: String,
     pub requests_count: i64,
     pub tokens_input: i64,
@@ -321,88 +313,68 @@ pub struct ModelTotalRow {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct KeyTotalRow {
+pub struct KeyCellRow {
+    pub date: String,
     pub api_key_id: i64,
-    pub name: String,
     pub requests_count: i64,
     pub cost: String,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TodayRow {
-    pub keys: i64,
-    pub usage_daily: String,
+/// The overview's cells: per (day, model) and per (day, key), over the same
+/// filtered rows, read in one batch (one transaction) so they agree.
+pub struct OverviewCells {
+    pub models: Vec<ModelCellRow>,
+    pub keys: Vec<KeyCellRow>,
 }
 
-pub struct Dashboard {
-    pub days: Vec<DayRow>,
-    pub models: Vec<ModelTotalRow>,
-    pub keys: Vec<KeyTotalRow>,
-    pub today: Option<TodayRow>,
-}
+/// Per (day, model) from the per-user rollup when no key is singled out
+/// (at most days x models rows); from `usage_stats` otherwise.
+const MODEL_CELLS_ROLLUP: &str = "SELECT date, model, requests_count, tokens_input, tokens_output,
+        CAST(cost AS TEXT) AS cost
+     FROM usage_user_day_model
+     WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?5 IS NULL OR model = ?5)";
 
-/// The dashboard's four aggregates in one D1 round trip (a batch).
-pub async fn dashboard(
-    db: &D1Database,
-    user_id: i64,
-    range: &DateRange,
-    today: NaiveDate,
-) -> AppResult<Dashboard> {
-    let (start, end) = (format_day(range.start()), format_day(range.end()));
+const MODEL_CELLS_OF_KEY: &str = "SELECT date, model, requests_count, tokens_input, tokens_output,
+        CAST(cost AS TEXT) AS cost
+     FROM usage_stats
+     WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 AND api_key_id = ?4 AND (?5 IS NULL OR model = ?5)";
+
+const KEY_CELLS: &str = "SELECT date, api_key_id, SUM(requests_count) AS requests_count,
+        CAST(SUM(cost) AS TEXT) AS cost
+     FROM usage_stats WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+       AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)
+     GROUP BY date, api_key_id";
+
+pub async fn overview_cells(db: &D1Database, filter: &UsageFilter<'_>) -> AppResult<OverviewCells> {
+    let (start, end) = (
+        format_day(filter.range.start()),
+        format_day(filter.range.end()),
+    );
+    let args = || {
+        args![
+            filter.user_id,
+            start.as_str(),
+            end.as_str(),
+            filter.api_key_id,
+            filter.model
+        ]
+    };
+    let model_sql = if filter.api_key_id.is_some() {
+        MODEL_CELLS_OF_KEY
+    } else {
+        MODEL_CELLS_ROLLUP
+    };
     let statements = vec![
-        super::statement(
-            db,
-            "SELECT date, requests_count, tokens_input, tokens_output, CAST(cost AS TEXT) AS cost
-             FROM usage_user_day WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 ORDER BY date",
-            args![user_id, start.as_str(), end.as_str()],
-        )?,
-        super::statement(
-            db,
-            "SELECT model, SUM(requests_count) AS requests_count, SUM(tokens_input) AS tokens_input,
-                    SUM(tokens_output) AS tokens_output, CAST(SUM(cost) AS TEXT) AS cost
-             FROM usage_user_day_model WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
-             GROUP BY model ORDER BY SUM(cost) DESC, model",
-            args![user_id, start.as_str(), end.as_str()],
-        )?,
-        super::statement(
-            db,
-            "SELECT k.id AS api_key_id, k.name, COALESCE(SUM(u.requests_count), 0) AS requests_count,
-                    CAST(COALESCE(SUM(u.cost), 0) AS TEXT) AS cost
-             FROM api_keys k
-             LEFT JOIN usage_stats u ON u.api_key_id = k.id AND u.date BETWEEN ?2 AND ?3
-             WHERE k.user_id = ?1 GROUP BY k.id ORDER BY k.id",
-            args![user_id, start.as_str(), end.as_str()],
-        )?,
-        super::statement(
-            db,
-            "SELECT COUNT(*) AS keys, CAST(COALESCE(SUM(s.usage_daily), 0) AS TEXT) AS usage_daily
-             FROM api_keys k JOIN key_snapshots s ON s.id =
-               (SELECT id FROM key_snapshots WHERE api_key_id = k.id ORDER BY taken_at DESC, id DESC LIMIT 1)
-             WHERE k.user_id = ?1 AND k.kind = 'inference' AND s.taken_on = ?2",
-            args![user_id, format_day(today)],
-        )?,
+        super::statement(db, model_sql, args())?,
+        super::statement(db, KEY_CELLS, args())?,
     ];
-    let results = super::batch_results(db, statements).await?;
-    let mut results = results.into_iter();
+    let mut results = super::batch_results(db, statements).await?.into_iter();
     let mut next = || {
         results
             .next()
             .ok_or_else(|| crate::http::error::AppError::internal("short D1 batch"))
     };
-    let days = next()?.results::<DayRow>().map_err(super::db_error)?;
-    let models = next()?
-        .results::<ModelTotalRow>()
-        .map_err(super::db_error)?;
-    let keys = next()?.results::<KeyTotalRow>().map_err(super::db_error)?;
-    let today = next()?
-        .results::<TodayRow>()
-        .map_err(super::db_error)?
-        .into_iter()
-        .next();
-    Ok(Dashboard {
-        days,
-        models,
-        keys,
-        today,
-    })
+    let models = next()?.results::<ModelCellRow>().map_err(super::db_error)?;
+    let keys = next()?.results::<KeyCellRow>().map_err(super::db_error)?;
+    Ok(OverviewCells { models, keys })
 }

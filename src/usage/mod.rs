@@ -3,5 +3,6 @@
 pub mod answers;
 pub mod cache;
 pub mod csv;
+pub mod overview;
 pub mod public;
 pub mod web;

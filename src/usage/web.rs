@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use super::answers::{Period, Summary};
 use super::csv;
+use super::overview::{
+    self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, PeriodSpend, Series, SnapshotSpend,
+};
 use crate::app::App;
 use crate::auth::session;
 use crate::clock;
@@ -16,38 +19,14 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::Incoming;
+use crate::keys::handlers::KeyView;
 use crate::store::{
     self,
+    api_keys::KeyRow,
     usage::{self, KeyUsageRow, UsageFilter},
 };
 
 const TOP_MODELS: usize = 10;
-
-#[derive(Serialize)]
-struct DayPoint {
-    date: String,
-    requests_count: i64,
-    tokens_input: i64,
-    tokens_output: i64,
-    cost: Money,
-}
-
-#[derive(Serialize)]
-struct ModelTotal {
-    model: String,
-    requests_count: i64,
-    tokens_input: i64,
-    tokens_output: i64,
-    cost: Money,
-}
-
-#[derive(Serialize)]
-struct KeyTotal {
-    api_key_id: i64,
-    name: String,
-    requests_count: i64,
-    cost: Money,
-}
 
 #[derive(Serialize)]
 struct Today {
@@ -63,98 +42,145 @@ struct DashboardResponse {
     totals: Summary,
     daily: Vec<DayPoint>,
     top_models: Vec<ModelTotal>,
+    models: Vec<ModelTotal>,
     keys: Vec<KeyTotal>,
+    series: Series,
     today: Today,
+    spend: PeriodSpend,
+    key_status: Vec<KeyView>,
 }
 
+/// The overview in one call: every figure over one range and the same
+/// filters, so they reconcile (see `usage::overview`), plus each key's
+/// status and latest snapshot for the keys table.
 pub async fn dashboard(app: &App, req: &Incoming) -> AppResult<Reply> {
     let user = session::require(app, req).await?;
-    let query = QueryParams::parse(req.query.as_deref(), &["days"])?;
-    let days = parse_bounded("days", query.get("days"), 30, 1, 365)?;
-    let today = clock::today();
-    let range = DateRange::last_days(days, today)?;
-    let data = usage::dashboard(&app.db()?, user.user_id, &range, today).await?;
-
-    let mut totals = Summary::default();
-    let mut by_day = std::collections::BTreeMap::new();
-    for row in data.days {
-        let cost = store::money(&row.cost)?;
-        totals.total_requests += row.requests_count;
-        totals.total_tokens_input += row.tokens_input;
-        totals.total_tokens_output += row.tokens_output;
-        totals.total_cost = totals
-            .total_cost
-            .checked_add(cost)
-            .ok_or_else(|| AppError::internal("cost overflow"))?;
-        by_day.insert(row.date.clone(), (row, cost));
+    let query = QueryParams::parse(
+        req.query.as_deref(),
+        &["days", "start_date", "end_date", "api_key_id", "model"],
+    )?;
+    let now = clock::now();
+    let range = dashboard_range(&query, now.date_naive())?;
+    let filter = UsageFilter {
+        user_id: user.user_id,
+        range,
+        api_key_id: key_filter(&query)?,
+        model: model_filter(&query)?,
+    };
+    let db = app.db()?;
+    let mut key_rows = store::api_keys::all_of_user(&db, user.user_id).await?;
+    // Like the other usage filters, another user's key simply matches nothing.
+    if let Some(id) = filter.api_key_id {
+        key_rows.retain(|k| k.id == id);
     }
-    // Every day of the range, zeros included, so a chart has no holes.
-    let daily = range
-        .iter()
-        .map(|day| {
-            let date = format_day(day);
-            match by_day.remove(&date) {
-                Some((row, cost)) => DayPoint {
-                    date,
-                    requests_count: row.requests_count,
-                    tokens_input: row.tokens_input,
-                    tokens_output: row.tokens_output,
-                    cost,
-                },
-                None => DayPoint {
-                    date,
-                    requests_count: 0,
-                    tokens_input: 0,
-                    tokens_output: 0,
-                    cost: Money::ZERO,
-                },
-            }
-        })
-        .collect();
-    let top_models = data
+    let cells = usage::overview_cells(&db, &filter).await?;
+    let model_cells = cells
         .models
         .into_iter()
-        .take(TOP_MODELS)
-        .map(|m| {
-            Ok(ModelTotal {
-                cost: store::money(&m.cost)?,
-                model: m.model,
-                requests_count: m.requests_count,
-                tokens_input: m.tokens_input,
-                tokens_output: m.tokens_output,
+        .map(|c| {
+            Ok(ModelCell {
+                cost: store::money(&c.cost)?,
+                date: c.date,
+                model: c.model,
+                requests_count: c.requests_count,
+                tokens_input: c.tokens_input,
+                tokens_output: c.tokens_output,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let keys = data
+    let key_cells = cells
         .keys
         .into_iter()
-        .map(|k| {
-            Ok(KeyTotal {
-                cost: store::money(&k.cost)?,
-                api_key_id: k.api_key_id,
-                name: k.name,
-                requests_count: k.requests_count,
+        .map(|c| {
+            Ok(KeyCell {
+                cost: store::money(&c.cost)?,
+                date: c.date,
+                api_key_id: c.api_key_id,
+                requests_count: c.requests_count,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let today_row = data.today;
-    let today_view = Today {
-        date: format_day(today),
-        spend: today_row
-            .as_ref()
-            .map(|t| store::money(&t.usage_daily))
-            .transpose()?
-            .unwrap_or_default(),
-        keys_reporting: today_row.map_or(0, |t| t.keys),
-    };
+    let names: Vec<(i64, String)> = key_rows.iter().map(|k| (k.id, k.name.clone())).collect();
+    let view = overview::build(&range, &model_cells, &key_cells, &names).map_err(overflow)?;
+
+    let snapshots = key_rows
+        .iter()
+        .filter(|k| k.kind == "inference")
+        .filter_map(snapshot_spend)
+        .collect::<AppResult<Vec<_>>>()?;
+    let spend = overview::period_spend(&snapshots, now).map_err(overflow)?;
+    let key_status = key_rows
+        .into_iter()
+        .map(KeyView::from_row)
+        .collect::<AppResult<Vec<_>>>()?;
     Reply::ok(&DashboardResponse {
         period: Period::of(&range),
-        totals,
-        daily,
-        top_models,
-        keys,
-        today: today_view,
+        totals: view.totals,
+        daily: view.daily,
+        top_models: view.models.iter().take(TOP_MODELS).cloned().collect(),
+        models: view.models,
+        keys: view.keys,
+        series: view.series,
+        today: Today {
+            date: format_day(now.date_naive()),
+            spend: spend.today,
+            keys_reporting: spend.keys_reporting,
+        },
+        spend,
+        key_status,
     })
+}
+
+/// `days` (the last N days, default 30) or `start_date`/`end_date` (a custom
+/// range, month to date), not both.
+fn dashboard_range(query: &QueryParams, today: NaiveDate) -> AppResult<DateRange> {
+    let dates_given = query.get("start_date").is_some() || query.get("end_date").is_some();
+    match (query.get("days"), dates_given) {
+        (Some(_), true) => Err(AppError::invalid(
+            "days",
+            "cannot be combined with start_date or end_date",
+        )),
+        (days, false) => DateRange::last_days(parse_bounded("days", days, 30, 1, 365)?, today),
+        (None, true) => {
+            DateRange::with_defaults(query.get("start_date"), query.get("end_date"), today)
+        }
+    }
+}
+
+/// The spend a key's latest snapshot reports, if it has one.
+fn snapshot_spend(row: &KeyRow) -> Option<AppResult<SnapshotSpend>> {
+    let taken_at = clock::parse_timestamp(row.snapshot_taken_at.as_deref()?)?;
+    let money = |text: &Option<String>| -> AppResult<Money> {
+        Ok(store::money_opt(text.as_deref())?.unwrap_or_default())
+    };
+    let spend = || {
+        Ok(SnapshotSpend {
+            taken_at,
+            usage_daily: money(&row.snapshot_usage_daily)?,
+            usage_weekly: money(&row.snapshot_usage_weekly)?,
+            usage_monthly: money(&row.snapshot_usage_monthly)?,
+        })
+    };
+    Some(spend())
+}
+
+fn overflow(_: overview::Overflow) -> AppError {
+    AppError::internal("cost overflow")
+}
+
+fn key_filter(query: &QueryParams) -> AppResult<Option<i64>> {
+    query
+        .get("api_key_id")
+        .map(|v| parse_bounded("api_key_id", Some(v), 0, 1, i64::MAX))
+        .transpose()
+}
+
+fn model_filter(query: &QueryParams) -> AppResult<Option<&str>> {
+    let model = query.get("model");
+    if model.is_some_and(|m| m.is_empty() || m.len() > 200) {
+        return Err(AppError::invalid("model", "must be 1 to 200 characters"));
+    }
+    Ok(model)
 }
 
 const FILTERS: [&str; 4] = ["start_date", "end_date", "api_key_id", "model"];
@@ -167,19 +193,11 @@ fn filter<'q>(
     today: NaiveDate,
 ) -> AppResult<UsageFilter<'q>> {
     let range = DateRange::with_defaults(query.get("start_date"), query.get("end_date"), today)?;
-    let api_key_id = query
-        .get("api_key_id")
-        .map(|v| parse_bounded("api_key_id", Some(v), 0, 1, i64::MAX))
-        .transpose()?;
-    let model = query.get("model");
-    if model.is_some_and(|m| m.is_empty() || m.len() > 200) {
-        return Err(AppError::invalid("model", "must be 1 to 200 characters"));
-    }
     Ok(UsageFilter {
         user_id,
         range,
-        api_key_id,
-        model,
+        api_key_id: key_filter(query)?,
+        model: model_filter(query)?,
     })
 }
 

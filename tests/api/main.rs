@@ -6,6 +6,7 @@ mod contract;
 mod helpers;
 
 mod accounts;
+mod dashboard;
 mod foundation;
 mod keys;
 mod public;

@@ -10,7 +10,7 @@ use crate::sync::{truth_window, units, user_with_account, user_with_activity, SY
 
 /// Seeds usage rows for a user's keys straight into D1:
 /// (key index, date offset, model, requests, in, out, cost units).
-fn seed(user: &User, key_ids: &[i64], rows: &[(usize, i64, &str, i64, i64, i64, i64)]) {
+pub(crate) fn seed(user: &User, key_ids: &[i64], rows: &[(usize, i64, &str, i64, i64, i64, i64)]) {
     let values: Vec<String> = rows
         .iter()
         .map(|(k, offset, model, req, tin, tout, cost)| {
@@ -31,7 +31,7 @@ fn seed(user: &User, key_ids: &[i64], rows: &[(usize, i64, &str, i64, i64, i64, 
 }
 
 /// A user with two stored keys (validated against the simulator) and a token.
-async fn user_with_keys() -> (User, Vec<i64>, String) {
+pub(crate) async fn user_with_keys() -> (User, Vec<i64>, String) {
     let user = new_user().await;
     let mut ids = Vec::new();
     for name in ["alpha", "beta"] {

@@ -1,0 +1,489 @@
+//! The dashboard overview's arithmetic, pure so it is tested natively.
+//!
+//! Every figure of the overview (totals, the per-day series, the per-model
+//! and per-key rows, the chart's series) is summed here from two sets of
+//! cells read in one D1 batch: per (day, model) and per (day, key), both over
+//! the same filtered rows. So the total, the sum of the per-key rows and the
+//! sum of the per-model rows are the same exact figure by construction, and
+//! the page can say so.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::answers::Summary;
+use crate::domain::dates::{format_day, DateRange};
+use crate::domain::money::Money;
+
+/// Usage of one model on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelCell {
+    pub date: String,
+    pub model: String,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: Money,
+}
+
+/// Usage of one key on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCell {
+    pub date: String,
+    pub api_key_id: i64,
+    pub requests_count: i64,
+    pub cost: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayPoint {
+    pub date: String,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelTotal {
+    pub model: String,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyTotal {
+    pub api_key_id: i64,
+    pub name: String,
+    pub requests_count: i64,
+    pub cost: Money,
+}
+
+/// One stacked series of the cost-per-day chart; `costs` is aligned with
+/// the overview's `daily` (one value per day of the period).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelSeries {
+    pub model: String,
+    pub costs: Vec<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeySeries {
+    pub api_key_id: i64,
+    pub name: String,
+    pub costs: Vec<Money>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Series {
+    pub by_model: Vec<ModelSeries>,
+    pub by_key: Vec<KeySeries>,
+}
+
+#[derive(Debug, Default)]
+pub struct Overview {
+    pub totals: Summary,
+    pub daily: Vec<DayPoint>,
+    /// Every model with usage in the range, by cost (highest first), then name.
+    pub models: Vec<ModelTotal>,
+    /// Every key asked for, in the order given, zeros included.
+    pub keys: Vec<KeyTotal>,
+    pub series: Series,
+}
+
+/// Sums beyond `i64` units (about 922 million USD) cannot come from one
+/// user's OpenRouter spend; they are reported, not wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a sum of costs overflowed")]
+pub struct Overflow;
+
+fn add(a: Money, b: Money) -> Result<Money, Overflow> {
+    a.checked_add(b).ok_or(Overflow)
+}
+
+/// Builds the overview. `keys` are the keys to report (id, name) in display
+/// order; cells of other keys are ignored, and days outside `range` too.
+pub fn build(
+    range: &DateRange,
+    model_cells: &[ModelCell],
+    key_cells: &[KeyCell],
+    keys: &[(i64, String)],
+) -> Result<Overview, Overflow> {
+    let days: Vec<String> = range.iter().map(format_day).collect();
+    let day_index: HashMap<&str, usize> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.as_str(), i))
+        .collect();
+
+    let mut totals = Summary::default();
+    let mut daily: Vec<DayPoint> = days
+        .iter()
+        .map(|date| DayPoint {
+            date: date.clone(),
+            requests_count: 0,
+            tokens_input: 0,
+            tokens_output: 0,
+            cost: Money::ZERO,
+        })
+        .collect();
+    let mut by_model: BTreeMap<&str, (ModelTotal, Vec<Money>)> = BTreeMap::new();
+    for cell in model_cells {
+        let Some(&i) = day_index.get(cell.date.as_str()) else {
+            continue;
+        };
+        totals.total_requests += cell.requests_count;
+        totals.total_tokens_input += cell.tokens_input;
+        totals.total_tokens_output += cell.tokens_output;
+        totals.total_cost = add(totals.total_cost, cell.cost)?;
+        let day = &mut daily[i];
+        day.requests_count += cell.requests_count;
+        day.tokens_input += cell.tokens_input;
+        day.tokens_output += cell.tokens_output;
+        day.cost = add(day.cost, cell.cost)?;
+        let (total, costs) = by_model.entry(cell.model.as_str()).or_insert_with(|| {
+            (
+                ModelTotal {
+                    model: cell.model.clone(),
+                    requests_count: 0,
+                    tokens_input: 0,
+                    tokens_output: 0,
+                    cost: Money::ZERO,
+                },
+                vec![Money::ZERO; days.len()],
+            )
+        });
+        total.requests_count += cell.requests_count;
+        total.tokens_input += cell.tokens_input;
+        total.tokens_output += cell.tokens_output;
+        total.cost = add(total.cost, cell.cost)?;
+        costs[i] = add(costs[i], cell.cost)?;
+    }
+    let mut models: Vec<(ModelTotal, Vec<Money>)> = by_model.into_values().collect();
+    models.sort_by(|(a, _), (b, _)| b.cost.cmp(&a.cost).then_with(|| a.model.cmp(&b.model)));
+
+    let position: HashMap<i64, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
+    let mut key_rows: Vec<(KeyTotal, Vec<Money>)> = keys
+        .iter()
+        .map(|(id, name)| {
+            (
+                KeyTotal {
+                    api_key_id: *id,
+                    name: name.clone(),
+                    requests_count: 0,
+                    cost: Money::ZERO,
+                },
+                vec![Money::ZERO; days.len()],
+            )
+        })
+        .collect();
+    for cell in key_cells {
+        let (Some(&i), Some(&k)) = (
+            day_index.get(cell.date.as_str()),
+            position.get(&cell.api_key_id),
+        ) else {
+            continue;
+        };
+        let (total, costs) = &mut key_rows[k];
+        total.requests_count += cell.requests_count;
+        total.cost = add(total.cost, cell.cost)?;
+        costs[i] = add(costs[i], cell.cost)?;
+    }
+
+    let series = Series {
+        by_model: models
+            .iter()
+            .map(|(m, costs)| ModelSeries {
+                model: m.model.clone(),
+                costs: costs.clone(),
+            })
+            .collect(),
+        by_key: key_rows
+            .iter()
+            .map(|(k, costs)| KeySeries {
+                api_key_id: k.api_key_id,
+                name: k.name.clone(),
+                costs: costs.clone(),
+            })
+            .collect(),
+    };
+    Ok(Overview {
+        totals,
+        daily,
+        models: models.into_iter().map(|(m, _)| m).collect(),
+        keys: key_rows.into_iter().map(|(k, _)| k).collect(),
+        series,
+    })
+}
+
+/// What a key's latest OpenRouter snapshot says it spent in the periods
+/// OpenRouter resets on (UTC day, week from Monday, month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotSpend {
+    pub taken_at: DateTime<Utc>,
+    pub usage_daily: Money,
+    pub usage_weekly: Money,
+    pub usage_monthly: Money,
+}
+
+/// Spend so far in the current UTC day, week and month, from the keys'
+/// latest snapshots. A snapshot counts for a period only if it was taken in
+/// it: yesterday's `usage_daily` is yesterday's spend, not today's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeriodSpend {
+    pub today: Money,
+    pub this_week: Money,
+    pub this_month: Money,
+    /// Keys with a snapshot taken today.
+    pub keys_reporting: i64,
+    pub week_start: String,
+    pub month_start: String,
+}
+
+pub fn period_spend(
+    snapshots: &[SnapshotSpend],
+    now: DateTime<Utc>,
+) -> Result<PeriodSpend, Overflow> {
+    let today = now.date_naive();
+    let week_start = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let month_start = today.with_day(1).unwrap_or(today);
+    let mut spend = PeriodSpend {
+        today: Money::ZERO,
+        this_week: Money::ZERO,
+        this_month: Money::ZERO,
+        keys_reporting: 0,
+        week_start: format_day(week_start),
+        month_start: format_day(month_start),
+    };
+    for s in snapshots {
+        let day: NaiveDate = s.taken_at.date_naive();
+        if day > today {
+            continue;
+        }
+        if day == today {
+            spend.today = add(spend.today, s.usage_daily)?;
+            spend.keys_reporting += 1;
+        }
+        if day >= week_start {
+            spend.this_week = add(spend.this_week, s.usage_weekly)?;
+        }
+        if day >= month_start {
+            spend.this_month = add(spend.this_month, s.usage_monthly)?;
+        }
+    }
+    Ok(spend)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn usd(text: &str) -> Money {
+        Money::parse_decimal(text).unwrap()
+    }
+
+    fn model(date: &str, model: &str, requests: i64, cost: &str) -> ModelCell {
+        ModelCell {
+            date: date.into(),
+            model: model.into(),
+            requests_count: requests,
+            tokens_input: requests * 10,
+            tokens_output: requests * 5,
+            cost: usd(cost),
+        }
+    }
+
+    fn key(date: &str, id: i64, requests: i64, cost: &str) -> KeyCell {
+        KeyCell {
+            date: date.into(),
+            api_key_id: id,
+            requests_count: requests,
+            cost: usd(cost),
+        }
+    }
+
+    fn range() -> DateRange {
+        DateRange::new(day("2026-11-01"), day("2026-11-03")).unwrap()
+    }
+
+    #[test]
+    fn totals_keys_models_and_days_reconcile_exactly() {
+        // The same usage seen per model and per key.
+        let models = [
+            model("2026-11-01", "a/x", 2, "0.1"),
+            model("2026-11-01", "b/y", 1, "0.2"),
+            model("2026-11-03", "a/x", 3, "0.0000000001"),
+        ];
+        let keys = [
+            key("2026-11-01", 7, 2, "0.1"),
+            key("2026-11-01", 9, 1, "0.2"),
+            key("2026-11-03", 9, 3, "0.0000000001"),
+        ];
+        let o = build(
+            &range(),
+            &models,
+            &keys,
+            &[(7, "a".into()), (9, "b".into())],
+        )
+        .unwrap();
+        let total = usd("0.3000000001");
+        assert_eq!(o.totals.total_cost, total);
+        assert_eq!(o.totals.total_requests, 6);
+        let sum = |it: &mut dyn Iterator<Item = Money>| {
+            it.fold(Money::ZERO, |a, b| a.checked_add(b).unwrap())
+        };
+        assert_eq!(sum(&mut o.keys.iter().map(|k| k.cost)), total);
+        assert_eq!(sum(&mut o.models.iter().map(|m| m.cost)), total);
+        assert_eq!(sum(&mut o.daily.iter().map(|d| d.cost)), total);
+        let series_sum = |s: &[Money]| sum(&mut s.iter().copied());
+        assert_eq!(
+            sum(&mut o.series.by_model.iter().map(|s| series_sum(&s.costs))),
+            total
+        );
+        assert_eq!(
+            sum(&mut o.series.by_key.iter().map(|s| series_sum(&s.costs))),
+            total
+        );
+    }
+
+    #[test]
+    fn every_day_is_present_and_series_align_with_it() {
+        let o = build(
+            &range(),
+            &[model("2026-11-02", "a/x", 1, "1.5")],
+            &[key("2026-11-02", 1, 1, "1.5")],
+            &[(1, "k".into()), (2, "idle".into())],
+        )
+        .unwrap();
+        let dates: Vec<_> = o.daily.iter().map(|d| d.date.as_str()).collect();
+        assert_eq!(dates, ["2026-11-01", "2026-11-02", "2026-11-03"]);
+        assert_eq!(o.daily[0].cost, Money::ZERO);
+        assert_eq!(
+            o.series.by_model[0].costs,
+            [Money::ZERO, usd("1.5"), Money::ZERO]
+        );
+        assert_eq!(o.series.by_key.len(), 2, "idle keys are listed with zeros");
+        assert_eq!(o.series.by_key[1].costs, [Money::ZERO; 3]);
+        assert_eq!(o.keys[1].cost, Money::ZERO);
+    }
+
+    #[test]
+    fn models_are_ordered_by_cost_then_name_and_all_are_kept() {
+        let cells: Vec<ModelCell> = (0..15)
+            .map(|i| {
+                model(
+                    "2026-11-01",
+                    &format!("m/{i:02}"),
+                    1,
+                    if i % 2 == 0 { "1" } else { "2" },
+                )
+            })
+            .collect();
+        let o = build(&range(), &cells, &[], &[]).unwrap();
+        assert_eq!(o.models.len(), 15, "not only a top N");
+        assert_eq!(o.models[0].model, "m/01");
+        assert_eq!(o.models[7].model, "m/00");
+        let names: Vec<_> = o.series.by_model.iter().map(|s| s.model.as_str()).collect();
+        let table: Vec<_> = o.models.iter().map(|m| m.model.as_str()).collect();
+        assert_eq!(names, table);
+    }
+
+    #[test]
+    fn cells_outside_the_range_or_of_unlisted_keys_are_ignored() {
+        let o = build(
+            &range(),
+            &[model("2026-10-31", "a/x", 1, "9")],
+            &[key("2026-11-01", 42, 1, "9")],
+            &[(1, "k".into())],
+        )
+        .unwrap();
+        assert_eq!(o.totals.total_cost, Money::ZERO);
+        assert_eq!(o.keys[0].cost, Money::ZERO);
+        assert!(o.models.is_empty());
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_wrap() {
+        let huge = ModelCell {
+            cost: Money::from_units(i64::MAX),
+            ..model("2026-11-01", "a/x", 1, "0")
+        };
+        let again = ModelCell {
+            date: "2026-11-02".into(),
+            ..huge.clone()
+        };
+        assert_eq!(
+            build(&range(), &[huge, again], &[], &[]).unwrap_err(),
+            Overflow
+        );
+    }
+
+    fn snapshot(
+        at: (i32, u32, u32, u32),
+        daily: &str,
+        weekly: &str,
+        monthly: &str,
+    ) -> SnapshotSpend {
+        SnapshotSpend {
+            taken_at: Utc.with_ymd_and_hms(at.0, at.1, at.2, at.3, 0, 0).unwrap(),
+            usage_daily: usd(daily),
+            usage_weekly: usd(weekly),
+            usage_monthly: usd(monthly),
+        }
+    }
+
+    #[test]
+    fn period_spend_counts_a_snapshot_only_in_the_periods_it_was_taken_in() {
+        // Sunday 2026-11-29, 08:00 UTC: the week began on Monday the 23rd.
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
+        let spend = period_spend(
+            &[
+                snapshot((2026, 11, 29, 7), "1", "5", "20"),
+                // Yesterday: not today's spend, still this week's and month's.
+                snapshot((2026, 11, 28, 23), "2", "4", "10"),
+                // Last week, same month.
+                snapshot((2026, 11, 20, 12), "3", "3", "7"),
+                // Last month.
+                snapshot((2026, 10, 31, 12), "4", "4", "4"),
+            ],
+            now,
+        )
+        .unwrap();
+        assert_eq!(spend.today, usd("1"));
+        assert_eq!(spend.keys_reporting, 1);
+        assert_eq!(spend.this_week, usd("9"));
+        assert_eq!(spend.this_month, usd("37"));
+        assert_eq!(spend.week_start, "2026-11-23");
+        assert_eq!(spend.month_start, "2026-11-01");
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        // Monday 2026-11-30: Sunday's snapshot belongs to last week.
+        let monday = Utc.with_ymd_and_hms(2026, 11, 30, 0, 30, 0).unwrap();
+        let sunday = snapshot((2026, 11, 29, 23), "1", "5", "20");
+        let spend = period_spend(&[sunday], monday).unwrap();
+        assert_eq!(spend.week_start, "2026-11-30");
+        assert_eq!(spend.this_week, Money::ZERO);
+        assert_eq!(spend.this_month, usd("20"));
+        // Tuesday 2026-12-01: Monday's snapshot is this week's, not this month's.
+        let tuesday = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let monday_snapshot = snapshot((2026, 11, 30, 22), "1", "6", "21");
+        let spend = period_spend(&[monday_snapshot], tuesday).unwrap();
+        assert_eq!(spend.this_week, usd("6"));
+        assert_eq!(spend.this_month, Money::ZERO);
+        assert_eq!(spend.month_start, "2026-12-01");
+    }
+}
