@@ -20,6 +20,17 @@ pub struct Config {
     pub ip_rate_limit_per_minute: u32,
     pub jwt_ttl_seconds: i64,
     pub sync_subrequest_budget: u32,
+    /// Keys one account may hold (`MAX_KEYS_PER_USER`, 50): the sync's
+    /// subrequest budget is shared by everyone.
+    pub max_keys_per_user: i64,
+    /// Keys one account may add per hour (`KEY_ADDS_PER_HOUR`, 20): each is
+    /// checked against OpenRouter at once, and the product must not become a
+    /// validity checker for leaked keys.
+    pub key_adds_per_hour: u32,
+    /// `ORW_DEBUG_COUNTERS=1`: public answers carry `X-Debug-D1-Statements`.
+    /// Set by the integration tests to prove a refused request costs no D1
+    /// statement; never set in `wrangler.toml`.
+    pub debug_counters: bool,
 }
 
 impl Config {
@@ -28,9 +39,13 @@ impl Config {
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_OPENROUTER_BASE_URL.to_owned());
         let base_url = base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        if !(base_url.starts_with("https://") || is_loopback_http(&base_url)) {
+            // The keys travel in its Authorization header: never in clear
+            // over a network (plain http only to this machine, for the
+            // simulator).
             return Err(AppError::Misconfigured(
-                "OPENROUTER_BASE_URL must be an http(s) URL".to_owned(),
+                "OPENROUTER_BASE_URL must be an https URL (http only to a loopback address)"
+                    .to_owned(),
             ));
         }
         Ok(Self {
@@ -48,8 +63,30 @@ impl Config {
             jwt_ttl_seconds: number(&lookup, "JWT_TTL_SECONDS", 86_400, 60, 31_536_000)?,
             sync_subrequest_budget: number(&lookup, "SYNC_SUBREQUEST_BUDGET", 900, 1, 100_000)?
                 as u32,
+            max_keys_per_user: number(&lookup, "MAX_KEYS_PER_USER", 50, 1, 1_000_000)?,
+            key_adds_per_hour: number(&lookup, "KEY_ADDS_PER_HOUR", 20, 1, 1_000_000)? as u32,
+            debug_counters: lookup("ORW_DEBUG_COUNTERS").is_some_and(|v| v.trim() == "1"),
         })
     }
+}
+
+/// `http://` to 127.0.0.0/8, `localhost` or `[::1]`, with any port.
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn number(
@@ -116,6 +153,33 @@ mod tests {
         assert_eq!(c.ip_rate_limit_per_minute, 30);
         assert_eq!(c.jwt_ttl_seconds, 86_400);
         assert_eq!(c.sync_subrequest_budget, 900);
+        assert_eq!(c.max_keys_per_user, 50);
+        assert_eq!(c.key_adds_per_hour, 20);
+        assert!(!c.debug_counters);
+    }
+
+    #[test]
+    fn openrouter_is_reached_over_https_or_on_this_machine_only() {
+        for ok in [
+            "https://openrouter.ai/api/v1",
+            "http://127.0.0.1:8788/api/v1",
+            "http://127.9.9.9/api/v1",
+            "http://localhost:9/api/v1",
+            "http://[::1]:9/api/v1",
+        ] {
+            assert!(config(&[("OPENROUTER_BASE_URL", ok)]).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://openrouter.ai/api/v1",
+            "http://10.0.0.1/api/v1",
+            "http://127.0.0.1.evil.example/api/v1",
+            "http://localhost.evil.example/api/v1",
+            "http://user@127.0.0.1/api/v1",
+            "ftp://127.0.0.1/",
+        ] {
+            let err = config(&[("OPENROUTER_BASE_URL", refused)]).unwrap_err();
+            assert!(err.to_string().contains("OPENROUTER_BASE_URL"), "{refused}");
+        }
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! request path and `jobs` for the cron handlers.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
+pub mod bounded;
 pub mod clock;
 pub mod config;
 pub mod domain;

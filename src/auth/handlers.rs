@@ -1,8 +1,11 @@
-//! `/api/auth/*`: register, login, logout, me.
+//! `/api/auth/*`: register, login, logout, me, password change, account
+//! deletion. Each security event is logged as one structured line
+//! (`audit`), never with a secret.
 
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+use crate::audit::{self, Event, Subject};
 use crate::auth::{jwt, password, session};
 use crate::clock;
 use crate::domain::account::{Email, Password};
@@ -10,12 +13,17 @@ use crate::domain::secrets::sha256_hex;
 use crate::http::error::{AppError, AppResult};
 use crate::http::reply::Reply;
 use crate::http::Incoming;
-use crate::rate_limit::{self, Bucket, Op};
+use crate::rate_limit::{self, Bucket};
 use crate::store::{self, users::UserRow};
+use crate::usage::public;
 
-/// Failed logins allowed per client IP and per email within the window.
+/// Failed logins (and wrong current passwords) allowed per client network
+/// and per email within the window.
 pub const LOGIN_FAILURES_ALLOWED: u32 = 10;
 pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+/// Sign-ups allowed per client network (an IPv6 /64) within the window.
+pub const REGISTRATIONS_ALLOWED: u32 = 5;
+pub const REGISTER_WINDOW_SECS: i64 = 3600;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,10 +53,28 @@ pub async fn register(app: &App, req: &Incoming) -> AppResult<Reply> {
     let body: CredentialsBody = req.json()?;
     let email = Email::parse(&body.email)?;
     let password = Password::parse(body.password)?;
+    // Charged before argon2: every attempt, taken or not, counts.
+    let network = req.client_network();
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("register:{network}"),
+            limit: REGISTRATIONS_ALLOWED,
+            window_secs: REGISTER_WINDOW_SECS,
+        },
+    )
+    .await?;
     let hash = password::hash(password.expose())?;
     let now = clock::timestamp(clock::now());
     match store::users::insert(&app.db()?, email.as_str(), &hash, &now).await {
-        Ok(Some(user)) => Reply::created(&UserView::from(user)),
+        Ok(Some(user)) => {
+            let subject = Subject {
+                user_id: Some(user.id),
+                ..Subject::default()
+            };
+            audit::record(Event::Register, &network, &subject);
+            Reply::created(&UserView::from(user))
+        }
         Ok(None) => Err(AppError::internal("user insert returned no row")),
         Err(e) if store::is_unique_violation(&e) => Err(AppError::Conflict(
             "An account with this email already exists.".to_owned(),
@@ -68,41 +94,43 @@ pub async fn login(app: &App, req: &Incoming) -> AppResult<Reply> {
     let body: CredentialsBody = req.json()?;
     // Not `Email::parse`: a malformed email is just another failed login.
     let email = body.email.trim().to_lowercase();
-    let ip_bucket = format!("login-ip:{}", req.client_ip());
-    let email_bucket = format!("login-email:{}", sha256_hex(&email));
-    let buckets = [&ip_bucket, &email_bucket].map(|name| Bucket {
-        name,
-        limit: LOGIN_FAILURES_ALLOWED,
-        window_secs: LOGIN_WINDOW_SECS,
-    });
-    for bucket in &buckets {
-        let decision = rate_limit::check(app, bucket, Op::Peek).await?;
-        if !decision.allowed {
-            return Err(AppError::RateLimited {
-                retry_after: decision.retry_after,
-            });
-        }
-    }
+    // A Worker without its signing secret refuses before any argon2 work.
+    let secret = app.jwt_secret()?;
+    let network = req.client_network();
+    let email_hash = sha256_hex(&email);
+    let attempts = Attempts::reserve(app, &network, &email_hash).await?;
 
     let credentials = store::users::credentials(&app.db()?, &email).await?;
     // Unknown emails verify against a dummy hash: same cost, same answer.
-    let (user_id, phc) = match &credentials {
-        Some(c) => (Some(c.id), c.password_hash.as_str()),
+    let (found, phc) = match &credentials {
+        Some(c) => (Some(c), c.password_hash.as_str()),
         None => (None, password::DUMMY_HASH),
     };
     let matches = password::verify(&body.password, phc)?;
-    let Some(user_id) = user_id.filter(|_| matches) else {
-        for bucket in &buckets {
-            rate_limit::check(app, bucket, Op::Hit).await?;
-        }
+    let Some(user) = found.filter(|_| matches) else {
+        let subject = Subject {
+            email_sha256: Some(&email_hash),
+            ..Subject::default()
+        };
+        audit::record(Event::LoginFailed, &network, &subject);
         return Err(AppError::Unauthorized(
             "Invalid email or password.".to_owned(),
         ));
     };
+    attempts.give_back(app).await;
+    let subject = Subject {
+        user_id: Some(user.id),
+        ..Subject::default()
+    };
+    audit::record(Event::LoginOk, &network, &subject);
+    issue_session(app, &secret, user.id, user.session_epoch)
+}
 
+fn issue_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResult<Reply> {
     let issued = jwt::issue(
-        &app.jwt_secret()?,
+        secret,
         user_id,
+        epoch,
         app.config.jwt_ttl_seconds,
         clock::now(),
     )?;
@@ -113,10 +141,62 @@ pub async fn login(app: &App, req: &Incoming) -> AppResult<Reply> {
     })
 }
 
+/// Password attempts, limited per client network and per email. A slot is
+/// reserved in both buckets *before* the password is verified, so a
+/// parallel burst cannot get more than the limit verified; a correct
+/// password gives its slots back, so only failures count.
+struct Attempts {
+    buckets: [String; 2],
+}
+
+impl Attempts {
+    async fn reserve(app: &App, network: &str, email_hash: &str) -> AppResult<Self> {
+        let attempts = Self {
+            buckets: [
+                format!("login-ip:{network}"),
+                format!("login-email:{email_hash}"),
+            ],
+        };
+        for (i, name) in attempts.buckets.iter().enumerate() {
+            let bucket = Bucket {
+                name,
+                limit: LOGIN_FAILURES_ALLOWED,
+                window_secs: LOGIN_WINDOW_SECS,
+            };
+            if let Err(refused) = rate_limit::enforce(app, &bucket).await {
+                // The slots already taken are not an attempt either.
+                for taken in &attempts.buckets[..i] {
+                    let _ = rate_limit::release(app, taken).await;
+                }
+                let subject = Subject {
+                    email_sha256: Some(email_hash),
+                    ..Subject::default()
+                };
+                audit::record(Event::LoginThrottled, network, &subject);
+                return Err(refused);
+            }
+        }
+        Ok(attempts)
+    }
+
+    async fn give_back(self, app: &App) {
+        for name in &self.buckets {
+            if let Err(e) = rate_limit::release(app, name).await {
+                worker::console_error!("cannot give back a login attempt: {e}");
+            }
+        }
+    }
+}
+
 pub async fn logout(app: &App, req: &Incoming) -> AppResult<Reply> {
     let user = session::require(app, req).await?;
     let expires_at = clock::timestamp(user.session.expires_at);
     store::sessions::revoke(&app.db()?, &user.session.jti, &expires_at).await?;
+    let subject = Subject {
+        user_id: Some(user.user_id),
+        ..Subject::default()
+    };
+    audit::record(Event::Logout, &req.client_network(), &subject);
     Ok(Reply::no_content())
 }
 
@@ -126,4 +206,97 @@ pub async fn me(app: &App, req: &Incoming) -> AppResult<Reply> {
         .await?
         .ok_or_else(jwt::rejected)?;
     Reply::ok(&UserView::from(row))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/auth/password`: needs the current password (attempts limited
+/// like logins); ends every session of the account, this one included, and
+/// answers with a fresh session.
+pub async fn change_password(app: &App, req: &Incoming) -> AppResult<Reply> {
+    let user = session::require(app, req).await?;
+    let body: ChangePasswordBody = req.json()?;
+    let new_password =
+        Password::parse(body.new_password).map_err(|e| e.for_field("new_password"))?;
+    let secret = app.jwt_secret()?;
+    let db = app.db()?;
+    let network = req.client_network();
+    let account = confirm_password(
+        app,
+        req,
+        user.user_id,
+        &body.current_password,
+        "current_password",
+    )
+    .await?;
+    let hash = password::hash(new_password.expose())?;
+    let now = clock::timestamp(clock::now());
+    let epoch = store::users::change_password(&db, account.id, &hash, &now)
+        .await?
+        .ok_or_else(jwt::rejected)?;
+    let subject = Subject {
+        user_id: Some(account.id),
+        ..Subject::default()
+    };
+    audit::record(Event::PasswordChanged, &network, &subject);
+    issue_session(app, &secret, account.id, epoch)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteAccountBody {
+    password: String,
+}
+
+/// `DELETE /api/auth/me`: needs the password; removes the account and
+/// everything it owns in one statement (cascades), and its API tokens stop
+/// answering at once.
+pub async fn delete_account(app: &App, req: &Incoming) -> AppResult<Reply> {
+    let user = session::require(app, req).await?;
+    let body: DeleteAccountBody = req.json()?;
+    let db = app.db()?;
+    let account = confirm_password(app, req, user.user_id, &body.password, "password").await?;
+    let token_hashes = store::tokens::active_hashes(&db, account.id).await?;
+    store::users::delete(&db, account.id).await?;
+    for hash in &token_hashes {
+        public::revoke_token(app, hash).await;
+    }
+    let subject = Subject {
+        user_id: Some(account.id),
+        ..Subject::default()
+    };
+    audit::record(Event::AccountDeleted, &req.client_network(), &subject);
+    Ok(Reply::no_content())
+}
+
+/// The signed-in user's password, checked with the login's attempt limits;
+/// a wrong one is a 422 on `field` (the session itself is fine).
+async fn confirm_password(
+    app: &App,
+    req: &Incoming,
+    user_id: i64,
+    presented: &str,
+    field: &str,
+) -> AppResult<store::users::Credentials> {
+    let account = store::users::credentials_by_id(&app.db()?, user_id)
+        .await?
+        .ok_or_else(jwt::rejected)?;
+    let network = req.client_network();
+    let email_hash = sha256_hex(&account.email);
+    let attempts = Attempts::reserve(app, &network, &email_hash).await?;
+    if !password::verify(presented, &account.password_hash)? {
+        let subject = Subject {
+            user_id: Some(user_id),
+            ..Subject::default()
+        };
+        audit::record(Event::PasswordChangeFailed, &network, &subject);
+        return Err(AppError::invalid(field, "is not the account's password"));
+    }
+    attempts.give_back(app).await;
+    Ok(account)
 }

@@ -1,4 +1,6 @@
-//! Session tokens: HS256 JWTs via `jwt-compact`, claims `sub`, `iat`, `exp`, `jti`.
+//! Session tokens: HS256 JWTs via `jwt-compact`, claims `sub`, `iat`, `exp`,
+//! `jti`, and `epoch`: the account's session epoch when it was issued (a
+//! password change moves the account on, ending every older session).
 //!
 //! Validation pins the algorithm (a token whose header says `none` or any
 //! other algorithm is refused by the HS256 validator), requires `exp` with no
@@ -17,6 +19,9 @@ struct SessionClaims {
     /// The user id, as a string (RFC 7519 `sub` is a string).
     sub: String,
     jti: String,
+    /// Absent in sessions issued before epochs existed: epoch 0.
+    #[serde(default)]
+    epoch: i64,
 }
 
 /// A verified, unexpired session (not yet checked against the denylist).
@@ -24,6 +29,7 @@ struct SessionClaims {
 pub struct Session {
     pub user_id: i64,
     pub jti: String,
+    pub epoch: i64,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -35,6 +41,7 @@ pub struct IssuedToken {
 pub fn issue(
     secret: &[u8],
     user_id: i64,
+    epoch: i64,
     ttl_seconds: i64,
     now: DateTime<Utc>,
 ) -> AppResult<IssuedToken> {
@@ -43,6 +50,7 @@ pub fn issue(
     let claims = Claims::new(SessionClaims {
         sub: user_id.to_string(),
         jti: hex::encode(jti),
+        epoch,
     })
     .set_duration_and_issuance(
         &TimeOptions::new(Duration::zero(), move || now),
@@ -86,6 +94,7 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> AppResult<Sessi
     Ok(Session {
         user_id,
         jti: claims.custom.jti.clone(),
+        epoch: claims.custom.epoch,
         expires_at,
     })
 }
@@ -106,23 +115,24 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let issued = issue(SECRET, 42, 3600, now()).unwrap();
+        let issued = issue(SECRET, 42, 3, 3600, now()).unwrap();
         let session = verify(SECRET, &issued.token, now()).unwrap();
         assert_eq!(session.user_id, 42);
+        assert_eq!(session.epoch, 3);
         assert_eq!(session.jti.len(), 32);
         assert_eq!(session.expires_at, now() + Duration::seconds(3600));
     }
 
     #[test]
     fn refuses_expired_tokens() {
-        let issued = issue(SECRET, 1, 60, now()).unwrap();
+        let issued = issue(SECRET, 1, 0, 60, now()).unwrap();
         assert!(verify(SECRET, &issued.token, now() + Duration::seconds(60)).is_err());
         assert!(verify(SECRET, &issued.token, now() + Duration::seconds(59)).is_ok());
     }
 
     #[test]
     fn refuses_other_secrets_and_tampering() {
-        let issued = issue(SECRET, 1, 60, now()).unwrap();
+        let issued = issue(SECRET, 1, 0, 60, now()).unwrap();
         assert!(verify(b"another secret of 32 bytes length!", &issued.token, now()).is_err());
         let mut parts: Vec<String> = issued.token.split('.').map(str::to_owned).collect();
         let forged = URL_SAFE_NO_PAD.encode(br#"{"sub":"2","jti":"x","exp":9999999999}"#);
@@ -143,10 +153,25 @@ mod tests {
     }
 
     #[test]
+    fn sessions_issued_before_epochs_are_in_epoch_zero() {
+        let claims = Claims::new(serde_json::json!({ "sub": "5", "jti": "old" }))
+            .set_duration_and_issuance(
+                &TimeOptions::new(Duration::zero(), now),
+                Duration::seconds(60),
+            );
+        let token = Hs256
+            .token(&Header::empty(), &claims, &Hs256Key::new(SECRET))
+            .unwrap();
+        let session = verify(SECRET, &token, now()).unwrap();
+        assert_eq!((session.user_id, session.epoch), (5, 0));
+    }
+
+    #[test]
     fn refuses_tokens_without_expiry_and_garbage() {
         let claims = Claims::new(SessionClaims {
             sub: "1".into(),
             jti: "x".into(),
+            epoch: 0,
         });
         let token = Hs256
             .token(&Header::empty(), &claims, &Hs256Key::new(SECRET))

@@ -24,7 +24,8 @@ pub async fn require(app: &App, req: &Incoming) -> AppResult<AuthUser> {
         return Err(jwt::rejected());
     }
     let session = jwt::verify(&app.jwt_secret()?, token, clock::now())?;
-    if !store::sessions::live_user(&app.db()?, session.user_id, &session.jti).await? {
+    if !store::sessions::live_user(&app.db()?, session.user_id, session.epoch, &session.jti).await?
+    {
         return Err(jwt::rejected());
     }
     Ok(AuthUser {

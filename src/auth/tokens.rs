@@ -1,6 +1,7 @@
 //! `/api/tokens`: API tokens for the public API. The plaintext is shown once,
 //! in the creation response; only its SHA-256 and a display prefix are kept.
 
+use crate::audit::{self, Event, Subject};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
@@ -74,6 +75,12 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
             "You already have {MAX_ACTIVE_TOKENS} active API tokens; revoke one first."
         ))
     })?;
+    let subject = Subject {
+        user_id: Some(user.user_id),
+        id: Some(row.id),
+        ..Subject::default()
+    };
+    audit::record(Event::TokenCreated, &req.client_network(), &subject);
     Reply::created(&CreatedView {
         id: row.id,
         name: row.name,
@@ -95,7 +102,13 @@ pub async fn revoke(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     let Some(token_hash) = store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? else {
         return Err(AppError::not_found("API token"));
     };
-    // Immediate: the token's rate limiter also caches its answers.
-    crate::usage::public::forget_token(app, &token_hash).await;
+    // Immediate: the token's object answers for it, so it is told too.
+    crate::usage::public::revoke_token(app, &token_hash).await;
+    let subject = Subject {
+        user_id: Some(user.user_id),
+        id: Some(id),
+        ..Subject::default()
+    };
+    audit::record(Event::TokenRevoked, &req.client_network(), &subject);
     Ok(Reply::no_content())
 }

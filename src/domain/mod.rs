@@ -4,5 +4,6 @@
 pub mod account;
 pub mod dates;
 pub mod money;
+pub mod network;
 pub mod page;
 pub mod secrets;

@@ -69,6 +69,17 @@ impl AppError {
         }
     }
 
+    /// The same 422 about another field name (a password rule applied to
+    /// `new_password`, say); other errors pass unchanged.
+    pub fn for_field(self, field: &str) -> Self {
+        match self {
+            Self::Validation { details, .. } if details.len() == 1 => {
+                Self::invalid(field, details[0].reason.clone())
+            }
+            other => other,
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }
@@ -179,6 +190,17 @@ mod tests {
         let body = err.body();
         assert_eq!(body["error"]["code"], "validation_error");
         assert_eq!(body["error"]["details"][0]["field"], "password");
+    }
+
+    #[test]
+    fn a_field_rule_can_name_another_field() {
+        let err = AppError::invalid("password", "must be at least 12 characters");
+        assert_eq!(
+            err.for_field("new_password"),
+            AppError::invalid("new_password", "must be at least 12 characters")
+        );
+        let other = AppError::Conflict("x".into());
+        assert_eq!(other.clone().for_field("y"), other);
     }
 
     #[test]

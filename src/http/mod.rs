@@ -44,10 +44,12 @@ impl Incoming {
             .filter(|c| !c.is_empty())
     }
 
-    /// The client address Cloudflare reports. Locally (or behind something
-    /// that strips it) there is none, and all such callers share one bucket.
-    pub fn client_ip(&self) -> &str {
-        self.header("cf-connecting-ip").unwrap_or("unknown")
+    /// The client network per-address limits count against (an IPv6 /64,
+    /// see `domain::network`). Locally (or behind something that strips
+    /// `CF-Connecting-IP`) there is none, and all such callers share one
+    /// bucket.
+    pub fn client_network(&self) -> String {
+        crate::domain::network::client_network(self.header("cf-connecting-ip"))
     }
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> AppResult<T> {
@@ -72,7 +74,7 @@ impl Incoming {
 /// Answers one request. Every failure is already a `Reply` here; the only
 /// error left is the runtime refusing to build a response object.
 pub async fn serve(mut req: Request, env: Env) -> worker::Result<Response> {
-    let method = req.method().to_string();
+    let method = method_of(&req);
     let path = req.path();
     let reply = match handle(&mut req, env).await {
         Ok(reply) => reply,
@@ -86,13 +88,24 @@ pub async fn serve(mut req: Request, env: Env) -> worker::Result<Response> {
     to_response(reply, &path)
 }
 
+/// The request's method exactly as the runtime received it. `Request::method`
+/// cannot be used: workers-rs maps every method it does not know (`QUERY`,
+/// `PROPFIND`, …) to `GET`, which would serve them as GETs instead of 405.
+fn method_of(req: &Request) -> String {
+    req.inner().method()
+}
+
 async fn handle(req: &mut Request, env: Env) -> AppResult<Reply> {
-    let method = req.method().to_string();
+    let method = method_of(req);
     let path = req.path();
     match router::resolve(&method, &path) {
         Ok(route) => {
             let incoming = read(req, route.takes_body()).await?;
-            let app = App::new(env)?;
+            let app = match App::new(env) {
+                Ok(app) => app,
+                Err(e) if route == Route::Health => return Err(crate::health::unavailable(e)),
+                Err(e) => return Err(e),
+            };
             dispatch(&app, route, &incoming).await
         }
         // Unknown routes and methods under /api/v1 are public-API answers
@@ -120,12 +133,22 @@ async fn read(req: &mut Request, takes_body: bool) -> AppResult<Incoming> {
             body::check_length(length)?;
         }
         body::require_json_content_type(headers.get("content-type").map(String::as_str))?;
-        let bytes = req
-            .bytes()
-            .await
-            .map_err(|_| AppError::BadRequest("The request body could not be read.".to_owned()))?;
-        body::check_length(bytes.len())?;
-        bytes
+        // Streamed and cut at the limit: a chunked body has no length to
+        // check first, and is never read whole.
+        match req.stream() {
+            Ok(stream) => crate::bounded::read_bounded(stream, body::MAX_BODY_BYTES)
+                .await
+                .map_err(|e| match e {
+                    crate::bounded::ReadError::TooLarge => AppError::PayloadTooLarge {
+                        limit: body::MAX_BODY_BYTES,
+                    },
+                    crate::bounded::ReadError::Broken => {
+                        AppError::BadRequest("The request body could not be read.".to_owned())
+                    }
+                })?,
+            // No body at all.
+            Err(_) => Vec::new(),
+        }
     } else {
         Vec::new()
     };
@@ -133,7 +156,7 @@ async fn read(req: &mut Request, takes_body: bool) -> AppResult<Incoming> {
         .url()
         .map_err(|_| AppError::BadRequest("Malformed URL.".to_owned()))?;
     Ok(Incoming {
-        method: req.method().to_string(),
+        method: method_of(req),
         path: url.path().to_owned(),
         query: url.query().map(str::to_owned),
         headers,
@@ -150,6 +173,8 @@ async fn dispatch(app: &App, route: Route, req: &Incoming) -> AppResult<Reply> {
         Route::Login => auth::handlers::login(app, req).await,
         Route::Logout => auth::handlers::logout(app, req).await,
         Route::Me => auth::handlers::me(app, req).await,
+        Route::ChangePassword => auth::handlers::change_password(app, req).await,
+        Route::DeleteAccount => auth::handlers::delete_account(app, req).await,
         Route::ListTokens => auth::tokens::list(app, req).await,
         Route::CreateToken => auth::tokens::create(app, req).await,
         Route::DeleteToken(id) => auth::tokens::revoke(app, req, id).await,
@@ -168,6 +193,20 @@ async fn dispatch(app: &App, route: Route, req: &Incoming) -> AppResult<Reply> {
     }
 }
 
+/// Sent on every response, the static assets' included (`public/_headers`
+/// repeats them; a test checks both).
+pub const SECURITY_HEADERS: [(&str, &str); 3] = [
+    (
+        "Strict-Transport-Security",
+        "max-age=63072000; includeSubDomains",
+    ),
+    (
+        "Permissions-Policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    ),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+];
+
 /// Headers every API response carries; `/api/v1` adds CORS for any origin.
 fn to_response(reply: Reply, path: &str) -> worker::Result<Response> {
     let headers = Headers::new();
@@ -185,6 +224,9 @@ fn to_response(reply: Reply, path: &str) -> worker::Result<Response> {
     set("X-Content-Type-Options", "nosniff");
     set("X-Frame-Options", "DENY");
     set("Referrer-Policy", "no-referrer");
+    for (name, value) in SECURITY_HEADERS {
+        set(name, value);
+    }
     set(
         "Content-Security-Policy",
         "default-src 'none'; frame-ancestors 'none'",

@@ -14,6 +14,8 @@ pub enum Route {
     Login,
     Logout,
     Me,
+    ChangePassword,
+    DeleteAccount,
     ListKeys,
     CreateKey,
     GetKey(i64),
@@ -40,6 +42,8 @@ impl Route {
             self,
             Route::Register
                 | Route::Login
+                | Route::ChangePassword
+                | Route::DeleteAccount
                 | Route::CreateKey
                 | Route::UpdateKey(_)
                 | Route::CreateToken
@@ -55,7 +59,9 @@ pub fn is_public_path(path: &str) -> bool {
 }
 
 /// Resolves a request line. Unknown paths are 404, known paths with another
-/// method are 405 listing what the path accepts.
+/// method are 405 listing what the path accepts. `method` must be the method
+/// exactly as received (case-sensitive, RFC 9110 §9.1): a method nobody here
+/// serves (`QUERY`, `PROPFIND`, `get`) is 405 like any other wrong one.
 pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     if method == "OPTIONS" && segments.starts_with(&["api", "v1"]) {
@@ -68,7 +74,8 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
         ["api", "auth", "register"] => fixed(&[("POST", Route::Register)]),
         ["api", "auth", "login"] => fixed(&[("POST", Route::Login)]),
         ["api", "auth", "logout"] => fixed(&[("POST", Route::Logout)]),
-        ["api", "auth", "me"] => fixed(&[("GET", Route::Me)]),
+        ["api", "auth", "me"] => fixed(&[("GET", Route::Me), ("DELETE", Route::DeleteAccount)]),
+        ["api", "auth", "password"] => fixed(&[("POST", Route::ChangePassword)]),
         ["api", "keys"] => fixed(&[("GET", Route::ListKeys), ("POST", Route::CreateKey)]),
         ["api", "keys", id] => id_route(id, |id| {
             vec![
@@ -138,6 +145,11 @@ mod tests {
             Ok(Route::DeleteToken(3))
         );
         assert_eq!(resolve("GET", "/api/usage.csv"), Ok(Route::UsageCsv));
+        assert_eq!(
+            resolve("POST", "/api/auth/password"),
+            Ok(Route::ChangePassword)
+        );
+        assert_eq!(resolve("DELETE", "/api/auth/me"), Ok(Route::DeleteAccount));
         assert_eq!(resolve("GET", "/api/v1/stats"), Ok(Route::PublicStats));
         assert_eq!(resolve("GET", "/api/v1/keys/"), Ok(Route::PublicKeys));
     }
@@ -178,6 +190,29 @@ mod tests {
                 allow: vec!["POST"]
             }
         );
+    }
+
+    #[test]
+    fn unknown_and_extension_methods_are_405_with_allow() {
+        for method in ["QUERY", "PROPFIND", "REPORT", "TRACE", "get", "Post"] {
+            assert_eq!(
+                resolve(method, "/health"),
+                Err(AppError::MethodNotAllowed { allow: vec!["GET"] }),
+                "{method} /health"
+            );
+            assert_eq!(
+                resolve(method, "/api/keys"),
+                Err(AppError::MethodNotAllowed {
+                    allow: vec!["GET", "POST"]
+                }),
+                "{method} /api/keys"
+            );
+            assert_eq!(
+                resolve(method, "/api/v1/usage").unwrap_err().status(),
+                405,
+                "{method} /api/v1/usage"
+            );
+        }
     }
 
     #[test]

@@ -44,10 +44,23 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
             }
         }};
     }
-    drain!(
-        "usage_stats",
-        usage::delete_older_than(&db, usage_before, BATCH)
-    );
+    // Usage first, by hand: what `/api/v1` shows changes for its owners.
+    let mut owners = std::collections::BTreeSet::new();
+    for batch in 1..=MAX_BATCHES {
+        let removed = usage::delete_older_than(&db, usage_before, BATCH).await?;
+        deleted += removed.len();
+        let done = (removed.len() as i64) < BATCH;
+        owners.extend(removed);
+        if done {
+            break;
+        }
+        if batch == MAX_BATCHES {
+            exhausted.push("usage_stats");
+        }
+    }
+    for user_id in owners {
+        crate::usage::public::forget_answers(app, user_id).await;
+    }
     drain!(
         "key_snapshots",
         snapshots::delete_older_than(&db, &operational_before, BATCH)

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+use crate::audit::{self, Event, Subject};
 use crate::auth::session;
 use crate::clock;
 use crate::domain::account::Name;
@@ -22,7 +23,7 @@ use crate::jobs::sync::{KeyResult, SyncRun};
 use crate::jobs::validate;
 use crate::keys::vault::Vault;
 use crate::openrouter::{Budget, CallError, Client};
-use crate::rate_limit::{self, Bucket, Op};
+use crate::rate_limit::{self, Bucket};
 use crate::store::{self, api_keys::KeyRow};
 use crate::usage::public;
 
@@ -162,6 +163,15 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
     let vault = Vault::new(&app.encryption_key()?);
     let db = app.db()?;
     let now = clock::timestamp(clock::now());
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("key-add:{}", user.user_id),
+            limit: app.config.key_adds_per_hour,
+            window_secs: 3600,
+        },
+    )
+    .await?;
 
     let id = store::api_keys::insert_unsealed(
         &db,
@@ -171,10 +181,16 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
         &key.preview(),
         &key.hash(),
         &now,
+        app.config.max_keys_per_user,
     )
     .await
     .map_err(conflict_for)?
-    .ok_or_else(|| AppError::internal("key insert returned no row"))?;
+    .ok_or_else(|| {
+        AppError::Conflict(format!(
+            "You already have {} keys; delete one first.",
+            app.config.max_keys_per_user
+        ))
+    })?;
     // The ciphertext is bound to the row id, so it is sealed once the row exists.
     let sealed = vault.seal(key.expose(), user.user_id, id);
     let stored = match sealed {
@@ -191,6 +207,12 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
 
     let detail = validate_now(app, &db, id, body.kind, &key).await?;
     public::forget_answers(app, user.user_id).await;
+    let subject = Subject {
+        user_id: Some(user.user_id),
+        id: Some(id),
+        ..Subject::default()
+    };
+    audit::record(Event::KeyAdded, &req.client_network(), &subject);
     let row = store::api_keys::get(&db, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::internal("stored key vanished"))?;
@@ -317,6 +339,12 @@ pub async fn delete(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     let user = session::require(app, req).await?;
     if store::api_keys::delete(&app.db()?, user.user_id, id).await? {
         public::forget_answers(app, user.user_id).await;
+        let subject = Subject {
+            user_id: Some(user.user_id),
+            id: Some(id),
+            ..Subject::default()
+        };
+        audit::record(Event::KeyDeleted, &req.client_network(), &subject);
         Ok(Reply::no_content())
     } else {
         Err(AppError::not_found("API key"))
@@ -341,18 +369,15 @@ pub async fn sync_now(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
             "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),
         ));
     }
-    let bucket_name = format!("key-sync:{id}");
-    let bucket = Bucket {
-        name: &bucket_name,
-        limit: 1,
-        window_secs: MANUAL_SYNC_INTERVAL_SECS,
-    };
-    let decision = rate_limit::check(app, &bucket, Op::Hit).await?;
-    if !decision.allowed {
-        return Err(AppError::RateLimited {
-            retry_after: decision.retry_after,
-        });
-    }
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("key-sync:{id}"),
+            limit: 1,
+            window_secs: MANUAL_SYNC_INTERVAL_SECS,
+        },
+    )
+    .await?;
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(MANUAL_SYNC_BUDGET);
     let run = SyncRun::prepare(

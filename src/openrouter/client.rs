@@ -10,11 +10,18 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use futures_util::future::{select, Either};
 use serde::de::DeserializeOwned;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
+};
 
 use super::retry::{is_retryable_status, next_wait_ms, parse_retry_after};
 use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo};
+use crate::bounded::read_bounded;
 use crate::domain::dates::format_day;
+
+/// OpenRouter's answers are small (30 days of activity of one key is a few
+/// hundred KB at most); anything larger is refused unread.
+pub const MAX_RESPONSE_BYTES: usize = 5 * 1024 * 1024;
 
 /// Outbound calls one invocation may still make (SPEC §2
 /// `SYNC_SUBREQUEST_BUDGET`). Shared by all keys of one run.
@@ -68,6 +75,8 @@ pub enum CallError {
     Network,
     /// 200 with a body that is not the documented shape.
     Malformed,
+    /// An answer over [`MAX_RESPONSE_BYTES`].
+    TooLarge,
     /// This invocation's subrequest budget is spent; try next run.
     BudgetExhausted,
 }
@@ -84,6 +93,7 @@ impl CallError {
             Self::Timeout => "OpenRouter did not answer in time".to_owned(),
             Self::Network => "could not reach OpenRouter".to_owned(),
             Self::Malformed => "OpenRouter sent a response of an unexpected shape".to_owned(),
+            Self::TooLarge => "OpenRouter sent a response over 5 MB".to_owned(),
             Self::BudgetExhausted => "deferred: this run's subrequest budget is spent".to_owned(),
         }
     }
@@ -172,7 +182,11 @@ impl<'a> Client<'a> {
             .and_then(|_| headers.set("X-Title", "OpenRouter Watcher"))
             .map_err(|_| CallError::Network)?;
         let mut init = RequestInit::new();
-        init.with_method(Method::Get).with_headers(headers);
+        // A redirect is answered as is, never followed: following it would
+        // send the key to wherever it points.
+        init.with_method(Method::Get)
+            .with_headers(headers)
+            .with_redirect(RequestRedirect::Manual);
         let request = Request::new_with_init(url, &init).map_err(|_| CallError::Network)?;
         let controller = AbortController::default();
         let signal = controller.signal();
@@ -191,8 +205,21 @@ impl<'a> Client<'a> {
                     .flatten()
                     .as_deref(),
             );
-            let body = response.text().await.map_err(|_| CallError::Network)?;
-            Ok((status, retry_after, body))
+            let body =
+                match response.stream() {
+                    Ok(stream) => read_bounded(stream, MAX_RESPONSE_BYTES)
+                        .await
+                        .map_err(|e| match e {
+                            crate::bounded::ReadError::TooLarge => CallError::TooLarge,
+                            crate::bounded::ReadError::Broken => CallError::Network,
+                        })?,
+                    Err(_) => Vec::new(),
+                };
+            Ok((
+                status,
+                retry_after,
+                String::from_utf8_lossy(&body).into_owned(),
+            ))
         };
         let timeout = Delay::from(self.timeout);
         let outcome = select(Box::pin(exchange), Box::pin(timeout)).await;

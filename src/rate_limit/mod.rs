@@ -13,11 +13,13 @@ use crate::http::error::{AppError, AppResult};
 use crate::usage::answers::PublicQuery;
 pub use window::Decision;
 
-/// A public-API request for its token's object to answer.
+/// A public-API request for its token's object: answer a question, or
+/// (`query: None`, the parameters were invalid) only check the token and
+/// charge its bucket, so the Worker can send the validation error.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PublicAsk {
     pub token_hash: String,
-    pub query: PublicQuery,
+    pub query: Option<PublicQuery>,
     pub limit: u32,
     pub window_secs: i64,
 }
@@ -31,6 +33,11 @@ pub enum PublicOutcome {
         decision: Decision,
         body: String,
     },
+    /// A valid token charged for a request without a question (invalid
+    /// parameters).
+    Charged {
+        decision: Decision,
+    },
     Limited {
         decision: Decision,
     },
@@ -40,6 +47,8 @@ pub enum PublicOutcome {
 
 pub const OUTCOME_HEADER: &str = "X-Orw-Outcome";
 pub const DECISION_HEADER: &str = "X-Orw-Decision";
+/// How many D1 statements the object ran for this request (0 or 1).
+pub const D1_STATEMENTS_HEADER: &str = "X-Orw-D1-Statements";
 
 impl PublicOutcome {
     /// (outcome, decision as JSON, body) for the response of the object.
@@ -47,6 +56,7 @@ impl PublicOutcome {
         let decision = |d: &Decision| serde_json::to_string(d).ok();
         match self {
             Self::Answered { decision: d, body } => ("answered", decision(d), body),
+            Self::Charged { decision: d } => ("charged", decision(d), ""),
             Self::Limited { decision: d } => ("limited", decision(d), ""),
             Self::Invalid => ("invalid", None, ""),
         }
@@ -58,6 +68,9 @@ impl PublicOutcome {
             "answered" => Some(Self::Answered {
                 decision: decision()?,
                 body,
+            }),
+            "charged" => Some(Self::Charged {
+                decision: decision()?,
             }),
             "limited" => Some(Self::Limited {
                 decision: decision()?,
@@ -81,6 +94,14 @@ pub enum Op {
     Hit,
     /// Report without counting.
     Peek,
+}
+
+/// The token's object and the Worker agree on these paths.
+pub mod ops {
+    pub const PUBLIC: &str = "/public";
+    pub const INVALIDATE: &str = "/invalidate";
+    pub const REVOKE: &str = "/revoke";
+    pub const RELEASE: &str = "/release";
 }
 
 fn stub(app: &App, name: &str) -> AppResult<worker::Stub> {
@@ -134,20 +155,56 @@ pub async fn check(app: &App, bucket: &Bucket<'_>, op: Op) -> AppResult<Decision
         .map_err(AppError::internal)
 }
 
+/// Charges the bucket: a refused request is a 429 with the exact
+/// `Retry-After`. The one way handlers rate-limit.
+pub async fn enforce(app: &App, bucket: &Bucket<'_>) -> AppResult<Decision> {
+    let decision = check(app, bucket, Op::Hit).await?;
+    if decision.allowed {
+        Ok(decision)
+    } else {
+        Err(AppError::RateLimited {
+            retry_after: decision.retry_after,
+        })
+    }
+}
+
+/// Gives back the newest slot charged to the bucket: a reservation made
+/// before work whose outcome should not count (a login that succeeded).
+pub async fn release(app: &App, bucket_name: &str) -> AppResult<()> {
+    post(app, bucket_name, ops::RELEASE, None).await.map(drop)
+}
+
 /// The token's object checks the token, charges its bucket and answers.
-pub async fn ask_public(app: &App, bucket_name: &str, ask: &PublicAsk) -> AppResult<PublicOutcome> {
+/// Also returns how many D1 statements that took (for the debug header).
+pub async fn ask_public(
+    app: &App,
+    bucket_name: &str,
+    ask: &PublicAsk,
+) -> AppResult<(PublicOutcome, u32)> {
     let body = serde_json::to_string(ask).map_err(AppError::internal)?;
-    let mut response = post(app, bucket_name, "/public", Some(body)).await?;
+    let mut response = post(app, bucket_name, ops::PUBLIC, Some(body)).await?;
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let (outcome, decision) = (header(OUTCOME_HEADER), header(DECISION_HEADER));
+    let statements = header(D1_STATEMENTS_HEADER)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let body = response.text().await.map_err(AppError::internal)?;
-    PublicOutcome::from_parts(outcome.as_deref(), decision.as_deref(), body)
-        .ok_or_else(|| AppError::internal("malformed answer from the token's rate limiter"))
+    let outcome = PublicOutcome::from_parts(outcome.as_deref(), decision.as_deref(), body)
+        .ok_or_else(|| AppError::internal("malformed answer from the token's rate limiter"))?;
+    Ok((outcome, statements))
 }
 
 /// Makes a token's object forget its cached answers.
 pub async fn invalidate(app: &App, bucket_name: &str) -> AppResult<()> {
-    post(app, bucket_name, "/invalidate", None).await.map(drop)
+    post(app, bucket_name, ops::INVALIDATE, None)
+        .await
+        .map(drop)
+}
+
+/// Tells a token's object its token is revoked: from now on it refuses the
+/// token without asking D1, and nothing it was computing is kept.
+pub async fn revoke(app: &App, bucket_name: &str) -> AppResult<()> {
+    post(app, bucket_name, ops::REVOKE, None).await.map(drop)
 }
 
 #[cfg(test)]
@@ -176,6 +233,7 @@ mod tests {
                     ..decision
                 },
             },
+            PublicOutcome::Charged { decision },
             PublicOutcome::Invalid,
         ] {
             let (name, decision, body) = outcome.to_parts();

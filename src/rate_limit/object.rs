@@ -1,26 +1,32 @@
 //! The `RATE_LIMITER` Durable Object: one instance per bucket (an API token's
-//! hash, a client IP, a login email's hash, a key's manual sync), its log in
-//! SQLite storage so it survives eviction and restarts.
+//! hash, a client network, a login email's hash, a key's manual sync...),
+//! its log in SQLite storage so it survives eviction and restarts, and an
+//! alarm that deletes that storage once the log is empty, so abandoned
+//! buckets cost nothing.
 //!
-//! A token's object also answers for the token (`/public`): it checks the
-//! token, charges its bucket and returns the public-API answer, which it
-//! keeps in memory for [`ANSWER_TTL_MS`] unless told to forget
-//! (`/invalidate`, sent by every product write that changes what the token
-//! can see, and by revocation). A repeated public request thus costs the
-//! Worker one round trip, and revocation stays immediate.
+//! A token's object also answers for the token (`/public`): it decides
+//! first (a refused request never reaches D1), then checks the token and
+//! answers, from memory for [`ANSWER_TTL_MS`] or with one D1 statement.
+//! Every product write that changes what the token can see clears that
+//! memory (`/invalidate`); a revocation (`/revoke`) is remembered in storage
+//! and refuses the token without asking D1. Both bump a generation, so an
+//! answer computed while they happened is served to its own request at most,
+//! never kept.
 //!
 //! Protocol (internal, Worker to object), all `POST https://rate-limiter/…`:
-//! `hit|peek?limit=N&window=SECONDS` -> [`Decision`]; `public` with a
-//! [`PublicAsk`] -> [`PublicOutcome`]; `invalidate` -> 204.
+//! `hit|peek?limit=N&window=SECONDS` -> [`Decision`]; `release` -> 204 (gives
+//! back the newest slot); `public` with a [`PublicAsk`] -> [`PublicOutcome`];
+//! `invalidate`, `revoke` -> 204.
 
 use std::cell::{Cell, RefCell};
 
 use chrono::Duration;
 use worker::{durable_object, DurableObject, Env, Headers, Request, Response, Result, State};
 
-use super::window::{decide, expired_before, Decision, WindowState};
-use super::{PublicAsk, PublicOutcome, DECISION_HEADER, OUTCOME_HEADER};
+use super::window::{alarm_plan, decide, expired_before, AlarmPlan, Decision, WindowState};
+use super::{ops, PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER};
 use crate::clock;
+use crate::http::error::AppError;
 use crate::store::tokens;
 use crate::usage::answers::{self, Answer};
 use crate::usage::cache::{TimedCache, ANSWER_TTL_MS};
@@ -33,9 +39,18 @@ pub struct RateLimiter {
     state: State,
     env: Env,
     answers: RefCell<TimedCache<Answer>>,
+    /// Bumped by every invalidation and revocation: an answer computed
+    /// across a bump is not cached.
+    generation: Cell<u64>,
+    /// The token was found active in D1 (by an answer or a token check)
+    /// this recently (epoch ms); cleared with the answers.
+    token_seen_ms: Cell<Option<(i64, i64)>>,
+    /// Read from storage once per object lifetime.
+    revoked: Cell<Option<bool>>,
     /// When this object last recorded the token's use (epoch ms).
     last_used_ms: Cell<Option<i64>>,
     schema_ready: Cell<bool>,
+    alarm_armed: Cell<bool>,
     /// Rows in `hits`, counted once per object lifetime and then kept in
     /// step with every insert and delete (all of which happen here), so a
     /// large budget's log is never re-counted per request.
@@ -48,8 +63,13 @@ struct Count {
 }
 
 #[derive(serde::Deserialize)]
-struct Oldest {
-    oldest: Option<i64>,
+struct Edge {
+    at: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+struct Window {
+    window_ms: Option<i64>,
 }
 
 impl DurableObject for RateLimiter {
@@ -58,8 +78,12 @@ impl DurableObject for RateLimiter {
             state,
             env,
             answers: RefCell::new(TimedCache::new(ANSWER_TTL_MS)),
+            generation: Cell::new(0),
+            token_seen_ms: Cell::new(None),
+            revoked: Cell::new(None),
             last_used_ms: Cell::new(None),
             schema_ready: Cell::new(false),
+            alarm_armed: Cell::new(false),
             logged: Cell::new(None),
         }
     }
@@ -67,22 +91,44 @@ impl DurableObject for RateLimiter {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let url = req.url()?;
         match url.path() {
-            "/public" => {
+            ops::PUBLIC => {
                 let ask: PublicAsk = req.json().await?;
-                let outcome = match self.public(&ask).await {
+                let mut d1_statements = 0;
+                let outcome = match self.public(&ask, &mut d1_statements).await {
                     Ok(outcome) => outcome,
                     Err(e) => return Response::error(format!("public answer failed: {e}"), 500),
                 };
+                if matches!(
+                    outcome,
+                    PublicOutcome::Answered { .. } | PublicOutcome::Charged { .. }
+                ) {
+                    self.arm_alarm(ask.window_secs * 1000).await?;
+                }
                 let (name, decision, body) = outcome.to_parts();
                 let headers = Headers::new();
                 headers.set(OUTCOME_HEADER, name)?;
+                headers.set(D1_STATEMENTS_HEADER, &d1_statements.to_string())?;
                 if let Some(decision) = decision {
                     headers.set(DECISION_HEADER, &decision)?;
                 }
                 Ok(Response::ok(body)?.with_headers(headers))
             }
-            "/invalidate" => {
-                self.answers.borrow_mut().clear();
+            ops::INVALIDATE => {
+                self.forget();
+                Ok(Response::empty()?.with_status(204))
+            }
+            ops::REVOKE => {
+                self.forget();
+                self.ensure_schema()?;
+                self.state.storage().sql().exec(
+                    "INSERT INTO revoked (at) VALUES (?)",
+                    vec![clock::now().timestamp_millis().into()],
+                )?;
+                self.revoked.set(Some(true));
+                Ok(Response::empty()?.with_status(204))
+            }
+            ops::RELEASE => {
+                self.release()?;
                 Ok(Response::empty()?.with_status(204))
             }
             op @ ("/hit" | "/peek") => {
@@ -95,30 +141,75 @@ impl DurableObject for RateLimiter {
                 let (Some(limit), Some(window_secs)) = (param("limit"), param("window")) else {
                     return Response::error("limit and window are required", 400);
                 };
-                let decision = self.decide(limit as u32, window_secs * 1000, op == "/hit")?;
+                let record = op == "/hit";
+                let decision = self.decide(limit as u32, window_secs * 1000, record)?;
+                if record && decision.allowed {
+                    self.arm_alarm(window_secs * 1000).await?;
+                }
                 Response::from_json(&decision)
             }
             _ => Response::error("unknown operation", 404),
         }
     }
+
+    /// The log's idle check: deletes the object's storage once the log is
+    /// empty, or wakes again when it will be.
+    async fn alarm(&self) -> Result<Response> {
+        self.alarm_armed.set(false);
+        let sql = self.state.storage().sql();
+        let window_ms = match sql.exec("SELECT MAX(window_ms) AS window_ms FROM bucket", None) {
+            Ok(cursor) => cursor.one::<Window>()?.window_ms,
+            // No table: nothing was ever logged here.
+            Err(_) => None,
+        };
+        let newest = match window_ms {
+            Some(_) => {
+                sql.exec("SELECT MAX(at) AS at FROM hits", None)?
+                    .one::<Edge>()?
+                    .at
+            }
+            None => None,
+        };
+        let now_ms = clock::now().timestamp_millis();
+        match alarm_plan(newest, now_ms, window_ms.unwrap_or(0)) {
+            AlarmPlan::DeleteStorage => {
+                self.state.storage().delete_all().await?;
+                self.schema_ready.set(false);
+                self.logged.set(None);
+                self.revoked.set(None);
+            }
+            AlarmPlan::WakeAt(at_ms) => {
+                self.state.storage().set_alarm(at_ms - now_ms).await?;
+                self.alarm_armed.set(true);
+            }
+        }
+        Response::empty()
+    }
 }
 
 impl RateLimiter {
-    /// Read, decide and write with no await in between: the object handles
-    /// one such step at a time, so concurrent requests cannot both take the
-    /// last slot.
-    fn decide(&self, limit: u32, window_ms: i64, record: bool) -> Result<Decision> {
-        let sql = self.state.storage().sql();
+    /// Creates the tables on first use, so an object asked only about an
+    /// unknown token stores nothing.
+    fn ensure_schema(&self) -> Result<()> {
         if !self.schema_ready.get() {
-            // Created on first use, so an object asked only about an unknown
-            // token stores nothing.
-            sql.exec(
+            self.state.storage().sql().exec(
                 "CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL);
-                 CREATE INDEX IF NOT EXISTS hits_at ON hits (at);",
+                 CREATE INDEX IF NOT EXISTS hits_at ON hits (at);
+                 CREATE TABLE IF NOT EXISTS bucket (id INTEGER PRIMARY KEY CHECK (id = 1), window_ms INTEGER NOT NULL);
+                 CREATE TABLE IF NOT EXISTS revoked (at INTEGER NOT NULL);",
                 None,
             )?;
             self.schema_ready.set(true);
         }
+        Ok(())
+    }
+
+    /// Read, decide and write with no await in between: the object handles
+    /// one such step at a time, so concurrent requests cannot both take the
+    /// last slot.
+    fn decide(&self, limit: u32, window_ms: i64, record: bool) -> Result<Decision> {
+        self.ensure_schema()?;
+        let sql = self.state.storage().sql();
         let now_ms = clock::now().timestamp_millis();
         let expired = sql
             .exec(
@@ -137,9 +228,9 @@ impl RateLimiter {
         };
         // Indexed: the first entry of `hits_at`.
         let oldest = sql
-            .exec("SELECT MIN(at) AS oldest FROM hits", None)?
-            .one::<Oldest>()?
-            .oldest;
+            .exec("SELECT MIN(at) AS at FROM hits", None)?
+            .one::<Edge>()?
+            .at;
         let decision = decide(
             WindowState {
                 count: count.max(0) as u32,
@@ -158,49 +249,162 @@ impl RateLimiter {
         Ok(decision)
     }
 
+    /// Gives back the newest logged request.
+    fn release(&self) -> Result<()> {
+        self.ensure_schema()?;
+        let released = self
+            .state
+            .storage()
+            .sql()
+            .exec(
+                "DELETE FROM hits WHERE rowid = (SELECT rowid FROM hits ORDER BY at DESC LIMIT 1)
+                 RETURNING at",
+                None,
+            )?
+            .to_array::<serde::de::IgnoredAny>()?
+            .len() as i64;
+        if let Some(count) = self.logged.get() {
+            self.logged.set(Some(count - released));
+        }
+        Ok(())
+    }
+
+    /// Arms the idle check once per object lifetime (the alarm re-arms
+    /// itself while the log has entries); remembers the window for it.
+    async fn arm_alarm(&self, window_ms: i64) -> Result<()> {
+        if self.alarm_armed.get() {
+            return Ok(());
+        }
+        self.ensure_schema()?;
+        self.state.storage().sql().exec(
+            "INSERT INTO bucket (id, window_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET window_ms = excluded.window_ms",
+            vec![window_ms.into()],
+        )?;
+        self.alarm_armed.set(true);
+        if self.state.storage().get_alarm().await?.is_none() {
+            self.state.storage().set_alarm(window_ms).await?;
+        }
+        Ok(())
+    }
+
+    fn forget(&self) {
+        self.answers.borrow_mut().clear();
+        self.token_seen_ms.set(None);
+        self.generation.set(self.generation.get().wrapping_add(1));
+    }
+
+    fn is_revoked(&self) -> Result<bool> {
+        if let Some(revoked) = self.revoked.get() {
+            return Ok(revoked);
+        }
+        let revoked = match self
+            .state
+            .storage()
+            .sql()
+            .exec("SELECT COUNT(*) AS count FROM revoked", None)
+        {
+            Ok(cursor) => cursor.one::<Count>()?.count > 0,
+            // No table yet: never revoked here.
+            Err(_) => false,
+        };
+        self.revoked.set(Some(revoked));
+        Ok(revoked)
+    }
+
     async fn public(
         &self,
         ask: &PublicAsk,
-    ) -> std::result::Result<PublicOutcome, crate::http::error::AppError> {
-        let key = ask.query.cache_key();
-        let cached = self
-            .answers
-            .borrow()
-            .get(&key, clock::now().timestamp_millis());
-        let answer = match cached {
-            Some(answer) => answer,
-            None => {
-                let db = self
-                    .env
-                    .d1("DB")
-                    .map_err(crate::http::error::AppError::internal)?;
-                let Some(answer) = answers::answer(&db, &ask.token_hash, &ask.query).await? else {
-                    return Ok(PublicOutcome::Invalid);
+        d1_statements: &mut u32,
+    ) -> std::result::Result<PublicOutcome, AppError> {
+        let window_ms = ask.window_secs * 1000;
+        if self.is_revoked().map_err(AppError::internal)? {
+            return Ok(PublicOutcome::Invalid);
+        }
+        // Decide first: a refused request costs no D1 statement. (Only valid
+        // tokens are ever charged, so a full log means a known token.)
+        let peek = self
+            .decide(ask.limit, window_ms, false)
+            .map_err(AppError::internal)?;
+        if !peek.allowed {
+            return Ok(PublicOutcome::Limited { decision: peek });
+        }
+        let generation = self.generation.get();
+        let now_ms = clock::now().timestamp_millis();
+        let (token_id, body) = match &ask.query {
+            Some(query) => {
+                let key = query.cache_key();
+                let cached = self.answers.borrow().get(&key, now_ms);
+                let answer = match cached {
+                    Some(answer) => answer,
+                    None => {
+                        let db = self.env.d1("DB").map_err(AppError::internal)?;
+                        *d1_statements += 1;
+                        let Some(answer) = answers::answer(&db, &ask.token_hash, query).await?
+                        else {
+                            return Ok(PublicOutcome::Invalid);
+                        };
+                        if self.generation.get() != generation {
+                            // Revoked or changed while D1 answered: a
+                            // revocation wins; a change is not cached.
+                            if self.is_revoked().map_err(AppError::internal)? {
+                                return Ok(PublicOutcome::Invalid);
+                            }
+                        } else {
+                            self.remember_last_used(&answer);
+                            self.answers.borrow_mut().put(
+                                key,
+                                answer.clone(),
+                                clock::now().timestamp_millis(),
+                            );
+                            self.token_seen_ms.set(Some((answer.token_id, now_ms)));
+                        }
+                        answer
+                    }
                 };
-                if self.last_used_ms.get().is_none() {
-                    let stored = answer
-                        .last_used_at
-                        .as_deref()
-                        .and_then(clock::parse_timestamp);
-                    self.last_used_ms.set(stored.map(|t| t.timestamp_millis()));
-                }
-                self.answers
-                    .borrow_mut()
-                    .put(key, answer.clone(), clock::now().timestamp_millis());
-                answer
+                (answer.token_id, Some(answer.body))
+            }
+            None => {
+                let token_id = match self.token_seen_ms.get() {
+                    Some((id, seen)) if now_ms - seen < ANSWER_TTL_MS => id,
+                    _ => {
+                        let db = self.env.d1("DB").map_err(AppError::internal)?;
+                        *d1_statements += 1;
+                        let Some(id) = tokens::active_id(&db, &ask.token_hash).await? else {
+                            return Ok(PublicOutcome::Invalid);
+                        };
+                        if self.generation.get() != generation
+                            && self.is_revoked().map_err(AppError::internal)?
+                        {
+                            return Ok(PublicOutcome::Invalid);
+                        }
+                        self.token_seen_ms.set(Some((id, now_ms)));
+                        id
+                    }
+                };
+                (token_id, None)
             }
         };
         let decision = self
-            .decide(ask.limit, ask.window_secs * 1000, true)
-            .map_err(crate::http::error::AppError::internal)?;
+            .decide(ask.limit, window_ms, true)
+            .map_err(AppError::internal)?;
         if !decision.allowed {
             return Ok(PublicOutcome::Limited { decision });
         }
-        self.record_use(answer.token_id);
-        Ok(PublicOutcome::Answered {
-            decision,
-            body: answer.body,
+        self.record_use(token_id);
+        Ok(match body {
+            Some(body) => PublicOutcome::Answered { decision, body },
+            None => PublicOutcome::Charged { decision },
         })
+    }
+
+    fn remember_last_used(&self, answer: &Answer) {
+        if self.last_used_ms.get().is_none() {
+            let stored = answer
+                .last_used_at
+                .as_deref()
+                .and_then(clock::parse_timestamp);
+            self.last_used_ms.set(stored.map(|t| t.timestamp_millis()));
+        }
     }
 
     /// Writes `last_used_at` at most once a minute, after the answer.

@@ -75,6 +75,25 @@ fn ceil_div(a: i64, b: i64) -> i64 {
     a.div_euclid(b) + i64::from(a.rem_euclid(b) != 0)
 }
 
+/// What a bucket's alarm does when it fires: an empty log means the bucket
+/// is idle, and its storage is deleted (abandoned IP, login and sync
+/// buckets would otherwise stay forever); otherwise it wakes again when the
+/// newest logged request leaves the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmPlan {
+    DeleteStorage,
+    WakeAt(i64),
+}
+
+pub fn alarm_plan(newest_ms: Option<i64>, now_ms: i64, window_ms: i64) -> AlarmPlan {
+    match newest_ms {
+        Some(newest) if newest > expired_before(now_ms, window_ms) => {
+            AlarmPlan::WakeAt(newest + window_ms)
+        }
+        _ => AlarmPlan::DeleteStorage,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +177,20 @@ mod tests {
         let d = decide(state, HOUR - 1, HOUR, 1, true);
         assert!(!d.allowed);
         assert_eq!(d.retry_after, 1);
+    }
+
+    #[test]
+    fn an_idle_bucket_is_deleted_and_a_busy_one_wakes_when_its_log_empties() {
+        let now = 1_700_000_000_000;
+        assert_eq!(alarm_plan(None, now, HOUR), AlarmPlan::DeleteStorage);
+        assert_eq!(
+            alarm_plan(Some(now - HOUR), now, HOUR),
+            AlarmPlan::DeleteStorage,
+            "a request exactly one window old has left it"
+        );
+        assert_eq!(
+            alarm_plan(Some(now - 10), now, HOUR),
+            AlarmPlan::WakeAt(now - 10 + HOUR)
+        );
     }
 }

@@ -52,7 +52,9 @@ const LATEST_SNAPSHOT: &str = "LEFT JOIN key_snapshots s ON s.id =
 
 /// Inserts the row without its ciphertext: the ciphertext's associated data
 /// needs the row id. [`seal`] completes it. UNIQUE violations (same key or
-/// same name for this user) surface to the caller.
+/// same name for this user) surface to the caller; `None` when the user
+/// already holds `max_keys` keys (checked in the same statement).
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_unsealed(
     db: &D1Database,
     user_id: i64,
@@ -61,6 +63,7 @@ pub async fn insert_unsealed(
     preview: &str,
     key_hash: &str,
     now: &str,
+    max_keys: i64,
 ) -> AppResult<Option<i64>> {
     #[derive(Deserialize)]
     struct Id {
@@ -69,8 +72,10 @@ pub async fn insert_unsealed(
     let row: Option<Id> = super::first(
         db,
         "INSERT INTO api_keys (user_id, name, kind, key_preview, key_hash, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
-        args![user_id, name, kind, preview, key_hash, now],
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6
+         WHERE (SELECT COUNT(*) FROM api_keys WHERE user_id = ?1) < ?7
+         RETURNING id",
+        args![user_id, name, kind, preview, key_hash, now, max_keys],
     )
     .await?;
     Ok(row.map(|r| r.id))

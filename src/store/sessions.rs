@@ -17,18 +17,19 @@ pub async fn revoke(db: &D1Database, jti: &str, expires_at: &str) -> AppResult<(
     .map(drop)
 }
 
-/// The session's user if it exists and the session is not revoked: one
-/// statement for both checks.
-pub async fn live_user(db: &D1Database, user_id: i64, jti: &str) -> AppResult<bool> {
+/// Whether the session is live: its user exists and is still in the
+/// session's epoch (no password change since), and its `jti` is not
+/// revoked. One statement for all three checks.
+pub async fn live_user(db: &D1Database, user_id: i64, epoch: i64, jti: &str) -> AppResult<bool> {
     #[derive(Deserialize)]
     struct Row {
         live: i64,
     }
     let row: Option<Row> = super::first(
         db,
-        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND session_epoch = ?3)
                 AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?2) AS live",
-        args![user_id, jti],
+        args![user_id, jti, epoch],
     )
     .await?;
     Ok(row.is_some_and(|r| r.live == 1))

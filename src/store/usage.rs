@@ -106,13 +106,25 @@ pub async fn upsert_key_totals(
     super::batch(db, statements).await
 }
 
-pub async fn delete_older_than(db: &D1Database, before: NaiveDate, batch: i64) -> AppResult<usize> {
-    super::run(
+/// Deletes one batch of usage older than `before`; returns the owner of each
+/// deleted row (so their tokens' cached answers can be cleared).
+pub async fn delete_older_than(
+    db: &D1Database,
+    before: NaiveDate,
+    batch: i64,
+) -> AppResult<Vec<i64>> {
+    #[derive(Deserialize)]
+    struct Owner {
+        user_id: i64,
+    }
+    let owners: Vec<Owner> = super::all(
         db,
-        "DELETE FROM usage_stats WHERE id IN (SELECT id FROM usage_stats WHERE date < ?1 LIMIT ?2)",
+        "DELETE FROM usage_stats WHERE id IN (SELECT id FROM usage_stats WHERE date < ?1 LIMIT ?2)
+         RETURNING user_id",
         args![format_day(before), batch],
     )
-    .await
+    .await?;
+    Ok(owners.into_iter().map(|o| o.user_id).collect())
 }
 
 // ---- public API (token lookup folded in) ----------------------------------

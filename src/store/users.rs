@@ -16,10 +16,14 @@ pub struct UserRow {
 #[derive(Deserialize)]
 pub struct Credentials {
     pub id: i64,
+    pub email: String,
     pub password_hash: String,
+    pub session_epoch: i64,
 }
 
-/// Inserts a user; a duplicate email surfaces as a UNIQUE violation.
+/// Inserts a user; a duplicate email surfaces as a UNIQUE violation. The id
+/// is allocated above every id ever used, deleted accounts' included
+/// (`user_id_high_water`, migration 0002): ids are never reused.
 pub async fn insert(
     db: &D1Database,
     email: &str,
@@ -28,7 +32,10 @@ pub async fn insert(
 ) -> AppResult<Option<UserRow>> {
     super::first(
         db,
-        "INSERT INTO users (email, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+        "INSERT INTO users (id, email, password_hash, created_at, updated_at)
+         VALUES (MAX(COALESCE((SELECT MAX(id) FROM users), 0),
+                     (SELECT id FROM user_id_high_water WHERE singleton = 1)) + 1,
+                 ?1, ?2, ?3, ?3)
          RETURNING id, email, created_at",
         args![email, password_hash, now],
     )
@@ -38,10 +45,47 @@ pub async fn insert(
 pub async fn credentials(db: &D1Database, email: &str) -> AppResult<Option<Credentials>> {
     super::first(
         db,
-        "SELECT id, password_hash FROM users WHERE email = ?1",
+        "SELECT id, email, password_hash, session_epoch FROM users WHERE email = ?1",
         args![email],
     )
     .await
+}
+
+pub async fn credentials_by_id(db: &D1Database, id: i64) -> AppResult<Option<Credentials>> {
+    super::first(
+        db,
+        "SELECT id, email, password_hash, session_epoch FROM users WHERE id = ?1",
+        args![id],
+    )
+    .await
+}
+
+/// Sets a new password hash and moves the account to its next session
+/// epoch (ending every session issued before); returns the new epoch.
+pub async fn change_password(
+    db: &D1Database,
+    id: i64,
+    password_hash: &str,
+    now: &str,
+) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Epoch {
+        session_epoch: i64,
+    }
+    let row: Option<Epoch> = super::first(
+        db,
+        "UPDATE users SET password_hash = ?2, session_epoch = session_epoch + 1, updated_at = ?3
+         WHERE id = ?1 RETURNING session_epoch",
+        args![id, password_hash, now],
+    )
+    .await?;
+    Ok(row.map(|r| r.session_epoch))
+}
+
+/// Deletes the account; its keys, snapshots, usage (rollups follow through
+/// the triggers) and API tokens go with it by cascade, in one statement.
+pub async fn delete(db: &D1Database, id: i64) -> AppResult<usize> {
+    super::run(db, "DELETE FROM users WHERE id = ?1", args![id]).await
 }
 
 pub async fn by_id(db: &D1Database, id: i64) -> AppResult<Option<UserRow>> {

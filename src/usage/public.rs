@@ -29,29 +29,46 @@ const IP_WINDOW_SECS: i64 = 60;
 
 pub async fn handle(app: &App, route: Route, req: &Incoming) -> Reply {
     if route == Route::PublicPreflight {
-        // Browsers send these on their own: reported, never charged.
-        let bucket_name = ip_bucket_name(req);
-        return match rate_limit::check(app, &ip_bucket(app, &bucket_name), Op::Peek).await {
-            Ok(decision) => with_rate_headers(preflight(), &decision),
-            Err(e) => log_internal(e),
-        };
+        // Browsers send these on their own: answered here, never charged,
+        // no Durable Object call.
+        return preflight();
     }
     let Some(token_hash) = req.bearer().and_then(api_token_hash) else {
         return refuse(app, req, unauthenticated()).await;
     };
-    let answered = match parse(route, req) {
-        Ok(query) => ask(app, &token_hash, query).await,
-        Err(invalid) => invalid_parameters(app, &token_hash, invalid).await,
+    // Invalid parameters are still a charged call of a valid token (an
+    // invalid token is refused as unauthenticated first); the token's object
+    // decides both without a D1 statement once the bucket is full.
+    let (query, invalid) = match parse(route, req) {
+        Ok(query) => (Some(query), None),
+        Err(invalid) => (None, Some(invalid)),
     };
-    match answered {
-        Ok(Some(reply)) => reply,
+    match ask(app, &token_hash, query).await {
+        Ok(Some((outcome, d1_statements))) => {
+            let reply = match outcome {
+                PublicOutcome::Answered { decision, body } => {
+                    with_rate_headers(Reply::raw_json(200, body), &decision)
+                }
+                PublicOutcome::Charged { decision } => match invalid {
+                    Some(invalid) => with_rate_headers(Reply::error(&invalid), &decision),
+                    None => log_internal(AppError::internal("charged without an answer")),
+                },
+                PublicOutcome::Limited { decision } => limited(&decision),
+                PublicOutcome::Invalid => return refuse(app, req, unauthenticated()).await,
+            };
+            with_debug_counter(app, reply, d1_statements)
+        }
         Ok(None) => refuse(app, req, unauthenticated()).await,
         Err(e) => log_internal(e),
     }
 }
 
 /// `None` when the token is not an active API token.
-async fn ask(app: &App, token_hash: &str, query: PublicQuery) -> AppResult<Option<Reply>> {
+async fn ask(
+    app: &App,
+    token_hash: &str,
+    query: Option<PublicQuery>,
+) -> AppResult<Option<(PublicOutcome, u32)>> {
     let bucket_name = token_bucket_name(token_hash);
     let bucket = token_bucket(app, &bucket_name);
     let ask = PublicAsk {
@@ -60,40 +77,18 @@ async fn ask(app: &App, token_hash: &str, query: PublicQuery) -> AppResult<Optio
         limit: bucket.limit,
         window_secs: bucket.window_secs,
     };
-    Ok(
-        match rate_limit::ask_public(app, bucket.name, &ask).await? {
-            PublicOutcome::Answered { decision, body } => {
-                Some(with_rate_headers(Reply::raw_json(200, body), &decision))
-            }
-            PublicOutcome::Limited { decision } => Some(limited(&decision)),
-            PublicOutcome::Invalid => None,
-        },
-    )
+    let answered = rate_limit::ask_public(app, bucket.name, &ask).await?;
+    Ok(Some(answered).filter(|(outcome, _)| *outcome != PublicOutcome::Invalid))
 }
 
-/// A valid token with invalid parameters is charged like any call (an
-/// invalid token is refused as unauthenticated first).
-async fn invalid_parameters(
-    app: &App,
-    token_hash: &str,
-    invalid: AppError,
-) -> AppResult<Option<Reply>> {
-    let token: Option<serde::de::IgnoredAny> = store::first(
-        &app.db()?,
-        "SELECT id FROM api_tokens WHERE token_hash = ?1 AND is_active = 1",
-        crate::args![token_hash],
-    )
-    .await?;
-    if token.is_none() {
-        return Ok(None);
-    }
-    let bucket_name = token_bucket_name(token_hash);
-    let decision = rate_limit::check(app, &token_bucket(app, &bucket_name), Op::Hit).await?;
-    Ok(Some(if decision.allowed {
-        with_rate_headers(Reply::error(&invalid), &decision)
+/// Under `ORW_DEBUG_COUNTERS` (set by the integration tests, never in
+/// `wrangler.toml`), public answers say how many D1 statements they cost.
+fn with_debug_counter(app: &App, reply: Reply, d1_statements: u32) -> Reply {
+    if app.config.debug_counters {
+        reply.with_header("X-Debug-D1-Statements", d1_statements.to_string())
     } else {
-        limited(&decision)
-    }))
+        reply
+    }
 }
 
 fn unauthenticated() -> AppError {
@@ -138,6 +133,15 @@ pub async fn forget_token(app: &App, token_hash: &str) {
     }
 }
 
+/// Tells a revoked token's object, so it refuses the token at once and
+/// without D1 from now on. A failure is logged; D1 refuses the token anyway
+/// once the object's answers expire.
+pub async fn revoke_token(app: &App, token_hash: &str) {
+    if let Err(e) = rate_limit::revoke(app, &token_bucket_name(token_hash)).await {
+        worker::console_error!("cannot tell a token's object it is revoked: {e}");
+    }
+}
+
 fn token_bucket_name(token_hash: &str) -> String {
     format!("token:{token_hash}")
 }
@@ -151,7 +155,7 @@ fn token_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
 }
 
 fn ip_bucket_name(req: &Incoming) -> String {
-    format!("ip:{}", req.client_ip())
+    format!("ip:{}", req.client_network())
 }
 
 fn ip_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::answers::{Period, Summary};
-use super::csv;
+use super::csv::{self, Cell};
 use super::overview::{
     self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, PeriodSpend, Series, SnapshotSpend,
 };
@@ -246,12 +246,25 @@ pub async fn usage(app: &App, req: &Incoming) -> AppResult<Reply> {
     Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
 }
 
+/// Rows one CSV export may hold (about 8 MB): a larger export is refused
+/// with the count, so the user narrows the range or filters instead of
+/// getting a silently cut file.
+pub const CSV_MAX_ROWS: i64 = 100_000;
+
 pub async fn usage_csv(app: &App, req: &Incoming) -> AppResult<Reply> {
     let user = session::require(app, req).await?;
     let query = QueryParams::parse(req.query.as_deref(), &FILTERS)?;
     let filter = filter(user.user_id, &query, clock::today())?;
-    let rows = usage::key_usage(&app.db()?, &filter, None).await?;
-    let mut text = csv::line(&[
+    let rows = usage::key_usage(&app.db()?, &filter, Some((CSV_MAX_ROWS + 1, 0))).await?;
+    if rows.len() as i64 > CSV_MAX_ROWS {
+        return Err(AppError::invalid(
+            "start_date",
+            format!(
+                "selects more than {CSV_MAX_ROWS} rows; export a shorter range or filter by key or model"
+            ),
+        ));
+    }
+    let mut text = csv::header(&[
         "date",
         "model",
         "api_key_id",
@@ -263,13 +276,13 @@ pub async fn usage_csv(app: &App, req: &Incoming) -> AppResult<Reply> {
     for row in rows {
         let item = UsageItem::from_row(row)?;
         text.push_str(&csv::line(&[
-            item.date,
-            item.model,
-            item.api_key_id.to_string(),
-            item.requests_count.to_string(),
-            item.tokens_input.to_string(),
-            item.tokens_output.to_string(),
-            item.cost.to_string(),
+            Cell::Text(&item.date),
+            Cell::Text(&item.model),
+            Cell::Number(&item.api_key_id.to_string()),
+            Cell::Number(&item.requests_count.to_string()),
+            Cell::Number(&item.tokens_input.to_string()),
+            Cell::Number(&item.tokens_output.to_string()),
+            Cell::Number(&item.cost.to_string()),
         ]));
     }
     let filename = format!(

@@ -370,6 +370,33 @@ mod tests {
         })
     }
 
+    /// The check every test response goes through (`Call::send`) fails the
+    /// test on a field the document does not have: drift cannot pass.
+    #[test]
+    #[should_panic(expected = "contract: GET /health -> 200")]
+    fn a_drifted_field_fails_the_check_every_response_goes_through() {
+        let body = json!({ "status": "ok", "database": "ok", "uptime": 3 });
+        let res = crate::helpers::Res {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            text: body.to_string(),
+            json: body,
+        };
+        crate::helpers::check_contract("GET", "http://127.0.0.1:1/health", &res);
+    }
+
+    #[test]
+    fn the_same_check_passes_the_documented_shape() {
+        let body = json!({ "status": "ok", "database": "ok" });
+        let res = crate::helpers::Res {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            text: body.to_string(),
+            json: body,
+        };
+        crate::helpers::check_contract("GET", "http://127.0.0.1:1/health", &res);
+    }
+
     #[test]
     fn accepts_documented_responses() {
         assert_documented("GET", "/api/v1/stats", 200, &stats());
@@ -558,6 +585,8 @@ mod tests {
             ("POST", "/api/auth/login"),
             ("POST", "/api/auth/logout"),
             ("GET", "/api/auth/me"),
+            ("DELETE", "/api/auth/me"),
+            ("POST", "/api/auth/password"),
             ("GET", "/api/keys"),
             ("POST", "/api/keys"),
             ("GET", "/api/keys/{id}"),

@@ -10,8 +10,6 @@
 //! with its whole group by an `atexit` hook: no orphan survives the run,
 //! even when tests panic.
 
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -80,10 +78,63 @@ pub fn unique_ip() -> String {
     )
 }
 
+/// This run's directory: the wrangler log, the state, and what the final
+/// secret scan reads (`cargo xtask test` scans it after the run).
+pub fn run_dir() -> PathBuf {
+    root()
+        .join("target/it")
+        .join(std::process::id().to_string())
+}
+
+fn append(file: &str, text: &str) {
+    use std::io::Write;
+    let dir = run_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(file))
+    {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
+/// Every secret a test uses: none may appear in a response body (except
+/// the one response that hands it out) or in any log line. Kept in memory
+/// and in `secrets.txt` for the final scan.
 pub fn remember_secret(secret: &str) {
+    if secret.trim().is_empty() {
+        return;
+    }
     if let Ok(mut secrets) = SECRETS.lock() {
         secrets.push(secret.to_owned());
+        append("secrets.txt", &format!("{secret}\n"));
     }
+}
+
+/// Responses documented to hand a secret out once: the session of a login
+/// or a password change, a new API token.
+const HANDS_OUT_A_SECRET: [(&str, &str, u16); 3] = [
+    ("POST", "/api/auth/login", 200),
+    ("POST", "/api/auth/password", 200),
+    ("POST", "/api/tokens", 201),
+];
+
+/// Keeps the body for the final secret scan, unless it is one of the
+/// responses that hand a secret out.
+fn record_response_body(method: &str, url: &str, status: u16, text: &str) {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    let path = path.split('?').next().unwrap_or(path);
+    if HANDS_OUT_A_SECRET.contains(&(method, path, status)) || text.is_empty() {
+        return;
+    }
+    append(
+        "responses.log",
+        &format!("{method} {path} {status}\n{text}\n"),
+    );
 }
 
 pub fn remembered_secrets() -> Vec<String> {
@@ -146,9 +197,8 @@ impl TestApp {
             scenario: None,
         })
         .expect("the OpenRouter simulator starts");
-        let run_dir = root()
-            .join("target/it")
-            .join(std::process::id().to_string());
+        let run_dir = run_dir();
+        remember_secret(PASSWORD);
         let persist_dir = run_dir.join("state");
         std::fs::create_dir_all(&persist_dir).expect("state dir");
         let _ = PERSIST_DIR.set(persist_dir.clone());
@@ -186,6 +236,8 @@ impl TestApp {
                     .arg("--persist-to")
                     .arg(&persist)
                     .args(["--var", &format!("OPENROUTER_BASE_URL:{sim_api}")])
+                    // Public answers say how many D1 statements they cost.
+                    .args(["--var", "ORW_DEBUG_COUNTERS:1"])
                     .arg("--show-interactive-dev-session=false")
                     .stdin(Stdio::null())
                     .stdout(log)
@@ -413,7 +465,20 @@ impl Call {
         self
     }
 
+    /// Sends the request and checks the response against `openapi.json`
+    /// (status, body schema, documented headers): every response any test
+    /// receives, so the document cannot drift from the Worker.
     pub async fn send(self) -> Res {
+        let (method, url) = (self.method.to_string(), self.url.clone());
+        let res = self.send_unchecked().await;
+        check_contract(&method, &url, &res);
+        res
+    }
+
+    /// For the few requests outside the document's reach (a body the
+    /// client itself cannot frame, say); prefer [`Call::send`].
+    pub async fn send_unchecked(self) -> Res {
+        let (method, url) = (self.method.to_string(), self.url.clone());
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(90))
             .build()
@@ -429,6 +494,7 @@ impl Call {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("a readable body");
+        record_response_body(&method, &url, status, &text);
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Res {
             status,
@@ -441,7 +507,7 @@ impl Call {
 
 /// Every response any test receives is checked against `openapi.json`, so
 /// the document cannot drift from what the Worker really sends.
-fn check_contract(method: &str, url: &str, res: &Res) {
+pub fn check_contract(method: &str, url: &str, res: &Res) {
     let path = url
         .split_once("://")
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod dashboard;
 mod foundation;
+mod hardening;
 mod keys;
 mod public;
 mod sync;
