@@ -6,6 +6,7 @@ mod contract;
 mod helpers;
 
 mod accounts;
+mod browser;
 mod dashboard;
 mod foundation;
 mod hardening;

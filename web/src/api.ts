@@ -1,0 +1,380 @@
+// The typed client of the web API (see /openapi.json). One request<T>() does
+// JSON in and out, turns the error envelope into an ApiError and handles 401
+// (the session ended): it clears the session and sends the page to #/login.
+
+export type Money = string;
+
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: FieldError[] = [],
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The reason the server gave for one field, if any. */
+  fieldReason(field: string): string | undefined {
+    return this.details.find((d) => d.field === field)?.reason;
+  }
+}
+
+export interface Pagination {
+  page: number;
+  limit: number;
+  total: number;
+  pages: number;
+}
+
+export interface User {
+  id: number;
+  email: string;
+  created_at: string;
+}
+
+export interface LoginResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+}
+
+export type KeyKind = 'inference' | 'management';
+export type ValidationStatus = 'unknown' | 'valid' | 'invalid';
+
+export interface KeySnapshot {
+  taken_at: string;
+  limit: Money | null;
+  limit_remaining: Money | null;
+  limit_reset: string | null;
+  usage: Money;
+  usage_daily: Money;
+  usage_weekly: Money;
+  usage_monthly: Money;
+  is_free_tier: boolean;
+}
+
+export interface Key {
+  id: number;
+  name: string;
+  kind: KeyKind;
+  key_preview: string;
+  is_active: boolean;
+  validation_status: ValidationStatus;
+  last_validated_at: string | null;
+  last_synced_at: string | null;
+  last_sync_error: string | null;
+  created_at: string;
+  updated_at: string;
+  snapshot: KeySnapshot | null;
+}
+
+export interface CreatedKey extends Key {
+  validation_detail: string | null;
+}
+
+export interface KeySyncResult {
+  key: Key;
+  sync: { status: 'ok' | 'failed' | 'deferred'; error: string | null };
+}
+
+export interface Period {
+  start_date: string;
+  end_date: string;
+  days: number;
+}
+
+export interface Totals {
+  total_requests: number;
+  total_cost: Money;
+  total_tokens_input: number;
+  total_tokens_output: number;
+}
+
+export interface DashboardDay {
+  date: string;
+  requests_count: number;
+  tokens_input: number;
+  tokens_output: number;
+  cost: Money;
+}
+
+export interface DashboardModel {
+  model: string;
+  requests_count: number;
+  tokens_input: number;
+  tokens_output: number;
+  cost: Money;
+}
+
+export interface DashboardKey {
+  api_key_id: number;
+  name: string;
+  requests_count: number;
+  cost: Money;
+}
+
+export interface Dashboard {
+  period: Period;
+  totals: Totals;
+  daily: DashboardDay[];
+  top_models: DashboardModel[];
+  models: DashboardModel[];
+  keys: DashboardKey[];
+  series: {
+    by_model: { model: string; costs: Money[] }[];
+    by_key: { api_key_id: number; name: string; costs: Money[] }[];
+  };
+  today: { date: string; spend: Money; keys_reporting: number };
+  spend: {
+    today: Money;
+    this_week: Money;
+    this_month: Money;
+    keys_reporting: number;
+    week_start: string;
+    month_start: string;
+  };
+  key_status: Key[];
+}
+
+export interface UsageItem {
+  date: string;
+  model: string;
+  api_key_id: number;
+  requests_count: number;
+  tokens_input: number;
+  tokens_output: number;
+  cost: Money;
+}
+
+export interface Page<T> {
+  items: T[];
+  pagination: Pagination;
+}
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  is_active: boolean;
+}
+
+export interface CreatedToken {
+  id: number;
+  name: string;
+  token: string;
+  created_at: string;
+}
+
+// ---- session ---------------------------------------------------------------
+
+const SESSION_KEY = 'orw.session';
+let sessionListeners: (() => void)[] = [];
+let flash: string | null = null;
+
+export function getToken(): string | null {
+  try {
+    return sessionStorage.getItem(SESSION_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token: string | null): void {
+  try {
+    if (token === null) sessionStorage.removeItem(SESSION_KEY);
+    else sessionStorage.setItem(SESSION_KEY, token);
+  } catch {
+    // Storage disabled: the session lasts as long as the page.
+  }
+  for (const l of sessionListeners) l();
+}
+
+export function onSessionChange(listener: () => void): () => void {
+  sessionListeners.push(listener);
+  return () => {
+    sessionListeners = sessionListeners.filter((l) => l !== listener);
+  };
+}
+
+/** A one-shot message for the login screen ("Your session ended…"). */
+export function setFlash(message: string | null): void {
+  flash = message;
+}
+
+export function takeFlash(): string | null {
+  const m = flash;
+  flash = null;
+  return m;
+}
+
+export const SESSION_ENDED = 'Your session ended, please log in again.';
+
+function sessionEnded(): void {
+  setFlash(SESSION_ENDED);
+  setToken(null);
+  if (!location.hash.startsWith('#/login')) location.hash = '#/login';
+}
+
+// ---- requests --------------------------------------------------------------
+
+export type Query = Record<string, string | number | undefined | null>;
+
+export function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  query?: Query;
+  body?: unknown;
+  /** Send the session JWT (default true). */
+  auth?: boolean;
+  signal?: AbortSignal;
+}
+
+async function send(path: string, opts: RequestOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept };
+  const useAuth = opts.auth ?? true;
+  const token = useAuth ? getToken() : null;
+  if (useAuth && !token) {
+    sessionEnded();
+    throw new ApiError(401, 'unauthorized', SESSION_ENDED);
+  }
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path + queryString(opts.query), {
+      method: opts.method ?? 'GET',
+      headers,
+      body,
+      signal: opts.signal,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
+  }
+  if (res.ok) return res;
+  const error = await readError(res);
+  // Only the first 401 of a session ends it (several calls may be in flight).
+  if (res.status === 401 && token && getToken() === token) sessionEnded();
+  throw error;
+}
+
+async function readError(res: Response): Promise<ApiError> {
+  const retry = res.headers.get('Retry-After');
+  const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : null;
+  try {
+    const data: unknown = await res.json();
+    if (isEnvelope(data)) {
+      const e = data.error;
+      return new ApiError(res.status, e.code, e.message, e.details ?? [], retryAfter);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError(res.status, 'http_' + res.status, `The server answered ${res.status} ${res.statusText}.`, [], retryAfter);
+}
+
+function isEnvelope(d: unknown): d is { error: { code: string; message: string; details?: FieldError[] } } {
+  if (typeof d !== 'object' || d === null || !('error' in d)) return false;
+  const e = (d as { error: unknown }).error;
+  return typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string' && typeof (e as { code?: unknown }).code === 'string';
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await send(path, opts, 'application/json');
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+// ---- the routes --------------------------------------------------------------
+
+export const api = {
+  register: (email: string, password: string) =>
+    request<User>('/api/auth/register', { method: 'POST', body: { email, password }, auth: false }),
+  login: (email: string, password: string) =>
+    request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password }, auth: false }),
+  logout: () => request<void>('/api/auth/logout', { method: 'POST' }),
+  me: () => request<User>('/api/auth/me'),
+
+  keysPage: (page: number, limit: number, signal?: AbortSignal) =>
+    request<Page<Key>>('/api/keys', { query: { page, limit }, signal }),
+  /** Every key, all pages (never only the first). */
+  async allKeys(signal?: AbortSignal): Promise<Key[]> {
+    const limit = 100;
+    const first = await api.keysPage(1, limit, signal);
+    const items = [...first.items];
+    for (let p = 2; p <= first.pagination.pages; p++) {
+      items.push(...(await api.keysPage(p, limit, signal)).items);
+    }
+    return items;
+  },
+  createKey: (name: string, key: string, kind: KeyKind) =>
+    request<CreatedKey>('/api/keys', { method: 'POST', body: { name, key, kind } }),
+  updateKey: (id: number, patch: { name?: string; is_active?: boolean }) =>
+    request<Key>(`/api/keys/${id}`, { method: 'PATCH', body: patch }),
+  deleteKey: (id: number) => request<void>(`/api/keys/${id}`, { method: 'DELETE' }),
+  syncKey: (id: number) => request<KeySyncResult>(`/api/keys/${id}/sync`, { method: 'POST' }),
+
+  dashboard: (query: Query, signal?: AbortSignal) => request<Dashboard>('/api/stats/dashboard', { query, signal }),
+  usage: (query: Query, signal?: AbortSignal) => request<Page<UsageItem>>('/api/usage', { query, signal }),
+  async usageCsv(query: Query): Promise<Blob> {
+    const res = await send('/api/usage.csv' + queryString(query), {}, 'text/csv');
+    return res.blob();
+  },
+
+  tokens: (signal?: AbortSignal) => request<ApiToken[]>('/api/tokens', { signal }),
+  createToken: (name: string) => request<CreatedToken>('/api/tokens', { method: 'POST', body: { name } }),
+  revokeToken: (id: number) => request<void>(`/api/tokens/${id}`, { method: 'DELETE' }),
+};
+
+/** A readable sentence for any thrown value. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 429 && e.retryAfter !== null) return `${e.message} Try again in ${e.retryAfter} s.`;
+    return e.message;
+  }
+  if (e instanceof Error) return e.message;
+  return 'Something went wrong.';
+}
+
+/** Server-side field reasons, as sentences keyed by field ("Name must not be
+ *  empty."), for the fields a form shows; the rest stay in `message`. */
+export function fieldErrors(e: unknown, labels: Record<string, string>): { fields: Record<string, string>; message: string } {
+  const fields: Record<string, string> = {};
+  let message = errorMessage(e);
+  if (e instanceof ApiError) {
+    const extra: string[] = [];
+    for (const d of e.details) {
+      const label = labels[d.field];
+      const reason = d.reason.replace(/\.$/, '');
+      if (label) fields[d.field] = `${label} ${reason}.`;
+      else extra.push(`${d.field} ${reason}.`);
+    }
+    if (extra.length) message = `${message} ${extra.join(' ')}`;
+  }
+  return { fields, message };
+}

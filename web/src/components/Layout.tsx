@@ -1,0 +1,76 @@
+import type { ComponentChildren } from 'preact';
+import { href, type RouteName } from '../router';
+
+const NAV: { name: RouteName; label: string }[] = [
+  { name: 'overview', label: 'Overview' },
+  { name: 'keys', label: 'Keys' },
+  { name: 'usage', label: 'Usage' },
+  { name: 'tokens', label: 'API tokens' },
+];
+
+function skipToMain(e: Event) {
+  // The hash holds the route, so the skip link moves focus itself.
+  e.preventDefault();
+  const main = document.getElementById('main');
+  main?.focus();
+  main?.scrollIntoView();
+}
+
+interface Props {
+  route: RouteName;
+  signedIn: boolean;
+  email: string | null;
+  onLogout: () => void;
+  loggingOut: boolean;
+  children: ComponentChildren;
+}
+
+export function Layout({ route, signedIn, email, onLogout, loggingOut, children }: Props) {
+  return (
+    <>
+      <a class="skip-link" href="#main" onClick={skipToMain}>
+        Skip to content
+      </a>
+      <header class="site-header">
+        <div class="header-inner">
+          <a class="brand" href={signedIn ? href('overview') : href('login')}>
+            <span class="brand-mark" aria-hidden="true">
+              ◔
+            </span>{' '}
+            OpenRouter Watcher
+          </a>
+          {signedIn ? (
+            <nav aria-label="Main">
+              <ul>
+                {NAV.map((n) => (
+                  <li key={n.name}>
+                    <a href={href(n.name)} aria-current={route === n.name ? 'page' : undefined} data-testid={`nav-${n.name}`}>
+                      {n.label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          ) : null}
+          {signedIn ? (
+            <div class="account">
+              {email ? <span class="email" title={email}>{email}</span> : null}
+              <button type="button" class="button small" onClick={onLogout} disabled={loggingOut} data-testid="logout">
+                {loggingOut ? 'Logging out…' : 'Log out'}
+              </button>
+            </div>
+          ) : null}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+      <footer class="site-footer">
+        <p>
+          All dates are UTC days. Amounts are exact USD as reported by OpenRouter.{' '}
+          <a href="/openapi.json">API reference (OpenAPI)</a>
+        </p>
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,34 @@
+import type { Key } from './api';
+
+const int = new Intl.NumberFormat('en-US');
+
+export function formatInt(n: number): string {
+  return int.format(n);
+}
+
+export function formatPercent(r: number): string {
+  const p = r * 100;
+  return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
+}
+
+export const ALL_MODELS = '(all models)';
+
+/** The model column's text: `(all models)` is explained in a footnote. */
+export function modelLabel(model: string): string {
+  return model === ALL_MODELS ? 'All models (from key totals)' : model;
+}
+
+export function statusText(k: Key): string {
+  return k.validation_status === 'valid' ? 'Valid' : k.validation_status === 'invalid' ? 'Invalid' : 'Not checked yet';
+}
+
+export function statusSentence(status: Key['validation_status']): string {
+  switch (status) {
+    case 'valid':
+      return 'OpenRouter accepted this key: it is valid and will be synced every hour.';
+    case 'invalid':
+      return 'OpenRouter rejected this key: it is stored but not synced until it validates again (checked daily).';
+    default:
+      return 'OpenRouter could not be reached to check this key: it is stored as unknown and checked again later.';
+  }
+}

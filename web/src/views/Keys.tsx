@@ -1,0 +1,412 @@
+import { useState } from 'preact/hooks';
+import { Amount } from '../components/Amount';
+import { ApiError, api, errorMessage, fieldErrors, type CreatedKey, type Key, type KeyKind } from '../api';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { SelectField, TextField } from '../components/Field';
+import { Busy, Notice } from '../components/Notice';
+import { ago, formatTimestamp, isStale } from '../dates';
+import { statusSentence, statusText } from '../format';
+import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { checkName, checkOpenRouterKey } from '../validate';
+
+type Msg = { tone: 'success' | 'error' | 'warning' | 'info'; text: string } | null;
+
+export function Keys({ params }: { params: URLSearchParams }) {
+  useTitle('Keys');
+  const res = useResource<Key[]>('keys', (signal) => api.allKeys(signal));
+  const keys = res.data;
+  const [msg, setMsg] = useState<Msg>(null);
+  const [pendingDelete, setPendingDelete] = useState<Key | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [busyIds, setBusyIds] = useState<Set<number>>(new Set());
+
+  function replace(k: Key) {
+    res.mutate((old) => old?.map((x) => (x.id === k.id ? k : x)));
+    clearCacheExceptKeys();
+  }
+
+  function clearCacheExceptKeys() {
+    // Dashboard and usage answers change with keys; the keys list is fresh.
+    invalidateExcept('keys');
+  }
+
+  async function withBusy(id: number, f: () => Promise<void>) {
+    setBusyIds((s) => new Set(s).add(id));
+    try {
+      await f();
+    } finally {
+      setBusyIds((s) => {
+        const n = new Set(s);
+        n.delete(id);
+        return n;
+      });
+    }
+  }
+
+  async function toggle(k: Key) {
+    await withBusy(k.id, async () => {
+      try {
+        const updated = await api.updateKey(k.id, { is_active: !k.is_active });
+        replace(updated);
+        setMsg({ tone: 'success', text: `“${updated.name}” is now ${updated.is_active ? 'enabled: it is synced every hour' : 'disabled: it is kept but no longer synced'}.` });
+      } catch (e) {
+        setMsg({ tone: 'error', text: `Could not change “${k.name}”: ${errorMessage(e)}` });
+      }
+    });
+  }
+
+  async function sync(k: Key) {
+    await withBusy(k.id, async () => {
+      try {
+        const r = await api.syncKey(k.id);
+        replace(r.key);
+        if (r.sync.status === 'ok') setMsg({ tone: 'success', text: `“${k.name}” synced: its numbers are up to date.` });
+        else if (r.sync.status === 'deferred') setMsg({ tone: 'warning', text: `“${k.name}” was not synced now: ${r.sync.error ?? 'deferred'}. The hourly sync will finish it.` });
+        else setMsg({ tone: 'error', text: `Syncing “${k.name}” failed: ${r.sync.error ?? 'OpenRouter refused or failed'}.` });
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 429) {
+          setMsg({ tone: 'warning', text: `“${k.name}” was synced less than a minute ago.${e.retryAfter !== null ? ` Try again in ${e.retryAfter} s.` : ''}` });
+        } else {
+          setMsg({ tone: 'error', text: `Could not sync “${k.name}”: ${errorMessage(e)}` });
+        }
+      }
+    });
+  }
+
+  async function confirmDelete() {
+    const k = pendingDelete;
+    if (!k) return;
+    setDeleting(true);
+    try {
+      await api.deleteKey(k.id);
+      res.mutate((old) => old?.filter((x) => x.id !== k.id));
+      clearCacheExceptKeys();
+      setMsg({ tone: 'success', text: `“${k.name}” was deleted, with its usage history.` });
+    } catch (e) {
+      setMsg({ tone: 'error', text: `Could not delete “${k.name}”: ${errorMessage(e)}` });
+    } finally {
+      setDeleting(false);
+      setPendingDelete(null);
+    }
+  }
+
+  return (
+    <section aria-labelledby="page-title">
+      <div class="page-head">
+        <h1 id="page-title" tabIndex={-1}>
+          Keys
+        </h1>
+        <Busy active={res.loading} label={keys ? 'Updating…' : 'Loading…'} />
+      </div>
+      {params.get('welcome') && keys?.length === 0 ? (
+        <Notice tone="info">Welcome! Add your OpenRouter keys below. Add a management key too if you want spend per model: it reads your account's activity.</Notice>
+      ) : null}
+
+      <AddKeyForm
+        onCreated={(k) => {
+          res.mutate((old) => [...(old ?? []), k]);
+          clearCacheExceptKeys();
+        }}
+      />
+
+      <section class="panel" aria-labelledby="list-title">
+        <h2 id="list-title">Your keys</h2>
+        {msg ? (
+          <Notice tone={msg.tone} testId="key-action-result">
+            {msg.text}
+          </Notice>
+        ) : null}
+        {res.error ? <Notice tone="error">Could not load your keys: {errorMessage(res.error)}</Notice> : null}
+        {keys && keys.length === 0 ? <p class="empty">No keys yet.</p> : null}
+        {keys && keys.length > 0 ? (
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Your keys (table, scrolls sideways)">
+            <table data-testid="keys-list">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" class="num">
+                    Limit / remaining
+                  </th>
+                  <th scope="col" class="num">
+                    Spend (OpenRouter)
+                  </th>
+                  <th scope="col">Last sync</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.map((k) => (
+                  <KeyItem
+                    key={k.id}
+                    k={k}
+                    busy={busyIds.has(k.id)}
+                    onRenamed={(u) => {
+                      replace(u);
+                      setMsg({ tone: 'success', text: `Renamed to “${u.name}”.` });
+                    }}
+                    onToggle={() => void toggle(k)}
+                    onSync={() => void sync(k)}
+                    onDelete={() => setPendingDelete(k)}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+
+      <ConfirmDialog
+        open={pendingDelete !== null}
+        title={`Delete “${pendingDelete?.name ?? ''}”?`}
+        confirmLabel={deleting ? 'Deleting…' : 'Delete key'}
+        busy={deleting}
+        onConfirm={() => void confirmDelete()}
+        onCancel={() => setPendingDelete(null)}
+      >
+        <p>The key and all the usage recorded for it are removed from OpenRouter Watcher. The key itself keeps working at OpenRouter.</p>
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+function AddKeyForm({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
+  const [name, setName] = useState('');
+  const [key, setKey] = useState('');
+  const [kind, setKind] = useState<KeyKind>('inference');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [created, setCreated] = useState<CreatedKey | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    const n = checkName(name);
+    const k = checkOpenRouterKey(key);
+    if (n) errs.name = n;
+    if (k) errs.key = k;
+    setErrors(errs);
+    setMessage(null);
+    if (n || k) return;
+    setBusy(true);
+    setCreated(null);
+    try {
+      const c = await api.createKey(name.trim(), key.trim(), kind);
+      setKey('');
+      setName('');
+      setCreated(c);
+      onCreated(c);
+    } catch (err) {
+      const f = fieldErrors(err, { name: 'The name', key: 'The key', kind: 'The kind' });
+      if (err instanceof ApiError && err.code === 'conflict') {
+        setMessage(err.message);
+      } else {
+        setErrors(f.fields);
+        setMessage(f.message);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="panel" aria-labelledby="add-title">
+      <h2 id="add-title">Add a key</h2>
+      <form class="add-key" onSubmit={submit} noValidate data-testid="add-key-form">
+        <div class="form-row">
+          <TextField id="key-name" label="Name" value={name} onValue={setName} error={errors.name} maxLength={200} hint="For example “production” or “laptop”." />
+          <TextField
+            id="key-value"
+            label="OpenRouter key"
+            type="password"
+            autoComplete="off"
+            spellcheck={false}
+            value={key}
+            onValue={setKey}
+            error={errors.key}
+            hint="Starts with sk-or-. Stored encrypted; shown afterwards only as its last 4 characters."
+          />
+          <SelectField
+            id="key-kind"
+            label="Kind"
+            value={kind}
+            onValue={(v) => setKind(v === 'management' ? 'management' : 'inference')}
+            options={[
+              { value: 'inference', label: 'Inference key (track its spend)' },
+              { value: 'management', label: 'Management key (read per-model activity)' },
+            ]}
+            error={errors.kind}
+          />
+        </div>
+        {kind === 'management' ? (
+          <Notice tone="warning" testId="management-warning">
+            A management key is powerful: whoever holds it can create, change and delete your OpenRouter keys and read your account's activity. OpenRouter Watcher only uses it to read activity (spend
+            per model and per day); it is stored encrypted and never shown again.
+          </Notice>
+        ) : null}
+        {message ? (
+          <Notice tone="error" testId="add-key-error">
+            {message}
+          </Notice>
+        ) : null}
+        <button class="button primary" type="submit" disabled={busy} data-testid="add-key-submit">
+          {busy ? 'Adding and checking with OpenRouter…' : 'Add key'}
+        </button>
+      </form>
+      {created ? (
+        <Notice tone={created.validation_status === 'valid' ? 'success' : created.validation_status === 'invalid' ? 'error' : 'warning'} testId="create-result">
+          <span data-status={created.validation_status} data-testid="create-status">
+            “{created.name}” ({created.key_preview}) was added. {statusSentence(created.validation_status)}
+          </span>
+          {created.validation_detail ? <> {created.validation_detail}</> : null}
+        </Notice>
+      ) : null}
+    </section>
+  );
+}
+
+function KeyItem({
+  k,
+  busy,
+  onRenamed,
+  onToggle,
+  onSync,
+  onDelete,
+}: {
+  k: Key;
+  busy: boolean;
+  onRenamed: (k: Key) => void;
+  onToggle: () => void;
+  onSync: () => void;
+  onDelete: () => void;
+}) {
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(k.name);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [saving, setSaving] = useState(false);
+  const snap = k.snapshot;
+  const stale = k.kind === 'inference' && k.is_active && k.validation_status !== 'invalid' && isStale(k.last_synced_at);
+
+  async function save(e: Event) {
+    e.preventDefault();
+    const err = checkName(name);
+    setError(err ?? undefined);
+    if (err) return;
+    if (name.trim() === k.name) {
+      setEditing(false);
+      return;
+    }
+    setSaving(true);
+    try {
+      const u = await api.updateKey(k.id, { name: name.trim() });
+      setEditing(false);
+      onRenamed(u);
+    } catch (ex) {
+      const f = fieldErrors(ex, { name: 'The name' });
+      setError(f.fields.name ?? f.message);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <tr data-testid="key-item" data-key-id={k.id} data-name={k.name} data-status={k.validation_status} data-active={String(k.is_active)} data-synced={k.last_synced_at ?? ''}>
+      <th scope="row">
+        {editing ? (
+          <form class="inline-form" onSubmit={save} noValidate>
+            <TextField id={`rename-${k.id}`} label={`New name for ${k.name}`} value={name} onValue={setName} error={error} />
+            <div class="inline-actions">
+              <button class="button small primary" type="submit" disabled={saving}>
+                Save
+              </button>
+              <button
+                class="button small"
+                type="button"
+                onClick={() => {
+                  setEditing(false);
+                  setName(k.name);
+                  setError(undefined);
+                }}
+              >
+                Cancel
+              </button>
+            </div>
+          </form>
+        ) : (
+          <>
+            <span class="key-name">{k.name}</span>
+            <span class="preview">{k.key_preview}</span>
+          </>
+        )}
+      </th>
+      <td>{k.kind === 'management' ? 'Management' : 'Inference'}</td>
+      <td>
+        <span class="badges">
+          <span class={`badge status-${k.validation_status}`} title={statusSentence(k.validation_status)}>
+            {statusText(k)}
+          </span>
+          {!k.is_active ? <span class="badge muted">Disabled</span> : null}
+          {stale ? <span class="badge stale">Stale</span> : null}
+        </span>
+        {k.last_sync_error ? <span class="error-text">{k.last_sync_error}</span> : null}
+      </td>
+      <td class="num nowrap">
+        {snap ? (
+          <>
+            {snap.limit === null ? 'No limit' : <Amount value={snap.limit} />}
+            {snap.limit_remaining !== null ? (
+              <span class="sub-line">
+                <Amount value={snap.limit_remaining} /> left
+              </span>
+            ) : null}
+            {snap.limit_reset ? <span class="sub-line">resets {snap.limit_reset}</span> : null}
+          </>
+        ) : (
+          '—'
+        )}
+      </td>
+      <td class="num nowrap">
+        {snap ? (
+          <>
+            <span class="sub-line">
+              today <Amount value={snap.usage_daily} />
+            </span>
+            <span class="sub-line">
+              week <Amount value={snap.usage_weekly} />
+            </span>
+            <span class="sub-line">
+              month <Amount value={snap.usage_monthly} />
+            </span>
+          </>
+        ) : (
+          '—'
+        )}
+      </td>
+      <td class="nowrap">{k.kind === 'inference' ? <span title={formatTimestamp(k.last_synced_at)}>{ago(k.last_synced_at)}</span> : 'not synced itself'}</td>
+      <td>
+        <div class="row-actions">
+          {!editing ? (
+            <button type="button" class="button small" onClick={() => setEditing(true)}>
+              Rename<span class="sr-only"> {k.name}</span>
+            </button>
+          ) : null}
+          <button type="button" class="button small" onClick={onToggle} disabled={busy} data-testid="toggle-key">
+            {k.is_active ? 'Disable' : 'Enable'}
+            <span class="sr-only"> {k.name}</span>
+          </button>
+          {k.kind === 'inference' && k.is_active ? (
+            <button type="button" class="button small" onClick={onSync} disabled={busy} data-testid="sync-key">
+              {busy ? 'Syncing…' : 'Sync now'}
+              <span class="sr-only"> {k.name}</span>
+            </button>
+          ) : null}
+          <button type="button" class="button small danger-outline" onClick={onDelete} disabled={busy} data-testid="delete-key">
+            Delete<span class="sr-only"> {k.name}</span>
+          </button>
+        </div>
+      </td>
+    </tr>
+  );
+}

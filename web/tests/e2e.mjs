@@ -1,0 +1,512 @@
+// @ts-check
+// The dashboard end to end in a real Chromium (playwright-core, Debian's
+// /usr/bin/chromium; never `playwright install`). Started by
+// tests/api/browser.rs against this run's Worker (`wrangler dev`) and the
+// OpenRouter simulator, with:
+//   ORW_BASE_URL        the Worker, e.g. http://127.0.0.1:41234
+//   ORW_SIM_URL         the simulator (not needed by the flow; printed)
+//   ORW_SCREENSHOT_DIR  where the PNGs go
+//   ORW_CLIENT_IP       sent as CF-Connecting-IP on every request (own rate-limit buckets)
+//   ORW_KEY_INFERENCE   a valid inference key (simulator account with history)
+//   ORW_KEY_MANAGEMENT  a valid management key of the same account
+//   ORW_KEY_REJECTED    a well-formed key the simulator answers 401 for
+//   ORW_SECRETS_OUT     file: every secret seen (password, JWTs, API token), one per line
+//   ORW_CHROMIUM        optional, the browser binary (default /usr/bin/chromium)
+// Prints one line per passing step; exits 1 with the failing step, the page
+// URL and the last console messages on failure.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const started = Date.now();
+
+/** @param {string} name */
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`e2e: ${name} is not set`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const BASE = need('ORW_BASE_URL').replace(/\/$/, '');
+const SHOTS = need('ORW_SCREENSHOT_DIR');
+const CLIENT_IP = need('ORW_CLIENT_IP');
+const KEY_INFERENCE = need('ORW_KEY_INFERENCE');
+const KEY_MANAGEMENT = need('ORW_KEY_MANAGEMENT');
+const KEY_REJECTED = need('ORW_KEY_REJECTED');
+const SECRETS_OUT = need('ORW_SECRETS_OUT');
+const CHROMIUM = process.env.ORW_CHROMIUM || '/usr/bin/chromium';
+const SESSION_KEY = 'orw.session';
+const AXE_SOURCE = fs.readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+fs.mkdirSync(SHOTS, { recursive: true });
+
+// ---- secrets: written as soon as seen, so a failed run still reports them --
+/** @type {Set<string>} */
+const secrets = new Set();
+/** @param {string | null | undefined} s */
+function remember(s) {
+  if (!s || secrets.has(s)) return;
+  secrets.add(s);
+  fs.writeFileSync(SECRETS_OUT, [...secrets].join('\n') + '\n', { mode: 0o600 });
+}
+
+// ---- exact money (BigInt, 1e-10 USD), as the page does -----------------------
+/** @param {string} s */
+function units(s) {
+  const m = /^(-?)(\d+)(?:\.(\d{1,10}))?$/.exec(s);
+  if (!m) throw new Error(`not a money string: ${JSON.stringify(s)}`);
+  const v = BigInt(m[2]) * 10n ** 10n + BigInt((m[3] ?? '').padEnd(10, '0') || '0');
+  return m[1] === '-' ? -v : v;
+}
+
+// ---- assertions ------------------------------------------------------------------
+/** @param {unknown} cond @param {string} msg */
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// ---- the browser ---------------------------------------------------------------
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+const context = await browser.newContext({
+  baseURL: BASE,
+  viewport: { width: 1280, height: 900 },
+  extraHTTPHeaders: { 'CF-Connecting-IP': CLIENT_IP },
+  acceptDownloads: true,
+  colorScheme: 'light',
+});
+const page = await context.newPage();
+page.setDefaultTimeout(15_000);
+
+/** @type {string[]} */
+const consoleLog = [];
+/** @type {string[]} */
+const consoleErrors = [];
+const EXPECTED_ERROR = 'Failed to load resource: the server responded with a status of 4';
+page.on('console', (msg) => {
+  const line = `[${msg.type()}] ${msg.text()}`;
+  consoleLog.push(line);
+  if (msg.type() === 'error' && !msg.text().startsWith(EXPECTED_ERROR)) consoleErrors.push(line);
+});
+// The only 4xx a page may meet are the API's own answers (shown as
+// messages); a missing asset, icon or script is a defect.
+/** @type {string[]} */
+const failedAssets = [];
+page.on('response', (res) => {
+  const path = new URL(res.url()).pathname;
+  if (res.status() >= 400 && !path.startsWith('/api/')) failedAssets.push(`${res.status()} ${path}`);
+});
+page.on('pageerror', (err) => {
+  consoleLog.push(`[pageerror] ${err.message}`);
+  consoleErrors.push(`[pageerror] ${err.message}`);
+});
+// CSP violations of every document the page loads (reloads included).
+/** @type {string[]} */
+const cspViolations = [];
+await page.exposeFunction('__orwCspReport', (/** @type {string} */ v) => {
+  cspViolations.push(v);
+});
+await page.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    const w = /** @type {any} */ (window);
+    const v = `${e.violatedDirective} ${e.blockedURI}`;
+    (w.__csp ||= []).push(v);
+    w.__orwCspReport?.(v);
+  });
+});
+
+/** Requests the page sent, by "METHOD /path". */
+/** @type {Map<string, number>} */
+const sent = new Map();
+page.on('request', (req) => {
+  const u = new URL(req.url());
+  if (u.origin !== BASE) return;
+  const k = `${req.method()} ${u.pathname}`;
+  sent.set(k, (sent.get(k) ?? 0) + 1);
+});
+/** @param {string} k */
+const count = (k) => sent.get(k) ?? 0;
+
+let current = 'start';
+/** @param {string} name @param {() => Promise<void>} fn */
+async function step(name, fn) {
+  current = name;
+  const t0 = Date.now();
+  await fn();
+  console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+}
+
+/** Runs axe-core on the page as it is; fails on serious/critical violations.
+ *  @param {string} screen */
+async function axe(screen) {
+  // page.evaluate is not subject to the page's CSP (a script tag would be).
+  await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async () => {
+    const w = /** @type {any} */ (window);
+    const r = await w.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((/** @type {any} */ v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((/** @type {any} */ n) => `${n.target.join(' ')} — ${n.failureSummary}`),
+    }));
+  });
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const minor = result.filter((v) => !(v.impact === 'serious' || v.impact === 'critical'));
+  if (minor.length) console.log(`   axe ${screen}: minor: ${minor.map((v) => `${v.id} (${v.impact}): ${v.nodes.join(' | ')}`).join('; ')}`);
+  check(bad.length === 0, `axe on ${screen}: ${bad.length} serious/critical violations:\n${JSON.stringify(bad, null, 2)}`);
+}
+
+/** @param {string} name */
+async function shot(name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** @param {string} hash */
+async function go(hash) {
+  await page.goto(`${BASE}/${hash}`);
+}
+
+/** The session JWT the page holds. */
+async function jwt() {
+  const t = await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY);
+  remember(t);
+  return t;
+}
+
+/** @param {string} p @param {Record<string, string>} [headers] */
+async function apiGet(p, headers = {}) {
+  const res = await fetch(BASE + p, { headers: { 'CF-Connecting-IP': CLIENT_IP, ...headers } });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
+}
+
+/** Waits until the keys' <tr> with this name exists and returns its status.
+ *  @param {string} name */
+async function keyStatus(name) {
+  const row = page.locator(`[data-testid="key-item"][data-name="${name}"]`);
+  await row.waitFor();
+  return row.getAttribute('data-status');
+}
+
+const email = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+const password = `correct horse ${Math.random().toString(36).slice(2)} battery`;
+remember(password);
+
+let total30 = '';
+let period30 = { start: '', end: '' };
+let firstJwt = '';
+
+try {
+  await step('register: a short password is refused in the page, nothing is sent', async () => {
+    await go('#/register');
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await page.keyboard.press('Tab');
+    check((await page.evaluate(() => document.activeElement?.textContent)) === 'Skip to content', 'the first Tab reaches the skip link');
+    await axe('register');
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    await page.getByTestId('register-submit').click();
+    const err = page.getByTestId('register-password-error');
+    await err.waitFor();
+    check(/at least 12/.test(await err.innerText()), `password message: ${await err.innerText()}`);
+    check((await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid')) === 'true', 'aria-invalid on the password');
+    check(count('POST /api/auth/register') === 0, 'a register request was sent for a short password');
+  });
+
+  await step('register with a valid password logs in and opens Keys', async () => {
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByTestId('register-submit').click();
+    await page.waitForURL(/#\/keys/);
+    await page.getByRole('heading', { name: 'Keys', level: 1 }).waitFor();
+    check(count('POST /api/auth/register') === 1, 'one register request');
+    check(count('POST /api/auth/login') === 1, 'one login request after register');
+    firstJwt = (await jwt()) ?? '';
+    check(firstJwt.split('.').length === 3, 'a JWT in sessionStorage');
+    const cookies = await context.cookies();
+    check(cookies.length === 0, `no cookies, got ${cookies.map((c) => c.name).join(', ')}`);
+  });
+
+  await step('log out, then log in with the form', async () => {
+    await page.getByTestId('logout').click();
+    await page.waitForURL(/#\/login/);
+    await page.getByText('You are logged out.').waitFor();
+    check((await jwt()) === null, 'the session is cleared');
+    const me = await apiGet('/api/auth/me', { Authorization: `Bearer ${firstJwt}` });
+    check(me.status === 401, `the logged-out JWT still works: ${me.status}`);
+    await axe('login');
+    await page.getByLabel('Email', { exact: true }).fill(email.toUpperCase());
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL(/#\/overview/);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    check(((await jwt()) ?? '').split('.').length === 3, 'a new JWT');
+  });
+
+  await step('keys: bad inputs show field messages and send nothing', async () => {
+    await page.getByTestId('nav-keys').click();
+    await page.waitForURL(/#\/keys/);
+    check((await page.getByTestId('nav-keys').getAttribute('aria-current')) === 'page', 'aria-current on the Keys nav link');
+    await page.getByRole('heading', { name: 'Add a key' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('');
+    await page.getByLabel('OpenRouter key', { exact: true }).fill('sk-or-nope');
+    await page.getByTestId('add-key-submit').click();
+    await page.getByTestId('key-name-error').waitFor();
+    await page.getByTestId('key-value-error').waitFor();
+    check(/name/i.test(await page.getByTestId('key-name-error').innerText()), 'name message');
+    check(/well-formed/i.test(await page.getByTestId('key-value-error').innerText()), 'key message');
+    await page.getByLabel('Name', { exact: true }).fill('Production');
+    await page.getByLabel('OpenRouter key', { exact: true }).fill('sk-or-nope');
+    await page.getByTestId('add-key-submit').click();
+    await page.getByTestId('key-value-error').waitFor();
+    check((await page.getByTestId('key-name-error').count()) === 0, 'the name message is gone once the name is fine');
+    check(count('POST /api/keys') === 0, `POST /api/keys was sent ${count('POST /api/keys')} times`);
+  });
+
+  /** @param {string} name @param {string} key @param {'inference' | 'management'} kind */
+  async function addKey(name, key, kind) {
+    const before = count('POST /api/keys');
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByLabel('OpenRouter key', { exact: true }).fill(key);
+    await page.getByLabel('Kind', { exact: true }).selectOption(kind);
+    if (kind === 'management') await page.getByTestId('management-warning').waitFor();
+    await page.getByTestId('add-key-submit').click();
+    await page.locator(`[data-testid="create-result"]:has-text("${name}")`).waitFor();
+    check(count('POST /api/keys') === before + 1, 'one POST /api/keys');
+    check((await page.getByLabel('OpenRouter key', { exact: true }).inputValue()) === '', 'the key input is cleared after submit');
+    const status = await page.getByTestId('create-status').getAttribute('data-status');
+    check((await keyStatus(name)) === status, 'the list shows the created key');
+    return status;
+  }
+
+  await step('keys: add the management, inference and rejected keys', async () => {
+    check((await addKey('Admin', KEY_MANAGEMENT, 'management')) === 'valid', 'the management key is valid');
+    check((await addKey('Production', KEY_INFERENCE, 'inference')) === 'valid', 'the inference key is valid');
+    const rejected = await addKey('Old key', KEY_REJECTED, 'inference');
+    check(rejected === 'invalid', `the rejected key is ${rejected}`);
+    check(/rejected/i.test(await page.getByTestId('create-result').innerText()), 'a plain sentence says it was rejected');
+    const html = await page.content();
+    for (const k of [KEY_MANAGEMENT, KEY_INFERENCE, KEY_REJECTED]) check(!html.includes(k), 'a key value is shown in the page');
+    check((await page.getByTestId('key-item').count()) === 3, 'three keys listed');
+    await axe('keys');
+  });
+
+  await step('keys: rename inline, disable and enable', async () => {
+    const row = page.locator('[data-testid="key-item"][data-name="Old key"]');
+    await row.getByRole('button', { name: 'Rename Old key' }).click();
+    await page.getByLabel('New name for Old key', { exact: true }).fill('Rejected key');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await page.locator('[data-testid="key-item"][data-name="Rejected key"]').waitFor();
+    const renamed = page.locator('[data-testid="key-item"][data-name="Rejected key"]');
+    await renamed.getByTestId('toggle-key').click();
+    await page.locator('[data-testid="key-item"][data-name="Rejected key"][data-active="false"]').waitFor();
+    await renamed.getByTestId('toggle-key').click();
+    await page.locator('[data-testid="key-item"][data-name="Rejected key"][data-active="true"]').waitFor();
+  });
+
+  await step('hourly sync (cron) fills the inference key', async () => {
+    const cron = await fetch(`${BASE}/__scheduled?cron=0+*+*+*+*`, { headers: { 'CF-Connecting-IP': CLIENT_IP } });
+    check(cron.ok, `/__scheduled answered ${cron.status}`);
+    const token = await jwt();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await apiGet('/api/keys?limit=100', { Authorization: `Bearer ${token}` });
+      check(r.status === 200, `/api/keys: ${r.status} ${r.text}`);
+      const k = r.json().items.find((/** @type {any} */ x) => x.name === 'Production');
+      if (k?.last_synced_at) break;
+      check(Date.now() < deadline, 'the inference key was not synced within 30 s');
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    await page.reload();
+    await page.locator('[data-testid="key-item"][data-name="Production"][data-synced^="2"]').waitFor();
+    await shot('keys-desktop-light');
+  });
+
+  await step('overview, 30 days: chart has data; total = sum(keys) = sum(models) exactly', async () => {
+    await page.getByTestId('nav-overview').click();
+    await page.waitForURL(/#\/overview/);
+    await page.getByTestId('range-30d').click();
+    await page.locator('[data-testid="period"][data-days="30"]').waitFor();
+    await page.locator('[data-testid="cost-chart"]:not([data-points="0"])').waitFor();
+    check((await page.locator('[data-testid="cost-chart"] canvas').count()) === 1, 'the chart canvas');
+    const name = await page.locator('[data-testid="cost-chart"] canvas').getAttribute('aria-label');
+    check(!!name && name.length > 10, 'the chart has an accessible name');
+    const points = Number(await page.getByTestId('cost-chart').getAttribute('data-points'));
+    check(points > 0, 'chart data points');
+    const nonZeroCells = await page.locator('[data-testid="chart-table"] tbody td[data-cost]').evaluateAll((tds) => tds.filter((td) => !/^0$/.test(td.getAttribute('data-cost') ?? '0')).length);
+    check(nonZeroCells > 0, 'the chart data table has non-zero cells');
+    check((await page.locator('[data-testid="chart-table"] tbody tr').count()) === 30, '30 days in the chart table');
+
+    total30 = (await page.getByTestId('total-cost').getAttribute('data-cost')) ?? '';
+    const keyCosts = await page.locator('[data-testid="key-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-cost') ?? 'x'));
+    const modelCosts = await page.locator('[data-testid="model-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-cost') ?? 'x'));
+    const total = units(total30);
+    const sumKeys = keyCosts.reduce((a, c) => a + units(c), 0n);
+    const sumModels = modelCosts.reduce((a, c) => a + units(c), 0n);
+    check(total > 0n, `the 30-day total is ${total30}`);
+    check(keyCosts.length === 3, `3 key rows, got ${keyCosts.length}`);
+    check(modelCosts.length > 1, `model rows: ${modelCosts.length}`);
+    check(total === sumKeys, `total ${total30} != sum of key rows ${sumKeys}`);
+    check(total === sumModels, `total ${total30} != sum of model rows ${sumModels}`);
+    check((await page.getByTestId('reconciliation').getAttribute('data-ok')) === 'true', 'the page says the totals reconcile');
+    period30 = {
+      start: (await page.getByTestId('period').getAttribute('data-start')) ?? '',
+      end: (await page.getByTestId('period').getAttribute('data-end')) ?? '',
+    };
+    check(/^\d{4}-\d{2}-\d{2}$/.test(period30.start), 'period start');
+    await page.getByTestId('last-sync').filter({ hasNotText: 'never' }).waitFor();
+    console.log(`   30-day total $${total30} = ${keyCosts.length} key rows = ${modelCosts.length} model rows (${points} chart points)`);
+    await axe('overview');
+  });
+
+  await step('overview screenshots: desktop and phone, light and dark', async () => {
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(150);
+      await shot(`overview-desktop-${scheme}`);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await shot(`overview-phone-${scheme}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 0, `the phone layout scrolls sideways by ${overflow}px`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await step('overview: group by key and back by model', async () => {
+    await page.getByTestId('group-key').click();
+    await page.waitForURL(/group=key/);
+    await page.locator('[data-testid="chart-table"] thead th', { hasText: 'Production' }).waitFor();
+    await page.getByTestId('group-model').click();
+    await page.waitForURL((u) => !u.hash.includes('group=key'));
+    await page.locator('[data-testid="chart-table"] thead th', { hasText: 'Production' }).waitFor({ state: 'detached' });
+  });
+
+  await step('overview: 7 days survives a reload (state in the URL)', async () => {
+    await page.getByTestId('range-7d').click();
+    await page.waitForURL(/range=7d/);
+    await page.locator('[data-testid="period"][data-days="7"]').waitFor();
+    await page.reload();
+    check(/range=7d/.test(page.url()), `the URL lost the range: ${page.url()}`);
+    await page.locator('[data-testid="period"][data-days="7"]').waitFor();
+    check((await page.locator('[data-testid="chart-table"] tbody tr').count()) === 7, '7 days in the chart table');
+    check(await page.locator('[data-testid="range-7d"] input').isChecked(), 'the 7-day preset is selected');
+  });
+
+  await step('usage: rows, filters in the URL, CSV download', async () => {
+    await page.getByTestId('nav-usage').click();
+    await page.waitForURL(/#\/usage/);
+    await page.locator('[data-testid="usage-row"]').first().waitFor();
+    await axe('usage');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-csv').click()]);
+    check(download.suggestedFilename().endsWith('.csv'), `download name ${download.suggestedFilename()}`);
+    const file = await download.path();
+    const csv = fs.readFileSync(file, 'utf8');
+    const lines = csv.trim().split(/\r?\n/);
+    check(lines.length > 1 && /date/i.test(lines[0] ?? ''), `CSV: ${csv.slice(0, 200)}`);
+    await page.getByLabel('Rows per page', { exact: true }).selectOption('25');
+    await page.waitForURL(/limit=25/);
+  });
+
+  let apiToken = '';
+  await step('tokens: create one, shown once, works on /api/v1/stats with the same total', async () => {
+    await page.getByTestId('nav-tokens').click();
+    await page.waitForURL(/#\/tokens/);
+    await page.getByLabel('Name', { exact: true }).fill('e2e script');
+    await page.getByTestId('create-token-submit').click();
+    const input = page.getByTestId('new-token');
+    await input.waitFor();
+    apiToken = await input.inputValue();
+    remember(apiToken);
+    check(/^or_api_[A-Za-z0-9_-]{43}$/.test(apiToken), 'the token is shown');
+    check((await input.getAttribute('readonly')) !== null, 'read-only field');
+    check((await page.getByTestId('curl-example').innerText()).includes(`${BASE}/api/v1/stats?start_date=`), 'curl example with the real origin');
+    await page.locator('[data-testid="token-row"][data-active="true"]').waitFor();
+    await axe('tokens');
+    await shot('tokens-desktop-light');
+    const r = await apiGet(`/api/v1/stats?start_date=${period30.start}&end_date=${period30.end}`, { Authorization: `Bearer ${apiToken}` });
+    check(r.status === 200, `/api/v1/stats: ${r.status} ${r.text}`);
+    const cost = r.json().summary.total_cost;
+    check(cost === total30 && units(cost) === units(total30), `/api/v1/stats total ${cost} != the page's ${total30}`);
+  });
+
+  await step('tokens: revoke (confirm dialog) stops the token at once', async () => {
+    await page.getByTestId('revoke-token').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    check(await dialog.evaluate((d) => /** @type {HTMLDialogElement} */ (d).open), 'the dialog is open');
+    await page.getByTestId('confirm-ok').click();
+    await page.locator('[data-testid="token-row"][data-active="false"]').waitFor();
+    check((await page.getByTestId('new-token').count()) === 0, 'the plaintext token is no longer shown');
+    const r = await apiGet(`/api/v1/stats?start_date=${period30.start}&end_date=${period30.end}`, { Authorization: `Bearer ${apiToken}` });
+    check(r.status === 401, `a revoked token answered ${r.status}`);
+  });
+
+  await step('keys: sync now answers; delete asks first (dialog)', async () => {
+    await page.getByTestId('nav-keys').click();
+    await page.waitForURL(/#\/keys/);
+    const prod = page.locator('[data-testid="key-item"][data-name="Production"]');
+    await prod.getByTestId('sync-key').click();
+    const result = page.getByTestId('key-action-result').filter({ hasText: 'Production' });
+    await result.waitFor();
+    console.log(`   sync now: ${await result.innerText()}`);
+    const rejected = page.locator('[data-testid="key-item"][data-name="Rejected key"]');
+    await rejected.getByTestId('delete-key').click();
+    await page.getByTestId('confirm-dialog').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'keys-delete-dialog.png') });
+    await page.getByTestId('confirm-cancel').click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'hidden' });
+    check((await rejected.count()) === 1, 'cancel keeps the key');
+    await rejected.getByTestId('delete-key').click();
+    await page.getByTestId('confirm-ok').click();
+    await rejected.waitFor({ state: 'detached' });
+    check((await page.getByTestId('key-item').count()) === 2, 'two keys left');
+  });
+
+  await step('log out; a protected route then lands on login', async () => {
+    const token = await jwt();
+    await page.getByTestId('logout').click();
+    await page.waitForURL(/#\/login/);
+    await go('#/overview');
+    await page.waitForURL(/#\/login/);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    check((await jwt()) === null, 'no session after logout');
+    // A revoked session in storage: the first 401 sends the page to login.
+    await page.evaluate(([k, t]) => sessionStorage.setItem(/** @type {string} */ (k), /** @type {string} */ (t)), [SESSION_KEY, token]);
+    await page.reload();
+    await page.getByText('Your session ended, please log in again.').waitFor();
+    check(/#\/login/.test(page.url()), `after a 401: ${page.url()}`);
+    check((await jwt()) === null, 'a 401 clears the session');
+  });
+
+  await step('no console errors, no CSP violations', async () => {
+    const csp = [...cspViolations, ...(await page.evaluate(() => /** @type {any} */ (window).__csp ?? []))];
+    check(csp.length === 0, `CSP violations: ${csp.join('; ')}`);
+    check(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
+    check(failedAssets.length === 0, `assets that failed to load:\n${failedAssets.join('\n')}`);
+  });
+
+  console.log(`e2e: all steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
+  await browser.close();
+  process.exit(0);
+} catch (e) {
+  const err = /** @type {Error} */ (e);
+  console.log(`FAIL - ${current}`);
+  console.log(`  why: ${err.message}`);
+  console.log(`  page: ${page.url()}`);
+  console.log(`  last console messages:\n    ${consoleLog.slice(-15).join('\n    ') || '(none)'}`);
+  try {
+    await page.screenshot({ path: path.join(SHOTS, 'failure.png'), fullPage: true });
+    console.log(`  screenshot: ${path.join(SHOTS, 'failure.png')}`);
+  } catch {
+    // the page may be gone
+  }
+  await browser.close();
+  process.exit(1);
+}
