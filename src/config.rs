@@ -27,6 +27,11 @@ pub struct Config {
     /// checked against OpenRouter at once, and the product must not become a
     /// validity checker for leaked keys.
     pub key_adds_per_hour: u32,
+    /// A `running` job whose heartbeat is older than this was killed
+    /// (`JOB_HEARTBEAT_TIMEOUT_SECS`, 120): the next run closes it as
+    /// `interrupted`. Well above the longest a live run goes between
+    /// heartbeats (one key: 8 s timeouts, retries, up to 20 s Retry-After).
+    pub job_heartbeat_timeout_secs: i64,
     /// `ORW_DEBUG_COUNTERS=1`: public answers carry `X-Debug-D1-Statements`.
     /// Set by the integration tests to prove a refused request costs no D1
     /// statement; never set in `wrangler.toml`.
@@ -65,6 +70,13 @@ impl Config {
                 as u32,
             max_keys_per_user: number(&lookup, "MAX_KEYS_PER_USER", 50, 1, 1_000_000)?,
             key_adds_per_hour: number(&lookup, "KEY_ADDS_PER_HOUR", 20, 1, 1_000_000)? as u32,
+            job_heartbeat_timeout_secs: number(
+                &lookup,
+                "JOB_HEARTBEAT_TIMEOUT_SECS",
+                120,
+                1,
+                86_400,
+            )?,
             debug_counters: lookup("ORW_DEBUG_COUNTERS").is_some_and(|v| v.trim() == "1"),
         })
     }
@@ -155,6 +167,7 @@ mod tests {
         assert_eq!(c.sync_subrequest_budget, 900);
         assert_eq!(c.max_keys_per_user, 50);
         assert_eq!(c.key_adds_per_hour, 20);
+        assert_eq!(c.job_heartbeat_timeout_secs, 120);
         assert!(!c.debug_counters);
     }
 

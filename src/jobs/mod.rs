@@ -6,7 +6,10 @@ pub mod cleanup;
 pub mod sync;
 pub mod validate;
 
-use worker::Env;
+use std::cell::Cell;
+
+use chrono::Duration;
+use worker::{D1Database, Env};
 
 use crate::app::App;
 use crate::clock;
@@ -62,6 +65,14 @@ pub async fn run_scheduled(cron: &str, env: Env) {
         }
     };
     let started = clock::now();
+    // Runs killed mid-way (no heartbeat for the timeout) are closed first.
+    let stale_before =
+        clock::timestamp(started - Duration::seconds(app.config.job_heartbeat_timeout_secs));
+    match job_runs::close_interrupted(&db, &stale_before, &clock::timestamp(started)).await {
+        Ok(0) => {}
+        Ok(n) => worker::console_warn!("job {name}: closed {n} interrupted run(s)"),
+        Err(e) => worker::console_error!("job {name}: cannot close interrupted runs: {e}"),
+    }
     let run_id = match job_runs::start(&db, name, cron, &clock::timestamp(started)).await {
         Ok(Some(id)) => Some(id),
         Ok(None) | Err(_) => {
@@ -69,8 +80,13 @@ pub async fn run_scheduled(cron: &str, env: Env) {
             None
         }
     };
+    let heartbeat = Heartbeat::new(
+        &db,
+        run_id,
+        app.config.job_heartbeat_timeout_secs * 1000 / 4,
+    );
     let outcome = match job {
-        Some(Job::Sync) => sync::run(&app).await,
+        Some(Job::Sync) => sync::run(&app, &heartbeat).await,
         Some(Job::Validate) => validate::run(&app).await,
         Some(Job::Cleanup) => cleanup::run(&app).await,
         None => {
@@ -109,9 +125,51 @@ pub async fn run_scheduled(cron: &str, env: Env) {
     }
 }
 
+/// Tells `job_runs` a run is alive, at most once per interval (a quarter
+/// of the timeout after which the run counts as interrupted).
+pub struct Heartbeat<'a> {
+    db: &'a D1Database,
+    run_id: Option<i64>,
+    interval_ms: i64,
+    last_ms: Cell<i64>,
+}
+
+impl<'a> Heartbeat<'a> {
+    pub fn new(db: &'a D1Database, run_id: Option<i64>, interval_ms: i64) -> Self {
+        Self {
+            db,
+            run_id,
+            interval_ms,
+            last_ms: Cell::new(clock::now().timestamp_millis()),
+        }
+    }
+
+    pub async fn beat(&self) {
+        let Some(id) = self.run_id else { return };
+        let now = clock::now();
+        if !due(self.last_ms.get(), now.timestamp_millis(), self.interval_ms) {
+            return;
+        }
+        self.last_ms.set(now.timestamp_millis());
+        if let Err(e) = job_runs::heartbeat(self.db, id, &clock::timestamp(now)).await {
+            worker::console_error!("job run {id}: heartbeat failed: {e}");
+        }
+    }
+}
+
+fn due(last_ms: i64, now_ms: i64, interval_ms: i64) -> bool {
+    now_ms - last_ms >= interval_ms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_heartbeat_is_due_once_per_interval() {
+        assert!(!due(1_000, 1_999, 1_000));
+        assert!(due(1_000, 2_000, 1_000));
+    }
 
     #[test]
     fn dispatches_the_three_crons() {

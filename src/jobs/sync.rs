@@ -57,7 +57,7 @@ pub struct SyncRun<'a> {
     pub today: NaiveDate,
 }
 
-pub async fn run(app: &App) -> AppResult<RunOutcome> {
+pub async fn run(app: &App, heartbeat: &super::Heartbeat<'_>) -> AppResult<RunOutcome> {
     let db = app.db()?;
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(app.config.sync_subrequest_budget);
@@ -71,7 +71,11 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
     )
     .await?;
     let synced: Vec<(i64, KeyResult)> = stream::iter(queue.iter())
-        .map(|target| async { (target.user_id, sync.key(target).await) })
+        .map(|target| async {
+            let result = sync.key(target).await;
+            heartbeat.beat().await;
+            (target.user_id, result)
+        })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;

@@ -80,6 +80,30 @@ pub async fn finish(
     .await
 }
 
+/// The run is alive: written by [`crate::jobs::Heartbeat`] while it works.
+pub async fn heartbeat(db: &D1Database, id: i64, now: &str) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE job_runs SET heartbeat_at = ?2 WHERE id = ?1 AND status = 'running'",
+        args![id, now],
+    )
+    .await
+}
+
+/// Closes runs whose invocation died: still `running`, with no heartbeat
+/// (or start) since `stale_before`. Returns how many.
+pub async fn close_interrupted(db: &D1Database, stale_before: &str, now: &str) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE job_runs SET status = 'interrupted', finished_at = ?2,
+                error = 'interrupted: the invocation stopped without finishing (last sign of life '
+                        || COALESCE(heartbeat_at, started_at) || ')'
+         WHERE status = 'running' AND COALESCE(heartbeat_at, started_at) < ?1",
+        args![stale_before, now],
+    )
+    .await
+}
+
 pub async fn delete_older_than(db: &D1Database, before: &str, batch: i64) -> AppResult<usize> {
     super::run(
         db,

@@ -14,7 +14,7 @@ use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,6 @@ pub struct TestApp {
 static APP: OnceLock<Result<TestApp, String>> = OnceLock::new();
 /// Where the run's state lives, for the exit hook.
 static PERSIST_DIR: OnceLock<PathBuf> = OnceLock::new();
-static WRANGLER_PGID: AtomicI32 = AtomicI32::new(0);
 static UNIQUE: AtomicU32 = AtomicU32::new(0);
 /// Every secret the tests have seen, to prove none reaches the Worker's log.
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -149,13 +148,18 @@ fn free_port() -> u16 {
 }
 
 extern "C" fn stop_wrangler() {
-    let pgid = WRANGLER_PGID.load(Ordering::SeqCst);
-    if pgid > 0 {
-        // SAFETY: signalling a process group we created; no memory involved.
+    let pgids = WORKER_PGIDS.lock().map(|p| p.clone()).unwrap_or_default();
+    for pgid in &pgids {
+        // SAFETY: signalling process groups we created; no memory involved.
         unsafe {
             libc::kill(-pgid, libc::SIGTERM);
         }
+    }
+    if !pgids.is_empty() {
         std::thread::sleep(Duration::from_millis(300));
+    }
+    for pgid in &pgids {
+        // SAFETY: as above.
         unsafe {
             libc::kill(-pgid, libc::SIGKILL);
         }
@@ -200,27 +204,90 @@ impl TestApp {
         let run_dir = run_dir();
         remember_secret(PASSWORD);
         let persist_dir = run_dir.join("state");
-        std::fs::create_dir_all(&persist_dir).expect("state dir");
         let _ = PERSIST_DIR.set(persist_dir.clone());
-        let log_path = run_dir.join("wrangler.log");
+        // SAFETY: registering a plain extern "C" fn.
+        unsafe {
+            libc::atexit(stop_wrangler);
+        }
+        let worker = Worker::start(
+            &sim,
+            &persist_dir,
+            &run_dir.join("wrangler.log"),
+            // Public answers say how many D1 statements they cost.
+            &["ORW_DEBUG_COUNTERS:1"],
+        )
+        .unwrap_or_else(|why| panic!("{why}"));
+        TestApp {
+            base_url: worker.base_url,
+            sim,
+            persist_dir,
+            log_path: worker.log_path,
+            jwt_secret: read_dev_var("JWT_SECRET"),
+        }
+    }
 
+    pub fn sim_url(&self, path: &str) -> String {
+        format!("{}{path}", self.sim.base_url())
+    }
+
+    /// Rows from local D1, read the way an operator would (no test routes in
+    /// the Worker). ~1.5 s per call: batch what a test needs.
+    pub fn d1(&self, sql: &str) -> Vec<Value> {
+        d1_query(&self.persist_dir, sql)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+/// One `wrangler dev` (workerd, local D1 in `persist_dir`, the Durable
+/// Object) in its own process group: the shared one every test uses, and
+/// extra ones a test may start, kill and restart (crash safety). Every group
+/// is killed by the exit hook, even when tests panic.
+pub struct Worker {
+    pub base_url: String,
+    pub persist_dir: PathBuf,
+    pub log_path: PathBuf,
+    pgid: i32,
+}
+
+/// Process groups of every Worker started, for the exit hook.
+static WORKER_PGIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+impl Worker {
+    /// Applies the migrations to `persist_dir` and starts a Worker on it,
+    /// reaching `sim`, with extra `--var NAME:VALUE`s; waits until healthy.
+    pub fn start(
+        sim: &SimHandle,
+        persist_dir: &Path,
+        log_path: &Path,
+        vars: &[&str],
+    ) -> Result<Worker, String> {
+        std::fs::create_dir_all(persist_dir).map_err(|e| e.to_string())?;
         let migrate = wrangler_command()
             .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(&persist_dir)
+            .arg(persist_dir)
             .output()
-            .expect("wrangler runs");
-        assert!(
-            migrate.status.success(),
-            "migrations failed: {}",
-            String::from_utf8_lossy(&migrate.stderr)
-        );
-
+            .map_err(|e| format!("wrangler runs: {e}"))?;
+        if !migrate.status.success() {
+            return Err(format!(
+                "migrations failed: {}",
+                String::from_utf8_lossy(&migrate.stderr)
+            ));
+        }
         let port = free_port();
         let inspector = free_port();
         let sim_api = format!("{}/api/v1", sim.base_url());
-        let log = std::fs::File::create(&log_path).expect("log file");
-        let log_err = log.try_clone().expect("log file");
-        let persist = persist_dir.clone();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .map_err(|e| e.to_string())?;
+        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+        let persist = persist_dir.to_path_buf();
+        let mut vars: Vec<String> = vars.iter().map(|v| v.to_string()).collect();
+        vars.push(format!("OPENROUTER_BASE_URL:{sim_api}"));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("wrangler-parent".into())
@@ -235,9 +302,7 @@ impl TestApp {
                     ])
                     .arg("--persist-to")
                     .arg(&persist)
-                    .args(["--var", &format!("OPENROUTER_BASE_URL:{sim_api}")])
-                    // Public answers say how many D1 statements they cost.
-                    .args(["--var", "ORW_DEBUG_COUNTERS:1"])
+                    .args(vars.iter().flat_map(|v| ["--var", v.as_str()]))
                     .arg("--show-interactive-dev-session=false")
                     .stdin(Stdio::null())
                     .stdout(log)
@@ -252,75 +317,71 @@ impl TestApp {
                 }
                 let child = cmd.spawn();
                 let _ = tx.send(child.map(|c| c.id()));
+                // The child dies with this thread's process (PDEATHSIG is
+                // per thread), so the thread never exits.
                 loop {
                     std::thread::park();
                 }
             })
-            .expect("wrangler thread");
+            .map_err(|e| e.to_string())?;
         let pid = rx
             .recv()
-            .expect("wrangler thread reports")
-            .expect("wrangler starts");
-        WRANGLER_PGID.store(pid as i32, Ordering::SeqCst);
-        // SAFETY: registering a plain extern "C" fn.
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("wrangler starts: {e}"))? as i32;
+        if let Ok(mut pgids) = WORKER_PGIDS.lock() {
+            pgids.push(pid);
+        }
+        let worker = Worker {
+            base_url: format!("http://127.0.0.1:{port}"),
+            persist_dir: persist_dir.to_path_buf(),
+            log_path: log_path.to_path_buf(),
+            pgid: pid,
+        };
+        if let Err(why) = wait_for_health(&worker.base_url, log_path) {
+            worker.kill();
+            return Err(why);
+        }
+        Ok(worker)
+    }
+
+    /// SIGKILL to the whole group: workerd dies mid-request, as in a crash.
+    pub fn kill(&self) {
+        // SAFETY: signalling a process group we created; no memory involved.
         unsafe {
-            libc::atexit(stop_wrangler);
+            libc::kill(-self.pgid, libc::SIGKILL);
         }
+        // Let the OS reap it and free the database files.
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
 
-        let base_url = format!("http://127.0.0.1:{port}");
-        if let Err(why) = wait_for_health(&base_url, &log_path) {
-            stop_wrangler();
-            panic!("{why}");
+/// Rows of the local D1 in `persist_dir`, read with `wrangler d1 execute`,
+/// retried while a Worker holds the database for a moment.
+pub fn d1_query(persist_dir: &Path, sql: &str) -> Vec<Value> {
+    for attempt in 0..5 {
+        let out = wrangler_command()
+            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+            .arg(persist_dir)
+            .args(["--command", sql])
+            .output()
+            .expect("wrangler d1 execute runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() {
+            let parsed: Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("d1 output is not JSON ({e}): {stdout}"));
+            return parsed[0]["results"].as_array().cloned().unwrap_or_default();
         }
-        TestApp {
-            base_url,
-            sim,
-            persist_dir,
-            log_path,
-            jwt_secret: read_dev_var("JWT_SECRET"),
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The Worker may hold the database for a moment (SQLITE_BUSY).
+        if attempt < 4
+            && (stderr.contains("BUSY") || stdout.contains("BUSY") || stderr.contains("locked"))
+        {
+            std::thread::sleep(Duration::from_millis(500));
+            continue;
         }
+        panic!("d1 query failed: {sql}\n{stdout}\n{stderr}");
     }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
-    }
-
-    pub fn sim_url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url())
-    }
-
-    /// Rows from local D1, read the way an operator would (no test routes in
-    /// the Worker). ~1.5 s per call: batch what a test needs.
-    pub fn d1(&self, sql: &str) -> Vec<Value> {
-        for attempt in 0..5 {
-            let out = wrangler_command()
-                .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-                .arg(&self.persist_dir)
-                .args(["--command", sql])
-                .output()
-                .expect("wrangler d1 execute runs");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            if out.status.success() {
-                let parsed: Value = serde_json::from_str(&stdout)
-                    .unwrap_or_else(|e| panic!("d1 output is not JSON ({e}): {stdout}"));
-                return parsed[0]["results"].as_array().cloned().unwrap_or_default();
-            }
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            // The Worker may hold the database for a moment (SQLITE_BUSY).
-            if attempt < 4
-                && (stderr.contains("BUSY") || stdout.contains("BUSY") || stderr.contains("locked"))
-            {
-                std::thread::sleep(Duration::from_millis(500));
-                continue;
-            }
-            panic!("d1 query failed: {sql}\n{stdout}\n{stderr}");
-        }
-        unreachable!()
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
+    unreachable!()
 }
 
 /// Generous: a cold start on a busy 2-core machine can take a minute or two.
@@ -422,9 +483,14 @@ pub struct Call {
 }
 
 pub fn call(method: &str, path: &str) -> Call {
+    call_at(&app().base_url, method, path)
+}
+
+/// A request to another Worker than the shared one (see [`Worker`]).
+pub fn call_at(base_url: &str, method: &str, path: &str) -> Call {
     Call {
         method: Method::from_bytes(method.as_bytes()).expect("method"),
-        url: app().url(path),
+        url: format!("{base_url}{path}"),
         headers: vec![("CF-Connecting-IP".into(), unique_ip())],
         body: None,
     }

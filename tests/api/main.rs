@@ -3,6 +3,7 @@
 //! simulator, driven over HTTP. One binary, one shared `TestApp`.
 
 mod contract;
+mod crash;
 mod helpers;
 
 mod accounts;

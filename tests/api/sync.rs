@@ -62,7 +62,7 @@ pub async fn truth_window(hash: &str) -> BTreeMap<(String, String), Row> {
 }
 
 /// What D1 holds for one key, same shape.
-fn stored(rows: &[Value], key_id: i64) -> BTreeMap<(String, String), Row> {
+pub(crate) fn stored(rows: &[Value], key_id: i64) -> BTreeMap<(String, String), Row> {
     rows.iter()
         .filter(|r| r["api_key_id"] == key_id)
         .map(|r| {
