@@ -1,6 +1,7 @@
 // The typed client of the web API (see /openapi.json). One request<T>() does
 // JSON in and out, turns the error envelope into an ApiError and handles 401
 // (the session ended): it clears the session and sends the page to #/login.
+import { formatWait } from './format';
 
 export type Money = string;
 
@@ -318,7 +319,12 @@ export const api = {
   login: (email: string, password: string) =>
     request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password }, auth: false }),
   logout: () => request<void>('/api/auth/logout', { method: 'POST' }),
-  me: () => request<User>('/api/auth/me'),
+  me: (signal?: AbortSignal) => request<User>('/api/auth/me', { signal }),
+  /** Ends every session of the account (this one too); the answer is the caller's new session. */
+  changePassword: (current_password: string, new_password: string) =>
+    request<LoginResponse>('/api/auth/password', { method: 'POST', body: { current_password, new_password } }),
+  /** Deletes the account and everything it owns (204). */
+  deleteAccount: (password: string) => request<void>('/api/auth/me', { method: 'DELETE', body: { password } }),
 
   keysPage: (page: number, limit: number, signal?: AbortSignal) =>
     request<Page<Key>>('/api/keys', { query: { page, limit }, signal }),
@@ -377,4 +383,26 @@ export function fieldErrors(e: unknown, labels: Record<string, string>): { field
     if (extra.length) message = `${message} ${extra.join(' ')}`;
   }
   return { fields, message };
+}
+
+const WRONG_PASSWORD = "is not the account's password";
+
+/** Errors of the forms that send the account's password (change it, delete
+ *  the account): field reasons as sentences by their field ("The current
+ *  password is wrong."), too many wrong passwords as a sentence with the wait.
+ *  `message` is null when every reason has its field on the form. */
+export function passwordFormErrors(e: unknown, labels: Record<string, string>): { fields: Record<string, string>; message: string | null } {
+  if (e instanceof ApiError && e.status === 429) {
+    const wait = e.retryAfter !== null ? `Wait ${formatWait(e.retryAfter)}` : 'Wait a few minutes';
+    return { fields: {}, message: `Too many wrong passwords for this account or from your network. ${wait} before trying again.` };
+  }
+  if (e instanceof ApiError && e.status === 422 && e.details.length > 0 && e.details.every((d) => labels[d.field] !== undefined)) {
+    const fields: Record<string, string> = {};
+    for (const d of e.details) {
+      const label = labels[d.field] ?? d.field;
+      fields[d.field] = d.reason === WRONG_PASSWORD ? `${label} is wrong.` : `${label} ${d.reason.replace(/\.$/, '')}.`;
+    }
+    return { fields, message: null };
+  }
+  return fieldErrors(e, labels);
 }

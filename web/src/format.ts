@@ -32,3 +32,19 @@ export function statusSentence(status: Key['validation_status']): string {
       return 'OpenRouter could not be reached to check this key: it is stored as unknown and checked again later.';
   }
 }
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** A wait (Retry-After seconds) in words, rounded up: "45 seconds",
+ *  "2 minutes", "1 hour 5 minutes". */
+export function formatWait(seconds: number): string {
+  const s = Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : 1;
+  if (s < 60) return plural(s, 'second');
+  const min = Math.ceil(s / 60);
+  if (min < 60) return plural(min, 'minute');
+  const h = Math.floor(min / 60);
+  const m = min % 60;
+  return m === 0 ? plural(h, 'hour') : `${plural(h, 'hour')} ${plural(m, 'minute')}`;
+}

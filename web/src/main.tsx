@@ -8,6 +8,7 @@ import { navigate, PUBLIC_ROUTES, useRoute, type RouteName } from './router';
 import { Login, Register } from './views/Auth';
 import { Keys } from './views/Keys';
 import { Overview } from './views/Overview';
+import { Settings } from './views/Settings';
 import { Tokens } from './views/Tokens';
 import { Usage } from './views/Usage';
 
@@ -99,6 +100,9 @@ function App() {
       break;
     case 'tokens':
       view = <Tokens />;
+      break;
+    case 'settings':
+      view = <Settings />;
       break;
   }
 

@@ -44,11 +44,33 @@ export function checkEmail(input: string): string | null {
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
 
-export function checkPassword(input: string): string | null {
+export function checkPassword(input: string, what = 'The password'): string | null {
   const n = chars(input);
-  if (n < PASSWORD_MIN) return `The password must be at least ${PASSWORD_MIN} characters (it has ${n}).`;
-  if (n > PASSWORD_MAX) return `The password must be at most ${PASSWORD_MAX} characters (it has ${n}).`;
+  if (n < PASSWORD_MIN) return `${what} must be at least ${PASSWORD_MIN} characters (it has ${n}).`;
+  if (n > PASSWORD_MAX) return `${what} must be at most ${PASSWORD_MAX} characters (it has ${n}).`;
   return null;
+}
+
+export interface PasswordChange {
+  current: string;
+  next: string;
+  /** The new password typed again: checked here, never sent. */
+  confirm: string;
+}
+
+export type PasswordChangeErrors = Partial<Record<keyof PasswordChange, string>>;
+
+/** The change-password form: the current password present, the new one
+ *  within the API's bounds, and typed twice the same. Empty when fine. */
+export function checkPasswordChange(p: PasswordChange): PasswordChangeErrors {
+  const errors: PasswordChangeErrors = {};
+  const current = checkPresent(p.current, 'current password');
+  if (current) errors.current = current;
+  const next = checkPassword(p.next, 'The new password');
+  if (next) errors.next = next;
+  if (p.confirm === '') errors.confirm = 'Type the new password again to confirm it.';
+  else if (p.confirm !== p.next) errors.confirm = 'The two new passwords do not match: type the same password in both fields.';
+  return errors;
 }
 
 /** For login: anything non-empty (the server says whether it is right). */

@@ -185,6 +185,17 @@ async function apiGet(p, headers = {}) {
   return { status: res.status, text, json: () => JSON.parse(text) };
 }
 
+/** @param {string} method @param {string} p @param {unknown} body @param {Record<string, string>} [headers] */
+async function apiSend(method, p, body, headers = {}) {
+  const res = await fetch(BASE + p, {
+    method,
+    headers: { 'CF-Connecting-IP': CLIENT_IP, 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
+}
+
 /** Waits until the keys' <tr> with this name exists and returns its status.
  *  @param {string} name */
 async function keyStatus(name) {
@@ -196,6 +207,9 @@ async function keyStatus(name) {
 const email = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 const password = `correct horse ${Math.random().toString(36).slice(2)} battery`;
 remember(password);
+// The password the Settings screen changes it to.
+const newPassword = `staple ${Math.random().toString(36).slice(2)} orbit lantern`;
+remember(newPassword);
 
 let total30 = '';
 let period30 = { start: '', end: '' };
@@ -469,6 +483,109 @@ try {
     check((await page.getByTestId('key-item').count()) === 2, 'two keys left');
   });
 
+  await step('settings: account shown; wrong current password, mismatch and 429 are messages in the page', async () => {
+    await page.getByTestId('nav-settings').click();
+    await page.waitForURL(/#\/settings/);
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    check((await page.getByTestId('nav-settings').getAttribute('aria-current')) === 'page', 'aria-current on the Settings link');
+    check((await page.getByTestId('account-email').innerText()) === email, 'the account email is shown');
+    check(/^\d{4}-\d{2}-\d{2}T/.test((await page.getByTestId('account-created').getAttribute('data-created')) ?? ''), 'the creation date is shown');
+    check(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(await page.getByTestId('account-created').innerText()), 'the creation date is readable');
+    await axe('settings');
+    await shot('settings-desktop-light');
+    const POST = 'POST /api/auth/password';
+    check(count(POST) === 0, 'nothing sent on arrival');
+
+    // A wrong current password: 422 on the field, shown by it.
+    await page.getByLabel('Current password', { exact: true }).fill('not the password at all');
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByLabel('New password, again', { exact: true }).fill(newPassword);
+    await page.getByTestId('password-submit').click();
+    const currentErr = page.getByTestId('current-password-error');
+    await currentErr.waitFor();
+    check(/current password is wrong/i.test(await currentErr.innerText()), `current password message: ${await currentErr.innerText()}`);
+    check((await page.getByLabel('Current password', { exact: true }).getAttribute('aria-invalid')) === 'true', 'aria-invalid on the current password');
+    check(count(POST) === 1, `one change request, got ${count(POST)}`);
+    check(((await jwt()) ?? '').split('.').length === 3, 'a wrong password keeps the session');
+    await axe('settings (field error)');
+
+    // A confirmation that differs: refused in the page, nothing sent.
+    await page.getByLabel('Current password', { exact: true }).fill(password);
+    await page.getByLabel('New password, again', { exact: true }).fill(`${newPassword}x`);
+    await page.getByTestId('password-submit').click();
+    const confirmErr = page.getByTestId('new-password-confirm-error');
+    await confirmErr.waitFor();
+    check(/do not match/.test(await confirmErr.innerText()), `confirmation message: ${await confirmErr.innerText()}`);
+    check((await currentErr.count()) === 0, 'the current password message is gone');
+    check(count(POST) === 1, `a mismatched confirmation was sent (${count(POST)} requests)`);
+
+    // Too many wrong passwords (429, answered here by the browser, not the
+    // Worker, so the account's real login budget is left alone): the wait.
+    await page.route('**/api/auth/password', (route) =>
+      route.fulfill({
+        status: 429,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': '840' },
+        body: JSON.stringify({ error: { code: 'rate_limited', message: 'Too many requests; retry in 840 seconds.' } }),
+      }),
+    );
+    await page.getByLabel('New password, again', { exact: true }).fill(newPassword);
+    await page.getByTestId('password-submit').click();
+    const limited = page.getByTestId('password-message');
+    await limited.filter({ hasText: 'Wait 14 minutes' }).waitFor();
+    check((await limited.getAttribute('role')) === 'alert', 'the 429 message is announced');
+    await page.unroute('**/api/auth/password');
+    check(count(POST) === 2, `two change requests, got ${count(POST)}`);
+  });
+
+  let newJwt = '';
+  await step('settings: change the password; the old JWT ends, the page keeps working with the new one', async () => {
+    const oldJwt = (await jwt()) ?? '';
+    check(oldJwt.split('.').length === 3, 'a session before the change');
+    await page.getByLabel('Current password', { exact: true }).fill(password);
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByLabel('New password, again', { exact: true }).fill(newPassword);
+    await page.getByTestId('password-submit').click();
+    await page.getByTestId('password-message').filter({ hasText: 'Password changed. Every other session has been signed out.' }).waitFor();
+    check(count('POST /api/auth/password') === 3, 'three change requests in all');
+    newJwt = (await jwt()) ?? '';
+    check(newJwt.split('.').length === 3 && newJwt !== oldJwt, 'the page stored a new JWT');
+    for (const label of ['Current password', 'New password', 'New password, again']) {
+      check((await page.getByLabel(label, { exact: true }).inputValue()) === '', `${label} is cleared`);
+    }
+    const old = await apiGet('/api/auth/me', { Authorization: `Bearer ${oldJwt}` });
+    check(old.status === 401, `the JWT from before the change answered ${old.status}`);
+    const fresh = await apiGet('/api/auth/me', { Authorization: `Bearer ${newJwt}` });
+    check(fresh.status === 200 && fresh.json().email === email, `the new JWT: ${fresh.status} ${fresh.text}`);
+    const oldLogin = await apiSend('POST', '/api/auth/login', { email, password });
+    check(oldLogin.status === 401, `the old password still logs in: ${oldLogin.status}`);
+    await axe('settings (changed)');
+
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      if (scheme === 'dark') {
+        await page.setViewportSize({ width: 1280, height: 900 });
+        await page.waitForTimeout(150);
+        await shot('settings-desktop-dark');
+      }
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await shot(`settings-phone-${scheme}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 0, `the phone layout of Settings scrolls sideways by ${overflow}px`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // The page goes on with the new session (no detour to login).
+    await page.getByTestId('nav-keys').click();
+    await page.waitForURL(/#\/keys/);
+    await page.locator('[data-testid="key-item"][data-name="Production"]').waitFor();
+    check((await page.getByTestId('key-item').count()) === 2, 'the keys load with the new session');
+    await page.reload();
+    await page.locator('[data-testid="key-item"][data-name="Production"]').waitFor();
+    check(/#\/keys/.test(page.url()) && (await jwt()) === newJwt, `after a reload: ${page.url()}`);
+  });
+
   await step('log out; a protected route then lands on login', async () => {
     const token = await jwt();
     await page.getByTestId('logout').click();
@@ -483,6 +600,82 @@ try {
     await page.getByText('Your session ended, please log in again.').waitFor();
     check(/#\/login/.test(page.url()), `after a 401: ${page.url()}`);
     check((await jwt()) === null, 'a 401 clears the session');
+  });
+
+  await step('settings: log in with the new password, delete the account (dialog); its JWT and API token stop at once', async () => {
+    check(/#\/login/.test(page.url()), `after logging out: ${page.url()}`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(newPassword);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL(/#\/overview/);
+    const session = (await jwt()) ?? '';
+    check(session.split('.').length === 3, 'logged in with the new password');
+    // An API token that must die with the account.
+    const created = await apiSend('POST', '/api/tokens', { name: 'doomed' }, { Authorization: `Bearer ${session}` });
+    check(created.status === 201, `POST /api/tokens: ${created.status} ${created.text}`);
+    const doomed = created.json().token;
+    remember(doomed);
+    check((await apiGet('/api/v1/keys', { Authorization: `Bearer ${doomed}` })).status === 200, 'the new API token works');
+
+    await page.getByTestId('nav-settings').click();
+    await page.waitForURL(/#\/settings/);
+    await page.getByTestId('danger-zone').waitFor();
+    const DEL = 'DELETE /api/auth/me';
+    const field = page.getByLabel('Your password', { exact: true });
+    const dialog = page.getByTestId('confirm-dialog');
+
+    // No password: asked for in the page, no dialog, nothing sent.
+    await page.getByTestId('delete-account').click();
+    await page.getByTestId('delete-password-error').filter({ hasText: 'Enter your password.' }).waitFor();
+    check(!(await dialog.evaluate((d) => /** @type {HTMLDialogElement} */ (d).open)), 'no dialog without a password');
+
+    // A wrong password: the dialog, then 422 by the field; the account stays.
+    await field.fill('not the password at all');
+    await page.getByTestId('delete-account').click();
+    await dialog.waitFor();
+    await page.getByTestId('confirm-ok').click();
+    await page.getByTestId('delete-password-error').filter({ hasText: 'The password is wrong.' }).waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.waitForFunction(() => document.activeElement?.id === 'delete-password');
+    check(count(DEL) === 1, `one delete request, got ${count(DEL)}`);
+    check(/#\/settings/.test(page.url()) && (await jwt()) === session, 'a wrong password keeps the account and the session');
+
+    // The dialog says what goes; Cancel keeps everything.
+    await field.fill(newPassword);
+    await page.getByTestId('delete-account').click();
+    await dialog.waitFor();
+    const says = await dialog.innerText();
+    for (const w of [email, 'OpenRouter keys', 'usage history', 'API tokens']) check(says.includes(w), `the dialog does not mention ${w}: ${says}`);
+    await axe('settings (delete dialog)');
+    await page.screenshot({ path: path.join(SHOTS, 'settings-delete-dialog.png') });
+    check((await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))) === 'confirm-cancel', 'focus starts on Cancel');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    check(count(DEL) === 1, 'Escape sends nothing');
+
+    await page.getByTestId('delete-account').click();
+    await dialog.waitFor();
+    await page.getByTestId('confirm-ok').click();
+    await page.waitForURL(/#\/login/);
+    await page.getByTestId('flash').filter({ hasText: 'Your account was deleted.' }).waitFor();
+    check(count(DEL) === 2, `two delete requests, got ${count(DEL)}`);
+    check((await jwt()) === null, 'the session is cleared');
+    check(!/next=/.test(page.url()), `login remembers a page of a deleted account: ${page.url()}`);
+    check((await apiGet('/api/auth/me', { Authorization: `Bearer ${session}` })).status === 401, 'the JWT of a deleted account still works');
+    check((await apiGet('/api/v1/keys', { Authorization: `Bearer ${doomed}` })).status === 401, 'the API token of a deleted account still works');
+    await axe('login (account deleted)');
+
+    // Logging in again fails: the account is gone.
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(newPassword);
+    const [login] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/login' && r.request().method() === 'POST'),
+      page.getByTestId('login-submit').click(),
+    ]);
+    check(login.status() === 401, `login after deletion answered ${login.status()}`);
+    await page.getByTestId('form-error').waitFor();
+    check(/#\/login/.test(page.url()) && (await jwt()) === null, 'still on login, no session');
   });
 
   await step('no console errors, no CSP violations', async () => {

@@ -55,6 +55,9 @@ export function Layout({ route, signedIn, email, onLogout, loggingOut, children 
           {signedIn ? (
             <div class="account">
               {email ? <span class="email" title={email}>{email}</span> : null}
+              <a class="button small" href={href('settings')} aria-current={route === 'settings' ? 'page' : undefined} data-testid="nav-settings">
+                Settings
+              </a>
               <button type="button" class="button small" onClick={onLogout} disabled={loggingOut} data-testid="logout">
                 {loggingOut ? 'Logging out…' : 'Log out'}
               </button>

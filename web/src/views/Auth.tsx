@@ -15,7 +15,7 @@ function serverErrors(e: unknown): { errors: Errors; message: string } {
 
 /** Where to go after signing in: the page the user asked for, if any. */
 function nextHash(next: string | null): string {
-  if (next && /^\/(overview|keys|usage|tokens)(\?|$)/.test(next)) return `#${next}`;
+  if (next && /^\/(overview|keys|usage|tokens|settings)(\?|$)/.test(next)) return `#${next}`;
   return href('overview');
 }
 

@@ -1,0 +1,230 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorMessage, passwordFormErrors, setFlash, setToken, type User } from '../api';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { TextField } from '../components/Field';
+import { Busy, Notice } from '../components/Notice';
+import { ago, formatTimestamp } from '../dates';
+import { useResource, useTitle } from '../hooks';
+import { navigate } from '../router';
+import { checkPasswordChange, checkPresent, PASSWORD_MAX, PASSWORD_MIN, type PasswordChangeErrors } from '../validate';
+
+export const PASSWORD_CHANGED = 'Password changed. Every other session has been signed out.';
+export const ACCOUNT_DELETED = 'Your account was deleted.';
+
+type Message = { tone: 'success' | 'error'; text: string } | null;
+
+export function Settings() {
+  useTitle('Settings');
+  const me = useResource<User>('me', (signal) => api.me(signal));
+  const user = me.data;
+
+  return (
+    <section aria-labelledby="page-title">
+      <div class="page-head">
+        <h1 id="page-title" tabIndex={-1}>
+          Settings
+        </h1>
+        <Busy active={me.loading} label={user ? 'Updating…' : 'Loading…'} />
+      </div>
+      <p class="lede">Your account, its password, and deleting it.</p>
+
+      <section class="panel" aria-labelledby="account-title">
+        <h2 id="account-title">Account</h2>
+        {me.error ? <Notice tone="error">Could not load your account: {errorMessage(me.error)}</Notice> : null}
+        {user ? (
+          <dl class="facts" data-testid="account-facts">
+            <dt>Email</dt>
+            <dd data-testid="account-email">{user.email}</dd>
+            <dt>Created</dt>
+            <dd data-testid="account-created" data-created={user.created_at}>
+              {formatTimestamp(user.created_at)} <span class="hint-inline">({ago(user.created_at)})</span>
+            </dd>
+          </dl>
+        ) : null}
+      </section>
+
+      <ChangePassword email={user?.email ?? ''} />
+      <DeleteAccount email={user?.email ?? ''} />
+    </section>
+  );
+}
+
+/** Lets password managers tie the password fields to the account (never shown). */
+function Username({ email }: { email: string }) {
+  return <input type="email" name="username" autoComplete="username" value={email} readOnly hidden tabIndex={-1} />;
+}
+
+function ChangePassword({ email }: { email: string }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<PasswordChangeErrors>({});
+  const [message, setMessage] = useState<Message>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    const errs = checkPasswordChange({ current, next, confirm });
+    setErrors(errs);
+    setMessage(null);
+    if (Object.keys(errs).length > 0) {
+      document.getElementById(errs.current ? 'current-password' : errs.next ? 'new-password' : 'new-password-confirm')?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const session = await api.changePassword(current, next);
+      // Every older session (this page's too) has ended: this is the new one.
+      setToken(session.access_token);
+      setCurrent('');
+      setNext('');
+      setConfirm('');
+      setMessage({ tone: 'success', text: PASSWORD_CHANGED });
+    } catch (ex) {
+      const f = passwordFormErrors(ex, { current_password: 'The current password', new_password: 'The new password' });
+      setErrors({ current: f.fields.current_password, next: f.fields.new_password });
+      if (f.message) setMessage({ tone: 'error', text: f.message });
+      if (f.fields.current_password) document.getElementById('current-password')?.focus();
+      else if (f.fields.new_password) document.getElementById('new-password')?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="panel" aria-labelledby="password-title">
+      <h2 id="password-title">Change your password</h2>
+      <p class="hint intro">Every session of your account ends, on every device; this page stays signed in with a new one.</p>
+      <form class="settings-form" onSubmit={submit} noValidate data-testid="password-form">
+        <Username email={email} />
+        <TextField id="current-password" label="Current password" type="password" autoComplete="current-password" value={current} onValue={setCurrent} error={errors.current} required />
+        <TextField
+          id="new-password"
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onValue={setNext}
+          error={errors.next}
+          hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters. A passphrase of a few words works well.`}
+          required
+        />
+        <TextField id="new-password-confirm" label="New password, again" type="password" autoComplete="new-password" value={confirm} onValue={setConfirm} error={errors.confirm} required />
+        <button type="submit" class="button primary" disabled={busy} data-testid="password-submit">
+          {busy ? 'Changing…' : 'Change password'}
+        </button>
+      </form>
+      {message ? (
+        <div class="form-message">
+          <Notice tone={message.tone} testId="password-message">
+            {message.text}
+          </Notice>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function DeleteAccount({ email }: { email: string }) {
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<string | null>(null);
+  const [asking, setAsking] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  // After a refusal, the field gets focus once the dialog has closed (a
+  // modal dialog keeps it inside while open, and gives it back on close).
+  const [focusField, setFocusField] = useState(false);
+
+  useEffect(() => {
+    if (asking || !focusField) return;
+    setFocusField(false);
+    document.getElementById('delete-password')?.focus();
+  }, [asking, focusField]);
+
+  function ask(e: Event) {
+    e.preventDefault();
+    const err = checkPresent(password, 'password');
+    setError(err ?? undefined);
+    setMessage(null);
+    if (err) {
+      document.getElementById('delete-password')?.focus();
+      return;
+    }
+    setAsking(true);
+  }
+
+  async function remove() {
+    setDeleting(true);
+    try {
+      await api.deleteAccount(password);
+      setAsking(false);
+      setFlash(ACCOUNT_DELETED);
+      setToken(null);
+      navigate('login', undefined, true);
+    } catch (ex) {
+      const f = passwordFormErrors(ex, { password: 'The password' });
+      setError(f.fields.password);
+      setMessage(f.message);
+      setDeleting(false);
+      setAsking(false);
+      setFocusField(f.fields.password !== undefined);
+    }
+  }
+
+  return (
+    <section class="panel danger-zone" aria-labelledby="delete-title" data-testid="danger-zone">
+      <h2 id="delete-title">Delete your account</h2>
+      <p>
+        <strong>This cannot be undone.</strong> Deleting the account removes, at once and for good:
+      </p>
+      <ul class="consequences">
+        <li>your account and its email address,</li>
+        <li>every OpenRouter key stored here, with its snapshots,</li>
+        <li>all the usage history collected for them,</li>
+        <li>your API tokens: anything using them gets 401 immediately,</li>
+        <li>every session, on every device.</li>
+      </ul>
+      <p class="hint intro">Your keys at OpenRouter itself keep working: revoke them on openrouter.ai if you no longer need them.</p>
+      <form class="settings-form" onSubmit={ask} noValidate data-testid="delete-form">
+        <Username email={email} />
+        <TextField
+          id="delete-password"
+          label="Your password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+          error={error}
+          hint="Needed to delete the account."
+          required
+        />
+        <button type="submit" class="button danger" disabled={deleting} data-testid="delete-account">
+          {deleting ? 'Deleting…' : 'Delete my account…'}
+        </button>
+      </form>
+      {message ? (
+        <div class="form-message">
+          <Notice tone="error" testId="delete-message">
+            {message}
+          </Notice>
+        </div>
+      ) : null}
+
+      <ConfirmDialog
+        open={asking}
+        title="Delete your account for good?"
+        confirmLabel={deleting ? 'Deleting…' : 'Delete account'}
+        busy={deleting}
+        onConfirm={() => void remove()}
+        onCancel={() => {
+          if (!deleting) setAsking(false);
+        }}
+      >
+        <p>
+          The account <strong class="wrap-anywhere">{email || 'you are signed in with'}</strong> is deleted with its OpenRouter keys, usage history and API tokens. Its API tokens stop working at once. There is
+          no undo.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}
