@@ -15,14 +15,7 @@ pub async fn check(app: &App) -> AppResult<Reply> {
     app.encryption_key().map_err(unavailable)?;
     // A real table, so a database without the schema is not "ok".
     let probe = match app.db() {
-        Ok(db) => {
-            store::first::<serde::de::IgnoredAny>(
-                &db,
-                "SELECT EXISTS (SELECT 1 FROM job_runs) AS ok",
-                vec![],
-            )
-            .await
-        }
+        Ok(db) => store::job_runs::probe(&db).await,
         Err(e) => Err(e),
     };
     match probe {

@@ -37,6 +37,14 @@ impl RunOutcome {
     }
 }
 
+/// A real query on the schema (`/health`): a database without the
+/// migrations is not "ok".
+pub async fn probe(db: &D1Database) -> AppResult<()> {
+    super::first::<serde::de::IgnoredAny>(db, "SELECT EXISTS (SELECT 1 FROM job_runs) AS ok", vec![])
+        .await
+        .map(drop)
+}
+
 pub async fn start(db: &D1Database, job: &str, cron: &str, now: &str) -> AppResult<Option<i64>> {
     #[derive(Deserialize)]
     struct Id {
