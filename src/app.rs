@@ -3,7 +3,7 @@
 use worker::{D1Database, Env};
 
 use crate::config::{self, Config};
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 
 pub struct App {
     pub env: Env,

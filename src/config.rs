@@ -8,9 +8,12 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::http::error::AppError;
+use crate::error::AppError;
+use crate::usage::cache::ANSWER_TTL_MS;
 
 pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
+/// An operator's direct SQL write shows in `/api/v1` within this at most.
+pub const MAX_PUBLIC_ANSWER_CACHE_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -32,6 +35,12 @@ pub struct Config {
     /// `interrupted`. Well above the longest a live run goes between
     /// heartbeats (one key: 8 s timeouts, retries, up to 20 s Retry-After).
     pub job_heartbeat_timeout_secs: i64,
+    /// How long a token's Durable Object keeps a public answer in memory
+    /// (`PUBLIC_ANSWER_CACHE_MS`, 2000 ms; 0: no answer cache, every public
+    /// request asks D1; the benchmark's cold rows run with 0). Product writes
+    /// clear the cache at once; this bounds only writes made outside the
+    /// product.
+    pub public_answer_cache_ms: i64,
     /// `ORW_DEBUG_COUNTERS=1`: public answers carry `X-Debug-D1-Statements`.
     /// Set by the integration tests to prove a refused request costs no D1
     /// statement; never set in `wrangler.toml`.
@@ -76,6 +85,13 @@ impl Config {
                 120,
                 1,
                 86_400,
+            )?,
+            public_answer_cache_ms: number(
+                &lookup,
+                "PUBLIC_ANSWER_CACHE_MS",
+                ANSWER_TTL_MS,
+                0,
+                MAX_PUBLIC_ANSWER_CACHE_MS,
             )?,
             debug_counters: lookup("ORW_DEBUG_COUNTERS").is_some_and(|v| v.trim() == "1"),
         })
@@ -168,7 +184,25 @@ mod tests {
         assert_eq!(c.max_keys_per_user, 50);
         assert_eq!(c.key_adds_per_hour, 20);
         assert_eq!(c.job_heartbeat_timeout_secs, 120);
+        assert_eq!(c.public_answer_cache_ms, 2_000);
         assert!(!c.debug_counters);
+    }
+
+    #[test]
+    fn the_public_answer_cache_can_be_turned_off_but_not_made_long() {
+        let ms =
+            |v: &str| config(&[("PUBLIC_ANSWER_CACHE_MS", v)]).map(|c| c.public_answer_cache_ms);
+        assert_eq!(ms("").unwrap(), ANSWER_TTL_MS);
+        assert_eq!(ms("0").unwrap(), 0);
+        assert_eq!(ms(" 500 ").unwrap(), 500);
+        assert_eq!(ms("60000").unwrap(), MAX_PUBLIC_ANSWER_CACHE_MS);
+        for bad in ["-1", "60001", "2s", "1.5"] {
+            let err = ms(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("PUBLIC_ANSWER_CACHE_MS"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::app::App;
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::http::reply::Reply;
 use crate::store;
 

@@ -15,7 +15,7 @@ pub fn document() -> Reply {
             body: Body::Json(value),
             headers: Vec::new(),
         },
-        Err(e) => Reply::error(&crate::http::error::AppError::internal(e)),
+        Err(e) => Reply::error(&crate::error::AppError::internal(e)),
     }
 }
 

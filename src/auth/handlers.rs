@@ -6,15 +6,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::audit::{self, Event, Subject};
-use crate::auth::{jwt, password, session};
+use crate::auth::session::AuthUser;
+use crate::auth::{jwt, password};
 use crate::clock;
 use crate::domain::account::{Email, Password};
 use crate::domain::secrets::sha256_hex;
-use crate::http::error::{AppError, AppResult};
+use crate::domain::Invalid;
+use crate::error::{AppError, AppResult};
 use crate::http::reply::Reply;
-use crate::http::Incoming;
+use crate::http::{Ctx, Incoming};
 use crate::rate_limit::{self, Bucket};
-use crate::store::{self, users::UserRow};
+use crate::store::{self, users::UserRow, Unique};
 use crate::usage::public;
 
 /// Failed logins (and wrong current passwords) allowed per client network
@@ -49,7 +51,8 @@ impl From<UserRow> for UserView {
     }
 }
 
-pub async fn register(app: &App, req: &Incoming) -> AppResult<Reply> {
+pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let body: CredentialsBody = req.json()?;
     let email = Email::parse(&body.email)?;
     let password = Password::parse(body.password)?;
@@ -76,9 +79,9 @@ pub async fn register(app: &App, req: &Incoming) -> AppResult<Reply> {
             Reply::created(&UserView::from(user))
         }
         Ok(None) => Err(AppError::internal("user insert returned no row")),
-        Err(e) if store::is_unique_violation(&e) => Err(AppError::Conflict(
-            "An account with this email already exists.".to_owned(),
-        )),
+        Err(e) if store::unique_violation(&e) == Some(Unique::UserEmail) => Err(
+            AppError::Conflict("An account with this email already exists.".to_owned()),
+        ),
         Err(e) => Err(e),
     }
 }
@@ -90,7 +93,8 @@ struct TokenView {
     expires_in: i64,
 }
 
-pub async fn login(app: &App, req: &Incoming) -> AppResult<Reply> {
+pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let body: CredentialsBody = req.json()?;
     // Not `Email::parse`: a malformed email is just another failed login.
     let email = body.email.trim().to_lowercase();
@@ -188,8 +192,8 @@ impl Attempts {
     }
 }
 
-pub async fn logout(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn logout(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let expires_at = clock::timestamp(user.session.expires_at);
     store::sessions::revoke(&app.db()?, &user.session.jti, &expires_at).await?;
     let subject = Subject {
@@ -200,8 +204,8 @@ pub async fn logout(app: &App, req: &Incoming) -> AppResult<Reply> {
     Ok(Reply::no_content())
 }
 
-pub async fn me(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn me(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let app = cx.app;
     let row = store::users::by_id(&app.db()?, user.user_id)
         .await?
         .ok_or_else(jwt::rejected)?;
@@ -218,11 +222,11 @@ struct ChangePasswordBody {
 /// `POST /api/auth/password`: needs the current password (attempts limited
 /// like logins); ends every session of the account, this one included, and
 /// answers with a fresh session.
-pub async fn change_password(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let body: ChangePasswordBody = req.json()?;
-    let new_password =
-        Password::parse(body.new_password).map_err(|e| e.for_field("new_password"))?;
+    let new_password = Password::parse(body.new_password)
+        .map_err(|rule| Invalid::new("new_password", rule.reason))?;
     let secret = app.jwt_secret()?;
     let db = app.db()?;
     let network = req.client_network();
@@ -256,8 +260,8 @@ struct DeleteAccountBody {
 /// `DELETE /api/auth/me`: needs the password; removes the account and
 /// everything it owns in one statement (cascades), and its API tokens stop
 /// answering at once.
-pub async fn delete_account(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let body: DeleteAccountBody = req.json()?;
     let db = app.db()?;
     let account = confirm_password(app, req, user.user_id, &body.password, "password").await?;

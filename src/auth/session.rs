@@ -4,7 +4,7 @@ use crate::app::App;
 use crate::auth::jwt::{self, Session};
 use crate::clock;
 use crate::domain::secrets::looks_like_api_token;
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 use crate::http::Incoming;
 use crate::store;
 

@@ -4,14 +4,13 @@
 use crate::audit::{self, Event, Subject};
 use serde::{Deserialize, Serialize};
 
-use crate::app::App;
-use crate::auth::session;
+use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
 use crate::domain::secrets::NewApiToken;
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::http::reply::Reply;
-use crate::http::Incoming;
+use crate::http::Ctx;
 use crate::store::{self, tokens::TokenRow};
 
 /// Active tokens one user may hold; revoke one to create another.
@@ -49,16 +48,16 @@ impl From<TokenRow> for TokenView {
             prefix: row.token_prefix,
             created_at: row.created_at,
             last_used_at: row.last_used_at,
-            is_active: row.is_active == 1,
+            is_active: row.is_active,
         }
     }
 }
 
-pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
     let name = Name::parse(&body.name)?;
-    let token = NewApiToken::generate()?;
+    let token = NewApiToken::generate().map_err(AppError::internal)?;
     let now = clock::timestamp(clock::now());
     let row = store::tokens::insert_capped(
         &app.db()?,
@@ -89,15 +88,15 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
     })
 }
 
-pub async fn list(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let app = cx.app;
     let rows = store::tokens::list(&app.db()?, user.user_id).await?;
     let views: Vec<TokenView> = rows.into_iter().map(TokenView::from).collect();
     Reply::ok(&views)
 }
 
-pub async fn revoke(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let now = clock::timestamp(clock::now());
     let Some(token_hash) = store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? else {
         return Err(AppError::not_found("API token"));

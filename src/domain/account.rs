@@ -1,6 +1,6 @@
 //! Account inputs that cannot exist invalid: emails, passwords, display names.
 
-use crate::http::error::AppError;
+use super::Invalid;
 
 /// A syntactically valid email address, trimmed and lower-cased: the form it
 /// is stored and compared in (emails are unique case-insensitively).
@@ -8,9 +8,9 @@ use crate::http::error::AppError;
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(input: &str) -> Result<Self, AppError> {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
         let email = input.trim().to_lowercase();
-        let invalid = || AppError::invalid("email", "is not a valid email address");
+        let invalid = || Invalid::new("email", "is not a valid email address");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -51,16 +51,16 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 pub struct Password(String);
 
 impl Password {
-    pub fn parse(input: String) -> Result<Self, AppError> {
+    pub fn parse(input: String) -> Result<Self, Invalid> {
         let chars = input.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "password",
                 format!("must be at least {PASSWORD_MIN_CHARS} characters"),
             ));
         }
         if chars > PASSWORD_MAX_CHARS {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "password",
                 format!("must be at most {PASSWORD_MAX_CHARS} characters"),
             ));
@@ -87,22 +87,19 @@ pub struct Name(String);
 pub const NAME_MAX_CHARS: usize = 100;
 
 impl Name {
-    pub fn parse(input: &str) -> Result<Self, AppError> {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
         let name = input.trim();
         if name.is_empty() {
-            return Err(AppError::invalid("name", "must not be empty"));
+            return Err(Invalid::new("name", "must not be empty"));
         }
         if name.chars().count() > NAME_MAX_CHARS {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "name",
                 format!("must be at most {NAME_MAX_CHARS} characters"),
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "name",
-                "must not contain control characters",
-            ));
+            return Err(Invalid::new("name", "must not contain control characters"));
         }
         Ok(Self(name.to_owned()))
     }

@@ -2,28 +2,25 @@
 
 use chrono::{Duration, NaiveDate};
 
-use crate::http::error::AppError;
+use super::Invalid;
 
-/// The longest range a query may cover, counting both ends (SPEC §6).
+/// The longest range a query may cover, counting both ends.
 pub const MAX_RANGE_DAYS: i64 = 365;
 /// Days covered by default: end = today, start = end − 29 (both ends count).
 pub const DEFAULT_RANGE_DAYS: i64 = 30;
 
 /// Parses a strict `YYYY-MM-DD` calendar date (`2025-02-30` is refused).
-pub fn parse_day(field: &str, text: &str) -> Result<NaiveDate, AppError> {
+pub fn parse_day(field: &str, text: &str) -> Result<NaiveDate, Invalid> {
     let well_formed = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| match i {
             4 | 7 => b == b'-',
             _ => b.is_ascii_digit(),
         });
     if !well_formed {
-        return Err(AppError::invalid(
-            field,
-            "must be a date in YYYY-MM-DD format",
-        ));
+        return Err(Invalid::new(field, "must be a date in YYYY-MM-DD format"));
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "is not a valid calendar date"))
+        .map_err(|_| Invalid::new(field, "is not a valid calendar date"))
 }
 
 pub fn format_day(day: NaiveDate) -> String {
@@ -38,16 +35,13 @@ pub struct DateRange {
 }
 
 impl DateRange {
-    pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, AppError> {
+    pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, Invalid> {
         if start > end {
-            return Err(AppError::invalid(
-                "start_date",
-                "must not be after end_date",
-            ));
+            return Err(Invalid::new("start_date", "must not be after end_date"));
         }
         let range = Self { start, end };
         if range.days() > MAX_RANGE_DAYS {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "end_date",
                 format!("must be at most {MAX_RANGE_DAYS} days after start_date (both ends count)"),
             ));
@@ -61,7 +55,7 @@ impl DateRange {
         start: Option<&str>,
         end: Option<&str>,
         today: NaiveDate,
-    ) -> Result<Self, AppError> {
+    ) -> Result<Self, Invalid> {
         let end = match end {
             Some(text) => parse_day("end_date", text)?,
             None => today,
@@ -74,16 +68,16 @@ impl DateRange {
     }
 
     /// Both dates required.
-    pub fn required(start: Option<&str>, end: Option<&str>) -> Result<Self, AppError> {
-        let start = start.ok_or_else(|| AppError::invalid("start_date", "is required"))?;
-        let end = end.ok_or_else(|| AppError::invalid("end_date", "is required"))?;
+    pub fn required(start: Option<&str>, end: Option<&str>) -> Result<Self, Invalid> {
+        let start = start.ok_or_else(|| Invalid::new("start_date", "is required"))?;
+        let end = end.ok_or_else(|| Invalid::new("end_date", "is required"))?;
         Self::new(parse_day("start_date", start)?, parse_day("end_date", end)?)
     }
 
     /// The last `days` days ending today.
-    pub fn last_days(days: i64, today: NaiveDate) -> Result<Self, AppError> {
+    pub fn last_days(days: i64, today: NaiveDate) -> Result<Self, Invalid> {
         if !(1..=MAX_RANGE_DAYS).contains(&days) {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "days",
                 format!("must be between 1 and {MAX_RANGE_DAYS}"),
             ));
@@ -117,11 +111,8 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn field(err: AppError) -> String {
-        match err {
-            AppError::Validation { details, .. } => details[0].field.clone(),
-            other => panic!("{other:?}"),
-        }
+    fn field(err: Invalid) -> String {
+        err.field
     }
 
     #[test]

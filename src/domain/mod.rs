@@ -3,7 +3,26 @@
 
 pub mod account;
 pub mod dates;
+pub mod key;
 pub mod money;
 pub mod network;
 pub mod page;
 pub mod secrets;
+
+/// Why a value is not valid: which field, and a reason a client can act on
+/// (the HTTP layer turns it into a 422 naming the field).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` {reason}")]
+pub struct Invalid {
+    pub field: String,
+    pub reason: String,
+}
+
+impl Invalid {
+    pub fn new(field: &str, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::http::error::AppError;
+use super::Invalid;
 
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
@@ -16,7 +16,7 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn parse(page: Option<&str>, limit: Option<&str>) -> Result<Self, AppError> {
+    pub fn parse(page: Option<&str>, limit: Option<&str>) -> Result<Self, Invalid> {
         let page = parse_bounded("page", page, 1, 1, MAX_PAGE)?;
         let limit = parse_bounded("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT)?;
         Ok(Self { page, limit })
@@ -61,15 +61,15 @@ pub fn parse_bounded(
     default: i64,
     min: i64,
     max: i64,
-) -> Result<i64, AppError> {
+) -> Result<i64, Invalid> {
     let Some(text) = text else {
         return Ok(default);
     };
     let value: i64 = text
         .parse()
-        .map_err(|_| AppError::invalid(field, "must be an integer"))?;
+        .map_err(|_| Invalid::new(field, "must be an integer"))?;
     if !(min..=max).contains(&value) {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             field,
             format!("must be between {min} and {max}"),
         ));

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::http::error::AppError;
+use super::Invalid;
 
 pub const API_TOKEN_PREFIX: &str = "or_api_";
 const API_TOKEN_RANDOM_BYTES: usize = 32;
@@ -35,9 +35,9 @@ impl NewApiToken {
         }
     }
 
-    pub fn generate() -> Result<Self, AppError> {
+    pub fn generate() -> Result<Self, getrandom::Error> {
         let mut random = [0u8; API_TOKEN_RANDOM_BYTES];
-        getrandom::getrandom(&mut random).map_err(AppError::internal)?;
+        getrandom::getrandom(&mut random)?;
         Ok(Self::from_random(random))
     }
 }
@@ -61,19 +61,16 @@ pub struct OpenRouterKey(String);
 impl OpenRouterKey {
     /// `sk-or-` followed by 20–200 characters of `[A-Za-z0-9_-]`
     /// (today's keys are `sk-or-v1-` + 64 hex).
-    pub fn parse(input: &str) -> Result<Self, AppError> {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
         let key = input.trim();
-        let rest = key.strip_prefix("sk-or-").ok_or_else(|| {
-            AppError::invalid("key", "must be an OpenRouter key starting with sk-or-")
-        })?;
+        let rest = key
+            .strip_prefix("sk-or-")
+            .ok_or_else(|| Invalid::new("key", "must be an OpenRouter key starting with sk-or-"))?;
         let charset_ok = rest
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !(20..=200).contains(&rest.len()) || !charset_ok {
-            return Err(AppError::invalid(
-                "key",
-                "is not a well-formed OpenRouter key",
-            ));
+            return Err(Invalid::new("key", "is not a well-formed OpenRouter key"));
         }
         Ok(Self(key.to_owned()))
     }

@@ -2,9 +2,9 @@
 
 use serde::de::DeserializeOwned;
 
-use super::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
-/// Larger bodies are refused with 413 (SPEC §4).
+/// Larger bodies are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// 415 unless the declared type is JSON (`application/json`, any parameters).

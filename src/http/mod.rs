@@ -2,7 +2,6 @@
 //! every outcome (including every error) into one response shape.
 
 pub mod body;
-pub mod error;
 pub mod query;
 pub mod reply;
 pub mod router;
@@ -12,9 +11,11 @@ use std::collections::HashMap;
 use worker::{console_error, Env, Headers, Request, Response};
 
 use crate::app::App;
-use error::{AppError, AppResult};
+use crate::auth::session::{self, AuthUser};
+use crate::changes::Changes;
+use crate::error::{AppError, AppResult};
 use reply::Reply;
-use router::Route;
+use router::{Access, Route};
 
 /// A request reduced to plain data, so handlers stay free of runtime types.
 #[derive(Debug)]
@@ -164,32 +165,69 @@ async fn read(req: &mut Request, takes_body: bool) -> AppResult<Incoming> {
     })
 }
 
+/// What every handler gets: the runtime, the request, and where to report
+/// writes that change what `/api/v1` shows (see [`Changes`]).
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub req: &'a Incoming,
+    pub changes: &'a Changes,
+}
+
+/// Resolves the route's credential, runs its handler, then clears the
+/// public answers the handler's writes made stale.
 async fn dispatch(app: &App, route: Route, req: &Incoming) -> AppResult<Reply> {
+    let changes = Changes::default();
+    let cx = Ctx {
+        app,
+        req,
+        changes: &changes,
+    };
+    let reply = match route.access() {
+        Access::Open => open(&cx, route).await,
+        Access::Session => match session::require(app, req).await {
+            Ok(user) => with_session(&cx, &user, route).await,
+            Err(refused) => Err(refused),
+        },
+        Access::ApiToken => Ok(crate::usage::public::handle(app, route, req).await),
+    };
+    changes.publish(app).await;
+    reply
+}
+
+async fn open(cx: &Ctx<'_>, route: Route) -> AppResult<Reply> {
+    use crate::auth::handlers;
+    match route {
+        Route::Health => crate::health::check(cx.app).await,
+        Route::OpenApi => Ok(crate::openapi::document()),
+        Route::Register => handlers::register(cx).await,
+        Route::Login => handlers::login(cx).await,
+        other => Err(AppError::internal(format!(
+            "{other:?} is not an open route"
+        ))),
+    }
+}
+
+async fn with_session(cx: &Ctx<'_>, user: &AuthUser, route: Route) -> AppResult<Reply> {
     use crate::{auth, keys, usage};
     match route {
-        Route::Health => crate::health::check(app).await,
-        Route::OpenApi => Ok(crate::openapi::document()),
-        Route::Register => auth::handlers::register(app, req).await,
-        Route::Login => auth::handlers::login(app, req).await,
-        Route::Logout => auth::handlers::logout(app, req).await,
-        Route::Me => auth::handlers::me(app, req).await,
-        Route::ChangePassword => auth::handlers::change_password(app, req).await,
-        Route::DeleteAccount => auth::handlers::delete_account(app, req).await,
-        Route::ListTokens => auth::tokens::list(app, req).await,
-        Route::CreateToken => auth::tokens::create(app, req).await,
-        Route::DeleteToken(id) => auth::tokens::revoke(app, req, id).await,
-        Route::ListKeys => keys::handlers::list(app, req).await,
-        Route::CreateKey => keys::handlers::create(app, req).await,
-        Route::GetKey(id) => keys::handlers::get(app, req, id).await,
-        Route::UpdateKey(id) => keys::handlers::update(app, req, id).await,
-        Route::DeleteKey(id) => keys::handlers::delete(app, req, id).await,
-        Route::SyncKey(id) => keys::handlers::sync_now(app, req, id).await,
-        Route::Dashboard => usage::web::dashboard(app, req).await,
-        Route::Usage => usage::web::usage(app, req).await,
-        Route::UsageCsv => usage::web::usage_csv(app, req).await,
-        Route::PublicStats | Route::PublicUsage | Route::PublicKeys | Route::PublicPreflight => {
-            Ok(usage::public::handle(app, route, req).await)
-        }
+        Route::Logout => auth::handlers::logout(cx, user).await,
+        Route::Me => auth::handlers::me(cx, user).await,
+        Route::ChangePassword => auth::handlers::change_password(cx, user).await,
+        Route::DeleteAccount => auth::handlers::delete_account(cx, user).await,
+        Route::ListTokens => auth::tokens::list(cx, user).await,
+        Route::CreateToken => auth::tokens::create(cx, user).await,
+        Route::DeleteToken(id) => auth::tokens::revoke(cx, user, id).await,
+        Route::ListKeys => keys::handlers::list(cx, user).await,
+        Route::CreateKey => keys::handlers::create(cx, user).await,
+        Route::GetKey(id) => keys::handlers::get(cx, user, id).await,
+        Route::UpdateKey(id) => keys::handlers::update(cx, user, id).await,
+        Route::DeleteKey(id) => keys::handlers::delete(cx, user, id).await,
+        Route::SyncKey(id) => keys::handlers::sync_now(cx, user, id).await,
+        Route::KeySnapshots(id) => keys::handlers::snapshots(cx, user, id).await,
+        Route::Dashboard => usage::web::dashboard(cx, user).await,
+        Route::Usage => usage::web::usage(cx, user).await,
+        Route::UsageCsv => usage::web::usage_csv(cx, user).await,
+        other => Err(AppError::internal(format!("{other:?} needs no session"))),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::error::AppError;
+use crate::error::AppError;
 
 /// The decoded parameters of one request.
 #[derive(Debug, Default)]

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::error::AppError;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {

@@ -2,7 +2,7 @@
 //!
 //! Pure so the whole table is unit-tested natively; `lib.rs` only dispatches.
 
-use super::error::AppError;
+use crate::error::AppError;
 
 /// Every endpoint the Worker serves. Ids in paths are parsed here, so a
 /// handler never sees a malformed one (`/api/keys/abc` is simply not a route).
@@ -22,6 +22,7 @@ pub enum Route {
     UpdateKey(i64),
     DeleteKey(i64),
     SyncKey(i64),
+    KeySnapshots(i64),
     Dashboard,
     Usage,
     UsageCsv,
@@ -35,7 +36,30 @@ pub enum Route {
     PublicPreflight,
 }
 
+/// Who may call a route: the dispatcher resolves the credential before any
+/// handler runs, so no handler can forget it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential (health, the document, sign-up, login).
+    Open,
+    /// A live session JWT: the handler receives its `AuthUser`.
+    Session,
+    /// An API token, rate limited: the public API.
+    ApiToken,
+}
+
 impl Route {
+    pub fn access(self) -> Access {
+        match self {
+            Route::Health | Route::OpenApi | Route::Register | Route::Login => Access::Open,
+            Route::PublicStats
+            | Route::PublicUsage
+            | Route::PublicKeys
+            | Route::PublicPreflight => Access::ApiToken,
+            _ => Access::Session,
+        }
+    }
+
     /// Routes that read a JSON body.
     pub fn takes_body(self) -> bool {
         matches!(
@@ -87,6 +111,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
         .ok_or_else(not_found)?,
         ["api", "keys", id, "sync"] => {
             id_route(id, |id| vec![("POST", Route::SyncKey(id))]).ok_or_else(not_found)?
+        }
+        ["api", "keys", id, "snapshots"] => {
+            id_route(id, |id| vec![("GET", Route::KeySnapshots(id))]).ok_or_else(not_found)?
         }
         ["api", "stats", "dashboard"] => fixed(&[("GET", Route::Dashboard)]),
         ["api", "usage"] => fixed(&[("GET", Route::Usage)]),
@@ -213,6 +240,16 @@ mod tests {
                 "{method} /api/v1/usage"
             );
         }
+    }
+
+    #[test]
+    fn every_route_but_the_open_and_public_ones_needs_a_session() {
+        assert_eq!(Route::Login.access(), Access::Open);
+        assert_eq!(Route::Health.access(), Access::Open);
+        assert_eq!(Route::Logout.access(), Access::Session);
+        assert_eq!(Route::DeleteKey(1).access(), Access::Session);
+        assert_eq!(Route::PublicKeys.access(), Access::ApiToken);
+        assert_eq!(Route::PublicPreflight.access(), Access::ApiToken);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! how OpenRouter's per-endpoint rows become per-model rows, and how per-day
 //! spend is derived from key snapshots when there is no management key.
 
+use crate::store::usage::ModelUsage;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
@@ -44,15 +45,6 @@ pub fn final_through_after_failure(
     (candidate <= final_through(today)).then_some(candidate)
 }
 
-/// One model's totals on one day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ModelDay {
-    pub requests: i64,
-    pub tokens_input: i64,
-    pub tokens_output: i64,
-    pub cost: Money,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AggregateError {
     #[error("activity row for another day ({0})")]
@@ -68,8 +60,8 @@ pub enum AggregateError {
 pub fn aggregate_activity(
     day: NaiveDate,
     rows: &[ActivityRow],
-) -> Result<BTreeMap<String, ModelDay>, AggregateError> {
-    let mut models: BTreeMap<String, ModelDay> = BTreeMap::new();
+) -> Result<BTreeMap<String, ModelUsage>, AggregateError> {
+    let mut models: BTreeMap<String, ModelUsage> = BTreeMap::new();
     for row in rows {
         // OpenRouter writes the day as `YYYY-MM-DD`, sometimes with a time.
         let row_day = row.date.get(..10).unwrap_or(&row.date);

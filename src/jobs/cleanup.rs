@@ -5,12 +5,14 @@
 //! single statement grows with the table; [`MAX_BATCHES`] per table bounds
 //! one invocation, and whatever remains goes at the next run.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
+use worker::D1Database;
 
 use crate::app::App;
+use crate::changes::Changes;
 use crate::clock;
 use crate::domain::dates::format_day;
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 use crate::store::job_runs::RunOutcome;
 use crate::store::{job_runs, sessions, snapshots, usage};
 
@@ -18,62 +20,36 @@ pub const BATCH: i64 = 5_000;
 pub const MAX_BATCHES: usize = 100;
 pub const OPERATIONAL_RETENTION_DAYS: i64 = 90;
 
-pub async fn run(app: &App) -> AppResult<RunOutcome> {
+pub async fn run(app: &App, changes: &Changes) -> AppResult<RunOutcome> {
     let db = app.db()?;
     let now = clock::now();
     let usage_before = now.date_naive() - Duration::days(app.config.usage_retention_days);
     let operational_before = clock::timestamp(now - Duration::days(OPERATIONAL_RETENTION_DAYS));
     let now_text = clock::timestamp(now);
-    let mut deleted = 0usize;
-    let mut exhausted = Vec::new();
-
-    macro_rules! drain {
-        ($label:expr, $delete:expr) => {{
-            let mut batches = 0;
-            loop {
-                let removed = $delete.await?;
-                deleted += removed;
-                batches += 1;
-                if (removed as i64) < BATCH {
-                    break;
-                }
-                if batches == MAX_BATCHES {
-                    exhausted.push($label);
-                    break;
-                }
-            }
-        }};
-    }
-    // Usage first, by hand: what `/api/v1` shows changes for its owners.
-    let mut owners = std::collections::BTreeSet::new();
-    for batch in 1..=MAX_BATCHES {
-        let removed = usage::delete_older_than(&db, usage_before, BATCH).await?;
-        deleted += removed.len();
-        let done = (removed.len() as i64) < BATCH;
-        owners.extend(removed);
-        if done {
-            break;
-        }
-        if batch == MAX_BATCHES {
-            exhausted.push("usage_stats");
-        }
-    }
-    for user_id in owners {
-        crate::usage::public::forget_answers(app, user_id).await;
-    }
-    drain!(
-        "key_snapshots",
-        snapshots::delete_older_than(&db, &operational_before, BATCH)
-    );
-    drain!(
-        "job_runs",
-        job_runs::delete_older_than(&db, &operational_before, BATCH)
-    );
-    drain!(
-        "revoked_sessions",
-        sessions::delete_expired(&db, &now_text, BATCH)
-    );
-
+    let drained = [
+        (
+            "usage_stats",
+            drain_usage(&db, usage_before, changes).await?,
+        ),
+        (
+            "key_snapshots",
+            drain(|| snapshots::delete_older_than(&db, &operational_before, BATCH)).await?,
+        ),
+        (
+            "job_runs",
+            drain(|| job_runs::delete_older_than(&db, &operational_before, BATCH)).await?,
+        ),
+        (
+            "revoked_sessions",
+            drain(|| sessions::delete_expired(&db, &now_text, BATCH)).await?,
+        ),
+    ];
+    let deleted: usize = drained.iter().map(|(_, (rows, _))| rows).sum();
+    let exhausted: Vec<&str> = drained
+        .iter()
+        .filter(|(_, (_, more))| *more)
+        .map(|(table, _)| *table)
+        .collect();
     worker::console_log!(
         "cleanup: deleted {deleted} rows (usage before {})",
         format_day(usage_before)
@@ -84,4 +60,41 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
             .then(|| format!("more rows remain in: {}", exhausted.join(", "))),
         ..RunOutcome::default()
     })
+}
+
+/// Deletes batch after batch until one is short or [`MAX_BATCHES`] ran:
+/// (rows deleted, whether rows may remain).
+async fn drain<F, Fut>(mut delete_batch: F) -> AppResult<(usize, bool)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<usize>>,
+{
+    let mut deleted = 0;
+    for _ in 0..MAX_BATCHES {
+        let removed = delete_batch().await?;
+        deleted += removed;
+        if (removed as i64) < BATCH {
+            return Ok((deleted, false));
+        }
+    }
+    Ok((deleted, true))
+}
+
+/// Like [`drain`], for usage: what `/api/v1` shows changes for its owners.
+async fn drain_usage(
+    db: &D1Database,
+    before: NaiveDate,
+    changes: &Changes,
+) -> AppResult<(usize, bool)> {
+    let mut deleted = 0;
+    for _ in 0..MAX_BATCHES {
+        let owners = usage::delete_older_than(db, before, BATCH).await?;
+        deleted += owners.len();
+        let short = (owners.len() as i64) < BATCH;
+        changes.users(owners);
+        if short {
+            return Ok((deleted, false));
+        }
+    }
+    Ok((deleted, true))
 }

@@ -1,4 +1,4 @@
-//! Cron jobs: the scheduled handler dispatches on the cron string (SPEC §2)
+//! Cron jobs: the scheduled handler dispatches on the cron string
 //! and records every run in `job_runs`, whatever happens.
 
 pub mod arithmetic;
@@ -8,10 +8,11 @@ pub mod validate;
 
 use std::cell::Cell;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use worker::{D1Database, Env};
 
 use crate::app::App;
+use crate::changes::Changes;
 use crate::clock;
 use crate::store::job_runs::{self, RunOutcome};
 
@@ -23,19 +24,27 @@ pub enum Job {
 }
 
 impl Job {
-    /// The cron strings of `wrangler.toml`'s `[triggers]`.
+    pub const ALL: [Job; 3] = [Job::Sync, Job::Validate, Job::Cleanup];
+
+    /// Its trigger in `wrangler.toml`'s `[triggers] crons` (a test keeps the
+    /// two equal).
+    pub fn cron(self) -> &'static str {
+        match self {
+            Job::Sync => "0 * * * *",
+            Job::Validate => "0 2 * * *",
+            Job::Cleanup => "0 3 * * 0",
+        }
+    }
+
+    /// The job a cron string names (whitespace-insensitive; Sunday may be
+    /// written `SUN`).
     pub fn for_cron(cron: &str) -> Option<Job> {
-        match cron
+        let normalised = cron
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ")
-            .as_str()
-        {
-            "0 * * * *" => Some(Job::Sync),
-            "0 2 * * *" => Some(Job::Validate),
-            "0 3 * * 0" | "0 3 * * SUN" => Some(Job::Cleanup),
-            _ => None,
-        }
+            .replace(" SUN", " 0");
+        Job::ALL.into_iter().find(|job| job.cron() == normalised)
     }
 
     pub fn name(self) -> &'static str {
@@ -50,60 +59,74 @@ impl Job {
 pub async fn run_scheduled(cron: &str, env: Env) {
     let job = Job::for_cron(cron);
     let name = job.map_or("unknown", Job::name);
-    let app = match App::new(env) {
-        Ok(app) => app,
-        Err(e) => {
-            worker::console_error!("job {name} ({cron}) cannot start: {e}");
-            return;
-        }
-    };
-    let db = match app.db() {
-        Ok(db) => db,
+    let (app, db) = match App::new(env).and_then(|app| app.db().map(|db| (app, db))) {
+        Ok(ready) => ready,
         Err(e) => {
             worker::console_error!("job {name} ({cron}) cannot start: {e}");
             return;
         }
     };
     let started = clock::now();
-    // Runs killed mid-way (no heartbeat for the timeout) are closed first.
-    let stale_before =
-        clock::timestamp(started - Duration::seconds(app.config.job_heartbeat_timeout_secs));
-    match job_runs::close_interrupted(&db, &stale_before, &clock::timestamp(started)).await {
-        Ok(0) => {}
-        Ok(n) => worker::console_warn!("job {name}: closed {n} interrupted run(s)"),
-        Err(e) => worker::console_error!("job {name}: cannot close interrupted runs: {e}"),
-    }
-    let run_id = match job_runs::start(&db, name, cron, &clock::timestamp(started)).await {
-        Ok(Some(id)) => Some(id),
-        Ok(None) | Err(_) => {
-            worker::console_error!("job {name}: cannot record its start");
-            None
-        }
-    };
+    let run_id = open_run(&app, &db, name, cron, started).await;
     let heartbeat = Heartbeat::new(
         &db,
         run_id,
         app.config.job_heartbeat_timeout_secs * 1000 / 4,
     );
+    let changes = Changes::default();
     let outcome = match job {
-        Some(Job::Sync) => sync::run(&app, &heartbeat).await,
+        Some(Job::Sync) => sync::run(&app, &heartbeat, &changes).await,
         Some(Job::Validate) => validate::run(&app).await,
-        Some(Job::Cleanup) => cleanup::run(&app).await,
-        None => {
-            worker::console_error!("unknown cron expression {cron:?}: no job runs");
-            Ok(RunOutcome {
-                error: Some(format!("unknown cron expression {cron:?}")),
-                ..RunOutcome::default()
-            })
-        }
-    };
-    let outcome = outcome.unwrap_or_else(|e| {
-        worker::console_error!("job {name} failed: {e}");
-        RunOutcome {
-            error: Some(e.to_string()),
+        Some(Job::Cleanup) => cleanup::run(&app, &changes).await,
+        None => Ok(RunOutcome {
+            error: Some(format!("unknown cron expression {cron:?}")),
             ..RunOutcome::default()
-        }
+        }),
+    };
+    changes.publish(&app).await;
+    let outcome = outcome.unwrap_or_else(|e| RunOutcome {
+        error: Some(e.to_string()),
+        ..RunOutcome::default()
     });
+    close_run(&db, name, run_id, &outcome, started).await;
+}
+
+/// Closes runs killed mid-way (no heartbeat for the timeout), then records
+/// this one's start; `None` when it cannot be recorded (the job runs anyway).
+async fn open_run(
+    app: &App,
+    db: &D1Database,
+    name: &str,
+    cron: &str,
+    started: DateTime<Utc>,
+) -> Option<i64> {
+    let now = clock::timestamp(started);
+    let stale_before =
+        clock::timestamp(started - Duration::seconds(app.config.job_heartbeat_timeout_secs));
+    match job_runs::close_interrupted(db, &stale_before, &now).await {
+        Ok(0) => {}
+        Ok(n) => worker::console_warn!("job {name}: closed {n} interrupted run(s)"),
+        Err(e) => worker::console_error!("job {name}: cannot close interrupted runs: {e}"),
+    }
+    match job_runs::start(db, name, cron, &now).await {
+        Ok(Some(id)) => Some(id),
+        Ok(None) | Err(_) => {
+            worker::console_error!("job {name}: cannot record its start");
+            None
+        }
+    }
+}
+
+async fn close_run(
+    db: &D1Database,
+    name: &str,
+    run_id: Option<i64>,
+    outcome: &RunOutcome,
+    started: DateTime<Utc>,
+) {
+    if let Some(error) = &outcome.error {
+        worker::console_error!("job {name}: {error}");
+    }
     worker::console_log!(
         "job {name}: {} (ok {}, failed {}, deferred {}, written {}, deleted {}, subrequests {})",
         outcome.status(),
@@ -114,14 +137,13 @@ pub async fn run_scheduled(cron: &str, env: Env) {
         outcome.rows_deleted,
         outcome.subrequests
     );
+    let Some(id) = run_id else { return };
     let finished = clock::now();
-    if let Some(id) = run_id {
-        let duration_ms = (finished - started).num_milliseconds();
-        if let Err(e) =
-            job_runs::finish(&db, id, &outcome, &clock::timestamp(finished), duration_ms).await
-        {
-            worker::console_error!("job {name}: cannot record its end: {e}");
-        }
+    let duration_ms = (finished - started).num_milliseconds();
+    if let Err(e) =
+        job_runs::finish(db, id, outcome, &clock::timestamp(finished), duration_ms).await
+    {
+        worker::console_error!("job {name}: cannot record its end: {e}");
     }
 }
 
@@ -169,6 +191,18 @@ mod tests {
     fn a_heartbeat_is_due_once_per_interval() {
         assert!(!due(1_000, 1_999, 1_000));
         assert!(due(1_000, 2_000, 1_000));
+    }
+
+    #[test]
+    fn the_crons_are_those_of_wrangler_toml() {
+        let toml = include_str!("../../wrangler.toml");
+        let line = toml
+            .lines()
+            .find(|l| l.trim_start().starts_with("crons"))
+            .expect("a crons line in wrangler.toml");
+        let declared: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        let ours: Vec<&str> = Job::ALL.iter().map(|j| j.cron()).collect();
+        assert_eq!(declared, ours);
     }
 
     #[test]

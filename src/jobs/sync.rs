@@ -1,4 +1,4 @@
-//! The hourly usage sync (SPEC §7), for all keys or for one.
+//! The hourly usage sync, for all keys or for one.
 //!
 //! Per key: `GET /key` (a snapshot), then either the management key's
 //! `/activity` per day not yet final, or per-day spend derived from
@@ -16,11 +16,12 @@ use super::arithmetic::{
     activity_days, aggregate_activity, final_through, final_through_after_failure, spend_per_day,
 };
 use crate::app::App;
+use crate::changes::Changes;
 use crate::clock;
 use crate::domain::dates::{format_day, parse_day};
 use crate::domain::money::Money;
-use crate::http::error::{AppError, AppResult};
-use crate::keys::vault::Vault;
+use crate::error::{AppError, AppResult};
+use crate::keys::vault::{Sealed, Vault};
 use crate::openrouter::{Budget, CallError, Client};
 use crate::store::api_keys::{self, SyncTarget};
 use crate::store::job_runs::RunOutcome;
@@ -57,7 +58,11 @@ pub struct SyncRun<'a> {
     pub today: NaiveDate,
 }
 
-pub async fn run(app: &App, heartbeat: &super::Heartbeat<'_>) -> AppResult<RunOutcome> {
+pub async fn run(
+    app: &App,
+    heartbeat: &super::Heartbeat<'_>,
+    changes: &Changes,
+) -> AppResult<RunOutcome> {
     let db = app.db()?;
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(app.config.sync_subrequest_budget);
@@ -79,19 +84,23 @@ pub async fn run(app: &App, heartbeat: &super::Heartbeat<'_>) -> AppResult<RunOu
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    // Public-API answers cached by these users' tokens are now stale.
-    let mut changed: Vec<i64> = synced
-        .iter()
-        .filter(|(_, result)| matches!(result, KeyResult::Synced { rows } if *rows > 0))
-        .map(|(user_id, _)| *user_id)
-        .collect();
-    changed.sort_unstable();
-    changed.dedup();
-    for user_id in changed {
-        crate::usage::public::forget_answers(app, user_id).await;
-    }
+    // What these users' tokens answer has changed.
+    changes.users(
+        synced
+            .iter()
+            .filter(|(_, result)| matches!(result, KeyResult::Synced { rows } if *rows > 0))
+            .map(|(user_id, _)| *user_id),
+    );
     let results: Vec<KeyResult> = synced.into_iter().map(|(_, result)| result).collect();
     Ok(summarise(&results, budget.used()))
+}
+
+/// The stored key's ciphertext, if the row was sealed.
+pub fn sealed(target: &SyncTarget) -> Option<Sealed> {
+    Some(Sealed {
+        ciphertext: target.key_ciphertext.clone()?,
+        nonce: target.key_nonce.clone()?,
+    })
 }
 
 pub fn summarise(results: &[KeyResult], subrequests: u32) -> RunOutcome {
@@ -134,10 +143,7 @@ impl<'a> SyncRun<'a> {
         ids.dedup();
         let mut management_keys = HashMap::new();
         for target in api_keys::targets_by_ids(db, &ids).await? {
-            match target
-                .sealed()
-                .map(|s| vault.open(&s, target.user_id, target.id))
-            {
+            match sealed(&target).map(|s| vault.open(&s, target.user_id, target.id)) {
                 Some(Ok(plaintext)) => {
                     management_keys.insert(target.id, plaintext);
                 }
@@ -168,6 +174,8 @@ impl<'a> SyncRun<'a> {
         }
     }
 
+    /// The key's plan (a snapshot, then the activity days not yet final
+    /// when its account has a management key), if it fits the budget left.
     async fn try_key(&self, target: &SyncTarget) -> AppResult<KeyResult> {
         let management_key = target
             .management_key_id
@@ -185,15 +193,13 @@ impl<'a> SyncRun<'a> {
         if (self.budget.remaining() as usize) < 1 + days.len() {
             return Ok(KeyResult::Deferred);
         }
-        let Some(key) = target
-            .sealed()
-            .and_then(|sealed| self.vault.open(&sealed, target.user_id, target.id).ok())
+        let Some(key) =
+            sealed(target).and_then(|s| self.vault.open(&s, target.user_id, target.id).ok())
         else {
             return self
                 .fail(target, "the stored key cannot be decrypted", false)
                 .await;
         };
-
         let info = match self.client.key_info(&key).await {
             Ok(info) => info,
             Err(CallError::BudgetExhausted) => return Ok(KeyResult::Deferred),
@@ -204,37 +210,47 @@ impl<'a> SyncRun<'a> {
         };
         let now = now();
         snapshots::insert(self.db, target.id, &info, &now, self.today).await?;
+        match management_key {
+            Some(management_key) => self.sync_activity(target, management_key, days, &now).await,
+            None => {
+                let rows = self.derive_from_snapshots(target, &now).await?;
+                api_keys::record_sync_success(self.db, target.id, &now, None).await?;
+                Ok(KeyResult::Synced { rows })
+            }
+        }
+    }
+
+    /// Replaces each day's rows with OpenRouter's activity, day by day (each
+    /// day in one transaction); stops at a rejection or the budget's end.
+    async fn sync_activity(
+        &self,
+        target: &SyncTarget,
+        management_key: &str,
+        days: Vec<NaiveDate>,
+        now: &str,
+    ) -> AppResult<KeyResult> {
         let mut rows = 0;
-
-        let Some(management_key) = management_key else {
-            let rows = self.derive_from_snapshots(target, &now).await?;
-            api_keys::record_sync_success(self.db, target.id, &now, None).await?;
-            return Ok(KeyResult::Synced { rows });
-        };
-
         let mut earliest_failure: Option<(NaiveDate, CallError)> = None;
         for day in days {
-            match self
+            let activity = self
                 .client
                 .activity(management_key, day, &target.key_hash)
-                .await
-            {
-                Ok(activity) => match aggregate_activity(day, &activity) {
-                    Ok(models) => {
-                        rows += usage::replace_activity_day(
-                            self.db,
-                            target.id,
-                            target.user_id,
-                            day,
-                            &models,
-                            &now,
-                        )
-                        .await?;
-                    }
-                    Err(_) => {
-                        earliest_failure.get_or_insert((day, CallError::Malformed));
-                    }
-                },
+                .await;
+            match activity.map(|rows| aggregate_activity(day, &rows)) {
+                Ok(Ok(models)) => {
+                    rows += usage::replace_activity_day(
+                        self.db,
+                        target.id,
+                        target.user_id,
+                        day,
+                        &models,
+                        now,
+                    )
+                    .await?;
+                }
+                Ok(Err(_)) => {
+                    earliest_failure.get_or_insert((day, CallError::Malformed));
+                }
                 Err(e) => {
                     let stop = matches!(e, CallError::BudgetExhausted | CallError::Rejected { .. });
                     earliest_failure.get_or_insert((day, e));
@@ -246,43 +262,38 @@ impl<'a> SyncRun<'a> {
         }
         match earliest_failure {
             None => {
-                api_keys::record_sync_success(
-                    self.db,
-                    target.id,
-                    &now,
-                    Some(&format_day(final_through(self.today))),
-                )
-                .await?;
+                let through = format_day(final_through(self.today));
+                api_keys::record_sync_success(self.db, target.id, now, Some(&through)).await?;
                 Ok(KeyResult::Synced { rows })
             }
-            Some((day, error)) => {
-                if let Some(through) = final_through_after_failure(self.today, day) {
-                    api_keys::record_activity_progress(self.db, target.id, &format_day(through))
-                        .await?;
+            Some((day, error)) => self.activity_failed(target, day, error, now).await,
+        }
+    }
+
+    /// Keeps what was final before the failed day, and records the failure
+    /// (a rejected management key is marked on that key too).
+    async fn activity_failed(
+        &self,
+        target: &SyncTarget,
+        day: NaiveDate,
+        error: CallError,
+        now: &str,
+    ) -> AppResult<KeyResult> {
+        if let Some(through) = final_through_after_failure(self.today, day) {
+            api_keys::record_activity_progress(self.db, target.id, &format_day(through)).await?;
+        }
+        match error {
+            CallError::BudgetExhausted => Ok(KeyResult::Deferred),
+            CallError::Rejected { .. } => {
+                if let Some(id) = target.management_key_id {
+                    let why = "OpenRouter rejected this management key";
+                    api_keys::record_sync_error(self.db, id, why, true, now).await?;
                 }
-                if error == CallError::BudgetExhausted {
-                    return Ok(KeyResult::Deferred);
-                }
-                if matches!(error, CallError::Rejected { .. }) {
-                    if let Some(id) = target.management_key_id {
-                        api_keys::record_sync_error(
-                            self.db,
-                            id,
-                            "OpenRouter rejected this management key",
-                            true,
-                            &now,
-                        )
-                        .await?;
-                    }
-                    return self
-                        .fail(
-                            target,
-                            "the management key was rejected by OpenRouter",
-                            false,
-                        )
-                        .await;
-                }
-                let message = format!("activity for {}: {}", format_day(day), error.describe());
+                let why = "the management key was rejected by OpenRouter";
+                self.fail(target, why, false).await
+            }
+            other => {
+                let message = format!("activity for {}: {}", format_day(day), other.describe());
                 self.fail(target, &message, false).await
             }
         }

@@ -7,7 +7,8 @@ use futures_util::stream::{self, StreamExt};
 use super::sync::{summarise, KeyResult, CALL_TIMEOUT, CONCURRENCY};
 use crate::app::App;
 use crate::clock;
-use crate::http::error::AppResult;
+use crate::domain::key::{KeyKind, ValidationStatus};
+use crate::error::AppResult;
 use crate::keys::vault::Vault;
 use crate::openrouter::{Budget, CallError, Client};
 use crate::store::api_keys::{self, SyncTarget};
@@ -17,8 +18,8 @@ const QUEUE_LIMIT: i64 = 100_000;
 
 /// What OpenRouter says about a key: `Ok(true)` valid, `Ok(false)` rejected.
 /// Management keys are checked with `/credits` (their `/key` says little).
-pub async fn check(client: &Client<'_>, kind: &str, key: &str) -> Result<bool, CallError> {
-    let answer = if kind == "management" {
+pub async fn check(client: &Client<'_>, kind: KeyKind, key: &str) -> Result<bool, CallError> {
+    let answer = if kind == KeyKind::Management {
         client.credits(key).await.map(drop)
     } else {
         client.key_info(key).await.map(drop)
@@ -41,19 +42,22 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
         let target = target.clone();
         async move {
             let now = clock::timestamp(clock::now());
-            let Some(key) = target
-                .sealed()
+            let Some(key) = super::sync::sealed(&target)
                 .and_then(|s| vault.open(&s, target.user_id, target.id).ok())
             else {
                 return KeyResult::Failed {
                     error: format!("key {}: the stored key cannot be decrypted", target.id),
                 };
             };
-            let recorded = match check(client, &target.kind, &key).await {
+            let recorded = match check(client, target.kind, &key).await {
                 Ok(valid) => api_keys::set_validation(
                     db,
                     target.id,
-                    if valid { "valid" } else { "invalid" },
+                    if valid {
+                        ValidationStatus::Valid
+                    } else {
+                        ValidationStatus::Invalid
+                    },
                     &now,
                 )
                 .await

@@ -6,26 +6,27 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use worker::D1Database;
 
 use crate::app::App;
 use crate::audit::{self, Event, Subject};
-use crate::auth::session;
+use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
-use crate::domain::money::Money;
-use crate::domain::page::Page;
+use crate::domain::key::{KeyKind, ValidationStatus};
+use crate::domain::page::{parse_bounded, Page};
 use crate::domain::secrets::OpenRouterKey;
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::http::Incoming;
+use crate::http::Ctx;
 use crate::jobs::sync::{KeyResult, SyncRun};
 use crate::jobs::validate;
 use crate::keys::vault::Vault;
+use crate::keys::views::{KeyView, SnapshotView};
 use crate::openrouter::{Budget, CallError, Client};
 use crate::rate_limit::{self, Bucket};
-use crate::store::{self, api_keys::KeyRow};
-use crate::usage::public;
+use crate::store::{self, api_keys::NewKey, Unique};
 
 /// Calls the immediate validation may make (one retry).
 const VALIDATION_BUDGET: u32 = 2;
@@ -35,104 +36,32 @@ const VALIDATION_TIMEOUT: Duration = Duration::from_secs(5);
 const MANUAL_SYNC_BUDGET: u32 = 40;
 const MANUAL_SYNC_INTERVAL_SECS: i64 = 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    #[default]
-    Inference,
-    Management,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Inference => "inference",
-            Kind::Management => "management",
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     name: String,
     key: String,
     #[serde(default)]
-    kind: Kind,
+    kind: KeyKind,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     is_active: Option<bool>,
 }
 
-#[derive(Serialize)]
-pub struct SnapshotView {
-    taken_at: String,
-    limit: Option<Money>,
-    limit_remaining: Option<Money>,
-    limit_reset: Option<String>,
-    usage: Money,
-    usage_daily: Money,
-    usage_weekly: Money,
-    usage_monthly: Money,
-    is_free_tier: bool,
-}
-
-#[derive(Serialize)]
-pub struct KeyView {
-    id: i64,
-    name: String,
-    kind: String,
-    key_preview: String,
-    is_active: bool,
-    validation_status: String,
-    last_validated_at: Option<String>,
-    last_synced_at: Option<String>,
-    last_sync_error: Option<String>,
-    created_at: String,
-    updated_at: String,
-    snapshot: Option<SnapshotView>,
-}
-
-impl KeyView {
-    pub fn from_row(row: KeyRow) -> AppResult<Self> {
-        let snapshot = match (&row.snapshot_taken_at, &row.snapshot_usage) {
-            (Some(taken_at), Some(usage)) => Some(SnapshotView {
-                taken_at: taken_at.clone(),
-                limit: store::money_opt(row.snapshot_limit.as_deref())?,
-                limit_remaining: store::money_opt(row.snapshot_limit_remaining.as_deref())?,
-                limit_reset: row.snapshot_limit_reset.clone(),
-                usage: store::money(usage)?,
-                usage_daily: store::money_opt(row.snapshot_usage_daily.as_deref())?
-                    .unwrap_or_default(),
-                usage_weekly: store::money_opt(row.snapshot_usage_weekly.as_deref())?
-                    .unwrap_or_default(),
-                usage_monthly: store::money_opt(row.snapshot_usage_monthly.as_deref())?
-                    .unwrap_or_default(),
-                is_free_tier: row.snapshot_is_free_tier == Some(1),
-            }),
-            _ => None,
-        };
-        Ok(Self {
-            id: row.id,
-            name: row.name,
-            kind: row.kind,
-            key_preview: row.key_preview,
-            is_active: row.is_active == 1,
-            validation_status: row.validation_status,
-            last_validated_at: row.last_validated_at,
-            last_synced_at: row.last_synced_at,
-            last_sync_error: row.last_sync_error,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            snapshot,
-        })
-    }
+/// A field that may be absent but, when present, holds a value: `null` is
+/// refused (422 naming the field), as the document types it.
+fn present<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(de).map(Some)
 }
 
 #[derive(Serialize)]
@@ -144,25 +73,23 @@ struct CreatedView {
 }
 
 fn conflict_for(err: AppError) -> AppError {
-    if !store::is_unique_violation(&err) {
-        return err;
-    }
-    match &err {
-        AppError::Internal(cause) if cause.contains("key_hash") => {
+    match store::unique_violation(&err) {
+        Some(Unique::KeyOfUser) => {
             AppError::Conflict("This OpenRouter key is already stored in your account.".to_owned())
         }
-        _ => AppError::Conflict("You already have a key with this name.".to_owned()),
+        Some(Unique::KeyNameOfUser) => {
+            AppError::Conflict("You already have a key with this name.".to_owned())
+        }
+        _ => err,
     }
 }
 
-pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
     let name = Name::parse(&body.name)?;
     let key = OpenRouterKey::parse(&body.key)?;
-    let vault = Vault::new(&app.encryption_key()?);
     let db = app.db()?;
-    let now = clock::timestamp(clock::now());
     rate_limit::enforce(
         app,
         &Bucket {
@@ -172,41 +99,9 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
         },
     )
     .await?;
-
-    let id = store::api_keys::insert_unsealed(
-        &db,
-        user.user_id,
-        name.as_str(),
-        body.kind.as_str(),
-        &key.preview(),
-        &key.hash(),
-        &now,
-        app.config.max_keys_per_user,
-    )
-    .await
-    .map_err(conflict_for)?
-    .ok_or_else(|| {
-        AppError::Conflict(format!(
-            "You already have {} keys; delete one first.",
-            app.config.max_keys_per_user
-        ))
-    })?;
-    // The ciphertext is bound to the row id, so it is sealed once the row exists.
-    let sealed = vault.seal(key.expose(), user.user_id, id);
-    let stored = match sealed {
-        Ok(sealed) => store::api_keys::seal(&db, id, &sealed).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = stored {
-        // Best effort: an unsealed row is never synced or shown as usable.
-        if let Err(cleanup) = store::api_keys::remove_unsealed(&db, id).await {
-            worker::console_error!("cannot remove unsealed key {id}: {cleanup}");
-        }
-        return Err(e);
-    }
-
+    let id = store_sealed(app, &db, user.user_id, &name, body.kind, &key).await?;
     let detail = validate_now(app, &db, id, body.kind, &key).await?;
-    public::forget_answers(app, user.user_id).await;
+    cx.changes.user(user.user_id);
     let subject = Subject {
         user_id: Some(user.user_id),
         id: Some(id),
@@ -217,9 +112,49 @@ pub async fn create(app: &App, req: &Incoming) -> AppResult<Reply> {
         .await?
         .ok_or_else(|| AppError::internal("stored key vanished"))?;
     Reply::created(&CreatedView {
-        key: KeyView::from_row(row)?,
+        key: KeyView::from(row),
         validation_detail: detail,
     })
+}
+
+/// Inserts the key's row, then seals the key bound to that row's id (the
+/// ciphertext's associated data); an unsealed row is removed again.
+async fn store_sealed(
+    app: &App,
+    db: &D1Database,
+    user_id: i64,
+    name: &Name,
+    kind: KeyKind,
+    key: &OpenRouterKey,
+) -> AppResult<i64> {
+    let vault = Vault::new(&app.encryption_key()?);
+    let new_key = NewKey {
+        user_id,
+        name: name.as_str(),
+        kind,
+        preview: &key.preview(),
+        key_hash: &key.hash(),
+    };
+    let max = app.config.max_keys_per_user;
+    let now = clock::timestamp(clock::now());
+    let id = store::api_keys::insert_unsealed(db, &new_key, &now, max)
+        .await
+        .map_err(conflict_for)?
+        .ok_or_else(|| {
+            AppError::Conflict(format!("You already have {max} keys; delete one first."))
+        })?;
+    let stored = match vault.seal(key.expose(), user_id, id) {
+        Ok(sealed) => store::api_keys::seal(db, id, &sealed.ciphertext, &sealed.nonce).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
+        // Best effort: an unsealed row is never synced or shown as usable.
+        if let Err(cleanup) = store::api_keys::remove_unsealed(db, id).await {
+            worker::console_error!("cannot remove unsealed key {id}: {cleanup}");
+        }
+        return Err(e);
+    }
+    Ok(id)
 }
 
 /// Asks OpenRouter once, right away: `valid` (with a first snapshot for an
@@ -229,7 +164,7 @@ async fn validate_now(
     app: &App,
     db: &worker::D1Database,
     id: i64,
-    kind: Kind,
+    kind: KeyKind,
     key: &OpenRouterKey,
 ) -> AppResult<Option<String>> {
     let budget = Budget::new(VALIDATION_BUDGET);
@@ -237,20 +172,22 @@ async fn validate_now(
     let now = clock::now();
     let stamp = clock::timestamp(now);
     let (status, detail) = match kind {
-        Kind::Inference => match client.key_info(key.expose()).await {
+        KeyKind::Inference => match client.key_info(key.expose()).await {
             Ok(info) => {
                 store::snapshots::insert(db, id, &info, &stamp, now.date_naive()).await?;
-                ("valid", None)
+                (ValidationStatus::Valid, None)
             }
             Err(e) => outcome_of_failure(e),
         },
-        Kind::Management => match validate::check(&client, "management", key.expose()).await {
-            Ok(true) => ("valid", None),
-            Ok(false) => outcome_of_failure(CallError::Rejected { status: 401 }),
-            Err(e) => outcome_of_failure(e),
-        },
+        KeyKind::Management => {
+            match validate::check(&client, KeyKind::Management, key.expose()).await {
+                Ok(true) => (ValidationStatus::Valid, None),
+                Ok(false) => outcome_of_failure(CallError::Rejected { status: 401 }),
+                Err(e) => outcome_of_failure(e),
+            }
+        }
     };
-    if status == "unknown" {
+    if status == ValidationStatus::Unknown {
         store::api_keys::record_sync_error(
             db,
             id,
@@ -265,21 +202,21 @@ async fn validate_now(
     Ok(detail)
 }
 
-fn outcome_of_failure(error: CallError) -> (&'static str, Option<String>) {
+fn outcome_of_failure(error: CallError) -> (ValidationStatus, Option<String>) {
     match error {
         CallError::Rejected { .. } => (
-            "invalid",
+            ValidationStatus::Invalid,
             Some("OpenRouter rejected this key; it is stored but will not be synced until it validates.".to_owned()),
         ),
         other => (
-            "unknown",
+            ValidationStatus::Unknown,
             Some(format!("The key could not be validated yet ({}); it will be retried.", other.describe())),
         ),
     }
 }
 
-pub async fn list(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let query = QueryParams::parse(req.query.as_deref(), &["page", "limit"])?;
     let page = Page::parse(query.get("page"), query.get("limit"))?;
     let db = app.db()?;
@@ -288,27 +225,36 @@ pub async fn list(app: &App, req: &Incoming) -> AppResult<Reply> {
         Some(total) => total,
         None => store::api_keys::count(&db, user.user_id).await?,
     };
-    let items = rows
-        .into_iter()
-        .map(KeyView::from_row)
-        .collect::<AppResult<Vec<_>>>()?;
+    let items = rows.into_iter().map(KeyView::from).collect::<Vec<_>>();
     Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
+}
+
+/// `GET /api/keys/{id}/snapshots?limit=N`: the key's OpenRouter snapshots,
+/// newest first (one per sync: a spend curve for the key).
+pub async fn snapshots(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let query = QueryParams::parse(cx.req.query.as_deref(), &["limit"])?;
+    let limit = parse_bounded("limit", query.get("limit"), 168, 1, 1000)?;
+    let rows = store::snapshots::of_key(&cx.app.db()?, user.user_id, id, limit)
+        .await?
+        .ok_or_else(|| AppError::not_found("API key"))?;
+    let items: Vec<SnapshotView> = rows.into_iter().map(SnapshotView::from).collect();
+    Reply::ok(&serde_json::json!({ "api_key_id": id, "items": items }))
 }
 
 async fn owned(app: &App, user_id: i64, id: i64) -> AppResult<KeyView> {
     let row = store::api_keys::get(&app.db()?, user_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("API key"))?;
-    KeyView::from_row(row)
+    Ok(KeyView::from(row))
 }
 
-pub async fn get(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let app = cx.app;
     Reply::ok(&owned(app, user.user_id, id).await?)
 }
 
-pub async fn update(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let body: UpdateBody = req.json()?;
     if body.name.is_none() && body.is_active.is_none() {
         return Err(AppError::invalid(
@@ -331,14 +277,14 @@ pub async fn update(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     if !found {
         return Err(AppError::not_found("API key"));
     }
-    public::forget_answers(app, user.user_id).await;
+    cx.changes.user(user.user_id);
     Reply::ok(&owned(app, user.user_id, id).await?)
 }
 
-pub async fn delete(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     if store::api_keys::delete(&app.db()?, user.user_id, id).await? {
-        public::forget_answers(app, user.user_id).await;
+        cx.changes.user(user.user_id);
         let subject = Subject {
             user_id: Some(user.user_id),
             id: Some(id),
@@ -353,8 +299,8 @@ pub async fn delete(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
 
 /// Syncs one key now, exactly as the hourly job would; at most once a
 /// minute per key.
-pub async fn sync_now(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let app = cx.app;
     let db = app.db()?;
     let target = store::api_keys::target(&db, user.user_id, id)
         .await?
@@ -364,7 +310,7 @@ pub async fn sync_now(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
             "This key is disabled; enable it (PATCH is_active: true) to sync it.".to_owned(),
         ));
     }
-    if target.kind != "inference" {
+    if target.kind != KeyKind::Inference {
         return Err(AppError::Conflict(
             "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),
         ));
@@ -390,7 +336,7 @@ pub async fn sync_now(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
     .await?;
     let result = run.key(&target).await;
     if matches!(result, KeyResult::Synced { rows } if rows > 0) {
-        public::forget_answers(app, user.user_id).await;
+        cx.changes.user(user.user_id);
     }
     let (status, error) = match result {
         KeyResult::Synced { .. } => ("ok", None),
@@ -404,6 +350,10 @@ pub async fn sync_now(app: &App, req: &Incoming, id: i64) -> AppResult<Reply> {
         ),
     };
     let view = owned(app, user.user_id, id).await?;
-    let error = error.or_else(|| view.last_sync_error.clone().filter(|_| status == "failed"));
+    let error = error.or_else(|| {
+        view.last_sync_error()
+            .map(str::to_owned)
+            .filter(|_| status == "failed")
+    });
     Reply::ok(&serde_json::json!({ "key": view, "sync": { "status": status, "error": error } }))
 }

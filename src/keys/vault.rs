@@ -12,7 +12,7 @@ use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 
 const VERSION: u8 = 1;
 

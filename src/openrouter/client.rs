@@ -23,8 +23,8 @@ use crate::domain::dates::format_day;
 /// hundred KB at most); anything larger is refused unread.
 pub const MAX_RESPONSE_BYTES: usize = 5 * 1024 * 1024;
 
-/// Outbound calls one invocation may still make (SPEC §2
-/// `SYNC_SUBREQUEST_BUDGET`). Shared by all keys of one run.
+/// Outbound calls one invocation may still make (`SYNC_SUBREQUEST_BUDGET`).
+/// Shared by all keys of one run.
 #[derive(Debug)]
 pub struct Budget {
     limit: u32,

@@ -9,7 +9,7 @@ use worker::{Method, Request, RequestInit};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::usage::answers::PublicQuery;
 pub use window::Decision;
 

@@ -6,7 +6,9 @@
 //!
 //! A token's object also answers for the token (`/public`): it decides
 //! first (a refused request never reaches D1), then checks the token and
-//! answers, from memory for [`ANSWER_TTL_MS`] or with one D1 statement.
+//! answers, from memory for `PUBLIC_ANSWER_CACHE_MS` (default
+//! [`ANSWER_TTL_MS`](crate::usage::cache::ANSWER_TTL_MS); 0: never) or with
+//! one D1 statement.
 //! Every product write that changes what the token can see clears that
 //! memory (`/invalidate`); a revocation (`/revoke`) is remembered in storage
 //! and refuses the token without asking D1. Both bump a generation, so an
@@ -26,10 +28,11 @@ use worker::{durable_object, DurableObject, Env, Headers, Request, Response, Res
 use super::window::{alarm_plan, decide, expired_before, AlarmPlan, Decision, WindowState};
 use super::{ops, PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER};
 use crate::clock;
-use crate::http::error::AppError;
+use crate::config::Config;
+use crate::error::AppError;
 use crate::store::tokens;
 use crate::usage::answers::{self, Answer};
-use crate::usage::cache::{TimedCache, ANSWER_TTL_MS};
+use crate::usage::cache::TimedCache;
 
 /// `last_used_at` is written at most this often per token.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
@@ -74,10 +77,14 @@ struct Window {
 
 impl DurableObject for RateLimiter {
     fn new(state: State, env: Env) -> Self {
+        // A malformed setting makes every Worker request a 500 before it
+        // gets here; should one arrive anyway, no cache is always correct.
+        let answer_ttl_ms = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+            .map_or(0, |config| config.public_answer_cache_ms);
         Self {
             state,
             env,
-            answers: RefCell::new(TimedCache::new(ANSWER_TTL_MS)),
+            answers: RefCell::new(TimedCache::new(answer_ttl_ms)),
             generation: Cell::new(0),
             token_seen_ms: Cell::new(None),
             revoked: Cell::new(None),
@@ -365,7 +372,7 @@ impl RateLimiter {
             }
             None => {
                 let token_id = match self.token_seen_ms.get() {
-                    Some((id, seen)) if now_ms - seen < ANSWER_TTL_MS => id,
+                    Some((id, seen)) if now_ms - seen < self.answers.borrow().ttl_ms() => id,
                     _ => {
                         let db = self.env.d1("DB").map_err(AppError::internal)?;
                         *d1_statements += 1;

@@ -3,32 +3,42 @@
 use serde::Deserialize;
 use worker::D1Database;
 
+use super::{int_bool, money_text_opt};
 use crate::args;
-use crate::http::error::AppResult;
-use crate::keys::vault::Sealed;
+use crate::domain::key::{KeyKind, ValidationStatus};
+use crate::domain::money::Money;
+use crate::error::AppResult;
 
-/// A key's public view, joined with its latest snapshot (money as text).
+/// A key's public view, joined with its latest snapshot (columns
+/// `snapshot_*`, NULL when there is none), decoded into types.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KeyRow {
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: KeyKind,
     pub key_preview: String,
-    pub is_active: i64,
-    pub validation_status: String,
+    #[serde(deserialize_with = "int_bool")]
+    pub is_active: bool,
+    pub validation_status: ValidationStatus,
     pub last_validated_at: Option<String>,
     pub last_synced_at: Option<String>,
     pub last_sync_error: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub snapshot_taken_at: Option<String>,
-    pub snapshot_limit: Option<String>,
-    pub snapshot_limit_remaining: Option<String>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub snapshot_limit: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub snapshot_limit_remaining: Option<Money>,
     pub snapshot_limit_reset: Option<String>,
-    pub snapshot_usage: Option<String>,
-    pub snapshot_usage_daily: Option<String>,
-    pub snapshot_usage_weekly: Option<String>,
-    pub snapshot_usage_monthly: Option<String>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub snapshot_usage: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub snapshot_usage_daily: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub snapshot_usage_weekly: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub snapshot_usage_monthly: Option<Money>,
     pub snapshot_is_free_tier: Option<i64>,
     /// Rows matching the list query, repeated on each row (window function).
     #[serde(default)]
@@ -50,18 +60,22 @@ const VIEW: &str = "SELECT k.id, k.name, k.kind, k.key_preview, k.is_active, k.v
 const LATEST_SNAPSHOT: &str = "LEFT JOIN key_snapshots s ON s.id =
         (SELECT id FROM key_snapshots WHERE api_key_id = k.id ORDER BY taken_at DESC, id DESC LIMIT 1)";
 
+/// A key's row before it is sealed.
+pub struct NewKey<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub kind: KeyKind,
+    pub preview: &'a str,
+    pub key_hash: &'a str,
+}
+
 /// Inserts the row without its ciphertext: the ciphertext's associated data
 /// needs the row id. [`seal`] completes it. UNIQUE violations (same key or
 /// same name for this user) surface to the caller; `None` when the user
 /// already holds `max_keys` keys (checked in the same statement).
-#[allow(clippy::too_many_arguments)]
 pub async fn insert_unsealed(
     db: &D1Database,
-    user_id: i64,
-    name: &str,
-    kind: &str,
-    preview: &str,
-    key_hash: &str,
+    key: &NewKey<'_>,
     now: &str,
     max_keys: i64,
 ) -> AppResult<Option<i64>> {
@@ -75,17 +89,26 @@ pub async fn insert_unsealed(
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6
          WHERE (SELECT COUNT(*) FROM api_keys WHERE user_id = ?1) < ?7
          RETURNING id",
-        args![user_id, name, kind, preview, key_hash, now, max_keys],
+        args![
+            key.user_id,
+            key.name,
+            key.kind.as_str(),
+            key.preview,
+            key.key_hash,
+            now,
+            max_keys
+        ],
     )
     .await?;
     Ok(row.map(|r| r.id))
 }
 
-pub async fn seal(db: &D1Database, id: i64, sealed: &Sealed) -> AppResult<usize> {
+/// Stores the key's ciphertext and nonce (base64) on its row.
+pub async fn seal(db: &D1Database, id: i64, ciphertext: &str, nonce: &str) -> AppResult<usize> {
     super::run(
         db,
         "UPDATE api_keys SET key_ciphertext = ?2, key_nonce = ?3 WHERE id = ?1",
-        args![id, &sealed.ciphertext, &sealed.nonce],
+        args![id, ciphertext, nonce],
     )
     .await
 }
@@ -99,11 +122,16 @@ pub async fn remove_unsealed(db: &D1Database, id: i64) -> AppResult<usize> {
     .await
 }
 
-pub async fn set_validation(db: &D1Database, id: i64, status: &str, now: &str) -> AppResult<usize> {
+pub async fn set_validation(
+    db: &D1Database,
+    id: i64,
+    status: ValidationStatus,
+    now: &str,
+) -> AppResult<usize> {
     super::run(
         db,
         "UPDATE api_keys SET validation_status = ?2, last_validated_at = ?3, updated_at = ?3 WHERE id = ?1",
-        args![id, status, now],
+        args![id, status.as_str(), now],
     )
     .await
 }
@@ -195,31 +223,17 @@ pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<bool> {
 pub struct SyncTarget {
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: KeyKind,
     pub key_hash: String,
     pub key_ciphertext: Option<String>,
     pub key_nonce: Option<String>,
-    pub validation_status: String,
+    pub validation_status: ValidationStatus,
     #[serde(deserialize_with = "int_bool")]
     pub is_active: bool,
     pub last_synced_at: Option<String>,
     pub activity_synced_through: Option<String>,
     /// The user's management key, if any (for `/activity`).
     pub management_key_id: Option<i64>,
-}
-
-impl SyncTarget {
-    pub fn sealed(&self) -> Option<Sealed> {
-        Some(Sealed {
-            ciphertext: self.key_ciphertext.clone()?,
-            nonce: self.key_nonce.clone()?,
-        })
-    }
-}
-
-/// SQLite booleans are 0/1 integers.
-fn int_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    i64::deserialize(d).map(|v| v != 0)
 }
 
 const TARGET: &str = "SELECT k.id, k.user_id, k.kind, k.key_hash, k.key_ciphertext, k.key_nonce,

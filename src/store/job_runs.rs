@@ -4,7 +4,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use crate::args;
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 
 /// What a finished run reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,9 +40,13 @@ impl RunOutcome {
 /// A real query on the schema (`/health`): a database without the
 /// migrations is not "ok".
 pub async fn probe(db: &D1Database) -> AppResult<()> {
-    super::first::<serde::de::IgnoredAny>(db, "SELECT EXISTS (SELECT 1 FROM job_runs) AS ok", vec![])
-        .await
-        .map(drop)
+    super::first::<serde::de::IgnoredAny>(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM job_runs) AS ok",
+        vec![],
+    )
+    .await
+    .map(drop)
 }
 
 pub async fn start(db: &D1Database, job: &str, cron: &str, now: &str) -> AppResult<Option<i64>> {

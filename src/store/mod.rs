@@ -15,11 +15,12 @@ pub mod usage;
 pub mod users;
 
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::domain::money::Money;
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 
 /// A bound parameter.
 pub enum Arg {
@@ -177,10 +178,54 @@ pub fn db_error(err: worker::Error) -> AppError {
     AppError::internal(format!("D1: {err}"))
 }
 
-/// Whether a failed write broke a UNIQUE constraint (mapped to 409 on purpose
-/// by the caller, which knows which one it was).
-pub fn is_unique_violation(err: &AppError) -> bool {
-    matches!(err, AppError::Internal(cause) if cause.contains("UNIQUE constraint failed"))
+/// The UNIQUE indexes a client can run into (each mapped to a 409 by the
+/// handler that knows what it means).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// `users_email`
+    UserEmail,
+    /// `api_keys_user_key_hash`: the same key twice in one account.
+    KeyOfUser,
+    /// `api_keys_user_name`: two keys of one account with one name.
+    KeyNameOfUser,
+}
+
+/// The index a failed write broke, if it was one of [`Unique`]. SQLite
+/// names the index's columns (`UNIQUE constraint failed: api_keys.user_id,
+/// api_keys.key_hash`); this is the one place that reads that text.
+pub fn unique_violation(err: &AppError) -> Option<Unique> {
+    let AppError::Internal(cause) = err else {
+        return None;
+    };
+    let columns = cause.split("UNIQUE constraint failed: ").nth(1)?;
+    let columns: Vec<&str> = columns
+        .split(|c: char| c == ',' || c.is_whitespace() || c == ':')
+        .filter(|c| c.contains('.'))
+        .collect();
+    match columns.as_slice() {
+        ["users.email"] => Some(Unique::UserEmail),
+        ["api_keys.user_id", "api_keys.key_hash"] => Some(Unique::KeyOfUser),
+        ["api_keys.user_id", "api_keys.name"] => Some(Unique::KeyNameOfUser),
+        _ => None,
+    }
+}
+
+/// Serde: a money column read as `CAST(x AS TEXT)`, decoded in the row.
+pub fn money_text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Money, D::Error> {
+    let text = String::deserialize(de)?;
+    Money::parse_units(&text).map_err(serde::de::Error::custom)
+}
+
+/// Serde: a nullable money column read as text.
+pub fn money_text_opt<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Money>, D::Error> {
+    Option::<String>::deserialize(de)?
+        .map(|text| Money::parse_units(&text).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// Serde: an INTEGER 0/1 column (D1 hands it over as a number) as `bool`.
+pub fn int_bool<'de, D: serde::Deserializer<'de>>(de: D) -> Result<bool, D::Error> {
+    i64::deserialize(de).map(|v| v != 0)
 }
 
 /// Parses a money column read as `CAST(x AS TEXT)`.
@@ -191,4 +236,32 @@ pub fn money(text: &str) -> AppResult<Money> {
 /// Parses an optional money column.
 pub fn money_opt(text: Option<&str>) -> AppResult<Option<Money>> {
     text.map(money).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_violations_name_their_index() {
+        let err = |text: &str| AppError::internal(format!("D1: {text}"));
+        assert_eq!(
+            unique_violation(&err(
+                "D1_ERROR: UNIQUE constraint failed: api_keys.user_id, api_keys.key_hash: SQLITE_CONSTRAINT"
+            )),
+            Some(Unique::KeyOfUser)
+        );
+        assert_eq!(
+            unique_violation(&err(
+                "UNIQUE constraint failed: api_keys.user_id, api_keys.name"
+            )),
+            Some(Unique::KeyNameOfUser)
+        );
+        assert_eq!(
+            unique_violation(&err("UNIQUE constraint failed: users.email")),
+            Some(Unique::UserEmail)
+        );
+        assert_eq!(unique_violation(&err("no such table: users")), None);
+        assert_eq!(unique_violation(&AppError::Conflict("x".into())), None);
+    }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use crate::args;
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 
 pub async fn revoke(db: &D1Database, jti: &str, expires_at: &str) -> AppResult<()> {
     super::run(

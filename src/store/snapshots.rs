@@ -7,8 +7,58 @@ use worker::D1Database;
 use crate::args;
 use crate::domain::dates::format_day;
 use crate::domain::money::Money;
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 use crate::openrouter::types::KeyInfo;
+
+/// One snapshot as the API shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotRow {
+    pub taken_at: String,
+    #[serde(deserialize_with = "super::money_text_opt")]
+    pub credit_limit: Option<Money>,
+    #[serde(deserialize_with = "super::money_text_opt")]
+    pub limit_remaining: Option<Money>,
+    pub limit_reset: Option<String>,
+    #[serde(deserialize_with = "super::money_text")]
+    pub usage: Money,
+    #[serde(deserialize_with = "super::money_text")]
+    pub usage_daily: Money,
+    #[serde(deserialize_with = "super::money_text")]
+    pub usage_weekly: Money,
+    #[serde(deserialize_with = "super::money_text")]
+    pub usage_monthly: Money,
+    #[serde(deserialize_with = "super::int_bool")]
+    pub is_free_tier: bool,
+}
+
+/// A user's key's snapshots, newest first; `None` when the key is not the
+/// user's (or does not exist).
+pub async fn of_key(
+    db: &D1Database,
+    user_id: i64,
+    api_key_id: i64,
+    limit: i64,
+) -> AppResult<Option<Vec<SnapshotRow>>> {
+    let owned = super::api_keys::get(db, user_id, api_key_id)
+        .await?
+        .is_some();
+    if !owned {
+        return Ok(None);
+    }
+    super::all(
+        db,
+        "SELECT taken_at, CAST(credit_limit AS TEXT) AS credit_limit,
+                CAST(limit_remaining AS TEXT) AS limit_remaining, limit_reset,
+                CAST(usage AS TEXT) AS usage, CAST(usage_daily AS TEXT) AS usage_daily,
+                CAST(usage_weekly AS TEXT) AS usage_weekly,
+                CAST(usage_monthly AS TEXT) AS usage_monthly, is_free_tier
+         FROM key_snapshots WHERE api_key_id = ?1
+         ORDER BY taken_at DESC, id DESC LIMIT ?2",
+        args![api_key_id, limit],
+    )
+    .await
+    .map(Some)
+}
 
 pub async fn insert(
     db: &D1Database,

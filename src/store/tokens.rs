@@ -4,7 +4,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use crate::args;
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct TokenRow {
@@ -13,7 +13,8 @@ pub struct TokenRow {
     pub token_prefix: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
-    pub is_active: i64,
+    #[serde(deserialize_with = "super::int_bool")]
+    pub is_active: bool,
 }
 
 const COLUMNS: &str = "id, name, token_prefix, created_at, last_used_at, is_active";

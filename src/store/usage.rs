@@ -13,8 +13,7 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::args;
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
-use crate::http::error::AppResult;
-use crate::jobs::arithmetic::ModelDay;
+use crate::error::AppResult;
 
 /// The model name of rows derived from key totals (no per-model split known).
 pub const ALL_MODELS: &str = "(all models)";
@@ -29,6 +28,15 @@ const UPSERT: &str = "INSERT INTO usage_stats
      WHERE requests_count != excluded.requests_count OR tokens_input != excluded.tokens_input
         OR tokens_output != excluded.tokens_output OR cost != excluded.cost OR source != excluded.source";
 
+/// One model's figures for one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModelUsage {
+    pub requests: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: Money,
+}
+
 /// Replaces one key's rows for one day with OpenRouter's activity, in one
 /// transaction: models no longer reported and snapshot-derived rows go,
 /// the rest are upserted (unchanged rows are not rewritten, so a second
@@ -38,7 +46,7 @@ pub async fn replace_activity_day(
     api_key_id: i64,
     user_id: i64,
     day: NaiveDate,
-    models: &BTreeMap<String, ModelDay>,
+    models: &BTreeMap<String, ModelUsage>,
     now: &str,
 ) -> AppResult<usize> {
     let date = format_day(day);
@@ -321,7 +329,8 @@ pub struct ModelCellRow {
     pub requests_count: i64,
     pub tokens_input: i64,
     pub tokens_output: i64,
-    pub cost: String,
+    #[serde(deserialize_with = "super::money_text")]
+    pub cost: Money,
 }
 
 #[derive(Debug, Deserialize)]
@@ -329,7 +338,8 @@ pub struct KeyCellRow {
     pub date: String,
     pub api_key_id: i64,
     pub requests_count: i64,
-    pub cost: String,
+    #[serde(deserialize_with = "super::money_text")]
+    pub cost: Money,
 }
 
 /// The overview's cells: per (day, model) and per (day, key), over the same
@@ -384,7 +394,7 @@ pub async fn overview_cells(db: &D1Database, filter: &UsageFilter<'_>) -> AppRes
     let mut next = || {
         results
             .next()
-            .ok_or_else(|| crate::http::error::AppError::internal("short D1 batch"))
+            .ok_or_else(|| crate::error::AppError::internal("short D1 batch"))
     };
     let models = next()?.results::<ModelCellRow>().map_err(super::db_error)?;
     let keys = next()?.results::<KeyCellRow>().map_err(super::db_error)?;

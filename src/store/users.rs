@@ -4,7 +4,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use crate::args;
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct UserRow {

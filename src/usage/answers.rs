@@ -8,7 +8,7 @@ use worker::D1Database;
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, Pagination};
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::store::{self, usage};
 
 /// A validated public-API question, as it travels from the Worker to the

@@ -4,10 +4,13 @@
 //! Every product path that changes what `/api/v1` shows (sync, key changes,
 //! token revocation) clears the caches of the affected tokens at once; the
 //! time bound only covers writes made outside the product (an operator's SQL),
-//! which become visible within [`ANSWER_TTL_MS`].
+//! which become visible within the cache's time bound
+//! (`PUBLIC_ANSWER_CACHE_MS`, by default [`ANSWER_TTL_MS`]; 0 turns the cache
+//! off).
 
 use std::collections::HashMap;
 
+/// The default of `PUBLIC_ANSWER_CACHE_MS`.
 pub const ANSWER_TTL_MS: i64 = 2_000;
 /// Distinct questions kept per token; a dashboard asks a handful.
 const MAX_ENTRIES: usize = 64;
@@ -33,7 +36,15 @@ impl<V: Clone> TimedCache<V> {
             .map(|(_, value)| value.clone())
     }
 
+    /// How long entries live (ms); 0: nothing is kept.
+    pub fn ttl_ms(&self) -> i64 {
+        self.ttl_ms
+    }
+
     pub fn put(&mut self, key: String, value: V, now_ms: i64) {
+        if self.ttl_ms <= 0 {
+            return;
+        }
         if self.entries.len() >= MAX_ENTRIES && !self.entries.contains_key(&key) {
             let ttl = self.ttl_ms;
             self.entries
@@ -64,6 +75,14 @@ mod tests {
         assert_eq!(cache.get("b", 10_000), None);
         // A clock that went backwards does not serve stale entries.
         assert_eq!(cache.get("a", 9_000), None);
+    }
+
+    #[test]
+    fn a_zero_ttl_keeps_nothing() {
+        let mut cache = TimedCache::new(0);
+        cache.put("a".into(), 1, 10_000);
+        assert_eq!(cache.get("a", 10_000), None);
+        assert!(cache.entries.is_empty());
     }
 
     #[test]

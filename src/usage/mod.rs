@@ -4,5 +4,6 @@ pub mod answers;
 pub mod cache;
 pub mod csv;
 pub mod overview;
+pub mod periods;
 pub mod public;
 pub mod web;

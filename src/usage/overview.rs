@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::answers::Summary;
@@ -36,22 +35,37 @@ pub struct KeyCell {
     pub cost: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DayPoint {
-    pub date: String,
+/// Requests, tokens and cost summed over some cells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
     pub requests_count: i64,
     pub tokens_input: i64,
     pub tokens_output: i64,
     pub cost: Money,
 }
 
+impl Counts {
+    fn count(&mut self, cell: &ModelCell) -> Result<(), Overflow> {
+        self.requests_count += cell.requests_count;
+        self.tokens_input += cell.tokens_input;
+        self.tokens_output += cell.tokens_output;
+        self.cost = add(self.cost, cell.cost)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayPoint {
+    pub date: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelTotal {
     pub model: String,
-    pub requests_count: i64,
-    pub tokens_input: i64,
-    pub tokens_output: i64,
-    pub cost: Money,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -100,7 +114,7 @@ pub struct Overview {
 #[error("a sum of costs overflowed")]
 pub struct Overflow;
 
-fn add(a: Money, b: Money) -> Result<Money, Overflow> {
+pub(super) fn add(a: Money, b: Money) -> Result<Money, Overflow> {
     a.checked_add(b).ok_or(Overflow)
 }
 
@@ -118,85 +132,8 @@ pub fn build(
         .enumerate()
         .map(|(i, d)| (d.as_str(), i))
         .collect();
-
-    let mut totals = Summary::default();
-    let mut daily: Vec<DayPoint> = days
-        .iter()
-        .map(|date| DayPoint {
-            date: date.clone(),
-            requests_count: 0,
-            tokens_input: 0,
-            tokens_output: 0,
-            cost: Money::ZERO,
-        })
-        .collect();
-    let mut by_model: BTreeMap<&str, (ModelTotal, Vec<Money>)> = BTreeMap::new();
-    for cell in model_cells {
-        let Some(&i) = day_index.get(cell.date.as_str()) else {
-            continue;
-        };
-        totals.total_requests += cell.requests_count;
-        totals.total_tokens_input += cell.tokens_input;
-        totals.total_tokens_output += cell.tokens_output;
-        totals.total_cost = add(totals.total_cost, cell.cost)?;
-        let day = &mut daily[i];
-        day.requests_count += cell.requests_count;
-        day.tokens_input += cell.tokens_input;
-        day.tokens_output += cell.tokens_output;
-        day.cost = add(day.cost, cell.cost)?;
-        let (total, costs) = by_model.entry(cell.model.as_str()).or_insert_with(|| {
-            (
-                ModelTotal {
-                    model: cell.model.clone(),
-                    requests_count: 0,
-                    tokens_input: 0,
-                    tokens_output: 0,
-                    cost: Money::ZERO,
-                },
-                vec![Money::ZERO; days.len()],
-            )
-        });
-        total.requests_count += cell.requests_count;
-        total.tokens_input += cell.tokens_input;
-        total.tokens_output += cell.tokens_output;
-        total.cost = add(total.cost, cell.cost)?;
-        costs[i] = add(costs[i], cell.cost)?;
-    }
-    let mut models: Vec<(ModelTotal, Vec<Money>)> = by_model.into_values().collect();
-    models.sort_by(|(a, _), (b, _)| b.cost.cmp(&a.cost).then_with(|| a.model.cmp(&b.model)));
-
-    let position: HashMap<i64, usize> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (*id, i))
-        .collect();
-    let mut key_rows: Vec<(KeyTotal, Vec<Money>)> = keys
-        .iter()
-        .map(|(id, name)| {
-            (
-                KeyTotal {
-                    api_key_id: *id,
-                    name: name.clone(),
-                    requests_count: 0,
-                    cost: Money::ZERO,
-                },
-                vec![Money::ZERO; days.len()],
-            )
-        })
-        .collect();
-    for cell in key_cells {
-        let (Some(&i), Some(&k)) = (
-            day_index.get(cell.date.as_str()),
-            position.get(&cell.api_key_id),
-        ) else {
-            continue;
-        };
-        let (total, costs) = &mut key_rows[k];
-        total.requests_count += cell.requests_count;
-        total.cost = add(total.cost, cell.cost)?;
-        costs[i] = add(costs[i], cell.cost)?;
-    }
-
+    let (totals, daily, models) = sum_models(&days, &day_index, model_cells)?;
+    let key_rows = sum_keys(days.len(), &day_index, key_cells, keys)?;
     let series = Series {
         by_model: models
             .iter()
@@ -223,68 +160,93 @@ pub fn build(
     })
 }
 
-/// What a key's latest OpenRouter snapshot says it spent in the periods
-/// OpenRouter resets on (UTC day, week from Monday, month).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SnapshotSpend {
-    pub taken_at: DateTime<Utc>,
-    pub usage_daily: Money,
-    pub usage_weekly: Money,
-    pub usage_monthly: Money,
-}
+type PerDay<T> = Vec<(T, Vec<Money>)>;
 
-/// Spend so far in the current UTC day, week and month, from the keys'
-/// latest snapshots. A snapshot counts for a period only if it was taken in
-/// it: yesterday's `usage_daily` is yesterday's spend, not today's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PeriodSpend {
-    pub today: Money,
-    pub this_week: Money,
-    pub this_month: Money,
-    /// Keys with a snapshot taken today.
-    pub keys_reporting: i64,
-    pub week_start: String,
-    pub month_start: String,
-}
-
-pub fn period_spend(
-    snapshots: &[SnapshotSpend],
-    now: DateTime<Utc>,
-) -> Result<PeriodSpend, Overflow> {
-    let today = now.date_naive();
-    let week_start = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
-    let month_start = today.with_day(1).unwrap_or(today);
-    let mut spend = PeriodSpend {
-        today: Money::ZERO,
-        this_week: Money::ZERO,
-        this_month: Money::ZERO,
-        keys_reporting: 0,
-        week_start: format_day(week_start),
-        month_start: format_day(month_start),
-    };
-    for s in snapshots {
-        let day: NaiveDate = s.taken_at.date_naive();
-        if day > today {
+/// Totals, the per-day points and every model with its per-day costs (by
+/// cost, highest first, then name), from the (day, model) cells.
+fn sum_models(
+    days: &[String],
+    day_index: &HashMap<&str, usize>,
+    cells: &[ModelCell],
+) -> Result<(Summary, Vec<DayPoint>, PerDay<ModelTotal>), Overflow> {
+    let mut totals = Summary::default();
+    let mut daily: Vec<DayPoint> = days
+        .iter()
+        .map(|date| DayPoint {
+            date: date.clone(),
+            counts: Counts::default(),
+        })
+        .collect();
+    let mut by_model: BTreeMap<&str, (ModelTotal, Vec<Money>)> = BTreeMap::new();
+    for cell in cells {
+        let Some(&i) = day_index.get(cell.date.as_str()) else {
             continue;
-        }
-        if day == today {
-            spend.today = add(spend.today, s.usage_daily)?;
-            spend.keys_reporting += 1;
-        }
-        if day >= week_start {
-            spend.this_week = add(spend.this_week, s.usage_weekly)?;
-        }
-        if day >= month_start {
-            spend.this_month = add(spend.this_month, s.usage_monthly)?;
-        }
+        };
+        totals.total_requests += cell.requests_count;
+        totals.total_tokens_input += cell.tokens_input;
+        totals.total_tokens_output += cell.tokens_output;
+        totals.total_cost = add(totals.total_cost, cell.cost)?;
+        daily[i].counts.count(cell)?;
+        let (total, costs) = by_model.entry(cell.model.as_str()).or_insert_with(|| {
+            let total = ModelTotal {
+                model: cell.model.clone(),
+                counts: Counts::default(),
+            };
+            (total, vec![Money::ZERO; days.len()])
+        });
+        total.counts.count(cell)?;
+        costs[i] = add(costs[i], cell.cost)?;
     }
-    Ok(spend)
+    let mut models: PerDay<ModelTotal> = by_model.into_values().collect();
+    models.sort_by(|(a, _), (b, _)| {
+        (b.counts.cost.cmp(&a.counts.cost)).then_with(|| a.model.cmp(&b.model))
+    });
+    Ok((totals, daily, models))
+}
+
+/// Every listed key with its totals and per-day costs, zeros included.
+fn sum_keys(
+    days: usize,
+    day_index: &HashMap<&str, usize>,
+    cells: &[KeyCell],
+    keys: &[(i64, String)],
+) -> Result<PerDay<KeyTotal>, Overflow> {
+    let position: HashMap<i64, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
+    let mut rows: PerDay<KeyTotal> = keys
+        .iter()
+        .map(|(id, name)| {
+            let total = KeyTotal {
+                api_key_id: *id,
+                name: name.clone(),
+                requests_count: 0,
+                cost: Money::ZERO,
+            };
+            (total, vec![Money::ZERO; days])
+        })
+        .collect();
+    for cell in cells {
+        let (Some(&i), Some(&k)) = (
+            day_index.get(cell.date.as_str()),
+            position.get(&cell.api_key_id),
+        ) else {
+            continue;
+        };
+        let (total, costs) = &mut rows[k];
+        total.requests_count += cell.requests_count;
+        total.cost = add(total.cost, cell.cost)?;
+        costs[i] = add(costs[i], cell.cost)?;
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::NaiveDate;
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
@@ -345,8 +307,8 @@ mod tests {
             it.fold(Money::ZERO, |a, b| a.checked_add(b).unwrap())
         };
         assert_eq!(sum(&mut o.keys.iter().map(|k| k.cost)), total);
-        assert_eq!(sum(&mut o.models.iter().map(|m| m.cost)), total);
-        assert_eq!(sum(&mut o.daily.iter().map(|d| d.cost)), total);
+        assert_eq!(sum(&mut o.models.iter().map(|m| m.counts.cost)), total);
+        assert_eq!(sum(&mut o.daily.iter().map(|d| d.counts.cost)), total);
         let series_sum = |s: &[Money]| sum(&mut s.iter().copied());
         assert_eq!(
             sum(&mut o.series.by_model.iter().map(|s| series_sum(&s.costs))),
@@ -369,7 +331,7 @@ mod tests {
         .unwrap();
         let dates: Vec<_> = o.daily.iter().map(|d| d.date.as_str()).collect();
         assert_eq!(dates, ["2026-11-01", "2026-11-02", "2026-11-03"]);
-        assert_eq!(o.daily[0].cost, Money::ZERO);
+        assert_eq!(o.daily[0].counts.cost, Money::ZERO);
         assert_eq!(
             o.series.by_model[0].costs,
             [Money::ZERO, usd("1.5"), Money::ZERO]
@@ -428,62 +390,5 @@ mod tests {
             build(&range(), &[huge, again], &[], &[]).unwrap_err(),
             Overflow
         );
-    }
-
-    fn snapshot(
-        at: (i32, u32, u32, u32),
-        daily: &str,
-        weekly: &str,
-        monthly: &str,
-    ) -> SnapshotSpend {
-        SnapshotSpend {
-            taken_at: Utc.with_ymd_and_hms(at.0, at.1, at.2, at.3, 0, 0).unwrap(),
-            usage_daily: usd(daily),
-            usage_weekly: usd(weekly),
-            usage_monthly: usd(monthly),
-        }
-    }
-
-    #[test]
-    fn period_spend_counts_a_snapshot_only_in_the_periods_it_was_taken_in() {
-        // Sunday 2026-11-29, 08:00 UTC: the week began on Monday the 23rd.
-        let now = Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
-        let spend = period_spend(
-            &[
-                snapshot((2026, 11, 29, 7), "1", "5", "20"),
-                // Yesterday: not today's spend, still this week's and month's.
-                snapshot((2026, 11, 28, 23), "2", "4", "10"),
-                // Last week, same month.
-                snapshot((2026, 11, 20, 12), "3", "3", "7"),
-                // Last month.
-                snapshot((2026, 10, 31, 12), "4", "4", "4"),
-            ],
-            now,
-        )
-        .unwrap();
-        assert_eq!(spend.today, usd("1"));
-        assert_eq!(spend.keys_reporting, 1);
-        assert_eq!(spend.this_week, usd("9"));
-        assert_eq!(spend.this_month, usd("37"));
-        assert_eq!(spend.week_start, "2026-11-23");
-        assert_eq!(spend.month_start, "2026-11-01");
-    }
-
-    #[test]
-    fn weeks_start_on_monday_and_months_on_the_first() {
-        // Monday 2026-11-30: Sunday's snapshot belongs to last week.
-        let monday = Utc.with_ymd_and_hms(2026, 11, 30, 0, 30, 0).unwrap();
-        let sunday = snapshot((2026, 11, 29, 23), "1", "5", "20");
-        let spend = period_spend(&[sunday], monday).unwrap();
-        assert_eq!(spend.week_start, "2026-11-30");
-        assert_eq!(spend.this_week, Money::ZERO);
-        assert_eq!(spend.this_month, usd("20"));
-        // Tuesday 2026-12-01: Monday's snapshot is this week's, not this month's.
-        let tuesday = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
-        let monday_snapshot = snapshot((2026, 11, 30, 22), "1", "6", "21");
-        let spend = period_spend(&[monday_snapshot], tuesday).unwrap();
-        assert_eq!(spend.this_week, usd("6"));
-        assert_eq!(spend.this_month, Money::ZERO);
-        assert_eq!(spend.month_start, "2026-12-01");
     }
 }

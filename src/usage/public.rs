@@ -15,7 +15,7 @@ use crate::clock;
 use crate::domain::dates::DateRange;
 use crate::domain::page::Page;
 use crate::domain::secrets::api_token_hash;
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::router::Route;

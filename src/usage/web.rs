@@ -6,24 +6,24 @@ use serde::Serialize;
 
 use super::answers::{Period, Summary};
 use super::csv::{self, Cell};
-use super::overview::{
-    self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, PeriodSpend, Series, SnapshotSpend,
-};
-use crate::app::App;
-use crate::auth::session;
+use super::overview::{self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, Series};
+use super::periods::{self, PeriodSpend, SnapshotSpend};
+use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::dates::{format_day, DateRange};
+use crate::domain::key::KeyKind;
 use crate::domain::money::Money;
 use crate::domain::page::{parse_bounded, Page};
-use crate::http::error::{AppError, AppResult};
+use crate::domain::Invalid;
+use crate::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::http::Incoming;
-use crate::keys::handlers::KeyView;
+use crate::http::Ctx;
+use crate::keys::views::KeyView;
 use crate::store::{
     self,
     api_keys::KeyRow,
-    usage::{self, KeyUsageRow, UsageFilter},
+    usage::{self, KeyCellRow, KeyUsageRow, ModelCellRow, UsageFilter},
 };
 
 const TOP_MODELS: usize = 10;
@@ -53,8 +53,8 @@ struct DashboardResponse {
 /// The overview in one call: every figure over one range and the same
 /// filters, so they reconcile (see `usage::overview`), plus each key's
 /// status and latest snapshot for the keys table.
-pub async fn dashboard(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let query = QueryParams::parse(
         req.query.as_deref(),
         &["days", "start_date", "end_date", "api_key_id", "model"],
@@ -74,45 +74,18 @@ pub async fn dashboard(app: &App, req: &Incoming) -> AppResult<Reply> {
         key_rows.retain(|k| k.id == id);
     }
     let cells = usage::overview_cells(&db, &filter).await?;
-    let model_cells = cells
-        .models
-        .into_iter()
-        .map(|c| {
-            Ok(ModelCell {
-                cost: store::money(&c.cost)?,
-                date: c.date,
-                model: c.model,
-                requests_count: c.requests_count,
-                tokens_input: c.tokens_input,
-                tokens_output: c.tokens_output,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    let key_cells = cells
-        .keys
-        .into_iter()
-        .map(|c| {
-            Ok(KeyCell {
-                cost: store::money(&c.cost)?,
-                date: c.date,
-                api_key_id: c.api_key_id,
-                requests_count: c.requests_count,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+    let model_cells: Vec<ModelCell> = cells.models.into_iter().map(model_cell).collect();
+    let key_cells: Vec<KeyCell> = cells.keys.into_iter().map(key_cell).collect();
     let names: Vec<(i64, String)> = key_rows.iter().map(|k| (k.id, k.name.clone())).collect();
     let view = overview::build(&range, &model_cells, &key_cells, &names).map_err(overflow)?;
 
     let snapshots = key_rows
         .iter()
-        .filter(|k| k.kind == "inference")
+        .filter(|k| k.kind == KeyKind::Inference)
         .filter_map(snapshot_spend)
-        .collect::<AppResult<Vec<_>>>()?;
-    let spend = overview::period_spend(&snapshots, now).map_err(overflow)?;
-    let key_status = key_rows
-        .into_iter()
-        .map(KeyView::from_row)
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
+    let spend = periods::period_spend(&snapshots, now).map_err(overflow)?;
+    let key_status = key_rows.into_iter().map(KeyView::from).collect();
     Reply::ok(&DashboardResponse {
         period: Period::of(&range),
         totals: view.totals,
@@ -131,12 +104,32 @@ pub async fn dashboard(app: &App, req: &Incoming) -> AppResult<Reply> {
     })
 }
 
+fn model_cell(row: ModelCellRow) -> ModelCell {
+    ModelCell {
+        date: row.date,
+        model: row.model,
+        requests_count: row.requests_count,
+        tokens_input: row.tokens_input,
+        tokens_output: row.tokens_output,
+        cost: row.cost,
+    }
+}
+
+fn key_cell(row: KeyCellRow) -> KeyCell {
+    KeyCell {
+        date: row.date,
+        api_key_id: row.api_key_id,
+        requests_count: row.requests_count,
+        cost: row.cost,
+    }
+}
+
 /// `days` (the last N days, default 30) or `start_date`/`end_date` (a custom
 /// range, month to date), not both.
 fn dashboard_range(query: &QueryParams, today: NaiveDate) -> AppResult<DateRange> {
     let dates_given = query.get("start_date").is_some() || query.get("end_date").is_some();
-    match (query.get("days"), dates_given) {
-        (Some(_), true) => Err(AppError::invalid(
+    let range = match (query.get("days"), dates_given) {
+        (Some(_), true) => Err(Invalid::new(
             "days",
             "cannot be combined with start_date or end_date",
         )),
@@ -144,24 +137,18 @@ fn dashboard_range(query: &QueryParams, today: NaiveDate) -> AppResult<DateRange
         (None, true) => {
             DateRange::with_defaults(query.get("start_date"), query.get("end_date"), today)
         }
-    }
+    };
+    Ok(range?)
 }
 
 /// The spend a key's latest snapshot reports, if it has one.
-fn snapshot_spend(row: &KeyRow) -> Option<AppResult<SnapshotSpend>> {
-    let taken_at = clock::parse_timestamp(row.snapshot_taken_at.as_deref()?)?;
-    let money = |text: &Option<String>| -> AppResult<Money> {
-        Ok(store::money_opt(text.as_deref())?.unwrap_or_default())
-    };
-    let spend = || {
-        Ok(SnapshotSpend {
-            taken_at,
-            usage_daily: money(&row.snapshot_usage_daily)?,
-            usage_weekly: money(&row.snapshot_usage_weekly)?,
-            usage_monthly: money(&row.snapshot_usage_monthly)?,
-        })
-    };
-    Some(spend())
+fn snapshot_spend(row: &KeyRow) -> Option<SnapshotSpend> {
+    Some(SnapshotSpend {
+        taken_at: clock::parse_timestamp(row.snapshot_taken_at.as_deref()?)?,
+        usage_daily: row.snapshot_usage_daily.unwrap_or_default(),
+        usage_weekly: row.snapshot_usage_weekly.unwrap_or_default(),
+        usage_monthly: row.snapshot_usage_monthly.unwrap_or_default(),
+    })
 }
 
 fn overflow(_: overview::Overflow) -> AppError {
@@ -173,6 +160,7 @@ fn key_filter(query: &QueryParams) -> AppResult<Option<i64>> {
         .get("api_key_id")
         .map(|v| parse_bounded("api_key_id", Some(v), 0, 1, i64::MAX))
         .transpose()
+        .map_err(AppError::from)
 }
 
 fn model_filter(query: &QueryParams) -> AppResult<Option<&str>> {
@@ -226,8 +214,8 @@ impl UsageItem {
     }
 }
 
-pub async fn usage(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn usage(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let mut known = FILTERS.to_vec();
     known.extend(["page", "limit"]);
     let query = QueryParams::parse(req.query.as_deref(), &known)?;
@@ -251,8 +239,8 @@ pub async fn usage(app: &App, req: &Incoming) -> AppResult<Reply> {
 /// getting a silently cut file.
 pub const CSV_MAX_ROWS: i64 = 100_000;
 
-pub async fn usage_csv(app: &App, req: &Incoming) -> AppResult<Reply> {
-    let user = session::require(app, req).await?;
+pub async fn usage_csv(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let (app, req) = (cx.app, cx.req);
     let query = QueryParams::parse(req.query.as_deref(), &FILTERS)?;
     let filter = filter(user.user_id, &query, clock::today())?;
     let rows = usage::key_usage(&app.db()?, &filter, Some((CSV_MAX_ROWS + 1, 0))).await?;

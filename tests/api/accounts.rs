@@ -1,4 +1,4 @@
-//! Registration, login, sessions (SPEC §5, §10).
+//! Registration, login, sessions.
 
 use jwt_compact::alg::{Hs256, Hs256Key};
 use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions};

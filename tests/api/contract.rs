@@ -593,6 +593,7 @@ mod tests {
             ("PATCH", "/api/keys/{id}"),
             ("DELETE", "/api/keys/{id}"),
             ("POST", "/api/keys/{id}/sync"),
+            ("GET", "/api/keys/{id}/snapshots"),
             ("GET", "/api/stats/dashboard"),
             ("GET", "/api/usage"),
             ("GET", "/api/usage.csv"),
@@ -620,7 +621,7 @@ mod tests {
     fn the_crates_envelopes_match_the_document() {
         use openrouter_watcher::domain::money::Money;
         use openrouter_watcher::domain::page::Page;
-        use openrouter_watcher::http::error::AppError;
+        use openrouter_watcher::error::AppError;
 
         // (error, its schema, a documented response carrying its headers)
         let cases = [

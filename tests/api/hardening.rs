@@ -1,7 +1,7 @@
 //! What a stranger trying to break the service meets: bursts, rotating
 //! addresses, expensive loops and half-finished revocations all end in a
 //! clean 4xx or 429, cost the operator nothing unbounded, and lose no one's
-//! data. One test per finding of the hardening review (issue 10).
+//! data. One test per finding of the hardening review.
 
 use std::time::Duration;
 

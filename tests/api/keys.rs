@@ -1,4 +1,4 @@
-//! The key vault (SPEC §3 api_keys/key_snapshots, §5 /api/keys, §10).
+//! The key vault: `/api/keys`, encryption at rest, validation, snapshots.
 
 use serde_json::{json, Value};
 
@@ -336,4 +336,69 @@ async fn deleting_a_key_removes_its_usage_and_snapshots_only() {
         .send()
         .await
         .assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_keys_snapshots_are_its_spend_curve_newest_first() {
+    let user = new_user().await;
+    let sim = sim_key(json!({ "limit": "25", "limit_reset": "monthly" })).await;
+    let res = user.add_key("curve", &sim.key, "inference").await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let id = res.json["id"].as_i64().unwrap();
+    // Validation took the first snapshot; a manual sync takes the second.
+    let synced = post(&format!("/api/keys/{id}/sync"))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(synced.status, 200, "{}", synced.text);
+    let res = get(&format!("/api/keys/{id}/snapshots"))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let items = res.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", res.text);
+    assert!(items[0]["taken_at"].as_str() >= items[1]["taken_at"].as_str());
+    assert_eq!(items[0]["limit"], "25");
+    let one = get(&format!("/api/keys/{id}/snapshots?limit=1"))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(one.json["items"].as_array().unwrap().len(), 1);
+    get(&format!("/api/keys/{id}/snapshots?limit=0"))
+        .bearer(&user.jwt)
+        .send()
+        .await
+        .assert_error(422, "validation_error");
+    let other = new_user().await;
+    get(&format!("/api/keys/{id}/snapshots"))
+        .bearer(&other.jwt)
+        .send()
+        .await
+        .assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn an_update_field_given_as_null_is_refused_not_ignored() {
+    let user = new_user().await;
+    let sim = sim_key(json!({})).await;
+    let res = user.add_key("kept", &sim.key, "inference").await;
+    let id = res.json["id"].as_i64().unwrap();
+    for body in [
+        json!({ "is_active": false, "name": null }),
+        json!({ "is_active": null, "name": "renamed" }),
+    ] {
+        let res = call("PATCH", &format!("/api/keys/{id}"))
+            .bearer(&user.jwt)
+            .json(&body)
+            .send()
+            .await;
+        res.assert_error(422, "validation_error");
+    }
+    let key = get(&format!("/api/keys/{id}"))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(key.json["name"], "kept");
+    assert_eq!(key.json["is_active"], true, "nothing was changed");
 }

@@ -1,4 +1,4 @@
-//! The public API `/api/v1` (SPEC §6; the original brief's T36–T40 checks).
+//! The public API `/api/v1`: shapes, defaults, rate limits, CORS.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

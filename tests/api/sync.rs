@@ -1,4 +1,4 @@
-//! The cron jobs against the simulator (SPEC §7): numbers must equal what
+//! The cron jobs against the simulator: numbers must equal what
 //! OpenRouter reports, exactly.
 
 use std::collections::BTreeMap;

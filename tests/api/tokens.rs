@@ -1,4 +1,4 @@
-//! API tokens (SPEC §5, §6 token format).
+//! API tokens: created once, listed, revoked at once.
 
 use serde_json::json;
 

@@ -6,6 +6,8 @@
 //! the caller and never shown: the client only ever sees a generic sentence.
 
 use serde::Serialize;
+
+use crate::domain::Invalid;
 use serde_json::{json, Value};
 
 /// Which field was wrong and why, for `validation_error` responses.
@@ -66,17 +68,6 @@ impl AppError {
         Self::Validation {
             message: format!("`{field}` {reason}"),
             details: vec![FieldError::new(field, reason)],
-        }
-    }
-
-    /// The same 422 about another field name (a password rule applied to
-    /// `new_password`, say); other errors pass unchanged.
-    pub fn for_field(self, field: &str) -> Self {
-        match self {
-            Self::Validation { details, .. } if details.len() == 1 => {
-                Self::invalid(field, details[0].reason.clone())
-            }
-            other => other,
         }
     }
 
@@ -148,7 +139,7 @@ impl AppError {
         }
     }
 
-    /// The JSON envelope of the contract (SPEC §4).
+    /// The JSON envelope every error has (`openapi.json`, schema `Error`).
     pub fn body(&self) -> Value {
         let mut error = json!({ "code": self.code(), "message": self.message() });
         if let Self::Validation { details, .. } = self {
@@ -169,6 +160,13 @@ impl AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A domain rule broken by client input is a 422 naming the field.
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        AppError::invalid(&invalid.field, invalid.reason)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -193,14 +191,10 @@ mod tests {
     }
 
     #[test]
-    fn a_field_rule_can_name_another_field() {
-        let err = AppError::invalid("password", "must be at least 12 characters");
-        assert_eq!(
-            err.for_field("new_password"),
-            AppError::invalid("new_password", "must be at least 12 characters")
-        );
-        let other = AppError::Conflict("x".into());
-        assert_eq!(other.clone().for_field("y"), other);
+    fn a_broken_domain_rule_is_a_422_naming_its_field() {
+        let err = AppError::from(Invalid::new("start_date", "must not be after end_date"));
+        assert_eq!(err.status(), 422);
+        assert_eq!(err.body()["error"]["details"][0]["field"], "start_date");
     }
 
     #[test]

@@ -1,0 +1,63 @@
+//! What a stored key is and what OpenRouter last said about it.
+
+use serde::{Deserialize, Serialize};
+
+/// `inference` keys are synced; a `management` key is only used to read
+/// its account's activity (and can create, change and delete keys at
+/// OpenRouter, which this product never does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    #[default]
+    Inference,
+    Management,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Inference => "inference",
+            KeyKind::Management => "management",
+        }
+    }
+}
+
+/// The last validation's outcome: `unknown` until OpenRouter answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationStatus {
+    Unknown,
+    Valid,
+    Invalid,
+}
+
+impl ValidationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidationStatus::Unknown => "unknown",
+            ValidationStatus::Valid => "valid",
+            ValidationStatus::Invalid => "invalid",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_schema_and_the_api() {
+        for kind in [KeyKind::Inference, KeyKind::Management] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for status in [
+            ValidationStatus::Unknown,
+            ValidationStatus::Valid,
+            ValidationStatus::Invalid,
+        ] {
+            let back: ValidationStatus =
+                serde_json::from_value(serde_json::json!(status.as_str())).unwrap();
+            assert_eq!(back, status);
+        }
+    }
+}
