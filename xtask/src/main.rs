@@ -2,17 +2,64 @@
 //!
 //! * `setup`: wasm target, worker-build, the exact wasm-bindgen CLI, `npm ci`,
 //!   `.dev.vars` with fresh secrets. Seconds when already done.
-//! * `build`: the wasm Worker (`build/worker/shim.mjs`) with local tools only.
-//! * `dev`: setup, migrations, the OpenRouter simulator (demo scenario) and
-//!   `wrangler dev --local --test-scheduled`.
-//! * `test`: setup, fmt, clippy, native unit tests, wasm build, integration
-//!   tests against the real Worker under `wrangler dev`.
+//! * `build`: the dashboard (type-checked, bundled by esbuild into
+//!   `public/assets/`, size-checked) and the wasm Worker
+//!   (`build/worker/shim.mjs`), with local tools only.
+//! * `dev`: setup, migrations, the OpenRouter simulator (demo scenario),
+//!   `wrangler dev --local --test-scheduled`, and a demo user with the
+//!   simulator's keys, synced once.
+//! * `test`: setup, fmt, clippy, native unit tests, the dashboard's unit
+//!   tests, wasm build, integration and browser tests against the real
+//!   Worker under `wrangler dev`, then a bounded schemathesis run.
 //! * `bench`: see `bench/README.md`.
+//! * `fuzz [--examples N] [--seed S] [--workers W] [--keep-state]`:
+//!   schemathesis on every operation of `/openapi.json` against the real
+//!   Worker, long (`test` runs a bounded pass); see `xtask/src/fuzz.rs`.
 
 mod bench;
+mod dev;
+mod fuzz;
+mod http;
+mod lint;
+mod pipeline;
+mod procs;
+mod secret_scan;
 mod tools;
+mod web;
 
 use std::process::ExitCode;
+
+/// Every task, as `cargo xtask` (or `cargo xtask help`) lists them.
+const TASKS: [(&str, &str); 6] = [
+    (
+        "setup",
+        "install every tool the others need (idempotent, seconds when done)",
+    ),
+    (
+        "build",
+        "type-check and bundle the dashboard, build the wasm Worker",
+    ),
+    (
+        "dev",
+        "run the product locally on :8787 with the simulator and a demo login",
+    ),
+    ("test", "every check and test (what CI runs)"),
+    (
+        "bench",
+        "the public API under load, cached and cold, beside the original stack",
+    ),
+    (
+        "fuzz",
+        "a long schemathesis run over every operation of /openapi.json",
+    ),
+];
+
+fn print_tasks() {
+    println!("cargo xtask <task> [options]\n");
+    for (task, what) in TASKS {
+        println!("  {task:<6} {what}");
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,11 +68,17 @@ fn main() -> ExitCode {
     let result = match command {
         "setup" => tools::setup(),
         "build" => tools::build_worker(),
-        "dev" => tools::dev(),
-        "test" => tools::test(rest),
+        "dev" => dev::start(),
+        "test" => pipeline::test(rest),
         "bench" => bench::run(rest),
-        _ => {
-            eprintln!("usage: cargo xtask <setup|build|dev|test|bench>");
+        "fuzz" => fuzz::run(rest),
+        "help" | "-h" | "--help" => {
+            print_tasks();
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("unknown task {other:?}\n");
+            print_tasks();
             return ExitCode::from(2);
         }
     };

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use super::http::Client;
+use crate::http::Client;
 use crate::tools::Result;
 
 pub struct Server {

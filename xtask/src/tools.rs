@@ -12,7 +12,7 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// Must match the `worker` crate's minor version (worker-build refuses otherwise).
 const WORKER_BUILD_VERSION: &str = "0.8.7";
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -45,7 +45,7 @@ pub fn run(cmd: &mut Command) -> Result {
     }
 }
 
-fn output(cmd: &mut Command) -> Option<String> {
+pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.stderr(Stdio::null()).output().ok()?;
     out.status
         .success()
@@ -129,12 +129,15 @@ pub fn setup() -> Result {
     step(".dev.vars (local secrets)");
     ensure_dev_vars(&root.join(".dev.vars"))?;
 
+    crate::fuzz::setup()?;
+
     eprintln!("setup done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// Change detector for package-lock.json (not security relevant).
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// Change detector for package-lock.json and requirements-fuzz.txt (not
+/// security relevant).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
@@ -189,10 +192,40 @@ pub fn build_worker() -> Result {
         eprintln!("ORW_SKIP_BUILD set: using the existing build/worker");
         return Ok(());
     }
+    crate::web::build()?;
+    let root = root();
+    let output = root.join("build/worker/index.wasm");
+    let inputs = ["src", "Cargo.toml", "Cargo.lock", "openapi.json"].map(|p| root.join(p));
+    if up_to_date(&output, &inputs) {
+        eprintln!("build/worker is newer than src/, Cargo.* and openapi.json: not rebuilt");
+        return Ok(());
+    }
     step("worker-build --release");
     run(offline_env(&mut Command::new(cargo_bin("worker-build")))
         .arg("--release")
-        .current_dir(root()))
+        .current_dir(&root))
+}
+
+/// Whether `output` exists and is newer than every file under `inputs`
+/// (files or directories), so a build can be skipped.
+pub fn up_to_date(output: &Path, inputs: &[PathBuf]) -> bool {
+    fn newest(path: &Path) -> Option<std::time::SystemTime> {
+        let meta = fs::metadata(path).ok()?;
+        if !meta.is_dir() {
+            return meta.modified().ok();
+        }
+        fs::read_dir(path)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| newest(&e.path()))
+            .max()
+    }
+    let Some(built) = fs::metadata(output).and_then(|m| m.modified()).ok() else {
+        return false;
+    };
+    inputs
+        .iter()
+        .all(|input| newest(input).is_some_and(|changed| changed < built))
 }
 
 pub fn wrangler(root: &Path) -> Command {
@@ -209,110 +242,34 @@ pub fn apply_migrations(persist_to: &Path) -> Result {
         .env("CI", "true"))
 }
 
-pub fn dev() -> Result {
-    setup()?;
-    let root = root();
-    let state = root.join(".wrangler/state");
-    step("D1 migrations (local)");
-    apply_migrations(&state)?;
-    step("OpenRouter simulator (demo scenario) on 127.0.0.1:8788");
-    run(Command::new("cargo")
-        .args(["build", "--quiet", "-p", "openrouter-sim"])
-        .current_dir(&root))?;
-    let mut sim = Command::new(root.join("target/debug/openrouter-sim"))
-        .args(["--port", "8788", "--scenario", "demo"])
-        .spawn()
-        .map_err(|e| format!("simulator: {e}"))?;
-    step("wrangler dev on http://127.0.0.1:8787 (cron: /__scheduled?cron=0+*+*+*+*)");
-    let status = wrangler(&root)
-        .args([
-            "dev",
-            "--local",
-            "--test-scheduled",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            "8787",
-            "--persist-to",
-        ])
-        .arg(&state)
-        .args([
-            "--var",
-            "OPENROUTER_BASE_URL:http://127.0.0.1:8788/api/v1",
-            "--show-interactive-dev-session=false",
-        ])
-        .status();
-    let _ = sim.kill();
-    status.map_err(|e| e.to_string()).and_then(|s| {
-        if s.success() {
-            Ok(())
-        } else {
-            Err(format!("wrangler dev: {s}"))
-        }
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn test(extra: &[String]) -> Result {
-    let started = Instant::now();
-    setup()?;
-    let root = root();
-    let cargo = |args: &[&str]| {
-        let mut cmd = Command::new("cargo");
-        cmd.args(args).current_dir(&root);
-        cmd
-    };
-    step("cargo fmt --check");
-    run(&mut cargo(&["fmt", "--all", "--check"]))?;
-    step("clippy (host, all targets) -D warnings");
-    run(&mut cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    step("clippy (wasm32 Worker) -D warnings");
-    run(&mut cargo(&[
-        "clippy",
-        "--lib",
-        "--target",
-        WASM_TARGET,
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    step("native unit tests (Worker crate, xtask)");
-    run(&mut cargo(&[
-        "test",
-        "--lib",
-        "-p",
-        "openrouter-watcher",
-        "-p",
-        "xtask",
-    ]))?;
-    step("simulator tests (incl. the official SDK conformance test)");
-    run(&mut cargo(&["test", "-p", "openrouter-sim"]))?;
-    step("wasm build");
-    build_worker()?;
-    step("integration tests against the real Worker under wrangler dev");
-    // Each run keeps its wrangler log under target/it/<pid>; start clean.
-    let _ = fs::remove_dir_all(root.join("target/it"));
-    let mut it = cargo(&[
-        "test",
-        "-p",
-        "openrouter-watcher",
-        "--test",
-        "api",
-        "--",
-        "--test-threads=6",
-    ]);
-    it.args(extra);
-    offline_env(&mut it).env("ORW_SKIP_BUILD", "1");
-    run(&mut it)?;
-    eprintln!(
-        "all tests passed in {:.0}s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    #[test]
+    fn a_build_is_up_to_date_only_when_newer_than_every_input() {
+        let dir = std::env::temp_dir().join(format!("orw-fresh-{}", std::process::id()));
+        let src = dir.join("src");
+        fs::create_dir_all(src.join("deep")).unwrap();
+        fs::write(src.join("deep/a.rs"), "a").unwrap();
+        let output = dir.join("out.wasm");
+        assert!(
+            !up_to_date(&output, std::slice::from_ref(&src)),
+            "no output yet"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(&output, "built").unwrap();
+        assert!(up_to_date(&output, std::slice::from_ref(&src)));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(src.join("deep/a.rs"), "changed").unwrap();
+        assert!(
+            !up_to_date(&output, std::slice::from_ref(&src)),
+            "a nested change"
+        );
+        assert!(
+            !up_to_date(&output, &[dir.join("missing")]),
+            "a missing input"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

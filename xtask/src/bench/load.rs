@@ -1,6 +1,6 @@
 //! The load generator: `oha` from crates.io, pinned, and its JSON report.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -62,10 +62,17 @@ pub struct Measure {
     pub statuses: String,
 }
 
-/// `oha -c 8 -z <duration>` against `url`, JSON report parsed.
+/// What oha asks: one URL over and over, or for each request one drawn at
+/// random from a file of URLs (`--urls-from-file`, one per line).
+pub enum Target<'a> {
+    Url(&'a str),
+    UrlFile(&'a Path),
+}
+
+/// `oha -c 8 -z <duration>` against `target`, JSON report parsed.
 pub fn measure(
     oha: &PathBuf,
-    url: &str,
+    target: &Target,
     bearer: Option<&str>,
     duration: Duration,
 ) -> Result<Measure> {
@@ -82,7 +89,14 @@ pub fn measure(
     if let Some(token) = bearer {
         cmd.args(["-H", &format!("Authorization: Bearer {token}")]);
     }
-    cmd.arg(url);
+    let url = match target {
+        Target::Url(url) => url.to_string(),
+        Target::UrlFile(file) => {
+            cmd.arg("--urls-from-file");
+            file.display().to_string()
+        }
+    };
+    cmd.arg(&url);
     let out = cmd
         .stderr(Stdio::piped())
         .output()

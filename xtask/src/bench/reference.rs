@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::procs::{free_ports, Server};
+use crate::procs::{free_ports, Server};
 use crate::tools::{self, Result};
 
 pub struct Reference {

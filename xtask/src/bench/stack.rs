@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::procs::{free_ports, Server};
+use crate::procs::{free_ports, Server};
 use crate::tools::{self, Result};
 
 pub struct Stack {
@@ -22,13 +22,23 @@ pub struct Stack {
     pub persist: PathBuf,
     pub sim: Server,
     pub worker: Server,
+    sim_port: u16,
+    /// `NAME:value` given to every start of the Worker.
+    extra_vars: Vec<String>,
 }
 
 impl Stack {
     pub fn start(root: &Path) -> Result<Stack> {
+        Stack::start_with(root, "bench", &[])
+    }
+
+    /// A stack whose state lives in `target/<label>-state-<pid>/`, with
+    /// `extra_vars` (`NAME:value`) passed to `wrangler dev` after the usual
+    /// ones (a later `--var` wins over an earlier one of the same name).
+    pub fn start_with(root: &Path, label: &str, extra_vars: &[&str]) -> Result<Stack> {
         let dir = root
             .join("target")
-            .join(format!("bench-state-{}", std::process::id()));
+            .join(format!("{label}-state-{}", std::process::id()));
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
@@ -47,8 +57,7 @@ impl Stack {
                 .stdout(std::process::Stdio::null()),
         )?;
 
-        let ports = free_ports(3)?;
-        let (sim_port, port, inspector) = (ports[0], ports[1], ports[2]);
+        let sim_port = free_ports(1)?[0];
         tools::step("OpenRouter simulator");
         tools::run(
             Command::new("cargo")
@@ -65,37 +74,72 @@ impl Stack {
         sim.wait_ready("/_sim/health", Duration::from_secs(30))?;
 
         tools::step("wrangler dev (built Worker, no rebuild, no watch)");
-        let mut worker = Server::spawn(
-            "wrangler dev",
-            port,
-            tools::wrangler(root)
-                .arg("dev")
-                .arg("-c")
-                .arg(&config)
-                .args(["--local", "--test-scheduled", "--ip", "127.0.0.1"])
-                .args(["--port", &port.to_string()])
-                .args(["--inspector-port", &inspector.to_string()])
-                .arg("--persist-to")
-                .arg(&persist)
-                .args([
-                    "--var",
-                    &format!("OPENROUTER_BASE_URL:http://127.0.0.1:{sim_port}/api/v1"),
-                    "--var",
-                    "PUBLIC_RATE_LIMIT_PER_HOUR:1000000",
-                    "--show-interactive-dev-session=false",
-                ])
-                .env("ORW_SKIP_BUILD", "1")
-                .env("CI", "true"),
+        let extra_vars: Vec<String> = extra_vars.iter().map(|v| (*v).to_owned()).collect();
+        let worker = spawn_worker(
+            root,
+            &config,
+            &persist,
+            sim_port,
+            &extra_vars,
             &dir.join("wrangler.log"),
         )?;
-        worker.wait_ready("/health", Duration::from_secs(90))?;
         Ok(Stack {
             dir,
             config,
             persist,
             sim,
             worker,
+            sim_port,
+            extra_vars,
         })
+    }
+
+    /// Stops the Worker and starts it again on the same state (the same
+    /// local D1 and Durable Object storage) with `more_vars` (`NAME:value`)
+    /// after the stack's own; its log is `wrangler-<label>.log`.
+    pub fn restart_worker(&mut self, root: &Path, label: &str, more_vars: &[&str]) -> Result {
+        tools::step(&format!(
+            "wrangler dev again ({label}: {})",
+            more_vars.join(" ")
+        ));
+        self.worker.stop();
+        let mut vars = self.extra_vars.clone();
+        vars.extend(more_vars.iter().map(|v| (*v).to_owned()));
+        self.worker = spawn_worker(
+            root,
+            &self.config,
+            &self.persist,
+            self.sim_port,
+            &vars,
+            &self.dir.join(format!("wrangler-{label}.log")),
+        )?;
+        Ok(())
+    }
+
+    /// The bare Worker of `bench/floor/worker.js` on the same local D1 (same
+    /// `--persist-to`, same D1 binding and database), reading as `user_id`.
+    pub fn start_floor(&self, root: &Path, user_id: i64) -> Result<Server> {
+        let config = write_floor_config(root, &self.dir, user_id)?;
+        let ports = free_ports(2)?;
+        tools::step("wrangler dev (the floor: bench/floor/worker.js)");
+        let mut floor = Server::spawn(
+            "wrangler dev (floor)",
+            ports[0],
+            tools::wrangler(root)
+                .arg("dev")
+                .arg("-c")
+                .arg(&config)
+                .args(["--local", "--ip", "127.0.0.1"])
+                .args(["--port", &ports[0].to_string()])
+                .args(["--inspector-port", &ports[1].to_string()])
+                .arg("--persist-to")
+                .arg(&self.persist)
+                .arg("--show-interactive-dev-session=false")
+                .env("CI", "true"),
+            &self.dir.join("wrangler-floor.log"),
+        )?;
+        floor.wait_ready("/noop", Duration::from_secs(90))?;
+        Ok(floor)
     }
 
     fn d1(&self, root: &Path) -> Command {
@@ -161,6 +205,95 @@ impl Stack {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// `wrangler dev` of the copied build on `persist`, waited for.
+fn spawn_worker(
+    root: &Path,
+    config: &Path,
+    persist: &Path,
+    sim_port: u16,
+    extra_vars: &[String],
+    log: &Path,
+) -> Result<Server> {
+    let ports = free_ports(2)?;
+    let (port, inspector) = (ports[0], ports[1]);
+    let mut worker = Server::spawn(
+        "wrangler dev",
+        port,
+        tools::wrangler(root)
+            .arg("dev")
+            .arg("-c")
+            .arg(config)
+            .args(["--local", "--test-scheduled", "--ip", "127.0.0.1"])
+            .args(["--port", &port.to_string()])
+            .args(["--inspector-port", &inspector.to_string()])
+            .arg("--persist-to")
+            .arg(persist)
+            .args([
+                "--var",
+                &format!("OPENROUTER_BASE_URL:http://127.0.0.1:{sim_port}/api/v1"),
+                "--var",
+                "PUBLIC_RATE_LIMIT_PER_HOUR:1000000",
+                // The sync-at-scale bench stores 1,000 keys in one account.
+                "--var",
+                "MAX_KEYS_PER_USER:100000",
+                "--var",
+                "KEY_ADDS_PER_HOUR:1000000",
+                "--show-interactive-dev-session=false",
+            ])
+            .args(extra_vars.iter().flat_map(|var| ["--var", var.as_str()]))
+            .env("ORW_SKIP_BUILD", "1")
+            .env("CI", "true"),
+        log,
+    )?;
+    worker.wait_ready("/health", Duration::from_secs(90))?;
+    Ok(worker)
+}
+
+/// The floor Worker's config: `bench/floor/worker.js`, the repository's
+/// compatibility date and `[[d1_databases]]` table (so it opens the same
+/// local database), its own Durable Object class.
+fn write_floor_config(root: &Path, dir: &Path, user_id: i64) -> Result<PathBuf> {
+    let source = fs::read_to_string(root.join("wrangler.toml"))
+        .map_err(|e| format!("wrangler.toml: {e}"))?;
+    let mut date = None;
+    let mut d1 = String::new();
+    let mut table = String::new();
+    for line in source.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.to_owned();
+        }
+        let key = trimmed.split('=').next().unwrap_or("").trim();
+        match (table.as_str(), key) {
+            ("", "compatibility_date") => date = Some(trimmed.to_owned()),
+            ("[[d1_databases]]", "migrations_dir") => {}
+            ("[[d1_databases]]", _) if !trimmed.starts_with('#') && !trimmed.is_empty() => {
+                d1.push_str(trimmed);
+                d1.push('\n');
+            }
+            _ => {}
+        }
+    }
+    let date = date.ok_or("wrangler.toml has no compatibility_date")?;
+    if !d1.contains("binding") {
+        return Err("wrangler.toml has no [[d1_databases]] table".into());
+    }
+    let main = root.join("bench/floor/worker.js");
+    if !main.exists() {
+        return Err(format!("{} is missing", main.display()));
+    }
+    let text = format!(
+        "name = \"orw-bench-floor\"\nmain = {:?}\n{date}\n\n{d1}\n\
+         [[durable_objects.bindings]]\nname = \"HOP\"\nclass_name = \"Hop\"\n\n\
+         [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Hop\"]\n\n\
+         [vars]\nBENCH_USER_ID = \"{user_id}\"\n",
+        main.display().to_string()
+    );
+    let config = dir.join("floor.wrangler.toml");
+    fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
+    Ok(config)
 }
 
 /// The repository's `wrangler.toml` without `[build]`, with absolute paths,

@@ -1,0 +1,213 @@
+//! Architecture checks that `cargo xtask test` runs, so the layering the
+//! README describes stays true:
+//!
+//! * no SQL outside `src/store/` (D1's and the rate limiter's storage alike);
+//! * `src/domain/` and `src/jobs/` do not import the HTTP layer;
+//! * `src/rate_limit/` and `src/usage/` do not import each other;
+//! * no file over 400 lines and no function over 60 lines in `src/`,
+//!   `sim/src/` and `xtask/src/` (rustfmt-formatted code: a function ends at
+//!   the first line holding only its closing brace at its own indentation).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::tools::Result;
+
+pub const MAX_FILE_LINES: usize = 400;
+pub const MAX_FN_LINES: usize = 60;
+
+/// SQL that may only appear in `src/store/`.
+const SQL_MARKERS: [&str; 8] = [
+    "\"SELECT ",
+    "\"INSERT ",
+    "\"UPDATE ",
+    "\"DELETE ",
+    "\"WITH ",
+    "\"CREATE ",
+    "\"DROP ",
+    "\"ALTER ",
+];
+
+/// (module, modules it must not import).
+const FORBIDDEN_IMPORTS: [(&str, &[&str]); 4] = [
+    ("src/domain/", &["crate::http"]),
+    ("src/jobs/", &["crate::http"]),
+    ("src/rate_limit/", &["crate::usage"]),
+    ("src/usage/", &["crate::rate_limit"]),
+];
+
+pub fn check(root: &Path) -> Result {
+    let mut problems = Vec::new();
+    for dir in ["src", "sim/src", "xtask/src"] {
+        for file in rust_files(&root.join(dir)) {
+            let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let shown = file
+                .strip_prefix(root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            problems.extend(check_file(&shown, &text));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} architecture problem(s):\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        ))
+    }
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every problem of one file (`path` relative to the repository root).
+pub fn check_file(path: &str, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let lines = text.lines().count();
+    if lines > MAX_FILE_LINES {
+        problems.push(format!("{path}: {lines} lines (at most {MAX_FILE_LINES})"));
+    }
+    for (name, start, length) in long_functions(text) {
+        problems.push(format!(
+            "{path}:{start}: fn {name} is {length} lines (at most {MAX_FN_LINES})"
+        ));
+    }
+    if path.starts_with("src/") && !path.starts_with("src/store/") {
+        for (i, line) in text.lines().enumerate() {
+            if SQL_MARKERS.iter().any(|m| line.contains(m)) {
+                problems.push(format!("{path}:{}: SQL outside src/store/", i + 1));
+            }
+        }
+    }
+    for (module, forbidden) in FORBIDDEN_IMPORTS {
+        if !path.starts_with(module) {
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            if let Some(import) = forbidden.iter().find(|f| line.contains(*f)) {
+                problems.push(format!("{path}:{}: {module} uses {import}", i + 1));
+            }
+        }
+    }
+    problems
+}
+
+/// (name, first line, length) of every function over [`MAX_FN_LINES`].
+fn long_functions(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut long = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = fn_name(line) else { continue };
+        let indent = line.len() - line.trim_start().len();
+        // A declaration without a body (trait item) ends with `;`.
+        let body_end = lines[i..]
+            .iter()
+            .position(|l| {
+                let trimmed = l.trim_end();
+                trimmed.len() - trimmed.trim_start().len() == indent
+                    && (trimmed.trim_start() == "}" || trimmed.ends_with(';'))
+            })
+            .map(|offset| i + offset);
+        if let Some(end) = body_end {
+            let length = end - i + 1;
+            if length > MAX_FN_LINES {
+                long.push((name, i + 1, length));
+            }
+        }
+    }
+    long
+}
+
+/// The function's name when `line` starts a function item.
+fn fn_name(line: &str) -> Option<String> {
+    let mut rest = line.trim_start();
+    for prefix in [
+        "pub(crate) ",
+        "pub(super) ",
+        "pub ",
+        "const ",
+        "async ",
+        "unsafe ",
+        "extern \"C\" ",
+    ] {
+        rest = rest.strip_prefix(prefix).unwrap_or(rest);
+    }
+    let rest = rest.strip_prefix("async ").unwrap_or(rest);
+    let after = rest.strip_prefix("fn ")?;
+    let name: String = after
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn function(name: &str, body_lines: usize) -> String {
+        let body: String = (0..body_lines)
+            .map(|i| format!("    let _x{i} = {i};\n"))
+            .collect();
+        format!("pub async fn {name}() {{\n{body}}}\n")
+    }
+
+    #[test]
+    fn finds_functions_over_sixty_lines_only() {
+        let text = format!("{}{}", function("short", 58), function("long", 59));
+        assert_eq!(long_functions(&text), vec![("long".to_owned(), 61, 61)]);
+    }
+
+    #[test]
+    fn nested_functions_and_trait_items_are_measured_on_their_own() {
+        let text = "impl X {\n    fn a() {\n        1\n    }\n    fn b();\n}\n";
+        assert!(long_functions(text).is_empty());
+        assert_eq!(
+            fn_name("    pub(crate) async fn go(x: i64) {").as_deref(),
+            Some("go")
+        );
+        assert_eq!(fn_name("    let f = |x| x;"), None);
+    }
+
+    #[test]
+    fn sql_belongs_in_the_store() {
+        let text = "let q = \"SELECT 1\";\n";
+        assert_eq!(check_file("src/store/users.rs", text), Vec::<String>::new());
+        assert_eq!(
+            check_file("src/usage/public.rs", text),
+            vec!["src/usage/public.rs:1: SQL outside src/store/".to_owned()]
+        );
+    }
+
+    #[test]
+    fn layers_do_not_import_what_they_must_not() {
+        let text = "use crate::http::error::AppError;\n";
+        assert_eq!(check_file("src/domain/money.rs", text).len(), 1);
+        assert_eq!(check_file("src/keys/vault.rs", text).len(), 0);
+        let text = "use crate::usage::answers::PublicQuery;\n";
+        assert_eq!(check_file("src/rate_limit/mod.rs", text).len(), 1);
+    }
+
+    #[test]
+    fn files_over_the_limit_are_reported() {
+        let text = "\n".repeat(MAX_FILE_LINES + 1);
+        assert_eq!(check_file("xtask/src/big.rs", &text).len(), 1);
+    }
+}

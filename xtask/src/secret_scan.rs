@@ -1,0 +1,92 @@
+//! The secret scan that runs last: after the integration and browser tests,
+//! every response body they received (`responses.log`, less the responses
+//! that hand a secret out once) and the whole wrangler log of the run are
+//! searched for every password, JWT, API token and OpenRouter key the tests
+//! used (`secrets.txt`). The harness writes those files under
+//! `target/it/<pid>/`; a hit fails the run.
+
+use std::fs;
+use std::path::Path;
+
+use crate::tools::Result;
+
+/// Files of a run that must not contain any secret.
+const SCANNED: [&str; 2] = ["responses.log", "wrangler.log"];
+
+/// Scans every run directory under `runs`; returns how many secrets were
+/// checked against how many bytes.
+pub fn scan(runs: &Path) -> Result<(usize, usize)> {
+    let mut checked = (0, 0);
+    let entries = fs::read_dir(runs).map_err(|e| format!("{}: {e}", runs.display()))?;
+    for entry in entries.filter_map(|e| e.ok()) {
+        let dir = entry.path();
+        let secrets = fs::read_to_string(dir.join("secrets.txt")).unwrap_or_default();
+        let secrets: Vec<&str> = secrets.lines().filter(|s| s.len() >= 8).collect();
+        for file in SCANNED {
+            let text = fs::read_to_string(dir.join(file)).unwrap_or_default();
+            if let Some(hit) = find_secret(&text, &secrets) {
+                return Err(format!(
+                    "a secret of the test run ({}…) appears in {}",
+                    &hit[..6.min(hit.len())],
+                    dir.join(file).display()
+                ));
+            }
+            checked.1 += text.len();
+        }
+        checked.0 += secrets.len();
+    }
+    if checked.0 == 0 {
+        return Err(format!(
+            "no secrets were recorded under {}: the scan would prove nothing",
+            runs.display()
+        ));
+    }
+    Ok(checked)
+}
+
+fn find_secret<'a>(text: &str, secrets: &[&'a str]) -> Option<&'a str> {
+    secrets.iter().copied().find(|s| text.contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_secret_in_a_log_and_only_then() {
+        let dir = std::env::temp_dir().join(format!("orw-scan-{}", std::process::id()));
+        let run = dir.join("1234");
+        fs::create_dir_all(&run).unwrap();
+        fs::write(run.join("secrets.txt"), "or_api_abcdefghijkl\nshort\n").unwrap();
+        fs::write(run.join("responses.log"), "GET /api/v1/stats 200\n{}\n").unwrap();
+        fs::write(
+            run.join("wrangler.log"),
+            "[wrangler] GET /health 200 short\n",
+        )
+        .unwrap();
+        assert_eq!(
+            scan(&dir).unwrap().0,
+            1,
+            "secrets under 8 chars are not scanned"
+        );
+        fs::write(run.join("wrangler.log"), "oops: or_api_abcdefghijkl\n").unwrap();
+        let err = scan(&dir).unwrap_err();
+        assert!(
+            err.contains("wrangler.log") && err.contains("or_api"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("abcdefghijkl"),
+            "the report does not repeat the secret"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_run_without_secrets_proves_nothing() {
+        let dir = std::env::temp_dir().join(format!("orw-scan-empty-{}", std::process::id()));
+        fs::create_dir_all(dir.join("1")).unwrap();
+        assert!(scan(&dir).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
