@@ -9,7 +9,6 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::public::{seed, user_with_keys};
 
 /// A fresh IPv6 /64 per call, as `2001:db8:<a>:<b>::`.
 fn unique_v6_prefix() -> String {

@@ -8,10 +8,11 @@ mod helpers;
 
 mod accounts;
 mod browser;
-mod dashboard;
 mod foundation;
 mod hardening;
 mod keys;
 mod public;
 mod sync;
 mod tokens;
+mod web;
+mod web;

@@ -8,42 +8,6 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::sync::{truth_window, units, user_with_account, user_with_activity, SYNC};
 
-/// Seeds usage rows for a user's keys straight into D1:
-/// (key index, date offset, model, requests, in, out, cost units).
-pub(crate) fn seed(user: &User, key_ids: &[i64], rows: &[(usize, i64, &str, i64, i64, i64, i64)]) {
-    let values: Vec<String> = rows
-        .iter()
-        .map(|(k, offset, model, req, tin, tout, cost)| {
-            format!(
-                "({}, {}, '{}', '{}', {req}, {tin}, {tout}, {cost}, 'activity', 'seed')",
-                key_ids[*k],
-                user.id,
-                day(*offset),
-                model.replace('\'', "''")
-            )
-        })
-        .collect();
-    app().d1(&format!(
-        "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
-         VALUES {}",
-        values.join(", ")
-    ));
-}
-
-/// A user with two stored keys (validated against the simulator) and a token.
-pub(crate) async fn user_with_keys() -> (User, Vec<i64>, String) {
-    let user = new_user().await;
-    let mut ids = Vec::new();
-    for name in ["alpha", "beta"] {
-        let sim = sim_key(json!({ "generate": false })).await;
-        let res = user.add_key(name, &sim.key, "inference").await;
-        assert_eq!(res.status, 201, "{}", res.text);
-        ids.push(res.json["id"].as_i64().unwrap());
-    }
-    let (_, token) = user.new_token("integration").await;
-    (user, ids, token)
-}
-
 fn assert_rate_headers(res: &Res) {
     for name in [
         "x-ratelimit-limit",
@@ -560,96 +524,6 @@ async fn cors_is_open_on_the_public_api_only() {
         .await;
     assert!(web.header("access-control-allow-origin").is_none());
     assert_eq!(web.status, 405);
-}
-
-#[tokio::test]
-async fn dashboard_usage_and_csv_for_the_web() {
-    let (user, keys, _) = user_with_keys().await;
-    seed(
-        &user,
-        &keys,
-        &[
-            (0, -1, "vendor/model, \"quoted\"", 2, 20, 30, 15_000_000_000),
-            (1, -1, "m/b", 1, 1, 1, 5),
-            (1, -2, "m/b", 3, 3, 3, 7),
-        ],
-    );
-    let res = get("/api/stats/dashboard?days=7")
-        .bearer(&user.jwt)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let body = &res.json;
-    assert_eq!(body["totals"]["total_cost"], "1.5000000012");
-    assert_eq!(body["totals"]["total_requests"], 6);
-    assert_eq!(body["daily"].as_array().unwrap().len(), 7);
-    assert_eq!(body["daily"][5]["date"], day(-1));
-    assert_eq!(body["daily"][5]["cost"], "1.5000000005");
-    assert_eq!(body["top_models"][0]["model"], "vendor/model, \"quoted\"");
-    assert_eq!(body["keys"].as_array().unwrap().len(), 2);
-    assert_eq!(body["today"]["date"], day(0));
-    assert_eq!(
-        body["today"]["keys_reporting"], 2,
-        "both keys were snapshotted today: {}",
-        body["today"]
-    );
-    for bad in ["0", "366", "abc", ""] {
-        get(&format!("/api/stats/dashboard?days={bad}"))
-            .bearer(&user.jwt)
-            .send()
-            .await
-            .assert_error(422, "validation_error");
-    }
-
-    let filtered = get(&format!(
-        "/api/usage?start_date={}&end_date={}&api_key_id={}&model=m/b",
-        day(-7),
-        day(0),
-        keys[1]
-    ))
-    .bearer(&user.jwt)
-    .send()
-    .await;
-    assert_eq!(filtered.status, 200, "{}", filtered.text);
-    assert_eq!(filtered.json["pagination"]["total"], 2);
-    assert_eq!(filtered.json["items"][0]["api_key_id"], keys[1]);
-    assert_eq!(filtered.json["items"][0]["date"], day(-2));
-
-    let csv = get(&format!(
-        "/api/usage.csv?start_date={}&end_date={}",
-        day(-7),
-        day(0)
-    ))
-    .bearer(&user.jwt)
-    .send()
-    .await;
-    assert_eq!(csv.status, 200);
-    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
-    assert!(csv
-        .header("content-disposition")
-        .is_some_and(|d| d.contains("attachment")));
-    let lines: Vec<&str> = csv.text.split("\r\n").collect();
-    assert_eq!(
-        lines[0],
-        "date,model,api_key_id,requests_count,tokens_input,tokens_output,cost"
-    );
-    assert_eq!(lines.len(), 5, "header, 3 rows, final CRLF: {:?}", csv.text);
-    assert_eq!(
-        lines[2],
-        format!("{},m/b,{},1,1,1,0.0000000005", day(-1), keys[1])
-    );
-    assert_eq!(
-        lines[3],
-        format!(
-            "{},\"vendor/model, \"\"quoted\"\"\",{},2,20,30,1.5",
-            day(-1),
-            keys[0]
-        )
-    );
-    get("/api/usage.csv")
-        .send()
-        .await
-        .assert_error(401, "unauthorized");
 }
 
 #[tokio::test]

@@ -1,0 +1,234 @@
+//! Fixtures: users, keys, the simulator's control API, cron, dates.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::harness::{app, remember_secret, unique, PASSWORD};
+use super::http::{get, post, Res};
+
+/// A registered, logged-in user.
+pub struct User {
+    pub email: String,
+    pub jwt: String,
+    pub id: i64,
+}
+
+pub async fn register(email: &str, password: &str) -> Res {
+    post("/api/auth/register")
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+}
+
+pub async fn login(email: &str, password: &str) -> Res {
+    post("/api/auth/login")
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+}
+
+pub async fn new_user() -> User {
+    let email = format!("{}@example.com", unique("user"));
+    let created = register(&email, PASSWORD).await;
+    assert_eq!(created.status, 201, "register: {}", created.text);
+    let logged_in = login(&email, PASSWORD).await;
+    assert_eq!(logged_in.status, 200, "login: {}", logged_in.text);
+    let jwt = logged_in.json["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    remember_secret(&jwt);
+    User {
+        email,
+        jwt,
+        id: created.json["id"].as_i64().expect("id"),
+    }
+}
+
+impl User {
+    pub async fn new_token(&self, name: &str) -> (i64, String) {
+        let res = post("/api/tokens")
+            .bearer(&self.jwt)
+            .json(&json!({ "name": name }))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "create token: {}", res.text);
+        let token = res.json["token"].as_str().expect("token").to_owned();
+        remember_secret(&token);
+        (res.json["id"].as_i64().expect("id"), token)
+    }
+
+    pub async fn add_key(&self, name: &str, key: &str, kind: &str) -> Res {
+        post("/api/keys")
+            .bearer(&self.jwt)
+            .json(&json!({ "name": name, "key": key, "kind": kind }))
+            .send()
+            .await
+    }
+}
+
+// ---- simulator control --------------------------------------------------------
+
+pub struct SimKey {
+    pub key: String,
+    pub hash: String,
+    pub account: String,
+}
+
+pub async fn sim_post(path: &str, body: &Value) -> Value {
+    let res = reqwest::Client::new()
+        .post(app().sim_url(path))
+        .json(body)
+        .send()
+        .await
+        .expect("simulator answers");
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    assert!(status.is_success(), "sim {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+pub async fn sim_get(path: &str) -> Value {
+    let res = reqwest::Client::new()
+        .get(app().sim_url(path))
+        .send()
+        .await
+        .expect("simulator answers");
+    assert_eq!(res.status(), StatusCode::OK, "sim GET {path}");
+    res.json().await.expect("sim JSON")
+}
+
+/// Registers a key in the simulator (`extra` merges into the request).
+pub async fn sim_key(extra: Value) -> SimKey {
+    let mut body = json!({ "label": unique("k") });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    let res = sim_post("/_sim/keys", &body).await;
+    let key = res["key"].as_str().expect("key").to_owned();
+    remember_secret(&key);
+    SimKey {
+        key,
+        hash: res["key_hash"].as_str().expect("key_hash").to_owned(),
+        account: res["account"].as_str().expect("account").to_owned(),
+    }
+}
+
+/// Installs a fault in the simulator; returns its id for [`lift_fault`].
+pub async fn add_fault(fault: &Value) -> String {
+    let id = sim_post("/_sim/faults", fault).await["id"].clone();
+    id.as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Removes a fault (already expired `times`-limited faults are fine), so
+/// other tests' cron runs do not wait on this test's keys.
+pub async fn lift_fault(id: &str) {
+    let _ = reqwest::Client::new()
+        .delete(app().sim_url(&format!("/_sim/faults/{id}")))
+        .send()
+        .await;
+}
+
+/// Makes the simulator reject (401) or accept a key again.
+pub async fn set_revoked(sim: &SimKey, revoked: bool) {
+    sim_post(
+        &format!("/_sim/keys/{}/status", sim.hash),
+        &json!({ "revoked": revoked }),
+    )
+    .await;
+}
+
+pub async fn fire_cron(expr: &str) -> Res {
+    let path = format!("/__scheduled?cron={}", expr.replace(' ', "+"));
+    let res = get(&path).send().await;
+    assert_eq!(res.status, 200, "cron {expr}: {}", res.text);
+    res
+}
+
+/// The newest job run's id, 0 when none has run.
+pub fn max_job_run_id() -> i64 {
+    app().d1("SELECT COALESCE(MAX(id), 0) AS id FROM job_runs")[0]["id"]
+        .as_i64()
+        .unwrap_or(0)
+}
+
+/// Waits until every job run that had started by now has finished.
+///
+/// Tests run in parallel and each fires the hourly sync, which syncs every
+/// user's keys; a test that changes the simulator's answers (faults) and then
+/// counts what the next run stores must not count what a run already in
+/// flight stores with the old answers.
+pub async fn settle_job_runs() {
+    let started = max_job_run_id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let running = app().d1(&format!(
+            "SELECT COUNT(*) AS n FROM job_runs WHERE id <= {started} AND status = 'running'"
+        ))[0]["n"]
+            .as_i64()
+            .unwrap_or(0);
+        if running == 0 {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            // A run the runtime killed stays `running` forever; the caller's
+            // own assertions then say what went wrong.
+            eprintln!("{running} job runs still running after 90 s");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Today's UTC date as `YYYY-MM-DD`.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+pub fn day(offset_days: i64) -> String {
+    (today() + chrono::Duration::days(offset_days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Seeds usage rows for a user's keys straight into D1:
+/// (key index, date offset, model, requests, in, out, cost units).
+pub fn seed(user: &User, key_ids: &[i64], rows: &[(usize, i64, &str, i64, i64, i64, i64)]) {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(k, offset, model, req, tin, tout, cost)| {
+            format!(
+                "({}, {}, '{}', '{}', {req}, {tin}, {tout}, {cost}, 'activity', 'seed')",
+                key_ids[*k],
+                user.id,
+                day(*offset),
+                model.replace('\'', "''")
+            )
+        })
+        .collect();
+    app().d1(&format!(
+        "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+         VALUES {}",
+        values.join(", ")
+    ));
+}
+
+/// A user with two stored keys (validated against the simulator) and a token.
+pub async fn user_with_keys() -> (User, Vec<i64>, String) {
+    let user = new_user().await;
+    let mut ids = Vec::new();
+    for name in ["alpha", "beta"] {
+        let sim = sim_key(json!({ "generate": false })).await;
+        let res = user.add_key(name, &sim.key, "inference").await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        ids.push(res.json["id"].as_i64().unwrap());
+    }
+    let (_, token) = user.new_token("integration").await;
+    (user, ids, token)
+}

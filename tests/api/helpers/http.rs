@@ -1,0 +1,223 @@
+//! The HTTP client of the tests: every response is read whole, recorded
+//! for the final secret scan and checked against `openapi.json`.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::harness::{app, record_response_body, unique_ip};
+
+/// A response, read whole: status, headers, raw text and JSON (Null if none).
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the contract's error envelope with this status and code.
+    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(self.json["error"]["code"], code, "body: {}", self.text);
+        assert!(
+            self.json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error without a message: {}",
+            self.text
+        );
+        assert!(
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")),
+            "error without JSON content type"
+        );
+        self
+    }
+
+    /// `Retry-After` in seconds (panics when absent: callers expect one).
+    pub fn retry_after(&self) -> u64 {
+        self.header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric Retry-After on {}: {}", self.status, self.text))
+    }
+
+    /// The field a 422 names.
+    pub fn error_field(&self) -> String {
+        self.json["error"]["details"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// A request builder with the few knobs tests need.
+pub struct Call {
+    method: Method,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<(String, Vec<u8>)>,
+}
+
+pub fn call(method: &str, path: &str) -> Call {
+    call_at(&app().base_url, method, path)
+}
+
+/// A request to another Worker than the shared one (see [`Worker`]).
+pub fn call_at(base_url: &str, method: &str, path: &str) -> Call {
+    Call {
+        method: Method::from_bytes(method.as_bytes()).expect("method"),
+        url: format!("{base_url}{path}"),
+        headers: vec![("CF-Connecting-IP".into(), unique_ip())],
+        body: None,
+    }
+}
+
+pub fn get(path: &str) -> Call {
+    call("GET", path)
+}
+
+pub fn post(path: &str) -> Call {
+    call("POST", path)
+}
+
+impl Call {
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.headers
+            .push(("Authorization".into(), format!("Bearer {token}")));
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn ip(self, ip: &str) -> Self {
+        self.header("CF-Connecting-IP", ip)
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.body = Some(("application/json".into(), body.to_string().into_bytes()));
+        self
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some((content_type.into(), body.into()));
+        self
+    }
+
+    /// Sends the request and checks the response against `openapi.json`
+    /// (status, body schema, documented headers): every response any test
+    /// receives, so the document cannot drift from the Worker.
+    pub async fn send(self) -> Res {
+        let (method, url) = (self.method.to_string(), self.url.clone());
+        let res = self.send_unchecked().await;
+        check_contract(&method, &url, &res);
+        res
+    }
+
+    /// For the few requests outside the document's reach (a body the
+    /// client itself cannot frame, say); prefer [`Call::send`].
+    pub async fn send_unchecked(self) -> Res {
+        let (method, url) = (self.method.to_string(), self.url.clone());
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(90))
+            .build()
+            .expect("http client");
+        let mut request = client.request(self.method, &self.url);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        if let Some((content_type, body)) = self.body {
+            request = request.header("Content-Type", content_type).body(body);
+        }
+        let response = request.send().await.expect("the Worker answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable body");
+        record_response_body(&method, &url, status, &text);
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+}
+
+/// Every response any test receives is checked against `openapi.json`, so
+/// the document cannot drift from what the Worker really sends.
+pub fn check_contract(method: &str, url: &str, res: &Res) {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.starts_with("/__scheduled") {
+        return;
+    }
+    let body = if res.text.is_empty() {
+        Value::Null
+    } else if res.json.is_null() {
+        Value::String(res.text.clone())
+    } else {
+        res.json.clone()
+    };
+    match path_template(path) {
+        Some(template) => {
+            crate::contract::assert_documented(method, &template, res.status, &body);
+            if res.status != 405 {
+                crate::contract::assert_documented_headers(
+                    method,
+                    &template,
+                    res.status,
+                    res.headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or(""))),
+                );
+            }
+        }
+        None => {
+            assert_eq!(res.status, 404, "{method} {path} is not a documented route");
+            crate::contract::assert_component_response("RouteNotFound", &body);
+        }
+    }
+}
+
+/// The OpenAPI path of a concrete path (`/api/keys/7/sync` -> `/api/keys/{id}/sync`).
+pub fn path_template(path: &str) -> Option<String> {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let documented = crate::contract::documented_operations();
+    let segments: Vec<&str> = path.split('/').collect();
+    documented.into_iter().map(|(_, p)| p).find(|template| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(t, s)| {
+                if *t == "{id}" {
+                    !s.is_empty()
+                        && s.len() <= 16
+                        && s.bytes().all(|b| b.is_ascii_digit())
+                        && *s != "0"
+                } else {
+                    t == s
+                }
+            })
+    })
+}
