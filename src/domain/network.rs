@@ -28,6 +28,15 @@ pub fn client_network(reported: Option<&str>) -> String {
     }
 }
 
+/// Whether the reported client address is this machine (`127.0.0.0/8`,
+/// `::1`): local development, never a client on Cloudflare.
+pub fn is_loopback(reported: Option<&str>) -> bool {
+    reported
+        .map(str::trim)
+        .and_then(|ip| ip.parse::<IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +60,16 @@ mod tests {
     #[test]
     fn mapped_ipv4_is_the_ipv4_address() {
         assert_eq!(client_network(Some("::ffff:198.51.100.9")), "198.51.100.9");
+    }
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        for local in ["127.0.0.1", "127.9.0.3", "::1"] {
+            assert!(is_loopback(Some(local)), "{local}");
+        }
+        for other in [None, Some("unknown"), Some("10.0.0.1"), Some("2001:db8::1")] {
+            assert!(!is_loopback(other), "{other:?}");
+        }
     }
 
     #[test]

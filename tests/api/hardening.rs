@@ -110,6 +110,21 @@ async fn sign_ups_are_limited_per_network() {
     assert_eq!(elsewhere.status, 201, "{}", elsewhere.text);
 }
 
+#[tokio::test]
+async fn sign_ups_from_this_machine_are_not_throttled() {
+    for _ in 0..7 {
+        let res = post("/api/auth/register")
+            .ip("127.0.0.1")
+            .json(&json!({
+                "email": format!("{}@example.com", unique("local")),
+                "password": PASSWORD,
+            }))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+}
+
 fn unknown_key(n: usize) -> String {
     format!(
         "sk-or-v1-{:064x}",
