@@ -15,4 +15,3 @@ mod public;
 mod sync;
 mod tokens;
 mod web;
-mod web;
