@@ -32,7 +32,7 @@ impl Changes {
     /// The hook: clears the reported users' tokens' answers.
     pub async fn publish(&self, app: &App) {
         for user_id in self.take() {
-            crate::usage::public::forget_answers(app, user_id).await;
+            crate::public_api::forget_answers(app, user_id).await;
         }
     }
 }

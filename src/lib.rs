@@ -21,13 +21,14 @@ pub mod jobs;
 pub mod keys;
 pub mod openapi;
 pub mod openrouter;
+pub mod public_api;
 pub mod rate_limit;
 pub mod store;
 pub mod usage;
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
-pub use rate_limit::object::RateLimiter;
+pub use public_api::object::RateLimiter;
 
 #[event(start)]
 fn start() {

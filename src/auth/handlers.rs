@@ -16,9 +16,9 @@ use crate::domain::Invalid;
 use crate::error::{AppError, AppResult};
 use crate::http::reply::Reply;
 use crate::http::{Ctx, Incoming};
+use crate::public_api;
 use crate::rate_limit::{self, Bucket};
 use crate::store::{self, users::UserRow, Unique};
-use crate::usage::public;
 
 /// Failed logins (and wrong current passwords) allowed per client network
 /// and per email within the window.
@@ -274,7 +274,7 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let token_hashes = store::tokens::active_hashes(&db, account.id).await?;
     store::users::delete(&db, account.id).await?;
     for hash in &token_hashes {
-        public::revoke_token(app, hash).await;
+        public_api::revoke_token(app, hash).await;
     }
     let subject = Subject {
         user_id: Some(account.id),

@@ -102,7 +102,7 @@ pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         return Err(AppError::not_found("API token"));
     };
     // Immediate: the token's object answers for it, so it is told too.
-    crate::usage::public::revoke_token(app, &token_hash).await;
+    crate::public_api::revoke_token(app, &token_hash).await;
     let subject = Subject {
         user_id: Some(user.user_id),
         id: Some(id),

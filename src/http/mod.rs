@@ -114,7 +114,7 @@ async fn handle(req: &mut Request, env: Env) -> AppResult<Reply> {
         Err(err) if router::is_public_path(&path) => {
             let incoming = read(req, false).await?;
             let app = App::new(env)?;
-            Ok(crate::usage::public::refuse(&app, &incoming, err).await)
+            Ok(crate::public_api::refuse(&app, &incoming, err).await)
         }
         Err(err) => Err(err),
     }
@@ -188,7 +188,7 @@ async fn dispatch(app: &App, route: Route, req: &Incoming) -> AppResult<Reply> {
             Ok(user) => with_session(&cx, &user, route).await,
             Err(refused) => Err(refused),
         },
-        Access::ApiToken => Ok(crate::usage::public::handle(app, route, req).await),
+        Access::ApiToken => Ok(crate::public_api::handle(app, route, req).await),
     };
     changes.publish(app).await;
     reply

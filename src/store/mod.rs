@@ -7,6 +7,7 @@
 //! precision past 2^53. It is read back with `CAST(... AS TEXT)`.
 
 pub mod api_keys;
+pub mod bucket_log;
 pub mod job_runs;
 pub mod sessions;
 pub mod snapshots;

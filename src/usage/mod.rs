@@ -5,5 +5,4 @@ pub mod cache;
 pub mod csv;
 pub mod overview;
 pub mod periods;
-pub mod public;
 pub mod web;

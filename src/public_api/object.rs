@@ -23,15 +23,22 @@
 use std::cell::{Cell, RefCell};
 
 use chrono::Duration;
-use worker::{durable_object, DurableObject, Env, Headers, Request, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Headers, Request, Response, Result, SqlStorage, State,
+};
 
-use super::window::{alarm_plan, decide, expired_before, AlarmPlan, Decision, WindowState};
-use super::{ops, PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER};
+use super::wire::{
+    PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER,
+};
 use crate::clock;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::store::tokens;
-use crate::usage::answers::{self, Answer};
+use crate::rate_limit::ops;
+use crate::rate_limit::window::{
+    alarm_plan, decide, expired_before, AlarmPlan, Decision, WindowState,
+};
+use crate::store::{bucket_log, tokens};
+use crate::usage::answers::{self, Answer, PublicQuery};
 use crate::usage::cache::TimedCache;
 
 /// `last_used_at` is written at most this often per token.
@@ -58,21 +65,6 @@ pub struct RateLimiter {
     /// step with every insert and delete (all of which happen here), so a
     /// large budget's log is never re-counted per request.
     logged: Cell<Option<i64>>,
-}
-
-#[derive(serde::Deserialize)]
-struct Count {
-    count: i64,
-}
-
-#[derive(serde::Deserialize)]
-struct Edge {
-    at: Option<i64>,
-}
-
-#[derive(serde::Deserialize)]
-struct Window {
-    window_ms: Option<i64>,
 }
 
 impl DurableObject for RateLimiter {
@@ -127,10 +119,7 @@ impl DurableObject for RateLimiter {
             ops::REVOKE => {
                 self.forget();
                 self.ensure_schema()?;
-                self.state.storage().sql().exec(
-                    "INSERT INTO revoked (at) VALUES (?)",
-                    vec![clock::now().timestamp_millis().into()],
-                )?;
+                bucket_log::mark_revoked(&self.sql(), clock::now().timestamp_millis())?;
                 self.revoked.set(Some(true));
                 Ok(Response::empty()?.with_status(204))
             }
@@ -163,18 +152,10 @@ impl DurableObject for RateLimiter {
     /// empty, or wakes again when it will be.
     async fn alarm(&self) -> Result<Response> {
         self.alarm_armed.set(false);
-        let sql = self.state.storage().sql();
-        let window_ms = match sql.exec("SELECT MAX(window_ms) AS window_ms FROM bucket", None) {
-            Ok(cursor) => cursor.one::<Window>()?.window_ms,
-            // No table: nothing was ever logged here.
-            Err(_) => None,
-        };
+        let sql = self.sql();
+        let window_ms = bucket_log::window(&sql)?;
         let newest = match window_ms {
-            Some(_) => {
-                sql.exec("SELECT MAX(at) AS at FROM hits", None)?
-                    .one::<Edge>()?
-                    .at
-            }
+            Some(_) => bucket_log::newest(&sql)?,
             None => None,
         };
         let now_ms = clock::now().timestamp_millis();
@@ -199,13 +180,7 @@ impl RateLimiter {
     /// unknown token stores nothing.
     fn ensure_schema(&self) -> Result<()> {
         if !self.schema_ready.get() {
-            self.state.storage().sql().exec(
-                "CREATE TABLE IF NOT EXISTS hits (at INTEGER NOT NULL);
-                 CREATE INDEX IF NOT EXISTS hits_at ON hits (at);
-                 CREATE TABLE IF NOT EXISTS bucket (id INTEGER PRIMARY KEY CHECK (id = 1), window_ms INTEGER NOT NULL);
-                 CREATE TABLE IF NOT EXISTS revoked (at INTEGER NOT NULL);",
-                None,
-            )?;
+            bucket_log::create(&self.sql())?;
             self.schema_ready.set(true);
         }
         Ok(())
@@ -216,28 +191,14 @@ impl RateLimiter {
     /// last slot.
     fn decide(&self, limit: u32, window_ms: i64, record: bool) -> Result<Decision> {
         self.ensure_schema()?;
-        let sql = self.state.storage().sql();
+        let sql = self.sql();
         let now_ms = clock::now().timestamp_millis();
-        let expired = sql
-            .exec(
-                "DELETE FROM hits WHERE at <= ? RETURNING at",
-                vec![expired_before(now_ms, window_ms).into()],
-            )?
-            .to_array::<serde::de::IgnoredAny>()?
-            .len() as i64;
+        let expired = bucket_log::expire(&sql, expired_before(now_ms, window_ms))?;
         let count = match self.logged.get() {
             Some(count) => count - expired,
-            None => {
-                sql.exec("SELECT COUNT(*) AS count FROM hits", None)?
-                    .one::<Count>()?
-                    .count
-            }
+            None => bucket_log::count(&sql)?,
         };
-        // Indexed: the first entry of `hits_at`.
-        let oldest = sql
-            .exec("SELECT MIN(at) AS at FROM hits", None)?
-            .one::<Edge>()?
-            .at;
+        let oldest = bucket_log::oldest(&sql)?;
         let decision = decide(
             WindowState {
                 count: count.max(0) as u32,
@@ -250,7 +211,7 @@ impl RateLimiter {
         );
         let recorded = decision.allowed && record;
         if recorded {
-            sql.exec("INSERT INTO hits (at) VALUES (?)", vec![now_ms.into()])?;
+            bucket_log::log(&sql, now_ms)?;
         }
         self.logged.set(Some(count + i64::from(recorded)));
         Ok(decision)
@@ -259,17 +220,7 @@ impl RateLimiter {
     /// Gives back the newest logged request.
     fn release(&self) -> Result<()> {
         self.ensure_schema()?;
-        let released = self
-            .state
-            .storage()
-            .sql()
-            .exec(
-                "DELETE FROM hits WHERE rowid = (SELECT rowid FROM hits ORDER BY at DESC LIMIT 1)
-                 RETURNING at",
-                None,
-            )?
-            .to_array::<serde::de::IgnoredAny>()?
-            .len() as i64;
+        let released = bucket_log::release_newest(&self.sql())?;
         if let Some(count) = self.logged.get() {
             self.logged.set(Some(count - released));
         }
@@ -283,15 +234,16 @@ impl RateLimiter {
             return Ok(());
         }
         self.ensure_schema()?;
-        self.state.storage().sql().exec(
-            "INSERT INTO bucket (id, window_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET window_ms = excluded.window_ms",
-            vec![window_ms.into()],
-        )?;
+        bucket_log::set_window(&self.sql(), window_ms)?;
         self.alarm_armed.set(true);
         if self.state.storage().get_alarm().await?.is_none() {
             self.state.storage().set_alarm(window_ms).await?;
         }
         Ok(())
+    }
+
+    fn sql(&self) -> SqlStorage {
+        self.state.storage().sql()
     }
 
     fn forget(&self) {
@@ -304,16 +256,7 @@ impl RateLimiter {
         if let Some(revoked) = self.revoked.get() {
             return Ok(revoked);
         }
-        let revoked = match self
-            .state
-            .storage()
-            .sql()
-            .exec("SELECT COUNT(*) AS count FROM revoked", None)
-        {
-            Ok(cursor) => cursor.one::<Count>()?.count > 0,
-            // No table yet: never revoked here.
-            Err(_) => false,
-        };
+        let revoked = bucket_log::is_revoked(&self.sql())?;
         self.revoked.set(Some(revoked));
         Ok(revoked)
     }
@@ -335,61 +278,12 @@ impl RateLimiter {
         if !peek.allowed {
             return Ok(PublicOutcome::Limited { decision: peek });
         }
-        let generation = self.generation.get();
-        let now_ms = clock::now().timestamp_millis();
-        let (token_id, body) = match &ask.query {
-            Some(query) => {
-                let key = query.cache_key();
-                let cached = self.answers.borrow().get(&key, now_ms);
-                let answer = match cached {
-                    Some(answer) => answer,
-                    None => {
-                        let db = self.env.d1("DB").map_err(AppError::internal)?;
-                        *d1_statements += 1;
-                        let Some(answer) = answers::answer(&db, &ask.token_hash, query).await?
-                        else {
-                            return Ok(PublicOutcome::Invalid);
-                        };
-                        if self.generation.get() != generation {
-                            // Revoked or changed while D1 answered: a
-                            // revocation wins; a change is not cached.
-                            if self.is_revoked().map_err(AppError::internal)? {
-                                return Ok(PublicOutcome::Invalid);
-                            }
-                        } else {
-                            self.remember_last_used(&answer);
-                            self.answers.borrow_mut().put(
-                                key,
-                                answer.clone(),
-                                clock::now().timestamp_millis(),
-                            );
-                            self.token_seen_ms.set(Some((answer.token_id, now_ms)));
-                        }
-                        answer
-                    }
-                };
-                (answer.token_id, Some(answer.body))
-            }
-            None => {
-                let token_id = match self.token_seen_ms.get() {
-                    Some((id, seen)) if now_ms - seen < self.answers.borrow().ttl_ms() => id,
-                    _ => {
-                        let db = self.env.d1("DB").map_err(AppError::internal)?;
-                        *d1_statements += 1;
-                        let Some(id) = tokens::active_id(&db, &ask.token_hash).await? else {
-                            return Ok(PublicOutcome::Invalid);
-                        };
-                        if self.generation.get() != generation
-                            && self.is_revoked().map_err(AppError::internal)?
-                        {
-                            return Ok(PublicOutcome::Invalid);
-                        }
-                        self.token_seen_ms.set(Some((id, now_ms)));
-                        id
-                    }
-                };
-                (token_id, None)
-            }
+        let found = match &ask.query {
+            Some(query) => self.answer(ask, query, d1_statements).await?,
+            None => self.check_token(ask, d1_statements).await?,
+        };
+        let Some((token_id, body)) = found else {
+            return Ok(PublicOutcome::Invalid);
         };
         let decision = self
             .decide(ask.limit, window_ms, true)
@@ -402,6 +296,68 @@ impl RateLimiter {
             Some(body) => PublicOutcome::Answered { decision, body },
             None => PublicOutcome::Charged { decision },
         })
+    }
+
+    /// The answer to the question, from memory or one D1 statement; `None`
+    /// when the token is not (or no longer) valid. A revocation or a change
+    /// that arrived while D1 answered wins: the answer is not kept.
+    async fn answer(
+        &self,
+        ask: &PublicAsk,
+        query: &PublicQuery,
+        d1_statements: &mut u32,
+    ) -> std::result::Result<Option<(i64, Option<String>)>, AppError> {
+        let generation = self.generation.get();
+        let now_ms = clock::now().timestamp_millis();
+        let key = query.cache_key();
+        let cached = self.answers.borrow().get(&key, now_ms);
+        if let Some(answer) = cached {
+            return Ok(Some((answer.token_id, Some(answer.body))));
+        }
+        let db = self.env.d1("DB").map_err(AppError::internal)?;
+        *d1_statements += 1;
+        let Some(answer) = answers::answer(&db, &ask.token_hash, query).await? else {
+            return Ok(None);
+        };
+        if self.generation.get() != generation {
+            if self.is_revoked().map_err(AppError::internal)? {
+                return Ok(None);
+            }
+        } else {
+            self.remember_last_used(&answer);
+            let stored_at = clock::now().timestamp_millis();
+            self.answers
+                .borrow_mut()
+                .put(key, answer.clone(), stored_at);
+            self.token_seen_ms.set(Some((answer.token_id, now_ms)));
+        }
+        Ok(Some((answer.token_id, Some(answer.body))))
+    }
+
+    /// A request without a question (invalid parameters): only whether the
+    /// token is valid, from memory or one D1 statement.
+    async fn check_token(
+        &self,
+        ask: &PublicAsk,
+        d1_statements: &mut u32,
+    ) -> std::result::Result<Option<(i64, Option<String>)>, AppError> {
+        let generation = self.generation.get();
+        let now_ms = clock::now().timestamp_millis();
+        if let Some((id, seen)) = self.token_seen_ms.get() {
+            if now_ms - seen < self.answers.borrow().ttl_ms() {
+                return Ok(Some((id, None)));
+            }
+        }
+        let db = self.env.d1("DB").map_err(AppError::internal)?;
+        *d1_statements += 1;
+        let Some(id) = tokens::active_id(&db, &ask.token_hash).await? else {
+            return Ok(None);
+        };
+        if self.generation.get() != generation && self.is_revoked().map_err(AppError::internal)? {
+            return Ok(None);
+        }
+        self.token_seen_ms.set(Some((id, now_ms)));
+        Ok(Some((id, None)))
     }
 
     fn remember_last_used(&self, answer: &Answer) {

@@ -20,7 +20,11 @@ use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::router::Route;
 use crate::http::Incoming;
-use crate::rate_limit::{self, Bucket, Decision, Op, PublicAsk, PublicOutcome};
+use crate::rate_limit::{self, Bucket, Decision, Op};
+use wire::{PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER};
+
+pub mod object;
+pub mod wire;
 use crate::store;
 use crate::usage::answers::PublicQuery;
 
@@ -77,7 +81,7 @@ async fn ask(
         limit: bucket.limit,
         window_secs: bucket.window_secs,
     };
-    let answered = rate_limit::ask_public(app, bucket.name, &ask).await?;
+    let answered = ask_object(app, bucket.name, &ask).await?;
     Ok(Some(answered).filter(|(outcome, _)| *outcome != PublicOutcome::Invalid))
 }
 
@@ -128,7 +132,7 @@ pub async fn forget_answers(app: &App, user_id: i64) {
 }
 
 pub async fn forget_token(app: &App, token_hash: &str) {
-    if let Err(e) = rate_limit::invalidate(app, &token_bucket_name(token_hash)).await {
+    if let Err(e) = invalidate(app, &token_bucket_name(token_hash)).await {
         worker::console_error!("cannot refresh a token's answers: {e}");
     }
 }
@@ -137,7 +141,7 @@ pub async fn forget_token(app: &App, token_hash: &str) {
 /// without D1 from now on. A failure is logged; D1 refuses the token anyway
 /// once the object's answers expire.
 pub async fn revoke_token(app: &App, token_hash: &str) {
-    if let Err(e) = rate_limit::revoke(app, &token_bucket_name(token_hash)).await {
+    if let Err(e) = revoke(app, &token_bucket_name(token_hash)).await {
         worker::console_error!("cannot tell a token's object it is revoked: {e}");
     }
 }
@@ -220,4 +224,40 @@ fn log_internal(err: AppError) -> Reply {
         worker::console_error!("public API: {cause}");
     }
     Reply::error(&err)
+}
+
+/// The token's object checks the token, charges its bucket and answers.
+/// Also returns how many D1 statements that took (for the debug header).
+async fn ask_object(
+    app: &App,
+    bucket_name: &str,
+    ask: &PublicAsk,
+) -> AppResult<(PublicOutcome, u32)> {
+    let body = serde_json::to_string(ask).map_err(AppError::internal)?;
+    let mut response =
+        rate_limit::post(app, bucket_name, rate_limit::ops::PUBLIC, Some(body)).await?;
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let (outcome, decision) = (header(OUTCOME_HEADER), header(DECISION_HEADER));
+    let statements = header(D1_STATEMENTS_HEADER)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let body = response.text().await.map_err(AppError::internal)?;
+    let outcome = PublicOutcome::from_parts(outcome.as_deref(), decision.as_deref(), body)
+        .ok_or_else(|| AppError::internal("malformed answer from the token's rate limiter"))?;
+    Ok((outcome, statements))
+}
+
+/// Makes a token's object forget its cached answers.
+async fn invalidate(app: &App, bucket_name: &str) -> AppResult<()> {
+    rate_limit::post(app, bucket_name, rate_limit::ops::INVALIDATE, None)
+        .await
+        .map(drop)
+}
+
+/// Tells a token's object its token is revoked: from now on it refuses the
+/// token without asking D1, and nothing it was computing is kept.
+async fn revoke(app: &App, bucket_name: &str) -> AppResult<()> {
+    rate_limit::post(app, bucket_name, rate_limit::ops::REVOKE, None)
+        .await
+        .map(drop)
 }
