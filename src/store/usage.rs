@@ -135,117 +135,12 @@ pub async fn delete_older_than(
     Ok(owners.into_iter().map(|o| o.user_id).collect())
 }
 
-// ---- public API (token lookup folded in) ----------------------------------
+// ---- public API (token lookup folded in): `usage/public.rs` ---------------
 
-/// The token's row fields every public query returns.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TokenUse {
-    pub token_id: i64,
-    pub last_used_at: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PublicStatsRow {
-    pub token_id: i64,
-    pub last_used_at: Option<String>,
-    pub total_requests: i64,
-    pub total_cost: String,
-    pub total_tokens_input: i64,
-    pub total_tokens_output: i64,
-}
-
-/// `None`: no active token with this hash.
-pub async fn public_stats(
-    db: &D1Database,
-    token_hash: &str,
-    range: &DateRange,
-) -> AppResult<Option<PublicStatsRow>> {
-    super::first(
-        db,
-        "SELECT t.id AS token_id, t.last_used_at,
-                COALESCE(SUM(d.requests_count), 0) AS total_requests,
-                CAST(COALESCE(SUM(d.cost), 0) AS TEXT) AS total_cost,
-                COALESCE(SUM(d.tokens_input), 0) AS total_tokens_input,
-                COALESCE(SUM(d.tokens_output), 0) AS total_tokens_output
-         FROM api_tokens t
-         LEFT JOIN usage_user_day d ON d.user_id = t.user_id AND d.date BETWEEN ?2 AND ?3
-         WHERE t.token_hash = ?1 AND t.is_active = 1
-         GROUP BY t.id",
-        args![
-            token_hash,
-            format_day(range.start()),
-            format_day(range.end())
-        ],
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PublicUsageRow {
-    pub token_id: i64,
-    pub last_used_at: Option<String>,
-    pub total: i64,
-    pub date: Option<String>,
-    pub model: Option<String>,
-    pub requests_count: Option<i64>,
-    pub tokens_input: Option<i64>,
-    pub tokens_output: Option<i64>,
-    pub cost: Option<String>,
-}
-
-/// One page of (date, model) rows over all the user's keys, plus the total
-/// count. Always one row per valid token (page columns NULL when the page is
-/// empty); no rows when the token is not valid.
-pub async fn public_usage(
-    db: &D1Database,
-    token_hash: &str,
-    range: &DateRange,
-    limit: i64,
-    offset: i64,
-) -> AppResult<Vec<PublicUsageRow>> {
-    super::all(
-        db,
-        "WITH tok AS (SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = ?1 AND is_active = 1),
-              matching AS (SELECT m.* FROM usage_user_day_model m JOIN tok ON m.user_id = tok.user_id
-                           WHERE m.date BETWEEN ?2 AND ?3)
-         SELECT tok.id AS token_id, tok.last_used_at, (SELECT COUNT(*) FROM matching) AS total,
-                p.date, p.model, p.requests_count, p.tokens_input, p.tokens_output,
-                CAST(p.cost AS TEXT) AS cost
-         FROM tok LEFT JOIN (SELECT * FROM matching ORDER BY date, model LIMIT ?4 OFFSET ?5) p ON 1 = 1
-         ORDER BY p.date, p.model",
-        args![token_hash, format_day(range.start()), format_day(range.end()), limit, offset],
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PublicKeyRow {
-    pub token_id: i64,
-    pub last_used_at: Option<String>,
-    pub id: Option<i64>,
-    pub name: Option<String>,
-    pub is_active: Option<i64>,
-    pub total_requests: i64,
-    pub total_cost: String,
-}
-
-/// The user's keys with all-time totals; one row with NULL key columns when
-/// the user has no keys, no rows when the token is not valid.
-pub async fn public_keys(db: &D1Database, token_hash: &str) -> AppResult<Vec<PublicKeyRow>> {
-    super::all(
-        db,
-        "SELECT t.id AS token_id, t.last_used_at, k.id, k.name, k.is_active,
-                COALESCE(r.requests_count, 0) AS total_requests,
-                CAST(COALESCE(r.cost, 0) AS TEXT) AS total_cost
-         FROM api_tokens t
-         LEFT JOIN api_keys k ON k.user_id = t.user_id
-         LEFT JOIN usage_key_total r ON r.api_key_id = k.id
-         WHERE t.token_hash = ?1 AND t.is_active = 1
-         ORDER BY k.id",
-        args![token_hash],
-    )
-    .await
-}
+mod public;
+mod public_sql;
+pub use public::*;
+pub use public_sql::{PUBLIC_KEYS, PUBLIC_STATS, PUBLIC_USAGE};
 
 // ---- web API (JWT) ----------------------------------------------------------
 

@@ -1,6 +1,6 @@
 //! The public API's answers: one D1 statement each (token lookup folded in),
 //! turned into the original's response shapes. Run by the token's Durable
-//! Object (see `rate_limit::object`), which caches them briefly.
+//! Object (see `public_api::object`), which caches them briefly.
 
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
@@ -95,9 +95,9 @@ struct StatsResponse {
 }
 
 #[derive(Serialize)]
-struct UsageItem {
-    date: String,
-    model: String,
+struct UsageItem<'a> {
+    date: &'a str,
+    model: &'a str,
     requests_count: i64,
     tokens_input: i64,
     tokens_output: i64,
@@ -105,8 +105,8 @@ struct UsageItem {
 }
 
 #[derive(Serialize)]
-struct UsageResponse {
-    items: Vec<UsageItem>,
+struct UsageResponse<'a> {
+    items: Vec<UsageItem<'a>>,
     pagination: Pagination,
 }
 
@@ -142,24 +142,12 @@ pub async fn answer(
 ) -> AppResult<Option<Answer>> {
     match query {
         PublicQuery::Stats { start, end } => {
-            let range = DateRange::required(Some(start), Some(end))?;
-            let Some(row) = usage::public_stats(db, token_hash, &range).await? else {
-                return Ok(None);
-            };
-            let body = StatsResponse {
-                summary: Summary {
-                    total_requests: row.total_requests,
-                    total_cost: store::money(&row.total_cost)?,
-                    total_tokens_input: row.total_tokens_input,
-                    total_tokens_output: row.total_tokens_output,
-                },
-                period: Period::of(&range),
-            };
-            Ok(Some(Answer {
-                token_id: row.token_id,
-                last_used_at: row.last_used_at,
-                body: to_value(&body)?,
-            }))
+            stats(
+                db,
+                token_hash,
+                &DateRange::required(Some(start), Some(end))?,
+            )
+            .await
         }
         PublicQuery::Usage {
             start,
@@ -169,85 +157,108 @@ pub async fn answer(
         } => {
             let range = DateRange::required(Some(start), Some(end))?;
             let page = Page::parse(Some(&page.to_string()), Some(&limit.to_string()))?;
-            let rows =
-                usage::public_usage(db, token_hash, &range, page.limit(), page.offset()).await?;
-            let Some(first) = rows.first() else {
-                return Ok(None);
-            };
-            let (token_id, last_used_at, total) =
-                (first.token_id, first.last_used_at.clone(), first.total);
-            let items = rows
-                .into_iter()
-                .filter_map(|row| {
-                    Some((
-                        row.date?,
-                        row.model?,
-                        row.requests_count?,
-                        row.tokens_input?,
-                        row.tokens_output?,
-                        row.cost?,
-                    ))
-                })
-                .map(
-                    |(date, model, requests_count, tokens_input, tokens_output, cost)| {
-                        Ok(UsageItem {
-                            date,
-                            model,
-                            requests_count,
-                            tokens_input,
-                            tokens_output,
-                            cost: store::money(&cost)?,
-                        })
-                    },
-                )
-                .collect::<AppResult<Vec<_>>>()?;
-            let body = UsageResponse {
-                items,
-                pagination: page.info(total),
-            };
-            Ok(Some(Answer {
-                token_id,
-                last_used_at,
-                body: to_value(&body)?,
-            }))
+            usage_page(db, token_hash, &range, &page).await
         }
-        PublicQuery::Keys => {
-            let rows = usage::public_keys(db, token_hash).await?;
-            let Some(first) = rows.first() else {
-                return Ok(None);
-            };
-            let (token_id, last_used_at) = (first.token_id, first.last_used_at.clone());
-            let items = rows
-                .into_iter()
-                .filter_map(|row| {
-                    Some((
-                        row.id?,
-                        row.name?,
-                        row.is_active?,
-                        row.total_requests,
-                        row.total_cost,
-                    ))
-                })
-                .map(|(id, name, is_active, total_requests, total_cost)| {
-                    Ok(KeyItem {
-                        id,
-                        name,
-                        is_active: is_active == 1,
-                        stats: KeyStats {
-                            total_requests,
-                            total_cost: store::money(&total_cost)?,
-                        },
-                    })
-                })
-                .collect::<AppResult<Vec<_>>>()?;
-            let total = items.len();
-            Ok(Some(Answer {
-                token_id,
-                last_used_at,
-                body: to_value(&KeysResponse { items, total })?,
-            }))
-        }
+        PublicQuery::Keys => keys(db, token_hash).await,
     }
+}
+
+async fn stats(db: &D1Database, token_hash: &str, range: &DateRange) -> AppResult<Option<Answer>> {
+    let Some(row) = usage::public_stats(db, token_hash, range).await? else {
+        return Ok(None);
+    };
+    let body = StatsResponse {
+        summary: Summary {
+            total_requests: row.total_requests,
+            total_cost: store::money(&row.total_cost)?,
+            total_tokens_input: row.total_tokens_input,
+            total_tokens_output: row.total_tokens_output,
+        },
+        period: Period::of(range),
+    };
+    Ok(Some(Answer {
+        token_id: row.token_id,
+        last_used_at: row.last_used_at,
+        body: to_value(&body)?,
+    }))
+}
+
+/// The page arrives as one compact JSON text (see `usage::PUBLIC_USAGE`);
+/// its rows are borrowed from it, never copied into owned rows.
+async fn usage_page(
+    db: &D1Database,
+    token_hash: &str,
+    range: &DateRange,
+    page: &Page,
+) -> AppResult<Option<Answer>> {
+    let Some(found) =
+        usage::public_usage(db, token_hash, range, page.limit(), page.offset()).await?
+    else {
+        return Ok(None);
+    };
+    let body = usage_body(&found, page.info(found.total))?;
+    Ok(Some(Answer {
+        token_id: found.token_id,
+        last_used_at: found.last_used_at,
+        body,
+    }))
+}
+
+/// The response text of one page: its compact rows expanded into the
+/// original's items, costs rendered exactly.
+fn usage_body(found: &usage::PublicUsagePage, pagination: Pagination) -> AppResult<String> {
+    let cells = found.cells()?;
+    let items = cells
+        .iter()
+        .map(|cell| {
+            Ok(UsageItem {
+                date: &cell.0,
+                model: &cell.1,
+                requests_count: cell.2,
+                tokens_input: cell.3,
+                tokens_output: cell.4,
+                cost: store::money(&cell.5)?,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    to_value(&UsageResponse { items, pagination })
+}
+
+async fn keys(db: &D1Database, token_hash: &str) -> AppResult<Option<Answer>> {
+    let rows = usage::public_keys(db, token_hash).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let (token_id, last_used_at) = (first.token_id, first.last_used_at.clone());
+    let items = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some((
+                row.id?,
+                row.name?,
+                row.is_active?,
+                row.total_requests,
+                row.total_cost,
+            ))
+        })
+        .map(|(id, name, is_active, total_requests, total_cost)| {
+            Ok(KeyItem {
+                id,
+                name,
+                is_active: is_active == 1,
+                stats: KeyStats {
+                    total_requests,
+                    total_cost: store::money(&total_cost)?,
+                },
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let total = items.len();
+    Ok(Some(Answer {
+        token_id,
+        last_used_at,
+        body: to_value(&KeysResponse { items, total })?,
+    }))
 }
 
 #[cfg(test)]
@@ -267,5 +278,77 @@ mod tests {
             PublicQuery::stats(&range).cache_key(),
             PublicQuery::Keys.cache_key()
         );
+    }
+
+    fn page(items: &str, total: i64) -> usage::PublicUsagePage {
+        usage::PublicUsagePage {
+            token_id: 1,
+            last_used_at: None,
+            total,
+            items: items.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_page_is_expanded_into_the_original_shape_with_exact_costs() {
+        let info = Page::parse(Some("1"), Some("2")).unwrap().info(3);
+        let found = page(
+            r#"[["2026-01-01","a/\"quoted\"",5,6,7,"120000000000"],
+                ["2026-01-01","z/é",1,2,3,"-5"]]"#,
+            3,
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(&usage_body(&found, info).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "items": [
+                    {"date": "2026-01-01", "model": "a/\"quoted\"", "requests_count": 5,
+                     "tokens_input": 6, "tokens_output": 7, "cost": "12"},
+                    {"date": "2026-01-01", "model": "z/é", "requests_count": 1,
+                     "tokens_input": 2, "tokens_output": 3, "cost": "-0.0000000005"},
+                ],
+                "pagination": {"page": 1, "limit": 2, "total": 3, "pages": 2},
+            })
+        );
+    }
+
+    #[test]
+    fn a_page_past_the_end_is_empty_with_the_true_total() {
+        let info = Page::parse(Some("9"), Some("2")).unwrap().info(3);
+        let body = usage_body(&page("[]", 3), info).unwrap();
+        assert_eq!(
+            body,
+            r#"{"items":[],"pagination":{"page":9,"limit":2,"total":3,"pages":2}}"#
+        );
+    }
+
+    #[test]
+    fn a_page_out_of_order_is_put_back_in_order_and_bad_rows_are_errors() {
+        let found = page(
+            r#"[["2026-01-02","a",1,1,1,"1"],["2026-01-01","b",1,1,1,"1"],["2026-01-01","a",1,1,1,"1"]]"#,
+            3,
+        );
+        let order: Vec<(String, String)> = found
+            .cells()
+            .unwrap()
+            .iter()
+            .map(|c| (c.0.to_string(), c.1.to_string()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("2026-01-01", "a"),
+                ("2026-01-01", "b"),
+                ("2026-01-02", "a")
+            ]
+            .map(|(d, m)| (d.to_owned(), m.to_owned()))
+        );
+        assert!(page(r#"[["2026-01-01","a",1,1,1,"x"]]"#, 1)
+            .cells()
+            .is_ok_and(|cells| cells.len() == 1));
+        let info = Page::parse(None, None).unwrap().info(1);
+        assert!(usage_body(&page(r#"[["2026-01-01","a",1,1,1,"1.5"]]"#, 1), info).is_err());
+        assert!(page(r#"[["2026-01-01","a"]]"#, 1).cells().is_err());
     }
 }

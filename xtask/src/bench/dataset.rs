@@ -1,4 +1,4 @@
-//! The benchmark dataset (SPEC §11): one user, 5 keys × 40 models × 365
+//! The benchmark dataset: one user, 5 keys × 40 models × 365
 //! days = 73,000 `usage_stats` rows, deterministic, with costs at full
 //! 10-decimal precision. The expected totals are computed here, in integer
 //! units of 1e-10 USD, while the rows are written, so the API's answers can
@@ -88,6 +88,9 @@ pub struct Dataset {
     pub rows: usize,
     pub start: String,
     pub today: String,
+    /// Days since 1970-01-01 of `start` and `today`.
+    pub first_day: i64,
+    pub last_day: i64,
     pub last_30: Totals,
     pub last_365: Totals,
     pub keys: Vec<BenchKey>,
@@ -133,13 +136,63 @@ pub fn generate(
     tsv: &Path,
 ) -> Result<Dataset> {
     let mut rng = Rng(SEED);
-    let mut out = String::with_capacity(9 << 20);
-    let mut ref_rows = String::with_capacity(6 << 20);
-    let mut keys = Vec::new();
+    let mut out = Out {
+        sql: String::with_capacity(9 << 20),
+        tsv: String::with_capacity(6 << 20),
+        in_statement: 0,
+    };
+    let mut keys = key_rows(&mut out.sql, &mut rng, user_id, first_key_id, now);
+    let start_day = today - (DAYS - 1);
+    let (mut last_30, mut last_365) = (Totals::default(), Totals::default());
+    let mut rows = 0usize;
+    for day in start_day..=today {
+        let date = format_day(day);
+        for key in keys.iter_mut() {
+            for (model, price_in, price_out) in MODELS {
+                let row = Row::random(&mut rng, price_in, price_out);
+                out.usage_row(user_id, key.id, &date, model, &row, now);
+                out.reference_row(key.id - first_key_id + 1, &date, model, &row);
+                key.totals.add(&row);
+                last_365.add(&row);
+                if day > today - 30 {
+                    last_30.add(&row);
+                }
+                rows += 1;
+            }
+        }
+    }
+    if out.in_statement > 0 {
+        out.sql.push_str(";\n");
+    }
+    fs::write(sql, &out.sql).map_err(|e| format!("{}: {e}", sql.display()))?;
+    fs::write(tsv, &out.tsv).map_err(|e| format!("{}: {e}", tsv.display()))?;
+    Ok(Dataset {
+        rows,
+        start: format_day(start_day),
+        today: format_day(today),
+        first_day: start_day,
+        last_day: today,
+        last_30,
+        last_365,
+        keys,
+        usage_rows: DAYS as usize * MODELS.len(),
+        sql_bytes: out.sql.len(),
+    })
+}
+
+/// The 5 `api_keys` rows (one INSERT).
+fn key_rows(
+    out: &mut String,
+    rng: &mut Rng,
+    user_id: i64,
+    first_key_id: i64,
+    now: &str,
+) -> Vec<BenchKey> {
     out.push_str(
         "INSERT INTO api_keys (id, user_id, name, kind, key_ciphertext, key_nonce, key_preview, key_hash,\n\
          is_active, validation_status, created_at, updated_at) VALUES\n",
     );
+    let mut keys = Vec::new();
     for k in 0..KEYS {
         let id = first_key_id + k as i64;
         let name = format!("bench-key-{}", k + 1);
@@ -159,79 +212,83 @@ pub fn generate(
             totals: Totals::default(),
         });
     }
+    keys
+}
 
-    let start_day = today - (DAYS - 1);
-    let (mut last_30, mut last_365) = (Totals::default(), Totals::default());
-    let mut rows = 0usize;
-    let mut in_statement = 0usize;
-    for day in start_day..=today {
-        let date = format_day(day);
-        for key in keys.iter_mut() {
-            for (model, price_in, price_out) in MODELS {
-                let requests = 1 + rng.below(60) as i64;
-                let tokens_input = requests * (150 + rng.below(2_500)) as i64;
-                let tokens_output = requests * (30 + rng.below(700)) as i64;
-                // Prices with a random sub-unit part, so every row's cost
-                // uses all 10 decimals.
-                let cost = (tokens_input as u64 * price_in
-                    + tokens_output as u64 * price_out
-                    + rng.below(10_000_000_000 / 1_000)) as i64;
-                let row = Row {
-                    requests,
-                    tokens_input,
-                    tokens_output,
-                    cost,
-                };
-                if in_statement == 0 {
-                    out.push_str(
-                        "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, \
-                         tokens_input, tokens_output, cost, source, updated_at) VALUES\n",
-                    );
-                } else {
-                    out.push_str(",\n");
-                }
-                write!(
-                    out,
-                    "({}, {user_id}, '{date}', '{model}', {requests}, {tokens_input}, {tokens_output}, {cost}, 'activity', '{now}')",
-                    key.id
-                )
-                .ok();
-                in_statement += 1;
-                if in_statement == ROWS_PER_INSERT {
-                    out.push_str(";\n");
-                    in_statement = 0;
-                }
-                writeln!(
-                    ref_rows,
-                    "{}\t{date}\t{model}\t{requests}\t{tokens_input}\t{tokens_output}\t{}",
-                    key.id - first_key_id + 1,
-                    format_units(cost)
-                )
-                .ok();
-                key.totals.add(&row);
-                last_365.add(&row);
-                if day > today - 30 {
-                    last_30.add(&row);
-                }
-                rows += 1;
-            }
+impl Row {
+    fn random(rng: &mut Rng, price_in: u64, price_out: u64) -> Row {
+        let requests = 1 + rng.below(60) as i64;
+        let tokens_input = requests * (150 + rng.below(2_500)) as i64;
+        let tokens_output = requests * (30 + rng.below(700)) as i64;
+        // Prices with a random sub-unit part, so every row's cost uses all
+        // 10 decimals.
+        let cost = (tokens_input as u64 * price_in
+            + tokens_output as u64 * price_out
+            + rng.below(10_000_000_000 / 1_000)) as i64;
+        Row {
+            requests,
+            tokens_input,
+            tokens_output,
+            cost,
         }
     }
-    if in_statement > 0 {
-        out.push_str(";\n");
+}
+
+/// The SQL and TSV being written.
+struct Out {
+    sql: String,
+    tsv: String,
+    /// Rows in the INSERT being written.
+    in_statement: usize,
+}
+
+impl Out {
+    fn usage_row(
+        &mut self,
+        user_id: i64,
+        key_id: i64,
+        date: &str,
+        model: &str,
+        row: &Row,
+        now: &str,
+    ) {
+        if self.in_statement == 0 {
+            self.sql.push_str(
+                "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, \
+                 tokens_input, tokens_output, cost, source, updated_at) VALUES\n",
+            );
+        } else {
+            self.sql.push_str(",\n");
+        }
+        let Row {
+            requests,
+            tokens_input,
+            tokens_output,
+            cost,
+        } = row;
+        write!(
+            self.sql,
+            "({key_id}, {user_id}, '{date}', '{model}', {requests}, {tokens_input}, {tokens_output}, {cost}, 'activity', '{now}')"
+        )
+        .ok();
+        self.in_statement += 1;
+        if self.in_statement == ROWS_PER_INSERT {
+            self.sql.push_str(";\n");
+            self.in_statement = 0;
+        }
     }
-    fs::write(sql, &out).map_err(|e| format!("{}: {e}", sql.display()))?;
-    fs::write(tsv, &ref_rows).map_err(|e| format!("{}: {e}", tsv.display()))?;
-    Ok(Dataset {
-        rows,
-        start: format_day(start_day),
-        today: format_day(today),
-        last_30,
-        last_365,
-        keys,
-        usage_rows: DAYS as usize * MODELS.len(),
-        sql_bytes: out.len(),
-    })
+
+    fn reference_row(&mut self, key_index: i64, date: &str, model: &str, row: &Row) {
+        writeln!(
+            self.tsv,
+            "{key_index}\t{date}\t{model}\t{}\t{}\t{}\t{}",
+            row.requests,
+            row.tokens_input,
+            row.tokens_output,
+            format_units(row.cost)
+        )
+        .ok();
+    }
 }
 
 /// Units of 1e-10 USD as the API renders them: shortest exact decimal.

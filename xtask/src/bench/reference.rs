@@ -1,4 +1,4 @@
-//! The original stack, re-measured in the same run (SPEC §11): the brief's
+//! The original stack, re-measured in the same run: the brief's
 //! public API on FastAPI + SQLAlchemy + SQLite under uvicorn (one worker),
 //! from `bench/reference/`, in a venv under `target/bench-venv`.
 

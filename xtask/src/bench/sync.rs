@@ -1,0 +1,192 @@
+//! Sync at scale: a second user stores 1,000 simulator keys through the web
+//! API, then the hourly job is fired until every key has been synced; each
+//! run's `job_runs` row is reported.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::account::{expect, register_and_login};
+use super::stack::Stack;
+use crate::http::Client;
+use crate::tools::Result;
+
+pub const SYNC_KEYS: usize = 1_000;
+const SYNC_RUNS: usize = 5;
+const HTTP_THREADS: usize = 8;
+pub const SYNC_CRON: &str = "0+*+*+*+*";
+
+/// The report's lines (prose, then a table of runs).
+pub fn check(root: &Path, stack: &Stack) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    let t = Instant::now();
+    let keys = simulator_keys(&stack.sim.client())?;
+    lines.push(format!(
+        "{SYNC_KEYS} inference keys registered in the simulator in {:.1}s (`POST /_sim/keys/bulk`).",
+        t.elapsed().as_secs_f64()
+    ));
+    let api = stack.worker.client();
+    let (user_id, jwt) = register_and_login(&api, "sync")?;
+    lines.extend(store_keys(&api, &jwt, &keys));
+    lines.push(String::new());
+    lines.push(
+        "| run | `/__scheduled` wall time | status | keys_ok | keys_failed | keys_deferred | rows_written | subrequests | duration_ms | keys synced so far |"
+            .into(),
+    );
+    lines.push("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |".into());
+    lines.extend(run_jobs(root, stack, user_id)?);
+    Ok(lines)
+}
+
+/// (label, key) of `SYNC_KEYS` new simulator keys.
+fn simulator_keys(sim: &Client) -> Result<Vec<(String, String)>> {
+    let body = json!({ "count": SYNC_KEYS }).to_string();
+    let keys = expect(
+        sim.post("/_sim/keys/bulk", None, &body)?,
+        201,
+        "POST /_sim/keys/bulk",
+    )?
+    .json()?;
+    let keys: Vec<(String, String)> = keys["keys"]
+        .as_array()
+        .ok_or("bulk: no keys")?
+        .iter()
+        .filter_map(|k| {
+            Some((
+                k["label"].as_str()?.to_owned(),
+                k["key"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    if keys.len() != SYNC_KEYS {
+        return Err(format!(
+            "the simulator made {} keys, not {SYNC_KEYS}",
+            keys.len()
+        ));
+    }
+    Ok(keys)
+}
+
+/// `POST /api/keys` for each, `HTTP_THREADS` at a time: the report's lines.
+fn store_keys(api: &Client, jwt: &str, keys: &[(String, String)]) -> Vec<String> {
+    let t = Instant::now();
+    let next = AtomicUsize::new(0);
+    let statuses: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..HTTP_THREADS {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((name, key)) = keys.get(i) else {
+                    break;
+                };
+                let body = json!({ "name": name, "key": key }).to_string();
+                let outcome = match api.post("/api/keys", Some(jwt), &body) {
+                    Ok(resp) => resp.status.to_string(),
+                    Err(e) => format!("error ({e})"),
+                };
+                *statuses.lock().unwrap().entry(outcome).or_default() += 1;
+            });
+        }
+    });
+    let statuses = statuses.into_inner().unwrap_or_default();
+    let took = t.elapsed().as_secs_f64();
+    let mut lines = vec![format!(
+        "{SYNC_KEYS} keys stored through `POST /api/keys` ({HTTP_THREADS} at a time, each validated against the simulator) in {took:.1}s ({:.0}/s): {}.",
+        SYNC_KEYS as f64 / took,
+        statuses
+            .iter()
+            .map(|(s, n)| format!("{s} × {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    if statuses.get("201").copied().unwrap_or(0) != SYNC_KEYS {
+        lines.push("WARNING: not every key was stored (see the statuses above).".into());
+    }
+    lines
+}
+
+/// Fires the hourly job until every key of `user_id` has been synced once
+/// (each run serves the least recently synced keys first, so with more keys
+/// than budget some are always deferred): one table row per run.
+fn run_jobs(root: &Path, stack: &Stack, user_id: i64) -> Result<Vec<String>> {
+    let scheduler = stack.worker.client().with_timeout(Duration::from_secs(600));
+    let synced_sql = format!(
+        "SELECT COUNT(*) AS n FROM api_keys WHERE user_id = {user_id} AND last_synced_at IS NOT NULL"
+    );
+    let (mut lines, mut last_id) = (Vec::new(), 0);
+    for run in 1..=SYNC_RUNS {
+        let t = Instant::now();
+        expect(
+            scheduler.get(&format!("/__scheduled?cron={SYNC_CRON}"), None)?,
+            200,
+            "GET /__scheduled",
+        )?;
+        let wall = t.elapsed().as_secs_f64();
+        let row = latest_sync_run(root, stack, last_id)?;
+        last_id = row["id"].as_i64().unwrap_or(last_id);
+        let synced = stack
+            .query(root, &synced_sql)?
+            .first()
+            .and_then(|r| r["n"].as_i64())
+            .unwrap_or(-1);
+        let line = run_line(run, wall, &row, synced);
+        eprintln!("{line}");
+        lines.push(line);
+        if field(&row, "error") != "-" {
+            lines.push(format!(
+                "|  | error: {} |",
+                field(&row, "error").replace('|', "/")
+            ));
+        }
+        if synced >= SYNC_KEYS as i64 {
+            break;
+        }
+    }
+    Ok(lines)
+}
+
+fn field(row: &Value, name: &str) -> String {
+    match &row[name] {
+        Value::Null => "-".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn run_line(run: usize, wall: f64, row: &Value, synced: i64) -> String {
+    let f = |name| field(row, name);
+    format!(
+        "| {run} | {wall:.1} s | {} | {} | {} | {} | {} | {} | {} | {synced} / {SYNC_KEYS} |",
+        f("status"),
+        f("keys_ok"),
+        f("keys_failed"),
+        f("keys_deferred"),
+        f("rows_written"),
+        f("subrequests"),
+        f("duration_ms"),
+    )
+}
+
+/// The newest `usage_sync` row after `after_id`, once it has finished.
+fn latest_sync_run(root: &Path, stack: &Stack, after_id: i64) -> Result<Value> {
+    let sql = format!(
+        "SELECT id, status, keys_ok, keys_failed, keys_deferred, rows_written, subrequests, duration_ms, error \
+         FROM job_runs WHERE job = 'usage_sync' AND id > {after_id} ORDER BY id DESC LIMIT 1"
+    );
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        if let Some(row) = stack.query(root, &sql)?.into_iter().next() {
+            if row["status"].as_str() != Some("running") {
+                return Ok(row);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err("the sync run did not finish within 5 minutes".into());
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
