@@ -194,10 +194,11 @@ pub fn build_worker() -> Result {
     }
     crate::web::build()?;
     let root = root();
-    let output = root.join("build/worker/index.wasm");
+    // worker-build writes the wasm beside `build/worker/shim.mjs`.
+    let output = root.join("build/index_bg.wasm");
     let inputs = ["src", "Cargo.toml", "Cargo.lock", "openapi.json"].map(|p| root.join(p));
     if up_to_date(&output, &inputs) {
-        eprintln!("build/worker is newer than src/, Cargo.* and openapi.json: not rebuilt");
+        eprintln!("build/ is newer than src/, Cargo.* and openapi.json: not rebuilt");
         return Ok(());
     }
     step("worker-build --release");
