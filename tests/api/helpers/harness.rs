@@ -357,7 +357,14 @@ impl Worker {
 /// Rows of the local D1 in `persist_dir`, read with `wrangler d1 execute`,
 /// retried while a Worker holds the database for a moment.
 pub fn d1_query(persist_dir: &Path, sql: &str) -> Vec<Value> {
-    for attempt in 0..5 {
+    d1_try(persist_dir, sql).unwrap_or_else(|why| panic!("d1 query failed: {sql}\n{why}"))
+}
+
+/// Like [`d1_query`], for a statement that may be refused: the rows, or
+/// wrangler's output when D1 refused it (after the busy retries).
+pub fn d1_try(persist_dir: &Path, sql: &str) -> Result<Vec<Value>, String> {
+    let mut attempt = 0;
+    loop {
         let out = wrangler_command()
             .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
             .arg(persist_dir)
@@ -368,19 +375,18 @@ pub fn d1_query(persist_dir: &Path, sql: &str) -> Vec<Value> {
         if out.status.success() {
             let parsed: Value = serde_json::from_str(&stdout)
                 .unwrap_or_else(|e| panic!("d1 output is not JSON ({e}): {stdout}"));
-            return parsed[0]["results"].as_array().cloned().unwrap_or_default();
+            return Ok(parsed[0]["results"].as_array().cloned().unwrap_or_default());
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
         // The Worker may hold the database for a moment (SQLITE_BUSY).
-        if attempt < 4
-            && (stderr.contains("BUSY") || stdout.contains("BUSY") || stderr.contains("locked"))
-        {
+        let busy = stderr.contains("BUSY") || stdout.contains("BUSY") || stderr.contains("locked");
+        if busy && attempt < 8 {
+            attempt += 1;
             std::thread::sleep(Duration::from_millis(500));
             continue;
         }
-        panic!("d1 query failed: {sql}\n{stdout}\n{stderr}");
+        return Err(format!("{stdout}\n{stderr}"));
     }
-    unreachable!()
 }
 
 /// Generous: a cold start on a busy 2-core machine can take a minute or two.
