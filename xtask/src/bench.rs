@@ -22,6 +22,7 @@ mod plans;
 mod reference;
 mod report;
 mod requests;
+mod slices;
 pub mod stack;
 mod sync;
 
@@ -33,7 +34,8 @@ use self::dataset::{format_units, Dataset};
 use self::exact::Paths;
 use self::reference::Reference;
 use self::report::Report;
-use self::requests::{Load, PublicRequest};
+use self::requests::PublicRequest;
+use self::slices::Load;
 use self::stack::Stack;
 use crate::http::Client;
 use crate::tools::{self, step, Result};
@@ -154,10 +156,12 @@ fn bench(
 ) -> Result {
     let mut report = Report {
         settings: format!(
-            "`oha -c {} -z {}s` after a {}s warm-up, per row, one after the other",
+            "`oha -c {}` for {}s per target after a {}s warm-up; the targets of a row (ours, the \
+             reference, the row's floors) take turns in {} slices",
             load::CONCURRENCY,
             opts.duration.as_secs_f64(),
-            opts.warmup.as_secs_f64()
+            opts.warmup.as_secs_f64(),
+            slices::SLICES
         ),
         ..Report::default()
     };
@@ -174,20 +178,13 @@ fn bench(
     let r = reference.as_ref();
     let api = stack.worker.client();
     requests::repeated(&load, &api, token, r, requests, &mut report)?;
-    requests::cold(&load, root, stack, token, r, requests, &mut report)?;
+    let who = (token.as_str(), subject.user_id);
+    requests::cold(&load, root, stack, who, r, requests, &mut report)?;
     drop(reference);
     step("exactness again, answer cache off");
     let (api, paths) = (stack.worker.client(), subject.paths());
     let checks = &mut report.checks;
     exact::check(&api, token, &subject.data, &paths, "cache off: ", checks)?;
-    requests::floors(
-        &load,
-        root,
-        stack,
-        subject.user_id,
-        &requests[2],
-        &mut report,
-    )?;
     if opts.skip_sync {
         report.sync.push("skipped (--skip-sync)".into());
     } else {

@@ -55,6 +55,9 @@ pub struct Measure {
     pub ok_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// 2xx answers, and the seconds they took (oha's total).
+    pub ok: u64,
+    pub seconds: f64,
     pub responses: u64,
     pub non_2xx: u64,
     /// Connection-level failures (deadline aborts at the end excluded).
@@ -85,6 +88,10 @@ pub fn measure(
         &CONCURRENCY.to_string(),
         "-z",
         &format!("{}ms", duration.as_millis()),
+        // Requests in flight at the deadline are waited for and counted:
+        // aborting them would undercount the slowest target most (8
+        // in-flight 1-second requests per slice for the reference's usage).
+        "--wait-ongoing-requests-after-deadline",
     ]);
     if let Some(token) = bearer {
         cmd.args(["-H", &format!("Authorization: Bearer {token}")]);
@@ -144,12 +151,50 @@ pub fn parse_report(text: &str) -> Result<Measure> {
         }
     }
     m.statuses = statuses.join(", ");
-    m.ok_per_sec = if seconds > 0.0 {
+    m.ok = ok;
+    m.seconds = seconds;
+    m.ok_per_sec = rate(ok, seconds);
+    Ok(m)
+}
+
+fn rate(ok: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
         ok as f64 / seconds
     } else {
         0.0
+    }
+}
+
+/// One figure from several slices of the same load: answers over total
+/// time; p50 and p99 are the slices' own, averaged with their answers as
+/// weights (oha reports percentiles, not the latencies themselves).
+pub fn merge(slices: &[Measure]) -> Measure {
+    let ok: u64 = slices.iter().map(|m| m.ok).sum();
+    let seconds: f64 = slices.iter().map(|m| m.seconds).sum();
+    let weight: u64 = slices.iter().map(|m| m.responses).sum();
+    let mean = |f: fn(&Measure) -> f64| {
+        let total: f64 = slices.iter().map(|m| f(m) * m.responses as f64).sum();
+        if weight > 0 {
+            total / weight as f64
+        } else {
+            f64::NAN
+        }
     };
-    Ok(m)
+    Measure {
+        ok_per_sec: rate(ok, seconds),
+        p50_ms: mean(|m| m.p50_ms),
+        p99_ms: mean(|m| m.p99_ms),
+        ok,
+        seconds,
+        responses: weight,
+        non_2xx: slices.iter().map(|m| m.non_2xx).sum(),
+        errors: slices.iter().map(|m| m.errors).sum(),
+        statuses: slices
+            .iter()
+            .map(|m| m.statuses.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
+    }
 }
 
 #[cfg(test)]
@@ -168,5 +213,22 @@ mod tests {
         assert_eq!((m.responses, m.non_2xx, m.errors), (104, 4, 1));
         assert_eq!(m.ok_per_sec, 50.0);
         assert_eq!((m.p50_ms, m.p99_ms), (5.5, 20.25));
+    }
+
+    #[test]
+    fn slices_merge_into_one_figure() {
+        let slice = |ok: u64, seconds: f64, p50: f64| Measure {
+            ok,
+            seconds,
+            responses: ok,
+            ok_per_sec: ok as f64 / seconds,
+            p50_ms: p50,
+            p99_ms: 2.0 * p50,
+            ..Measure::default()
+        };
+        let m = merge(&[slice(300, 5.0, 10.0), slice(100, 5.0, 30.0)]);
+        assert_eq!((m.ok, m.ok_per_sec), (400, 40.0));
+        assert_eq!((m.p50_ms, m.p99_ms), (15.0, 30.0));
+        assert_eq!(merge(&[]).ok_per_sec, 0.0);
     }
 }

@@ -8,6 +8,7 @@ use super::about;
 use super::exact::Checks;
 use super::load::Measure;
 use super::requests::CACHE_OFF;
+use super::slices::SLICES;
 use super::sync::{SYNC_CRON, SYNC_KEYS};
 use super::Options;
 
@@ -44,7 +45,7 @@ pub struct Run {
     pub reference: Option<Measure>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FloorKind {
     /// The product's `/health`: one D1 statement, no Durable Object.
     Health,
@@ -169,9 +170,11 @@ fn throughput(w: &mut String, report: &Report) {
          the product's answer cache on (as a dashboard that repeats itself sees it). **Cold**: the \
          Worker started again on the same data with `--var {CACHE_OFF}` (no answer cache; a fresh \
          process per row) and each request a question drawn at random from distinct ones (oha \
-         `--urls-from-file`). The reference has no cache; it is asked the same questions. req/s \
-         counts 2xx answers only; ratio = ours / reference req/s; SPEC §11's targets are judged on \
-         the cold rows.\n"
+         `--urls-from-file`). The reference has no cache; it is asked the same questions. Within a \
+         row, ours, the reference and the row's floors are measured side by side: they take turns \
+         in {SLICES} slices, so a busy moment of the machine falls on all of them. req/s counts 2xx \
+         answers only; ratio = ours / reference req/s; SPEC §11's targets are judged on the cold \
+         rows.\n"
     );
     let _ = writeln!(
         w,
@@ -246,13 +249,16 @@ fn floors(w: &mut String, report: &Report) {
     let _ = writeln!(w, "\n## Floors (cold phase, same run)\n");
     let _ = writeln!(
         w,
-        "The least work that gives the same answer costs this much here, with the same oha settings; \
-         the floor Worker is `bench/floor/worker.js` (plain JavaScript, same local D1, a fresh process \
-         per row).\n"
+        "The least work that gives the same answer, with the same oha settings, measured side by \
+         side with the cold row it belongs to (the usage page's with the usage row, the others with \
+         the keys row). The floor Worker is `bench/floor/worker.js`: plain JavaScript, same local \
+         D1, a fresh process per row.\n"
     );
     let _ = writeln!(w, "| floor | request | req/s | p50 ms | p99 ms | non-2xx |");
     let _ = writeln!(w, "| --- | --- | ---: | ---: | ---: | ---: |");
-    for floor in &report.floors {
+    let mut floors: Vec<&Floor> = report.floors.iter().collect();
+    floors.sort_by_key(|f| f.kind);
+    for floor in floors {
         let m = &floor.measure;
         let _ = writeln!(
             w,

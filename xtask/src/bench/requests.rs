@@ -4,17 +4,16 @@
 //! from distinct ones), the reference on the same questions, and the floors
 //! of the cold phase.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::account::expect;
 use super::dataset::format_day;
-use super::load::{self, Measure, Target};
+use super::load::Measure;
 use super::reference::Reference;
 use super::report::{Floor, FloorKind, Report, Row, Run};
+use super::slices::{Load, Probe};
 use super::stack::Stack;
-use super::Options;
 use crate::http::Client;
+use crate::procs::Server;
 use crate::tools::{step, Result};
 
 /// The Worker's setting in the cold phase: no answer cache at all.
@@ -29,6 +28,8 @@ pub struct PublicRequest {
     pub cold: Vec<String>,
     pub cold_note: String,
     pub target: Option<f64>,
+    /// Floors measured right after the cold row.
+    pub floors: Vec<FloorKind>,
 }
 
 /// The four public requests over the dataset's days `first..=last`.
@@ -61,6 +62,7 @@ pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
             cold: each(&windows_30, "/api/v1/stats", ""),
             cold_note: format!("every 30-day window of the dataset ({})", windows_30.len()),
             target: Some(1.3),
+            floors: vec![],
         },
         PublicRequest {
             label: "`GET /api/v1/stats` (365 days)",
@@ -68,6 +70,7 @@ pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
             cold: each(&windows_365, "/api/v1/stats", ""),
             cold_note: shifted.clone(),
             target: Some(6.0),
+            floors: vec![],
         },
         PublicRequest {
             label: "`GET /api/v1/usage` (365 days, limit=1000)",
@@ -75,6 +78,7 @@ pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
             cold: each(&windows_365, "/api/v1/usage", "&limit=1000"),
             cold_note: format!("page 1 (1000 rows) of {shifted}"),
             target: Some(10.0),
+            floors: vec![FloorKind::Page, FloorKind::PageThroughObject],
         },
         PublicRequest {
             label: "`GET /api/v1/keys`",
@@ -82,72 +86,9 @@ pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
             cold: vec!["/api/v1/keys".into()],
             cold_note: "the one question there is (1)".into(),
             target: Some(6.0),
+            floors: vec![FloorKind::RoundTrips, FloorKind::Health],
         },
     ]
-}
-
-/// How oha runs, and where the URL lists go.
-pub struct Load<'a> {
-    pub oha: &'a PathBuf,
-    pub opts: &'a Options,
-    pub dir: &'a Path,
-}
-
-impl Load<'_> {
-    /// Checks a 200 on the first and last question, then warm-up and
-    /// measurement; with several questions oha draws one per request from
-    /// `<name>.urls` (`--urls-from-file`).
-    pub fn measure(
-        &self,
-        client: &Client,
-        paths: &[String],
-        token: Option<&str>,
-        name: &str,
-    ) -> Result<Measure> {
-        let (Some(first), Some(last)) = (paths.first(), paths.last()) else {
-            return Err("no question to measure".into());
-        };
-        for path in [first, last] {
-            let what = format!("GET {}{path}", client.base());
-            expect(client.get(path, token)?, 200, &what)?;
-        }
-        let urls: Vec<String> = paths
-            .iter()
-            .map(|p| format!("{}{p}", client.base()))
-            .collect();
-        let list = self.dir.join(format!("{name}.urls"));
-        let target = if let [url] = urls.as_slice() {
-            Target::Url(url)
-        } else {
-            fs::write(&list, urls.join("\n") + "\n")
-                .map_err(|e| format!("{}: {e}", list.display()))?;
-            Target::UrlFile(&list)
-        };
-        load::measure(self.oha, &target, token, self.opts.warmup)?;
-        let m = load::measure(self.oha, &target, token, self.opts.duration)?;
-        eprintln!("  {name}: {}", summary(&m));
-        Ok(m)
-    }
-
-    /// The reference on the same questions; a failure is reported, not fatal.
-    fn reference(&self, r: Option<&Reference>, paths: &[String], name: &str) -> Option<Measure> {
-        let r = r?;
-        let client = r.server.client();
-        match self.measure(&client, paths, Some(&r.token), &format!("{name}-reference")) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                eprintln!("  reference failed: {e}");
-                None
-            }
-        }
-    }
-}
-
-fn summary(m: &Measure) -> String {
-    format!(
-        "{:.1} req/s, p50 {:.1} ms, p99 {:.1} ms, non-2xx {}, errors {} [{}]",
-        m.ok_per_sec, m.p50_ms, m.p99_ms, m.non_2xx, m.errors, m.statuses
-    )
 }
 
 /// `stats`, `stats-365`, `usage-365`, `keys`: file names of a request.
@@ -160,6 +101,56 @@ fn slug(request: &PublicRequest) -> String {
         ""
     };
     format!("{name}{days}")
+}
+
+/// The reference's probe, or `None` (without a reference, or when it
+/// fails its 200 check: reported, not fatal).
+fn reference_probe(
+    load: &Load,
+    reference: Option<&Reference>,
+    paths: &[String],
+    name: &str,
+) -> Option<Probe> {
+    let r = reference?;
+    let name = format!("{name}-reference");
+    match load.probe(&r.server.client(), paths, Some(&r.token), &name) {
+        Ok(probe) => Some(probe),
+        Err(e) => {
+            eprintln!("  reference failed: {e}");
+            None
+        }
+    }
+}
+
+/// Ours, the floors, then the reference (if any), measured side by side:
+/// (ours, floors, reference).
+fn side_by_side(
+    load: &Load,
+    ours: Probe,
+    floors: Vec<Probe>,
+    reference: Option<Probe>,
+) -> Result<(Measure, Vec<Measure>, Option<Measure>)> {
+    let (name, n_floors, has_reference) = (ours.name.clone(), floors.len(), reference.is_some());
+    let probes: Vec<Probe> = std::iter::once(ours)
+        .chain(floors)
+        .chain(reference)
+        .collect();
+    let mut measures = load.interleaved(&probes).into_iter();
+    let ours = measures
+        .next()
+        .flatten()
+        .ok_or(format!("{name}: not measured"))?;
+    let floors = measures
+        .by_ref()
+        .take(n_floors)
+        .collect::<Option<Vec<_>>>()
+        .ok_or(format!("{name}: a floor was not measured"))?;
+    let reference = if has_reference {
+        measures.next().flatten()
+    } else {
+        None
+    };
+    Ok((ours, floors, reference))
 }
 
 /// The repeated rows, on the Worker as configured (answer cache on).
@@ -175,14 +166,16 @@ pub fn repeated(
         step(&format!("load, repeated: {}", request.label));
         let paths = std::slice::from_ref(&request.repeated);
         let name = format!("repeated-{}", slug(request));
-        let ours = load.measure(api, paths, Some(token), &name)?;
+        let ours = load.probe(api, paths, Some(token), &name)?;
+        let theirs = reference_probe(load, reference, paths, &name);
+        let (ours, _, reference) = side_by_side(load, ours, Vec::new(), theirs)?;
         report.rows.push(Row {
             label: request.label.to_owned(),
             target: request.target,
             repeated: Run {
                 questions: format!("`{}`", request.repeated),
                 ours,
-                reference: load.reference(reference, paths, &name),
+                reference,
             },
             cold: None,
         });
@@ -193,69 +186,86 @@ pub fn repeated(
 /// The cold rows: before each, the Worker is started again on the same
 /// data with `CACHE_OFF` (a fresh process: under `wrangler dev` workerd's
 /// heap grows with every D1 result, so rows do not inherit each other's).
+/// A row's floors are measured side by side with it, as is the reference.
 pub fn cold(
     load: &Load,
     root: &Path,
     stack: &mut Stack,
-    token: &str,
+    subject: (&str, i64),
     reference: Option<&Reference>,
     requests: &[PublicRequest],
     report: &mut Report,
 ) -> Result {
-    for (request, row) in requests.iter().zip(&mut report.rows) {
+    let (token, user_id) = subject;
+    for (i, request) in requests.iter().enumerate() {
         let name = format!("cold-{}", slug(request));
         stack.restart_worker(root, &name, &[CACHE_OFF])?;
         step(&format!("load, cold: {}", request.label));
-        let ours = load.measure(&stack.worker.client(), &request.cold, Some(token), &name)?;
-        row.cold = Some(Run {
+        let api = stack.worker.client();
+        let ours = load.probe(&api, &request.cold, Some(token), &name)?;
+        // Fresh floor Workers, alive until the row is measured.
+        let mut servers = Vec::new();
+        let mut floors = Vec::new();
+        for &kind in &request.floors {
+            let (client, paths) = floor_target(root, stack, user_id, kind, request, &mut servers)?;
+            let probe_name = format!("floor{}", kind.floor_path().replace('/', "-"));
+            floors.push((kind, load.probe(&client, &paths, None, &probe_name)?, paths));
+        }
+        let shown: Vec<(FloorKind, String)> = floors
+            .iter()
+            .map(|(k, _, paths)| (*k, shown_request(*k, paths)))
+            .collect();
+        let probes = floors.into_iter().map(|(_, probe, _)| probe).collect();
+        let theirs = reference_probe(load, reference, &request.cold, &name);
+        let (ours, measures, reference) = side_by_side(load, ours, probes, theirs)?;
+        drop(servers);
+        for ((kind, request), measure) in shown.into_iter().zip(measures) {
+            report.floors.push(Floor::new(kind, request, measure));
+        }
+        report.rows[i].cold = Some(Run {
             questions: request.cold_note.clone(),
             ours,
-            reference: load.reference(reference, &request.cold, &name),
+            reference,
         });
     }
     Ok(())
 }
 
-/// `/health` on the product, then the floor Worker (`bench/floor/`, a fresh
-/// one per row) on the cold usage row's questions.
-pub fn floors(
-    load: &Load,
+/// Where a floor is measured: `/health` on the product, the others on a
+/// fresh floor Worker (`bench/floor/`, kept in `servers`) with `request`'s
+/// cold questions.
+fn floor_target(
     root: &Path,
     stack: &Stack,
     user_id: i64,
-    usage: &PublicRequest,
-    report: &mut Report,
-) -> Result {
-    step("load, floor: `GET /health`");
-    let health = ["/health".to_owned()];
-    let measure = load.measure(&stack.worker.client(), &health, None, "floor-health")?;
-    report
-        .floors
-        .push(Floor::new(FloorKind::Health, "/health".into(), measure));
-    for kind in [
-        FloorKind::RoundTrips,
-        FloorKind::Page,
-        FloorKind::PageThroughObject,
-    ] {
-        let paths: Vec<String> = match kind.floor_path() {
-            "/hop/one" => vec!["/hop/one".into()],
-            prefix => {
-                let to_floor = |p: &String| p.replacen("/api/v1/usage", prefix, 1);
-                usage.cold.iter().map(to_floor).collect()
-            }
-        };
-        step(&format!("load, floor: {}", kind.floor_path()));
-        let floor = stack.start_floor(root, user_id)?;
-        let name = format!("floor{}", kind.floor_path().replace('/', "-"));
-        let measure = load.measure(&floor.client(), &paths, None, &name)?;
-        let request = match paths.len() {
-            1 => paths[0].clone(),
-            n => format!(
-                "{}?…: the cold usage row's {n} questions",
-                kind.floor_path()
-            ),
-        };
-        report.floors.push(Floor::new(kind, request, measure));
+    kind: FloorKind,
+    request: &PublicRequest,
+    servers: &mut Vec<Server>,
+) -> Result<(Client, Vec<String>)> {
+    let path = kind.floor_path();
+    let paths: Vec<String> = match kind {
+        FloorKind::Health | FloorKind::RoundTrips => vec![path.to_owned()],
+        FloorKind::Page | FloorKind::PageThroughObject => {
+            let to_floor = |p: &String| p.replacen("/api/v1/usage", path, 1);
+            request.cold.iter().map(to_floor).collect()
+        }
+    };
+    if kind == FloorKind::Health {
+        return Ok((stack.worker.client(), paths));
     }
-    Ok(())
+    let server = stack.start_floor(root, user_id)?;
+    let client = server.client();
+    servers.push(server);
+    Ok((client, paths))
+}
+
+fn shown_request(kind: FloorKind, paths: &[String]) -> String {
+    match paths {
+        [one] => one.clone(),
+        many => format!(
+            "{}?…: the cold usage row's {} questions",
+            kind.floor_path(),
+            many.len()
+        ),
+    }
 }
