@@ -115,17 +115,7 @@ pub fn run(args: &[String]) -> Result {
     let root = tools::root();
     let mut stack = Stack::start(&root)?;
     let result = bench(&root, &mut stack, &oha, &opts, started);
-    if let Err(e) = &result {
-        eprintln!("bench failed: {e}");
-        eprintln!(
-            "--- wrangler dev (last lines) ---\n{}",
-            stack.worker.log_tail(25)
-        );
-    }
-    stack.finish(result.is_err() || opts.keep_state);
-    if result.is_ok() {
-        eprintln!("bench done in {:.0}s", started.elapsed().as_secs_f64());
-    }
+    stack.conclude("bench", &result, opts.keep_state, started);
     result
 }
 

@@ -191,17 +191,7 @@ fn fuzz(opts: &Options) -> Result {
         }
         Ok(())
     });
-    if let Err(e) = &result {
-        eprintln!("fuzz failed: {e}");
-        eprintln!(
-            "--- wrangler dev (last lines) ---\n{}",
-            stack.worker.log_tail(25)
-        );
-    }
-    stack.finish(result.is_err() || opts.keep_state);
-    if result.is_ok() {
-        eprintln!("fuzzing passed in {:.0}s", started.elapsed().as_secs_f64());
-    }
+    stack.conclude("fuzzing", &result, opts.keep_state, started);
     result
 }
 

@@ -196,6 +196,22 @@ impl Stack {
 
     /// Stops both servers (their guards would too) and, unless `keep`,
     /// removes the state directory.
+    /// Ends a task run on this stack: on failure, says why with the tail of
+    /// wrangler's log and keeps the state; on success, how long it took.
+    pub fn conclude(self, task: &str, result: &Result, keep: bool, started: std::time::Instant) {
+        if let Err(e) = result {
+            eprintln!("{task} failed: {e}");
+            eprintln!(
+                "--- wrangler dev (last lines) ---\n{}",
+                self.worker.log_tail(25)
+            );
+        }
+        self.finish(result.is_err() || keep);
+        if result.is_ok() {
+            eprintln!("{task} done in {:.0}s", started.elapsed().as_secs_f64());
+        }
+    }
+
     pub fn finish(mut self, keep: bool) {
         self.worker.stop();
         self.sim.stop();
