@@ -41,6 +41,10 @@ pub struct Config {
     /// clear the cache at once; this bounds only writes made outside the
     /// product.
     pub public_answer_cache_ms: i64,
+    /// Which webhook URLs are accepted: production rules, or loopback too
+    /// (`WEBHOOK_LOOPBACK=1`, set by `cargo xtask dev` and the tests for a
+    /// local receiver; never in `wrangler.toml`).
+    pub webhook_policy: crate::webhooks::url::Policy,
     /// `ORW_DEBUG_COUNTERS=1`: public answers carry `X-Debug-D1-Statements`.
     /// Set by the integration tests to prove a refused request costs no D1
     /// statement; never set in `wrangler.toml`.
@@ -93,6 +97,11 @@ impl Config {
                 0,
                 MAX_PUBLIC_ANSWER_CACHE_MS,
             )?,
+            webhook_policy: if lookup("WEBHOOK_LOOPBACK").is_some_and(|v| v.trim() == "1") {
+                crate::webhooks::url::Policy::AllowLoopback
+            } else {
+                crate::webhooks::url::Policy::Production
+            },
             debug_counters: lookup("ORW_DEBUG_COUNTERS").is_some_and(|v| v.trim() == "1"),
         })
     }
@@ -186,6 +195,12 @@ mod tests {
         assert_eq!(c.job_heartbeat_timeout_secs, 120);
         assert_eq!(c.public_answer_cache_ms, 2_000);
         assert!(!c.debug_counters);
+        assert_eq!(c.webhook_policy, crate::webhooks::url::Policy::Production);
+        let dev = config(&[("WEBHOOK_LOOPBACK", "1")]).unwrap();
+        assert_eq!(
+            dev.webhook_policy,
+            crate::webhooks::url::Policy::AllowLoopback
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! This file holds the runtime's entry points only; see `http` for the
 //! request path and `jobs` for the cron handlers.
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -25,6 +26,7 @@ pub mod public_api;
 pub mod rate_limit;
 pub mod store;
 pub mod usage;
+pub mod webhooks;
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 

@@ -816,6 +816,9 @@ async fn clock_can_be_set_and_reset() {
         t.days.iter().all(|r| d(&r.date) >= d("2024-01-21")),
         "40 days"
     );
+    // OpenRouter's answers carry its clock: the frozen one here.
+    let answer = h.get("/api/v1/key", Some(&k.key)).await;
+    assert_eq!(answer.headers["date"], "Thu, 29 Feb 2024 10:00:00 GMT");
     h.post("/_sim/clock", json!({"now": "not a time"}))
         .await
         .assert_error(422);

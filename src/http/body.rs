@@ -32,6 +32,16 @@ pub fn check_length(length: usize) -> Result<(), AppError> {
 /// Parses a JSON body into `T`. Syntax errors are 400 `bad_request`; a body
 /// that is JSON but the wrong shape (missing, unknown or mistyped field) is
 /// 422 naming the field.
+/// Serde: a field that may be absent but, when present, holds a value:
+/// `null` is refused (422 naming the field), as the document types it.
+pub fn present<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(de).map(Some)
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     check_length(bytes.len())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -208,7 +208,7 @@ async fn open(cx: &Ctx<'_>, route: Route) -> AppResult<Reply> {
 }
 
 async fn with_session(cx: &Ctx<'_>, user: &AuthUser, route: Route) -> AppResult<Reply> {
-    use crate::{auth, keys, usage};
+    use crate::{alerts, auth, keys, usage, webhooks};
     match route {
         Route::Logout => auth::handlers::logout(cx, user).await,
         Route::Me => auth::handlers::me(cx, user).await,
@@ -227,6 +227,19 @@ async fn with_session(cx: &Ctx<'_>, user: &AuthUser, route: Route) -> AppResult<
         Route::Dashboard => usage::web::dashboard(cx, user).await,
         Route::Usage => usage::web::usage(cx, user).await,
         Route::UsageCsv => usage::web::usage_csv(cx, user).await,
+        Route::ListBudgets => alerts::handlers::list(cx, user).await,
+        Route::CreateBudget => alerts::handlers::create(cx, user).await,
+        Route::GetBudget(id) => alerts::handlers::get(cx, user, id).await,
+        Route::UpdateBudget(id) => alerts::handlers::update(cx, user, id).await,
+        Route::DeleteBudget(id) => alerts::handlers::delete(cx, user, id).await,
+        Route::ListAlerts => alerts::handlers::events(cx, user).await,
+        Route::ListWebhooks => webhooks::handlers::list(cx, user).await,
+        Route::CreateWebhook => webhooks::handlers::create(cx, user).await,
+        Route::GetWebhook(id) => webhooks::handlers::get(cx, user, id).await,
+        Route::UpdateWebhook(id) => webhooks::handlers::update(cx, user, id).await,
+        Route::DeleteWebhook(id) => webhooks::handlers::delete(cx, user, id).await,
+        Route::WebhookDeliveries(id) => webhooks::handlers::deliveries(cx, user, id).await,
+        Route::TestWebhook(id) => webhooks::handlers::test(cx, user, id).await,
         other => Err(AppError::internal(format!("{other:?} needs no session"))),
     }
 }

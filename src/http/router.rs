@@ -29,6 +29,19 @@ pub enum Route {
     ListTokens,
     CreateToken,
     DeleteToken(i64),
+    ListBudgets,
+    CreateBudget,
+    GetBudget(i64),
+    UpdateBudget(i64),
+    DeleteBudget(i64),
+    ListAlerts,
+    ListWebhooks,
+    CreateWebhook,
+    GetWebhook(i64),
+    UpdateWebhook(i64),
+    DeleteWebhook(i64),
+    WebhookDeliveries(i64),
+    TestWebhook(i64),
     PublicStats,
     PublicUsage,
     PublicKeys,
@@ -71,6 +84,10 @@ impl Route {
                 | Route::CreateKey
                 | Route::UpdateKey(_)
                 | Route::CreateToken
+                | Route::CreateBudget
+                | Route::UpdateBudget(_)
+                | Route::CreateWebhook
+                | Route::UpdateWebhook(_)
         )
     }
 }
@@ -122,6 +139,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
         ["api", "tokens", id] => {
             id_route(id, |id| vec![("DELETE", Route::DeleteToken(id))]).ok_or_else(not_found)?
         }
+        ["api", "budgets" | "alerts" | "webhooks", ..] => {
+            alert_methods(&segments[1..]).ok_or_else(not_found)?
+        }
         ["api", "v1", "stats"] => fixed(&[("GET", Route::PublicStats)]),
         ["api", "v1", "usage"] => fixed(&[("GET", Route::PublicUsage)]),
         ["api", "v1", "keys"] => fixed(&[("GET", Route::PublicKeys)]),
@@ -134,6 +154,41 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
         .ok_or_else(|| AppError::MethodNotAllowed {
             allow: methods.iter().map(|(m, _)| *m).collect(),
         })
+}
+
+/// `/api/budgets…`, `/api/alerts`, `/api/webhooks…` (docs/alerts.md).
+fn alert_methods(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
+    let id_route = |id: &str, table: fn(i64) -> Vec<(&'static str, Route)>| parse_id(id).map(table);
+    match segments {
+        ["budgets"] => Some(fixed(&[
+            ("GET", Route::ListBudgets),
+            ("POST", Route::CreateBudget),
+        ])),
+        ["budgets", id] => id_route(id, |id| {
+            vec![
+                ("GET", Route::GetBudget(id)),
+                ("PATCH", Route::UpdateBudget(id)),
+                ("DELETE", Route::DeleteBudget(id)),
+            ]
+        }),
+        ["alerts"] => Some(fixed(&[("GET", Route::ListAlerts)])),
+        ["webhooks"] => Some(fixed(&[
+            ("GET", Route::ListWebhooks),
+            ("POST", Route::CreateWebhook),
+        ])),
+        ["webhooks", id] => id_route(id, |id| {
+            vec![
+                ("GET", Route::GetWebhook(id)),
+                ("PATCH", Route::UpdateWebhook(id)),
+                ("DELETE", Route::DeleteWebhook(id)),
+            ]
+        }),
+        ["webhooks", id, "deliveries"] => {
+            id_route(id, |id| vec![("GET", Route::WebhookDeliveries(id))])
+        }
+        ["webhooks", id, "test"] => id_route(id, |id| vec![("POST", Route::TestWebhook(id))]),
+        _ => None,
+    }
 }
 
 fn fixed(methods: Methods) -> Vec<(&'static str, Route)> {
@@ -179,6 +234,20 @@ mod tests {
         assert_eq!(resolve("DELETE", "/api/auth/me"), Ok(Route::DeleteAccount));
         assert_eq!(resolve("GET", "/api/v1/stats"), Ok(Route::PublicStats));
         assert_eq!(resolve("GET", "/api/v1/keys/"), Ok(Route::PublicKeys));
+        assert_eq!(
+            resolve("PATCH", "/api/budgets/5"),
+            Ok(Route::UpdateBudget(5))
+        );
+        assert_eq!(resolve("GET", "/api/alerts"), Ok(Route::ListAlerts));
+        assert_eq!(
+            resolve("GET", "/api/webhooks/2/deliveries"),
+            Ok(Route::WebhookDeliveries(2))
+        );
+        assert_eq!(
+            resolve("POST", "/api/webhooks/2/test"),
+            Ok(Route::TestWebhook(2))
+        );
+        assert_eq!(resolve("POST", "/api/webhooks"), Ok(Route::CreateWebhook));
     }
 
     #[test]

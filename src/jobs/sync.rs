@@ -91,8 +91,34 @@ pub async fn run(
             .filter(|(_, result)| matches!(result, KeyResult::Synced { rows } if *rows > 0))
             .map(|(user_id, _)| *user_id),
     );
+    alert(&db, &vault, &synced, heartbeat).await;
     let results: Vec<KeyResult> = synced.into_iter().map(|(_, result)| result).collect();
     Ok(summarise(&results, budget.used()))
+}
+
+/// Budgets and alerts of the accounts with a fresh snapshot, then the
+/// webhook deliveries due. Neither can fail the sync: what goes wrong is
+/// logged, and stays pending for the next run.
+async fn alert(
+    db: &D1Database,
+    vault: &Vault,
+    synced: &[(i64, KeyResult)],
+    heartbeat: &super::Heartbeat<'_>,
+) {
+    let mut users: Vec<i64> = synced
+        .iter()
+        .filter(|(_, result)| matches!(result, KeyResult::Synced { .. }))
+        .map(|(user_id, _)| *user_id)
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let raised = crate::alerts::evaluate::accounts(db, &users).await;
+    heartbeat.beat().await;
+    match crate::webhooks::deliver::due(db, vault).await {
+        Ok(delivered) => worker::console_log!("alerts: {raised} raised, {delivered} delivered"),
+        Err(e) => worker::console_error!("webhook deliveries: {e}"),
+    }
+    heartbeat.beat().await;
 }
 
 /// The stored key's ciphertext, if the row was sealed.

@@ -48,20 +48,10 @@ struct CreateBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::body::present")]
     name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::body::present")]
     is_active: Option<bool>,
-}
-
-/// A field that may be absent but, when present, holds a value: `null` is
-/// refused (422 naming the field), as the document types it.
-fn present<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(de).map(Some)
 }
 
 #[derive(Serialize)]
@@ -248,9 +238,26 @@ async fn owned(app: &App, user_id: i64, id: i64) -> AppResult<KeyView> {
     Ok(KeyView::from(row))
 }
 
+/// A key with its budgets (docs/alerts.md) and the runway of the one
+/// reached first.
+#[derive(Serialize)]
+struct KeyDetail {
+    #[serde(flatten)]
+    key: KeyView,
+    budgets: Vec<crate::alerts::view::BudgetView>,
+    runway: Option<crate::alerts::runway::Runway>,
+}
+
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let app = cx.app;
-    Reply::ok(&owned(app, user.user_id, id).await?)
+    let key = owned(app, user.user_id, id).await?;
+    let standing = crate::alerts::standing::load(&app.db()?, user.user_id, clock::now()).await?;
+    let (budgets, runway) = crate::alerts::view::of_key(&standing, id);
+    Reply::ok(&KeyDetail {
+        key,
+        budgets,
+        runway,
+    })
 }
 
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {

@@ -4,6 +4,8 @@
 //! * Associated data binds a ciphertext to its row: `user_id` and the
 //!   `api_keys.id`, so a ciphertext copied to another row or user fails to
 //!   open instead of handing one user's key to another.
+//! * Webhook signing secrets are sealed the same way, bound to their
+//!   `webhooks` row (another associated data: neither opens as the other).
 //! * A version byte leads the stored ciphertext, so a future key rotation can
 //!   tell old ciphertexts from new ones.
 
@@ -31,6 +33,11 @@ fn associated_data(user_id: i64, key_id: i64) -> Vec<u8> {
     format!("openrouter-watcher/api_keys/v{VERSION}/user:{user_id}/key:{key_id}").into_bytes()
 }
 
+fn webhook_associated_data(user_id: i64, webhook_id: i64) -> Vec<u8> {
+    format!("openrouter-watcher/webhooks/v{VERSION}/user:{user_id}/webhook:{webhook_id}")
+        .into_bytes()
+}
+
 impl Vault {
     pub fn new(key: &[u8; 32]) -> Self {
         Self {
@@ -39,16 +46,47 @@ impl Vault {
     }
 
     pub fn seal(&self, plaintext: &str, user_id: i64, key_id: i64) -> AppResult<Sealed> {
+        self.seal_with(plaintext, &associated_data(user_id, key_id))
+    }
+
+    /// The plaintext key, or an error that says only that it cannot be opened
+    /// (wrong row, wrong `ENCRYPTION_KEY`, or tampering).
+    pub fn open(&self, sealed: &Sealed, user_id: i64, key_id: i64) -> AppResult<String> {
+        self.open_with(sealed, &associated_data(user_id, key_id))
+            .map_err(|()| AppError::internal(format!("stored key {key_id} cannot be decrypted")))
+    }
+
+    pub fn seal_webhook_secret(
+        &self,
+        secret: &str,
+        user_id: i64,
+        webhook_id: i64,
+    ) -> AppResult<Sealed> {
+        self.seal_with(secret, &webhook_associated_data(user_id, webhook_id))
+    }
+
+    pub fn open_webhook_secret(
+        &self,
+        sealed: &Sealed,
+        user_id: i64,
+        webhook_id: i64,
+    ) -> AppResult<String> {
+        self.open_with(sealed, &webhook_associated_data(user_id, webhook_id))
+            .map_err(|()| {
+                AppError::internal(format!("webhook {webhook_id}'s secret cannot be decrypted"))
+            })
+    }
+
+    fn seal_with(&self, plaintext: &str, aad: &[u8]) -> AppResult<Sealed> {
         let mut nonce = [0u8; 12];
         getrandom::getrandom(&mut nonce).map_err(AppError::internal)?;
-        let aad = associated_data(user_id, key_id);
         let sealed = self
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: plaintext.as_bytes(),
-                    aad: &aad,
+                    aad,
                 },
             )
             .map_err(|_| AppError::internal("encryption failed"))?;
@@ -61,30 +99,18 @@ impl Vault {
         })
     }
 
-    /// The plaintext key, or an error that says only that it cannot be opened
-    /// (wrong row, wrong `ENCRYPTION_KEY`, or tampering).
-    pub fn open(&self, sealed: &Sealed, user_id: i64, key_id: i64) -> AppResult<String> {
-        let cannot_open = || AppError::internal(format!("stored key {key_id} cannot be decrypted"));
-        let stored = STANDARD
-            .decode(&sealed.ciphertext)
-            .map_err(|_| cannot_open())?;
-        let nonce = STANDARD.decode(&sealed.nonce).map_err(|_| cannot_open())?;
-        let (&version, body) = stored.split_first().ok_or_else(cannot_open)?;
+    fn open_with(&self, sealed: &Sealed, aad: &[u8]) -> Result<String, ()> {
+        let stored = STANDARD.decode(&sealed.ciphertext).map_err(|_| ())?;
+        let nonce = STANDARD.decode(&sealed.nonce).map_err(|_| ())?;
+        let (&version, body) = stored.split_first().ok_or(())?;
         if version != VERSION || nonce.len() != 12 {
-            return Err(cannot_open());
+            return Err(());
         }
-        let aad = associated_data(user_id, key_id);
         let plaintext = self
             .cipher
-            .decrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: body,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| cannot_open())?;
-        String::from_utf8(plaintext).map_err(|_| cannot_open())
+            .decrypt(Nonce::from_slice(&nonce), Payload { msg: body, aad })
+            .map_err(|_| ())?;
+        String::from_utf8(plaintext).map_err(|_| ())
     }
 }
 
@@ -142,6 +168,19 @@ mod tests {
             nonce: "??".into(),
         };
         assert!(vault().open(&garbage, 1, 10).is_err());
+    }
+
+    #[test]
+    fn a_webhook_secret_opens_only_as_its_webhooks() {
+        let sealed = vault().seal_webhook_secret("whsec_x", 1, 10).unwrap();
+        assert_eq!(
+            vault().open_webhook_secret(&sealed, 1, 10).unwrap(),
+            "whsec_x"
+        );
+        assert!(vault().open_webhook_secret(&sealed, 1, 11).is_err());
+        assert!(vault().open(&sealed, 1, 10).is_err());
+        let key = vault().seal(KEY, 1, 10).unwrap();
+        assert!(vault().open_webhook_secret(&key, 1, 10).is_err());
     }
 
     #[test]

@@ -114,8 +114,12 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// `GET /key`, with OpenRouter's clock when it answered
+    /// ([`KeyInfo::served_at`]).
     pub async fn key_info(&self, key: &str) -> Result<KeyInfo, CallError> {
-        self.get::<KeyInfo>(key, "/key").await
+        let (mut info, served_at) = self.get_dated::<KeyInfo>(key, "/key").await?;
+        info.served_at = served_at;
+        Ok(info)
     }
 
     pub async fn credits(&self, key: &str) -> Result<Credits, CallError> {
@@ -138,6 +142,15 @@ impl<'a> Client<'a> {
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str, path: &str) -> Result<T, CallError> {
+        self.get_dated(key, path).await.map(|(data, _)| data)
+    }
+
+    /// The answer's data and its `Date` header (RFC 3339), if any.
+    async fn get_dated<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        path: &str,
+    ) -> Result<(T, Option<String>), CallError> {
         let url = format!("{}{path}", self.base_url);
         let mut attempt = 1;
         loop {
@@ -145,17 +158,30 @@ impl<'a> Client<'a> {
                 return Err(CallError::BudgetExhausted);
             }
             let (error, retry_after) = match self.send(key, &url).await {
-                Ok((200, _, body)) => {
+                Ok(Answer {
+                    status: 200,
+                    body,
+                    date,
+                    ..
+                }) => {
                     return serde_json::from_str::<Envelope<T>>(&body)
-                        .map(|e| e.data)
+                        .map(|e| (e.data, date))
                         .map_err(|_| CallError::Malformed);
                 }
-                Ok((status @ (401 | 403), _, _)) => return Err(CallError::Rejected { status }),
-                Ok((status, retry_after, body)) if is_retryable_status(status) => {
+                Ok(Answer {
+                    status: status @ (401 | 403),
+                    ..
+                }) => return Err(CallError::Rejected { status }),
+                Ok(Answer {
+                    status,
+                    retry_after,
+                    body,
+                    ..
+                }) if is_retryable_status(status) => {
                     log_error_body(status, &body);
                     (CallError::Unavailable { status }, retry_after)
                 }
-                Ok((status, _, body)) => {
+                Ok(Answer { status, body, .. }) => {
                     log_error_body(status, &body);
                     return Err(CallError::Refused { status });
                 }
@@ -172,8 +198,8 @@ impl<'a> Client<'a> {
         }
     }
 
-    /// One attempt: status, `Retry-After` and body text, or a transport error.
-    async fn send(&self, key: &str, url: &str) -> Result<(u16, Option<u64>, String), CallError> {
+    /// One attempt: its answer, or a transport error.
+    async fn send(&self, key: &str, url: &str) -> Result<Answer, CallError> {
         let headers = Headers::new();
         headers
             .set("Authorization", &format!("Bearer {key}"))
@@ -197,14 +223,9 @@ impl<'a> Client<'a> {
                 .await
                 .map_err(|_| CallError::Network)?;
             let status = response.status_code();
-            let retry_after = parse_retry_after(
-                response
-                    .headers()
-                    .get("Retry-After")
-                    .ok()
-                    .flatten()
-                    .as_deref(),
-            );
+            let header = |name: &str| response.headers().get(name).ok().flatten();
+            let retry_after = parse_retry_after(header("Retry-After").as_deref());
+            let date = header("Date").as_deref().and_then(http_date);
             let body =
                 match response.stream() {
                     Ok(stream) => read_bounded(stream, MAX_RESPONSE_BYTES)
@@ -215,11 +236,12 @@ impl<'a> Client<'a> {
                         })?,
                     Err(_) => Vec::new(),
                 };
-            Ok((
+            Ok(Answer {
                 status,
                 retry_after,
-                String::from_utf8_lossy(&body).into_owned(),
-            ))
+                date,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
         };
         let timeout = Delay::from(self.timeout);
         let outcome = select(Box::pin(exchange), Box::pin(timeout)).await;
@@ -233,6 +255,22 @@ impl<'a> Client<'a> {
     }
 }
 
+/// One HTTP answer from OpenRouter.
+struct Answer {
+    status: u16,
+    retry_after: Option<u64>,
+    /// Its `Date` header as RFC 3339: OpenRouter's clock.
+    date: Option<String>,
+    body: String,
+}
+
+/// An HTTP-date (`Sun, 29 Nov 2026 11:33:16 GMT`) as RFC 3339 UTC.
+fn http_date(value: &str) -> Option<String> {
+    chrono::DateTime::parse_from_rfc2822(value.trim())
+        .ok()
+        .map(|t| crate::clock::timestamp(t.with_timezone(&chrono::Utc)))
+}
+
 /// OpenRouter's error message (never the request, which holds the key).
 fn log_error_body(status: u16, body: &str) {
     let message = serde_json::from_str::<ErrorBody>(body)
@@ -243,4 +281,18 @@ fn log_error_body(status: u16, body: &str) {
         "OpenRouter answered {status}: {}",
         message.chars().take(200).collect::<String>()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_openrouters_clock_from_an_http_date() {
+        assert_eq!(
+            http_date("Sun, 29 Nov 2026 11:33:16 GMT").as_deref(),
+            Some("2026-11-29T11:33:16Z")
+        );
+        assert_eq!(http_date("yesterday"), None);
+    }
 }

@@ -37,6 +37,10 @@ pub struct KeyInfo {
     pub is_management_key: bool,
     #[serde(default)]
     pub rate_limit: Option<RateLimitInfo>,
+    /// OpenRouter's clock when it answered (its `Date` header, RFC 3339):
+    /// its usage counters reset on that clock. Not in the body.
+    #[serde(skip)]
+    pub served_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

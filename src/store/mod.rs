@@ -6,14 +6,17 @@
 //! stores it as an exact 64-bit integer, where a JavaScript number would lose
 //! precision past 2^53. It is read back with `CAST(... AS TEXT)`.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod bucket_log;
+pub mod budgets;
 pub mod job_runs;
 pub mod sessions;
 pub mod snapshots;
 pub mod tokens;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -189,6 +192,8 @@ pub enum Unique {
     KeyOfUser,
     /// `api_keys_user_name`: two keys of one account with one name.
     KeyNameOfUser,
+    /// `budgets_scope_period`: two budgets of one scope over one period.
+    BudgetOfScope,
 }
 
 /// The index a failed write broke, if it was one of [`Unique`]. SQLite
@@ -199,6 +204,10 @@ pub fn unique_violation(err: &AppError) -> Option<Unique> {
         return None;
     };
     let columns = cause.split("UNIQUE constraint failed: ").nth(1)?;
+    // An index on an expression is named, not its columns.
+    if columns.starts_with("index 'budgets_scope_period'") {
+        return Some(Unique::BudgetOfScope);
+    }
     let columns: Vec<&str> = columns
         .split(|c: char| c == ',' || c.is_whitespace() || c == ':')
         .filter(|c| c.contains('.'))
@@ -261,6 +270,12 @@ mod tests {
         assert_eq!(
             unique_violation(&err("UNIQUE constraint failed: users.email")),
             Some(Unique::UserEmail)
+        );
+        assert_eq!(
+            unique_violation(&err(
+                "D1_ERROR: UNIQUE constraint failed: index 'budgets_scope_period': SQLITE_CONSTRAINT"
+            )),
+            Some(Unique::BudgetOfScope)
         );
         assert_eq!(unique_violation(&err("no such table: users")), None);
         assert_eq!(unique_violation(&AppError::Conflict("x".into())), None);

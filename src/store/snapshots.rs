@@ -72,8 +72,8 @@ pub async fn insert(
         db,
         "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
              limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier,
-             rate_limit_requests, rate_limit_interval)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             rate_limit_requests, rate_limit_interval, served_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         args![
             api_key_id,
             taken_at,
@@ -89,6 +89,7 @@ pub async fn insert(
             info.is_free_tier,
             rate_limit.and_then(|r| r.requests),
             rate_limit.and_then(|r| r.interval.clone()),
+            info.served_at.clone(),
         ],
     )
     .await

@@ -48,6 +48,8 @@ struct DashboardResponse {
     today: Today,
     spend: PeriodSpend,
     key_status: Vec<KeyView>,
+    /// Every budget of the account, with its status and runway.
+    budgets: Vec<crate::alerts::view::BudgetView>,
 }
 
 /// The overview in one call: every figure over one range and the same
@@ -86,6 +88,7 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         .collect::<Vec<_>>();
     let spend = periods::period_spend(&snapshots, now).map_err(overflow)?;
     let key_status = key_rows.into_iter().map(KeyView::from).collect();
+    let standing = crate::alerts::standing::load(&db, user.user_id, now).await?;
     Reply::ok(&DashboardResponse {
         period: Period::of(&range),
         totals: view.totals,
@@ -101,6 +104,7 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         },
         spend,
         key_status,
+        budgets: crate::alerts::view::all(&standing),
     })
 }
 

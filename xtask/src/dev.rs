@@ -59,6 +59,8 @@ pub fn start() -> Result {
         .args([
             "--var",
             &format!("OPENROUTER_BASE_URL:http://127.0.0.1:{SIM_PORT}/api/v1"),
+            "--var", // a webhook receiver on this machine is allowed (docs/alerts.md)
+            "WEBHOOK_LOOPBACK:1",
             "--show-interactive-dev-session=false",
         ])
         .stdin(Stdio::null())

@@ -53,11 +53,23 @@ pub(super) async fn openrouter(
     });
     if let Some(f) = fault {
         if let Some(resp) = apply_fault(&sim, seq, f, killer).await {
-            return resp;
+            return dated(&sim, resp);
         }
     }
     let resp = dispatch(&sim, &method, &uri, key_hash.as_deref());
     sim.finish_log(seq, Some(resp.status().as_u16()));
+    dated(&sim, resp)
+}
+
+/// Every answer carries the simulator's clock in `Date`, as OpenRouter's
+/// carry its own: the usage counters reset on that clock, and a frozen or
+/// moved clock must show there too (hyper adds the host's time only when
+/// the header is absent).
+fn dated(sim: &Sim, mut resp: Response) -> Response {
+    let date = sim.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(value) = HeaderValue::from_str(&date) {
+        resp.headers_mut().insert(header::DATE, value);
+    }
     resp
 }
 

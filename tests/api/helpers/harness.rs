@@ -111,11 +111,12 @@ pub fn remember_secret(secret: &str) {
 }
 
 /// Responses documented to hand a secret out once: the session of a login
-/// or a password change, a new API token.
-const HANDS_OUT_A_SECRET: [(&str, &str, u16); 3] = [
+/// or a password change, a new API token, a new webhook's signing secret.
+const HANDS_OUT_A_SECRET: [(&str, &str, u16); 4] = [
     ("POST", "/api/auth/login", 200),
     ("POST", "/api/auth/password", 200),
     ("POST", "/api/tokens", 201),
+    ("POST", "/api/webhooks", 201),
 ];
 
 /// Keeps the body for the final secret scan, unless it is one of the
@@ -212,8 +213,9 @@ impl TestApp {
             &sim,
             &persist_dir,
             &run_dir.join("wrangler.log"),
-            // Public answers say how many D1 statements they cost.
-            &["ORW_DEBUG_COUNTERS:1"],
+            // Public answers say how many D1 statements they cost; webhooks
+            // may point at the tests' receiver on this machine.
+            &["ORW_DEBUG_COUNTERS:1", "WEBHOOK_LOOPBACK:1"],
         )
         .unwrap_or_else(|why| panic!("{why}"));
         TestApp {

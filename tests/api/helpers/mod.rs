@@ -1,12 +1,14 @@
 //! Helpers every integration test shares: the harness (one real Worker and
 //! one simulator for the whole run), the HTTP client that checks every
-//! response against `openapi.json`, and fixtures (users, keys, simulator
-//! control, cron).
+//! response against `openapi.json`, fixtures (users, keys, simulator
+//! control, cron) and a webhook receiver.
 
 mod fixtures;
 mod harness;
 mod http;
+mod receiver;
 
 pub use fixtures::*;
 pub use harness::*;
 pub use http::*;
+pub use receiver::*;

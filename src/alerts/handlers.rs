@@ -1,0 +1,177 @@
+//! `/api/budgets` and `/api/alerts` (docs/alerts.md).
+
+use serde::Deserialize;
+
+use super::period::Period;
+use super::standing::{self, AccountStanding};
+use super::thresholds::Thresholds;
+use super::view::{self, BudgetView};
+use crate::auth::session::AuthUser;
+use crate::clock;
+use crate::domain::money::Money;
+use crate::domain::page::Page;
+use crate::error::{AppError, AppResult};
+use crate::http::query::QueryParams;
+use crate::http::reply::Reply;
+use crate::http::Ctx;
+use crate::store::{self, budgets::NewBudget, Unique};
+
+/// 1,000,000 USD: far above any real budget, far below overflow.
+const MAX_AMOUNT_UNITS: i64 = 1_000_000 * 10_000_000_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    #[serde(default)]
+    api_key_id: Option<i64>,
+    amount: Money,
+    period: String,
+    #[serde(default)]
+    thresholds: Option<Vec<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    amount: Option<Money>,
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    period: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    thresholds: Option<Vec<i64>>,
+}
+
+fn amount(value: Money) -> AppResult<Money> {
+    if value <= Money::ZERO || value.units() > MAX_AMOUNT_UNITS {
+        return Err(AppError::invalid(
+            "amount",
+            "must be more than 0 and at most 1000000 USD",
+        ));
+    }
+    Ok(value)
+}
+
+fn thresholds(values: Option<&[i64]>) -> AppResult<Thresholds> {
+    Ok(match values {
+        Some(values) => Thresholds::new("thresholds", values)?,
+        None => Thresholds::default(),
+    })
+}
+
+async fn standing_of(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<AccountStanding> {
+    standing::load(&cx.app.db()?, user.user_id, clock::now()).await
+}
+
+/// The view of budget `id` as it stands now.
+async fn view_of(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<BudgetView> {
+    let standing = standing_of(cx, user).await?;
+    standing
+        .budgets
+        .iter()
+        .find(|b| b.id == Some(id))
+        .map(|b| view::budget_view(b, &standing))
+        .ok_or_else(|| AppError::not_found("Budget"))
+}
+
+pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let standing = standing_of(cx, user).await?;
+    Reply::ok(&serde_json::json!({ "budgets": view::all(&standing) }))
+}
+
+pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    Reply::ok(&view_of(cx, user, id).await?)
+}
+
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let body: CreateBody = cx.req.json()?;
+    let amount = amount(body.amount)?;
+    let period = Period::parse("period", &body.period)?;
+    let thresholds = thresholds(body.thresholds.as_deref())?;
+    let new = NewBudget {
+        user_id: user.user_id,
+        api_key_id: body.api_key_id,
+        amount,
+        period: period.as_str(),
+        thresholds: &thresholds.to_text(),
+    };
+    let now = clock::timestamp(clock::now());
+    let row = store::budgets::insert(&cx.app.db()?, &new, &now)
+        .await
+        .map_err(conflict_for)?
+        .ok_or_else(|| AppError::not_found("API key"))?;
+    Reply::created(&view_of(cx, user, row.id).await?)
+}
+
+fn conflict_for(err: AppError) -> AppError {
+    match store::unique_violation(&err) {
+        Some(Unique::BudgetOfScope) => AppError::Conflict(
+            "This key (or the account) already has a budget for this period; change that one instead."
+                .to_owned(),
+        ),
+        _ => err,
+    }
+}
+
+pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let body: UpdateBody = cx.req.json()?;
+    if body.amount.is_none() && body.period.is_none() && body.thresholds.is_none() {
+        return Err(AppError::invalid(
+            "body",
+            "must set `amount`, `period` and/or `thresholds`",
+        ));
+    }
+    let db = cx.app.db()?;
+    let current = store::budgets::get(&db, user.user_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Budget"))?;
+    let amount = amount(body.amount.unwrap_or(current.amount))?;
+    let period = match &body.period {
+        Some(text) => Period::parse("period", text)?,
+        None => Period::parse("period", &current.period)?,
+    };
+    let thresholds = match &body.thresholds {
+        Some(values) => Thresholds::new("thresholds", values)?,
+        None => Thresholds::from_text(&current.thresholds).unwrap_or_default(),
+    };
+    let now = clock::timestamp(clock::now());
+    let found = store::budgets::update(
+        &db,
+        user.user_id,
+        id,
+        amount,
+        period.as_str(),
+        &thresholds.to_text(),
+        &now,
+    )
+    .await
+    .map_err(conflict_for)?;
+    if !found {
+        return Err(AppError::not_found("Budget"));
+    }
+    Reply::ok(&view_of(cx, user, id).await?)
+}
+
+pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    if store::budgets::delete(&cx.app.db()?, user.user_id, id).await? {
+        Ok(Reply::no_content())
+    } else {
+        Err(AppError::not_found("Budget"))
+    }
+}
+
+/// `GET /api/alerts`: the account's events, newest first.
+pub async fn events(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let query = QueryParams::parse(cx.req.query.as_deref(), &["page", "limit"])?;
+    let page = Page::parse(query.get("page"), query.get("limit"))?;
+    let db = cx.app.db()?;
+    let rows = store::alerts::events(&db, user.user_id, page.limit(), page.offset()).await?;
+    let total = match rows.first().and_then(|r| r.total) {
+        Some(total) => total,
+        None => store::alerts::count_events(&db, user.user_id).await?,
+    };
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| super::events::render(r.id, &r.created_at, &r.payload))
+        .collect();
+    Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
+}

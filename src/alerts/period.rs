@@ -1,0 +1,203 @@
+//! Budget periods: OpenRouter's `limit_reset` windows, all UTC (a day, a
+//! week from Monday, a calendar month), plus `lifetime` for a limit that
+//! never resets. Each maps to the counter OpenRouter keeps for it, so a
+//! period's spend is OpenRouter's own figure, never re-derived.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+
+use crate::domain::money::Money;
+use crate::domain::Invalid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Daily,
+    Weekly,
+    Monthly,
+    /// Only for an OpenRouter limit without `limit_reset`.
+    Lifetime,
+}
+
+/// What OpenRouter's `GET /key` reports a key has spent, per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    pub usage: Money,
+    pub daily: Money,
+    pub weekly: Money,
+    pub monthly: Money,
+}
+
+/// The window a moment falls in. Both ends are `None` for `lifetime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    /// A stable name for the window, for idempotency keys and marks:
+    /// its start (RFC 3339), or `lifetime`.
+    pub fn label(&self) -> String {
+        self.start
+            .map(crate::clock::timestamp)
+            .unwrap_or_else(|| "lifetime".to_owned())
+    }
+}
+
+impl Period {
+    pub const USER_CHOICES: [Period; 3] = [Period::Daily, Period::Weekly, Period::Monthly];
+
+    /// A period a user may choose for a budget.
+    pub fn parse(field: &str, text: &str) -> Result<Period, Invalid> {
+        Period::USER_CHOICES
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| Invalid::new(field, "must be one of daily, weekly, monthly"))
+    }
+
+    /// The period of an OpenRouter limit: its `limit_reset`, `lifetime`
+    /// when there is none; `None` for a reset this product does not know.
+    pub fn of_limit_reset(limit_reset: Option<&str>) -> Option<Period> {
+        match limit_reset {
+            None => Some(Period::Lifetime),
+            Some(text) => Period::USER_CHOICES
+                .into_iter()
+                .find(|p| p.as_str() == text),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Daily => "daily",
+            Period::Weekly => "weekly",
+            Period::Monthly => "monthly",
+            Period::Lifetime => "lifetime",
+        }
+    }
+
+    pub fn spent(self, counters: &Counters) -> Money {
+        match self {
+            Period::Daily => counters.daily,
+            Period::Weekly => counters.weekly,
+            Period::Monthly => counters.monthly,
+            Period::Lifetime => counters.usage,
+        }
+    }
+
+    pub fn window(self, at: DateTime<Utc>) -> Window {
+        let day = at.date_naive();
+        let (start, end) = match self {
+            Period::Daily => (day, day + Duration::days(1)),
+            Period::Weekly => {
+                let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+                (monday, monday + Duration::days(7))
+            }
+            Period::Monthly => {
+                let first = day.with_day(1).unwrap_or(day);
+                (first, next_month(first))
+            }
+            Period::Lifetime => {
+                return Window {
+                    start: None,
+                    end: None,
+                }
+            }
+        };
+        Window {
+            start: Some(midnight(start)),
+            end: Some(midnight(end)),
+        }
+    }
+}
+
+fn next_month(first: NaiveDate) -> NaiveDate {
+    let (year, month) = match first.month() {
+        12 => (first.year() + 1, 1),
+        m => (first.year(), m + 1),
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(first)
+}
+
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        crate::clock::parse_timestamp(text).unwrap()
+    }
+
+    fn bounds(period: Period, when: &str) -> (String, String) {
+        let w = period.window(at(when));
+        (
+            crate::clock::timestamp(w.start.unwrap()),
+            crate::clock::timestamp(w.end.unwrap()),
+        )
+    }
+
+    #[test]
+    fn windows_are_utc_days_monday_weeks_and_calendar_months() {
+        assert_eq!(
+            bounds(Period::Daily, "2026-11-29T23:59:59Z"),
+            ("2026-11-29T00:00:00Z".into(), "2026-11-30T00:00:00Z".into())
+        );
+        // 2026-11-29 is a Sunday: its week began on Monday the 23rd.
+        assert_eq!(
+            bounds(Period::Weekly, "2026-11-29T10:00:00Z"),
+            ("2026-11-23T00:00:00Z".into(), "2026-11-30T00:00:00Z".into())
+        );
+        assert_eq!(
+            bounds(Period::Weekly, "2026-11-30T00:00:00Z").0,
+            "2026-11-30T00:00:00Z"
+        );
+        assert_eq!(
+            bounds(Period::Monthly, "2026-12-31T12:00:00Z"),
+            ("2026-12-01T00:00:00Z".into(), "2027-01-01T00:00:00Z".into())
+        );
+        assert_eq!(
+            bounds(Period::Monthly, "2028-02-29T12:00:00Z"),
+            ("2028-02-01T00:00:00Z".into(), "2028-03-01T00:00:00Z".into())
+        );
+        let lifetime = Period::Lifetime.window(at("2026-11-29T10:00:00Z"));
+        assert_eq!((lifetime.start, lifetime.end), (None, None));
+        assert_eq!(lifetime.label(), "lifetime");
+    }
+
+    #[test]
+    fn each_period_reads_its_own_counter() {
+        let c = Counters {
+            usage: Money::from_units(4),
+            daily: Money::from_units(1),
+            weekly: Money::from_units(2),
+            monthly: Money::from_units(3),
+        };
+        let read: Vec<i64> = [
+            Period::Daily,
+            Period::Weekly,
+            Period::Monthly,
+            Period::Lifetime,
+        ]
+        .iter()
+        .map(|p| p.spent(&c).units())
+        .collect();
+        assert_eq!(read, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn users_choose_among_three_periods_and_limits_map_their_reset() {
+        assert_eq!(Period::parse("period", "weekly"), Ok(Period::Weekly));
+        for bad in ["lifetime", "Monthly", "yearly", ""] {
+            assert!(Period::parse("period", bad).is_err(), "{bad}");
+        }
+        assert_eq!(Period::of_limit_reset(None), Some(Period::Lifetime));
+        assert_eq!(
+            Period::of_limit_reset(Some("monthly")),
+            Some(Period::Monthly)
+        );
+        assert_eq!(Period::of_limit_reset(Some("hourly")), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! A budget as the API shows it (docs/alerts.md): its terms, where it stands
+//! in the current period, and its runway.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::assess::{assess, BudgetDef, Source};
+use super::period::Period;
+use super::runway::{Outlook, Runway};
+use super::standing::AccountStanding;
+use super::thresholds::percent_of;
+use crate::domain::money::Money;
+
+#[derive(Debug, Serialize)]
+pub struct BudgetView {
+    pub id: Option<i64>,
+    pub source: Source,
+    pub scope: &'static str,
+    pub api_key_id: Option<i64>,
+    pub api_key_name: Option<String>,
+    pub amount: Money,
+    pub period: Period,
+    pub thresholds: Vec<u8>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub status: Option<StatusView>,
+    pub runway: Option<Runway>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusView {
+    pub as_of: String,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub spent: Money,
+    pub remaining: Money,
+    pub percent_used: Decimal,
+    pub fired: Vec<u8>,
+}
+
+pub fn budget_view(budget: &BudgetDef, standing: &AccountStanding) -> BudgetView {
+    let assessment = assess(budget, &standing.keys);
+    let marks = standing.marks.get(&budget.subject());
+    let status = assessment.as_ref().map(|a| {
+        let current = marks.filter(|m| m.terms == budget.terms() && m.period == a.window.label());
+        StatusView {
+            as_of: crate::clock::timestamp(a.as_of),
+            period_start: a.window.start.map(crate::clock::timestamp),
+            period_end: a.window.end.map(crate::clock::timestamp),
+            spent: a.spent,
+            remaining: budget
+                .amount
+                .checked_sub(a.spent)
+                .filter(|r| *r > Money::ZERO)
+                .unwrap_or(Money::ZERO),
+            percent_used: percent_of(a.spent, budget.amount),
+            fired: budget
+                .thresholds
+                .as_slice()
+                .iter()
+                .copied()
+                .filter(|p| current.is_some_and(|m| *p <= m.fired_percent))
+                .collect(),
+        }
+    });
+    BudgetView {
+        id: budget.id,
+        source: budget.source,
+        scope: if budget.api_key_id.is_some() {
+            "key"
+        } else {
+            "account"
+        },
+        api_key_id: budget.api_key_id,
+        api_key_name: standing.key_name(budget.api_key_id).map(str::to_owned),
+        amount: budget.amount,
+        period: budget.period,
+        thresholds: budget.thresholds.as_slice().to_vec(),
+        created_at: budget.created_at.clone(),
+        updated_at: budget.updated_at.clone(),
+        status,
+        runway: assessment.and_then(|a| a.runway),
+    }
+}
+
+pub fn all(standing: &AccountStanding) -> Vec<BudgetView> {
+    standing
+        .budgets
+        .iter()
+        .map(|b| budget_view(b, standing))
+        .collect()
+}
+
+/// One key's budgets, and the runway of the one whose amount is reached
+/// first (an exceeded budget first of all).
+pub fn of_key(standing: &AccountStanding, api_key_id: i64) -> (Vec<BudgetView>, Option<Runway>) {
+    let views: Vec<BudgetView> = standing
+        .budgets
+        .iter()
+        .filter(|b| b.api_key_id == Some(api_key_id))
+        .map(|b| budget_view(b, standing))
+        .collect();
+    let first = views
+        .iter()
+        .filter_map(|v| v.runway.as_ref())
+        .min_by_key(|r| match r.status {
+            Outlook::Exceeded => (0, String::new()),
+            Outlook::WillExceed => (1, r.reached_at.clone().unwrap_or_default()),
+            Outlook::OnTrack => (2, String::new()),
+            Outlook::Idle => (3, String::new()),
+        })
+        .cloned();
+    (views, first)
+}

@@ -1,0 +1,204 @@
+//! `alert_marks`, `key_activity_marks` and `alert_events`: what the hourly
+//! evaluation remembers and what it raised. One evaluation of one account
+//! is written in one batch (one transaction); events are unique per
+//! `(user_id, dedup_key)`, so a re-run inserts nothing twice.
+
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::money_text;
+use crate::args;
+use crate::domain::money::Money;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActivityMarkRow {
+    pub api_key_id: i64,
+    #[serde(deserialize_with = "money_text")]
+    pub snapshot_usage: Money,
+    pub last_spent_at: String,
+}
+
+pub async fn activity_marks(db: &D1Database, user_id: i64) -> AppResult<Vec<ActivityMarkRow>> {
+    super::all(
+        db,
+        "SELECT m.api_key_id, CAST(m.snapshot_usage AS TEXT) AS snapshot_usage, m.last_spent_at
+         FROM key_activity_marks m JOIN api_keys k ON k.id = m.api_key_id
+         WHERE k.user_id = ?1",
+        args![user_id],
+    )
+    .await
+}
+
+pub struct MarksWrite {
+    pub subject: String,
+    pub budget_id: Option<i64>,
+    pub api_key_id: Option<i64>,
+    pub terms: String,
+    pub armed_at: String,
+    pub period_start: String,
+    pub fired_percent: u8,
+    pub projection_alerted: bool,
+}
+
+pub struct ActivityWrite {
+    pub api_key_id: i64,
+    pub usage: Money,
+    pub last_spent_at: String,
+}
+
+pub struct EventWrite {
+    pub dedup_key: String,
+    pub kind: &'static str,
+    pub api_key_id: Option<i64>,
+    pub payload: String,
+}
+
+/// One account's evaluation.
+pub struct Evaluation {
+    pub user_id: i64,
+    pub marks: Vec<MarksWrite>,
+    pub activity: Vec<ActivityWrite>,
+    pub events: Vec<EventWrite>,
+}
+
+/// Writes it atomically; each new event gets a pending delivery per active
+/// webhook of the account. Marks of a budget or key deleted meanwhile are
+/// skipped rather than failing the batch.
+pub async fn record(db: &D1Database, evaluation: &Evaluation, now: &str) -> AppResult<usize> {
+    let user_id = evaluation.user_id;
+    let mut statements: Vec<D1PreparedStatement> = Vec::new();
+    for m in &evaluation.marks {
+        statements.push(super::statement(
+            db,
+            "INSERT INTO alert_marks (subject, user_id, budget_id, api_key_id, terms, armed_at, period_start,
+                 fired_percent, projection_alerted, updated_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+             WHERE (?3 IS NULL OR EXISTS (SELECT 1 FROM budgets WHERE id = ?3))
+               AND (?4 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?4))
+             ON CONFLICT (subject) DO UPDATE SET terms = excluded.terms, armed_at = excluded.armed_at,
+                 period_start = excluded.period_start, fired_percent = excluded.fired_percent,
+                 projection_alerted = excluded.projection_alerted, updated_at = excluded.updated_at",
+            args![
+                &m.subject,
+                user_id,
+                m.budget_id,
+                m.api_key_id,
+                &m.terms,
+                &m.armed_at,
+                &m.period_start,
+                i64::from(m.fired_percent),
+                m.projection_alerted,
+                now
+            ],
+        )?);
+    }
+    for a in &evaluation.activity {
+        statements.push(super::statement(
+            db,
+            "INSERT INTO key_activity_marks (api_key_id, snapshot_usage, last_spent_at, updated_at)
+             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?1)
+             ON CONFLICT (api_key_id) DO UPDATE SET snapshot_usage = excluded.snapshot_usage,
+                 last_spent_at = excluded.last_spent_at, updated_at = excluded.updated_at",
+            args![a.api_key_id, a.usage, &a.last_spent_at, now],
+        )?);
+    }
+    for e in &evaluation.events {
+        statements.extend(event_statements(db, user_id, e, None, now)?);
+    }
+    super::batch(db, statements).await
+}
+
+/// Inserts an event (unless its dedup key exists) and its deliveries: to
+/// `only_webhook`, or to every active webhook of the account.
+fn event_statements(
+    db: &D1Database,
+    user_id: i64,
+    e: &EventWrite,
+    only_webhook: Option<i64>,
+    now: &str,
+) -> AppResult<Vec<D1PreparedStatement>> {
+    Ok(vec![
+        super::statement(
+            db,
+            "INSERT OR IGNORE INTO alert_events (user_id, dedup_key, type, api_key_id, payload, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            args![user_id, &e.dedup_key, e.kind, e.api_key_id, &e.payload, now],
+        )?,
+        // Only an event created now (not one a re-run found already there).
+        super::statement(
+            db,
+            "INSERT OR IGNORE INTO webhook_deliveries (webhook_id, event_id, created_at, updated_at)
+             SELECT w.id, e.id, ?3, ?3 FROM alert_events e
+             JOIN webhooks w ON w.user_id = e.user_id AND w.is_active = 1
+             WHERE e.user_id = ?1 AND e.dedup_key = ?2 AND e.created_at = ?3
+               AND (?4 IS NULL OR w.id = ?4)",
+            args![user_id, &e.dedup_key, now, only_webhook],
+        )?,
+    ])
+}
+
+/// A test event for one webhook; its delivery's id.
+pub async fn insert_test(
+    db: &D1Database,
+    user_id: i64,
+    webhook_id: i64,
+    event: &EventWrite,
+    now: &str,
+) -> AppResult<Option<i64>> {
+    super::batch(
+        db,
+        event_statements(db, user_id, event, Some(webhook_id), now)?,
+    )
+    .await?;
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    Ok(super::first::<Id>(
+        db,
+        "SELECT d.id FROM webhook_deliveries d JOIN alert_events e ON e.id = d.event_id
+         WHERE e.user_id = ?1 AND e.dedup_key = ?2 AND d.webhook_id = ?3",
+        args![user_id, &event.dedup_key, webhook_id],
+    )
+    .await?
+    .map(|row| row.id))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub payload: String,
+    pub created_at: String,
+    #[serde(default)]
+    pub total: Option<i64>,
+}
+
+pub async fn events(
+    db: &D1Database,
+    user_id: i64,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<EventRow>> {
+    super::all(
+        db,
+        "SELECT id, payload, created_at, COUNT(*) OVER () AS total FROM alert_events
+         WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+        args![user_id, limit, offset],
+    )
+    .await
+}
+
+pub async fn count_events(db: &D1Database, user_id: i64) -> AppResult<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    Ok(super::first::<Count>(
+        db,
+        "SELECT COUNT(*) AS n FROM alert_events WHERE user_id = ?1",
+        args![user_id],
+    )
+    .await?
+    .map_or(0, |c| c.n))
+}

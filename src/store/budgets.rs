@@ -1,0 +1,189 @@
+//! `budgets` and what budgets are read against: each key's latest snapshot
+//! and the oldest one of the burn window, and the marks of what was alerted.
+
+use serde::Deserialize;
+use worker::D1Database;
+
+use super::{money_text, money_text_opt};
+use crate::args;
+use crate::domain::money::Money;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BudgetRow {
+    pub id: i64,
+    pub api_key_id: Option<i64>,
+    #[serde(deserialize_with = "money_text")]
+    pub amount: Money,
+    pub period: String,
+    pub thresholds: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A key of the account with its latest snapshot (columns NULL when none)
+/// and the oldest snapshot since the burn window's start.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyStateRow {
+    pub api_key_id: i64,
+    pub name: String,
+    pub taken_at: Option<String>,
+    pub served_at: Option<String>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub usage: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub usage_daily: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub usage_weekly: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub usage_monthly: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub credit_limit: Option<Money>,
+    pub limit_reset: Option<String>,
+    pub oldest_taken_at: Option<String>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub oldest_usage: Option<Money>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MarksRow {
+    pub subject: String,
+    pub terms: String,
+    pub armed_at: String,
+    pub period_start: String,
+    pub fired_percent: i64,
+    pub projection_alerted: i64,
+}
+
+const COLUMNS: &str =
+    "id, api_key_id, CAST(amount AS TEXT) AS amount, period, thresholds, created_at, updated_at";
+
+/// Everything a user's budgets are assessed from, in one batch: budgets,
+/// keys with their snapshots, marks.
+pub struct Standing {
+    pub budgets: Vec<BudgetRow>,
+    pub keys: Vec<KeyStateRow>,
+    pub marks: Vec<MarksRow>,
+}
+
+pub async fn standing(db: &D1Database, user_id: i64, burn_since: &str) -> AppResult<Standing> {
+    let statements = vec![
+        super::statement(
+            db,
+            &format!("SELECT {COLUMNS} FROM budgets WHERE user_id = ?1 ORDER BY api_key_id IS NOT NULL, api_key_id, id"),
+            args![user_id],
+        )?,
+        super::statement(
+            db,
+            "SELECT k.id AS api_key_id, k.name, s.taken_at, s.served_at,
+                    CAST(s.usage AS TEXT) AS usage, CAST(s.usage_daily AS TEXT) AS usage_daily,
+                    CAST(s.usage_weekly AS TEXT) AS usage_weekly,
+                    CAST(s.usage_monthly AS TEXT) AS usage_monthly,
+                    CAST(s.credit_limit AS TEXT) AS credit_limit, s.limit_reset,
+                    o.taken_at AS oldest_taken_at, CAST(o.usage AS TEXT) AS oldest_usage
+             FROM api_keys k
+             LEFT JOIN key_snapshots s ON s.id =
+                 (SELECT id FROM key_snapshots WHERE api_key_id = k.id ORDER BY taken_at DESC, id DESC LIMIT 1)
+             LEFT JOIN key_snapshots o ON o.id =
+                 (SELECT id FROM key_snapshots WHERE api_key_id = k.id AND taken_at >= ?2
+                  ORDER BY taken_at ASC, id ASC LIMIT 1)
+             WHERE k.user_id = ?1 ORDER BY k.id",
+            args![user_id, burn_since],
+        )?,
+        super::statement(
+            db,
+            "SELECT subject, terms, armed_at, period_start, fired_percent, projection_alerted
+             FROM alert_marks WHERE user_id = ?1",
+            args![user_id],
+        )?,
+    ];
+    let results = super::batch_results(db, statements).await?;
+    let [budgets, keys, marks] = results.as_slice() else {
+        return Err(crate::error::AppError::internal(
+            "D1 batch: 3 results expected",
+        ));
+    };
+    Ok(Standing {
+        budgets: budgets.results().map_err(super::db_error)?,
+        keys: keys.results().map_err(super::db_error)?,
+        marks: marks.results().map_err(super::db_error)?,
+    })
+}
+
+pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<BudgetRow>> {
+    super::first(
+        db,
+        &format!("SELECT {COLUMNS} FROM budgets WHERE id = ?1 AND user_id = ?2"),
+        args![id, user_id],
+    )
+    .await
+}
+
+pub struct NewBudget<'a> {
+    pub user_id: i64,
+    pub api_key_id: Option<i64>,
+    pub amount: Money,
+    pub period: &'a str,
+    pub thresholds: &'a str,
+}
+
+/// The new row; `None` when `api_key_id` is not a key of the user (checked
+/// in the same statement). A second budget for one scope and period breaks
+/// `budgets_scope_period` ([`super::Unique::BudgetOfScope`]).
+pub async fn insert(
+    db: &D1Database,
+    new: &NewBudget<'_>,
+    now: &str,
+) -> AppResult<Option<BudgetRow>> {
+    super::first(
+        db,
+        &format!(
+            "INSERT INTO budgets (user_id, api_key_id, amount, period, thresholds, created_at, updated_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6
+             WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND user_id = ?1)
+             RETURNING {COLUMNS}"
+        ),
+        args![new.user_id, new.api_key_id, new.amount, new.period, new.thresholds, now],
+    )
+    .await
+}
+
+/// Changes the terms; the budget's marks go (it is re-armed).
+pub async fn update(
+    db: &D1Database,
+    user_id: i64,
+    id: i64,
+    amount: Money,
+    period: &str,
+    thresholds: &str,
+    now: &str,
+) -> AppResult<bool> {
+    let changed = super::batch(
+        db,
+        vec![
+            super::statement(
+                db,
+                "UPDATE budgets SET amount = ?3, period = ?4, thresholds = ?5, updated_at = ?6
+                 WHERE id = ?1 AND user_id = ?2",
+                args![id, user_id, amount, period, thresholds, now],
+            )?,
+            super::statement(
+                db,
+                "DELETE FROM alert_marks WHERE budget_id = ?1 AND user_id = ?2",
+                args![id, user_id],
+            )?,
+        ],
+    )
+    .await?;
+    Ok(changed > 0)
+}
+
+pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<bool> {
+    Ok(super::run(
+        db,
+        "DELETE FROM budgets WHERE id = ?1 AND user_id = ?2",
+        args![id, user_id],
+    )
+    .await?
+        > 0)
+}

@@ -1,0 +1,266 @@
+//! `webhooks` and `webhook_deliveries`. The signing secret exists here only
+//! sealed (AES-256-GCM, bound to its row).
+
+use serde::Deserialize;
+use worker::D1Database;
+
+use super::int_bool;
+use crate::args;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub format: String,
+    #[serde(deserialize_with = "int_bool")]
+    pub is_active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_status: Option<String>,
+    pub last_at: Option<String>,
+}
+
+const VIEW: &str = "SELECT w.id, w.name, w.url, w.format, w.is_active, w.created_at, w.updated_at,
+        d.status AS last_status, d.updated_at AS last_at
+     FROM webhooks w
+     LEFT JOIN webhook_deliveries d ON d.id =
+         (SELECT id FROM webhook_deliveries WHERE webhook_id = w.id ORDER BY id DESC LIMIT 1)";
+
+pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<WebhookRow>> {
+    super::all(
+        db,
+        &format!("{VIEW} WHERE w.user_id = ?1 ORDER BY w.id"),
+        args![user_id],
+    )
+    .await
+}
+
+pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<WebhookRow>> {
+    super::first(
+        db,
+        &format!("{VIEW} WHERE w.id = ?1 AND w.user_id = ?2"),
+        args![id, user_id],
+    )
+    .await
+}
+
+/// The new row's id, without its secret (the seal needs the id; [`seal`]
+/// completes it); `None` when the account already has `max` webhooks.
+pub async fn insert_unsealed(
+    db: &D1Database,
+    user_id: i64,
+    name: &str,
+    url: &str,
+    format: &str,
+    max: i64,
+    now: &str,
+) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    Ok(super::first::<Id>(
+        db,
+        "INSERT INTO webhooks (user_id, name, url, format, created_at, updated_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?5
+         WHERE (SELECT COUNT(*) FROM webhooks WHERE user_id = ?1) < ?6
+         RETURNING id",
+        args![user_id, name, url, format, now, max],
+    )
+    .await?
+    .map(|row| row.id))
+}
+
+pub async fn seal(db: &D1Database, id: i64, ciphertext: &str, nonce: &str) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE webhooks SET secret_ciphertext = ?2, secret_nonce = ?3 WHERE id = ?1",
+        args![id, ciphertext, nonce],
+    )
+    .await
+}
+
+/// Removes a row whose secret could not be sealed.
+pub async fn remove_unsealed(db: &D1Database, id: i64) -> AppResult<usize> {
+    super::run(
+        db,
+        "DELETE FROM webhooks WHERE id = ?1 AND secret_ciphertext IS NULL",
+        args![id],
+    )
+    .await
+}
+
+pub struct Changes<'a> {
+    pub name: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub format: Option<&'a str>,
+    pub is_active: Option<bool>,
+}
+
+pub async fn update(
+    db: &D1Database,
+    user_id: i64,
+    id: i64,
+    c: &Changes<'_>,
+    now: &str,
+) -> AppResult<bool> {
+    Ok(super::run(
+        db,
+        "UPDATE webhooks SET name = COALESCE(?3, name), url = COALESCE(?4, url),
+             format = COALESCE(?5, format), is_active = COALESCE(?6, is_active), updated_at = ?7
+         WHERE id = ?1 AND user_id = ?2",
+        args![id, user_id, c.name, c.url, c.format, c.is_active, now],
+    )
+    .await?
+        > 0)
+}
+
+pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<bool> {
+    Ok(super::run(
+        db,
+        "DELETE FROM webhooks WHERE id = ?1 AND user_id = ?2",
+        args![id, user_id],
+    )
+    .await?
+        > 0)
+}
+
+/// A delivery with its event, as the log shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub status: String,
+    pub attempts: String,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+    pub event_id: i64,
+    pub event_payload: String,
+    pub event_created_at: String,
+    #[serde(default)]
+    pub total: Option<i64>,
+}
+
+const DELIVERY: &str = "SELECT d.id, d.status, d.attempts, d.created_at, d.delivered_at,
+        e.id AS event_id, e.payload AS event_payload, e.created_at AS event_created_at";
+
+pub async fn deliveries(
+    db: &D1Database,
+    webhook_id: i64,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<DeliveryRow>> {
+    super::all(
+        db,
+        &format!(
+            "{DELIVERY}, COUNT(*) OVER () AS total
+             FROM webhook_deliveries d JOIN alert_events e ON e.id = d.event_id
+             WHERE d.webhook_id = ?1 ORDER BY d.id DESC LIMIT ?2 OFFSET ?3"
+        ),
+        args![webhook_id, limit, offset],
+    )
+    .await
+}
+
+pub async fn delivery(db: &D1Database, id: i64) -> AppResult<Option<DeliveryRow>> {
+    super::first(
+        db,
+        &format!(
+            "{DELIVERY} FROM webhook_deliveries d JOIN alert_events e ON e.id = d.event_id WHERE d.id = ?1"
+        ),
+        args![id],
+    )
+    .await
+}
+
+/// A delivery to attempt: where, how, and what.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DueRow {
+    pub id: i64,
+    pub attempt_count: i64,
+    pub attempts: String,
+    pub created_at: String,
+    pub webhook_id: i64,
+    pub user_id: i64,
+    pub url: String,
+    pub format: String,
+    pub secret_ciphertext: Option<String>,
+    pub secret_nonce: Option<String>,
+    pub event_id: i64,
+    pub event_type: String,
+    pub event_payload: String,
+    pub event_created_at: String,
+}
+
+const DUE: &str = "SELECT d.id, d.attempt_count, d.attempts, d.created_at,
+        w.id AS webhook_id, w.user_id, w.url, w.format, w.secret_ciphertext, w.secret_nonce,
+        e.id AS event_id, e.type AS event_type, e.payload AS event_payload, e.created_at AS event_created_at
+     FROM webhook_deliveries d
+     JOIN webhooks w ON w.id = d.webhook_id
+     JOIN alert_events e ON e.id = d.event_id";
+
+/// Deliveries waiting for a try, oldest first (a claim that ran out, of a
+/// run that died, counts as waiting).
+pub async fn due(db: &D1Database, now: &str, limit: i64) -> AppResult<Vec<DueRow>> {
+    super::all(
+        db,
+        &format!(
+            "{DUE} WHERE (d.status IN ('pending', 'retrying') OR (d.status = 'sending' AND d.claimed_until < ?1))
+               AND w.is_active = 1
+             ORDER BY d.id LIMIT ?2"
+        ),
+        args![now, limit],
+    )
+    .await
+}
+
+/// Claims a delivery for this run until `until`; `false` when another run
+/// holds it (or it is done), so it is not sent twice.
+pub async fn claim(db: &D1Database, id: i64, now: &str, until: &str) -> AppResult<bool> {
+    Ok(super::run(
+        db,
+        "UPDATE webhook_deliveries SET status = 'sending', claimed_until = ?3
+         WHERE id = ?1 AND (status IN ('pending', 'retrying') OR (status = 'sending' AND claimed_until < ?2))",
+        args![id, now, until],
+    )
+    .await?
+        == 1)
+}
+
+pub async fn due_one(db: &D1Database, id: i64) -> AppResult<Option<DueRow>> {
+    super::first(db, &format!("{DUE} WHERE d.id = ?1"), args![id]).await
+}
+
+/// Stores the outcome of a run's tries.
+pub async fn record_attempts(
+    db: &D1Database,
+    id: i64,
+    status: &str,
+    attempts_json: &str,
+    attempt_count: i64,
+    now: &str,
+) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE webhook_deliveries SET status = ?2, attempts = ?3, attempt_count = ?4, updated_at = ?5,
+             claimed_until = NULL, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END
+         WHERE id = ?1",
+        args![id, status, attempts_json, attempt_count, now],
+    )
+    .await
+}
+
+pub async fn count_deliveries(db: &D1Database, webhook_id: i64) -> AppResult<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    Ok(super::first::<Count>(
+        db,
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ?1",
+        args![webhook_id],
+    )
+    .await?
+    .map_or(0, |c| c.n))
+}

@@ -1,0 +1,377 @@
+//! Budgets, alerts, runway and webhooks (docs/alerts.md) against the real
+//! Worker, the simulator and a local webhook receiver.
+//!
+//! The threshold and month-rollover scenario moves the simulator's clock, so
+//! it runs on a Worker and a simulator of its own; the others share the run's.
+
+use chrono::{DateTime, Utc};
+use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::sync::SYNC;
+
+const MODEL: &str = "openai/gpt-4o";
+
+/// Records `usage` USD of spend on `day` for a simulated key.
+fn spend(sim: &SimHandle, hash: &str, day: &str, usage: &str) {
+    let record = serde_json::from_value(json!({
+        "date": day, "model": MODEL, "requests": 1,
+        "prompt_tokens": 100, "completion_tokens": 50, "usage": usage
+    }))
+    .expect("a usage record");
+    sim.sim()
+        .add_usage(hash, record)
+        .expect("the simulator takes the usage");
+}
+
+fn freeze(sim: &SimHandle, at: &str) {
+    let at: DateTime<Utc> = at.parse().expect("an RFC 3339 time");
+    sim.sim().set_clock(Some(at));
+}
+
+/// A registered, logged-in user of the Worker at `base`.
+async fn user_at(base: &str) -> String {
+    let email = format!("{}@example.com", unique("alerts"));
+    let created = call_at(base, "POST", "/api/auth/register")
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let jwt = call_at(base, "POST", "/api/auth/login")
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .json["access_token"]
+        .as_str()
+        .expect("a session")
+        .to_owned();
+    remember_secret(&jwt);
+    jwt
+}
+
+/// `POST path` with a session; asserts `status` and returns the body.
+async fn created(base: &str, jwt: &str, path: &str, body: Value, status: u16) -> Value {
+    let res = call_at(base, "POST", path)
+        .bearer(jwt)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(res.status, status, "POST {path}: {}", res.text);
+    res.json
+}
+
+async fn read(base: &str, jwt: &str, path: &str) -> Value {
+    let res = call_at(base, "GET", path).bearer(jwt).send().await;
+    assert_eq!(res.status, 200, "GET {path}: {}", res.text);
+    res.json
+}
+
+/// A webhook of the user to `receiver` at `path`; its signing secret.
+async fn webhook(base: &str, jwt: &str, url: &str, format: &str) -> (i64, String) {
+    let hook = created(
+        base,
+        jwt,
+        "/api/webhooks",
+        json!({ "name": unique("hook"), "url": url, "format": format }),
+        201,
+    )
+    .await;
+    let secret = hook["secret"]
+        .as_str()
+        .expect("the secret, once")
+        .to_owned();
+    remember_secret(&secret);
+    (hook["id"].as_i64().expect("id"), secret)
+}
+
+async fn cron_at(base: &str) {
+    let res = reqwest::get(format!("{base}/__scheduled?cron=0+*+*+*+*"))
+        .await
+        .expect("the cron is fired");
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
+    // Lives as long as the test process, like the shared simulator.
+    let sim: &'static SimHandle = Box::leak(Box::new(
+        spawn_in_thread(SimConfig {
+            port: 0,
+            seed: 7,
+            scenario: None,
+        })
+        .expect("a simulator of its own"),
+    ));
+    freeze(sim, "2026-11-15T12:00:00Z");
+    let (dir, log) = (
+        run_dir().join("alerts-state"),
+        run_dir().join("alerts-wrangler.log"),
+    );
+    let worker = tokio::task::spawn_blocking(move || {
+        Worker::start(sim, &dir, &log, &["WEBHOOK_LOOPBACK:1"])
+    })
+    .await
+    .expect("joins")
+    .unwrap_or_else(|why| panic!("{why}"));
+    let base = worker.base_url.clone();
+    let receiver = Receiver::start().await;
+    let jwt = user_at(&base).await;
+
+    let production = sim
+        .sim()
+        .register_key(serde_json::from_value(json!({ "generate": false })).unwrap())
+        .unwrap();
+    let limited = sim
+        .sim()
+        .register_key(
+            serde_json::from_value(
+                json!({ "generate": false, "limit": "4", "limit_reset": "monthly" }),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    remember_secret(&production.key);
+    remember_secret(&limited.key);
+    let key = created(
+        &base,
+        &jwt,
+        "/api/keys",
+        json!({ "name": "Production", "key": production.key }),
+        201,
+    )
+    .await;
+    let key_id = key["id"].as_i64().unwrap();
+    let limited_id = created(
+        &base,
+        &jwt,
+        "/api/keys",
+        json!({ "name": "Limited", "key": limited.key }),
+        201,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let budget = created(
+        &base,
+        &jwt,
+        "/api/budgets",
+        json!({ "api_key_id": key_id, "amount": 10, "period": "monthly" }),
+        201,
+    )
+    .await;
+    assert_eq!(budget["thresholds"], json!([50, 80, 100]));
+    let budget_id = budget["id"].as_i64().unwrap();
+    let (hook_id, secret) =
+        webhook(&base, &jwt, &format!("{}/hooks", receiver.base_url), "json").await;
+
+    let events_of = |key: i64| {
+        receiver
+            .received("/hooks")
+            .into_iter()
+            .map(|r| r.json()["event"].clone())
+            .filter(|e| e["api_key_id"] == key)
+            .collect::<Vec<Value>>()
+    };
+    // 5.1, then 8.2, then 10.3: one event per threshold, in order.
+    for (more, threshold, total) in [("5.1", 50, "5.1"), ("3.1", 80, "8.2"), ("2.1", 100, "10.3")] {
+        spend(sim, &production.key_hash, "2026-11-15", more);
+        cron_at(&base).await;
+        let events = events_of(key_id);
+        let last = events.last().expect("an event");
+        assert_eq!(last["type"], "budget.threshold_reached", "{events:?}");
+        assert_eq!(
+            (last["threshold"].as_i64(), last["spent"].as_str()),
+            (Some(threshold), Some(total))
+        );
+        assert_eq!(last["period_start"], "2026-11-01T00:00:00Z");
+        assert_eq!(last["budget_id"], budget_id);
+    }
+    assert_eq!(events_of(key_id).len(), 3);
+    let deliveries = receiver.received("/hooks");
+    assert!(
+        deliveries.iter().all(|d| d.signed_with(&secret)),
+        "every delivery is signed"
+    );
+    assert!(
+        !deliveries[0].signed_with("whsec_another"),
+        "and the check can fail"
+    );
+    assert_eq!(
+        deliveries[0].headers["x-watcher-event"],
+        "budget.threshold_reached"
+    );
+
+    // Another run with the same figures sends nothing new.
+    cron_at(&base).await;
+    assert_eq!(events_of(key_id).len(), 3);
+    let standing = read(&base, &jwt, &format!("/api/budgets/{budget_id}")).await;
+    assert_eq!(standing["status"]["fired"], json!([50, 80, 100]));
+    assert_eq!(
+        (
+            standing["status"]["spent"].as_str(),
+            standing["status"]["percent_used"].as_str()
+        ),
+        (Some("10.3"), Some("103"))
+    );
+
+    // December on OpenRouter's clock: `recovered`, then December's own 50 %.
+    freeze(sim, "2026-12-01T00:30:00Z");
+    cron_at(&base).await;
+    let recovered = events_of(key_id).last().cloned().unwrap();
+    assert_eq!(recovered["type"], "budget.recovered", "{recovered}");
+    assert_eq!(recovered["previous_period_start"], "2026-11-01T00:00:00Z");
+    assert_eq!(recovered["period_start"], "2026-12-01T00:00:00Z");
+    spend(sim, &production.key_hash, "2026-12-01", "6");
+    cron_at(&base).await;
+    let december = events_of(key_id);
+    assert_eq!(december.len(), 5, "{december:?}");
+    assert_eq!(
+        (
+            december[4]["threshold"].as_i64(),
+            december[4]["period_start"].as_str()
+        ),
+        (Some(50), Some("2026-12-01T00:00:00Z"))
+    );
+
+    // A key's own OpenRouter limit is a budget too.
+    spend(sim, &limited.key_hash, "2026-12-01", "2.5");
+    cron_at(&base).await;
+    let limit_events = events_of(limited_id);
+    assert_eq!(limit_events.len(), 1, "{limit_events:?}");
+    assert_eq!(
+        (
+            limit_events[0]["source"].as_str(),
+            limit_events[0]["threshold"].as_i64()
+        ),
+        (Some("openrouter_limit"), Some(50))
+    );
+    assert!(limit_events[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("OpenRouter limit of 4 USD"));
+
+    let log = read(&base, &jwt, &format!("/api/webhooks/{hook_id}/deliveries")).await;
+    assert_eq!(log["pagination"]["total"], 6);
+    for delivery in log["items"].as_array().unwrap() {
+        assert_eq!(delivery["status"], "delivered", "{delivery}");
+        assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1);
+        assert_eq!(delivery["attempts"][0]["status_code"], 200);
+    }
+    let alerts = read(&base, &jwt, "/api/alerts").await;
+    assert_eq!(alerts["pagination"]["total"], 6);
+    assert_eq!(
+        alerts["items"][0]["source"], "openrouter_limit",
+        "newest first"
+    );
+    worker.kill();
+}
+
+/// A session user of the shared Worker with one key (no history) in the
+/// shared simulator: (user, key id, simulated key).
+async fn budgeted_user() -> (User, i64, SimKey) {
+    let user = new_user().await;
+    let sim = sim_key(json!({ "generate": false })).await;
+    let res = user.add_key("Budgeted", &sim.key, "inference").await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    (user, res.json["id"].as_i64().unwrap(), sim)
+}
+
+async fn shared_spend(sim: &SimKey, usage: &str) {
+    sim_post(
+        &format!("/_sim/keys/{}/usage", sim.hash),
+        &json!({ "date": day(0), "model": MODEL, "requests": 1,
+                 "prompt_tokens": 10, "completion_tokens": 5, "usage": usage }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_flaky_receiver_gets_it_on_the_third_try_and_a_dead_one_leaves_the_sync_alone() {
+    let (user, key_id, sim) = budgeted_user().await;
+    let base = &app().base_url;
+    created(
+        base,
+        &user.jwt,
+        "/api/budgets",
+        json!({ "api_key_id": key_id, "amount": "1", "period": "daily" }),
+        201,
+    )
+    .await;
+    let receiver = Receiver::start().await;
+    receiver.script("/flaky", &[500, 503]);
+    let (flaky, secret) = webhook(
+        base,
+        &user.jwt,
+        &format!("{}/flaky", receiver.base_url),
+        "slack",
+    )
+    .await;
+    // Nothing listens there any more.
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (dead, _) = webhook(
+        base,
+        &user.jwt,
+        &format!("http://127.0.0.1:{dead_port}/gone"),
+        "json",
+    )
+    .await;
+
+    shared_spend(&sim, "0.6").await;
+    fire_cron(SYNC).await;
+    settle_job_runs().await;
+
+    let tries = receiver.received("/flaky");
+    assert_eq!(tries.len(), 3, "two 5xx, then delivered");
+    assert!(tries.iter().all(|t| t.signed_with(&secret)));
+    let slack = tries[2].json();
+    assert!(
+        slack["text"]
+            .as_str()
+            .unwrap()
+            .contains("60% of its 1 USD daily budget"),
+        "{slack}"
+    );
+    let log = read(
+        base,
+        &user.jwt,
+        &format!("/api/webhooks/{flaky}/deliveries"),
+    )
+    .await;
+    let delivery = &log["items"][0];
+    assert_eq!(delivery["status"], "delivered");
+    let codes: Vec<Value> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].clone())
+        .collect();
+    assert_eq!(codes, [json!(500), json!(503), json!(200)]);
+
+    let gone = read(base, &user.jwt, &format!("/api/webhooks/{dead}/deliveries")).await;
+    let delivery = &gone["items"][0];
+    assert_eq!(
+        delivery["status"], "retrying",
+        "kept for the next runs: {delivery}"
+    );
+    // Three tries in a run (other tests' runs may have tried again since).
+    let attempts = delivery["attempts"].as_array().unwrap();
+    assert!(attempts.len() >= 3, "{delivery}");
+    assert!(attempts
+        .iter()
+        .all(|a| a["status_code"].is_null() && a["error"].is_string()));
+    // The key itself synced as if nothing happened.
+    let key = read(base, &user.jwt, &format!("/api/keys/{key_id}")).await;
+    assert_eq!(key["last_sync_error"], Value::Null);
+    assert_eq!(key["snapshot"]["usage_daily"], "0.6");
+    let listed = read(base, &user.jwt, "/api/webhooks").await;
+    assert!(listed["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|w| w.get("secret").is_none()));
+}
