@@ -4,12 +4,12 @@
 //! The threshold and month-rollover scenario moves the simulator's clock, so
 //! it runs on a Worker and a simulator of its own; the others share the run's.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::sync::SYNC;
+use crate::sync::{units, SYNC};
 
 const MODEL: &str = "openai/gpt-4o";
 
@@ -374,4 +374,373 @@ async fn a_flaky_receiver_gets_it_on_the_third_try_and_a_dead_one_leaves_the_syn
         .unwrap()
         .iter()
         .all(|w| w.get("secret").is_none()));
+}
+
+/// `(status, error code, field)` of a request with a session.
+async fn refused(
+    method: &str,
+    path: &str,
+    jwt: &str,
+    body: Option<Value>,
+) -> (u16, String, String) {
+    let mut call = call(method, path).bearer(jwt);
+    if let Some(body) = body {
+        call = call.json(&body);
+    }
+    let res = call.send().await;
+    (
+        res.status,
+        res.json["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        res.json["error"]["details"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn bad_budgets_and_webhooks_are_422_and_another_users_are_404() {
+    let (user, key_id, _) = budgeted_user().await;
+    let (other, other_key, _) = budgeted_user().await;
+    let jwt = &user.jwt;
+    let invalid = |field: &str| (422, "validation_error".to_owned(), field.to_owned());
+    for (body, field) in [
+        (json!({ "amount": -5, "period": "monthly" }), "amount"),
+        (json!({ "amount": "abc", "period": "monthly" }), "amount"),
+        (json!({ "amount": 0, "period": "monthly" }), "amount"),
+        (
+            json!({ "amount": "2000000", "period": "monthly" }),
+            "amount",
+        ),
+        (json!({ "amount": 10, "period": "yearly" }), "period"),
+        (
+            json!({ "amount": 10, "period": "monthly", "thresholds": [0] }),
+            "thresholds",
+        ),
+        (
+            json!({ "amount": 10, "period": "monthly", "thresholds": [101] }),
+            "thresholds",
+        ),
+        (
+            json!({ "amount": 10, "period": "monthly", "thresholds": [50, 50] }),
+            "thresholds",
+        ),
+        (
+            json!({ "amount": 10, "period": "monthly", "thresholds": [] }),
+            "thresholds",
+        ),
+        (json!({ "period": "monthly" }), "amount"),
+        (
+            json!({ "amount": 10, "period": "monthly", "currency": "EUR" }),
+            "currency",
+        ),
+    ] {
+        assert_eq!(
+            refused("POST", "/api/budgets", jwt, Some(body.clone())).await,
+            invalid(field),
+            "{body}"
+        );
+    }
+    let not_found = (404, "not_found".to_owned(), String::new());
+    let on_their_key = json!({ "api_key_id": other_key, "amount": 10, "period": "daily" });
+    assert_eq!(
+        refused("POST", "/api/budgets", jwt, Some(on_their_key)).await,
+        not_found
+    );
+
+    let mine = created(
+        &app().base_url,
+        jwt,
+        "/api/budgets",
+        json!({ "api_key_id": key_id, "amount": 10, "period": "weekly" }),
+        201,
+    )
+    .await;
+    let again = json!({ "api_key_id": key_id, "amount": 20, "period": "weekly" });
+    assert_eq!(
+        refused("POST", "/api/budgets", jwt, Some(again)).await.0,
+        409
+    );
+    let path = format!("/api/budgets/{}", mine["id"]);
+    assert_eq!(
+        refused("PATCH", &path, jwt, Some(json!({}))).await,
+        invalid("body")
+    );
+    assert_eq!(
+        refused("PATCH", &path, jwt, Some(json!({ "amount": -1 }))).await,
+        invalid("amount")
+    );
+    for method in ["GET", "DELETE"] {
+        assert_eq!(
+            refused(method, &path, &other.jwt, None).await,
+            not_found,
+            "{method}"
+        );
+    }
+    assert_eq!(
+        refused("PATCH", &path, &other.jwt, Some(json!({ "amount": 1 }))).await,
+        not_found
+    );
+
+    for (url, why) in [
+        ("http://example.com/hook", "plain http off this machine"),
+        ("https://10.0.0.1/hook", "a private address"),
+        (
+            "https://169.254.169.254/latest",
+            "link-local (cloud metadata)",
+        ),
+        ("https://user:pw@example.com/", "credentials"),
+        ("ftp://example.com/", "not https"),
+    ] {
+        let body = json!({ "name": "x", "url": url });
+        assert_eq!(
+            refused("POST", "/api/webhooks", jwt, Some(body)).await,
+            invalid("url"),
+            "{why}"
+        );
+    }
+    let body = json!({ "name": "x", "url": "https://example.com/hook", "format": "xml" });
+    assert_eq!(
+        refused("POST", "/api/webhooks", jwt, Some(body)).await,
+        invalid("format")
+    );
+    let (hook, _) = webhook(&app().base_url, jwt, "https://example.com/hook", "json").await;
+    for (method, path) in [
+        ("GET", format!("/api/webhooks/{hook}")),
+        ("DELETE", format!("/api/webhooks/{hook}")),
+        ("GET", format!("/api/webhooks/{hook}/deliveries")),
+        ("POST", format!("/api/webhooks/{hook}/test")),
+    ] {
+        assert_eq!(
+            refused(method, &path, &other.jwt, None).await,
+            not_found,
+            "{method} {path}"
+        );
+    }
+    let rename = Some(json!({ "name": "mine now" }));
+    assert_eq!(
+        refused(
+            "PATCH",
+            &format!("/api/webhooks/{hook}"),
+            &other.jwt,
+            rename
+        )
+        .await,
+        not_found
+    );
+    // Nothing of the first user changed.
+    let budgets = read(&app().base_url, jwt, "/api/budgets").await;
+    assert_eq!(budgets["budgets"][0]["amount"], "10");
+    assert_eq!(
+        read(&app().base_url, jwt, &format!("/api/webhooks/{hook}")).await["name"]
+            .as_str()
+            .map(|n| n.starts_with("hook")),
+        Some(true)
+    );
+}
+
+#[tokio::test]
+async fn a_test_event_is_signed_delivered_and_logged() {
+    let (user, _, _) = budgeted_user().await;
+    let base = &app().base_url;
+    let receiver = Receiver::start().await;
+    let (hook, secret) = webhook(
+        base,
+        &user.jwt,
+        &format!("{}/test", receiver.base_url),
+        "json",
+    )
+    .await;
+    let delivery = created(
+        base,
+        &user.jwt,
+        &format!("/api/webhooks/{hook}/test"),
+        json!({}),
+        200,
+    )
+    .await;
+    assert_eq!(delivery["status"], "delivered", "{delivery}");
+    assert_eq!(delivery["event"]["type"], "test");
+    let got = receiver.received("/test");
+    assert_eq!(got.len(), 1);
+    assert!(got[0].signed_with(&secret));
+    assert_eq!(got[0].headers["x-watcher-event"], "test");
+    assert_eq!(
+        got[0].headers["x-watcher-delivery"],
+        delivery["id"].to_string()
+    );
+    assert_eq!(got[0].json()["event"]["id"], delivery["event"]["id"]);
+    let hook_view = read(base, &user.jwt, &format!("/api/webhooks/{hook}")).await;
+    assert_eq!(hook_view["last_delivery"]["status"], "delivered");
+
+    let off = call("PATCH", &format!("/api/webhooks/{hook}"))
+        .bearer(&user.jwt)
+        .json(&json!({ "is_active": false }))
+        .send()
+        .await;
+    assert_eq!(off.json["is_active"], false);
+    call("POST", &format!("/api/webhooks/{hook}/test"))
+        .bearer(&user.jwt)
+        .send()
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(receiver.received("/test").len(), 1);
+}
+
+#[tokio::test]
+async fn a_key_silent_for_two_weeks_that_spends_again_raises_an_alert() {
+    let (user, key_id, sim) = budgeted_user().await;
+    // The first run starts the key's watch.
+    fire_cron(SYNC).await;
+    settle_job_runs().await;
+    let silent_since = (Utc::now() - chrono::Duration::days(20))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    app().d1(&format!(
+        "UPDATE key_activity_marks SET last_spent_at = '{silent_since}' WHERE api_key_id = {key_id}"
+    ));
+    shared_spend(&sim, "0.01").await;
+    fire_cron(SYNC).await;
+    settle_job_runs().await;
+    let alerts = read(&app().base_url, &user.jwt, "/api/alerts").await;
+    let woke: Vec<&Value> = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.woke_up")
+        .collect();
+    assert_eq!(woke.len(), 1, "{alerts}");
+    assert_eq!(woke[0]["api_key_id"], key_id);
+    assert_eq!(woke[0]["silent_days"], 20);
+    assert!(woke[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("after 20 days without spend"));
+}
+
+#[tokio::test]
+async fn runway_reaches_the_budget_on_the_arithmetic_day() {
+    let (user, key_id, _) = budgeted_user().await;
+    let base = &app().base_url;
+    // Disabled, so no sync adds a snapshot to the series below.
+    call("PATCH", &format!("/api/keys/{key_id}"))
+        .bearer(&user.jwt)
+        .json(&json!({ "is_active": false }))
+        .send()
+        .await;
+    settle_job_runs().await;
+    // 0.25 USD an hour for 72 hours, ending an hour ago with 1 USD spent
+    // this month; a 2 USD monthly budget.
+    let newest = Utc::now()
+        .date_naive()
+        .and_hms_opt(Utc::now().hour(), 0, 0)
+        .unwrap()
+        .and_utc()
+        - chrono::Duration::hours(1);
+    let quarter = 2_500_000_000_i64;
+    let rows: Vec<String> = (0..=72)
+        .map(|i| {
+            let at = newest - chrono::Duration::hours(72 - i);
+            format!(
+                "({key_id}, '{}', '{}', 'x', NULL, NULL, NULL, {}, 0, 0, {}, 0)",
+                at.format("%Y-%m-%dT%H:%M:%SZ"),
+                at.format("%Y-%m-%d"),
+                1_000_000_000_000 + quarter * i,
+                10_000_000_000 - quarter * (72 - i).min(4),
+            )
+        })
+        .collect();
+    app().d1(&format!(
+        "DELETE FROM key_snapshots WHERE api_key_id = {key_id};
+         INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
+             limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier) VALUES {}",
+        rows.join(", ")
+    ));
+    let budget = created(
+        base,
+        &user.jwt,
+        "/api/budgets",
+        json!({ "api_key_id": key_id, "amount": 2, "period": "monthly" }),
+        201,
+    )
+    .await;
+
+    // The arithmetic: 1 USD to go at 0.25 USD/h is 4 hours after `newest`.
+    let reached = newest + chrono::Duration::hours(4);
+    let month = newest.date_naive().with_day(1).unwrap();
+    let reset = month
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let hours_left = (reset - newest).num_hours();
+    let runway = &budget["runway"];
+    assert_eq!(runway["burn_rate_per_day"], "6");
+    assert_eq!(
+        runway["resets_at"],
+        reset.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    );
+    let projected = 10_000_000_000_i128 + i128::from(quarter) * i128::from(hours_left);
+    assert_eq!(
+        units(runway["projected_period_spend"].as_str().unwrap()),
+        projected
+    );
+    if reached < reset {
+        assert_eq!(runway["status"], "will_exceed", "{runway}");
+        assert_eq!(
+            runway["reached_at"],
+            reached.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        );
+        assert_eq!(runway["days_before_reset"], (reset - reached).num_days());
+    } else {
+        assert_eq!(
+            (runway["status"].as_str(), &runway["reached_at"]),
+            (Some("on_track"), &Value::Null)
+        );
+    }
+    let key = read(base, &user.jwt, &format!("/api/keys/{key_id}")).await;
+    assert_eq!(&key["runway"], runway);
+    assert_eq!(key["budgets"][0]["id"], budget["id"]);
+    let dashboard = read(base, &user.jwt, "/api/stats/dashboard").await;
+    assert_eq!(dashboard["budgets"][0]["runway"], *runway);
+}
+
+#[tokio::test]
+async fn in_production_config_webhooks_must_be_public_https() {
+    let (dir, log) = (
+        run_dir().join("prod-state"),
+        run_dir().join("prod-wrangler.log"),
+    );
+    // No WEBHOOK_LOOPBACK: the variables of wrangler.toml, as deployed.
+    let worker = tokio::task::spawn_blocking(move || Worker::start(&app().sim, &dir, &log, &[]))
+        .await
+        .expect("joins")
+        .unwrap_or_else(|why| panic!("{why}"));
+    let jwt = user_at(&worker.base_url).await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "https://localhost/hook",
+        "https://[::1]/hook",
+        "http://example.com/hook",
+    ] {
+        let res = call_at(&worker.base_url, "POST", "/api/webhooks")
+            .bearer(&jwt)
+            .json(&json!({ "name": "local", "url": url }))
+            .send()
+            .await;
+        res.assert_error(422, "validation_error");
+        assert_eq!(res.json["error"]["details"][0]["field"], "url", "{url}");
+    }
+    webhook(
+        &worker.base_url,
+        &jwt,
+        "https://hooks.example.com/alerts",
+        "slack",
+    )
+    .await;
+    worker.kill();
 }
