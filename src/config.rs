@@ -284,4 +284,13 @@ mod tests {
             assert_eq!(err.status(), 500);
         }
     }
+
+    #[test]
+    fn test_only_switches_are_never_deployed() {
+        let deployed = include_str!("../wrangler.toml");
+        for switch in ["WEBHOOK_LOOPBACK", "ORW_DEBUG_COUNTERS"] {
+            assert!(!deployed.contains(switch), "{switch} in wrangler.toml");
+        }
+    }
+
 }

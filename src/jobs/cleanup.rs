@@ -1,5 +1,6 @@
 //! Weekly cleanup (Sunday 03:00 UTC): usage past the retention period,
-//! snapshots and job runs older than 90 days, expired session denylist rows.
+//! snapshots, job runs and alert events (with their webhook deliveries)
+//! older than 90 days, expired session denylist rows.
 //!
 //! Deletes run in batches of [`BATCH`] rows, each its own statement, so no
 //! single statement grows with the table; [`MAX_BATCHES`] per table bounds
@@ -14,7 +15,7 @@ use crate::clock;
 use crate::domain::dates::format_day;
 use crate::error::AppResult;
 use crate::store::job_runs::RunOutcome;
-use crate::store::{job_runs, sessions, snapshots, usage};
+use crate::store::{alerts, job_runs, sessions, snapshots, usage};
 
 pub const BATCH: i64 = 5_000;
 pub const MAX_BATCHES: usize = 100;
@@ -38,6 +39,10 @@ pub async fn run(app: &App, changes: &Changes) -> AppResult<RunOutcome> {
         (
             "job_runs",
             drain(|| job_runs::delete_older_than(&db, &operational_before, BATCH)).await?,
+        ),
+        (
+            "alert_events",
+            drain(|| alerts::delete_events_older_than(&db, &operational_before, BATCH)).await?,
         ),
         (
             "revoked_sessions",

@@ -202,3 +202,17 @@ pub async fn count_events(db: &D1Database, user_id: i64) -> AppResult<i64> {
     .await?
     .map_or(0, |c| c.n))
 }
+
+/// Events (and their deliveries, by cascade) older than `before`.
+pub async fn delete_events_older_than(
+    db: &D1Database,
+    before: &str,
+    batch: i64,
+) -> AppResult<usize> {
+    super::run(
+        db,
+        "DELETE FROM alert_events WHERE id IN (SELECT id FROM alert_events WHERE created_at < ?1 LIMIT ?2)",
+        args![before, batch],
+    )
+    .await
+}

@@ -381,9 +381,12 @@ async fn cleanup_deletes_exactly_what_is_past_retention() {
                 ({id}, {uid}, '{kept_edge}', 'm', 2, 2, 2, 20, 'activity', 'x'),
                 ({id}, {uid}, '{recent}', 'm', 3, 3, 3, 30, 'activity', 'x');
          INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier)
-         VALUES ({id}, '{old_snapshot}', '{}', 1, 0, 0, 0, 0);",
+         VALUES ({id}, '{old_snapshot}', '{}', 1, 0, 0, 0, 0);
+         INSERT INTO alert_events (user_id, dedup_key, type, payload, created_at)
+         VALUES ({uid}, 'old', 'test', '{{}}', '{old_snapshot}'), ({uid}, 'new', 'test', '{{}}', '{now}');",
         &old_snapshot.to_string()[..10],
-        uid = user.id
+        uid = user.id,
+        now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
     ));
     fire_cron(CLEANUP).await;
     let rows = app().d1(&format!(
@@ -391,7 +394,8 @@ async fn cleanup_deletes_exactly_what_is_past_retention() {
                 (SELECT COUNT(*) FROM key_snapshots WHERE api_key_id = {id} AND taken_at < '{edge}') AS old_snapshots,
                 (SELECT COUNT(*) FROM key_snapshots WHERE api_key_id = {id}) AS snapshots,
                 (SELECT COUNT(*) FROM usage_user_day WHERE user_id = {uid} AND date = '{old}') AS old_rollup,
-                (SELECT CAST(cost AS TEXT) FROM usage_key_total WHERE api_key_id = {id}) AS key_total",
+                (SELECT CAST(cost AS TEXT) FROM usage_key_total WHERE api_key_id = {id}) AS key_total,
+                (SELECT GROUP_CONCAT(dedup_key) FROM alert_events WHERE user_id = {uid}) AS events",
         uid = user.id,
         edge = (chrono::Utc::now() - chrono::Duration::days(89)).format("%Y-%m-%dT%H:%M:%SZ"),
     ));
@@ -404,6 +408,7 @@ async fn cleanup_deletes_exactly_what_is_past_retention() {
     );
     assert_eq!(r["old_rollup"], 0, "{r}");
     assert_eq!(r["key_total"], "50", "{r}");
+    assert_eq!(r["events"], "new", "alert history is kept 90 days: {r}");
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 //! * no SQL outside `src/store/` (D1's and the rate limiter's storage alike);
 //! * `src/domain/` and `src/jobs/` do not import the HTTP layer;
 //! * `src/rate_limit/` and `src/usage/` do not import each other;
+//! * the modules of budgets, alerts and webhooks the README calls pure
+//!   ([`PURE`]) touch neither the runtime, D1 nor HTTP;
 //! * no file over 400 lines and no function over 60 lines in `src/`,
 //!   `sim/src/` and `xtask/src/` (rustfmt-formatted code: a function ends at
 //!   the first line holding only its closing brace at its own indentation).
@@ -35,6 +37,20 @@ const FORBIDDEN_IMPORTS: [(&str, &[&str]); 4] = [
     ("src/rate_limit/", &["crate::usage"]),
     ("src/usage/", &["crate::rate_limit"]),
 ];
+
+/// Modules documented as pure (unit-tested natively, no runtime).
+const PURE: [&str; 9] = [
+    "src/alerts/period.rs",
+    "src/alerts/thresholds.rs",
+    "src/alerts/runway.rs",
+    "src/alerts/marks.rs",
+    "src/alerts/assess.rs",
+    "src/alerts/events.rs",
+    "src/webhooks/url.rs",
+    "src/webhooks/sign.rs",
+    "src/webhooks/attempts.rs",
+];
+const IMPURE: [&str; 4] = ["worker::", "crate::store", "crate::http", "crate::app"];
 
 pub fn check(root: &Path) -> Result {
     let mut problems = Vec::new();
@@ -96,7 +112,8 @@ pub fn check_file(path: &str, text: &str) -> Vec<String> {
             }
         }
     }
-    for (module, forbidden) in FORBIDDEN_IMPORTS {
+    let pure = PURE.contains(&path).then_some((path, &IMPURE[..]));
+    for (module, forbidden) in FORBIDDEN_IMPORTS.into_iter().chain(pure) {
         if !path.starts_with(module) {
             continue;
         }
@@ -194,6 +211,20 @@ mod tests {
             check_file("src/usage/public.rs", text),
             vec!["src/usage/public.rs:1: SQL outside src/store/".to_owned()]
         );
+    }
+
+    #[test]
+    fn pure_modules_stay_pure() {
+        let text = "use worker::D1Database;\n";
+        assert_eq!(
+            check_file("src/alerts/runway.rs", text),
+            vec!["src/alerts/runway.rs:1: src/alerts/runway.rs uses worker::".to_owned()]
+        );
+        assert!(check_file("src/alerts/standing.rs", text).is_empty());
+        for pure in PURE {
+            let text = std::fs::read_to_string(crate::tools::root().join(pure)).unwrap();
+            assert!(check_file(pure, &text).is_empty(), "{pure}");
+        }
     }
 
     #[test]
