@@ -143,6 +143,8 @@ export interface Dashboard {
     month_start: string;
   };
   key_status: Key[];
+  /** Every budget of the account, as GET /api/budgets lists them. */
+  budgets: Budget[];
 }
 
 export interface UsageItem {
@@ -174,6 +176,126 @@ export interface CreatedToken {
   name: string;
   token: string;
   created_at: string;
+}
+
+
+// ---- budgets, alerts, webhooks (docs/alerts.md) ------------------------------
+
+export type BudgetPeriod = 'daily' | 'weekly' | 'monthly';
+/** `lifetime` only for a key limit that never resets (implicit budgets). */
+export type AnyBudgetPeriod = BudgetPeriod | 'lifetime';
+export type BudgetSource = 'budget' | 'openrouter_limit';
+
+export interface BudgetStatus {
+  as_of: string;
+  period_start: string | null;
+  period_end: string | null;
+  spent: Money;
+  remaining: Money;
+  /** Exact, up to 2 decimals, rounded down; may exceed 100. */
+  percent_used: string;
+  fired: number[];
+}
+
+export type RunwayStatus = 'exceeded' | 'will_exceed' | 'on_track' | 'idle';
+
+export interface Runway {
+  status: RunwayStatus;
+  burn_rate_per_day: Money;
+  basis_from: string;
+  basis_to: string;
+  /** Absent (null) for lifetime budgets. */
+  projected_period_spend: Money | null;
+  projected_percent: string | null;
+  reached_at: string | null;
+  resets_at: string | null;
+  days_before_reset: number | null;
+}
+
+export interface Budget {
+  /** null for an implicit budget (a key's OpenRouter limit). */
+  id: number | null;
+  source: BudgetSource;
+  scope: 'key' | 'account';
+  api_key_id: number | null;
+  api_key_name: string | null;
+  amount: Money;
+  period: AnyBudgetPeriod;
+  thresholds: number[];
+  created_at: string | null;
+  updated_at: string | null;
+  status: BudgetStatus | null;
+  runway: Runway | null;
+}
+
+export interface NewBudget {
+  api_key_id: number | null;
+  amount: Money;
+  period: BudgetPeriod;
+  thresholds?: number[];
+}
+
+export type BudgetPatch = Partial<Pick<NewBudget, 'amount' | 'period' | 'thresholds'>>;
+
+export type EventType = 'budget.threshold_reached' | 'budget.projected_exhaustion' | 'budget.recovered' | 'key.woke_up' | 'test';
+
+export interface AlertEvent {
+  id: number;
+  type: EventType | string;
+  created_at: string;
+  message: string;
+  api_key_id: number | null;
+  api_key_name: string | null;
+  budget_id: number | null;
+  source: BudgetSource | null;
+  period: AnyBudgetPeriod | null;
+  period_start: string | null;
+  threshold: number | null;
+  amount: Money | null;
+  spent: Money | null;
+  percent_used: string | null;
+  reached_at: string | null;
+}
+
+export type WebhookFormat = 'json' | 'slack';
+export type DeliveryStatus = 'pending' | 'sending' | 'retrying' | 'delivered' | 'failed';
+
+export interface Webhook {
+  id: number;
+  name: string;
+  url: string;
+  format: WebhookFormat;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+  last_delivery: { status: DeliveryStatus; at: string } | null;
+}
+
+/** The answer to a create: the signing secret, shown this once. */
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+export interface DeliveryAttempt {
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export interface Delivery {
+  id: number;
+  event: AlertEvent;
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  created_at: string;
+  delivered_at: string | null;
+}
+
+/** `GET /api/keys/{id}`: the key with its budgets and the runway reached first. */
+export interface KeyDetail extends Key {
+  budgets: Budget[];
+  runway: Runway | null;
 }
 
 // ---- session ---------------------------------------------------------------
@@ -344,6 +466,28 @@ export const api = {
     request<Key>(`/api/keys/${id}`, { method: 'PATCH', body: patch }),
   deleteKey: (id: number) => request<void>(`/api/keys/${id}`, { method: 'DELETE' }),
   syncKey: (id: number) => request<KeySyncResult>(`/api/keys/${id}/sync`, { method: 'POST' }),
+
+  key: (id: number, signal?: AbortSignal) => request<KeyDetail>(`/api/keys/${id}`, { signal }),
+
+  budgets: (signal?: AbortSignal) => request<{ budgets: Budget[] }>('/api/budgets', { signal }).then((r) => r.budgets),
+  budget: (id: number, signal?: AbortSignal) => request<Budget>(`/api/budgets/${id}`, { signal }),
+  createBudget: (b: NewBudget) => request<Budget>('/api/budgets', { method: 'POST', body: b }),
+  /** Re-arms the budget: its thresholds fire again this period if crossed. */
+  updateBudget: (id: number, patch: BudgetPatch) => request<Budget>(`/api/budgets/${id}`, { method: 'PATCH', body: patch }),
+  deleteBudget: (id: number) => request<void>(`/api/budgets/${id}`, { method: 'DELETE' }),
+
+  alerts: (page: number, limit: number, signal?: AbortSignal) =>
+    request<Page<AlertEvent>>('/api/alerts', { query: { page, limit }, signal }),
+
+  webhooks: (signal?: AbortSignal) => request<{ webhooks: Webhook[] }>('/api/webhooks', { signal }).then((r) => r.webhooks),
+  createWebhook: (w: { name: string; url: string; format: WebhookFormat }) => request<CreatedWebhook>('/api/webhooks', { method: 'POST', body: w }),
+  updateWebhook: (id: number, patch: Partial<Pick<Webhook, 'name' | 'url' | 'format' | 'is_active'>>) =>
+    request<Webhook>(`/api/webhooks/${id}`, { method: 'PATCH', body: patch }),
+  deleteWebhook: (id: number) => request<void>(`/api/webhooks/${id}`, { method: 'DELETE' }),
+  deliveries: (id: number, page: number, limit: number, signal?: AbortSignal) =>
+    request<Page<Delivery>>(`/api/webhooks/${id}/deliveries`, { query: { page, limit }, signal }),
+  /** Sends a `test` event now (with retries) and answers its delivery. */
+  testWebhook: (id: number) => request<Delivery>(`/api/webhooks/${id}/test`, { method: 'POST' }),
 
   dashboard: (query: Query, signal?: AbortSignal) => request<Dashboard>('/api/stats/dashboard', { query, signal }),
   usage: (query: Query, signal?: AbortSignal) => request<Page<UsageItem>>('/api/usage', { query, signal }),

@@ -48,3 +48,55 @@ export function formatWait(seconds: number): string {
   const m = min % 60;
   return m === 0 ? plural(h, 'hour') : `${plural(h, 'hour')} ${plural(m, 'minute')}`;
 }
+
+/** An alert's type in words. */
+export function eventTypeLabel(type: string): string {
+  switch (type) {
+    case 'budget.threshold_reached':
+      return 'Threshold reached';
+    case 'budget.projected_exhaustion':
+      return 'Will run out';
+    case 'budget.recovered':
+      return 'New period, re-armed';
+    case 'key.woke_up':
+      return 'Key spends again';
+    case 'test':
+      return 'Test';
+    default:
+      return type;
+  }
+}
+
+/** A delivery attempt in words: "HTTP 200", "HTTP 500", or the error. */
+export function attemptOutcome(a: { status_code: number | null; error: string | null }): string {
+  if (a.status_code !== null) return a.error ? `HTTP ${a.status_code}: ${a.error}` : `HTTP ${a.status_code}`;
+  return a.error ?? 'no answer';
+}
+
+/** "2026-11-29 14:05:03 UTC" (to the second, for delivery attempts). */
+export function formatSeconds(ts: string | null): string {
+  if (!ts) return '—';
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return ts;
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** The result of "Send test event" as a sentence. */
+export function deliverySummary(d: { status: string; attempts: { status_code: number | null; error: string | null; duration_ms: number }[] }): string {
+  const last = d.attempts[d.attempts.length - 1];
+  const n = d.attempts.length;
+  const tries = `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
+  const outcome = last ? `${attemptOutcome(last)} in ${formatInt(last.duration_ms)} ms` : 'no attempt yet';
+  switch (d.status) {
+    case 'delivered':
+      return `Delivered: ${outcome}${n > 1 ? ` (after ${tries})` : ''}.`;
+    case 'failed':
+      return `Failed after ${tries}: ${outcome}.`;
+    case 'sending':
+      return 'Being sent now.';
+    case 'retrying':
+      return `Not delivered yet (${tries}, last ${outcome}); the hourly run retries it.`;
+    default:
+      return 'Pending: not sent yet.';
+  }
+}

@@ -13,8 +13,8 @@ export function clearCache(): void {
 }
 
 /** Forget every answer but `keep` (after a write that changes them). */
-export function invalidateExcept(keep: string): void {
-  for (const k of [...cache.keys()]) if (k !== keep) cache.delete(k);
+export function invalidateExcept(...keep: string[]): void {
+  for (const k of [...cache.keys()]) if (!keep.includes(k)) cache.delete(k);
 }
 
 export interface Resource<T> {

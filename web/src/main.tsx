@@ -5,6 +5,7 @@ import { api, getToken, onSessionChange, setFlash, setToken } from './api';
 import { Layout } from './components/Layout';
 import { clearCache } from './hooks';
 import { navigate, PUBLIC_ROUTES, useRoute, type RouteName } from './router';
+import { Alerts } from './views/Alerts';
 import { Login, Register } from './views/Auth';
 import { Keys } from './views/Keys';
 import { Overview } from './views/Overview';
@@ -97,6 +98,9 @@ function App() {
       break;
     case 'usage':
       view = <Usage params={route.params} />;
+      break;
+    case 'alerts':
+      view = <Alerts params={route.params} />;
       break;
     case 'tokens':
       view = <Tokens />;

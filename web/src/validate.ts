@@ -107,3 +107,64 @@ export function isDate(s: string): boolean {
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   return d.toISOString().slice(0, 10) === s;
 }
+
+// ---- budgets and webhooks (docs/alerts.md) ------------------------------------
+
+const AMOUNT = /^\d+(?:\.\d{1,10})?$/;
+
+/** A budget's amount: an exact decimal in USD, more than zero, at most 10
+ *  decimals (OpenRouter's 1e-10 USD). */
+export function checkBudgetAmount(input: string): string | null {
+  const a = input.trim().replace(/^\$/, '');
+  if (a === '') return 'Enter an amount in USD, like 10 or 12.50.';
+  if (!AMOUNT.test(a)) return 'Enter the amount as a plain number of USD, like 10 or 12.50 (a dot for decimals, at most 10 decimals).';
+  if (/^0+(?:\.0+)?$/.test(a)) return 'The amount must be more than 0.';
+  return null;
+}
+
+/** The amount as sent: the exact decimal typed, without a leading "$". */
+export function normalizeAmount(input: string): string {
+  return input.trim().replace(/^\$/, '');
+}
+
+export const THRESHOLDS_MAX = 10;
+export const DEFAULT_THRESHOLDS = [50, 80, 100];
+
+/** "50, 80, 100" → [50, 80, 100]: whole percentages 1..100, at most 10,
+ *  sorted, each once. Empty means the default. */
+export function parseThresholds(input: string): { value: number[]; error: null } | { value: null; error: string } {
+  const parts = input
+    .split(/[,\s;]+/)
+    .map((p) => p.trim().replace(/%$/, ''))
+    .filter((p) => p !== '');
+  if (parts.length === 0) return { value: [...DEFAULT_THRESHOLDS], error: null };
+  const out = new Set<number>();
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) < 1 || Number(p) > 100) {
+      return { value: null, error: `“${p}” is not a whole percentage from 1 to 100. Write them like 50, 80, 100.` };
+    }
+    out.add(Number(p));
+  }
+  if (out.size > THRESHOLDS_MAX) return { value: null, error: `At most ${THRESHOLDS_MAX} thresholds (there are ${out.size}).` };
+  return { value: [...out].sort((a, b) => a - b), error: null };
+}
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/** A webhook URL: https:// (http:// only to a local receiver, which the
+ *  server allows under `wrangler dev` alone), at most 2,048 characters, no
+ *  user or password. Private addresses are the server's to refuse. */
+export function checkWebhookUrl(input: string): string | null {
+  const raw = input.trim();
+  if (raw === '') return 'Enter the URL that receives the alerts, like https://hooks.slack.com/services/….';
+  if (raw.length > 2048) return `The URL must be at most 2,048 characters (it has ${raw.length}).`;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'Enter a full URL starting with https://.';
+  }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK_HOSTS.includes(u.hostname))) return 'The URL must start with https://.';
+  if (u.username !== '' || u.password !== '') return 'The URL must not contain a user name or password.';
+  return null;
+}

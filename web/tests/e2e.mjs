@@ -10,11 +10,16 @@
 //   ORW_KEY_INFERENCE   a valid inference key (simulator account with history)
 //   ORW_KEY_MANAGEMENT  a valid management key of the same account
 //   ORW_KEY_REJECTED    a well-formed key the simulator answers 401 for
-//   ORW_SECRETS_OUT     file: every secret seen (password, JWTs, API token), one per line
+//   ORW_SECRETS_OUT     file: every secret seen (password, JWTs, API token, webhook secret), one per line
 //   ORW_CHROMIUM        optional, the browser binary (default /usr/bin/chromium)
+// The script runs its own webhook receiver (node:http on 127.0.0.1, a random
+// port) and checks the signature of what the Worker sends it; the Worker must
+// allow loopback webhook URLs (WEBHOOK_LOOPBACK, set for `wrangler dev` runs).
 // Prints one line per passing step; exits 1 with the failing step, the page
 // URL and the last console messages on failure.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -68,6 +73,35 @@ function units(s) {
 /** @param {unknown} cond @param {string} msg */
 function check(cond, msg) {
   if (!cond) throw new Error(msg);
+}
+
+// ---- a webhook receiver: records every request with its raw body -------------
+/** @type {{ method: string; path: string; headers: http.IncomingHttpHeaders; body: Buffer }[]} */
+const received = [];
+const receiver = http.createServer((req, res) => {
+  /** @type {Buffer[]} */
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('ok');
+  });
+});
+await new Promise((resolve) => receiver.listen(0, '127.0.0.1', () => resolve(undefined)));
+const HOOK_URL = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (receiver.address()).port}/hook`;
+
+/** What a receiver does: HMAC-SHA256(secret, "<timestamp>.<raw body>"),
+ *  compared in constant time with the hex after "v1=", timestamp fresh.
+ *  @param {{ headers: http.IncomingHttpHeaders; body: Buffer }} r @param {string} secret */
+function signatureOk(r, secret) {
+  const ts = String(r.headers['x-watcher-timestamp'] ?? '');
+  const sig = String(r.headers['x-watcher-signature'] ?? '');
+  if (!/^\d+$/.test(ts) || !sig.startsWith('v1=')) return false;
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) return false;
+  const want = crypto.createHmac('sha256', secret).update(Buffer.concat([Buffer.from(`${ts}.`), r.body])).digest();
+  const got = Buffer.from(sig.slice(3), 'hex');
+  return got.length === want.length && crypto.timingSafeEqual(got, want);
 }
 
 // ---- the browser ---------------------------------------------------------------
@@ -413,6 +447,172 @@ try {
     check(await page.locator('[data-testid="range-7d"] input').isChecked(), 'the 7-day preset is selected');
   });
 
+  await step('keys: a budget on a key: checked in the page, then a bar with its threshold marks', async () => {
+    await page.getByTestId('nav-keys').click();
+    await page.waitForURL(/#\/keys/);
+    const prod = page.locator('[data-testid="key-item"][data-name="Production"]');
+    await prod.getByTestId('manage-budget').click();
+    await page.waitForURL(/budget=\d+/);
+    const panel = page.getByTestId('key-budgets');
+    await panel.getByRole('heading', { name: 'Budget of “Production”' }).waitFor();
+    const POST = 'POST /api/budgets';
+    // Refused in the page: a zero amount, a threshold over 100.
+    await panel.getByLabel('Amount (USD)', { exact: true }).fill('0');
+    await panel.getByLabel('Alert at (% of the amount)', { exact: true }).fill('50, 120');
+    await panel.getByTestId('budget-submit').click();
+    await panel.locator('[id$="-amount-error"]').filter({ hasText: 'more than 0' }).waitFor();
+    await panel.locator('[id$="-thresholds-error"]').filter({ hasText: '120' }).waitFor();
+    check((await panel.getByLabel('Amount (USD)', { exact: true }).getAttribute('aria-invalid')) === 'true', 'aria-invalid on the amount');
+    check(count(POST) === 0, `a budget was sent with bad fields (${count(POST)})`);
+    // A monthly budget of 5 USD with the default thresholds.
+    await panel.getByLabel('Amount (USD)', { exact: true }).fill('5');
+    await panel.getByLabel('Period (UTC)', { exact: true }).selectOption('monthly');
+    await panel.getByLabel('Alert at (% of the amount)', { exact: true }).fill('50, 80, 100');
+    await panel.getByTestId('budget-submit').click();
+    const bar = panel.locator('[data-testid="budget-bar"][data-source="budget"][data-period="monthly"]');
+    await bar.waitFor();
+    check(count(POST) === 1, `one POST /api/budgets, got ${count(POST)}`);
+    check((await bar.getAttribute('data-amount')) === '5', `the budget's amount: ${await bar.getAttribute('data-amount')}`);
+    const ticks = await bar.getByTestId('budget-threshold').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-threshold')));
+    check(ticks.join(',') === '50,80,100', `threshold marks: ${ticks.join(',')}`);
+    const meter = bar.getByRole('meter');
+    check(/Production/.test((await meter.getAttribute('aria-label')) ?? ''), 'the meter is named after the key');
+    check(/used|no data/.test((await meter.getAttribute('aria-valuetext')) ?? ''), 'the meter says its value in words');
+    check((await bar.getByTestId('budget-runway').innerText()).length > 5, 'a runway sentence');
+    // The keys table shows it in the key's row too.
+    await prod.locator('[data-testid="budget-bar"][data-source="budget"]').waitFor();
+    check((await prod.getByTestId('manage-budget').innerText()).startsWith('Edit budget'), 'the row offers to edit the budget');
+    console.log(`   key budget: ${await bar.getByTestId('budget-runway').innerText()}`);
+    await axe('keys (budget)');
+    await shot('keys-budget-light');
+  });
+
+  /** @type {string} */
+  let hookSecret = '';
+  await step('alerts: an account budget; a webhook to a local receiver, its secret shown once', async () => {
+    await page.getByTestId('nav-alerts').click();
+    await page.waitForURL(/#\/alerts/);
+    await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
+    check((await page.getByTestId('nav-alerts').getAttribute('aria-current')) === 'page', 'aria-current on the Alerts nav link');
+    const acc = page.getByTestId('account-budgets');
+    await acc.getByLabel('Amount (USD)', { exact: true }).fill('25.50');
+    await acc.getByLabel('Period (UTC)', { exact: true }).selectOption('weekly');
+    await acc.getByTestId('budget-submit').click();
+    const bar = acc.locator('[data-testid="budget-bar"][data-scope="account"][data-period="weekly"]');
+    await bar.waitFor();
+    check((await bar.getByTestId('budget-threshold').count()) === 3, 'the account bar has 3 threshold marks');
+    await axe('alerts');
+
+    const POST = 'POST /api/webhooks';
+    await page.getByLabel('Name', { exact: true }).fill('Local receiver');
+    await page.getByLabel('URL', { exact: true }).fill('ftp://example.com/hook');
+    await page.getByTestId('webhook-submit').click();
+    await page.getByTestId('webhook-url-error').filter({ hasText: 'https://' }).waitFor();
+    check(count(POST) === 0, 'a bad URL was sent');
+    await page.getByLabel('URL', { exact: true }).fill(HOOK_URL);
+    await page.getByTestId('webhook-submit').click();
+    const secretField = page.getByTestId('webhook-secret');
+    await secretField.waitFor();
+    hookSecret = await secretField.inputValue();
+    remember(hookSecret);
+    check(/^whsec_\S{16,}$/.test(hookSecret), 'the signing secret is shown');
+    check((await secretField.getAttribute('readonly')) !== null, 'the secret is read-only');
+    check(/will not be shown again/.test(await page.getByTestId('webhook-secret-box').innerText()), 'the page says the secret is shown once');
+    check(count(POST) === 1, `one POST /api/webhooks, got ${count(POST)}`);
+    await page.locator('[data-testid="webhook-row"][data-name="Local receiver"][data-active="true"]').waitFor();
+  });
+
+  await step('alerts: "Send test event" reaches the receiver, signed; the log says delivered', async () => {
+    const row = page.locator('[data-testid="webhook-row"][data-name="Local receiver"]');
+    await row.getByTestId('test-webhook').click();
+    const status = row.getByTestId('test-status');
+    await status.waitFor({ timeout: 30_000 });
+    check((await status.getAttribute('data-status')) === 'delivered', `the test delivery: ${await status.innerText()}`);
+    const hits = received.filter((r) => r.headers['x-watcher-event'] === 'test');
+    check(hits.length === 1, `the receiver got ${hits.length} test events (${received.length} requests)`);
+    const hit = /** @type {(typeof received)[number]} */ (hits[0]);
+    check(hit.method === 'POST' && hit.path === '/hook', `${hit.method} ${hit.path}`);
+    check(String(hit.headers['content-type']).startsWith('application/json'), `content-type ${hit.headers['content-type']}`);
+    check(String(hit.headers['user-agent']).startsWith('OpenRouter-Watcher-Webhooks/'), `user-agent ${hit.headers['user-agent']}`);
+    check(/^\d+$/.test(String(hit.headers['x-watcher-delivery'] ?? '')), 'a delivery id header');
+    check(signatureOk(hit, hookSecret), `a bad X-Watcher-Signature: ${hit.headers['x-watcher-signature']}`);
+    check(!signatureOk(hit, `${hookSecret}x`), 'the signature check accepts any secret');
+    const body = JSON.parse(hit.body.toString('utf8'));
+    check(body.event?.type === 'test', `the JSON body: ${hit.body.toString('utf8').slice(0, 200)}`);
+    check(!hit.body.toString('utf8').includes(hookSecret), 'the body carries the secret');
+
+    const log = row.getByTestId('delivery-log');
+    const delivered = log.locator('[data-testid="delivery-row"][data-status="delivered"]');
+    await delivered.first().waitFor();
+    check(/delivered/.test(await delivered.first().innerText()), 'the log shows "delivered"');
+    check(/HTTP 200/.test(await delivered.first().getByTestId('delivery-attempt').last().innerText()), 'the attempt shows HTTP 200');
+    await page.locator('[data-testid="event-row"][data-type="test"]').first().waitFor();
+    console.log(`   test delivery: ${await status.innerText()}`);
+    await axe('alerts (webhook, deliveries)');
+
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(150);
+      await shot(`alerts-desktop-${scheme}`);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await shot(`alerts-phone-${scheme}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 0, `the phone layout of Alerts scrolls sideways by ${overflow}px`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await step('alerts: the secret is gone after a reload; disable, enable and delete (dialog)', async () => {
+    await page.reload();
+    const row = page.locator('[data-testid="webhook-row"][data-name="Local receiver"]');
+    await row.waitFor();
+    check((await page.getByTestId('webhook-secret').count()) === 0, 'the secret is shown again after a reload');
+    check(!(await page.content()).includes(hookSecret), 'the secret is in the page after a reload');
+    const list = await apiGet('/api/webhooks', { Authorization: `Bearer ${await jwt()}` });
+    check(list.status === 200 && !list.text.includes(hookSecret), `GET /api/webhooks: ${list.status}, secret included: ${list.text.includes(hookSecret)}`);
+    await row.getByTestId('toggle-webhook').click();
+    await page.locator('[data-testid="webhook-row"][data-name="Local receiver"][data-active="false"]').waitFor();
+    await row.getByTestId('toggle-webhook').click();
+    await page.locator('[data-testid="webhook-row"][data-name="Local receiver"][data-active="true"]').waitFor();
+    await row.getByTestId('delete-webhook').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    await axe('alerts (delete dialog)');
+    await page.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'hidden' });
+    check((await row.count()) === 1, 'cancel keeps the webhook');
+    const id = await row.getAttribute('data-webhook-id');
+    await row.getByTestId('delete-webhook').click();
+    await page.getByTestId('confirm-ok').click();
+    await row.waitFor({ state: 'detached' });
+    check(count(`DELETE /api/webhooks/${id}`) === 1, `one DELETE /api/webhooks/${id}, got ${count(`DELETE /api/webhooks/${id}`)}`);
+  });
+
+  await step('overview: the budgets, account first, each bar with its threshold marks', async () => {
+    await page.getByTestId('nav-overview').click();
+    await page.waitForURL(/#\/overview/);
+    const section = page.getByTestId('budgets-section');
+    await section.locator('[data-testid="budget-bar"][data-scope="key"][data-source="budget"]').waitFor();
+    const bars = await section.getByTestId('budget-bar').evaluateAll((els) =>
+      els.map((e) => ({ scope: e.getAttribute('data-scope'), period: e.getAttribute('data-period'), ticks: e.querySelectorAll('[data-testid="budget-threshold"]').length })),
+    );
+    check(bars.length >= 2, `budgets on the overview: ${JSON.stringify(bars)}`);
+    check(bars[0]?.scope === 'account' && bars[0]?.period === 'weekly', `the account budget comes first: ${JSON.stringify(bars)}`);
+    const firstKey = bars.findIndex((b) => b.scope === 'key');
+    check(firstKey > 0 && bars.slice(firstKey).every((b) => b.scope === 'key'), `account budgets before key budgets: ${JSON.stringify(bars)}`);
+    check(bars.every((b) => b.ticks >= 1), `every bar has threshold marks: ${JSON.stringify(bars)}`);
+    await axe('overview (budgets)');
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(150);
+      await section.screenshot({ path: path.join(SHOTS, `overview-budgets-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   await step('usage: rows, filters in the URL, CSV download', async () => {
     await page.getByTestId('nav-usage').click();
     await page.waitForURL(/#\/usage/);
@@ -685,6 +885,7 @@ try {
     check(failedAssets.length === 0, `assets that failed to load:\n${failedAssets.join('\n')}`);
   });
 
+  receiver.close();
   console.log(`e2e: all steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
   await browser.close();
   process.exit(0);

@@ -20,7 +20,7 @@ interface TextFieldProps extends BaseProps {
   readOnly?: boolean;
   spellcheck?: boolean;
   testId?: string;
-  inputMode?: 'text' | 'numeric' | 'email';
+  inputMode?: 'text' | 'numeric' | 'decimal' | 'email';
   list?: string;
 }
 

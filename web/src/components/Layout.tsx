@@ -5,6 +5,7 @@ const NAV: { name: RouteName; label: string }[] = [
   { name: 'overview', label: 'Overview' },
   { name: 'keys', label: 'Keys' },
   { name: 'usage', label: 'Usage' },
+  { name: 'alerts', label: 'Alerts' },
   { name: 'tokens', label: 'API tokens' },
 ];
 

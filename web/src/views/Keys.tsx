@@ -1,12 +1,16 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Amount } from '../components/Amount';
-import { ApiError, api, errorMessage, fieldErrors, type CreatedKey, type Key, type KeyKind } from '../api';
+import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedKey, type Key, type KeyKind } from '../api';
+import { BudgetBar } from '../components/BudgetBar';
+import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { ago, formatTimestamp, isStale } from '../dates';
 import { statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { updateParams } from '../router';
+import { sortBudgets } from '../runway';
 import { checkName, checkOpenRouterKey } from '../validate';
 
 type Msg = { tone: 'success' | 'error' | 'warning' | 'info'; text: string } | null;
@@ -19,6 +23,36 @@ export function Keys({ params }: { params: URLSearchParams }) {
   const [pendingDelete, setPendingDelete] = useState<Key | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [busyIds, setBusyIds] = useState<Set<number>>(new Set());
+  const budgetsRes = useResource<Budget[]>('budgets', (signal) => api.budgets(signal));
+  const [pendingBudget, setPendingBudget] = useState<Budget | null>(null);
+  const [budgetMsg, setBudgetMsg] = useState<Msg>(null);
+  const budgetKeyId = /^\d+$/.test(params.get('budget') ?? '') ? Number(params.get('budget')) : null;
+  const budgetKey = keys?.find((k) => k.id === budgetKeyId) ?? null;
+
+  function budgetsOf(id: number): Budget[] {
+    return sortBudgets((budgetsRes.data ?? []).filter((b) => b.scope === 'key' && b.api_key_id === id));
+  }
+
+  function budgetsChanged() {
+    budgetsRes.reload();
+    invalidateExcept('keys', 'budgets');
+  }
+
+  async function confirmBudgetDelete() {
+    const b = pendingBudget;
+    if (!b || b.id === null) return;
+    setDeleting(true);
+    try {
+      await api.deleteBudget(b.id);
+      budgetsChanged();
+      setBudgetMsg({ tone: 'success', text: `The ${b.period} budget of “${b.api_key_name ?? ''}” was deleted.` });
+    } catch (e) {
+      setBudgetMsg({ tone: 'error', text: `Could not delete the budget: ${errorMessage(e)}` });
+    } finally {
+      setDeleting(false);
+      setPendingBudget(null);
+    }
+  }
 
   function replace(k: Key) {
     res.mutate((old) => old?.map((x) => (x.id === k.id ? k : x)));
@@ -28,6 +62,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
   function clearCacheExceptKeys() {
     // Dashboard and usage answers change with keys; the keys list is fresh.
     invalidateExcept('keys');
+    budgetsRes.reload();
   }
 
   async function withBusy(id: number, f: () => Promise<void>) {
@@ -120,7 +155,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
         {keys && keys.length === 0 ? <p class="empty">No keys yet.</p> : null}
         {keys && keys.length > 0 ? (
           <div class="table-scroll" tabIndex={0} role="region" aria-label="Your keys (table, scrolls sideways)">
-            <table data-testid="keys-list">
+            <table class="keys-list" data-testid="keys-list">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -132,6 +167,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
                   <th scope="col" class="num">
                     Spend (OpenRouter)
                   </th>
+                  <th scope="col">Budget</th>
                   <th scope="col">Last sync</th>
                   <th scope="col">Actions</th>
                 </tr>
@@ -141,6 +177,8 @@ export function Keys({ params }: { params: URLSearchParams }) {
                   <KeyItem
                     key={k.id}
                     k={k}
+                    budgets={budgetsOf(k.id)}
+                    budgetOpen={budgetKeyId === k.id}
                     busy={busyIds.has(k.id)}
                     onRenamed={(u) => {
                       replace(u);
@@ -157,15 +195,35 @@ export function Keys({ params }: { params: URLSearchParams }) {
         ) : null}
       </section>
 
+      {budgetKey ? (
+        <KeyBudgets
+          k={budgetKey}
+          budgets={budgetsOf(budgetKey.id)}
+          loaded={budgetsRes.data !== undefined}
+          error={budgetsRes.error}
+          msg={budgetMsg}
+          onMessage={setBudgetMsg}
+          onChanged={budgetsChanged}
+          onDelete={setPendingBudget}
+        />
+      ) : null}
+
       <ConfirmDialog
-        open={pendingDelete !== null}
-        title={`Delete “${pendingDelete?.name ?? ''}”?`}
-        confirmLabel={deleting ? 'Deleting…' : 'Delete key'}
+        open={pendingDelete !== null || pendingBudget !== null}
+        title={pendingBudget ? `Delete the ${pendingBudget.period} budget of “${pendingBudget.api_key_name ?? ''}”?` : `Delete “${pendingDelete?.name ?? ''}”?`}
+        confirmLabel={deleting ? 'Deleting…' : pendingBudget ? 'Delete budget' : 'Delete key'}
         busy={deleting}
-        onConfirm={() => void confirmDelete()}
-        onCancel={() => setPendingDelete(null)}
+        onConfirm={() => void (pendingBudget ? confirmBudgetDelete() : confirmDelete())}
+        onCancel={() => {
+          setPendingDelete(null);
+          setPendingBudget(null);
+        }}
       >
-        <p>The key and all the usage recorded for it are removed from OpenRouter Watcher. The key itself keeps working at OpenRouter.</p>
+        {pendingBudget ? (
+          <p>No more alerts for this budget. Past alerts stay listed. If the key has a limit on OpenRouter, that limit is tracked again instead.</p>
+        ) : (
+          <p>The key and all the usage recorded for it are removed from OpenRouter Watcher. The key itself keeps working at OpenRouter.</p>
+        )}
       </ConfirmDialog>
     </section>
   );
@@ -267,8 +325,68 @@ function AddKeyForm({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
   );
 }
 
+/** The budgets of one key (`#/keys?budget=<id>`): bars, edit, delete, a new one. */
+function KeyBudgets({
+  k,
+  budgets,
+  loaded,
+  error,
+  msg,
+  onMessage,
+  onChanged,
+  onDelete,
+}: {
+  k: Key;
+  budgets: Budget[];
+  loaded: boolean;
+  error: unknown;
+  msg: Msg;
+  onMessage: (m: Msg) => void;
+  onChanged: () => void;
+  onDelete: (b: Budget) => void;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    heading.current?.focus();
+    heading.current?.scrollIntoView({ block: 'start' });
+  }, [k.id]);
+  return (
+    <section class="panel" id="key-budget-panel" aria-labelledby="key-budget-title" data-testid="key-budgets" data-key-id={k.id}>
+      <div class="panel-head">
+        <h2 id="key-budget-title" ref={heading} tabIndex={-1}>
+          Budget of “{k.name}”
+        </h2>
+        <button type="button" class="button small" onClick={() => updateParams({ budget: undefined })} data-testid="close-budget">
+          Close
+        </button>
+      </div>
+      <p class="panel-hint">
+        Spend as OpenRouter counts it for this key, per UTC day, week (from Monday) or month. Alerts go to the webhooks on the <a href="#/alerts">Alerts</a> screen.
+      </p>
+      {msg ? (
+        <Notice tone={msg.tone === 'success' ? 'success' : 'error'} testId="budget-result">
+          {msg.text}
+        </Notice>
+      ) : null}
+      {error ? <Notice tone="error">Could not load the budgets: {errorMessage(error)}</Notice> : null}
+      {loaded ? (
+        <BudgetManager
+          apiKeyId={k.id}
+          budgets={budgets}
+          idPrefix={`key-${k.id}-budget`}
+          onChanged={onChanged}
+          onDelete={onDelete}
+          onMessage={(tone, text) => onMessage({ tone, text })}
+        />
+      ) : null}
+    </section>
+  );
+}
+
 function KeyItem({
   k,
+  budgets,
+  budgetOpen,
   busy,
   onRenamed,
   onToggle,
@@ -276,6 +394,8 @@ function KeyItem({
   onDelete,
 }: {
   k: Key;
+  budgets: Budget[];
+  budgetOpen: boolean;
   busy: boolean;
   onRenamed: (k: Key) => void;
   onToggle: () => void;
@@ -382,6 +502,26 @@ function KeyItem({
           </>
         ) : (
           '—'
+        )}
+      </td>
+      <td class="budget-cell">
+        {budgets.map((b) => (
+          <BudgetBar key={`${b.id ?? 'limit'}-${b.period}`} b={b} compact />
+        ))}
+        {k.kind === 'inference' ? (
+          <button
+            type="button"
+            class="button small"
+            aria-expanded={budgetOpen}
+            aria-controls={budgetOpen ? 'key-budget-panel' : undefined}
+            onClick={() => updateParams({ budget: budgetOpen ? undefined : k.id })}
+            data-testid="manage-budget"
+          >
+            {budgets.some((b) => b.source === 'budget') ? 'Edit budget' : 'Set budget'}
+            <span class="sr-only"> of {k.name}</span>
+          </button>
+        ) : (
+          <span class="hint-inline">—</span>
         )}
       </td>
       <td class="nowrap">{k.kind === 'inference' ? <span title={formatTimestamp(k.last_synced_at)}>{ago(k.last_synced_at)}</span> : 'not synced itself'}</td>

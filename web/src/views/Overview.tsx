@@ -1,6 +1,7 @@
 import { Amount } from '../components/Amount';
+import { BudgetBar } from '../components/BudgetBar';
 import { useMemo, useState } from 'preact/hooks';
-import { api, errorMessage, queryString, type Dashboard, type DashboardKey, type DashboardModel, type Key } from '../api';
+import { api, errorMessage, queryString, type Budget, type Dashboard, type DashboardKey, type DashboardModel, type Key } from '../api';
 import { CostChart, type ChartSeries } from '../components/CostChart';
 import { SelectField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
@@ -11,6 +12,7 @@ import { ALL_MODELS, formatInt, formatPercent, modelLabel, statusText } from '..
 import { cached, useResource, useTitle } from '../hooks';
 import { displayUsd, formatMoney, parseMoney, ratio, sumUnits } from '../money';
 import { href, updateParams } from '../router';
+import { sortBudgets } from '../runway';
 
 const TOP_SERIES = 8;
 
@@ -142,6 +144,7 @@ function OverviewBody({
 
       <Cards d={d} modelFilter={modelFilter} />
       <Reconciliation d={d} />
+      <BudgetsSection budgets={d.budgets ?? []} />
       <ChartSection d={d} group={group} today={today} />
 
       <div class="tables">
@@ -149,6 +152,42 @@ function OverviewBody({
         <KeysTable d={d} keysById={keysById} />
       </div>
     </>
+  );
+}
+
+/** Every budget of the account (its own first, then each key's), whatever
+ *  the range and filters: budgets are about the current period. */
+function BudgetsSection({ budgets }: { budgets: Budget[] }) {
+  const list = sortBudgets(budgets);
+  return (
+    <section class="panel" aria-labelledby="budgets-title" data-testid="budgets-section">
+      <div class="panel-head">
+        <h2 id="budgets-title">Budgets</h2>
+        <a href={href('alerts')} class="button small" data-testid="manage-budgets">
+          Budgets and alerts
+        </a>
+      </div>
+      {list.length === 0 ? (
+        <p class="hint">
+          No budgets yet. Set one for the whole account on <a href={href('alerts')}>Alerts</a>, or per key on <a href={href('keys')}>Keys</a>; keys with a limit on OpenRouter show it here
+          after their first sync.
+        </p>
+      ) : (
+        <ul class="budget-grid">
+          {list.map((b) => (
+            <li key={`${b.scope}-${b.api_key_id ?? 'account'}-${b.id ?? 'limit'}-${b.period}`}>
+              <BudgetBar b={b} />
+              <p class="hint">
+                <a href={b.scope === 'account' ? href('alerts') : href('keys', { budget: b.api_key_id })}>
+                  {b.source === 'budget' ? 'Edit' : 'Set a budget'}
+                  <span class="sr-only"> ({b.scope === 'account' ? 'account' : b.api_key_name ?? 'key'}, {b.period})</span>
+                </a>
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

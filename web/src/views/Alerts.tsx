@@ -1,0 +1,514 @@
+import { useRef, useState } from 'preact/hooks';
+import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedWebhook, type AlertEvent, type Delivery, type Page, type Webhook, type WebhookFormat } from '../api';
+import { BudgetManager } from '../components/BudgetForm';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { SelectField, TextField } from '../components/Field';
+import { Busy, Notice } from '../components/Notice';
+import { ago, formatTimestamp } from '../dates';
+import { attemptOutcome, deliverySummary, eventTypeLabel, formatInt, formatSeconds } from '../format';
+import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { href, updateParams } from '../router';
+import { sortBudgets } from '../runway';
+import { checkName, checkWebhookUrl } from '../validate';
+
+type Msg = { tone: 'success' | 'error'; text: string } | null;
+type Pending = { kind: 'webhook'; w: Webhook } | { kind: 'budget'; b: Budget } | null;
+
+const EVENTS_PER_PAGE = 20;
+const DELIVERIES_PER_PAGE = 10;
+
+export function Alerts({ params }: { params: URLSearchParams }) {
+  useTitle('Alerts');
+  const page = Math.max(1, Number(/^\d+$/.test(params.get('page') ?? '') ? params.get('page') : 1));
+  const budgets = useResource<Budget[]>('budgets', (signal) => api.budgets(signal));
+  const hooks = useResource<Webhook[]>('webhooks', (signal) => api.webhooks(signal));
+  const events = useResource<Page<AlertEvent>>(`alerts?page=${page}`, (signal) => api.alerts(page, EVENTS_PER_PAGE, signal));
+  const [budgetMsg, setBudgetMsg] = useState<Msg>(null);
+  const [hookMsg, setHookMsg] = useState<Msg>(null);
+  const [pending, setPending] = useState<Pending>(null);
+  const [deleting, setDeleting] = useState(false);
+
+  const account = sortBudgets((budgets.data ?? []).filter((b) => b.scope === 'account'));
+  const keyBudgets = (budgets.data ?? []).filter((b) => b.scope === 'key');
+
+  function budgetsChanged() {
+    budgets.reload();
+    invalidateExcept('budgets', 'webhooks');
+  }
+
+  async function confirm() {
+    const p = pending;
+    if (!p) return;
+    setDeleting(true);
+    try {
+      if (p.kind === 'webhook') {
+        await api.deleteWebhook(p.w.id);
+        hooks.mutate((old) => old?.filter((x) => x.id !== p.w.id));
+        setHookMsg({ tone: 'success', text: `Webhook “${p.w.name}” was deleted: it receives nothing from now on.` });
+      } else if (p.b.id !== null) {
+        await api.deleteBudget(p.b.id);
+        budgetsChanged();
+        setBudgetMsg({ tone: 'success', text: `The ${p.b.period} account budget was deleted.` });
+      }
+    } catch (e) {
+      const text = `Could not delete: ${errorMessage(e)}`;
+      if (p.kind === 'webhook') setHookMsg({ tone: 'error', text });
+      else setBudgetMsg({ tone: 'error', text });
+    } finally {
+      setDeleting(false);
+      setPending(null);
+    }
+  }
+
+  return (
+    <section aria-labelledby="page-title">
+      <div class="page-head">
+        <h1 id="page-title" tabIndex={-1}>
+          Alerts
+        </h1>
+        <Busy active={budgets.loading || hooks.loading || events.loading} label="Updating…" />
+      </div>
+      <p class="lede">
+        Warnings before the money runs out. At every hourly sync, each budget is checked: an alert when spend crosses one of its thresholds, when the current rate would use it up before it
+        resets, and when a key quiet for 14 days spends again. Alerts are listed below and sent to your webhooks.
+      </p>
+
+      <section class="panel" aria-labelledby="account-budget-title" data-testid="account-budgets">
+        <h2 id="account-budget-title">Account budget</h2>
+        <p class="hint intro">
+          All your keys together, as OpenRouter counts them (UTC days; weeks start on Monday). Budgets of single keys are set on the <a href={href('keys')}>Keys</a> screen
+          {keyBudgets.length > 0 ? ` (${keyBudgets.length} now, all shown on the Overview)` : ''}.
+        </p>
+        {budgetMsg ? (
+          <Notice tone={budgetMsg.tone} testId="account-budget-message">
+            {budgetMsg.text}
+          </Notice>
+        ) : null}
+        {budgets.error ? <Notice tone="error">Could not load your budgets: {errorMessage(budgets.error)}</Notice> : null}
+        {budgets.data ? (
+          <BudgetManager
+            apiKeyId={null}
+            budgets={account}
+            idPrefix="account-budget"
+            onChanged={budgetsChanged}
+            onDelete={(b) => setPending({ kind: 'budget', b })}
+            onMessage={(tone, text) => setBudgetMsg({ tone, text })}
+          />
+        ) : null}
+      </section>
+
+      <section class="panel" aria-labelledby="webhooks-title">
+        <h2 id="webhooks-title">Webhooks</h2>
+        <p class="hint intro">
+          Each alert is sent as a POST to every active webhook: a JSON body (<code>{'{"event": …}'}</code>) or a Slack-compatible one (<code>{'{"text": …}'}</code>), signed with the
+          webhook's secret in <code>X-Watcher-Signature</code>.
+        </p>
+        <CreateWebhook
+          onCreated={(w) => {
+            hooks.mutate((old) => [...(old ?? []), stripSecret(w)]);
+            setHookMsg(null);
+          }}
+        />
+        {hookMsg ? (
+          <Notice tone={hookMsg.tone} testId="webhook-message">
+            {hookMsg.text}
+          </Notice>
+        ) : null}
+        {hooks.error ? <Notice tone="error">Could not load your webhooks: {errorMessage(hooks.error)}</Notice> : null}
+        {hooks.data && hooks.data.length === 0 ? <p class="empty">No webhooks yet: alerts are only listed on this page.</p> : null}
+        {hooks.data && hooks.data.length > 0 ? (
+          <>
+            <h3 id="webhook-list-title">Your webhooks</h3>
+            <ul class="webhook-list" aria-labelledby="webhook-list-title">
+              {hooks.data.map((w) => (
+                <WebhookItem
+                  key={w.id}
+                  w={w}
+                  onChanged={(u) => hooks.mutate((old) => old?.map((x) => (x.id === u.id ? u : x)))}
+                  onTested={() => {
+                    hooks.reload();
+                    events.reload();
+                  }}
+                  onDelete={() => setPending({ kind: 'webhook', w })}
+                  onMessage={setHookMsg}
+                />
+              ))}
+            </ul>
+          </>
+        ) : null}
+      </section>
+
+      <EventsPanel res={events.data} error={events.error} page={page} />
+
+      <ConfirmDialog
+        open={pending !== null}
+        title={pending?.kind === 'webhook' ? `Delete the webhook “${pending.w.name}”?` : `Delete the ${pending?.kind === 'budget' ? pending.b.period : ''} account budget?`}
+        confirmLabel={deleting ? 'Deleting…' : pending?.kind === 'webhook' ? 'Delete webhook' : 'Delete budget'}
+        busy={deleting}
+        onConfirm={() => void confirm()}
+        onCancel={() => setPending(null)}
+      >
+        {pending?.kind === 'webhook' ? (
+          <p>It stops receiving alerts at once, and its delivery log is removed. Its URL is not called again.</p>
+        ) : (
+          <p>No more alerts for this budget. Past alerts stay listed.</p>
+        )}
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+function stripSecret(w: CreatedWebhook): Webhook {
+  const { secret: _secret, ...rest } = w;
+  return rest;
+}
+
+function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) => void }) {
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [format, setFormat] = useState<WebhookFormat>('json');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<CreatedWebhook | null>(null);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    const n = checkName(name);
+    const u = checkWebhookUrl(url);
+    if (n) errs.name = n;
+    if (u) errs.url = u;
+    setErrors(errs);
+    setMessage(null);
+    if (n || u) return;
+    setBusy(true);
+    setCreated(null);
+    try {
+      const w = await api.createWebhook({ name: name.trim(), url: url.trim(), format });
+      setCreated(w);
+      setName('');
+      setUrl('');
+      onCreated(w);
+    } catch (ex) {
+      const f = fieldErrors(ex, { name: 'The name', url: 'The URL', format: 'The format' });
+      setErrors(f.fields);
+      setMessage(ex instanceof ApiError && ex.status === 422 && Object.keys(f.fields).length > 0 ? null : f.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <h3>Add a webhook</h3>
+      <form class="webhook-form" onSubmit={submit} noValidate data-testid="webhook-form">
+        <div class="form-row">
+          <TextField id="webhook-name" label="Name" value={name} onValue={setName} error={errors.name} maxLength={200} hint="For example “Ops channel”." />
+          <TextField
+            id="webhook-url"
+            label="URL"
+            type="text"
+            inputMode="text"
+            autoComplete="off"
+            spellcheck={false}
+            value={url}
+            onValue={setUrl}
+            error={errors.url}
+            hint="https:// only; public addresses only."
+          />
+          <SelectField
+            id="webhook-format"
+            label="Format"
+            value={format}
+            onValue={(v) => setFormat(v === 'slack' ? 'slack' : 'json')}
+            options={[
+              { value: 'json', label: 'JSON (the whole event)' },
+              { value: 'slack', label: 'Slack (a text message)' },
+            ]}
+            error={errors.format}
+          />
+        </div>
+        {message ? (
+          <Notice tone="error" testId="webhook-form-error">
+            {message}
+          </Notice>
+        ) : null}
+        <button type="submit" class="button primary" disabled={busy} data-testid="webhook-submit">
+          {busy ? 'Adding…' : 'Add webhook'}
+        </button>
+      </form>
+      {created ? <NewSecret w={created} onDone={() => setCreated(null)} /> : null}
+    </>
+  );
+}
+
+/** The signing secret, shown once after the create. */
+function NewSecret({ w, onDone }: { w: CreatedWebhook; onDone: () => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [said, setSaid] = useState<string | null>(null);
+  async function copy() {
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(w.secret);
+      setSaid('Copied to the clipboard.');
+    } catch {
+      input.current?.focus();
+      input.current?.select();
+      setSaid('Copying is not available here: the secret is selected, press Ctrl+C (⌘C on a Mac) to copy it.');
+    }
+  }
+  return (
+    <div class="new-token" data-testid="webhook-secret-box">
+      <Notice tone="success">
+        Webhook “{w.name}” added. <strong>Copy its signing secret now: it will not be shown again.</strong> Your receiver uses it to check that alerts come from OpenRouter Watcher.
+      </Notice>
+      <div class="copy-row">
+        <div class="field">
+          <label for="webhook-secret">Signing secret of “{w.name}”</label>
+          <input
+            ref={input}
+            id="webhook-secret"
+            type="text"
+            readOnly
+            value={w.secret}
+            data-testid="webhook-secret"
+            spellcheck={false}
+            autoComplete="off"
+            onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+          />
+        </div>
+        <button type="button" class="button primary" onClick={() => void copy()} data-testid="copy-secret">
+          Copy
+        </button>
+        <button type="button" class="button" onClick={onDone} data-testid="secret-done">
+          Done
+        </button>
+      </div>
+      <p class="hint" role="status">
+        {said}
+      </p>
+      <p class="hint">
+        To verify a delivery: compute HMAC-SHA256 with this secret over <code>X-Watcher-Timestamp</code> + <code>.</code> + the raw body, compare it in constant time with the hex after{' '}
+        <code>v1=</code> in <code>X-Watcher-Signature</code>, and refuse timestamps older than 5 minutes.
+      </p>
+    </div>
+  );
+}
+
+function WebhookItem({
+  w,
+  onChanged,
+  onTested,
+  onDelete,
+  onMessage,
+}: {
+  w: Webhook;
+  onChanged: (w: Webhook) => void;
+  onTested: () => void;
+  onDelete: () => void;
+  onMessage: (m: Msg) => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [testing, setTesting] = useState(false);
+  const [result, setResult] = useState<Delivery | null>(null);
+  const [testError, setTestError] = useState<string | null>(null);
+  const [open, setOpen] = useState(false);
+  const [version, setVersion] = useState(0);
+  const logId = `deliveries-${w.id}`;
+
+  async function toggle() {
+    setBusy(true);
+    try {
+      const u = await api.updateWebhook(w.id, { is_active: !w.is_active });
+      onChanged(u);
+      onMessage({ tone: 'success', text: `“${u.name}” is now ${u.is_active ? 'enabled: it receives alerts' : 'disabled: it receives no alerts until you enable it again'}.` });
+    } catch (e) {
+      onMessage({ tone: 'error', text: `Could not change “${w.name}”: ${errorMessage(e)}` });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function test() {
+    setTesting(true);
+    setResult(null);
+    setTestError(null);
+    try {
+      const d = await api.testWebhook(w.id);
+      setResult(d);
+      setOpen(true);
+      setVersion((v) => v + 1);
+      onTested();
+    } catch (e) {
+      setTestError(errorMessage(e));
+    } finally {
+      setTesting(false);
+    }
+  }
+
+  return (
+    <li class="webhook" data-testid="webhook-row" data-webhook-id={w.id} data-name={w.name} data-active={String(w.is_active)}>
+      <div class="webhook-head">
+        <div class="webhook-id">
+          <span class="key-name">{w.name}</span>
+          <code class="webhook-url">{w.url}</code>
+        </div>
+        <span class="badges">
+          <span class="badge">{w.format === 'slack' ? 'Slack' : 'JSON'}</span>
+          {w.is_active ? <span class="badge status-valid">Active</span> : <span class="badge muted">Disabled</span>}
+        </span>
+      </div>
+      <p class="hint">
+        Last delivery:{' '}
+        {w.last_delivery ? (
+          <>
+            <span class={`delivery-status status-${w.last_delivery.status}`}>{w.last_delivery.status}</span> <span title={formatTimestamp(w.last_delivery.at)}>{ago(w.last_delivery.at)}</span>
+          </>
+        ) : (
+          'none yet'
+        )}{' '}
+        · added {formatTimestamp(w.created_at)}
+      </p>
+      <div class="row-actions wrap">
+        <button type="button" class="button small primary" onClick={() => void test()} disabled={testing} data-testid="test-webhook">
+          {testing ? 'Sending…' : 'Send test event'}
+          <span class="sr-only"> to {w.name}</span>
+        </button>
+        <button type="button" class="button small" onClick={() => void toggle()} disabled={busy} data-testid="toggle-webhook">
+          {w.is_active ? 'Disable' : 'Enable'}
+          <span class="sr-only"> {w.name}</span>
+        </button>
+        <button type="button" class="button small" aria-expanded={open} aria-controls={logId} onClick={() => setOpen((o) => !o)} data-testid="show-deliveries">
+          {open ? 'Hide deliveries' : 'Show deliveries'}
+          <span class="sr-only"> of {w.name}</span>
+        </button>
+        <button type="button" class="button small danger-outline" onClick={onDelete} data-testid="delete-webhook">
+          Delete<span class="sr-only"> {w.name}</span>
+        </button>
+      </div>
+      {result ? (
+        <Notice tone={result.status === 'delivered' ? 'success' : 'error'} testId="test-result">
+          <span data-testid="test-status" data-status={result.status}>
+            Test event to “{w.name}”: {deliverySummary(result)}
+          </span>
+        </Notice>
+      ) : null}
+      {testError ? (
+        <Notice tone="error" testId="test-result">
+          Could not send the test event: {testError}
+        </Notice>
+      ) : null}
+      <div id={logId}>{open ? <DeliveryLog webhook={w} version={version} /> : null}</div>
+    </li>
+  );
+}
+
+function DeliveryLog({ webhook, version }: { webhook: Webhook; version: number }) {
+  const [page, setPage] = useState(1);
+  const res = useResource<Page<Delivery>>(`deliveries/${webhook.id}?page=${page}&v=${version}`, (signal) => api.deliveries(webhook.id, page, DELIVERIES_PER_PAGE, signal));
+  const d = res.data;
+  const pages = d ? Math.max(1, d.pagination.pages) : 1;
+  return (
+    <div class="delivery-log" data-testid="delivery-log">
+      <h4>
+        Deliveries to “{webhook.name}” <Busy active={res.loading} />
+      </h4>
+      {res.error ? <Notice tone="error">Could not load the deliveries: {errorMessage(res.error)}</Notice> : null}
+      {d && d.items.length === 0 ? <p class="hint">No deliveries yet. “Send test event” makes one.</p> : null}
+      {d && d.items.length > 0 ? (
+        <div class="table-scroll" tabIndex={0} role="region" aria-label={`Deliveries to ${webhook.name} (table, scrolls sideways)`}>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Event</th>
+                <th scope="col">Status</th>
+                <th scope="col">Attempts (time, answer, duration)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.items.map((x) => (
+                <tr key={x.id} data-testid="delivery-row" data-delivery-id={x.id} data-status={x.status}>
+                  <th scope="row">
+                    <span class="key-name">{eventTypeLabel(x.event.type)}</span>
+                    <span class="sub-line">{formatSeconds(x.created_at)}</span>
+                  </th>
+                  <td>
+                    <span class={`delivery-status status-${x.status}`}>{x.status}</span>
+                    {x.delivered_at ? <span class="sub-line">at {formatSeconds(x.delivered_at)}</span> : null}
+                  </td>
+                  <td>
+                    {x.attempts.length === 0 ? (
+                      'none yet'
+                    ) : (
+                      <ol class="attempts">
+                        {x.attempts.map((a, i) => (
+                          <li key={i} data-testid="delivery-attempt" data-status-code={a.status_code ?? ''}>
+                            <span class="nowrap">{formatSeconds(a.at)}</span> · <span class={a.error || (a.status_code ?? 0) >= 300 ? 'error-inline' : undefined}>{attemptOutcome(a)}</span> ·{' '}
+                            <span class="nowrap">{formatInt(a.duration_ms)} ms</span>
+                          </li>
+                        ))}
+                      </ol>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {d && pages > 1 ? (
+        <div class="pager">
+          <button type="button" class="button small" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+            Newer
+          </button>
+          <span>
+            Page {page} of {pages}
+          </span>
+          <button type="button" class="button small" disabled={page >= pages} onClick={() => setPage(page + 1)}>
+            Older
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function EventsPanel({ res, error, page }: { res: Page<AlertEvent> | undefined; error: unknown; page: number }) {
+  const pages = res ? Math.max(1, res.pagination.pages) : 1;
+  return (
+    <section class="panel" aria-labelledby="events-title">
+      <h2 id="events-title">Recent alerts</h2>
+      {error ? <Notice tone="error">Could not load the alerts: {errorMessage(error)}</Notice> : null}
+      {res && res.items.length === 0 ? <p class="empty">No alerts yet. They appear here after the hourly sync finds something to say (or after a test event).</p> : null}
+      {res && res.items.length > 0 ? (
+        <ol class="events" data-testid="events-list">
+          {res.items.map((e) => (
+            <li key={e.id} class="event" data-testid="event-row" data-type={e.type} data-event-id={e.id}>
+              <div class="event-head">
+                <span class={`badge event-${e.type.replace(/\./g, '-')}`}>{eventTypeLabel(e.type)}</span>
+                <span class="hint-inline" title={formatTimestamp(e.created_at)}>
+                  {formatTimestamp(e.created_at)} ({ago(e.created_at)})
+                </span>
+              </div>
+              <p class="event-message">{e.message}</p>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      {res && pages > 1 ? (
+        <div class="pager">
+          <button type="button" class="button small" disabled={page <= 1} onClick={() => updateParams({ page: page - 1 > 1 ? page - 1 : undefined })}>
+            Newer
+          </button>
+          <span>
+            Page {page} of {pages} · {formatInt(res.pagination.total)} alerts
+          </span>
+          <button type="button" class="button small" disabled={page >= pages} onClick={() => updateParams({ page: page + 1 })}>
+            Older
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}
