@@ -292,5 +292,4 @@ mod tests {
             assert!(!deployed.contains(switch), "{switch} in wrangler.toml");
         }
     }
-
 }

@@ -5,4 +5,5 @@ pub mod handlers;
 pub mod jwt;
 pub mod password;
 pub mod session;
+pub mod settings;
 pub mod tokens;

@@ -8,6 +8,7 @@ pub mod money;
 pub mod network;
 pub mod page;
 pub mod secrets;
+pub mod tz;
 
 /// Why a value is not valid: which field, and a reason a client can act on
 /// (the HTTP layer turns it into a 422 naming the field).

@@ -26,6 +26,9 @@ pub enum Route {
     Dashboard,
     Usage,
     UsageCsv,
+    UsageHourly,
+    GetSettings,
+    UpdateSettings,
     ListTokens,
     CreateToken,
     DeleteToken(i64),
@@ -84,6 +87,7 @@ impl Route {
                 | Route::CreateKey
                 | Route::UpdateKey(_)
                 | Route::CreateToken
+                | Route::UpdateSettings
                 | Route::CreateBudget
                 | Route::UpdateBudget(_)
                 | Route::CreateWebhook
@@ -135,6 +139,11 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
         ["api", "stats", "dashboard"] => fixed(&[("GET", Route::Dashboard)]),
         ["api", "usage"] => fixed(&[("GET", Route::Usage)]),
         ["api", "usage.csv"] => fixed(&[("GET", Route::UsageCsv)]),
+        ["api", "usage", "hourly"] => fixed(&[("GET", Route::UsageHourly)]),
+        ["api", "settings"] => fixed(&[
+            ("GET", Route::GetSettings),
+            ("PATCH", Route::UpdateSettings),
+        ]),
         ["api", "tokens"] => fixed(&[("GET", Route::ListTokens), ("POST", Route::CreateToken)]),
         ["api", "tokens", id] => {
             id_route(id, |id| vec![("DELETE", Route::DeleteToken(id))]).ok_or_else(not_found)?
@@ -239,6 +248,8 @@ mod tests {
             Ok(Route::UpdateBudget(5))
         );
         assert_eq!(resolve("GET", "/api/alerts"), Ok(Route::ListAlerts));
+        assert_eq!(resolve("GET", "/api/usage/hourly"), Ok(Route::UsageHourly));
+        assert_eq!(resolve("PATCH", "/api/settings"), Ok(Route::UpdateSettings));
         assert_eq!(
             resolve("GET", "/api/webhooks/2/deliveries"),
             Ok(Route::WebhookDeliveries(2))

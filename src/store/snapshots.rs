@@ -126,3 +126,33 @@ pub async fn delete_older_than(db: &D1Database, before: &str, batch: i64) -> App
     )
     .await
 }
+
+/// The user's keys' snapshots (one key's with `api_key_id`) observed in
+/// `[from, to)` on OpenRouter's clock: `[api_key_id, observed_at, usage
+/// units as text]` as one compact JSON text, ordered by key then time (D1
+/// hands one text over far faster than thousands of rows).
+pub async fn readings(
+    db: &D1Database,
+    user_id: i64,
+    api_key_id: Option<i64>,
+    from: &str,
+    to: &str,
+) -> AppResult<String> {
+    #[derive(Deserialize)]
+    struct Row {
+        readings: String,
+    }
+    Ok(super::first::<Row>(
+        db,
+        "SELECT json_group_array(json_array(r.api_key_id, r.observed_at, r.usage)) AS readings
+         FROM (SELECT s.api_key_id, COALESCE(s.served_at, s.taken_at) AS observed_at,
+                      CAST(s.usage AS TEXT) AS usage
+               FROM key_snapshots s
+               WHERE s.api_key_id IN (SELECT id FROM api_keys WHERE user_id = ?1 AND (?2 IS NULL OR id = ?2))
+                 AND COALESCE(s.served_at, s.taken_at) >= ?3 AND COALESCE(s.served_at, s.taken_at) < ?4
+               ORDER BY s.api_key_id, observed_at) r",
+        args![user_id, api_key_id, from, to],
+    )
+    .await?
+    .map_or_else(|| "[]".to_owned(), |row| row.readings))
+}

@@ -96,3 +96,26 @@ pub async fn by_id(db: &D1Database, id: i64) -> AppResult<Option<UserRow>> {
     )
     .await
 }
+
+/// The user's time-zone preference (an IANA name, `UTC` by default).
+pub async fn tz(db: &D1Database, id: i64) -> AppResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        tz: String,
+    }
+    Ok(
+        super::first::<Row>(db, "SELECT tz FROM users WHERE id = ?1", args![id])
+            .await?
+            .map(|row| row.tz),
+    )
+}
+
+pub async fn set_tz(db: &D1Database, id: i64, tz: &str, now: &str) -> AppResult<bool> {
+    Ok(super::run(
+        db,
+        "UPDATE users SET tz = ?2, updated_at = ?3 WHERE id = ?1",
+        args![id, tz, now],
+    )
+    .await?
+        > 0)
+}

@@ -3,6 +3,8 @@
 pub mod answers;
 pub mod cache;
 pub mod csv;
+pub mod hourly;
+pub mod local;
 pub mod overview;
 pub mod periods;
 pub mod web;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::answers::{Period, Summary};
 use super::csv::{self, Cell};
+use super::local;
 use super::overview::{self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, Series};
 use super::periods::{self, PeriodSpend, SnapshotSpend};
 use crate::auth::session::AuthUser;
@@ -50,6 +51,9 @@ struct DashboardResponse {
     key_status: Vec<KeyView>,
     /// Every budget of the account, with its status and runway.
     budgets: Vec<crate::alerts::view::BudgetView>,
+    /// The zone of `local_daily` (docs/integrations.md).
+    tz: &'static str,
+    local_daily: Option<Vec<local::LocalDayTotal>>,
 }
 
 /// The overview in one call: every figure over one range and the same
@@ -57,10 +61,15 @@ struct DashboardResponse {
 /// status and latest snapshot for the keys table.
 pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
-    let query = QueryParams::parse(
-        req.query.as_deref(),
-        &["days", "start_date", "end_date", "api_key_id", "model"],
-    )?;
+    const PARAMS: [&str; 6] = [
+        "days",
+        "start_date",
+        "end_date",
+        "api_key_id",
+        "model",
+        "tz",
+    ];
+    let query = QueryParams::parse(req.query.as_deref(), &PARAMS)?;
     let now = clock::now();
     let range = dashboard_range(&query, now.date_naive())?;
     let filter = UsageFilter {
@@ -80,7 +89,6 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let key_cells: Vec<KeyCell> = cells.keys.into_iter().map(key_cell).collect();
     let names: Vec<(i64, String)> = key_rows.iter().map(|k| (k.id, k.name.clone())).collect();
     let view = overview::build(&range, &model_cells, &key_cells, &names).map_err(overflow)?;
-
     let snapshots = key_rows
         .iter()
         .filter(|k| k.kind == KeyKind::Inference)
@@ -89,6 +97,8 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let spend = periods::period_spend(&snapshots, now).map_err(overflow)?;
     let key_status = key_rows.into_iter().map(KeyView::from).collect();
     let standing = crate::alerts::standing::load(&db, user.user_id, now).await?;
+    let zone = local::zone_of(&db, user.user_id, query.get("tz")).await?;
+    let local_daily = local::local_daily(&db, user.user_id, filter.api_key_id, &zone, &range);
     Reply::ok(&DashboardResponse {
         period: Period::of(&range),
         totals: view.totals,
@@ -105,6 +115,8 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         spend,
         key_status,
         budgets: crate::alerts::view::all(&standing),
+        tz: zone.name(),
+        local_daily: local_daily.await?,
     })
 }
 

@@ -2,33 +2,16 @@
 //! Worker, the simulator and a local webhook receiver.
 //!
 //! The threshold and month-rollover scenario moves the simulator's clock, so
-//! it runs on a Worker and a simulator of its own; the others share the run's.
+//! it runs on the clocked stack (`helpers::clocked`); the others share the
+//! run's Worker and simulator.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
-use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
+use chrono::{Datelike, Timelike, Utc};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::sync::{units, SYNC};
 
 const MODEL: &str = "openai/gpt-4o";
-
-/// Records `usage` USD of spend on `day` for a simulated key.
-fn spend(sim: &SimHandle, hash: &str, day: &str, usage: &str) {
-    let record = serde_json::from_value(json!({
-        "date": day, "model": MODEL, "requests": 1,
-        "prompt_tokens": 100, "completion_tokens": 50, "usage": usage
-    }))
-    .expect("a usage record");
-    sim.sim()
-        .add_usage(hash, record)
-        .expect("the simulator takes the usage");
-}
-
-fn freeze(sim: &SimHandle, at: &str) {
-    let at: DateTime<Utc> = at.parse().expect("an RFC 3339 time");
-    sim.sim().set_clock(Some(at));
-}
 
 /// A registered, logged-in user of the Worker at `base`.
 async fn user_at(base: &str) -> String {
@@ -85,36 +68,12 @@ async fn webhook(base: &str, jwt: &str, url: &str, format: &str) -> (i64, String
     (hook["id"].as_i64().expect("id"), secret)
 }
 
-async fn cron_at(base: &str) {
-    let res = reqwest::get(format!("{base}/__scheduled?cron=0+*+*+*+*"))
-        .await
-        .expect("the cron is fired");
-    assert_eq!(res.status(), 200);
-}
-
 #[tokio::test]
 async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
-    // Lives as long as the test process, like the shared simulator.
-    let sim: &'static SimHandle = Box::leak(Box::new(
-        spawn_in_thread(SimConfig {
-            port: 0,
-            seed: 7,
-            scenario: None,
-        })
-        .expect("a simulator of its own"),
-    ));
-    freeze(sim, "2026-11-15T12:00:00Z");
-    let (dir, log) = (
-        run_dir().join("alerts-state"),
-        run_dir().join("alerts-wrangler.log"),
-    );
-    let worker = tokio::task::spawn_blocking(move || {
-        Worker::start(sim, &dir, &log, &["WEBHOOK_LOOPBACK:1"])
-    })
-    .await
-    .expect("joins")
-    .unwrap_or_else(|why| panic!("{why}"));
-    let base = worker.base_url.clone();
+    let (_turn, stack) = clocked().await;
+    let sim = &stack.sim;
+    stack.freeze("2026-11-15T12:00:00Z");
+    let base = stack.worker.base_url.clone();
     let receiver = Receiver::start().await;
     let jwt = user_at(&base).await;
 
@@ -175,8 +134,8 @@ async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
     };
     // 5.1, then 8.2, then 10.3: one event per threshold, in order.
     for (more, threshold, total) in [("5.1", 50, "5.1"), ("3.1", 80, "8.2"), ("2.1", 100, "10.3")] {
-        spend(sim, &production.key_hash, "2026-11-15", more);
-        cron_at(&base).await;
+        stack.spend(&production.key_hash, "2026-11-15", more);
+        stack.sync().await;
         let events = events_of(key_id);
         let last = events.last().expect("an event");
         assert_eq!(last["type"], "budget.threshold_reached", "{events:?}");
@@ -203,7 +162,7 @@ async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
     );
 
     // Another run with the same figures sends nothing new.
-    cron_at(&base).await;
+    stack.sync().await;
     assert_eq!(events_of(key_id).len(), 3);
     let standing = read(&base, &jwt, &format!("/api/budgets/{budget_id}")).await;
     assert_eq!(standing["status"]["fired"], json!([50, 80, 100]));
@@ -216,14 +175,14 @@ async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
     );
 
     // December on OpenRouter's clock: `recovered`, then December's own 50 %.
-    freeze(sim, "2026-12-01T00:30:00Z");
-    cron_at(&base).await;
+    stack.freeze("2026-12-01T00:30:00Z");
+    stack.sync().await;
     let recovered = events_of(key_id).last().cloned().unwrap();
     assert_eq!(recovered["type"], "budget.recovered", "{recovered}");
     assert_eq!(recovered["previous_period_start"], "2026-11-01T00:00:00Z");
     assert_eq!(recovered["period_start"], "2026-12-01T00:00:00Z");
-    spend(sim, &production.key_hash, "2026-12-01", "6");
-    cron_at(&base).await;
+    stack.spend(&production.key_hash, "2026-12-01", "6");
+    stack.sync().await;
     let december = events_of(key_id);
     assert_eq!(december.len(), 5, "{december:?}");
     assert_eq!(
@@ -235,8 +194,8 @@ async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
     );
 
     // A key's own OpenRouter limit is a budget too.
-    spend(sim, &limited.key_hash, "2026-12-01", "2.5");
-    cron_at(&base).await;
+    stack.spend(&limited.key_hash, "2026-12-01", "2.5");
+    stack.sync().await;
     let limit_events = events_of(limited_id);
     assert_eq!(limit_events.len(), 1, "{limit_events:?}");
     assert_eq!(
@@ -264,7 +223,6 @@ async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
         alerts["items"][0]["source"], "openrouter_limit",
         "newest first"
     );
-    worker.kill();
 }
 
 /// A session user of the shared Worker with one key (no history) in the

@@ -11,6 +11,7 @@ mod alerts;
 mod browser;
 mod foundation;
 mod hardening;
+mod integrations;
 mod keys;
 mod public;
 mod sync;

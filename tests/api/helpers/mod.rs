@@ -3,11 +3,13 @@
 //! response against `openapi.json`, fixtures (users, keys, simulator
 //! control, cron) and a webhook receiver.
 
+mod clocked;
 mod fixtures;
 mod harness;
 mod http;
 mod receiver;
 
+pub use clocked::*;
 pub use fixtures::*;
 pub use harness::*;
 pub use http::*;

@@ -1,0 +1,285 @@
+//! The hourly spend curve, from consecutive snapshots of OpenRouter's
+//! all-time `usage` counter (a running total that never resets, so day
+//! boundaries need no special case). Pure, tested natively.
+//!
+//! An hour's *reading* is the first snapshot taken in it (on OpenRouter's
+//! clock), normally the hourly sync's a few seconds past the hour. Hour H's
+//! figure is the reading of hour H+1 minus the previous reading: exact
+//! differences of OpenRouter's own totals. An hour whose end has no reading
+//! is a gap (`null`, never a zero); the next hour with one carries the whole
+//! difference since the last reading and says how many hours it covers.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::domain::money::Money;
+use crate::domain::tz::Zone;
+
+/// How far before the first hour a reading is looked for, so the first
+/// figures can carry across a short outage.
+pub const LOOKBACK_HOURS: i64 = 48;
+
+/// A snapshot's all-time usage at a moment (OpenRouter's clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub at: DateTime<Utc>,
+    pub usage: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HourPoint {
+    pub start: String,
+    /// `None`: no reading ended this hour (a gap).
+    pub spend: Option<Money>,
+    /// Hours the figure covers: 1, or more when it carries earlier gaps.
+    pub hours: u32,
+}
+
+/// The figures of the hours starting at `hour_starts` (consecutive, one
+/// hour apart), from `readings` sorted by time (the lookback included).
+pub fn curve(readings: &[Reading], hour_starts: &[DateTime<Utc>]) -> Vec<HourPoint> {
+    let Some(&first) = hour_starts.first() else {
+        return Vec::new();
+    };
+    let hour = Duration::hours(1);
+    // The reading of each boundary from LOOKBACK before the first hour to
+    // the end of the last.
+    let boundaries: Vec<DateTime<Utc>> = (-LOOKBACK_HOURS..=hour_starts.len() as i64)
+        .map(|i| first + hour * i as i32)
+        .collect();
+    let reading_of = |b: DateTime<Utc>| {
+        let i = readings.partition_point(|r| r.at < b);
+        readings.get(i).filter(|r| r.at < b + hour).map(|r| r.usage)
+    };
+    let values: Vec<Option<Money>> = boundaries.iter().map(|b| reading_of(*b)).collect();
+    let offset = LOOKBACK_HOURS as usize;
+    let mut last = values[..=offset].iter().rposition(Option::is_some);
+    hour_starts
+        .iter()
+        .enumerate()
+        .map(|(i, start)| {
+            let end = offset + i + 1;
+            let point = match (values[end], last) {
+                (Some(now), Some(previous)) => HourPoint {
+                    start: crate::clock::timestamp(*start),
+                    spend: values[previous].and_then(|p| now.checked_sub(p)),
+                    hours: (end - previous) as u32,
+                },
+                _ => HourPoint {
+                    start: crate::clock::timestamp(*start),
+                    spend: None,
+                    hours: 1,
+                },
+            };
+            if values[end].is_some() {
+                last = Some(end);
+            }
+            point
+        })
+        .collect()
+}
+
+/// One local day's total: the sum of its hours' figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocalDay {
+    pub date: String,
+    /// `None` when every hour of the day is a gap.
+    pub spend: Option<Money>,
+    /// 24, or 23/25 on a daylight-saving switch day.
+    pub hours: usize,
+    /// Hours without a figure of their own.
+    pub gaps: usize,
+}
+
+/// Groups hour points (of one key, or summed over keys) into local days.
+pub fn local_days(zone: &Zone, points: &[(DateTime<Utc>, Option<Money>)]) -> Vec<LocalDay> {
+    let mut days: BTreeMap<NaiveDate, LocalDay> = BTreeMap::new();
+    for (start, spend) in points {
+        let date = zone.day_of(*start);
+        let day = days.entry(date).or_insert_with(|| LocalDay {
+            date: crate::domain::dates::format_day(date),
+            spend: None,
+            hours: 0,
+            gaps: 0,
+        });
+        day.hours += 1;
+        match spend {
+            Some(s) => {
+                day.spend = Some(
+                    day.spend
+                        .unwrap_or(Money::ZERO)
+                        .checked_add(*s)
+                        .unwrap_or(Money::ZERO),
+                )
+            }
+            None => day.gaps += 1,
+        }
+    }
+    days.into_values().collect()
+}
+
+/// Several keys' curves over the same hours as one: an hour is a gap only
+/// when every key's is.
+pub fn sum_curves(
+    curves: &[Vec<HourPoint>],
+    hour_starts: &[DateTime<Utc>],
+) -> Vec<(DateTime<Utc>, Option<Money>)> {
+    hour_starts
+        .iter()
+        .enumerate()
+        .map(|(i, start)| {
+            let spend = curves
+                .iter()
+                .filter_map(|c| c.get(i).and_then(|p| p.spend))
+                .fold(None, |sum: Option<Money>, s| {
+                    Some(
+                        sum.unwrap_or(Money::ZERO)
+                            .checked_add(s)
+                            .unwrap_or(Money::ZERO),
+                    )
+                });
+            (*start, spend)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        crate::clock::parse_timestamp(text).unwrap()
+    }
+
+    fn usd(text: &str) -> Money {
+        Money::parse_decimal(text).unwrap()
+    }
+
+    fn reading(when: &str, usage: &str) -> Reading {
+        Reading {
+            at: at(when),
+            usage: usd(usage),
+        }
+    }
+
+    fn hours(from: &str, n: i32) -> Vec<DateTime<Utc>> {
+        (0..n)
+            .map(|i| at(from) + Duration::hours(i.into()))
+            .collect()
+    }
+
+    fn spends(points: &[HourPoint]) -> Vec<Option<String>> {
+        points
+            .iter()
+            .map(|p| p.spend.map(|s| s.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn each_hour_is_the_difference_of_its_readings_across_midnight() {
+        let readings = [
+            reading("2026-11-28T22:00:04Z", "10"),
+            reading("2026-11-28T22:40:00Z", "10.2"), // a manual sync: not a reading
+            reading("2026-11-28T23:00:03Z", "10.25"),
+            reading("2026-11-29T00:00:05Z", "11"),
+            reading("2026-11-29T01:00:02Z", "11.0000000001"),
+        ];
+        let points = curve(&readings, &hours("2026-11-28T22:00:00Z", 3));
+        assert_eq!(
+            spends(&points),
+            [
+                Some("0.25".into()),
+                Some("0.75".into()),
+                Some("0.0000000001".into())
+            ]
+        );
+        assert!(points.iter().all(|p| p.hours == 1));
+        assert_eq!(points[2].start, "2026-11-29T00:00:00Z");
+    }
+
+    #[test]
+    fn a_missed_hour_is_a_gap_and_the_next_carries_the_difference() {
+        let readings = [
+            reading("2026-11-29T10:00:00Z", "1"),
+            reading("2026-11-29T11:00:00Z", "2"),
+            // 12:00 missed
+            reading("2026-11-29T13:00:00Z", "5"),
+        ];
+        let points = curve(&readings, &hours("2026-11-29T10:00:00Z", 4));
+        assert_eq!(
+            spends(&points),
+            [Some("1".into()), None, Some("3".into()), None]
+        );
+        assert_eq!(points[2].hours, 2);
+        // The reading before the range is found in the lookback.
+        let points = curve(&readings, &hours("2026-11-29T12:00:00Z", 1));
+        assert_eq!(
+            (spends(&points), points[0].hours),
+            (vec![Some("3".into())], 2)
+        );
+        assert_eq!(
+            spends(&curve(&[], &hours("2026-11-29T12:00:00Z", 2))),
+            [None, None]
+        );
+    }
+
+    #[test]
+    fn local_days_sum_their_hours_and_count_them() {
+        let la = Zone::parse("tz", "America/Los_Angeles").unwrap();
+        let (starts, _) = la.hour_starts(
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        );
+        let points: Vec<(DateTime<Utc>, Option<Money>)> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, (i != 3).then(|| Money::from_units(i as i64))))
+            .collect();
+        let days = local_days(&la, &points);
+        assert_eq!(
+            (days[0].date.as_str(), days[0].hours, days[0].gaps),
+            ("2026-11-01", 25, 1)
+        );
+        assert_eq!(
+            days[0].spend,
+            Some(Money::from_units((0..25).sum::<i64>() - 3))
+        );
+        assert_eq!((days[1].hours, days[1].gaps), (24, 0));
+    }
+
+    #[test]
+    fn summed_curves_are_gaps_only_where_every_key_has_one() {
+        let starts = hours("2026-11-29T10:00:00Z", 2);
+        let a = vec![
+            HourPoint {
+                start: String::new(),
+                spend: Some(usd("1")),
+                hours: 1,
+            },
+            HourPoint {
+                start: String::new(),
+                spend: None,
+                hours: 1,
+            },
+        ];
+        let b = vec![
+            HourPoint {
+                start: String::new(),
+                spend: Some(usd("0.5")),
+                hours: 1,
+            },
+            HourPoint {
+                start: String::new(),
+                spend: None,
+                hours: 1,
+            },
+        ];
+        let sum = sum_curves(&[a, b], &starts);
+        assert_eq!(
+            sum.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+            [Some(usd("1.5")), None]
+        );
+    }
+}

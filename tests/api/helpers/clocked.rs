@@ -1,0 +1,79 @@
+//! A Worker and a simulator of their own, for the tests that move the
+//! simulator's clock (months rolling over, hours passing): moving the shared
+//! simulator's clock would pull the ground from under every other test.
+//! They take turns through [`clocked`].
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::harness::{run_dir, Worker};
+
+pub struct Clocked {
+    pub sim: SimHandle,
+    pub worker: Worker,
+}
+
+impl Clocked {
+    /// Freezes the simulator's clock (OpenRouter's) at `at` (RFC 3339).
+    pub fn freeze(&self, at: &str) {
+        let at: DateTime<Utc> = at.parse().expect("an RFC 3339 time");
+        self.sim.sim().set_clock(Some(at));
+    }
+
+    /// Records `usage` USD of spend on `day` for a simulated key.
+    pub fn spend(&self, hash: &str, day: &str, usage: &str) {
+        let record = serde_json::from_value(serde_json::json!({
+            "date": day, "model": "openai/gpt-4o", "requests": 1,
+            "prompt_tokens": 100, "completion_tokens": 50, "usage": usage
+        }))
+        .expect("a usage record");
+        self.sim
+            .sim()
+            .add_usage(hash, record)
+            .expect("the simulator takes the usage");
+    }
+
+    /// Fires the hourly sync and waits for it.
+    pub async fn sync(&self) {
+        let res = reqwest::get(format!(
+            "{}/__scheduled?cron=0+*+*+*+*",
+            self.worker.base_url
+        ))
+        .await
+        .expect("the cron is fired");
+        assert_eq!(res.status(), 200);
+    }
+}
+
+static STACK: OnceLock<Result<Clocked, String>> = OnceLock::new();
+static TURN: Mutex<()> = Mutex::const_new(());
+
+/// The clocked stack (started on first use, with loopback webhooks
+/// allowed), held for the caller's turn.
+pub async fn clocked() -> (MutexGuard<'static, ()>, &'static Clocked) {
+    let turn = TURN.lock().await;
+    let stack = tokio::task::spawn_blocking(|| STACK.get_or_init(start).as_ref())
+        .await
+        .expect("joins")
+        .unwrap_or_else(|why| panic!("the clocked stack did not start: {why}"));
+    (turn, stack)
+}
+
+fn start() -> Result<Clocked, String> {
+    let sim = spawn_in_thread(SimConfig {
+        port: 0,
+        seed: 7,
+        scenario: None,
+    })
+    .map_err(|e| e.to_string())?;
+    let worker = Worker::start(
+        &sim,
+        &run_dir().join("clocked-state"),
+        &run_dir().join("clocked-wrangler.log"),
+        &["WEBHOOK_LOOPBACK:1"],
+    )?;
+    Ok(Clocked { sim, worker })
+}

@@ -1,0 +1,302 @@
+//! Integrations (docs/integrations.md): the hourly curve, local days in a
+//! time zone, the settings that hold the zone, OpenMetrics and FOCUS.
+
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::sync::units;
+
+async fn session_get(base: &str, jwt: &str, path: &str) -> Res {
+    call_at(base, "GET", path).bearer(jwt).send().await
+}
+
+/// Spend figures of an hourly answer, as exact units (`None`: a gap).
+fn hour_units(curve: &Value) -> Vec<Option<i128>> {
+    curve["hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["spend"].as_str().map(units))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_hour_is_the_simulated_spend_across_midnight_and_a_missed_sync_is_a_gap() {
+    let (_turn, stack) = clocked().await;
+    let base = stack.worker.base_url.clone();
+    stack.freeze("2026-11-20T21:00:00Z");
+    let email = format!("{}@example.com", unique("hourly"));
+    call_at(&base, "POST", "/api/auth/register")
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await;
+    let jwt = call_at(&base, "POST", "/api/auth/login")
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    remember_secret(&jwt);
+    let key = stack
+        .sim
+        .sim()
+        .register_key(serde_json::from_value(json!({ "generate": false })).unwrap())
+        .unwrap();
+    remember_secret(&key.key);
+    // Its validation is the 21:00 reading.
+    let added = call_at(&base, "POST", "/api/keys")
+        .bearer(&jwt)
+        .json(&json!({ "name": "Hourly", "key": key.key }))
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let id = added.json["id"].as_i64().unwrap();
+
+    // (hour spent in, spend, whether the sync at its end runs)
+    let hours = [
+        ("2026-11-20T21", "0.1234567891", true),
+        ("2026-11-20T22", "0.5", true),
+        ("2026-11-20T23", "0.0000000001", true),
+        ("2026-11-21T00", "2.25", true),
+        ("2026-11-21T01", "0.75", false),
+        ("2026-11-21T02", "1", true),
+    ];
+    for (hour, spend, synced) in hours {
+        stack.spend(&key.key_hash, &hour[..10], spend);
+        let next = chrono::DateTime::parse_from_rfc3339(&format!("{hour}:00:00Z")).unwrap()
+            + Duration::hours(1);
+        stack.freeze(&next.to_rfc3339());
+        if synced {
+            stack.sync().await;
+        }
+    }
+    let curve = session_get(
+        &base,
+        &jwt,
+        &format!(
+            "/api/usage/hourly?api_key_id={id}&start_date=2026-11-20&end_date=2026-11-21&tz=UTC"
+        ),
+    )
+    .await;
+    assert_eq!(curve.status, 200, "{}", curve.text);
+    let figures = hour_units(&curve.json);
+    assert_eq!(figures.len(), 48);
+    let u = |s: &str| Some(units(s));
+    assert_eq!(
+        figures[20], None,
+        "no reading before 21:00: a gap, not a zero"
+    );
+    assert_eq!(
+        figures[21..27],
+        [
+            u("0.1234567891"),
+            u("0.5"),
+            u("0.0000000001"),
+            u("2.25"),
+            None,
+            u("1.75")
+        ]
+    );
+    assert_eq!(
+        curve.json["hours"][26]["hours"], 2,
+        "02:00 carries the missed hour"
+    );
+    assert_eq!(curve.json["hours"][24]["start"], "2026-11-21T00:00:00Z");
+    assert!(figures[27..].iter().all(Option::is_none));
+    let days = curve.json["days"].as_array().unwrap();
+    assert_eq!(
+        units(days[0]["spend"].as_str().unwrap()),
+        units("0.6234567892")
+    );
+    assert_eq!(units(days[1]["spend"].as_str().unwrap()), units("4"));
+    assert_eq!(
+        (days[0]["hours"].as_i64(), days[0]["gaps"].as_i64()),
+        (Some(24), Some(21))
+    );
+    assert_eq!(
+        units(curve.json["total"].as_str().unwrap()),
+        units("4.6234567892")
+    );
+}
+
+/// The next local day after tomorrow with `hours` hours in `zone`.
+fn next_day_with_hours(zone: &str, hours: usize) -> NaiveDate {
+    let zone: chrono_tz::Tz = zone.parse().unwrap();
+    let mut day = Utc::now().date_naive() + Duration::days(2);
+    loop {
+        let start = |d: NaiveDate| {
+            chrono::TimeZone::from_local_datetime(&zone, &d.and_hms_opt(0, 0, 0).unwrap())
+                .earliest()
+                .unwrap()
+        };
+        if (start(day + Duration::days(1)) - start(day)).num_hours() as usize == hours {
+            return day;
+        }
+        day += Duration::days(1);
+    }
+}
+
+/// Hourly snapshots (on OpenRouter's clock) around `day` with an uneven
+/// spend: the usage after `i` hours is the sum of `(i % 7 + 1)` × 0.0123456789.
+fn seed_hours(key_id: i64, day: NaiveDate) {
+    let first = day.and_hms_opt(0, 0, 0).unwrap().and_utc() - Duration::hours(36);
+    let mut usage: i64 = 5_000_000_000;
+    let rows: Vec<String> = (0..108)
+        .map(|i| {
+            let at = (first + Duration::hours(i))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            usage += (i % 7 + 1) * 123_456_789;
+            format!(
+                "({key_id}, '{at}', '{}', '{at}', {usage}, 0, 0, 0, 0)",
+                &at[..10]
+            )
+        })
+        .collect();
+    app().d1(&format!(
+        "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, served_at, usage, usage_daily,
+             usage_weekly, usage_monthly, is_free_tier) VALUES {}",
+        rows.join(", ")
+    ));
+}
+
+#[tokio::test]
+async fn local_days_sum_their_hours_with_23_and_25_hour_days_and_half_hour_zones() {
+    let user = new_user().await;
+    let sim = sim_key(json!({ "generate": false })).await;
+    let id = user.add_key("Zones", &sim.key, "inference").await.json["id"]
+        .as_i64()
+        .unwrap();
+    // Disabled: no sync adds to the series below.
+    call("PATCH", &format!("/api/keys/{id}"))
+        .bearer(&user.jwt)
+        .json(&json!({ "is_active": false }))
+        .send()
+        .await;
+    settle_job_runs().await;
+    app().d1(&format!(
+        "DELETE FROM key_snapshots WHERE api_key_id = {id}"
+    ));
+    let short = next_day_with_hours("America/Los_Angeles", 23);
+    let long = next_day_with_hours("America/Los_Angeles", 25);
+    seed_hours(id, short);
+    seed_hours(id, long);
+
+    for (zone, day, hours) in [
+        ("America/Los_Angeles", short, 23),
+        ("America/Los_Angeles", long, 25),
+        ("Asia/Kolkata", long, 24),
+    ] {
+        let path =
+            format!("/api/usage/hourly?api_key_id={id}&start_date={day}&end_date={day}&tz={zone}");
+        let curve = get(&path).bearer(&user.jwt).send().await;
+        assert_eq!(curve.status, 200, "{}", curve.text);
+        let figures = hour_units(&curve.json);
+        assert_eq!(figures.len(), hours, "{zone} {day}");
+        let sum: i128 = figures
+            .iter()
+            .map(|f| f.expect("no gaps in the series"))
+            .sum();
+        let total = &curve.json["days"][0];
+        assert_eq!(
+            (total["hours"].as_u64(), total["gaps"].as_u64()),
+            (Some(hours as u64), Some(0))
+        );
+        assert_eq!(
+            units(total["spend"].as_str().unwrap()),
+            sum,
+            "{zone} {day}: the day is its hours"
+        );
+        if zone == "Asia/Kolkata" {
+            assert!(curve.json["hours"][0]["start"]
+                .as_str()
+                .unwrap()
+                .ends_with(":30:00Z"));
+        }
+        // The dashboard's local days are the same figures.
+        let dash = get(&format!(
+            "/api/stats/dashboard?start_date={day}&end_date={day}&tz={zone}"
+        ))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+        assert_eq!(dash.status, 200, "{}", dash.text);
+        assert_eq!(dash.json["tz"], zone);
+        let local = &dash.json["local_daily"][0];
+        assert_eq!(
+            (local["date"].as_str(), local["hours"].as_u64()),
+            (Some(day.to_string().as_str()), Some(hours as u64))
+        );
+        assert_eq!(units(local["spend"].as_str().unwrap()), sum);
+        assert_eq!(local["by_key"][0]["api_key_id"], id);
+    }
+    // Each hour is exactly the seeded step: the 25-hour day's first hour in
+    // Los Angeles starts at 07:00 UTC, 43 hours after the first snapshot.
+    let first = get(&format!("/api/usage/hourly?api_key_id={id}&start_date={long}&end_date={long}&tz=America/Los_Angeles"))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    let steps: Vec<Option<i128>> = (0..25)
+        .map(|h| Some(i128::from(((44 + h) % 7 + 1) * 123_456_789)))
+        .collect();
+    assert_eq!(hour_units(&first.json), steps);
+}
+
+#[tokio::test]
+async fn the_zone_is_a_preference_and_unknown_zones_are_422() {
+    let user = new_user().await;
+    let settings = get("/api/settings").bearer(&user.jwt).send().await;
+    assert_eq!(settings.json, json!({ "tz": "UTC" }));
+    let dash = get("/api/stats/dashboard").bearer(&user.jwt).send().await;
+    assert_eq!(
+        (dash.json["tz"].as_str(), &dash.json["local_daily"]),
+        (Some("UTC"), &Value::Null)
+    );
+    for path in [
+        "/api/usage/hourly?tz=Mars/Olympus",
+        "/api/stats/dashboard?tz=Mars/Olympus",
+    ] {
+        let res = get(path).bearer(&user.jwt).send().await;
+        res.assert_error(422, "validation_error");
+        assert_eq!(res.json["error"]["details"][0]["field"], "tz");
+    }
+    let bad = call("PATCH", "/api/settings")
+        .bearer(&user.jwt)
+        .json(&json!({ "tz": "Europe/Atlantis" }))
+        .send()
+        .await;
+    bad.assert_error(422, "validation_error");
+    let saved = call("PATCH", "/api/settings")
+        .bearer(&user.jwt)
+        .json(&json!({ "tz": "Asia/Kolkata" }))
+        .send()
+        .await;
+    assert_eq!(saved.json, json!({ "tz": "Asia/Kolkata" }));
+    let curve = get("/api/usage/hourly").bearer(&user.jwt).send().await;
+    assert_eq!(curve.json["tz"], "Asia/Kolkata");
+    assert_eq!(
+        curve.json["hours"].as_array().unwrap().len(),
+        48,
+        "yesterday and today"
+    );
+    let dash = get("/api/stats/dashboard?days=7")
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(dash.json["local_daily"].as_array().map(Vec::len), Some(7));
+    let long = get("/api/usage/hourly?start_date=2026-01-01&end_date=2026-02-01")
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    long.assert_error(422, "validation_error");
+    let (other, _, _) = user_with_keys().await;
+    let theirs = get("/api/keys").bearer(&other.jwt).send().await.json["items"][0]["id"].clone();
+    get(&format!("/api/usage/hourly?api_key_id={theirs}"))
+        .bearer(&user.jwt)
+        .send()
+        .await
+        .assert_error(404, "not_found");
+}
