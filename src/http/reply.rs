@@ -14,6 +14,8 @@ pub enum Body {
     /// JSON already serialised (passed through from a Durable Object).
     RawJson(String),
     Csv(String),
+    /// `usage::metrics` text for Prometheus.
+    OpenMetrics(String),
     Empty,
 }
 
@@ -69,6 +71,14 @@ impl Reply {
         }
     }
 
+    pub fn openmetrics(text: String) -> Self {
+        Self {
+            status: 200,
+            body: Body::OpenMetrics(text),
+            headers: Vec::new(),
+        }
+    }
+
     pub fn error(err: &AppError) -> Self {
         Self {
             status: err.status(),
@@ -98,6 +108,7 @@ impl Reply {
         match self.body {
             Body::Json(_) | Body::RawJson(_) => Some("application/json; charset=utf-8"),
             Body::Csv(_) => Some("text/csv; charset=utf-8"),
+            Body::OpenMetrics(_) => Some(crate::usage::metrics::CONTENT_TYPE),
             Body::Empty => None,
         }
     }
@@ -106,7 +117,7 @@ impl Reply {
         match &self.body {
             Body::Json(value) => value.to_string().into_bytes(),
             Body::RawJson(text) => text.clone().into_bytes(),
-            Body::Csv(text) => text.clone().into_bytes(),
+            Body::Csv(text) | Body::OpenMetrics(text) => text.clone().into_bytes(),
             Body::Empty => Vec::new(),
         }
     }

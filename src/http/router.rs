@@ -48,6 +48,7 @@ pub enum Route {
     PublicStats,
     PublicUsage,
     PublicKeys,
+    PublicMetrics,
     /// CORS preflight for any `/api/v1/*` path.
     PublicPreflight,
 }
@@ -71,6 +72,7 @@ impl Route {
             Route::PublicStats
             | Route::PublicUsage
             | Route::PublicKeys
+            | Route::PublicMetrics
             | Route::PublicPreflight => Access::ApiToken,
             _ => Access::Session,
         }
@@ -154,6 +156,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
         ["api", "v1", "stats"] => fixed(&[("GET", Route::PublicStats)]),
         ["api", "v1", "usage"] => fixed(&[("GET", Route::PublicUsage)]),
         ["api", "v1", "keys"] => fixed(&[("GET", Route::PublicKeys)]),
+        ["api", "v1", "metrics"] => fixed(&[("GET", Route::PublicMetrics)]),
         _ => return Err(not_found()),
     };
     methods

@@ -51,7 +51,11 @@ pub async fn handle(app: &App, route: Route, req: &Incoming) -> Reply {
         Ok(Some((outcome, d1_statements))) => {
             let reply = match outcome {
                 PublicOutcome::Answered { decision, body } => {
-                    with_rate_headers(Reply::raw_json(200, body), &decision)
+                    let answer = match route {
+                        Route::PublicMetrics => Reply::openmetrics(body),
+                        _ => Reply::raw_json(200, body),
+                    };
+                    with_rate_headers(answer, &decision)
                 }
                 PublicOutcome::Charged { decision } => match invalid {
                     Some(invalid) => with_rate_headers(Reply::error(&invalid), &decision),
@@ -188,6 +192,13 @@ fn parse(route: Route, req: &Incoming) -> AppResult<PublicQuery> {
                 &range,
                 &Page::parse(q.get("page"), q.get("limit"))?,
             ))
+        }
+        Route::PublicMetrics => {
+            QueryParams::parse(req.query.as_deref(), &[])?;
+            let yesterday = clock::today() - chrono::Duration::days(1);
+            Ok(PublicQuery::Metrics {
+                day: crate::domain::dates::format_day(yesterday),
+            })
         }
         _ => Ok(PublicQuery::Keys),
     }

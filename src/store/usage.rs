@@ -140,7 +140,7 @@ pub async fn delete_older_than(
 mod public;
 mod public_sql;
 pub use public::*;
-pub use public_sql::{PUBLIC_KEYS, PUBLIC_STATS, PUBLIC_USAGE};
+pub use public_sql::{PUBLIC_KEYS, PUBLIC_METRICS, PUBLIC_STATS, PUBLIC_USAGE};
 
 // ---- web API (JWT) ----------------------------------------------------------
 

@@ -27,6 +27,10 @@ pub enum PublicQuery {
         limit: i64,
     },
     Keys,
+    /// OpenMetrics text; `day` is the last completed UTC day.
+    Metrics {
+        day: String,
+    },
 }
 
 impl PublicQuery {
@@ -160,6 +164,7 @@ pub async fn answer(
             usage_page(db, token_hash, &range, &page).await
         }
         PublicQuery::Keys => keys(db, token_hash).await,
+        PublicQuery::Metrics { day } => super::metrics_answer::metrics(db, token_hash, day).await,
     }
 }
 

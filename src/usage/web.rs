@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::answers::{Period, Summary};
 use super::csv::{self, Cell};
+use super::focus;
 use super::local;
 use super::overview::{self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, Series};
 use super::periods::{self, PeriodSpend, SnapshotSpend};
@@ -255,11 +256,22 @@ pub async fn usage(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 /// getting a silently cut file.
 pub const CSV_MAX_ROWS: i64 = 100_000;
 
+/// `GET /api/usage.csv`: the usage rows of the filters, plain
+/// (`format=csv`, the default) or in the FinOps FOCUS columns
+/// (`format=focus`, see `usage::focus`).
 pub async fn usage_csv(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
-    let query = QueryParams::parse(req.query.as_deref(), &FILTERS)?;
+    let mut known = FILTERS.to_vec();
+    known.push("format");
+    let query = QueryParams::parse(req.query.as_deref(), &known)?;
+    let focus = match query.get("format") {
+        None | Some("csv") => false,
+        Some("focus") => true,
+        Some(_) => return Err(AppError::invalid("format", "must be csv or focus")),
+    };
     let filter = filter(user.user_id, &query, clock::today())?;
-    let rows = usage::key_usage(&app.db()?, &filter, Some((CSV_MAX_ROWS + 1, 0))).await?;
+    let db = app.db()?;
+    let rows = usage::key_usage(&db, &filter, Some((CSV_MAX_ROWS + 1, 0))).await?;
     if rows.len() as i64 > CSV_MAX_ROWS {
         return Err(AppError::invalid(
             "start_date",
@@ -268,6 +280,21 @@ pub async fn usage_csv(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
             ),
         ));
     }
+    let (start, end) = (
+        format_day(filter.range.start()),
+        format_day(filter.range.end()),
+    );
+    if focus {
+        let text = focus_csv(&db, user.user_id, rows).await?;
+        return Ok(Reply::csv(text, &format!("usage-focus-{start}-{end}.csv")));
+    }
+    Ok(Reply::csv(
+        plain_csv(rows)?,
+        &format!("usage-{start}-{end}.csv"),
+    ))
+}
+
+fn plain_csv(rows: Vec<KeyUsageRow>) -> AppResult<String> {
     let mut text = csv::header(&[
         "date",
         "model",
@@ -289,10 +316,39 @@ pub async fn usage_csv(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
             Cell::Number(&item.cost.to_string()),
         ]));
     }
-    let filename = format!(
-        "usage-{}-{}.csv",
-        format_day(filter.range.start()),
-        format_day(filter.range.end())
-    );
-    Ok(Reply::csv(text, &filename))
+    Ok(text)
+}
+
+async fn focus_csv(
+    db: &worker::D1Database,
+    user_id: i64,
+    rows: Vec<KeyUsageRow>,
+) -> AppResult<String> {
+    let account = store::users::by_id(db, user_id)
+        .await?
+        .ok_or_else(crate::auth::jwt::rejected)?;
+    let names: std::collections::HashMap<i64, String> = store::api_keys::all_of_user(db, user_id)
+        .await?
+        .into_iter()
+        .map(|k| (k.id, k.name))
+        .collect();
+    let account = focus::Account {
+        id: user_id,
+        name: &account.email,
+    };
+    let mut text = focus::header();
+    for row in rows {
+        let line = focus::UsageLine {
+            date: crate::domain::dates::parse_day("date", &row.date)?,
+            model: &row.model,
+            api_key_id: row.api_key_id,
+            key_name: names.get(&row.api_key_id).map_or("", String::as_str),
+            requests: row.requests_count,
+            tokens_input: row.tokens_input,
+            tokens_output: row.tokens_output,
+            cost: store::money(&row.cost)?,
+        };
+        text.push_str(&focus::line(&account, &line));
+    }
+    Ok(text)
 }

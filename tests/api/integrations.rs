@@ -300,3 +300,255 @@ async fn the_zone_is_a_preference_and_unknown_zones_are_422() {
         .await
         .assert_error(404, "not_found");
 }
+
+/// Runs Python's `prometheus_client` OpenMetrics parser (the virtualenv
+/// `cargo xtask setup` installs) over `text`: `{name: {"k=v,k=v" (labels
+/// sorted by name): value}}` per sample, or the parser's error.
+fn parse_openmetrics(text: &str) -> Result<Value, String> {
+    use std::io::Write;
+    let python = root().join("target/fuzz-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `cargo xtask setup`",
+        python.display()
+    );
+    let script = "import sys, json\n\
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\n\
+        out = {}\n\
+        for family in parse(sys.stdin.read()):\n\
+        \x20   for s in family.samples:\n\
+        \x20       labels = ','.join(f'{k}={v}' for k, v in sorted(s.labels.items()))\n\
+        \x20       out.setdefault(s.name, {})[labels] = s.value\n\
+        print(json.dumps(out))\n";
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&out.stdout).expect("the script prints JSON"))
+}
+
+#[tokio::test]
+async fn metrics_parse_as_openmetrics_and_equal_the_api() {
+    let user = new_user().await;
+    let limited = sim_key(json!({ "limit": "20", "limit_reset": "monthly" })).await;
+    let open = sim_key(json!({})).await;
+    let limited_id = user
+        .add_key("Limited \"eu\"", &limited.key, "inference")
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+    let open_id = user.add_key("Open", &open.key, "inference").await.json["id"]
+        .as_i64()
+        .unwrap();
+    seed(
+        &user,
+        &[limited_id, open_id],
+        &[
+            (0, -1, "openai/gpt-4o", 7, 1000, 200, 12_345_678_901),
+            (1, -1, "openai/gpt-4o", 3, 10, 20, 5),
+            (1, -1, "z/model", 1, 2, 3, 40_000_000_000),
+        ],
+    );
+    let (_, token) = user.new_token("prometheus").await;
+    let res = get("/api/v1/metrics").bearer(&token).send().await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
+    assert!(res.header("x-ratelimit-remaining").is_some());
+    let samples = parse_openmetrics(&res.text)
+        .unwrap_or_else(|why| panic!("not OpenMetrics: {why}\n{}", res.text));
+    let sample = |name: &str, labels: Value| {
+        let mut pairs: Vec<(String, String)> = labels
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                )
+            })
+            .collect();
+        pairs.sort();
+        let key: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        samples[name][key.join(",")].as_f64()
+    };
+
+    let yesterday = day(-1);
+    let usage = get(&format!(
+        "/api/v1/usage?start_date={yesterday}&end_date={yesterday}"
+    ))
+    .bearer(&token)
+    .send()
+    .await;
+    for item in usage.json["items"].as_array().unwrap() {
+        let model = json!({ "model": item["model"] });
+        assert_eq!(
+            sample("openrouter_model_requests", model.clone()),
+            item["requests_count"].as_f64()
+        );
+        assert_eq!(
+            sample("openrouter_model_spend_usd", model),
+            item["cost"].as_str().and_then(|c| c.parse().ok())
+        );
+        let line = format!(
+            "openrouter_model_spend_usd{{model=\"{}\"}} {}",
+            item["model"].as_str().unwrap(),
+            item["cost"].as_str().unwrap()
+        );
+        assert!(
+            res.text.lines().any(|l| l == line),
+            "exact decimals: {line}"
+        );
+    }
+    assert_eq!(
+        sample(
+            "openrouter_model_tokens",
+            json!({ "model": "openai/gpt-4o", "direction": "input" })
+        ),
+        Some(1010.0)
+    );
+    assert_eq!(
+        sample("openrouter_model_day_info", json!({ "day": yesterday })),
+        Some(1.0)
+    );
+
+    for (id, name) in [(limited_id, "Limited \"eu\""), (open_id, "Open")] {
+        let key = get(&format!("/api/keys/{id}"))
+            .bearer(&user.jwt)
+            .send()
+            .await
+            .json;
+        let labels = |extra: Value| {
+            let mut l = json!({ "key_id": id.to_string(), "key_name": name });
+            l.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            l
+        };
+        let snapshot = &key["snapshot"];
+        let number = |v: &Value| v.as_str().and_then(|s| s.parse::<f64>().ok());
+        assert_eq!(
+            sample("openrouter_key_usage_usd_total", labels(json!({}))),
+            number(&snapshot["usage"])
+        );
+        assert_eq!(
+            sample(
+                "openrouter_key_spend_usd",
+                labels(json!({ "period": "month" }))
+            ),
+            number(&snapshot["usage_monthly"])
+        );
+        let limit = sample(
+            "openrouter_key_limit_usd",
+            labels(json!({ "limit_reset": "monthly" })),
+        );
+        if id == limited_id {
+            assert_eq!(limit, Some(20.0));
+            assert_eq!(
+                sample(
+                    "openrouter_key_limit_remaining_usd",
+                    labels(json!({ "limit_reset": "monthly" }))
+                ),
+                number(&snapshot["limit_remaining"])
+            );
+        } else {
+            assert!(
+                !res.text.contains("key_name=\"Open\",limit_reset"),
+                "no limit: no sample"
+            );
+        }
+    }
+    assert!(!res.text.contains("Inf"));
+    // Same bucket as every /api/v1 route (the usage call above took one).
+    let keys = get("/api/v1/keys").bearer(&token).send().await;
+    let before: i64 = res
+        .header("x-ratelimit-remaining")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let after: i64 = keys
+        .header("x-ratelimit-remaining")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(after, before - 2);
+}
+
+#[tokio::test]
+async fn the_focus_export_has_the_documented_columns_and_the_stats_totals() {
+    let (user, keys, token) = user_with_keys().await;
+    seed(
+        &user,
+        &keys,
+        &[
+            (0, -3, "openai/gpt-4o", 2, 100, 10, 1_234_567_891),
+            (1, -2, "=cmd|' /C calc'!A0", 1, 1, 1, 7),
+            (1, -1, "anthropic/claude", 4, 5, 6, 90_000_000_000),
+        ],
+    );
+    let (start, end) = (day(-5), day(0));
+    let csv = get(&format!(
+        "/api/usage.csv?format=focus&start_date={start}&end_date={end}"
+    ))
+    .bearer(&user.jwt)
+    .send()
+    .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    // The README documents the columns, in order.
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let documented: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| FOCUS column"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('|').nth(1).unwrap().trim().trim_matches('`'))
+        .collect();
+    let header = csv.text.split("\r\n").next().unwrap();
+    assert_eq!(header.split(',').collect::<Vec<_>>(), documented);
+    // RFC 4180: CRLF lines, quoted fields, formulas neutralised.
+    assert!(csv.text.ends_with("\r\n"));
+    let rows: Vec<&str> = csv.text.trim_end().split("\r\n").skip(1).collect();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().any(|r| r.contains(",'=cmd|' /C calc'!A0,")),
+        "{rows:?}"
+    );
+    let billed = documented.iter().position(|c| *c == "BilledCost").unwrap();
+    let total: i128 = rows
+        .iter()
+        .map(|r| {
+            // No row of this account quotes a comma before BilledCost.
+            units(r.split(',').nth(billed).unwrap())
+        })
+        .sum();
+    let stats = get(&format!("/api/v1/stats?start_date={start}&end_date={end}"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        total,
+        units(stats.json["summary"]["total_cost"].as_str().unwrap())
+    );
+    get("/api/usage.csv?format=xlsx")
+        .bearer(&user.jwt)
+        .send()
+        .await
+        .assert_error(422, "validation_error");
+}

@@ -39,7 +39,10 @@ const FORBIDDEN_IMPORTS: [(&str, &[&str]); 4] = [
 ];
 
 /// Modules documented as pure (unit-tested natively, no runtime).
-const PURE: [&str; 9] = [
+const PURE: [&str; 12] = [
+    "src/usage/focus.rs",
+    "src/usage/hourly.rs",
+    "src/usage/metrics.rs",
     "src/alerts/period.rs",
     "src/alerts/thresholds.rs",
     "src/alerts/runway.rs",

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::public_sql::{PUBLIC_KEYS, PUBLIC_STATS, PUBLIC_USAGE};
+use super::public_sql::{PUBLIC_KEYS, PUBLIC_METRICS, PUBLIC_STATS, PUBLIC_USAGE};
 use crate::args;
 use crate::domain::dates::{format_day, DateRange};
 use crate::error::{AppError, AppResult};
@@ -125,4 +125,22 @@ pub struct PublicKeyRow {
 /// the user has no keys, no rows when the token is not valid.
 pub async fn public_keys(db: &D1Database, token_hash: &str) -> AppResult<Vec<PublicKeyRow>> {
     store::all(db, PUBLIC_KEYS, args![token_hash]).await
+}
+
+/// What `/api/v1/metrics` reads, in one row (see [`PUBLIC_METRICS`]).
+#[derive(Debug, Deserialize)]
+pub struct PublicMetricsRow {
+    pub token_id: i64,
+    pub last_used_at: Option<String>,
+    pub keys: String,
+    pub models: String,
+}
+
+/// `None`: no active token with this hash.
+pub async fn public_metrics(
+    db: &D1Database,
+    token_hash: &str,
+    day: &str,
+) -> AppResult<Option<PublicMetricsRow>> {
+    store::first(db, PUBLIC_METRICS, args![token_hash, day]).await
 }

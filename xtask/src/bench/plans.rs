@@ -19,7 +19,7 @@ mod public_sql;
 pub fn query_plans(root: &Path, stack: &Stack, data: &Dataset) -> Vec<(String, String)> {
     let hash = format!("'{}'", "0".repeat(64));
     let (start, end) = (format!("'{}'", data.start), format!("'{}'", data.today));
-    let queries: [(&str, &str, Vec<&str>); 3] = [
+    let queries: [(&str, &str, Vec<&str>); 4] = [
         (
             "PUBLIC_STATS",
             public_sql::PUBLIC_STATS,
@@ -31,6 +31,11 @@ pub fn query_plans(root: &Path, stack: &Stack, data: &Dataset) -> Vec<(String, S
             vec![&hash, &start, &end, "1000", "0"],
         ),
         ("PUBLIC_KEYS", public_sql::PUBLIC_KEYS, vec![&hash]),
+        (
+            "PUBLIC_METRICS",
+            public_sql::PUBLIC_METRICS,
+            vec![&hash, &end],
+        ),
     ];
     queries
         .into_iter()
@@ -96,6 +101,9 @@ mod tests {
             public_sql::PUBLIC_STATS.contains("?3") && !public_sql::PUBLIC_STATS.contains("?4")
         );
         assert!(public_sql::PUBLIC_KEYS.contains("?1") && !public_sql::PUBLIC_KEYS.contains("?2"));
+        assert!(
+            public_sql::PUBLIC_METRICS.contains("?2") && !public_sql::PUBLIC_METRICS.contains("?3")
+        );
     }
 
     #[test]
