@@ -95,7 +95,8 @@ struct HourlyResponse {
     end_date: String,
     hours: Vec<HourPoint>,
     days: Vec<LocalDay>,
-    total: Money,
+    /// `None` when every hour is a gap.
+    total: Option<Money>,
 }
 
 /// `GET /api/usage/hourly`.
@@ -135,11 +136,16 @@ pub async fn hourly(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         .zip(hours.iter().map(|p| p.spend))
         .collect();
     let days = hourly::local_days(&zone, &points);
-    let total = days
-        .iter()
-        .filter_map(|d| d.spend)
-        .try_fold(Money::ZERO, Money::checked_add)
-        .ok_or_else(|| AppError::internal("cost overflow"))?;
+    let spends: Vec<Money> = days.iter().filter_map(|d| d.spend).collect();
+    let total = match spends.is_empty() {
+        true => None,
+        false => Some(
+            spends
+                .into_iter()
+                .try_fold(Money::ZERO, Money::checked_add)
+                .ok_or_else(|| AppError::internal("cost overflow"))?,
+        ),
+    };
     Reply::ok(&HourlyResponse {
         tz: zone.name(),
         api_key_id,

@@ -90,16 +90,12 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let key_cells: Vec<KeyCell> = cells.keys.into_iter().map(key_cell).collect();
     let names: Vec<(i64, String)> = key_rows.iter().map(|k| (k.id, k.name.clone())).collect();
     let view = overview::build(&range, &model_cells, &key_cells, &names).map_err(overflow)?;
-    let snapshots = key_rows
-        .iter()
-        .filter(|k| k.kind == KeyKind::Inference)
-        .filter_map(snapshot_spend)
-        .collect::<Vec<_>>();
-    let spend = periods::period_spend(&snapshots, now).map_err(overflow)?;
+    let spend = period_spend(&key_rows, now)?;
     let key_status = key_rows.into_iter().map(KeyView::from).collect();
     let standing = crate::alerts::standing::load(&db, user.user_id, now).await?;
     let zone = local::zone_of(&db, user.user_id, query.get("tz")).await?;
-    let local_daily = local::local_daily(&db, user.user_id, filter.api_key_id, &zone, &range);
+    let days = local_days_of(&query, &range, zone.day_of(now))?;
+    let local_daily = local::local_daily(&db, user.user_id, filter.api_key_id, &zone, &days);
     Reply::ok(&DashboardResponse {
         period: Period::of(&range),
         totals: view.totals,
@@ -156,6 +152,30 @@ fn dashboard_range(query: &QueryParams, today: NaiveDate) -> AppResult<DateRange
         }
     };
     Ok(range?)
+}
+
+/// The local days `local_daily` covers: the same dates when given, else
+/// the last N days ending today in the zone (not today in UTC, which west
+/// of UTC after midnight is tomorrow there).
+fn local_days_of(
+    query: &QueryParams,
+    range: &DateRange,
+    local_today: NaiveDate,
+) -> AppResult<DateRange> {
+    if query.get("start_date").is_some() || query.get("end_date").is_some() {
+        return Ok(*range);
+    }
+    Ok(DateRange::last_days(range.days(), local_today)?)
+}
+
+/// Today, this week and this month from the inference keys' snapshots.
+fn period_spend(keys: &[KeyRow], now: chrono::DateTime<chrono::Utc>) -> AppResult<PeriodSpend> {
+    let snapshots: Vec<SnapshotSpend> = keys
+        .iter()
+        .filter(|k| k.kind == KeyKind::Inference)
+        .filter_map(snapshot_spend)
+        .collect();
+    periods::period_spend(&snapshots, now).map_err(overflow)
 }
 
 /// The spend a key's latest snapshot reports, if it has one.
