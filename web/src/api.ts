@@ -145,6 +145,51 @@ export interface Dashboard {
   key_status: Key[];
   /** Every budget of the account, as GET /api/budgets lists them. */
   budgets: Budget[];
+  /** The zone the local days are in (the account's, or `?tz=`). */
+  tz?: string;
+  /** null in UTC (`daily` is then by local day already), else one entry per
+   *  local day of the range, from the hourly curve of every key. */
+  local_daily?: LocalDailyDay[] | null;
+}
+
+// ---- time zones and the hourly curve (docs/integrations.md) ----------------
+
+export interface Settings {
+  /** An IANA zone name; `UTC` until set. */
+  tz: string;
+}
+
+/** One hour of the curve: a gap is `spend: null` (never a zero); `hours` > 1
+ *  when the figure carries the hours before it that had no reading. */
+export interface HourPoint {
+  start: string;
+  spend: Money | null;
+  hours: number;
+}
+
+/** A local day: the sum of its hours' figures (null when every hour is a
+ *  gap); `hours` 24, or 23/25 on a daylight-saving switch; `gaps` hours
+ *  without a figure of their own. */
+export interface LocalDay {
+  date: string;
+  spend: Money | null;
+  hours: number;
+  gaps: number;
+}
+
+export interface HourlyCurve {
+  tz: string;
+  /** null: all the account's keys summed. */
+  api_key_id: number | null;
+  start_date: string;
+  end_date: string;
+  hours: HourPoint[];
+  days: LocalDay[];
+  total: Money | null;
+}
+
+export interface LocalDailyDay extends LocalDay {
+  by_key: { api_key_id: number; spend: Money | null }[];
 }
 
 export interface UsageItem {
@@ -488,6 +533,14 @@ export const api = {
     request<Page<Delivery>>(`/api/webhooks/${id}/deliveries`, { query: { page, limit }, signal }),
   /** Sends a `test` event now (with retries) and answers its delivery. */
   testWebhook: (id: number) => request<Delivery>(`/api/webhooks/${id}/test`, { method: 'POST' }),
+
+  settings: (signal?: AbortSignal) => request<Settings>('/api/settings', { signal }),
+  /** 422 (`field: "tz"`) for a zone the Worker does not know. */
+  updateSettings: (patch: Partial<Settings>) => request<Settings>('/api/settings', { method: 'PATCH', body: patch }),
+  /** `start_date`/`end_date` are local days of `tz` (default: the account's
+   *  zone; yesterday and today); no `api_key_id`: every key summed. */
+  hourly: (query: { api_key_id?: number | string; start_date?: string; end_date?: string; tz?: string }, signal?: AbortSignal) =>
+    request<HourlyCurve>('/api/usage/hourly', { query, signal }),
 
   dashboard: (query: Query, signal?: AbortSignal) => request<Dashboard>('/api/stats/dashboard', { query, signal }),
   usage: (query: Query, signal?: AbortSignal) => request<Page<UsageItem>>('/api/usage', { query, signal }),

@@ -7,6 +7,7 @@ import { clearCache } from './hooks';
 import { navigate, PUBLIC_ROUTES, useRoute, type RouteName } from './router';
 import { Alerts } from './views/Alerts';
 import { Login, Register } from './views/Auth';
+import { Hourly } from './views/Hourly';
 import { Keys } from './views/Keys';
 import { Overview } from './views/Overview';
 import { Settings } from './views/Settings';
@@ -98,6 +99,9 @@ function App() {
       break;
     case 'usage':
       view = <Usage params={route.params} />;
+      break;
+    case 'hourly':
+      view = <Hourly params={route.params} />;
       break;
     case 'alerts':
       view = <Alerts params={route.params} />;

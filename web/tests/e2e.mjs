@@ -628,6 +628,204 @@ try {
     await page.waitForURL(/limit=25/);
   });
 
+  /** The browser's own zone (the suggestion on Settings is offered when the account's differs). */
+  const browserTz = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const LA = 'America/Los_Angeles';
+
+  await step('settings: time zone; an unknown zone is the Worker\'s 422 by the field; America/Los_Angeles saved and kept', async () => {
+    check(browserTz !== LA, `the browser runs in ${browserTz}: the suggestion cannot be checked`);
+    await page.getByTestId('nav-settings').click();
+    await page.waitForURL(/#\/settings/);
+    const currentTz = page.getByTestId('tz-current');
+    await page.locator('[data-testid="tz-current"][data-tz="UTC"]').waitFor();
+    check((await page.getByTestId('time-zone').inputValue()) === 'UTC', 'the field shows the account zone (UTC)');
+    const suggest = page.getByTestId('tz-browser');
+    check((await suggest.count()) === (browserTz === 'UTC' ? 0 : 1), `the browser-zone suggestion while the account and the browser (${browserTz}) agree or not`);
+    const PATCH = 'PATCH /api/settings';
+    // An unknown zone: the Worker says why (422, field tz), by the field.
+    await page.getByTestId('time-zone').fill('Mars/Olympus_Mons');
+    await page.getByTestId('tz-submit').click();
+    const err = page.getByTestId('time-zone-error');
+    await err.waitFor();
+    check(/IANA/.test(await err.innerText()), `the unknown zone message: ${await err.innerText()}`);
+    check((await page.getByTestId('time-zone').getAttribute('aria-invalid')) === 'true', 'aria-invalid on the zone');
+    check(count(PATCH) === 1, `one PATCH /api/settings, got ${count(PATCH)}`);
+    check((await currentTz.getAttribute('data-tz')) === 'UTC', 'a refused zone is not saved');
+    await axe('settings (time zone error)');
+    // A real one.
+    await page.getByTestId('time-zone').fill(LA);
+    await page.getByTestId('tz-submit').click();
+    await page.getByTestId('tz-message').filter({ hasText: LA }).waitFor();
+    await page.locator(`[data-testid="tz-current"][data-tz="${LA}"]`).waitFor();
+    check((await err.count()) === 0, 'the error is gone once saved');
+    check(count(PATCH) === 2, `two PATCH /api/settings, got ${count(PATCH)}`);
+    // The account's zone now differs from the browser's: one click offers it.
+    await suggest.waitFor();
+    check((await suggest.innerText()).includes(`(${browserTz})`), `the suggestion names the browser's zone: ${await suggest.innerText()}`);
+    const saved = await apiGet('/api/settings', { Authorization: `Bearer ${await jwt()}` });
+    check(saved.status === 200 && saved.json().tz === LA, `GET /api/settings: ${saved.status} ${saved.text}`);
+    await axe('settings (time zone)');
+    await page.getByTestId('tz-section').screenshot({ path: path.join(SHOTS, 'settings-timezone-light.png') });
+    await page.reload();
+    await page.locator(`[data-testid="tz-current"][data-tz="${LA}"]`).waitFor();
+    check((await page.getByTestId('time-zone').inputValue()) === LA, 'the zone is kept after a reload');
+    await shot('settings-timezone-desktop-light');
+  });
+
+  await step('overview in America/Los_Angeles: local days by key, labelled; per-model figures said to be by UTC day', async () => {
+    await page.getByTestId('nav-overview').click();
+    await page.waitForURL(/#\/overview/);
+    const period = page.locator(`[data-testid="period"][data-tz="${LA}"][data-local="true"]`);
+    await period.waitFor();
+    check((await page.getByTestId('period-zone').innerText()) === LA, 'the period names the zone');
+    const days = Number(await period.getAttribute('data-days'));
+    const section = page.getByTestId('chart-section');
+    check((await section.getAttribute('data-days-in')) === LA, `the chart's days: ${await section.getAttribute('data-days-in')}`);
+    check(/America\/Los_Angeles/.test((await page.locator('[data-testid="chart-table"] caption').innerText()) ?? ''), 'the chart table says the zone');
+    check(/local day/.test((await page.locator('[data-testid="cost-chart"] canvas').getAttribute('aria-label')) ?? ''), 'the chart is named by local day');
+    const rows = page.getByTestId('local-day');
+    const n = await rows.count();
+    check(n >= days && n <= days + 1, `${n} local days for ${days} days`);
+    check((await page.locator('[data-testid="chart-table"] tbody tr').count()) === n, 'the chart table has the local days');
+    const info = await rows.evaluateAll((els) =>
+      els.map((e) => ({
+        date: e.getAttribute('data-date'),
+        hours: Number(e.getAttribute('data-hours')),
+        gaps: Number(e.getAttribute('data-gaps')),
+        cost: e.getAttribute('data-cost'),
+        state: e.getAttribute('data-state'),
+        marked: !!e.querySelector('[data-testid="incomplete-badge"], [data-testid="no-reading-badge"]'),
+        dst: !!e.querySelector('[data-testid="dst-badge"]'),
+      })),
+    );
+    check(info.every((d) => [23, 24, 25].includes(d.hours)), `local day lengths: ${info.map((d) => d.hours).join(',')}`);
+    check(info.every((d) => (d.state === 'complete') === (d.gaps === 0 && d.cost !== '')), 'every day with gaps is not complete');
+    check(info.every((d) => d.state === 'complete' || d.marked), 'every incomplete day carries a visible mark');
+    check(info.every((d) => d.dst === (d.hours !== 24)), 'DST days (and only they) say their length');
+    check(info.some((d) => d.state !== 'complete'), 'one sync: some local days must be incomplete');
+    // Days without a reading are gaps in the data table, never zeros.
+    const noReading = info.filter((d) => d.state === 'no_reading').length;
+    const gapCells = await page.locator('[data-testid="chart-table"] tbody tr td:last-child[data-cost=""]').count();
+    check(gapCells === noReading, `${gapCells} day totals shown as gaps, ${noReading} days without a reading`);
+    check(Number(await page.getByTestId('cost-chart').getAttribute('data-gaps')) === noReading, 'the chart draws those days as gaps');
+    // The total stays the UTC days' (models, keys), and says so.
+    check((await page.getByTestId('total-cost').getAttribute('data-cost')) === total30, 'the 30-day total is still by UTC day');
+    check((await page.getByTestId('reconciliation').getAttribute('data-ok')) === 'true', 'the UTC figures still reconcile');
+    await page.getByTestId('models-utc-note').waitFor();
+    console.log(`   ${LA}: ${n} local days, ${info.filter((d) => d.state === 'incomplete').length} incomplete, ${noReading} without a reading, ${info.filter((d) => d.dst).length} DST`);
+    await axe('overview (time zone)');
+    await shot('overview-timezone-light');
+    // By model: UTC days, said plainly.
+    await page.getByTestId('group-model').click();
+    await page.waitForURL(/group=model/);
+    await page.getByTestId('utc-model-note').filter({ hasText: 'Per-model figures are by UTC day' }).waitFor();
+    await page.locator('[data-testid="chart-section"][data-days-in="UTC"]').waitFor();
+    check((await page.locator('[data-testid="chart-table"] tbody tr').count()) === days, 'the model chart has the UTC days');
+    await axe('overview (time zone, by model)');
+    await page.getByTestId('group-key').click();
+    await page.waitForURL((u) => !u.hash.includes('group='));
+    await page.locator(`[data-testid="chart-section"][data-days-in="${LA}"]`).waitFor();
+  });
+
+  await step('hourly: a key after the sync: the chart, gaps shown as gaps, local days, state in the URL', async () => {
+    await page.getByTestId('nav-hourly').click();
+    await page.waitForURL(/#\/hourly/);
+    await page.getByRole('heading', { name: 'Hourly spend', level: 1 }).waitFor();
+    check((await page.getByTestId('nav-hourly').getAttribute('aria-current')) === 'page', 'aria-current on the Hourly nav link');
+    // All keys first (the default), then Production.
+    await page.locator(`[data-testid="hourly-zone"][data-tz="${LA}"]`).waitFor();
+    const keyId = await page.getByTestId('hourly-key').locator('option', { hasText: 'Production' }).getAttribute('value');
+    check(/^\d+$/.test(keyId ?? ''), 'Production is a choice');
+    await page.getByTestId('hourly-key').selectOption(/** @type {string} */ (keyId));
+    await page.getByTestId('hourly-apply').click();
+    await page.waitForURL(new RegExp(`key=${keyId}`));
+    check(/start=\d{4}-\d{2}-\d{2}/.test(page.url()) && /end=\d{4}-\d{2}-\d{2}/.test(page.url()), `the range is in the URL: ${page.url()}`);
+    await page.locator('[data-testid="hourly-zone"]', { hasText: 'Production' }).waitFor();
+    const zone = page.getByTestId('hourly-zone');
+    check((await zone.getAttribute('data-tz')) === LA, 'the curve is in the account zone');
+    const start = (await zone.getAttribute('data-start')) ?? '';
+    const end = (await zone.getAttribute('data-end')) ?? '';
+    check(Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`) === 86_400_000, `yesterday and today by default: ${start} to ${end}`);
+    const chart = page.getByTestId('hourly-chart');
+    await chart.locator('canvas').waitFor();
+    check(/per hour/.test((await chart.locator('canvas').getAttribute('aria-label')) ?? ''), 'the chart has a name');
+    const hours = Number(await chart.getAttribute('data-hours'));
+    const gaps = Number(await chart.getAttribute('data-gaps'));
+    const points = Number(await chart.getAttribute('data-points'));
+    check(hours >= 47 && hours <= 49, `${hours} hours in two local days`);
+    check(gaps + points === hours, `gaps ${gaps} + figures ${points} = ${hours}`);
+    check(gaps > 0, 'after one sync most hours have no reading: they must show as gaps');
+    // The page matches the API, gap for gap.
+    const api = await apiGet(`/api/usage/hourly?api_key_id=${keyId}&start_date=${start}&end_date=${end}`, { Authorization: `Bearer ${await jwt()}` });
+    check(api.status === 200, `GET /api/usage/hourly: ${api.status} ${api.text}`);
+    const curve = api.json();
+    check(curve.tz === LA && curve.hours.length === hours, `the API's curve: ${curve.tz}, ${curve.hours.length} hours`);
+    check(curve.hours.filter((/** @type {any} */ h) => h.spend === null).length === gaps, 'the same gaps as the API');
+    const note = page.getByTestId('gap-note');
+    check((await note.innerText()).includes('No reading: gap') && (await note.innerText()).includes(`${gaps} of ${hours}`), `the gap note: ${await note.innerText()}`);
+    const total = page.getByTestId('hourly-total');
+    if (points === 0) {
+      await page.getByTestId('hourly-empty').waitFor();
+      check((await total.getAttribute('data-cost')) === '', 'no figure is not shown as a zero total');
+    } else {
+      const dayCosts = await page.getByTestId('hourly-day').evaluateAll((els) => els.map((e) => e.getAttribute('data-cost') ?? ''));
+      const sum = dayCosts.filter((c) => c !== '').reduce((a, c) => a + units(c), 0n);
+      check(units((await total.getAttribute('data-cost')) ?? 'x') === sum, 'the total is the sum of the local days');
+    }
+    const days = await page.getByTestId('hourly-day').evaluateAll((els) => els.map((e) => ({ hours: Number(e.getAttribute('data-hours')), gaps: Number(e.getAttribute('data-gaps')), state: e.getAttribute('data-state') })));
+    check(days.length === 2, `two local days, got ${days.length}`);
+    check(days.reduce((a, d) => a + d.hours, 0) === hours && days.reduce((a, d) => a + d.gaps, 0) === gaps, `local days: ${JSON.stringify(days)}`);
+    check(days.every((d) => d.gaps === 0 || d.state !== 'complete'), 'a day with gaps is marked');
+    // Every hour, in a table on demand.
+    await page.locator('details.hour-list summary').click();
+    check((await page.getByTestId('hourly-hour').count()) === hours, 'one row per hour');
+    check((await page.locator('[data-testid="hourly-hour"][data-cost=""]').count()) === gaps, 'the gap rows');
+    console.log(`   hourly ${start}..${end} ${LA}: ${hours} hours, ${points} with a figure, ${gaps} gaps, total ${(await total.getAttribute('data-cost')) || '(none)'}`);
+    await axe('hourly');
+    await page.reload();
+    await page.locator(`[data-testid="hourly-zone"][data-tz="${LA}"]`).filter({ hasText: 'Production' }).waitFor();
+    check(new RegExp(`key=${keyId}`).test(page.url()), `after a reload: ${page.url()}`);
+    check((await page.getByTestId('hourly-key').inputValue()) === keyId, 'the key stays chosen');
+    // A range over 31 days is refused in the page.
+    await page.getByLabel('From (local day)', { exact: true }).fill('2020-01-01');
+    await page.getByTestId('hourly-apply').click();
+    await page.getByTestId('hourly-end-error').filter({ hasText: '31 days' }).waitFor();
+    check(new RegExp(`start=${start}`).test(page.url()), 'a refused range stays out of the URL');
+    await page.reload();
+    await page.locator(`[data-testid="hourly-zone"][data-tz="${LA}"]`).waitFor();
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(200);
+      await shot(`hourly-desktop-${scheme}`);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await shot(`hourly-phone-${scheme}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 0, `the phone layout of Hourly scrolls sideways by ${overflow}px`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await axe('hourly (after reload)');
+  });
+
+  await step('settings: the zone back to UTC; the overview is on UTC days again', async () => {
+    await page.getByTestId('nav-settings').click();
+    await page.waitForURL(/#\/settings/);
+    await page.locator(`[data-testid="tz-current"][data-tz="${LA}"]`).waitFor();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(150);
+    await page.getByTestId('tz-section').screenshot({ path: path.join(SHOTS, 'settings-timezone-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByTestId('time-zone').fill('UTC');
+    await page.getByTestId('tz-submit').click();
+    await page.locator('[data-testid="tz-current"][data-tz="UTC"]').waitFor();
+    check((await page.getByTestId('tz-browser').count()) === (browserTz === 'UTC' ? 0 : 1), 'the suggestion follows the zones');
+    await page.getByTestId('nav-overview').click();
+    await page.locator('[data-testid="period"][data-tz="UTC"][data-local="false"]').waitFor();
+    check((await page.getByTestId('local-day').count()) === 0, 'no local days in UTC');
+  });
+
   let apiToken = '';
   await step('tokens: create one, shown once, works on /api/v1/stats with the same total', async () => {
     await page.getByTestId('nav-tokens').click();

@@ -5,6 +5,7 @@ const NAV: { name: RouteName; label: string }[] = [
   { name: 'overview', label: 'Overview' },
   { name: 'keys', label: 'Keys' },
   { name: 'usage', label: 'Usage' },
+  { name: 'hourly', label: 'Hourly' },
   { name: 'alerts', label: 'Alerts' },
   { name: 'tokens', label: 'API tokens' },
 ];
@@ -71,7 +72,7 @@ export function Layout({ route, signedIn, email, onLogout, loggingOut, children 
       </main>
       <footer class="site-footer">
         <p>
-          All dates are UTC days. Amounts are exact USD as reported by OpenRouter.{' '}
+          Days are UTC days unless labelled with your time zone (Settings). Amounts are exact USD as reported by OpenRouter.{' '}
           <a href="/openapi.json">API reference (OpenAPI)</a>
         </p>
       </footer>

@@ -4,7 +4,7 @@ import { updateParams } from '../router';
 import { TextField } from './Field';
 
 /** Segmented radio group of range presets; "Custom" shows two date inputs. */
-export function RangePicker({ range, today }: { range: ResolvedRange; today: string }) {
+export function RangePicker({ range, today, legend = 'Range (UTC days)' }: { range: ResolvedRange; today: string; legend?: string }) {
   const [start, setStart] = useState(range.start);
   const [end, setEnd] = useState(range.end);
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +28,7 @@ export function RangePicker({ range, today }: { range: ResolvedRange; today: str
   return (
     <div class="range-picker">
       <fieldset class="segmented">
-        <legend>Range (UTC days)</legend>
+        <legend>{legend}</legend>
         <div class="segments">
           {PRESETS.map((p) => (
             <label key={p.value} class={range.preset === p.value ? 'on' : undefined} data-testid={`range-${p.value}`}>

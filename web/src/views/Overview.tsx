@@ -1,7 +1,7 @@
 import { Amount } from '../components/Amount';
 import { BudgetBar } from '../components/BudgetBar';
 import { useMemo, useState } from 'preact/hooks';
-import { api, errorMessage, queryString, type Budget, type Dashboard, type DashboardKey, type DashboardModel, type Key } from '../api';
+import { api, errorMessage, queryString, type Budget, type Dashboard, type DashboardKey, type DashboardModel, type Key, type LocalDailyDay } from '../api';
 import { CostChart, type ChartSeries } from '../components/CostChart';
 import { SelectField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
@@ -9,7 +9,9 @@ import { Segmented, RangePicker } from '../components/RangePicker';
 import { compareBy, SortHeader, type SortState } from '../components/SortHeader';
 import { ago, formatTimestamp, isStale, resolveRange, shortDay, todayUtc } from '../dates';
 import { ALL_MODELS, formatInt, formatPercent, modelLabel, statusText } from '../format';
+import { buildLocalSeries, dayAxisLabel, dayName, dayNotes, dayState, sumFigures, UTC, zoneToday } from '../hourly';
 import { cached, useResource, useTitle } from '../hooks';
+import { DayBadges } from '../components/DayBadges';
 import { displayUsd, formatMoney, parseMoney, ratio, sumUnits } from '../money';
 import { href, updateParams } from '../router';
 import { sortBudgets } from '../runway';
@@ -22,7 +24,8 @@ export function Overview({ params }: { params: URLSearchParams }) {
   useTitle('Overview');
   const today = todayUtc();
   const range = resolveRange(params, today);
-  const group: Group = params.get('group') === 'key' ? 'key' : 'model';
+  const rawGroup = params.get('group');
+  const groupParam: Group | null = rawGroup === 'key' || rawGroup === 'model' ? rawGroup : null;
   const keyFilter = /^\d+$/.test(params.get('key') ?? '') ? (params.get('key') as string) : '';
   const modelFilter = params.get('model') ?? '';
 
@@ -52,7 +55,7 @@ export function Overview({ params }: { params: URLSearchParams }) {
       </div>
 
       <div class="toolbar">
-        <RangePicker range={range} today={today} />
+        <RangePicker range={range} today={today} legend={d && localDays(d) ? `Range (days in ${d.tz ?? UTC})` : 'Range (UTC days)'} />
         <div class="filters">
           <SelectField
             id="filter-key"
@@ -79,7 +82,7 @@ export function Overview({ params }: { params: URLSearchParams }) {
       {res.error ? <Notice tone="error">Could not load the overview: {errorMessage(res.error)}</Notice> : null}
       {range.error ? <Notice tone="error">{range.error}</Notice> : null}
 
-      {d ? <OverviewBody d={d} group={group} today={today} keysById={keysById} modelFilter={modelFilter} /> : !res.error ? <Skeleton /> : null}
+      {d ? <OverviewBody d={d} groupParam={groupParam} today={today} keysById={keysById} modelFilter={modelFilter} /> : !res.error ? <Skeleton /> : null}
     </section>
   );
 }
@@ -94,31 +97,50 @@ function Skeleton() {
   );
 }
 
+/** The local days of the answer, or null when its days are UTC days. */
+function localDays(d: Dashboard): LocalDailyDay[] | null {
+  return d.local_daily && d.tz && d.tz !== UTC ? d.local_daily : null;
+}
+
 function OverviewBody({
   d,
-  group,
+  groupParam,
   today,
   keysById,
   modelFilter,
 }: {
   d: Dashboard;
-  group: Group;
+  groupParam: Group | null;
   today: string;
   keysById: Map<number, Key>;
   modelFilter: string;
 }) {
+  const local = localDays(d);
+  const tz = d.tz ?? UTC;
+  // In a zone, the chart's default is by key on local days (models are by UTC day only).
+  const defaultGroup: Group = local ? 'key' : 'model';
+  const group = groupParam ?? defaultGroup;
   const lastSync = d.key_status.reduce<string | null>((m, k) => (k.last_synced_at && (!m || k.last_synced_at > m) ? k.last_synced_at : m), null);
   const staleKeys = d.key_status.filter(tracked).filter((k) => isStale(k.last_synced_at));
   const includesToday = d.period.end_date === today;
 
   return (
     <>
-      <p class="period" data-testid="period" data-start={d.period.start_date} data-end={d.period.end_date} data-days={d.period.days}>
+      <p class="period" data-testid="period" data-start={d.period.start_date} data-end={d.period.end_date} data-days={d.period.days} data-tz={tz} data-local={local ? 'true' : 'false'}>
         <strong>
           {d.period.start_date} to {d.period.end_date}
         </strong>{' '}
-        (UTC days, {d.period.days} {d.period.days === 1 ? 'day' : 'days'}
-        {includesToday ? '; today is partial' : ''}) ·{' '}
+        {local ? (
+          <>
+            (local days in <strong data-testid="period-zone">{tz}</strong> for the daily totals, per-model figures by UTC day; {d.period.days} {d.period.days === 1 ? 'day' : 'days'}
+            {local.some((x) => x.date === zoneToday(tz)) ? '; today is partial' : ''}) ·{' '}
+          </>
+        ) : (
+          <>
+            (UTC days, {d.period.days} {d.period.days === 1 ? 'day' : 'days'}
+            {includesToday ? '; today is partial' : ''}) ·{' '}
+          </>
+        )}
         <span data-testid="last-sync">
           Last sync:{' '}
           {lastSync ? (
@@ -142,14 +164,14 @@ function OverviewBody({
         </Notice>
       ) : null}
 
-      <Cards d={d} modelFilter={modelFilter} />
-      <Reconciliation d={d} />
+      <Cards d={d} modelFilter={modelFilter} local={local} tz={tz} />
+      <Reconciliation d={d} local={local} tz={tz} />
       <BudgetsSection budgets={d.budgets ?? []} />
-      <ChartSection d={d} group={group} today={today} />
+      <ChartSection d={d} group={group} defaultGroup={defaultGroup} today={today} local={local} tz={tz} />
 
       <div class="tables">
-        <ModelsTable d={d} />
-        <KeysTable d={d} keysById={keysById} />
+        <ModelsTable d={d} utcNote={local !== null} />
+        <KeysTable d={d} keysById={keysById} utcNote={local !== null} />
       </div>
     </>
   );
@@ -196,7 +218,8 @@ function tracked(k: Key): boolean {
   return k.kind === 'inference' && k.is_active && k.validation_status !== 'invalid';
 }
 
-function Cards({ d, modelFilter }: { d: Dashboard; modelFilter: string }) {
+function Cards({ d, modelFilter, local, tz }: { d: Dashboard; modelFilter: string; local: LocalDailyDay[] | null; tz: string }) {
+  const localToday = local ? local.find((x) => x.date === zoneToday(tz)) : undefined;
   const t = d.totals;
   const note = modelFilter ? ' (all models)' : '';
   return (
@@ -218,6 +241,12 @@ function Cards({ d, modelFilter }: { d: Dashboard; modelFilter: string }) {
         <p class="sub">
           UTC day {d.today.date} · {d.spend.keys_reporting} {d.spend.keys_reporting === 1 ? 'key' : 'keys'} reporting
         </p>
+        {localToday ? (
+          <p class="sub" data-testid="spend-today-local" data-cost={localToday.spend ?? ''}>
+            Local day {localToday.date} ({tz}): {localToday.spend === null ? 'no reading yet' : displayUsd(localToday.spend)}
+            {localToday.spend !== null && localToday.gaps > 0 ? `, ${localToday.gaps} ${localToday.gaps === 1 ? 'hour' : 'hours'} without a reading` : ''}
+          </p>
+        ) : null}
       </div>
       <div class="card">
         <h2>This week{note}</h2>
@@ -237,7 +266,7 @@ function Cards({ d, modelFilter }: { d: Dashboard; modelFilter: string }) {
   );
 }
 
-function Reconciliation({ d }: { d: Dashboard }) {
+function Reconciliation({ d, local, tz }: { d: Dashboard; local: LocalDailyDay[] | null; tz: string }) {
   const total = parseMoney(d.totals.total_cost);
   const byKey = sumUnits(d.keys.map((k) => k.cost));
   const byModel = sumUnits(d.models.map((m) => m.cost));
@@ -245,7 +274,8 @@ function Reconciliation({ d }: { d: Dashboard }) {
   if (total === byKey && total === byModel && total === byDay) {
     return (
       <p class="reconcile" data-testid="reconciliation" data-ok="true">
-        <span aria-hidden="true">✓ </span>Totals reconcile: per-key rows, per-model rows and daily bars each sum to {displayUsd(d.totals.total_cost)} exactly.
+        <span aria-hidden="true">✓ </span>Totals reconcile: per-key rows, per-model rows and {local ? 'the UTC daily figures' : 'daily bars'} each sum to {displayUsd(d.totals.total_cost)} exactly.
+        {local ? <LocalNote local={local} tz={tz} /> : null}
       </p>
     );
   }
@@ -257,22 +287,67 @@ function Reconciliation({ d }: { d: Dashboard }) {
   );
 }
 
-function ChartSection({ d, group, today }: { d: Dashboard; group: Group; today: string }) {
-  const series = useMemo(() => buildSeries(d, group), [d, group]);
-  const labels = useMemo(() => d.daily.map((x) => (x.date === today ? `${shortDay(x.date)} (partial)` : shortDay(x.date))), [d, today]);
+/** What the local-day bars add up to, and why it may differ from the total. */
+function LocalNote({ local, tz }: { local: LocalDailyDay[]; tz: string }) {
+  const sum = sumFigures(local.map((x) => x.spend));
+  const gaps = local.reduce((n, x) => n + x.gaps, 0);
+  return (
+    <span data-testid="local-total" data-cost={sum ?? ''}>
+      {' '}
+      The local-day bars ({tz}) come from the hourly readings and {sum === null ? 'have no figure yet' : `sum to ${displayUsd(sum)}`}
+      {gaps > 0 ? `, with ${gaps} ${gaps === 1 ? 'hour' : 'hours'} without a reading` : ''}: they cover other hours than UTC days, so they can differ.
+    </span>
+  );
+}
+
+function ChartSection({
+  d,
+  group,
+  defaultGroup,
+  today,
+  local,
+  tz,
+}: {
+  d: Dashboard;
+  group: Group;
+  defaultGroup: Group;
+  today: string;
+  local: LocalDailyDay[] | null;
+  tz: string;
+}) {
+  // Local days only for keys: OpenRouter reports models per UTC day only.
+  const byLocal = local !== null && group === 'key';
+  const localToday = local ? zoneToday(tz) : today;
+  const series = useMemo(() => (byLocal && local ? buildLocalSeries(d, local) : buildSeries(d, group)), [d, group, byLocal, local]);
+  const labels = useMemo(
+    () => (byLocal && local ? local.map((x) => dayAxisLabel(x, localToday)) : d.daily.map((x) => (x.date === today ? `${shortDay(x.date)} (partial)` : shortDay(x.date)))),
+    [d, today, byLocal, local, localToday],
+  );
+  const gaps = useMemo(() => (byLocal && local ? local.map((x) => x.spend === null) : undefined), [byLocal, local]);
+  const footers = useMemo(() => (byLocal && local ? local.map((x) => dayNotes(x).join('; ')) : undefined), [byLocal, local]);
   const what = group === 'model' ? 'model' : 'key';
-  const peak = d.daily.reduce<{ date: string; cost: bigint } | null>((m, x) => {
-    const c = parseMoney(x.cost);
+  const dayKind = byLocal ? `local day (${tz})` : 'UTC day';
+  const rows: { date: string; total: string | null; day?: LocalDailyDay }[] = byLocal && local ? local.map((x) => ({ date: x.date, total: x.spend, day: x })) : d.daily.map((x) => ({ date: x.date, total: x.cost }));
+  const peak = rows.reduce<{ date: string; cost: bigint } | null>((m, x) => {
+    if (x.total === null) return m;
+    const c = parseMoney(x.total);
     return !m || c > m.cost ? { date: x.date, cost: c } : m;
   }, null);
+  const shownTotal = byLocal && local ? sumFigures(local.map((x) => x.spend)) : d.totals.total_cost;
+  const incomplete = byLocal && local ? local.filter((x) => dayState(x) === 'incomplete').length : 0;
+  const unread = byLocal && local ? local.filter((x) => dayState(x) === 'no_reading').length : 0;
   const summary =
-    `Daily cost by ${what}, ${d.period.start_date} to ${d.period.end_date} (UTC), total ${displayUsd(d.totals.total_cost)}` +
-    (peak && peak.cost > 0n ? `; highest day ${peak.date} at ${displayUsd(formatMoney(peak.cost))}.` : '; no spend in this range.');
+    `Daily cost by ${what}, ${d.period.start_date} to ${d.period.end_date} (${byLocal ? `local days, ${tz}` : 'UTC'}), ` +
+    (shownTotal === null
+      ? 'no figure yet.'
+      : `total ${displayUsd(shownTotal)}` + (peak && peak.cost > 0n ? `; highest day ${peak.date} at ${displayUsd(formatMoney(peak.cost))}.` : '; no spend in this range.')) +
+    (incomplete ? ` ${incomplete} ${incomplete === 1 ? 'day is' : 'days are'} incomplete (*): some hours have no reading.` : '') +
+    (unread ? ` ${unread} ${unread === 1 ? 'day has' : 'days have'} no reading at all (*, hatched: a gap, not zero).` : '');
 
   return (
-    <section class="panel" aria-labelledby="chart-title">
+    <section class="panel" aria-labelledby="chart-title" data-testid="chart-section" data-days-in={byLocal ? tz : 'UTC'}>
       <div class="panel-head">
-        <h2 id="chart-title">Cost per day</h2>
+        <h2 id="chart-title">Cost per {byLocal ? 'local day' : local ? 'UTC day' : 'day'}</h2>
         <Segmented
           legend="Group by"
           name="group"
@@ -281,20 +356,37 @@ function ChartSection({ d, group, today }: { d: Dashboard; group: Group; today: 
             { value: 'model', label: 'Model' },
             { value: 'key', label: 'Key' },
           ]}
-          onChange={(v) => updateParams({ group: v === 'model' ? undefined : v })}
+          onChange={(v) => updateParams({ group: v === defaultGroup ? undefined : v })}
         />
       </div>
+      {local && !byLocal ? (
+        <p class="notice notice-info utc-note" data-testid="utc-model-note">
+          Per-model figures are by UTC day: OpenRouter reports activity per model per UTC day only. Group by key for local days in {tz}.
+        </p>
+      ) : null}
       <p id="chart-summary" class="hint">
         {summary} Top {TOP_SERIES} {what}s are shown; the rest are summed into “Other”.
       </p>
-      {parseMoney(d.totals.total_cost) === 0n ? <p class="chart-empty">No spend in this range{d.key_status.length ? '' : ' yet'}.</p> : null}
-      <CostChart labels={labels} series={series} ariaLabel={`Stacked bar chart: cost per UTC day by ${what}`} describedBy="chart-summary" />
+      {(byLocal ? shownTotal === null || parseMoney(shownTotal) === 0n : parseMoney(d.totals.total_cost) === 0n) ? (
+        <p class="chart-empty">{byLocal && shownTotal === null ? 'No hourly readings in this range yet: local days need two hourly syncs in a row.' : `No spend in this range${d.key_status.length ? '' : ' yet'}.`}</p>
+      ) : null}
+      <CostChart
+        labels={labels}
+        series={series}
+        ariaLabel={`Stacked bar chart: cost per ${dayKind} by ${what}`}
+        describedBy="chart-summary"
+        yTitle={`USD per ${byLocal ? 'local day' : 'UTC day'}`}
+        gaps={gaps}
+        footers={footers}
+      />
       <div class="sr-only">
         <table data-testid="chart-table">
-          <caption>Cost per UTC day by {what}</caption>
+          <caption>
+            Cost per {dayKind} by {what}
+          </caption>
           <thead>
             <tr>
-              <th scope="col">Day (UTC)</th>
+              <th scope="col">Day ({byLocal ? tz : 'UTC'})</th>
               {series.map((s) => (
                 <th scope="col" key={s.label}>
                   {s.label}
@@ -304,24 +396,83 @@ function ChartSection({ d, group, today }: { d: Dashboard; group: Group; today: 
             </tr>
           </thead>
           <tbody>
-            {d.daily.map((day, i) => (
+            {rows.map((day, i) => (
               <tr key={day.date}>
                 <th scope="row">
                   {day.date}
-                  {day.date === today ? ' (partial)' : ''}
+                  {day.date === localToday ? ' (partial)' : ''}
+                  {day.day ? dayNotes(day.day).map((n) => `; ${n}`).join('') : ''}
                 </th>
-                {series.map((s) => (
-                  <td key={s.label} data-cost={s.costs[i] ?? '0'}>
-                    <Amount value={s.costs[i] ?? '0'} />
-                  </td>
-                ))}
-                <td data-cost={day.cost}><Amount value={day.cost} /></td>
+                {series.map((s) => {
+                  const v = s.costs[i];
+                  const c = v === undefined ? '0' : v;
+                  return (
+                    <td key={s.label} data-cost={c ?? ''}>
+                      {c === null ? 'no reading' : <Amount value={c} />}
+                    </td>
+                  );
+                })}
+                <td data-cost={day.total ?? ''}>{day.total === null ? 'no reading' : <Amount value={day.total} />}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {local ? <LocalDaysTable local={local} tz={tz} today={localToday} /> : null}
     </section>
+  );
+}
+
+/** Every local day with its total, hours and gaps: a DST day and an
+ *  incomplete day say so. */
+function LocalDaysTable({ local, tz, today }: { local: LocalDailyDay[]; tz: string; today: string }) {
+  const incomplete = local.filter((x) => dayState(x) === 'incomplete').length;
+  const unread = local.filter((x) => dayState(x) === 'no_reading').length;
+  const dst = local.filter((x) => x.hours !== 24).length;
+  return (
+    <details class="local-days" data-testid="local-days" open={local.length <= 7}>
+      <summary>
+        Local day totals in {tz}: {local.length} {local.length === 1 ? 'day' : 'days'}
+        {incomplete ? `, ${incomplete} incomplete` : ''}
+        {unread ? `, ${unread} without any reading` : ''}
+        {dst ? `, ${dst} with a daylight-saving switch` : ''}
+      </summary>
+      <div class="table-scroll" tabIndex={0} role="region" aria-label="Local day totals (table, scrolls sideways)">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Day ({tz})</th>
+              <th scope="col" class="num">
+                Spend
+              </th>
+              <th scope="col" class="num">
+                Hours
+              </th>
+              <th scope="col" class="num">
+                Gaps
+              </th>
+              <th scope="col">Notes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {local.map((x) => (
+              <tr key={x.date} data-testid="local-day" data-date={x.date} data-hours={x.hours} data-gaps={x.gaps} data-cost={x.spend ?? ''} data-state={dayState(x)}>
+                <th scope="row" class="nowrap">
+                  {dayName(x.date)} <span class="hint-inline">{x.date}</span>
+                  {x.date === today ? <span class="hint-inline"> (partial)</span> : null}
+                </th>
+                <td class="num">{x.spend === null ? <span class="muted">no reading</span> : <Amount value={x.spend} align />}</td>
+                <td class="num">{x.hours}</td>
+                <td class="num">{x.gaps}</td>
+                <td>
+                  <DayBadges d={x} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
   );
 }
 
@@ -347,7 +498,7 @@ export function buildSeries(d: Dashboard, group: Group): ChartSeries[] {
 
 type ModelSort = 'model' | 'requests' | 'tokens_in' | 'tokens_out' | 'cost';
 
-function ModelsTable({ d }: { d: Dashboard }) {
+function ModelsTable({ d, utcNote }: { d: Dashboard; utcNote: boolean }) {
   const [sort, setSort] = useState<SortState<ModelSort>>({ key: 'cost', dir: 'desc' });
   const get = (m: DashboardModel): string | number | bigint =>
     sort.key === 'model' ? m.model : sort.key === 'requests' ? m.requests_count : sort.key === 'tokens_in' ? m.tokens_input : sort.key === 'tokens_out' ? m.tokens_output : parseMoney(m.cost);
@@ -356,6 +507,11 @@ function ModelsTable({ d }: { d: Dashboard }) {
   return (
     <section class="panel" aria-labelledby="models-title">
       <h2 id="models-title">Models</h2>
+      {utcNote ? (
+        <p class="hint" data-testid="models-utc-note">
+          Per-model figures are by UTC day (OpenRouter reports models per UTC day only).
+        </p>
+      ) : null}
       <div class="table-scroll" tabIndex={0} role="region" aria-label="Models (table, scrolls sideways)">
         <table data-testid="models-table">
           <thead>
@@ -418,13 +574,14 @@ function ModelsTable({ d }: { d: Dashboard }) {
 
 type KeySort = 'name' | 'cost' | 'requests';
 
-function KeysTable({ d, keysById }: { d: Dashboard; keysById: Map<number, Key> }) {
+function KeysTable({ d, keysById, utcNote }: { d: Dashboard; keysById: Map<number, Key>; utcNote: boolean }) {
   const [sort, setSort] = useState<SortState<KeySort>>({ key: 'cost', dir: 'desc' });
   const get = (k: DashboardKey): string | number | bigint => (sort.key === 'name' ? k.name : sort.key === 'requests' ? k.requests_count : parseMoney(k.cost));
   const rows = [...d.keys].sort(compareBy(get, sort.dir));
   return (
     <section class="panel" aria-labelledby="keys-title">
       <h2 id="keys-title">Keys</h2>
+      {utcNote ? <p class="hint">Costs by UTC day, like the total and the models.</p> : null}
       <div class="table-scroll" tabIndex={0} role="region" aria-label="Keys (table, scrolls sideways)">
         <table data-testid="keys-table">
           <thead>

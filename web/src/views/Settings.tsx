@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, errorMessage, passwordFormErrors, setFlash, setToken, type User } from '../api';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api, ApiError, errorMessage, passwordFormErrors, setFlash, setToken, type Settings as AccountSettings, type User } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { ago, formatTimestamp } from '../dates';
-import { useResource, useTitle } from '../hooks';
+import { browserZone, UTC, zoneCaption, zoneNames } from '../hourly';
+import { invalidateExcept, useResource, useTitle } from '../hooks';
 import { navigate } from '../router';
 import { checkPasswordChange, checkPresent, PASSWORD_MAX, PASSWORD_MIN, type PasswordChangeErrors } from '../validate';
 
@@ -26,7 +27,7 @@ export function Settings() {
         </h1>
         <Busy active={me.loading} label={user ? 'Updating…' : 'Loading…'} />
       </div>
-      <p class="lede">Your account, its password, and deleting it.</p>
+      <p class="lede">Your account, its time zone, its password, and deleting it.</p>
 
       <section class="panel" aria-labelledby="account-title">
         <h2 id="account-title">Account</h2>
@@ -43,8 +44,126 @@ export function Settings() {
         ) : null}
       </section>
 
+      <TimeZone />
       <ChangePassword email={user?.email ?? ''} />
       <DeleteAccount email={user?.email ?? ''} />
+    </section>
+  );
+}
+
+export const ZONE_SAVED = 'Time zone saved.';
+
+/** The zone's error by the field: the Worker's reason for `tz` (422), or
+ *  the message. */
+export function zoneError(e: unknown): string {
+  if (e instanceof ApiError) {
+    const reason = e.fieldReason('tz');
+    if (reason) return `Time zone ${reason.replace(/\.$/, '')}.`;
+  }
+  return errorMessage(e);
+}
+
+/** The account's zone: local day totals and the hourly curve follow it. */
+function TimeZone() {
+  const res = useResource<AccountSettings>('settings', (signal) => api.settings(signal));
+  const current = res.data?.tz ?? null;
+  const browser = browserZone();
+  const names = useMemo(() => zoneNames(), []);
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (current !== null) setValue(current);
+  }, [current]);
+
+  async function save(tz: string) {
+    setMessage(null);
+    if (tz.trim() === '') {
+      setError('Enter a time zone, like Europe/Rome or UTC.');
+      document.getElementById('time-zone')?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const saved = await api.updateSettings({ tz: tz.trim() });
+      // Every answer built on the old zone is stale (overview, hourly).
+      invalidateExcept('me', 'keys');
+      res.mutate(() => saved);
+      setValue(saved.tz);
+      setError(undefined);
+      setMessage(`${ZONE_SAVED} Local days now follow ${saved.tz}.`);
+    } catch (ex) {
+      setError(zoneError(ex));
+      document.getElementById('time-zone')?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="panel" aria-labelledby="tz-title" data-testid="tz-section">
+      <h2 id="tz-title">Time zone</h2>
+      <p class="hint intro">
+        Local day totals on the overview and the hourly curve follow it. OpenRouter reports per-model activity by UTC day only, so per-model figures stay on UTC days.
+      </p>
+      {res.error ? <Notice tone="error">Could not load your time zone: {errorMessage(res.error)}</Notice> : null}
+      <p data-testid="tz-current" data-tz={current ?? ''}>
+        Current: <strong>{current === null ? '…' : zoneCaption(current)}</strong>
+      </p>
+      <form
+        class="settings-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save(value);
+        }}
+        noValidate
+        data-testid="tz-form"
+      >
+        <TextField
+          id="time-zone"
+          label="Time zone"
+          value={value}
+          onValue={(v) => {
+            setValue(v);
+            setError(undefined);
+          }}
+          list="time-zones"
+          spellcheck={false}
+          autoComplete="off"
+          error={error}
+          hint="An IANA name, like Europe/Rome, America/Los_Angeles or UTC; type to search."
+          testId="time-zone"
+        />
+        <datalist id="time-zones">
+          {names.map((z) => (
+            <option key={z} value={z} />
+          ))}
+        </datalist>
+        <div class="form-actions">
+          <button type="submit" class="button primary" disabled={busy || current === null} data-testid="tz-submit">
+            {busy ? 'Saving…' : 'Save time zone'}
+          </button>
+          {current !== null && current !== browser ? (
+            <button type="button" class="button" disabled={busy} onClick={() => void save(browser)} data-testid="tz-browser">
+              Use my browser's zone ({browser})
+            </button>
+          ) : null}
+          {current !== null && current !== UTC && browser !== UTC ? (
+            <button type="button" class="button" disabled={busy} onClick={() => void save(UTC)} data-testid="tz-utc">
+              Use UTC
+            </button>
+          ) : null}
+        </div>
+      </form>
+      {message ? (
+        <div class="form-message">
+          <Notice tone="success" testId="tz-message">
+            {message}
+          </Notice>
+        </div>
+      ) : null}
     </section>
   );
 }
