@@ -1,6 +1,6 @@
 //! The per-invocation handle on the runtime: bindings and settings.
 
-use worker::{D1Database, Env};
+use worker::{D1Database, Env, Queue};
 
 use crate::config::{self, Config};
 use crate::error::{AppError, AppResult};
@@ -20,6 +20,13 @@ impl App {
         self.env
             .d1("DB")
             .map_err(|e| AppError::Misconfigured(format!("D1 binding DB is missing ({e})")))
+    }
+
+    /// Where the hourly sync's batches go (`jobs::queue`).
+    pub fn sync_queue(&self) -> AppResult<Queue> {
+        self.env.queue("SYNC_QUEUE").map_err(|e| {
+            AppError::Misconfigured(format!("queue binding SYNC_QUEUE is missing ({e})"))
+        })
     }
 
     fn secret(&self, name: &str) -> Option<String> {

@@ -23,6 +23,11 @@ pub struct Config {
     pub ip_rate_limit_per_minute: u32,
     pub jwt_ttl_seconds: i64,
     pub sync_subrequest_budget: u32,
+    /// Keys per queued sync batch (`SYNC_BATCH_SIZE`, 50): one consumer
+    /// invocation's work. A key costs at most ~10 subrequests (`/key`, a
+    /// few `/activity` days, their retries, D1 writes), so 50 keys stay near
+    /// half the platform's 1,000 per invocation, and well inside its CPU.
+    pub sync_batch_size: usize,
     /// Keys one account may hold (`MAX_KEYS_PER_USER`, 50): the sync's
     /// subrequest budget is shared by everyone.
     pub max_keys_per_user: i64,
@@ -35,6 +40,11 @@ pub struct Config {
     /// `interrupted`. Well above the longest a live run goes between
     /// heartbeats (one key: 8 s timeouts, retries, up to 20 s Retry-After).
     pub job_heartbeat_timeout_secs: i64,
+    /// A queued sync run with no batch report for this long is closed as
+    /// interrupted by the next run (`SYNC_STALL_TIMEOUT_SECS`, 3300: under
+    /// the hour, so the next hourly run tidies up before it plans). Its
+    /// messages were lost, or the queue is not being consumed.
+    pub sync_stall_timeout_secs: i64,
     /// How long a token's Durable Object keeps a public answer in memory
     /// (`PUBLIC_ANSWER_CACHE_MS`, 2000 ms; 0: no answer cache, every public
     /// request asks D1; the benchmark's cold rows run with 0). Product writes
@@ -45,6 +55,10 @@ pub struct Config {
     /// (`WEBHOOK_LOOPBACK=1`, set by `cargo xtask dev` and the tests for a
     /// local receiver; never in `wrangler.toml`).
     pub webhook_policy: crate::webhooks::url::Policy,
+    /// `SYNC_REDELIVER_FOR_TESTS=1`: every finished sync batch's message is
+    /// delivered once more, as at-least-once delivery may do, so the tests
+    /// prove a redelivery changes nothing. Never in `wrangler.toml`.
+    pub redeliver_for_tests: bool,
     /// `ORW_DEBUG_COUNTERS=1`: public answers carry `X-Debug-D1-Statements`.
     /// Set by the integration tests to prove a refused request costs no D1
     /// statement; never set in `wrangler.toml`.
@@ -81,6 +95,7 @@ impl Config {
             jwt_ttl_seconds: number(&lookup, "JWT_TTL_SECONDS", 86_400, 60, 31_536_000)?,
             sync_subrequest_budget: number(&lookup, "SYNC_SUBREQUEST_BUDGET", 900, 1, 100_000)?
                 as u32,
+            sync_batch_size: number(&lookup, "SYNC_BATCH_SIZE", 50, 1, 500)? as usize,
             max_keys_per_user: number(&lookup, "MAX_KEYS_PER_USER", 50, 1, 1_000_000)?,
             key_adds_per_hour: number(&lookup, "KEY_ADDS_PER_HOUR", 20, 1, 1_000_000)? as u32,
             job_heartbeat_timeout_secs: number(
@@ -90,6 +105,7 @@ impl Config {
                 1,
                 86_400,
             )?,
+            sync_stall_timeout_secs: number(&lookup, "SYNC_STALL_TIMEOUT_SECS", 3_300, 1, 86_400)?,
             public_answer_cache_ms: number(
                 &lookup,
                 "PUBLIC_ANSWER_CACHE_MS",
@@ -102,6 +118,8 @@ impl Config {
             } else {
                 crate::webhooks::url::Policy::Production
             },
+            redeliver_for_tests: lookup("SYNC_REDELIVER_FOR_TESTS")
+                .is_some_and(|v| v.trim() == "1"),
             debug_counters: lookup("ORW_DEBUG_COUNTERS").is_some_and(|v| v.trim() == "1"),
         })
     }
@@ -191,8 +209,10 @@ mod tests {
         assert_eq!(c.jwt_ttl_seconds, 86_400);
         assert_eq!(c.sync_subrequest_budget, 900);
         assert_eq!(c.max_keys_per_user, 50);
+        assert_eq!(c.sync_batch_size, 50);
         assert_eq!(c.key_adds_per_hour, 20);
         assert_eq!(c.job_heartbeat_timeout_secs, 120);
+        assert_eq!(c.sync_stall_timeout_secs, 3_300);
         assert_eq!(c.public_answer_cache_ms, 2_000);
         assert!(!c.debug_counters);
         assert_eq!(c.webhook_policy, crate::webhooks::url::Policy::Production);
@@ -288,7 +308,11 @@ mod tests {
     #[test]
     fn test_only_switches_are_never_deployed() {
         let deployed = include_str!("../wrangler.toml");
-        for switch in ["WEBHOOK_LOOPBACK", "ORW_DEBUG_COUNTERS"] {
+        for switch in [
+            "WEBHOOK_LOOPBACK",
+            "ORW_DEBUG_COUNTERS",
+            "SYNC_REDELIVER_FOR_TESTS",
+        ] {
             assert!(!deployed.contains(switch), "{switch} in wrangler.toml");
         }
     }

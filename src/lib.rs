@@ -4,7 +4,7 @@
 //! tokens, rate limited by a Durable Object).
 //!
 //! This file holds the runtime's entry points only; see `http` for the
-//! request path and `jobs` for the cron handlers.
+//! request path, `jobs` for the cron handlers and the queue consumers.
 
 pub mod alerts;
 pub mod app;
@@ -28,7 +28,9 @@ pub mod store;
 pub mod usage;
 pub mod webhooks;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
+};
 
 pub use public_api::object::RateLimiter;
 
@@ -45,4 +47,15 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     jobs::run_scheduled(&event.cron(), env).await;
+}
+
+/// The hourly sync's batches (`SYNC_QUEUE`) and its dead letters.
+#[event(queue)]
+async fn queue(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    jobs::queue::consume(batch, env).await;
+    Ok(())
 }

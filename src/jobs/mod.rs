@@ -3,6 +3,8 @@
 
 pub mod arithmetic;
 pub mod cleanup;
+pub mod fanout;
+pub mod queue;
 pub mod sync;
 pub mod validate;
 
@@ -15,6 +17,7 @@ use crate::app::App;
 use crate::changes::Changes;
 use crate::clock;
 use crate::store::job_runs::{self, RunOutcome};
+use crate::store::sync_batches;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
@@ -68,14 +71,15 @@ pub async fn run_scheduled(cron: &str, env: Env) {
     };
     let started = clock::now();
     let run_id = open_run(&app, &db, name, cron, started).await;
-    let heartbeat = Heartbeat::new(
-        &db,
-        run_id,
-        app.config.job_heartbeat_timeout_secs * 1000 / 4,
-    );
     let changes = Changes::default();
     let outcome = match job {
-        Some(Job::Sync) => sync::run(&app, &heartbeat, &changes).await,
+        // Planned into queue batches: the run stays `enqueued` until its
+        // last batch reports (`jobs::queue`), unless there is nothing to do.
+        Some(Job::Sync) => match sync::plan(&app, run_id).await {
+            Ok(None) => return,
+            Ok(Some(outcome)) => Ok(outcome),
+            Err(e) => Err(e),
+        },
         Some(Job::Validate) => validate::run(&app).await,
         Some(Job::Cleanup) => cleanup::run(&app, &changes).await,
         None => Ok(RunOutcome {
@@ -107,6 +111,13 @@ async fn open_run(
         Ok(0) => {}
         Ok(n) => worker::console_warn!("job {name}: closed {n} interrupted run(s)"),
         Err(e) => worker::console_error!("job {name}: cannot close interrupted runs: {e}"),
+    }
+    let stalled_before =
+        clock::timestamp(started - Duration::seconds(app.config.sync_stall_timeout_secs));
+    match sync_batches::close_stalled_runs(db, &stalled_before, &now).await {
+        Ok(0) => {}
+        Ok(n) => worker::console_warn!("job {name}: closed {n} stalled queued run(s)"),
+        Err(e) => worker::console_error!("job {name}: cannot close stalled queued runs: {e}"),
     }
     match job_runs::start(db, name, cron, &now).await {
         Ok(Some(id)) => Some(id),

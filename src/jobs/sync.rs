@@ -9,14 +9,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{Duration as Days, NaiveDate};
-use futures_util::stream::{self, StreamExt};
 use worker::D1Database;
 
 use super::arithmetic::{
     activity_days, aggregate_activity, final_through, final_through_after_failure, spend_per_day,
 };
 use crate::app::App;
-use crate::changes::Changes;
 use crate::clock;
 use crate::domain::dates::{format_day, parse_day};
 use crate::domain::money::Money;
@@ -25,7 +23,7 @@ use crate::keys::vault::{Sealed, Vault};
 use crate::openrouter::{Budget, CallError, Client};
 use crate::store::api_keys::{self, SyncTarget};
 use crate::store::job_runs::RunOutcome;
-use crate::store::{snapshots, usage};
+use crate::store::{snapshots, sync_batches, usage};
 
 pub const CONCURRENCY: usize = 6;
 /// Per-call timeout for the jobs (a hung connection must not hold a slot).
@@ -45,6 +43,11 @@ pub enum KeyResult {
     },
     /// Left for the next run (budget spent); nothing changed for it.
     Deferred,
+    /// OpenRouter answered 429 (a queue consumer hands it off): left for the
+    /// message's retry after `retry_after` seconds.
+    RateLimited {
+        retry_after: Option<u64>,
+    },
 }
 
 /// Everything one run shares between its keys.
@@ -58,67 +61,38 @@ pub struct SyncRun<'a> {
     pub today: NaiveDate,
 }
 
-pub async fn run(
-    app: &App,
-    heartbeat: &super::Heartbeat<'_>,
-    changes: &Changes,
-) -> AppResult<RunOutcome> {
+/// The hourly run's plan: the keys to sync, oldest-synced first, dealt
+/// across accounts into batches of `SYNC_BATCH_SIZE`, one `SYNC_QUEUE`
+/// message each (see `jobs::queue` for their consumers). The run stays
+/// `enqueued` until its last batch reports; `Some` closes it now (nothing
+/// to sync, or nothing could be sent).
+pub async fn plan(app: &App, run_id: Option<i64>) -> AppResult<Option<RunOutcome>> {
+    let Some(run_id) = run_id else {
+        return Err(AppError::internal("a queued sync needs its run recorded"));
+    };
     let db = app.db()?;
-    let vault = Vault::new(&app.encryption_key()?);
-    let budget = Budget::new(app.config.sync_subrequest_budget);
-    let queue = api_keys::sync_queue(&db, QUEUE_LIMIT).await?;
-    let sync = SyncRun::prepare(
-        &db,
-        &vault,
-        &app.config.openrouter_base_url,
-        &budget,
-        &queue,
-    )
-    .await?;
-    let synced: Vec<(i64, KeyResult)> = stream::iter(queue.iter())
-        .map(|target| async {
-            let result = sync.key(target).await;
-            heartbeat.beat().await;
-            (target.user_id, result)
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    // What these users' tokens answer has changed.
-    changes.users(
-        synced
-            .iter()
-            .filter(|(_, result)| matches!(result, KeyResult::Synced { rows } if *rows > 0))
-            .map(|(user_id, _)| *user_id),
-    );
-    alert(&db, &vault, &synced, heartbeat).await;
-    let results: Vec<KeyResult> = synced.into_iter().map(|(_, result)| result).collect();
-    Ok(summarise(&results, budget.used()))
-}
-
-/// Budgets and alerts of the accounts with a fresh snapshot, then the
-/// webhook deliveries due. Neither can fail the sync: what goes wrong is
-/// logged, and stays pending for the next run.
-async fn alert(
-    db: &D1Database,
-    vault: &Vault,
-    synced: &[(i64, KeyResult)],
-    heartbeat: &super::Heartbeat<'_>,
-) {
-    let mut users: Vec<i64> = synced
-        .iter()
-        .filter(|(_, result)| matches!(result, KeyResult::Synced { .. }))
-        .map(|(user_id, _)| *user_id)
-        .collect();
-    users.sort_unstable();
-    users.dedup();
-    let raised = crate::alerts::evaluate::accounts(db, &users).await;
-    heartbeat.beat().await;
-    match crate::webhooks::deliver::due(db, vault).await {
-        Ok(delivered) => worker::console_log!("alerts: {raised} raised, {delivered} delivered"),
-        Err(e) => worker::console_error!("webhook deliveries: {e}"),
+    let queue = app.sync_queue()?;
+    let targets = api_keys::sync_plan(&db, QUEUE_LIMIT).await?;
+    if targets.is_empty() {
+        return Ok(Some(RunOutcome::default()));
     }
-    heartbeat.beat().await;
+    let batches = super::fanout::batches(&targets, app.config.sync_batch_size);
+    sync_batches::plan(&db, run_id, &batches, &now()).await?;
+    let messages: Vec<super::fanout::BatchMessage> = (0..batches.len() as i64)
+        .map(|batch| super::fanout::BatchMessage { run_id, batch })
+        .collect();
+    // The platform takes at most 100 messages per send.
+    for (i, chunk) in messages.chunks(100).enumerate() {
+        if let Err(e) = queue.send_batch(chunk.to_vec()).await {
+            // The unsent batches will never report: the run is closed by the
+            // next one as stalled, and their keys are first in its plan.
+            worker::console_error!("sync run {run_id}: sending batches from {}: {e}", i * 100);
+            return Err(AppError::Unavailable(format!(
+                "SYNC_QUEUE refused the batches: {e}"
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The stored key's ciphertext, if the row was sealed.
@@ -145,7 +119,7 @@ pub fn summarise(results: &[KeyResult], subrequests: u32) -> RunOutcome {
                 outcome.keys_failed += 1;
                 errors.push(error.clone());
             }
-            KeyResult::Deferred => outcome.keys_deferred += 1,
+            KeyResult::Deferred | KeyResult::RateLimited { .. } => outcome.keys_deferred += 1,
         }
     }
     if !errors.is_empty() {
@@ -184,6 +158,13 @@ impl<'a> SyncRun<'a> {
             management_keys,
             today: clock::today(),
         })
+    }
+
+    /// A 429 ends a key's sync at once ([`KeyResult::RateLimited`]) instead
+    /// of being waited out: a queue consumer retries its message later.
+    pub fn handing_off_rate_limits(mut self) -> Self {
+        self.client = self.client.handing_off_rate_limits();
+        self
     }
 
     /// Syncs one key; never fails the run. Errors are recorded on the key.
@@ -229,6 +210,9 @@ impl<'a> SyncRun<'a> {
         let info = match self.client.key_info(&key).await {
             Ok(info) => info,
             Err(CallError::BudgetExhausted) => return Ok(KeyResult::Deferred),
+            Err(CallError::RateLimited { retry_after }) => {
+                return Ok(KeyResult::RateLimited { retry_after })
+            }
             Err(e) => {
                 let invalid = matches!(e, CallError::Rejected { .. });
                 return self.fail(target, &e.describe(), invalid).await;
@@ -278,7 +262,12 @@ impl<'a> SyncRun<'a> {
                     earliest_failure.get_or_insert((day, CallError::Malformed));
                 }
                 Err(e) => {
-                    let stop = matches!(e, CallError::BudgetExhausted | CallError::Rejected { .. });
+                    let stop = matches!(
+                        e,
+                        CallError::BudgetExhausted
+                            | CallError::Rejected { .. }
+                            | CallError::RateLimited { .. }
+                    );
                     earliest_failure.get_or_insert((day, e));
                     if stop {
                         break;
@@ -310,6 +299,7 @@ impl<'a> SyncRun<'a> {
         }
         match error {
             CallError::BudgetExhausted => Ok(KeyResult::Deferred),
+            CallError::RateLimited { retry_after } => Ok(KeyResult::RateLimited { retry_after }),
             CallError::Rejected { .. } => {
                 if let Some(id) = target.management_key_id {
                     let why = "OpenRouter rejected this management key";

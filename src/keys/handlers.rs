@@ -345,17 +345,7 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply
     if matches!(result, KeyResult::Synced { rows } if rows > 0) {
         cx.changes.user(user.user_id);
     }
-    let (status, error) = match result {
-        KeyResult::Synced { .. } => ("ok", None),
-        KeyResult::Failed { .. } => ("failed", None),
-        KeyResult::Deferred => (
-            "deferred",
-            Some(
-                "The sync did not fit its request budget; the hourly job will finish it."
-                    .to_owned(),
-            ),
-        ),
-    };
+    let (status, error) = sync_status(&result);
     let view = owned(app, user.user_id, id).await?;
     let error = error.or_else(|| {
         view.last_sync_error()
@@ -363,4 +353,17 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply
             .filter(|_| status == "failed")
     });
     Reply::ok(&serde_json::json!({ "key": view, "sync": { "status": status, "error": error } }))
+}
+
+/// A manual sync's `status`, and why when it did not finish.
+fn sync_status(result: &KeyResult) -> (&'static str, Option<String>) {
+    let later = |why: &str| Some(format!("{why}; the hourly job will finish it."));
+    match result {
+        KeyResult::Synced { .. } => ("ok", None),
+        KeyResult::Failed { .. } => ("failed", None),
+        KeyResult::Deferred => ("deferred", later("The sync did not fit its request budget")),
+        KeyResult::RateLimited { .. } => {
+            ("deferred", later("OpenRouter is rate limiting this key"))
+        }
+    }
 }

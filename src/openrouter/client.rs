@@ -79,6 +79,11 @@ pub enum CallError {
     TooLarge,
     /// This invocation's subrequest budget is spent; try next run.
     BudgetExhausted,
+    /// 429, handed to the caller at once instead of waited out (a queue
+    /// consumer retries its message after `Retry-After`).
+    RateLimited {
+        retry_after: Option<u64>,
+    },
 }
 
 impl CallError {
@@ -95,6 +100,9 @@ impl CallError {
             Self::Malformed => "OpenRouter sent a response of an unexpected shape".to_owned(),
             Self::TooLarge => "OpenRouter sent a response over 5 MB".to_owned(),
             Self::BudgetExhausted => "deferred: this run's subrequest budget is spent".to_owned(),
+            Self::RateLimited { .. } => {
+                "OpenRouter is rate limiting these calls (HTTP 429)".to_owned()
+            }
         }
     }
 }
@@ -103,6 +111,7 @@ pub struct Client<'a> {
     base_url: &'a str,
     budget: &'a Budget,
     timeout: Duration,
+    hand_off_429: bool,
 }
 
 impl<'a> Client<'a> {
@@ -111,7 +120,16 @@ impl<'a> Client<'a> {
             base_url,
             budget,
             timeout,
+            hand_off_429: false,
         }
+    }
+
+    /// A 429 is returned at once as [`CallError::RateLimited`] (with its
+    /// `Retry-After`) instead of being retried in the call: the queue
+    /// consumer retries the whole message later rather than sleep.
+    pub fn handing_off_rate_limits(mut self) -> Self {
+        self.hand_off_429 = true;
+        self
     }
 
     /// `GET /key`, with OpenRouter's clock when it answered
@@ -172,6 +190,11 @@ impl<'a> Client<'a> {
                     status: status @ (401 | 403),
                     ..
                 }) => return Err(CallError::Rejected { status }),
+                Ok(Answer {
+                    status: 429,
+                    retry_after,
+                    ..
+                }) if self.hand_off_429 => return Err(CallError::RateLimited { retry_after }),
                 Ok(Answer {
                     status,
                     retry_after,

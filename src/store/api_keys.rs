@@ -258,6 +258,26 @@ pub async fn sync_queue(db: &D1Database, limit: i64) -> AppResult<Vec<SyncTarget
     .await
 }
 
+/// `(user_id, id)` of the keys [`sync_queue`] would give, in its order:
+/// what an hourly run plans its batches from (the consumers read the rest).
+pub async fn sync_plan(db: &D1Database, limit: i64) -> AppResult<Vec<(i64, i64)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        user_id: i64,
+        id: i64,
+    }
+    let rows: Vec<Row> = super::all(
+        db,
+        "SELECT k.user_id, k.id FROM api_keys k
+         WHERE k.kind = 'inference' AND k.is_active = 1 AND k.validation_status != 'invalid'
+           AND k.key_ciphertext IS NOT NULL
+         ORDER BY k.last_synced_at IS NOT NULL, k.last_synced_at, k.id LIMIT ?1",
+        args![limit],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.user_id, r.id)).collect())
+}
+
 /// Every stored key, least recently validated first (daily validation).
 pub async fn validation_queue(db: &D1Database, limit: i64) -> AppResult<Vec<SyncTarget>> {
     super::all(

@@ -96,7 +96,7 @@ pub async fn finish(
 pub async fn heartbeat(db: &D1Database, id: i64, now: &str) -> AppResult<usize> {
     super::run(
         db,
-        "UPDATE job_runs SET heartbeat_at = ?2 WHERE id = ?1 AND status = 'running'",
+        "UPDATE job_runs SET heartbeat_at = ?2 WHERE id = ?1 AND status IN ('running', 'enqueued')",
         args![id, now],
     )
     .await

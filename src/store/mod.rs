@@ -13,6 +13,7 @@ pub mod budgets;
 pub mod job_runs;
 pub mod sessions;
 pub mod snapshots;
+pub mod sync_batches;
 pub mod tokens;
 pub mod usage;
 pub mod users;

@@ -400,7 +400,10 @@ mod tests {
     #[test]
     fn accepts_documented_responses() {
         assert_documented("GET", "/api/v1/stats", 200, &stats());
-        assert_documented("get", "/api/keys/{id}", 200, &key());
+        let mut detail = key();
+        detail["budgets"] = json!([]);
+        detail["runway"] = Value::Null;
+        assert_documented("get", "/api/keys/{id}", 200, &detail);
         let mut no_snapshot = key();
         no_snapshot["snapshot"] = Value::Null;
         assert_documented("PATCH", "/api/keys/{id}", 200, &no_snapshot);
@@ -606,6 +609,24 @@ mod tests {
             ("OPTIONS", "/api/v1/usage"),
             ("GET", "/api/v1/keys"),
             ("OPTIONS", "/api/v1/keys"),
+            ("GET", "/api/v1/metrics"),
+            ("OPTIONS", "/api/v1/metrics"),
+            ("GET", "/api/budgets"),
+            ("POST", "/api/budgets"),
+            ("GET", "/api/budgets/{id}"),
+            ("PATCH", "/api/budgets/{id}"),
+            ("DELETE", "/api/budgets/{id}"),
+            ("GET", "/api/alerts"),
+            ("GET", "/api/webhooks"),
+            ("POST", "/api/webhooks"),
+            ("GET", "/api/webhooks/{id}"),
+            ("PATCH", "/api/webhooks/{id}"),
+            ("DELETE", "/api/webhooks/{id}"),
+            ("GET", "/api/webhooks/{id}/deliveries"),
+            ("POST", "/api/webhooks/{id}/test"),
+            ("GET", "/api/settings"),
+            ("PATCH", "/api/settings"),
+            ("GET", "/api/usage/hourly"),
         ];
         let mut expected: Vec<(String, String)> = expected
             .iter()

@@ -42,7 +42,11 @@ async fn start_worker(dir: std::path::PathBuf, log: std::path::PathBuf) -> Worke
             &app().sim,
             &dir,
             &log,
-            &["JOB_HEARTBEAT_TIMEOUT_SECS:2", "KEY_ADDS_PER_HOUR:1000"],
+            &[
+                "JOB_HEARTBEAT_TIMEOUT_SECS:2",
+                "SYNC_STALL_TIMEOUT_SECS:2",
+                "KEY_ADDS_PER_HOUR:1000",
+            ],
         )
     })
     .await
@@ -118,10 +122,11 @@ async fn a_sync_killed_midway_leaves_whole_days_and_the_next_run_completes_it() 
     worker.kill();
     let _ = first_run.await;
 
-    // Killed midway: some days are stored, and each is whole.
+    // Killed midway: the run's batch was being consumed; some days are
+    // stored, and each is whole.
     let runs = d1_query(&dir, "SELECT id, status FROM job_runs ORDER BY id");
     assert_eq!(runs.len(), 1, "{runs:?}");
-    assert_eq!(runs[0]["status"], "running", "{runs:?}");
+    assert_eq!(runs[0]["status"], "enqueued", "{runs:?}");
     let rows = usage_of(&worker, user_id);
     let mut days_stored = 0;
     let mut truths = Vec::new();
@@ -143,8 +148,8 @@ async fn a_sync_killed_midway_leaves_whole_days_and_the_next_run_completes_it() 
         "the kill came mid-sync ({days_stored} of {total_days} key-days stored)"
     );
 
-    // Restarted: once the heartbeat is overdue, the next run closes the
-    // interrupted one and completes the work.
+    // Restarted: once its batches stop reporting for the stall timeout, the
+    // next run closes the interrupted one, and completes the work.
     lift_fault(&slow).await;
     let worker = start_worker(dir.clone(), log).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -152,6 +157,7 @@ async fn a_sync_killed_midway_leaves_whole_days_and_the_next_run_completes_it() 
         .send_unchecked()
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
+    wait_for_runs(&dir, runs[0]["id"].as_i64().unwrap()).await;
     let runs = d1_query(&dir, "SELECT id, status, error FROM job_runs ORDER BY id");
     assert_eq!(runs.len(), 2, "{runs:?}");
     assert_eq!(runs[0]["status"], "interrupted", "{runs:?}");

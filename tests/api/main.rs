@@ -14,6 +14,7 @@ mod hardening;
 mod integrations;
 mod keys;
 mod public;
+mod queue;
 mod sync;
 mod tokens;
 mod web;

@@ -39,7 +39,8 @@ const FORBIDDEN_IMPORTS: [(&str, &[&str]); 4] = [
 ];
 
 /// Modules documented as pure (unit-tested natively, no runtime).
-const PURE: [&str; 12] = [
+const PURE: [&str; 13] = [
+    "src/jobs/fanout.rs",
     "src/usage/focus.rs",
     "src/usage/hourly.rs",
     "src/usage/metrics.rs",

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::harness::{run_dir, Worker};
+use super::harness::{d1_query, run_dir, Worker};
 
 pub struct Clocked {
     pub sim: SimHandle,
@@ -36,15 +36,21 @@ impl Clocked {
             .expect("the simulator takes the usage");
     }
 
-    /// Fires the hourly sync and waits for it.
+    /// Fires the hourly sync and waits for its run to finish (its batches
+    /// are consumed from the queue).
     pub async fn sync(&self) {
-        let res = reqwest::get(format!(
-            "{}/__scheduled?cron=0+*+*+*+*",
-            self.worker.base_url
-        ))
+        let dir = self.worker.persist_dir.clone();
+        let before = tokio::task::spawn_blocking(move || {
+            d1_query(&dir, "SELECT COALESCE(MAX(id), 0) AS id FROM job_runs")[0]["id"]
+                .as_i64()
+                .unwrap_or(0)
+        })
         .await
-        .expect("the cron is fired");
+        .expect("joins");
+        let url = format!("{}/__scheduled?cron=0+*+*+*+*", self.worker.base_url);
+        let res = reqwest::get(url).await.expect("the cron is fired");
         assert_eq!(res.status(), 200);
+        super::fixtures::wait_for_runs(&self.worker.persist_dir, before).await;
     }
 }
 

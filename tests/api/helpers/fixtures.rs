@@ -144,11 +144,42 @@ pub async fn set_revoked(sim: &SimKey, revoked: bool) {
     .await;
 }
 
+/// Fires a cron and waits until the run it started has finished: the
+/// hourly sync's batches are consumed from the queue after the cron
+/// returns, so its run is final only when its last batch reports.
 pub async fn fire_cron(expr: &str) -> Res {
+    let before = max_job_run_id();
     let path = format!("/__scheduled?cron={}", expr.replace(' ', "+"));
     let res = get(&path).send().await;
     assert_eq!(res.status, 200, "cron {expr}: {}", res.text);
+    wait_for_runs(&app().persist_dir, before).await;
     res
+}
+
+/// Waits (up to 3 minutes) until every job run after `after_id` in the D1
+/// of `persist_dir` is final (neither running nor enqueued).
+pub async fn wait_for_runs(persist_dir: &std::path::Path, after_id: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM job_runs WHERE id > {after_id} AND status IN ('running', 'enqueued')"
+    );
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let dir = persist_dir.to_path_buf();
+        let sql = sql.clone();
+        let open = tokio::task::spawn_blocking(move || super::harness::d1_query(&dir, &sql))
+            .await
+            .expect("joins")[0]["n"]
+            .as_i64()
+            .unwrap_or(0);
+        if open == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{open} job run(s) after {after_id} still not final after 3 minutes"
+        );
+    }
 }
 
 /// The newest job run's id, 0 when none has run.
@@ -169,7 +200,7 @@ pub async fn settle_job_runs() {
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
         let running = app().d1(&format!(
-            "SELECT COUNT(*) AS n FROM job_runs WHERE id <= {started} AND status = 'running'"
+            "SELECT COUNT(*) AS n FROM job_runs WHERE id <= {started} AND status IN ('running', 'enqueued')"
         ))[0]["n"]
             .as_i64()
             .unwrap_or(0);

@@ -143,10 +143,18 @@ impl Call {
         if let Some((content_type, body)) = self.body {
             request = request.header("Content-Type", content_type).body(body);
         }
-        let response = request.send().await.expect("the Worker answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("a readable body");
+        let retry = request.try_clone();
+        let (status, headers, text) = exchange(request).await;
+        // Local workerd now and then drops an isolate under load and answers
+        // this instead of running the request (never the Worker's own
+        // answer); it asks for the request to be sent again, so it is, once.
+        let (status, headers, text) = match retry {
+            Some(again) if status == 503 && text.starts_with(RESTARTED) => {
+                eprintln!("{method} {url}: workerd restarted mid-request; sent again");
+                exchange(again).await
+            }
+            _ => (status, headers, text),
+        };
         record_response_body(&method, &url, status, &text);
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Res {
@@ -156,6 +164,20 @@ impl Call {
             json,
         }
     }
+}
+
+/// Miniflare's answer when workerd restarted the isolate mid-request.
+const RESTARTED: &str = "Your worker restarted mid-request";
+
+async fn exchange(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, String) {
+    let response = request.send().await.expect("the Worker answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response.text().await.expect("a readable body"),
+    )
 }
 
 /// Every response any test receives is checked against `openapi.json`, so

@@ -1,0 +1,258 @@
+//! The consumers of `SYNC_QUEUE` and of its dead-letter queue: each
+//! message is one batch of one hourly run (`jobs::fanout`), synced exactly
+//! as the cron once did it (same arithmetic, retries and failure isolation,
+//! `jobs::sync`), in an invocation of its own with its own subrequest
+//! budget.
+//!
+//! Safe under redelivery: a batch is claimed in D1 before any work; a
+//! message for a batch already final changes nothing, one for a batch
+//! another consumer holds waits for its lease. A 429 from OpenRouter ends
+//! the attempt: the keys done stay done, the others wait for the message's
+//! retry after `Retry-After`. After the queue's last retry the message goes
+//! to the dead-letter queue, whose consumer reports the batch's keys on the
+//! run; the next hourly run syncs them first.
+
+use std::cell::Cell;
+
+use chrono::Duration as Span;
+use futures_util::stream::{self, StreamExt};
+use worker::{D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+
+use super::fanout::{retry_delay_secs, BatchMessage};
+use super::sync::{self, KeyResult, SyncRun, CONCURRENCY};
+use super::Heartbeat;
+use crate::app::App;
+use crate::changes::Changes;
+use crate::clock;
+use crate::domain::key::{KeyKind, ValidationStatus};
+use crate::error::AppResult;
+use crate::keys::vault::Vault;
+use crate::openrouter::Budget;
+use crate::store::api_keys::{self, SyncTarget};
+use crate::store::job_runs::RunOutcome;
+use crate::store::sync_batches::{self, Claim};
+
+/// The dead-letter queue of `SYNC_QUEUE` (`wrangler.toml`, checked by a
+/// test): its messages are batches the queue gave up on.
+pub const DEAD_LETTER_QUEUE: &str = "openrouter-watcher-sync-dlq";
+
+/// How long a consumer holds a batch: far longer than 50 keys take (each
+/// at most a few calls of 8 s), so a live consumer keeps it, and a dead
+/// one's batch is taken again by the message's retry.
+const LEASE: Span = Span::minutes(10);
+
+/// What to tell the queue about a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Ack,
+    RetryAfter(u32),
+}
+
+pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
+    let dead_letters = batch.queue() == DEAD_LETTER_QUEUE;
+    let app = match App::new(env) {
+        Ok(app) => app,
+        Err(e) => {
+            worker::console_error!("queue {}: cannot start: {e}", batch.queue());
+            batch.retry_all();
+            return;
+        }
+    };
+    let messages = match batch.messages() {
+        Ok(messages) => messages,
+        Err(e) => {
+            worker::console_error!("queue {}: unreadable batch: {e}", batch.queue());
+            batch.retry_all();
+            return;
+        }
+    };
+    for message in messages {
+        let verdict = match serde_json::from_value::<BatchMessage>(message.body().clone()) {
+            Err(e) => {
+                worker::console_error!("queue {}: a message that is no batch: {e}", batch.queue());
+                Verdict::Ack
+            }
+            Ok(m) if dead_letters => dead_letter(&app, m).await,
+            Ok(m) => sync_message(&app, m).await,
+        };
+        match verdict {
+            Verdict::Ack => message.ack(),
+            Verdict::RetryAfter(secs) => message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(secs)
+                    .build(),
+            ),
+        }
+    }
+}
+
+async fn dead_letter(app: &App, m: BatchMessage) -> Verdict {
+    let now = clock::timestamp(clock::now());
+    match app.db() {
+        Ok(db) => match sync_batches::dead(&db, m.run_id, m.batch, &now).await {
+            Ok(_) => Verdict::Ack,
+            Err(e) => {
+                worker::console_error!("dead batch {} of run {}: {e}", m.batch, m.run_id);
+                Verdict::RetryAfter(30)
+            }
+        },
+        Err(_) => Verdict::RetryAfter(30),
+    }
+}
+
+async fn sync_message(app: &App, m: BatchMessage) -> Verdict {
+    match sync_batch(app, m).await {
+        Ok(Verdict::Ack) if app.config.redeliver_for_tests => {
+            // Tests only (`SYNC_REDELIVER_FOR_TESTS`): the queue delivers
+            // this message once more, as at-least-once delivery may.
+            Verdict::RetryAfter(1)
+        }
+        Ok(verdict) => verdict,
+        Err(e) => {
+            worker::console_error!("batch {} of run {}: {e}", m.batch, m.run_id);
+            Verdict::RetryAfter(10)
+        }
+    }
+}
+
+async fn sync_batch(app: &App, m: BatchMessage) -> AppResult<Verdict> {
+    let db = app.db()?;
+    let now = clock::now();
+    let until = now + LEASE;
+    let claim = sync_batches::claim(
+        &db,
+        m.run_id,
+        m.batch,
+        &clock::timestamp(now),
+        &clock::timestamp(until),
+    )
+    .await?;
+    let key_ids = match claim {
+        Claim::Gone | Claim::Done => return Ok(Verdict::Ack),
+        Claim::Held { until } => {
+            let wait = clock::parse_timestamp(&until).map_or(60, |t| (t - now).num_seconds());
+            return Ok(Verdict::RetryAfter(retry_delay_secs(Some(
+                wait.max(1) as u64
+            ))));
+        }
+        Claim::Taken(ids) => ids,
+    };
+    let changes = Changes::default();
+    let attempt = run_keys(app, &db, m.run_id, &key_ids, &changes).await?;
+    let now = clock::timestamp(clock::now());
+    let remaining = attempt.rate_limited.map(|_| attempt.remaining.as_slice());
+    sync_batches::record(&db, m.run_id, m.batch, &attempt.outcome, remaining, &now).await?;
+    changes.publish(app).await;
+    Ok(match attempt.rate_limited {
+        Some(retry_after) => Verdict::RetryAfter(retry_delay_secs(retry_after)),
+        None => Verdict::Ack,
+    })
+}
+
+/// One attempt at a batch's keys.
+struct Attempt {
+    outcome: RunOutcome,
+    /// The keys left for the retry (rate limited or not started).
+    remaining: Vec<i64>,
+    /// `Some(Retry-After)` when OpenRouter answered 429.
+    rate_limited: Option<Option<u64>>,
+}
+
+async fn run_keys(
+    app: &App,
+    db: &D1Database,
+    run_id: i64,
+    key_ids: &[i64],
+    changes: &Changes,
+) -> AppResult<Attempt> {
+    let vault = Vault::new(&app.encryption_key()?);
+    let budget = Budget::new(app.config.sync_subrequest_budget);
+    // Keys deleted, disabled or found invalid since the plan are skipped.
+    let targets: Vec<SyncTarget> = api_keys::targets_by_ids(db, key_ids)
+        .await?
+        .into_iter()
+        .filter(|t| {
+            t.kind == KeyKind::Inference
+                && t.is_active
+                && t.validation_status != ValidationStatus::Invalid
+        })
+        .collect();
+    let run = SyncRun::prepare(
+        db,
+        &vault,
+        &app.config.openrouter_base_url,
+        &budget,
+        &targets,
+    )
+    .await?
+    .handing_off_rate_limits();
+    let heartbeat = Heartbeat::new(
+        db,
+        Some(run_id),
+        app.config.job_heartbeat_timeout_secs * 1000 / 4,
+    );
+    let (results, rate_limited) = sync_keys(&run, &targets, &heartbeat).await;
+    let synced: Vec<(i64, KeyResult)> = results
+        .iter()
+        .filter_map(|(user, _, r)| r.clone().map(|r| (*user, r)))
+        .filter(|(_, r)| !matches!(r, KeyResult::RateLimited { .. }))
+        .collect();
+    changes.users(
+        synced
+            .iter()
+            .filter(|(_, r)| matches!(r, KeyResult::Synced { rows } if *rows > 0))
+            .map(|(user, _)| *user),
+    );
+    crate::alerts::evaluate::after_sync(db, &vault, &synced, &heartbeat).await;
+    let remaining = results
+        .iter()
+        .filter(|(_, _, r)| matches!(r, None | Some(KeyResult::RateLimited { .. })))
+        .map(|(_, id, _)| *id)
+        .collect();
+    let done: Vec<KeyResult> = synced.into_iter().map(|(_, r)| r).collect();
+    Ok(Attempt {
+        outcome: sync::summarise(&done, budget.used()),
+        remaining,
+        rate_limited,
+    })
+}
+
+/// `(user, key, result)` of each target (`None`: not started, a 429 came
+/// first), and the `Retry-After` of the first 429 if any.
+async fn sync_keys(
+    run: &SyncRun<'_>,
+    targets: &[SyncTarget],
+    heartbeat: &Heartbeat<'_>,
+) -> (Vec<(i64, i64, Option<KeyResult>)>, Option<Option<u64>>) {
+    let limited: Cell<Option<Option<u64>>> = Cell::new(None);
+    let results = stream::iter(targets.iter())
+        .map(|target| async {
+            // After a 429 the rest of the batch waits for the retry.
+            if limited.get().is_some() {
+                return (target.user_id, target.id, None);
+            }
+            let result = run.key(target).await;
+            if let KeyResult::RateLimited { retry_after } = result {
+                limited.set(Some(retry_after));
+            }
+            heartbeat.beat().await;
+            (target.user_id, target.id, Some(result))
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    (results, limited.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dead_letter_queue_is_the_one_wrangler_toml_names() {
+        let toml = include_str!("../../wrangler.toml");
+        assert!(toml.contains(&format!("dead_letter_queue = \"{DEAD_LETTER_QUEUE}\"")));
+        assert!(toml.contains(&format!("queue = \"{DEAD_LETTER_QUEUE}\"\nmax_batch_size")));
+        assert!(toml.contains("binding = \"SYNC_QUEUE\""));
+    }
+}
