@@ -25,6 +25,8 @@ pub mod openrouter;
 pub mod public_api;
 pub mod rate_limit;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod usage;
 pub mod webhooks;
 

@@ -168,14 +168,7 @@ pub fn burn_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        crate::clock::parse_timestamp(text).unwrap()
-    }
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
+    use crate::testing::{at, usd};
 
     fn key(id: i64, when: &str, monthly: &str, usage: &str, limit: Option<&str>) -> KeyState {
         KeyState {

@@ -189,14 +189,7 @@ mod tests {
     use crate::alerts::period::{Counters, Period};
     use crate::alerts::thresholds::Thresholds;
     use crate::domain::money::Money;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        crate::clock::parse_timestamp(text).unwrap()
-    }
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
+    use crate::testing::{at, usd};
 
     fn standing(monthly: &str, usage: &str, limit: Option<&str>) -> AccountStanding {
         AccountStanding {

@@ -144,13 +144,10 @@ pub fn watch_activity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::usd;
 
     const NOV: &str = "2026-11-01T00:00:00Z";
     const DEC: &str = "2026-12-01T00:00:00Z";
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
 
     fn seen<'a>(period: &'a str, spent: &str, thresholds: &'a Thresholds) -> Observation<'a> {
         Observation {

@@ -126,10 +126,7 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        crate::clock::parse_timestamp(text).unwrap()
-    }
+    use crate::testing::at;
 
     fn bounds(period: Period, when: &str) -> (String, String) {
         let w = period.window(at(when));

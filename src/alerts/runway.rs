@@ -165,14 +165,7 @@ fn money(units: i128) -> Money {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        crate::clock::parse_timestamp(text).unwrap()
-    }
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
+    use crate::testing::{at, usd};
 
     fn standing(
         burn: &Burn,

@@ -90,10 +90,7 @@ pub fn percent_ratio(part: i128, whole: i128) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
+    use crate::testing::usd;
 
     #[test]
     fn thresholds_are_sorted_whole_percentages() {

@@ -190,17 +190,12 @@ pub async fn events(
 }
 
 pub async fn count_events(db: &D1Database, user_id: i64) -> AppResult<i64> {
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    Ok(super::first::<Count>(
+    super::count(
         db,
         "SELECT COUNT(*) AS n FROM alert_events WHERE user_id = ?1",
         args![user_id],
     )
-    .await?
-    .map_or(0, |c| c.n))
+    .await
 }
 
 /// Events (and their deliveries, by cascade) older than `before`.

@@ -165,17 +165,12 @@ pub async fn list(
 }
 
 pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    let row: Option<Count> = super::first(
+    super::count(
         db,
         "SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ?1",
         args![user_id],
     )
-    .await?;
-    Ok(row.map_or(0, |r| r.n))
+    .await
 }
 
 pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<KeyRow>> {

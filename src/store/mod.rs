@@ -145,6 +145,15 @@ pub async fn all<T: DeserializeOwned>(
     result.results::<T>().map_err(db_error)
 }
 
+/// The `n` of a `SELECT COUNT(*) AS n …` (0 without a row).
+pub async fn count(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    Ok(first::<Count>(db, sql, args).await?.map_or(0, |row| row.n))
+}
+
 /// Runs a write and returns how many rows it changed.
 pub async fn run(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<usize> {
     let statement = statement(db, sql, args)?;

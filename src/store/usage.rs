@@ -198,11 +198,7 @@ pub async fn key_usage(
 }
 
 pub async fn key_usage_count(db: &D1Database, filter: &UsageFilter<'_>) -> AppResult<i64> {
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    let row: Option<Count> = super::first(
+    super::count(
         db,
         &format!("SELECT COUNT(*) AS n FROM usage_stats {KEY_USAGE_WHERE}"),
         args![
@@ -213,8 +209,7 @@ pub async fn key_usage_count(db: &D1Database, filter: &UsageFilter<'_>) -> AppRe
             filter.model
         ],
     )
-    .await?;
-    Ok(row.map_or(0, |r| r.n))
+    .await
 }
 
 #[derive(Debug, Deserialize)]

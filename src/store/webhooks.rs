@@ -252,15 +252,10 @@ pub async fn record_attempts(
 }
 
 pub async fn count_deliveries(db: &D1Database, webhook_id: i64) -> AppResult<i64> {
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    Ok(super::first::<Count>(
+    super::count(
         db,
         "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ?1",
         args![webhook_id],
     )
-    .await?
-    .map_or(0, |c| c.n))
+    .await
 }

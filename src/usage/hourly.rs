@@ -148,14 +148,7 @@ pub fn sum_curves(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        crate::clock::parse_timestamp(text).unwrap()
-    }
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
+    use crate::testing::{at, usd};
 
     fn reading(when: &str, usage: &str) -> Reading {
         Reading {

@@ -211,14 +211,7 @@ fn model_families(models: &[ModelFigures], day: &str) -> Vec<Family<'static>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        crate::clock::parse_timestamp(text).unwrap()
-    }
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
+    use crate::testing::{at, usd};
 
     fn two_keys() -> [KeyFigures; 2] {
         let snapshot = |taken: &str, d: &str, w: &str, m: &str, u: &str| KeySnapshot {

@@ -246,14 +246,11 @@ fn sum_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::usd;
     use chrono::NaiveDate;
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
     }
 
     fn model(date: &str, model: &str, requests: i64, cost: &str) -> ModelCell {

@@ -69,11 +69,8 @@ pub fn period_spend(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::usd;
     use chrono::TimeZone;
-
-    fn usd(text: &str) -> Money {
-        Money::parse_decimal(text).unwrap()
-    }
 
     fn snapshot(
         at: (i32, u32, u32, u32),

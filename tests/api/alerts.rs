@@ -13,26 +13,6 @@ use crate::sync::{units, SYNC};
 
 const MODEL: &str = "openai/gpt-4o";
 
-/// A registered, logged-in user of the Worker at `base`.
-async fn user_at(base: &str) -> String {
-    let email = format!("{}@example.com", unique("alerts"));
-    let created = call_at(base, "POST", "/api/auth/register")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let jwt = call_at(base, "POST", "/api/auth/login")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .json["access_token"]
-        .as_str()
-        .expect("a session")
-        .to_owned();
-    remember_secret(&jwt);
-    jwt
-}
-
 /// `POST path` with a session; asserts `status` and returns the body.
 async fn created(base: &str, jwt: &str, path: &str, body: Value, status: u16) -> Value {
     let res = call_at(base, "POST", path)
@@ -75,7 +55,7 @@ async fn each_threshold_fires_once_per_period_signed_and_a_new_month_re_arms() {
     stack.freeze("2026-11-15T12:00:00Z");
     let base = stack.worker.base_url.clone();
     let receiver = Receiver::start().await;
-    let jwt = user_at(&base).await;
+    let jwt = user_at(&base).await.jwt;
 
     let production = sim
         .sim()
@@ -675,11 +655,8 @@ async fn in_production_config_webhooks_must_be_public_https() {
         run_dir().join("prod-wrangler.log"),
     );
     // No WEBHOOK_LOOPBACK: the variables of wrangler.toml, as deployed.
-    let worker = tokio::task::spawn_blocking(move || Worker::start(&app().sim, &dir, &log, &[]))
-        .await
-        .expect("joins")
-        .unwrap_or_else(|why| panic!("{why}"));
-    let jwt = user_at(&worker.base_url).await;
+    let worker = own_worker(dir, log, &[]).await;
+    let jwt = user_at(&worker.base_url).await.jwt;
     for url in [
         "http://127.0.0.1:9/hook",
         "https://localhost/hook",

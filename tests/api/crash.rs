@@ -37,21 +37,12 @@ fn by_day<V: Clone>(rows: &BTreeMap<(String, String), V>) -> BTreeMap<String, BT
 }
 
 async fn start_worker(dir: std::path::PathBuf, log: std::path::PathBuf) -> Worker {
-    tokio::task::spawn_blocking(move || {
-        Worker::start(
-            &app().sim,
-            &dir,
-            &log,
-            &[
-                "JOB_HEARTBEAT_TIMEOUT_SECS:2",
-                "SYNC_STALL_TIMEOUT_SECS:2",
-                "KEY_ADDS_PER_HOUR:1000",
-            ],
-        )
-    })
-    .await
-    .expect("joins")
-    .unwrap_or_else(|why| panic!("{why}"))
+    const VARS: &[&str] = &[
+        "JOB_HEARTBEAT_TIMEOUT_SECS:2",
+        "SYNC_STALL_TIMEOUT_SECS:2",
+        "KEY_ADDS_PER_HOUR:1000",
+    ];
+    own_worker(dir, log, VARS).await
 }
 
 #[tokio::test]
@@ -60,22 +51,8 @@ async fn a_sync_killed_midway_leaves_whole_days_and_the_next_run_completes_it() 
     let log = run_dir().join("crash-wrangler.log");
     let worker = start_worker(dir.clone(), log.clone()).await;
 
-    let email = format!("{}@example.com", unique("crash"));
-    let created = call_at(&worker.base_url, "POST", "/api/auth/register")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let user_id = created.json["id"].as_i64().unwrap();
-    let jwt = call_at(&worker.base_url, "POST", "/api/auth/login")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    remember_secret(&jwt);
+    let user = user_at(&worker.base_url).await;
+    let (user_id, jwt) = (user.id, user.jwt);
     let admin = sim_key(json!({ "kind": "management" })).await;
     let add = |name: String, key: String, kind: &'static str| {
         let jwt = jwt.clone();

@@ -26,20 +26,7 @@ async fn each_hour_is_the_simulated_spend_across_midnight_and_a_missed_sync_is_a
     let (_turn, stack) = clocked().await;
     let base = stack.worker.base_url.clone();
     stack.freeze("2026-11-20T21:00:00Z");
-    let email = format!("{}@example.com", unique("hourly"));
-    call_at(&base, "POST", "/api/auth/register")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await;
-    let jwt = call_at(&base, "POST", "/api/auth/login")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    remember_secret(&jwt);
+    let jwt = user_at(&base).await.jwt;
     let key = stack
         .sim
         .sim()

@@ -17,40 +17,18 @@ async fn queue_worker() -> Worker {
         run_dir().join("queue-state"),
         run_dir().join("queue-wrangler.log"),
     );
-    tokio::task::spawn_blocking(move || {
-        Worker::start(
-            &app().sim,
-            &dir,
-            &log,
-            &[
-                "MAX_KEYS_PER_USER:1000",
-                "KEY_ADDS_PER_HOUR:5000",
-                "SYNC_REDELIVER_FOR_TESTS:1",
-            ],
-        )
-    })
-    .await
-    .expect("joins")
-    .unwrap_or_else(|why| panic!("{why}"))
+    const VARS: &[&str] = &[
+        "MAX_KEYS_PER_USER:1000",
+        "KEY_ADDS_PER_HOUR:5000",
+        "SYNC_REDELIVER_FOR_TESTS:1",
+    ];
+    own_worker(dir, log, VARS).await
 }
 
 /// A user of `worker` with `count` new simulator keys stored: (jwt, [(key id, key hash)]).
 async fn account_with_keys(worker: &Worker, count: u32) -> (String, Vec<(i64, String)>) {
-    let email = format!("{}@example.com", unique("queue"));
     let base = worker.base_url.clone();
-    call_at(&base, "POST", "/api/auth/register")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await;
-    let jwt = call_at(&base, "POST", "/api/auth/login")
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    remember_secret(&jwt);
+    let jwt = user_at(&base).await.jwt;
     let keys = sim_post(
         "/_sim/keys/bulk",
         &json!({ "count": count, "generate": false, "prefix": unique("q") }),

@@ -30,10 +30,37 @@ pub async fn login(email: &str, password: &str) -> Res {
 }
 
 pub async fn new_user() -> User {
+    user_at(&app().base_url).await
+}
+
+/// A Worker of the test's own on `dir` (its D1, log in `log`), reaching the
+/// shared simulator, with extra `--var NAME:VALUE`s; started off the async
+/// runtime (it takes seconds).
+pub async fn own_worker(
+    dir: std::path::PathBuf,
+    log: std::path::PathBuf,
+    vars: &'static [&'static str],
+) -> super::harness::Worker {
+    tokio::task::spawn_blocking(move || super::harness::Worker::start(&app().sim, &dir, &log, vars))
+        .await
+        .expect("joins")
+        .unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// A registered, logged-in user of the Worker at `base_url` (the shared
+/// one, or one a test starts for itself).
+pub async fn user_at(base_url: &str) -> User {
     let email = format!("{}@example.com", unique("user"));
-    let created = register(&email, PASSWORD).await;
+    let body = json!({ "email": email, "password": PASSWORD });
+    let created = super::http::call_at(base_url, "POST", "/api/auth/register")
+        .json(&body)
+        .send()
+        .await;
     assert_eq!(created.status, 201, "register: {}", created.text);
-    let logged_in = login(&email, PASSWORD).await;
+    let logged_in = super::http::call_at(base_url, "POST", "/api/auth/login")
+        .json(&body)
+        .send()
+        .await;
     assert_eq!(logged_in.status, 200, "login: {}", logged_in.text);
     let jwt = logged_in.json["access_token"]
         .as_str()
