@@ -1,9 +1,10 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedWebhook, type AlertEvent, type Delivery, type Page, type Webhook, type WebhookFormat } from '../api';
 import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
+import { SecretOnce } from '../components/SecretOnce';
 import { ago, formatTimestamp } from '../dates';
 import { attemptOutcome, deliverySummary, eventTypeLabel, formatInt, formatSeconds } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
@@ -245,54 +246,28 @@ function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) => void }
 
 /** The signing secret, shown once after the create. */
 function NewSecret({ w, onDone }: { w: CreatedWebhook; onDone: () => void }) {
-  const input = useRef<HTMLInputElement>(null);
-  const [said, setSaid] = useState<string | null>(null);
-  async function copy() {
-    try {
-      if (!navigator.clipboard) throw new Error('no clipboard');
-      await navigator.clipboard.writeText(w.secret);
-      setSaid('Copied to the clipboard.');
-    } catch {
-      input.current?.focus();
-      input.current?.select();
-      setSaid('Copying is not available here: the secret is selected, press Ctrl+C (⌘C on a Mac) to copy it.');
-    }
-  }
   return (
-    <div class="new-token" data-testid="webhook-secret-box">
-      <Notice tone="success">
-        Webhook “{w.name}” added. <strong>Copy its signing secret now: it will not be shown again.</strong> Your receiver uses it to check that alerts come from OpenRouter Watcher.
-      </Notice>
-      <div class="copy-row">
-        <div class="field">
-          <label for="webhook-secret">Signing secret of “{w.name}”</label>
-          <input
-            ref={input}
-            id="webhook-secret"
-            type="text"
-            readOnly
-            value={w.secret}
-            data-testid="webhook-secret"
-            spellcheck={false}
-            autoComplete="off"
-            onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
-          />
-        </div>
-        <button type="button" class="button primary" onClick={() => void copy()} data-testid="copy-secret">
-          Copy
-        </button>
-        <button type="button" class="button" onClick={onDone} data-testid="secret-done">
-          Done
-        </button>
-      </div>
-      <p class="hint" role="status">
-        {said}
-      </p>
+    <SecretOnce
+      value={w.secret}
+      noun="secret"
+      notice={
+        <>
+          Webhook “{w.name}” added. <strong>Copy its signing secret now: it will not be shown again.</strong> Your receiver uses it to check that alerts come from OpenRouter Watcher.
+        </>
+      }
+      label={<>Signing secret of “{w.name}”</>}
+      inputId="webhook-secret"
+      boxTestId="webhook-secret-box"
+      inputTestId="webhook-secret"
+      copyTestId="copy-secret"
+      doneTestId="secret-done"
+      onDone={onDone}
+    >
       <p class="hint">
         To verify a delivery: compute HMAC-SHA256 with this secret over <code>X-Watcher-Timestamp</code> + <code>.</code> + the raw body, compare it in constant time with the hex after{' '}
         <code>v1=</code> in <code>X-Watcher-Signature</code>, and refuse timestamps older than 5 minutes.
       </p>
-    </div>
+    </SecretOnce>
   );
 }
 

@@ -2,10 +2,10 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorMessage, queryString, type HourlyCurve, type Key } from '../api';
 import { Amount } from '../components/Amount';
 import { SelectField, TextField } from '../components/Field';
-import { DayBadges } from '../components/DayBadges';
 import { HourlyChart } from '../components/HourlyChart';
+import { LocalDaysTable } from '../components/LocalDaysTable';
 import { Busy, Notice } from '../components/Notice';
-import { checkLocalRange, coversNote, dayName, dayState, hourLabels, hourlySeries, MAX_HOURLY_DAYS, UTC, zoneCaption, zoneToday } from '../hourly';
+import { checkLocalRange, coversNote, dayState, hourLabels, hourlySeries, MAX_HOURLY_DAYS, UTC, zoneCaption, zoneToday } from '../hourly';
 import { useResource, useTitle } from '../hooks';
 import { displayUsd } from '../money';
 import { href, updateParams } from '../router';
@@ -175,42 +175,14 @@ function CurveBody({ curve, keyName, today }: { curve: HourlyCurve; keyName: str
 
       <section class="panel" aria-labelledby="hourly-days-title">
         <h2 id="hourly-days-title">Local days ({zone})</h2>
-        <div class="table-scroll" tabIndex={0} role="region" aria-label="Local days (table, scrolls sideways)">
-          <table data-testid="hourly-days">
-            <thead>
-              <tr>
-                <th scope="col">Day ({zone})</th>
-                <th scope="col" class="num">
-                  Spend
-                </th>
-                <th scope="col" class="num">
-                  Hours
-                </th>
-                <th scope="col" class="num">
-                  Gaps
-                </th>
-                <th scope="col">Notes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {curve.days.map((d) => {
-                const state = dayState(d);
-                return (
-                  <tr key={d.date} data-testid="hourly-day" data-date={d.date} data-hours={d.hours} data-gaps={d.gaps} data-cost={d.spend ?? ''} data-state={state}>
-                    <th scope="row" class="nowrap">
-                      {dayName(d.date)} <span class="hint-inline">{d.date}</span>
-                      {d.date === today ? <span class="hint-inline"> (partial)</span> : null}
-                    </th>
-                    <td class="num">{d.spend === null ? <span class="muted">no reading</span> : <Amount value={d.spend} align />}</td>
-                    <td class="num">{d.hours}</td>
-                    <td class="num">{d.gaps}</td>
-                    <td>
-                      <DayBadges d={d} />
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
+        <LocalDaysTable
+          days={curve.days}
+          zone={zone}
+          today={today}
+          ariaLabel="Local days (table, scrolls sideways)"
+          tableTestId="hourly-days"
+          rowTestId="hourly-day"
+          foot={
             <tfoot>
               <tr>
                 <th scope="row">Total</th>
@@ -222,8 +194,8 @@ function CurveBody({ curve, keyName, today }: { curve: HourlyCurve; keyName: str
                 <td />
               </tr>
             </tfoot>
-          </table>
-        </div>
+          }
+        />
       </section>
 
       <details class="panel hour-list">

@@ -9,9 +9,9 @@ import { Segmented, RangePicker } from '../components/RangePicker';
 import { compareBy, SortHeader, type SortState } from '../components/SortHeader';
 import { ago, formatTimestamp, isStale, resolveRange, shortDay, todayUtc } from '../dates';
 import { ALL_MODELS, formatInt, formatPercent, modelLabel, statusText } from '../format';
-import { buildLocalSeries, dayAxisLabel, dayName, dayNotes, dayState, sumFigures, UTC, zoneToday } from '../hourly';
+import { buildLocalSeries, dayAxisLabel, dayNotes, dayState, sumFigures, UTC, zoneToday } from '../hourly';
 import { cached, useResource, useTitle } from '../hooks';
-import { DayBadges } from '../components/DayBadges';
+import { LocalDaysTable } from '../components/LocalDaysTable';
 import { displayUsd, formatMoney, parseMoney, ratio, sumUnits } from '../money';
 import { href, updateParams } from '../router';
 import { sortBudgets } from '../runway';
@@ -418,14 +418,14 @@ function ChartSection({
           </tbody>
         </table>
       </div>
-      {local ? <LocalDaysTable local={local} tz={tz} today={localToday} /> : null}
+      {local ? <LocalDays local={local} tz={tz} today={localToday} /> : null}
     </section>
   );
 }
 
 /** Every local day with its total, hours and gaps: a DST day and an
  *  incomplete day say so. */
-function LocalDaysTable({ local, tz, today }: { local: LocalDailyDay[]; tz: string; today: string }) {
+function LocalDays({ local, tz, today }: { local: LocalDailyDay[]; tz: string; today: string }) {
   const incomplete = local.filter((x) => dayState(x) === 'incomplete').length;
   const unread = local.filter((x) => dayState(x) === 'no_reading').length;
   const dst = local.filter((x) => x.hours !== 24).length;
@@ -437,41 +437,7 @@ function LocalDaysTable({ local, tz, today }: { local: LocalDailyDay[]; tz: stri
         {unread ? `, ${unread} without any reading` : ''}
         {dst ? `, ${dst} with a daylight-saving switch` : ''}
       </summary>
-      <div class="table-scroll" tabIndex={0} role="region" aria-label="Local day totals (table, scrolls sideways)">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Day ({tz})</th>
-              <th scope="col" class="num">
-                Spend
-              </th>
-              <th scope="col" class="num">
-                Hours
-              </th>
-              <th scope="col" class="num">
-                Gaps
-              </th>
-              <th scope="col">Notes</th>
-            </tr>
-          </thead>
-          <tbody>
-            {local.map((x) => (
-              <tr key={x.date} data-testid="local-day" data-date={x.date} data-hours={x.hours} data-gaps={x.gaps} data-cost={x.spend ?? ''} data-state={dayState(x)}>
-                <th scope="row" class="nowrap">
-                  {dayName(x.date)} <span class="hint-inline">{x.date}</span>
-                  {x.date === today ? <span class="hint-inline"> (partial)</span> : null}
-                </th>
-                <td class="num">{x.spend === null ? <span class="muted">no reading</span> : <Amount value={x.spend} align />}</td>
-                <td class="num">{x.hours}</td>
-                <td class="num">{x.gaps}</td>
-                <td>
-                  <DayBadges d={x} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <LocalDaysTable days={local} zone={tz} today={today} ariaLabel="Local day totals (table, scrolls sideways)" rowTestId="local-day" />
     </details>
   );
 }

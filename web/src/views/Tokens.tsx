@@ -1,8 +1,9 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, api, errorMessage, fieldErrors, type ApiToken, type CreatedToken } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
+import { SecretOnce } from '../components/SecretOnce';
 import { addDays, ago, formatTimestamp, todayUtc } from '../dates';
 import { useResource, useTitle } from '../hooks';
 import { checkName } from '../validate';
@@ -188,41 +189,21 @@ function CopyButton({ text, label, onFail, testId }: { text: string; label: stri
 }
 
 function NewToken({ token, onDone }: { token: CreatedToken; onDone: () => void }) {
-  const input = useRef<HTMLInputElement>(null);
-  const [copy, setCopy] = useState<string | null>(null);
-
-  async function copyToken() {
-    try {
-      if (!navigator.clipboard) throw new Error('no clipboard');
-      await navigator.clipboard.writeText(token.token);
-      setCopy('Copied to the clipboard.');
-    } catch {
-      input.current?.focus();
-      input.current?.select();
-      setCopy('Copying is not available here: the token is selected, press Ctrl+C (⌘C on a Mac) to copy it.');
-    }
-  }
-
   return (
-    <div class="new-token" data-testid="new-token-box">
-      <Notice tone="success">
-        Token “{token.name}” created. <strong>Copy it now: it will not be shown again.</strong> Only its first characters are kept for display.
-      </Notice>
-      <div class="copy-row">
-        <div class="field">
-          <label for="new-token">Your new API token</label>
-          <input ref={input} id="new-token" type="text" readOnly value={token.token} data-testid="new-token" spellcheck={false} autoComplete="off" onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
-        </div>
-        <button type="button" class="button primary" onClick={() => void copyToken()} data-testid="copy-token">
-          Copy
-        </button>
-        <button type="button" class="button" onClick={onDone}>
-          Done
-        </button>
-      </div>
-      <p class="hint" role="status">
-        {copy}
-      </p>
-    </div>
+    <SecretOnce
+      value={token.token}
+      noun="token"
+      notice={
+        <>
+          Token “{token.name}” created. <strong>Copy it now: it will not be shown again.</strong> Only its first characters are kept for display.
+        </>
+      }
+      label="Your new API token"
+      inputId="new-token"
+      boxTestId="new-token-box"
+      inputTestId="new-token"
+      copyTestId="copy-token"
+      onDone={onDone}
+    />
   );
 }
