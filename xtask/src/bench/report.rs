@@ -124,7 +124,7 @@ pub fn render(report: &Report, root: &Path, opts: &Options, started: Instant) ->
     );
     let _ = writeln!(
         w,
-        "A second user stores {SYNC_KEYS} simulator keys; one hourly run plans them into `SYNC_QUEUE` batches; each consumer invocation may make at most `SYNC_SUBREQUEST_BUDGET` ({}) calls to OpenRouter (the platform allows 1,000 subrequests per invocation). \"cron answered\" is when `/__scheduled` returned (planning done), \"run final\" when the last batch reported.\n",
+        "Ten more accounts store {SYNC_KEYS} simulator keys; one hourly run plans them into `SYNC_QUEUE` batches; each consumer invocation may make at most `SYNC_SUBREQUEST_BUDGET` ({}) calls to OpenRouter (the platform allows 1,000 subrequests per invocation). \"cron answered\" is when `/__scheduled` returned (planning done), \"run final\" when the last batch reported.\n",
         about::sync_budget(root)
     );
     for line in &report.sync {
