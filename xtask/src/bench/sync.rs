@@ -195,7 +195,14 @@ fn latest_sync_run(root: &Path, stack: &Stack, after_id: i64) -> Result<Value> {
     );
     let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
-        if let Some(row) = stack.query(root, &sql)?.into_iter().next() {
+        // The consumers write while this reads: a local D1 busy for a moment
+        // (SQLITE_BUSY) is asked again.
+        let rows = match stack.query(root, &sql) {
+            Ok(rows) => rows,
+            Err(e) if e.contains("SQLITE_BUSY") || e.contains("database is locked") => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        if let Some(row) = rows.into_iter().next() {
             if !matches!(row["status"].as_str(), Some("running" | "enqueued")) {
                 return Ok(row);
             }
