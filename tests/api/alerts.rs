@@ -245,12 +245,13 @@ async fn a_flaky_receiver_gets_it_on_the_third_try_and_a_dead_one_leaves_the_syn
         "slack",
     )
     .await;
-    // Nothing listens there any more.
-    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port held bound but never listening: connections are refused, and no
+    // other server of the run can take it over while the test holds it.
+    let closed = tokio::net::TcpSocket::new_v4().expect("a socket");
+    closed
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("a local port");
+    let dead_port = closed.local_addr().expect("an address").port();
     let (dead, _) = webhook(
         base,
         &user.jwt,
