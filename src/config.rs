@@ -8,6 +8,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use crate::domain::network::UrlTarget;
 use crate::error::AppError;
 use crate::usage::cache::ANSWER_TTL_MS;
 
@@ -125,23 +126,11 @@ impl Config {
     }
 }
 
-/// `http://` to 127.0.0.0/8, `localhost` or `[::1]`, with any port.
+/// `http://` to 127.0.0.0/8, `localhost` or `[::1]`, with any port and no
+/// credentials.
 fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return false;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    UrlTarget::parse(url)
+        .is_some_and(|t| t.scheme == "http" && !t.has_credentials && t.is_loopback())
 }
 
 fn number(

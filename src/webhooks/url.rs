@@ -9,6 +9,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::domain::network::UrlTarget;
 use crate::domain::Invalid;
 
 pub const MAX_URL_CHARS: usize = 2_048;
@@ -30,16 +31,12 @@ pub fn check(policy: Policy, text: &str) -> Result<String, Invalid> {
     if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("must not contain spaces or control characters"));
     }
-    let (scheme, rest) = text
-        .split_once("://")
-        .ok_or_else(|| bad("must be an absolute https:// URL"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
+    let target = UrlTarget::parse(text).ok_or_else(|| bad("must be an absolute https:// URL"))?;
+    if target.has_credentials {
         return Err(bad("must not contain a user name or password"));
     }
-    let host = host_of(authority).ok_or_else(|| bad("must name a host"))?;
-    let loopback = is_loopback_host(&host);
-    let allowed_scheme = match scheme.to_ascii_lowercase().as_str() {
+    let loopback = target.is_loopback();
+    let allowed_scheme = match target.scheme.as_str() {
         "https" => true,
         "http" => loopback && policy == Policy::AllowLoopback,
         _ => false,
@@ -55,7 +52,7 @@ pub fn check(policy: Policy, text: &str) -> Result<String, Invalid> {
             Policy::Production => Err(bad("must not point at this machine (a loopback address)")),
         };
     }
-    if let Ok(ip) = host.parse::<IpAddr>() {
+    if let Some(ip) = target.ip() {
         if !is_public(ip) {
             return Err(bad(
                 "must not point at a private, loopback or link-local address",
@@ -63,22 +60,6 @@ pub fn check(policy: Policy, text: &str) -> Result<String, Invalid> {
         }
     }
     Ok(text.to_owned())
-}
-
-/// The host of `host[:port]` or `[v6][:port]`, lower-cased.
-fn host_of(authority: &str) -> Option<String> {
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split_once(']')?.0
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-    };
-    (!host.is_empty()).then(|| host.trim_end_matches('.').to_ascii_lowercase())
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn is_public(ip: IpAddr) -> bool {
