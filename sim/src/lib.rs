@@ -50,16 +50,16 @@ impl Default for SimConfig {
     }
 }
 
-/// A simulator serving on the current tokio runtime. Stops when dropped.
-pub struct RunningSim {
+/// Where a started simulator listens and what it holds: what both handles,
+/// [`RunningSim`] and [`SimHandle`], give access to (through `Deref`).
+#[derive(Clone)]
+pub struct Serving {
     addr: SocketAddr,
     sim: Arc<Sim>,
     scenario_keys: Vec<RegisteredKey>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl RunningSim {
+impl Serving {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -79,7 +79,24 @@ impl RunningSim {
     pub fn scenario_keys(&self) -> &[RegisteredKey] {
         &self.scenario_keys
     }
+}
 
+/// A simulator serving on the current tokio runtime. Stops when dropped.
+pub struct RunningSim {
+    serving: Serving,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for RunningSim {
+    type Target = Serving;
+
+    fn deref(&self) -> &Serving {
+        &self.serving
+    }
+}
+
+impl RunningSim {
     /// Stops accepting, closes every open connection and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -108,9 +125,11 @@ pub async fn serve(config: SimConfig) -> std::io::Result<RunningSim> {
     let (stop_tx, stop_rx) = oneshot::channel();
     let task = tokio::spawn(accept_loop(listener, sim.clone(), stop_rx));
     Ok(RunningSim {
-        addr,
-        sim,
-        scenario_keys,
+        serving: Serving {
+            addr,
+            sim,
+            scenario_keys,
+        },
         stop: Some(stop_tx),
         task: Some(task),
     })
@@ -152,29 +171,16 @@ async fn accept_loop(listener: TcpListener, sim: Arc<Sim>, mut stop: oneshot::Re
 /// A simulator running on its own thread and tokio runtime, so that it outlives the
 /// runtimes of individual `#[tokio::test]`s. Stops when dropped.
 pub struct SimHandle {
-    addr: SocketAddr,
-    sim: Arc<Sim>,
-    scenario_keys: Vec<RegisteredKey>,
+    serving: Serving,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl SimHandle {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
+impl std::ops::Deref for SimHandle {
+    type Target = Serving;
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn sim(&self) -> Arc<Sim> {
-        self.sim.clone()
-    }
-
-    pub fn scenario_keys(&self) -> &[RegisteredKey] {
-        &self.scenario_keys
+    fn deref(&self) -> &Serving {
+        &self.serving
     }
 }
 
@@ -189,7 +195,7 @@ impl Drop for SimHandle {
     }
 }
 
-type Started = std::io::Result<(SocketAddr, Arc<Sim>, Vec<RegisteredKey>)>;
+type Started = std::io::Result<Serving>;
 
 /// Starts the simulator on a dedicated thread with its own multi-threaded runtime.
 pub fn spawn_in_thread(config: SimConfig) -> std::io::Result<SimHandle> {
@@ -212,11 +218,7 @@ pub fn spawn_in_thread(config: SimConfig) -> std::io::Result<SimHandle> {
             rt.block_on(async move {
                 match serve(config).await {
                     Ok(running) => {
-                        let _ = ready_tx.send(Ok((
-                            running.addr(),
-                            running.sim(),
-                            running.scenario_keys().to_vec(),
-                        )));
+                        let _ = ready_tx.send(Ok(running.serving.clone()));
                         let _ = stop_rx.await;
                         running.shutdown().await;
                     }
@@ -226,13 +228,11 @@ pub fn spawn_in_thread(config: SimConfig) -> std::io::Result<SimHandle> {
                 }
             });
         })?;
-    let started = ready_rx
+    let serving = ready_rx
         .recv()
         .map_err(|_| std::io::Error::other("the simulator thread ended before it was ready"))??;
     Ok(SimHandle {
-        addr: started.0,
-        sim: started.1,
-        scenario_keys: started.2,
+        serving,
         stop: Some(stop_tx),
         thread: Some(thread),
     })
