@@ -51,9 +51,13 @@ async fn the_dashboard_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
+    // The failing step first: a CI log may keep only the head of a panic.
+    let failure = stdout
+        .find("FAIL - ")
+        .map_or("(no failing step reported)", |at| &stdout[at..]);
     assert!(
         out.status.success(),
-        "the browser run failed ({}):\n{stdout}\n{stderr}",
+        "the browser run failed ({}):\n{failure}\n--- stderr:\n{stderr}",
         out.status
     );
 }
