@@ -51,6 +51,7 @@ async fn the_dashboard_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
+    let _ = std::fs::write(run_dir.join("e2e.log"), format!("{stdout}\n{stderr}"));
     // The failing step first: a CI log may keep only the head of a panic.
     let failure = stdout
         .find("FAIL - ")

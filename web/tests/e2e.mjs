@@ -360,15 +360,19 @@ try {
     const cron = await fetch(`${BASE}/__scheduled?cron=0+*+*+*+*`, { headers: { 'CF-Connecting-IP': CLIENT_IP } });
     check(cron.ok, `/__scheduled answered ${cron.status}`);
     const token = await jwt();
-    const deadline = Date.now() + 30_000;
+    // The run syncs every account of this shared test Worker through the
+    // queue, behind the batches of runs other tests fired: on a busy 2-core
+    // CI machine that takes more than a quiet laptop's few seconds.
+    const fired = Date.now();
     for (;;) {
       const r = await apiGet('/api/keys?limit=100', { Authorization: `Bearer ${token}` });
       check(r.status === 200, `/api/keys: ${r.status} ${r.text}`);
       const k = r.json().items.find((/** @type {any} */ x) => x.name === 'Production');
       if (k?.last_synced_at) break;
-      check(Date.now() < deadline, 'the inference key was not synced within 30 s');
+      check(Date.now() - fired < 120_000, 'the inference key was not synced within 120 s');
       await new Promise((res) => setTimeout(res, 500));
     }
+    console.log(`   synced ${Date.now() - fired} ms after the cron`);
     await page.reload();
     await page.locator('[data-testid="key-item"][data-name="Production"][data-synced^="2"]').waitFor();
     await shot('keys-desktop-light');
