@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::harness::{d1_query, run_dir, Worker};
+use super::d1::d1_query;
+use super::harness::{run_dir, Worker};
 
 pub struct Clocked {
     pub sim: SimHandle,

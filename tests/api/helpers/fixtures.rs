@@ -194,7 +194,7 @@ pub async fn wait_for_runs(persist_dir: &std::path::Path, after_id: i64) {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let dir = persist_dir.to_path_buf();
         let sql = sql.clone();
-        let open = tokio::task::spawn_blocking(move || super::harness::d1_query(&dir, &sql))
+        let open = tokio::task::spawn_blocking(move || super::d1::d1_query(&dir, &sql))
             .await
             .expect("joins")[0]["n"]
             .as_i64()

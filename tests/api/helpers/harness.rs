@@ -232,9 +232,9 @@ impl TestApp {
     }
 
     /// Rows from local D1, read the way an operator would (no test routes in
-    /// the Worker). ~1.5 s per call: batch what a test needs.
+    /// the Worker).
     pub fn d1(&self, sql: &str) -> Vec<Value> {
-        d1_query(&self.persist_dir, sql)
+        super::d1::d1_query(&self.persist_dir, sql)
     }
 
     pub fn log(&self) -> String {
@@ -353,41 +353,6 @@ impl Worker {
         }
         // Let the OS reap it and free the database files.
         std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// Rows of the local D1 in `persist_dir`, read with `wrangler d1 execute`,
-/// retried while a Worker holds the database for a moment.
-pub fn d1_query(persist_dir: &Path, sql: &str) -> Vec<Value> {
-    d1_try(persist_dir, sql).unwrap_or_else(|why| panic!("d1 query failed: {sql}\n{why}"))
-}
-
-/// Like [`d1_query`], for a statement that may be refused: the rows, or
-/// wrangler's output when D1 refused it (after the busy retries).
-pub fn d1_try(persist_dir: &Path, sql: &str) -> Result<Vec<Value>, String> {
-    let mut attempt = 0;
-    loop {
-        let out = wrangler_command()
-            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-            .arg(persist_dir)
-            .args(["--command", sql])
-            .output()
-            .expect("wrangler d1 execute runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if out.status.success() {
-            let parsed: Value = serde_json::from_str(&stdout)
-                .unwrap_or_else(|e| panic!("d1 output is not JSON ({e}): {stdout}"));
-            return Ok(parsed[0]["results"].as_array().cloned().unwrap_or_default());
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        // The Worker may hold the database for a moment (SQLITE_BUSY).
-        let busy = stderr.contains("BUSY") || stdout.contains("BUSY") || stderr.contains("locked");
-        if busy && attempt < 8 {
-            attempt += 1;
-            std::thread::sleep(Duration::from_millis(500));
-            continue;
-        }
-        return Err(format!("{stdout}\n{stderr}"));
     }
 }
 

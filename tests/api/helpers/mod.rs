@@ -1,15 +1,17 @@
 //! Helpers every integration test shares: the harness (one real Worker and
 //! one simulator for the whole run), the HTTP client that checks every
 //! response against `openapi.json`, fixtures (users, keys, simulator
-//! control, cron) and a webhook receiver.
+//! control, cron), direct reads of the local D1 and a webhook receiver.
 
 mod clocked;
+mod d1;
 mod fixtures;
 mod harness;
 mod http;
 mod receiver;
 
 pub use clocked::*;
+pub use d1::*;
 pub use fixtures::*;
 pub use harness::*;
 pub use http::*;

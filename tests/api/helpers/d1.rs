@@ -1,0 +1,107 @@
+//! The local D1 of a `wrangler dev` run, read (and, for seeding, written)
+//! straight from its SQLite file, as an operator's `sqlite3` would.
+//!
+//! Why not `wrangler d1 execute --local`: it starts a second workerd on the
+//! same file for every statement (about 1.5 s each), a second read-write
+//! owner of a database that workerd expects to own alone (it sets no busy
+//! handler). The file is in WAL mode: a read-only connection here never
+//! takes the write lock, and a test's rare write holds it for a
+//! millisecond, waiting (busy timeout) for the Worker's rather than failing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use serde_json::{Map, Value};
+
+/// Rows of the local D1 in `persist_dir`; panics with the statement when
+/// SQLite refuses it.
+pub fn d1_query(persist_dir: &Path, sql: &str) -> Vec<Value> {
+    d1_try(persist_dir, sql).unwrap_or_else(|why| panic!("d1 query failed: {sql}\n{why}"))
+}
+
+/// Like [`d1_query`], for a statement that may be refused: the rows of a
+/// `SELECT`, none for writes (any number of statements, in one
+/// transaction), or SQLite's message.
+pub fn d1_try(persist_dir: &Path, sql: &str) -> Result<Vec<Value>, String> {
+    let file = database_file(persist_dir)?;
+    let reads_only = sql.trim_start().to_ascii_uppercase().starts_with("SELECT");
+    let flags = if reads_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let mut db = Connection::open_with_flags(&file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    db.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    if reads_only {
+        return select(&db, sql);
+    }
+    // Checkpoints are the Worker's business; this connection only appends.
+    db.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(|e| e.to_string())?;
+    // One transaction for all the statements, as `wrangler d1 execute` ran
+    // them: all or nothing.
+    let tx = db
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
+    tx.execute_batch(sql).map_err(|e| e.to_string())?;
+    tx.commit().map_err(|e| e.to_string())?;
+    Ok(Vec::new())
+}
+
+fn select(db: &Connection, sql: &str) -> Result<Vec<Value>, String> {
+    let mut statement = db.prepare(sql).map_err(|e| e.to_string())?;
+    let columns: Vec<String> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = statement.query([]).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+        let mut object = Map::new();
+        for (i, name) in columns.iter().enumerate() {
+            let value = row.get_ref(i).map_err(|e| e.to_string())?;
+            object.insert(name.clone(), json(value));
+        }
+        out.push(Value::Object(object));
+    }
+    Ok(out)
+}
+
+/// The database's file: the one SQLite file of Miniflare's D1 object that
+/// is not its metadata.
+fn database_file(persist_dir: &Path) -> Result<PathBuf, String> {
+    let dir = persist_dir.join("v3/d1/miniflare-D1DatabaseObject");
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "sqlite")
+                && p.file_stem().is_some_and(|s| s != "metadata")
+        })
+        .collect();
+    match files.as_slice() {
+        [one] => Ok(one.clone()),
+        other => Err(format!(
+            "{}: {} databases, expected one",
+            dir.display(),
+            other.len()
+        )),
+    }
+}
+
+/// As `wrangler d1 execute --json` gives a cell: numbers, text, null, and
+/// blobs as arrays of bytes.
+fn json(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::from(i),
+        ValueRef::Real(f) => Value::from(f),
+        ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::from(b.to_vec()),
+    }
+}
