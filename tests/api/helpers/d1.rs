@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Statement, TransactionBehavior};
 use serde_json::{Map, Value};
 
 /// Rows of the local D1 in `persist_dir`; panics with the statement when
@@ -21,30 +21,27 @@ pub fn d1_query(persist_dir: &Path, sql: &str) -> Vec<Value> {
     d1_try(persist_dir, sql).unwrap_or_else(|why| panic!("d1 query failed: {sql}\n{why}"))
 }
 
-/// Like [`d1_query`], for a statement that may be refused: the rows of a
-/// `SELECT`, none for writes (any number of statements, in one
-/// transaction), or SQLite's message.
+/// Like [`d1_query`], for a statement that may be refused: the rows of one
+/// read-only statement; none for writes (any number of statements, run in
+/// one transaction, all or nothing, as `wrangler d1 execute` ran them); or
+/// SQLite's message.
 pub fn d1_try(persist_dir: &Path, sql: &str) -> Result<Vec<Value>, String> {
     let file = database_file(persist_dir)?;
-    let reads_only = sql.trim_start().to_ascii_uppercase().starts_with("SELECT");
-    let flags = if reads_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-    };
-    let mut db = Connection::open_with_flags(&file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    db.busy_timeout(Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
-    if reads_only {
-        return select(&db, sql);
+    let reader = open(&file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // SQLite says whether a statement reads only; several statements do
+    // not prepare as one, and go to the writer, which reports any error.
+    if let Ok(statement) = reader.prepare(sql) {
+        if statement.readonly() {
+            return rows(statement);
+        }
     }
+    drop(reader);
+    let mut writer = open(&file, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     // Checkpoints are the Worker's business; this connection only appends.
-    db.pragma_update(None, "wal_autocheckpoint", 0)
+    writer
+        .pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(|e| e.to_string())?;
-    // One transaction for all the statements, as `wrangler d1 execute` ran
-    // them: all or nothing.
-    let tx = db
+    let tx = writer
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| e.to_string())?;
     tx.execute_batch(sql).map_err(|e| e.to_string())?;
@@ -52,8 +49,15 @@ pub fn d1_try(persist_dir: &Path, sql: &str) -> Result<Vec<Value>, String> {
     Ok(Vec::new())
 }
 
-fn select(db: &Connection, sql: &str) -> Result<Vec<Value>, String> {
-    let mut statement = db.prepare(sql).map_err(|e| e.to_string())?;
+fn open(file: &Path, flags: OpenFlags) -> Result<Connection, String> {
+    let db = Connection::open_with_flags(file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    db.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+fn rows(mut statement: Statement<'_>) -> Result<Vec<Value>, String> {
     let columns: Vec<String> = statement
         .column_names()
         .into_iter()
