@@ -65,6 +65,27 @@ pub struct Latest {
     pub limit_reset: Option<String>,
 }
 
+#[cfg(test)]
+impl Latest {
+    /// A snapshot taken (and answered) at `when` with this month's spend and
+    /// the all-time usage; no spend today or this week, no limit.
+    pub fn observed(when: &str, monthly: &str, usage: &str) -> Latest {
+        use crate::testing::{at, usd};
+        Latest {
+            counters: Counters {
+                usage: usd(usage),
+                daily: Money::ZERO,
+                weekly: Money::ZERO,
+                monthly: usd(monthly),
+            },
+            observed_at: at(when),
+            taken_at: at(when),
+            limit: None,
+            limit_reset: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyState {
     pub api_key_id: i64,
@@ -175,16 +196,9 @@ mod tests {
             api_key_id: id,
             name: format!("k{id}"),
             latest: Some(Latest {
-                counters: Counters {
-                    usage: usd(usage),
-                    daily: Money::ZERO,
-                    weekly: Money::ZERO,
-                    monthly: usd(monthly),
-                },
-                observed_at: at(when),
-                taken_at: at(when),
                 limit: limit.map(usd),
                 limit_reset: Some("monthly".into()),
+                ..Latest::observed(when, monthly, usage)
             }),
             oldest: Some(Point {
                 at: at(when) - Duration::days(7),

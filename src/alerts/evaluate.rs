@@ -186,9 +186,8 @@ mod tests {
     use super::*;
     use crate::alerts::assess::{Latest, Source};
     use crate::alerts::marks::Marks;
-    use crate::alerts::period::{Counters, Period};
+    use crate::alerts::period::Period;
     use crate::alerts::thresholds::Thresholds;
-    use crate::domain::money::Money;
     use crate::testing::{at, usd};
 
     fn standing(monthly: &str, usage: &str, limit: Option<&str>) -> AccountStanding {
@@ -197,16 +196,8 @@ mod tests {
                 api_key_id: 7,
                 name: "Production".into(),
                 latest: Some(Latest {
-                    counters: Counters {
-                        usage: usd(usage),
-                        daily: Money::ZERO,
-                        weekly: Money::ZERO,
-                        monthly: usd(monthly),
-                    },
-                    observed_at: at("2026-11-15T12:00:00Z"),
-                    taken_at: at("2026-11-15T12:00:00Z"),
                     limit: limit.map(usd),
-                    limit_reset: None,
+                    ..Latest::observed("2026-11-15T12:00:00Z", monthly, usage)
                 }),
                 oldest: None,
             }],
