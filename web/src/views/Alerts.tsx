@@ -3,6 +3,7 @@ import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedWebh
 import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SelectField, TextField } from '../components/Field';
+import { NewerOlder } from '../components/NewerOlder';
 import { Busy, Notice } from '../components/Notice';
 import { SecretOnce } from '../components/SecretOnce';
 import { ago, formatTimestamp } from '../dates';
@@ -432,19 +433,7 @@ function DeliveryLog({ webhook, version }: { webhook: Webhook; version: number }
           </table>
         </div>
       ) : null}
-      {d && pages > 1 ? (
-        <div class="pager">
-          <button type="button" class="button small" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Newer
-          </button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <button type="button" class="button small" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Older
-          </button>
-        </div>
-      ) : null}
+      {d && pages > 1 ? <NewerOlder page={page} pages={pages} onPage={setPage} /> : null}
     </div>
   );
 }
@@ -472,17 +461,10 @@ function EventsPanel({ res, error, page }: { res: Page<AlertEvent> | undefined; 
         </ol>
       ) : null}
       {res && pages > 1 ? (
-        <div class="pager">
-          <button type="button" class="button small" disabled={page <= 1} onClick={() => updateParams({ page: page - 1 > 1 ? page - 1 : undefined })}>
-            Newer
-          </button>
-          <span>
-            Page {page} of {pages} · {formatInt(res.pagination.total)} alerts
-          </span>
-          <button type="button" class="button small" disabled={page >= pages} onClick={() => updateParams({ page: page + 1 })}>
-            Older
-          </button>
-        </div>
+        <NewerOlder page={page} pages={pages} onPage={(n) => updateParams({ page: n > 1 ? n : undefined })}>
+          {' '}
+          · {formatInt(res.pagination.total)} alerts
+        </NewerOlder>
       ) : null}
     </section>
   );
