@@ -3,7 +3,9 @@
 //! never resets. Each maps to the counter OpenRouter keeps for it, so a
 //! period's spend is OpenRouter's own figure, never re-derived.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+#![deny(clippy::arithmetic_side_effects)]
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::domain::money::Money;
@@ -85,38 +87,32 @@ impl Period {
         }
     }
 
+    /// The window `at` falls in. At the edge of the calendar (a window
+    /// whose end would pass chrono's last date) the end is `None`: that
+    /// window never resets, rather than a panic.
     pub fn window(self, at: DateTime<Utc>) -> Window {
         let day = at.date_naive();
         let (start, end) = match self {
-            Period::Daily => (day, day + Duration::days(1)),
+            Period::Daily => (Some(day), day.checked_add_days(Days::new(1))),
             Period::Weekly => {
-                let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
-                (monday, monday + Duration::days(7))
+                let back = Days::new(u64::from(day.weekday().num_days_from_monday()));
+                let monday = day.checked_sub_days(back);
+                (
+                    monday,
+                    monday.and_then(|m| m.checked_add_days(Days::new(7))),
+                )
             }
             Period::Monthly => {
                 let first = day.with_day(1).unwrap_or(day);
-                (first, next_month(first))
+                (Some(first), first.checked_add_months(Months::new(1)))
             }
-            Period::Lifetime => {
-                return Window {
-                    start: None,
-                    end: None,
-                }
-            }
+            Period::Lifetime => (None, None),
         };
         Window {
-            start: Some(midnight(start)),
-            end: Some(midnight(end)),
+            start: start.map(midnight),
+            end: end.map(midnight),
         }
     }
-}
-
-fn next_month(first: NaiveDate) -> NaiveDate {
-    let (year, month) = match first.month() {
-        12 => (first.year() + 1, 1),
-        m => (first.year(), m + 1),
-    };
-    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(first)
 }
 
 fn midnight(day: NaiveDate) -> DateTime<Utc> {
@@ -124,6 +120,7 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::testing::at;
@@ -196,5 +193,40 @@ mod tests {
             Some(Period::Monthly)
         );
         assert_eq!(Period::of_limit_reset(Some("hourly")), None);
+    }
+
+    #[test]
+    fn the_edges_of_the_calendar_have_windows_without_an_end() {
+        let last = DateTime::<Utc>::MAX_UTC;
+        for period in Period::USER_CHOICES {
+            let w = period.window(last);
+            assert!(w.start.is_some_and(|s| s <= last), "{period:?}");
+            assert_eq!(w.end, None, "{period:?}");
+        }
+        let w = Period::Weekly.window(DateTime::<Utc>::MIN_UTC);
+        assert!(w.start.is_none() || w.start <= Some(DateTime::<Utc>::MIN_UTC));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn every_moment_lies_in_its_window(seconds in any::<i64>(), which in 0_usize..4) {
+                let Some(moment) = DateTime::from_timestamp(seconds / 1_000, 0) else {
+                    return Ok(());
+                };
+                let period = [Period::Daily, Period::Weekly, Period::Monthly, Period::Lifetime][which];
+                let w = period.window(moment);
+                if let Some(start) = w.start {
+                    prop_assert!(start <= moment);
+                }
+                if let Some(end) = w.end {
+                    prop_assert!(moment < end);
+                    prop_assert!(w.start.is_some_and(|s| s < end));
+                }
+            }
+        }
     }
 }
