@@ -5,6 +5,21 @@
 //!
 //! This file holds the runtime's entry points only; see `http` for the
 //! request path, `jobs` for the cron handlers and the queue consumers.
+//!
+//! No input may reach a panic: a panic resets the wasm instance, aborting
+//! every request in flight in it, and poisons a queue consumer's batch. So
+//! outside tests the crate denies what panics on bad data (`unwrap`,
+//! `expect`, `panic!`, indexing and slicing); the modules that compute on
+//! money, time and counts also deny unchecked arithmetic
+//! (`clippy::arithmetic_side_effects`), and property tests probe them with
+//! extreme values.
+
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 pub mod alerts;
 pub mod app;
@@ -22,6 +37,7 @@ pub mod jobs;
 pub mod keys;
 pub mod openapi;
 pub mod openrouter;
+pub mod panic;
 pub mod public_api;
 pub mod rate_limit;
 pub mod store;
@@ -38,7 +54,7 @@ pub use public_api::object::RateLimiter;
 
 #[event(start)]
 fn start() {
-    console_error_panic_hook::set_once();
+    panic::install();
 }
 
 #[event(fetch)]

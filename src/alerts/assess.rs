@@ -2,6 +2,8 @@
 //! spend is heading. Used alike by the hourly evaluation and by every view
 //! that shows a budget, so an alert and the dashboard never disagree.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::period::{Counters, Period, Window};
@@ -91,15 +93,17 @@ pub struct KeyState {
     pub api_key_id: i64,
     pub name: String,
     pub latest: Option<Latest>,
-    /// The oldest snapshot of the burn window.
+    /// The oldest snapshot of the burn window, on OpenRouter's clock.
     pub oldest: Option<Point>,
 }
 
 impl KeyState {
+    /// The burn rate on OpenRouter's clock, the clock the period and the
+    /// projection's start are read on: one clock for every figure.
     pub fn burn(&self) -> Option<Burn> {
         let latest = self.latest.as_ref()?;
         let newest = Point {
-            at: latest.taken_at,
+            at: latest.observed_at,
             usage: latest.counters.usage,
         };
         Burn::between(self.oldest?, newest)
@@ -181,12 +185,16 @@ pub fn assess(budget: &BudgetDef, keys: &[KeyState]) -> Option<Assessment> {
     })
 }
 
-/// Where the burn window starts for snapshots taken up to `now`.
-pub fn burn_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    now - Duration::days(runway::WINDOW_DAYS)
+/// How far back (on the Worker's clock) snapshots are scanned for the burn
+/// window, which is cut on OpenRouter's clock: a day wider than the window,
+/// for any skew between the two.
+pub fn burn_scan_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_sub_signed(Duration::days(runway::WINDOW_DAYS.saturating_add(1)))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::testing::{at, usd};

@@ -34,8 +34,8 @@ impl AccountStanding {
 }
 
 pub async fn load(db: &D1Database, user_id: i64, now: DateTime<Utc>) -> AppResult<AccountStanding> {
-    let since = crate::clock::timestamp(super::assess::burn_window_start(now));
-    let rows = budgets::standing(db, user_id, &since).await?;
+    let since = crate::clock::timestamp(super::assess::burn_scan_start(now));
+    let rows = budgets::standing(db, user_id, &since, super::runway::WINDOW_DAYS).await?;
     let keys: Vec<KeyState> = rows.keys.into_iter().map(key_state).collect();
     let mut defs = rows
         .budgets
@@ -92,7 +92,7 @@ fn key_state(row: KeyStateRow) -> KeyState {
         _ => None,
     };
     let oldest = match (
-        row.oldest_taken_at.as_deref().and_then(parse_timestamp),
+        row.oldest_observed_at.as_deref().and_then(parse_timestamp),
         row.oldest_usage,
     ) {
         (Some(at), Some(usage)) => Some(Point { at, usage }),

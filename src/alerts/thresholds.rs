@@ -1,6 +1,8 @@
 //! Alert thresholds (whole percentages of a budget) and the exact
 //! arithmetic of "how much of the budget is used".
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use rust_decimal::Decimal;
 
 use crate::domain::money::Money;
@@ -41,7 +43,7 @@ impl Thresholds {
             }
         }
         sorted.sort_unstable();
-        if sorted.windows(2).any(|w| w[0] == w[1]) {
+        if sorted.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
             return Err(Invalid::new(field, "must not repeat a percentage"));
         }
         Ok(Thresholds(sorted))
@@ -68,7 +70,9 @@ impl Thresholds {
 
 /// Whether `spent` has reached `percent` % of `amount` (exact, no rounding).
 pub fn reached(spent: Money, amount: Money, percent: u8) -> bool {
-    i128::from(spent.units()) * 100 >= i128::from(amount.units()) * i128::from(percent)
+    // An i64 times at most 255 always fits an i128: nothing saturates.
+    i128::from(spent.units()).saturating_mul(100)
+        >= i128::from(amount.units()).saturating_mul(i128::from(percent))
 }
 
 /// `spent` as a percentage of `amount`, exact to two decimals and rounded
@@ -82,12 +86,14 @@ pub fn percent_ratio(part: i128, whole: i128) -> Decimal {
     if whole <= 0 {
         return Decimal::ZERO;
     }
-    let hundredths = part.saturating_mul(10_000) / whole;
-    let clamped = i64::try_from(hundredths).unwrap_or(i64::MAX);
+    let hundredths = part.saturating_mul(10_000).checked_div(whole).unwrap_or(0);
+    let clamped =
+        i64::try_from(hundredths).unwrap_or(if hundredths < 0 { i64::MIN } else { i64::MAX });
     Decimal::new(clamped, 2).normalize()
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::testing::usd;
@@ -132,5 +138,33 @@ mod tests {
         );
         assert_eq!(percent_of(usd("25"), usd("10")).to_string(), "250");
         assert_eq!(percent_of(usd("1"), Money::ZERO).to_string(), "0");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn reaching_and_percentages_never_panic(
+                spent in any::<i64>(), amount in any::<i64>(), percent in any::<u8>(),
+                part in any::<i128>(), whole in any::<i128>(),
+            ) {
+                let (s, a) = (Money::from_units(spent), Money::from_units(amount));
+                let exact = i128::from(spent) * 100 >= i128::from(amount) * i128::from(percent);
+                prop_assert_eq!(reached(s, a, percent), exact);
+                let _ = percent_of(s, a);
+                let _ = percent_ratio(part, whole);
+            }
+
+            #[test]
+            fn any_list_is_refused_or_sorted_and_in_range(values in proptest::collection::vec(any::<i64>(), 0..14)) {
+                if let Ok(t) = Thresholds::new("thresholds", &values) {
+                    prop_assert!(t.as_slice().windows(2).all(|w| w[0] < w[1]));
+                    prop_assert!(t.as_slice().iter().all(|p| (1..=100).contains(p)));
+                    prop_assert_eq!(Thresholds::from_text(&t.to_text()), Some(t));
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! UTC days and the date ranges every usage query takes.
 
-use chrono::{Duration, NaiveDate};
+#![deny(clippy::arithmetic_side_effects)]
+
+use chrono::NaiveDate;
 
 use super::Invalid;
 
@@ -62,7 +64,8 @@ impl DateRange {
         };
         let start = match start {
             Some(text) => parse_day("start_date", text)?,
-            None => end - Duration::days(DEFAULT_RANGE_DAYS - 1),
+            None => days_before(end, DEFAULT_RANGE_DAYS.saturating_sub(1))
+                .ok_or_else(|| Invalid::new("end_date", "is too early"))?,
         };
         Self::new(start, end)
     }
@@ -82,7 +85,9 @@ impl DateRange {
                 format!("must be between 1 and {MAX_RANGE_DAYS}"),
             ));
         }
-        Self::new(today - Duration::days(days - 1), today)
+        let start = days_before(today, days.saturating_sub(1))
+            .ok_or_else(|| Invalid::new("days", "reaches before the calendar starts"))?;
+        Self::new(start, today)
     }
 
     pub fn start(&self) -> NaiveDate {
@@ -95,15 +100,26 @@ impl DateRange {
 
     /// Days covered, counting both ends.
     pub fn days(&self) -> i64 {
-        (self.end - self.start).num_days() + 1
+        self.end
+            .signed_duration_since(self.start)
+            .num_days()
+            .saturating_add(1)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = NaiveDate> {
-        self.start.iter_days().take(self.days() as usize)
+        self.start
+            .iter_days()
+            .take(usize::try_from(self.days()).unwrap_or(0))
     }
 }
 
+/// `days` days before `day`; `None` past the calendar's start.
+pub fn days_before(day: NaiveDate, days: i64) -> Option<NaiveDate> {
+    day.checked_sub_days(chrono::Days::new(u64::try_from(days).ok()?))
+}
+
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -1,5 +1,7 @@
 //! Pagination parameters and the pagination block of list responses.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use serde::Serialize;
 
 use super::Invalid;
@@ -30,8 +32,9 @@ impl Page {
         self.limit
     }
 
+    /// Bounded by the parse (page ≤ 1e9, limit ≤ 1000): never saturates.
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.limit
+        self.page.saturating_sub(1).saturating_mul(self.limit)
     }
 
     pub fn info(&self, total: i64) -> Pagination {
@@ -39,8 +42,17 @@ impl Page {
             page: self.page,
             limit: self.limit,
             total,
-            pages: (total + self.limit - 1) / self.limit,
+            pages: pages(total, self.limit),
         }
+    }
+}
+
+/// `ceil(total / limit)`, 0 for no rows (or a limit that is no limit).
+fn pages(total: i64, limit: i64) -> i64 {
+    let whole = total.checked_div(limit).unwrap_or(0);
+    match total.checked_rem(limit) {
+        Some(0) | None => whole,
+        Some(_) => whole.saturating_add(1),
     }
 }
 
@@ -78,6 +90,7 @@ pub fn parse_bounded(
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -2,6 +2,8 @@
 //! hours it cuts time into. Days are built of whole local hours, so a
 //! daylight-saving switch day has 23 or 25 of them.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -50,7 +52,10 @@ impl Zone {
             if let Some(start) = self.0.from_local_datetime(&local).earliest() {
                 return start.with_timezone(&Utc);
             }
-            local += Duration::minutes(30);
+            match local.checked_add_signed(Duration::minutes(30)) {
+                Some(later) => local = later,
+                None => break,
+            }
         }
         Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))
     }
@@ -62,18 +67,19 @@ impl Zone {
         first: NaiveDate,
         last: NaiveDate,
     ) -> (Vec<DateTime<Utc>>, DateTime<Utc>) {
-        let end = self.day_start(last + Duration::days(1));
+        let end = self.day_start(last.succ_opt().unwrap_or(last));
         let mut hours = Vec::new();
-        let mut at = self.day_start(first);
-        while at < end {
-            hours.push(at);
-            at += Duration::hours(1);
+        let mut at = Some(self.day_start(first));
+        while let Some(hour) = at.filter(|hour| *hour < end) {
+            hours.push(hour);
+            at = hour.checked_add_signed(Duration::hours(1));
         }
         (hours, end)
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -133,5 +139,42 @@ mod tests {
                 .len(),
             23
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const ZONES: [&str; 6] = [
+            "UTC",
+            "America/Los_Angeles",
+            "Europe/Rome",
+            "Asia/Kolkata",
+            "Australia/Lord_Howe",
+            "Pacific/Chatham",
+        ];
+
+        proptest! {
+            #[test]
+            fn every_local_day_has_23_to_25_whole_hours(
+                zone in 0_usize..ZONES.len(), offset in -40_000_i32..40_000,
+            ) {
+                let zone = Zone::parse("tz", ZONES[zone]).unwrap();
+                let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Duration::days(offset.into());
+                let (hours, end) = zone.hour_starts(day, day);
+                // Lord Howe moves by 30 minutes: 23.5 and 24.5 hour days.
+                prop_assert!((23..=25).contains(&hours.len()), "{} {}", day, hours.len());
+                prop_assert!(hours.iter().all(|h| *h < end));
+                prop_assert!(hours.iter().all(|h| zone.day_of(*h) == day));
+            }
+
+            #[test]
+            fn the_ends_of_the_calendar_do_not_panic(zone in 0_usize..ZONES.len(), which in 0_usize..2) {
+                let zone = Zone::parse("tz", ZONES[zone]).unwrap();
+                let day = [NaiveDate::MIN, NaiveDate::MAX][which];
+                let _ = zone.hour_starts(day, day);
+                let _ = zone.day_start(day);
+            }
+        }
     }
 }

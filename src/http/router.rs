@@ -151,7 +151,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
             id_route(id, |id| vec![("DELETE", Route::DeleteToken(id))]).ok_or_else(not_found)?
         }
         ["api", "budgets" | "alerts" | "webhooks", ..] => {
-            alert_methods(&segments[1..]).ok_or_else(not_found)?
+            alert_methods(segments.get(1..).unwrap_or_default()).ok_or_else(not_found)?
         }
         ["api", "v1", "stats"] => fixed(&[("GET", Route::PublicStats)]),
         ["api", "v1", "usage"] => fixed(&[("GET", Route::PublicUsage)]),

@@ -2,11 +2,14 @@
 //! how OpenRouter's per-endpoint rows become per-model rows, and how per-day
 //! spend is derived from key snapshots when there is no management key.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use crate::store::usage::ModelUsage;
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 
+use crate::domain::dates::days_before;
 use crate::domain::money::Money;
 use crate::openrouter::types::ActivityRow;
 
@@ -20,10 +23,14 @@ pub const REFETCH_DAYS: i64 = 3;
 /// final day (all 30 on a first sync), always including the last
 /// [`REFETCH_DAYS`]. Oldest first.
 pub fn activity_days(today: NaiveDate, final_through: Option<NaiveDate>) -> Vec<NaiveDate> {
-    let oldest_available = today - Duration::days(ACTIVITY_HISTORY_DAYS);
-    let refetch_from = today - Duration::days(REFETCH_DAYS);
+    let back = |days| days_before(today, days).unwrap_or(NaiveDate::MIN);
+    let oldest_available = back(ACTIVITY_HISTORY_DAYS);
+    let refetch_from = back(REFETCH_DAYS);
     let from = match final_through {
-        Some(last_final) => (last_final + Duration::days(1)).min(refetch_from),
+        Some(last_final) => last_final
+            .succ_opt()
+            .unwrap_or(last_final)
+            .min(refetch_from),
         None => oldest_available,
     }
     .max(oldest_available);
@@ -32,8 +39,11 @@ pub fn activity_days(today: NaiveDate, final_through: Option<NaiveDate>) -> Vec<
 
 /// After a complete fetch on `today`, days up to this one will not change.
 pub fn final_through(today: NaiveDate) -> NaiveDate {
-    today - Duration::days(REFETCH_DAYS + 1)
+    days_before(today, FINAL_AFTER_DAYS).unwrap_or(NaiveDate::MIN)
 }
+
+/// A day is final once it is older than the refetched ones.
+const FINAL_AFTER_DAYS: i64 = REFETCH_DAYS + 1;
 
 /// Where a partially failed fetch may resume from: everything before the
 /// earliest failed day is final (if it is old enough to be final at all).
@@ -41,7 +51,7 @@ pub fn final_through_after_failure(
     today: NaiveDate,
     earliest_failed: NaiveDate,
 ) -> Option<NaiveDate> {
-    let candidate = earliest_failed - Duration::days(1);
+    let candidate = earliest_failed.pred_opt()?;
     (candidate <= final_through(today)).then_some(candidate)
 }
 
@@ -108,7 +118,9 @@ pub fn spend_per_day(starts: &[(NaiveDate, Money)]) -> Vec<(NaiveDate, Money)> {
     starts
         .windows(2)
         .filter_map(|pair| {
-            let ((day, before), (_, after)) = (pair[0], pair[1]);
+            let [(day, before), (_, after)] = *pair else {
+                return None;
+            };
             // A negative difference would mean OpenRouter corrected its
             // figures downwards; it is kept, so sums still match the source.
             after.checked_sub(before).map(|spend| (day, spend))
@@ -117,6 +129,7 @@ pub fn spend_per_day(starts: &[(NaiveDate, Money)]) -> Vec<(NaiveDate, Money)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -237,5 +250,74 @@ mod tests {
             vec![(day("2026-11-20"), money("4.25"))]
         );
         assert!(spend_per_day(&starts[..1]).is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_day() -> impl Strategy<Value = NaiveDate> {
+            prop_oneof![
+                Just(NaiveDate::MIN),
+                Just(NaiveDate::MAX),
+                (-100_000_i32..100_000).prop_map(|d| {
+                    NaiveDate::from_num_days_from_ce_opt(739_000_i32.saturating_add(d))
+                        .unwrap_or(NaiveDate::MIN)
+                }),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn activity_days_are_completed_days_of_the_last_thirty(
+                today in any_day(), last_final in proptest::option::of(any_day()),
+            ) {
+                let days = activity_days(today, last_final);
+                prop_assert!(days.len() <= ACTIVITY_HISTORY_DAYS as usize);
+                prop_assert!(days.iter().all(|d| *d < today));
+                prop_assert!(days.windows(2).all(|w| w[0] < w[1]));
+                let _ = final_through(today);
+                if let Some(day) = last_final {
+                    let _ = final_through_after_failure(today, day);
+                }
+            }
+
+            #[test]
+            fn spend_per_day_never_panics_and_sums_exactly(
+                starts in proptest::collection::vec((any_day(), any::<i64>()), 0..12),
+            ) {
+                let starts: Vec<(NaiveDate, Money)> =
+                    starts.into_iter().map(|(d, u)| (d, Money::from_units(u))).collect();
+                let spend = spend_per_day(&starts);
+                let mut distinct: Vec<NaiveDate> = starts.iter().map(|(d, _)| *d).collect();
+                distinct.sort();
+                distinct.dedup();
+                prop_assert!(spend.len() < distinct.len().max(1));
+            }
+
+            #[test]
+            fn aggregating_any_rows_never_panics(
+                rows in proptest::collection::vec(
+                    (any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>(), 0_usize..3), 0..8),
+            ) {
+                let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+                let rows: Vec<ActivityRow> = rows
+                    .into_iter()
+                    .map(|(usage, requests, prompt, completion, model)| ActivityRow {
+                        date: "2026-11-29".into(),
+                        model: format!("m{model}"),
+                        usage: Money::from_units(usage),
+                        requests,
+                        prompt_tokens: prompt,
+                        completion_tokens: completion,
+                    })
+                    .collect();
+                if let Ok(models) = aggregate_activity(day, &rows) {
+                    let requests: i128 = rows.iter().map(|r| i128::from(r.requests)).sum();
+                    let summed: i128 = models.values().map(|m| i128::from(m.requests)).sum();
+                    prop_assert_eq!(requests, summed);
+                }
+            }
+        }
     }
 }

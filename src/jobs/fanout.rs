@@ -6,6 +6,8 @@
 //! account's 5,000 keys cannot fill the first batches while another
 //! account's 3 wait behind them.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -39,7 +41,9 @@ pub fn batches(targets: &[(i64, i64)], size: usize) -> Vec<Vec<i64>> {
                 dealt.push(*key);
             }
         }
-        round += 1;
+        // Each round deals at least one key until all are dealt, so
+        // `round` stays below the largest account's key count.
+        round = round.saturating_add(1);
     }
     dealt.chunks(size).map(<[i64]>::to_vec).collect()
 }
@@ -52,6 +56,7 @@ pub fn retry_delay_secs(retry_after: Option<u64>) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -103,5 +108,28 @@ mod tests {
         })
         .unwrap();
         assert_eq!(text, r#"{"run_id":3,"batch":7}"#);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn every_key_is_dealt_once_into_bounded_batches(
+                targets in proptest::collection::vec((0_i64..6, any::<i64>()), 0..200),
+                size in 0_usize..80,
+                retry_after in proptest::option::of(any::<u64>()),
+            ) {
+                let cut = batches(&targets, size);
+                prop_assert!(cut.iter().all(|b| !b.is_empty() && b.len() <= size.max(1)));
+                let mut dealt: Vec<i64> = cut.concat();
+                let mut keys: Vec<i64> = targets.iter().map(|(_, k)| *k).collect();
+                dealt.sort_unstable();
+                keys.sort_unstable();
+                prop_assert_eq!(dealt, keys);
+                prop_assert!((1..=900).contains(&retry_delay_secs(retry_after)));
+            }
+        }
     }
 }

@@ -9,6 +9,10 @@
 //! which frees one slot. The log is at most `limit` rows per bucket, so its
 //! cost is bounded; the Durable Object runs the read and the write with no
 //! await between them, which makes the decision atomic under concurrency.
+//! Times are epoch milliseconds; at the far edges of `i64` they saturate
+//! (a window that never ends) rather than wrap.
+
+#![deny(clippy::arithmetic_side_effects)]
 
 use serde::{Deserialize, Serialize};
 
@@ -42,13 +46,13 @@ pub fn decide(
     record: bool,
 ) -> Decision {
     let allowed = state.count < limit;
-    let counted = state.count + u32::from(allowed && record);
+    let counted = state.count.saturating_add(u32::from(allowed && record));
     let frees_at_ms = state
         .oldest_ms
         .filter(|_| state.count > 0)
-        .map(|oldest| oldest + window_ms)
+        .map(|oldest| oldest.saturating_add(window_ms))
         .or(if counted > 0 {
-            Some(now_ms + window_ms)
+            Some(now_ms.saturating_add(window_ms))
         } else {
             None
         })
@@ -61,18 +65,23 @@ pub fn decide(
         retry_after: if allowed {
             0
         } else {
-            ceil_div((frees_at_ms - now_ms).max(1), 1000) as u64
+            u64::try_from(ceil_div(frees_at_ms.saturating_sub(now_ms).max(1), 1000)).unwrap_or(1)
         },
     }
 }
 
 /// Requests logged at or before this instant are outside the window.
 pub fn expired_before(now_ms: i64, window_ms: i64) -> i64 {
-    now_ms - window_ms
+    now_ms.saturating_sub(window_ms)
 }
 
+/// `a / b` rounded up (towards +∞); `b` is a positive constant here.
 fn ceil_div(a: i64, b: i64) -> i64 {
-    a.div_euclid(b) + i64::from(a.rem_euclid(b) != 0)
+    let whole = a.checked_div_euclid(b).unwrap_or(0);
+    match a.checked_rem_euclid(b) {
+        Some(0) | None => whole,
+        Some(_) => whole.saturating_add(1),
+    }
 }
 
 /// What a bucket's alarm does when it fires: an empty log means the bucket
@@ -88,13 +97,14 @@ pub enum AlarmPlan {
 pub fn alarm_plan(newest_ms: Option<i64>, now_ms: i64, window_ms: i64) -> AlarmPlan {
     match newest_ms {
         Some(newest) if newest > expired_before(now_ms, window_ms) => {
-            AlarmPlan::WakeAt(newest + window_ms)
+            AlarmPlan::WakeAt(newest.saturating_add(window_ms))
         }
         _ => AlarmPlan::DeleteStorage,
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -192,5 +202,28 @@ mod tests {
             alarm_plan(Some(now - 10), now, HOUR),
             AlarmPlan::WakeAt(now - 10 + HOUR)
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn decisions_never_panic_and_keep_the_limit(
+                count in any::<u32>(), oldest in proptest::option::of(any::<i64>()),
+                now in any::<i64>(), window in any::<i64>(), limit in any::<u32>(), record in any::<bool>(),
+                newest in proptest::option::of(any::<i64>()),
+            ) {
+                let d = decide(WindowState { count, oldest_ms: oldest }, now, window, limit, record);
+                prop_assert_eq!(d.allowed, count < limit);
+                prop_assert!(d.remaining <= limit);
+                if !d.allowed {
+                    prop_assert!(d.retry_after >= 1);
+                }
+                let _ = alarm_plan(newest, now, window);
+                let _ = expired_before(now, window);
+            }
+        }
     }
 }

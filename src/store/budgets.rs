@@ -22,7 +22,8 @@ pub struct BudgetRow {
 }
 
 /// A key of the account with its latest snapshot (columns NULL when none)
-/// and the oldest snapshot since the burn window's start.
+/// and the oldest snapshot of the burn window: the last `window_days` before
+/// the latest, on OpenRouter's clock, like the periods.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KeyStateRow {
     pub api_key_id: i64,
@@ -40,7 +41,9 @@ pub struct KeyStateRow {
     #[serde(deserialize_with = "money_text_opt")]
     pub credit_limit: Option<Money>,
     pub limit_reset: Option<String>,
-    pub oldest_taken_at: Option<String>,
+    /// The oldest snapshot's time on OpenRouter's clock (the Worker's when
+    /// unknown), like the latest's `served_at`.
+    pub oldest_observed_at: Option<String>,
     #[serde(deserialize_with = "money_text_opt")]
     pub oldest_usage: Option<Money>,
 }
@@ -66,7 +69,16 @@ pub struct Standing {
     pub marks: Vec<MarksRow>,
 }
 
-pub async fn standing(db: &D1Database, user_id: i64, burn_since: &str) -> AppResult<Standing> {
+/// `window_days`: the burn window, counted back from each key's newest
+/// snapshot on OpenRouter's clock; `scan_since`: a bound on the Worker's
+/// clock (indexed) a little wider than the window, so the index does the
+/// work whatever small skew the two clocks have.
+pub async fn standing(
+    db: &D1Database,
+    user_id: i64,
+    scan_since: &str,
+    window_days: i64,
+) -> AppResult<Standing> {
     let statements = vec![
         super::statement(
             db,
@@ -80,15 +92,18 @@ pub async fn standing(db: &D1Database, user_id: i64, burn_since: &str) -> AppRes
                     CAST(s.usage_weekly AS TEXT) AS usage_weekly,
                     CAST(s.usage_monthly AS TEXT) AS usage_monthly,
                     CAST(s.credit_limit AS TEXT) AS credit_limit, s.limit_reset,
-                    o.taken_at AS oldest_taken_at, CAST(o.usage AS TEXT) AS oldest_usage
+                    COALESCE(o.served_at, o.taken_at) AS oldest_observed_at,
+                    CAST(o.usage AS TEXT) AS oldest_usage
              FROM api_keys k
              LEFT JOIN key_snapshots s ON s.id =
                  (SELECT id FROM key_snapshots WHERE api_key_id = k.id ORDER BY taken_at DESC, id DESC LIMIT 1)
              LEFT JOIN key_snapshots o ON o.id =
                  (SELECT id FROM key_snapshots WHERE api_key_id = k.id AND taken_at >= ?2
+                    AND COALESCE(served_at, taken_at) >= strftime('%Y-%m-%dT%H:%M:%SZ',
+                        COALESCE(s.served_at, s.taken_at), '-' || ?3 || ' days')
                   ORDER BY taken_at ASC, id ASC LIMIT 1)
              WHERE k.user_id = ?1 ORDER BY k.id",
-            args![user_id, burn_since],
+            args![user_id, scan_since, window_days],
         )?,
         super::statement(
             db,
@@ -127,12 +142,14 @@ pub struct NewBudget<'a> {
     pub thresholds: &'a str,
 }
 
-/// The new row; `None` when `api_key_id` is not a key of the user (checked
-/// in the same statement). A second budget for one scope and period breaks
-/// `budgets_scope_period` ([`super::Unique::BudgetOfScope`]).
+/// The new row; `None` when `api_key_id` is not a key of the user or the
+/// user already has `max` budgets (both checked in the same statement). A
+/// second budget for one scope and period breaks `budgets_scope_period`
+/// ([`super::Unique::BudgetOfScope`]).
 pub async fn insert(
     db: &D1Database,
     new: &NewBudget<'_>,
+    max: i64,
     now: &str,
 ) -> AppResult<Option<BudgetRow>> {
     super::first(
@@ -140,10 +157,20 @@ pub async fn insert(
         &format!(
             "INSERT INTO budgets (user_id, api_key_id, amount, period, thresholds, created_at, updated_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6
-             WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND user_id = ?1)
+             WHERE (?2 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND user_id = ?1))
+               AND (SELECT COUNT(*) FROM budgets WHERE user_id = ?1) < ?7
              RETURNING {COLUMNS}"
         ),
-        args![new.user_id, new.api_key_id, new.amount, new.period, new.thresholds, now],
+        args![new.user_id, new.api_key_id, new.amount, new.period, new.thresholds, now, max],
+    )
+    .await
+}
+
+pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
+    super::count(
+        db,
+        "SELECT COUNT(*) AS n FROM budgets WHERE user_id = ?1",
+        args![user_id],
     )
     .await
 }

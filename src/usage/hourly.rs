@@ -8,6 +8,11 @@
 //! differences of OpenRouter's own totals. An hour whose end has no reading
 //! is a gap (`null`, never a zero); the next hour with one carries the whole
 //! difference since the last reading and says how many hours it covers.
+//!
+//! Sums saturate at the largest amount a [`Money`] holds (about 922
+//! million USD, which no account's hour reaches) instead of wrapping.
+
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 
@@ -43,29 +48,28 @@ pub fn curve(readings: &[Reading], hour_starts: &[DateTime<Utc>]) -> Vec<HourPoi
     let Some(&first) = hour_starts.first() else {
         return Vec::new();
     };
-    let hour = Duration::hours(1);
-    // The reading of each boundary from LOOKBACK before the first hour to
-    // the end of the last.
-    let boundaries: Vec<DateTime<Utc>> = (-LOOKBACK_HOURS..=hour_starts.len() as i64)
-        .map(|i| first + hour * i as i32)
-        .collect();
-    let reading_of = |b: DateTime<Utc>| {
-        let i = readings.partition_point(|r| r.at < b);
-        readings.get(i).filter(|r| r.at < b + hour).map(|r| r.usage)
+    // The reading of the boundary `offset` hours after the first hour's
+    // start: the first snapshot within the hour that starts there.
+    let reading_at = |offset: i64| -> Option<Money> {
+        let boundary = first.checked_add_signed(Duration::try_hours(offset)?)?;
+        let next = boundary.checked_add_signed(Duration::hours(1))?;
+        let i = readings.partition_point(|r| r.at < boundary);
+        readings.get(i).filter(|r| r.at < next).map(|r| r.usage)
     };
-    let values: Vec<Option<Money>> = boundaries.iter().map(|b| reading_of(*b)).collect();
-    let offset = LOOKBACK_HOURS as usize;
-    let mut last = values[..=offset].iter().rposition(Option::is_some);
+    // The newest reading of the lookback: (its offset, its usage).
+    let mut last: Option<(i64, Money)> = (-LOOKBACK_HOURS..=0)
+        .rev()
+        .find_map(|offset| reading_at(offset).map(|usage| (offset, usage)));
     hour_starts
         .iter()
-        .enumerate()
-        .map(|(i, start)| {
-            let end = offset + i + 1;
-            let point = match (values[end], last) {
-                (Some(now), Some(previous)) => HourPoint {
+        .zip(1_i64..)
+        .map(|(start, end)| {
+            let now = reading_at(end);
+            let point = match (now, last) {
+                (Some(now), Some((previous, before))) => HourPoint {
                     start: crate::clock::timestamp(*start),
-                    spend: values[previous].and_then(|p| now.checked_sub(p)),
-                    hours: (end - previous) as u32,
+                    spend: now.checked_sub(before),
+                    hours: u32::try_from(end.saturating_sub(previous)).unwrap_or(u32::MAX),
                 },
                 _ => HourPoint {
                     start: crate::clock::timestamp(*start),
@@ -73,8 +77,8 @@ pub fn curve(readings: &[Reading], hour_starts: &[DateTime<Utc>]) -> Vec<HourPoi
                     hours: 1,
                 },
             };
-            if values[end].is_some() {
-                last = Some(end);
+            if let Some(now) = now {
+                last = Some((end, now));
             }
             point
         })
@@ -104,17 +108,10 @@ pub fn local_days(zone: &Zone, points: &[(DateTime<Utc>, Option<Money>)]) -> Vec
             hours: 0,
             gaps: 0,
         });
-        day.hours += 1;
+        day.hours = day.hours.saturating_add(1);
         match spend {
-            Some(s) => {
-                day.spend = Some(
-                    day.spend
-                        .unwrap_or(Money::ZERO)
-                        .checked_add(*s)
-                        .unwrap_or(Money::ZERO),
-                )
-            }
-            None => day.gaps += 1,
+            Some(s) => day.spend = Some(day.spend.unwrap_or(Money::ZERO).saturating_add(*s)),
+            None => day.gaps = day.gaps.saturating_add(1),
         }
     }
     days.into_values().collect()
@@ -134,11 +131,7 @@ pub fn sum_curves(
                 .iter()
                 .filter_map(|c| c.get(i).and_then(|p| p.spend))
                 .fold(None, |sum: Option<Money>, s| {
-                    Some(
-                        sum.unwrap_or(Money::ZERO)
-                            .checked_add(s)
-                            .unwrap_or(Money::ZERO),
-                    )
+                    Some(sum.unwrap_or(Money::ZERO).saturating_add(s))
                 });
             (*start, spend)
         })
@@ -146,6 +139,7 @@ pub fn sum_curves(
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::testing::{at, usd};
@@ -274,5 +268,45 @@ mod tests {
             sum.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
             [Some(usd("1.5")), None]
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_readings_make_a_curve_that_adds_up(
+                steps in proptest::collection::vec((0_i64..7_200, any::<i64>()), 0..40),
+                start_offset in -200_i64..200,
+                hours in 0_usize..72,
+            ) {
+                let base = at("2026-11-29T00:00:00Z");
+                let mut t = base;
+                let mut readings = Vec::new();
+                for (gap, usage) in steps {
+                    t += Duration::seconds(gap);
+                    readings.push(Reading { at: t, usage: Money::from_units(usage) });
+                }
+                let first = base + Duration::hours(start_offset);
+                let starts: Vec<DateTime<Utc>> =
+                    (0..hours).map(|h| first + Duration::hours(h as i64)).collect();
+                let points = curve(&readings, &starts);
+                prop_assert_eq!(points.len(), hours);
+                prop_assert!(points.iter().all(|p| p.hours >= 1));
+                let zone = Zone::parse("tz", "America/Los_Angeles").unwrap();
+                let summed = sum_curves(&[points.clone(), points], &starts);
+                let days = local_days(&zone, &summed);
+                prop_assert_eq!(days.iter().map(|d| d.hours).sum::<usize>(), hours);
+            }
+
+            #[test]
+            fn extreme_hours_never_panic(usage in any::<i64>(), which in 0_usize..2) {
+                let edge = [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC][which];
+                let readings = [Reading { at: edge, usage: Money::from_units(usage) }];
+                let points = curve(&readings, &[edge]);
+                prop_assert_eq!(points.len(), 1);
+            }
+        }
     }
 }

@@ -3,6 +3,8 @@
 //! arithmetic is `usage::hourly` (pure); this reads the snapshots and the
 //! zone.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -54,10 +56,12 @@ pub async fn curves(
     // Snapshots older than 90 days are gone (`jobs::cleanup`): those hours
     // are gaps, and cost nothing to look for.
     let from = hour_starts.first().map_or(end, |first| {
-        *first - Duration::hours(hourly::LOOKBACK_HOURS)
+        first
+            .checked_sub_signed(Duration::hours(hourly::LOOKBACK_HOURS))
+            .unwrap_or(*first)
     });
     // The reading that ends the last hour lies in the hour after it.
-    let to = end + Duration::hours(1);
+    let to = end.checked_add_signed(Duration::hours(1)).unwrap_or(end);
     let text = store::snapshots::readings(
         db,
         user_id,
@@ -166,7 +170,7 @@ fn hourly_range(query: &QueryParams, today: chrono::NaiveDate) -> Result<DateRan
     };
     let start = match query.get("start_date") {
         Some(text) => parse_day("start_date", text)?,
-        None => end - Duration::days(1),
+        None => end.pred_opt().unwrap_or(end),
     };
     DateRange::new(start, end)
 }

@@ -46,9 +46,9 @@ pub struct Counts {
 
 impl Counts {
     fn count(&mut self, cell: &ModelCell) -> Result<(), Overflow> {
-        self.requests_count += cell.requests_count;
-        self.tokens_input += cell.tokens_input;
-        self.tokens_output += cell.tokens_output;
+        self.requests_count = count(self.requests_count, cell.requests_count)?;
+        self.tokens_input = count(self.tokens_input, cell.tokens_input)?;
+        self.tokens_output = count(self.tokens_output, cell.tokens_output)?;
         self.cost = add(self.cost, cell.cost)?;
         Ok(())
     }
@@ -108,13 +108,17 @@ pub struct Overview {
     pub series: Series,
 }
 
-/// Sums beyond `i64` units (about 922 million USD) cannot come from one
-/// user's OpenRouter spend; they are reported, not wrapped.
+/// Sums beyond `i64` (about 922 million USD, or 9.2e18 tokens) cannot
+/// come from one user's OpenRouter use; they are reported, not wrapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a sum of costs overflowed")]
+#[error("a sum of costs or counts overflowed")]
 pub struct Overflow;
 
 pub(super) fn add(a: Money, b: Money) -> Result<Money, Overflow> {
+    a.checked_add(b).ok_or(Overflow)
+}
+
+fn count(a: i64, b: i64) -> Result<i64, Overflow> {
     a.checked_add(b).ok_or(Overflow)
 }
 
@@ -182,11 +186,11 @@ fn sum_models(
         let Some(&i) = day_index.get(cell.date.as_str()) else {
             continue;
         };
-        totals.total_requests += cell.requests_count;
-        totals.total_tokens_input += cell.tokens_input;
-        totals.total_tokens_output += cell.tokens_output;
+        totals.total_requests = count(totals.total_requests, cell.requests_count)?;
+        totals.total_tokens_input = count(totals.total_tokens_input, cell.tokens_input)?;
+        totals.total_tokens_output = count(totals.total_tokens_output, cell.tokens_output)?;
         totals.total_cost = add(totals.total_cost, cell.cost)?;
-        daily[i].counts.count(cell)?;
+        daily.get_mut(i).ok_or(Overflow)?.counts.count(cell)?;
         let (total, costs) = by_model.entry(cell.model.as_str()).or_insert_with(|| {
             let total = ModelTotal {
                 model: cell.model.clone(),
@@ -195,7 +199,8 @@ fn sum_models(
             (total, vec![Money::ZERO; days.len()])
         });
         total.counts.count(cell)?;
-        costs[i] = add(costs[i], cell.cost)?;
+        let cost = costs.get_mut(i).ok_or(Overflow)?;
+        *cost = add(*cost, cell.cost)?;
     }
     let mut models: PerDay<ModelTotal> = by_model.into_values().collect();
     models.sort_by(|(a, _), (b, _)| {
@@ -235,10 +240,11 @@ fn sum_keys(
         ) else {
             continue;
         };
-        let (total, costs) = &mut rows[k];
-        total.requests_count += cell.requests_count;
+        let (total, costs) = rows.get_mut(k).ok_or(Overflow)?;
+        total.requests_count = count(total.requests_count, cell.requests_count)?;
         total.cost = add(total.cost, cell.cost)?;
-        costs[i] = add(costs[i], cell.cost)?;
+        let cost = costs.get_mut(i).ok_or(Overflow)?;
+        *cost = add(*cost, cell.cost)?;
     }
     Ok(rows)
 }

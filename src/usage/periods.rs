@@ -1,7 +1,9 @@
 //! Spend so far in the periods OpenRouter resets on (UTC day, week from
 //! Monday, month), from each key's latest snapshot. Pure, tested natively.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+#![deny(clippy::arithmetic_side_effects)]
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::overview::{add, Overflow};
@@ -37,7 +39,8 @@ pub fn period_spend(
     now: DateTime<Utc>,
 ) -> Result<PeriodSpend, Overflow> {
     let today = now.date_naive();
-    let week_start = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let back = chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let week_start = today.checked_sub_days(back).unwrap_or(today);
     let month_start = today.with_day(1).unwrap_or(today);
     let mut spend = PeriodSpend {
         today: Money::ZERO,
@@ -54,7 +57,7 @@ pub fn period_spend(
         }
         if day == today {
             spend.today = add(spend.today, s.usage_daily)?;
-            spend.keys_reporting += 1;
+            spend.keys_reporting = spend.keys_reporting.saturating_add(1);
         }
         if day >= week_start {
             spend.this_week = add(spend.this_week, s.usage_weekly)?;
@@ -67,6 +70,7 @@ pub fn period_spend(
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::testing::usd;

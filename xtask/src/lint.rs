@@ -56,8 +56,44 @@ const PURE: [&str; 13] = [
 ];
 const IMPURE: [&str; 4] = ["worker::", "crate::store", "crate::http", "crate::app"];
 
+/// The modules that compute on money, time and counts: each denies
+/// unchecked arithmetic (`clippy::arithmetic_side_effects`), so an overflow
+/// is a checked or saturating operation that says what happens at the edge.
+pub const CHECKED_ARITHMETIC: [&str; 17] = [
+    "src/alerts/assess.rs",
+    "src/alerts/evaluate.rs",
+    "src/alerts/marks.rs",
+    "src/alerts/period.rs",
+    "src/alerts/runway.rs",
+    "src/alerts/thresholds.rs",
+    "src/domain/dates.rs",
+    "src/domain/money.rs",
+    "src/domain/page.rs",
+    "src/domain/tz.rs",
+    "src/jobs/arithmetic.rs",
+    "src/jobs/fanout.rs",
+    "src/rate_limit/window.rs",
+    "src/usage/hourly.rs",
+    "src/usage/local.rs",
+    "src/usage/periods.rs",
+    "src/webhooks/attempts.rs",
+];
+const ARITHMETIC_DENIAL: &str = "#![deny(clippy::arithmetic_side_effects)]";
+/// What the Worker crate denies outside tests (`src/lib.rs`): what panics
+/// on bad data.
+const PANIC_DENIALS: [&str; 4] = [
+    "clippy::unwrap_used",
+    "clippy::expect_used",
+    "clippy::panic",
+    "clippy::indexing_slicing",
+];
+
 pub fn check(root: &Path) -> Result {
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = CHECKED_ARITHMETIC
+        .iter()
+        .filter(|path| !root.join(path).is_file())
+        .map(|path| format!("{path}: listed as computing on money, time or counts, but missing"))
+        .collect();
     for dir in ["src", "sim/src", "xtask/src"] {
         for file in rust_files(&root.join(dir)) {
             let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -114,6 +150,16 @@ pub fn check_file(path: &str, text: &str) -> Vec<String> {
             if SQL_MARKERS.iter().any(|m| line.contains(m)) {
                 problems.push(format!("{path}:{}: SQL outside src/store/", i + 1));
             }
+        }
+    }
+    if CHECKED_ARITHMETIC.contains(&path) && !text.contains(ARITHMETIC_DENIAL) {
+        problems.push(format!(
+            "{path}: computes on money, time or counts without {ARITHMETIC_DENIAL}"
+        ));
+    }
+    if path == "src/lib.rs" {
+        for denial in PANIC_DENIALS.iter().filter(|d| !text.contains(*d)) {
+            problems.push(format!("src/lib.rs: does not deny {denial}"));
         }
     }
     let pure = PURE.contains(&path).then_some((path, &IMPURE[..]));
@@ -219,10 +265,11 @@ mod tests {
 
     #[test]
     fn pure_modules_stay_pure() {
-        let text = "use worker::D1Database;\n";
+        let text = format!("{ARITHMETIC_DENIAL}\nuse worker::D1Database;\n");
+        let text = text.as_str();
         assert_eq!(
             check_file("src/alerts/runway.rs", text),
-            vec!["src/alerts/runway.rs:1: src/alerts/runway.rs uses worker::".to_owned()]
+            vec!["src/alerts/runway.rs:2: src/alerts/runway.rs uses worker::".to_owned()]
         );
         assert!(check_file("src/alerts/standing.rs", text).is_empty());
         for pure in PURE {
@@ -234,10 +281,24 @@ mod tests {
     #[test]
     fn layers_do_not_import_what_they_must_not() {
         let text = "use crate::http::error::AppError;\n";
-        assert_eq!(check_file("src/domain/money.rs", text).len(), 1);
+        assert_eq!(check_file("src/domain/network.rs", text).len(), 1);
         assert_eq!(check_file("src/keys/vault.rs", text).len(), 0);
         let text = "use crate::usage::answers::PublicQuery;\n";
         assert_eq!(check_file("src/rate_limit/mod.rs", text).len(), 1);
+    }
+
+    #[test]
+    fn money_time_and_count_modules_deny_unchecked_arithmetic() {
+        assert_eq!(check_file("src/alerts/runway.rs", "fn a() {}\n").len(), 1);
+        assert_eq!(
+            check_file("src/lib.rs", "#![deny(clippy::panic)]\n").len(),
+            3
+        );
+        for path in CHECKED_ARITHMETIC.iter().chain(["src/lib.rs"].iter()) {
+            let text = std::fs::read_to_string(crate::tools::root().join(path)).unwrap();
+            let problems = check_file(path, &text);
+            assert!(problems.iter().all(|p| !p.contains("deny")), "{problems:?}");
+        }
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl PublicUsagePage {
         let key = |c: &UsageCell<'_>| (c.0.to_string(), c.1.to_string());
         if !cells
             .windows(2)
-            .all(|w| (&w[0].0, &w[0].1) <= (&w[1].0, &w[1].1))
+            .all(|w| matches!(w, [a, b] if (&a.0, &a.1) <= (&b.0, &b.1)))
         {
             cells.sort_by_cached_key(key);
         }
