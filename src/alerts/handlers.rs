@@ -8,7 +8,7 @@ use super::thresholds::Thresholds;
 use super::view::{self, BudgetView};
 use crate::auth::session::AuthUser;
 use crate::clock;
-use crate::domain::money::Money;
+use crate::domain::money::{EnteredAmount, Money};
 use crate::domain::page::Page;
 use crate::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
@@ -18,13 +18,17 @@ use crate::store::{self, budgets::NewBudget, Unique};
 
 /// 1,000,000 USD: far above any real budget, far below overflow.
 const MAX_AMOUNT_UNITS: i64 = 1_000_000 * 10_000_000_000;
+/// Budgets one account may have: every key's three periods would need 150
+/// (at 50 keys); 100 is far past any real use, and bounds what the hourly
+/// evaluation reads per account.
+pub const MAX_PER_USER: i64 = 100;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     #[serde(default)]
     api_key_id: Option<i64>,
-    amount: Money,
+    amount: EnteredAmount,
     period: String,
     #[serde(default)]
     thresholds: Option<Vec<i64>>,
@@ -34,7 +38,7 @@ struct CreateBody {
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     #[serde(default, deserialize_with = "crate::http::body::present")]
-    amount: Option<Money>,
+    amount: Option<EnteredAmount>,
     #[serde(default, deserialize_with = "crate::http::body::present")]
     period: Option<String>,
     #[serde(default, deserialize_with = "crate::http::body::present")]
@@ -84,7 +88,7 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
 
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let body: CreateBody = cx.req.json()?;
-    let amount = amount(body.amount)?;
+    let amount = amount(body.amount.0)?;
     let period = Period::parse("period", &body.period)?;
     let thresholds = thresholds(body.thresholds.as_deref())?;
     let new = NewBudget {
@@ -95,10 +99,21 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         thresholds: &thresholds.to_text(),
     };
     let now = clock::timestamp(clock::now());
-    let row = store::budgets::insert(&cx.app.db()?, &new, &now)
+    let db = cx.app.db()?;
+    let Some(row) = store::budgets::insert(&db, &new, MAX_PER_USER, &now)
         .await
         .map_err(conflict_for)?
-        .ok_or_else(|| AppError::not_found("API key"))?;
+    else {
+        return Err(
+            if store::budgets::count(&db, user.user_id).await? >= MAX_PER_USER {
+                AppError::Conflict(format!(
+                    "You already have {MAX_PER_USER} budgets; delete one first."
+                ))
+            } else {
+                AppError::not_found("API key")
+            },
+        );
+    };
     Reply::created(&view_of(cx, user, row.id).await?)
 }
 
@@ -124,7 +139,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     let current = store::budgets::get(&db, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Budget"))?;
-    let amount = amount(body.amount.unwrap_or(current.amount))?;
+    let amount = amount(body.amount.map_or(current.amount, |a| a.0))?;
     let period = match &body.period {
         Some(text) => Period::parse("period", text)?,
         None => Period::parse("period", &current.period)?,

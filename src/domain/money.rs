@@ -5,6 +5,8 @@
 //! units, summed in SQL as integers, read back as text (D1 hands INTEGERs to
 //! JavaScript as doubles, exact only to 2^53) and rendered as decimal strings.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -13,6 +15,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Decimal places kept; one unit is 1e-10 USD.
 pub const SCALE: u32 = 10;
+/// Units in one USD: 10^[`SCALE`].
+pub const UNITS_PER_USD: i64 = 10_000_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i64);
@@ -40,6 +44,12 @@ impl Money {
         self.0.checked_sub(other.0).map(Money)
     }
 
+    /// For totals shown to a person: at the edge (about ±922 million USD,
+    /// beyond any account) a sum stays at the bound instead of wrapping.
+    pub fn saturating_add(self, other: Money) -> Money {
+        Money(self.0.saturating_add(other.0))
+    }
+
     /// Parses a decimal as OpenRouter or a user writes it: `12.5`, `-0.25`,
     /// `1.5e-5`. More than 10 decimals are rounded half to even.
     pub fn parse_decimal(text: &str) -> Result<Self, MoneyError> {
@@ -57,6 +67,32 @@ impl Money {
             return None;
         }
         i64::try_from(scaled.mantissa()).ok().map(Money)
+    }
+
+    /// Parses an amount as a person types it, exactly or not at all:
+    /// digits, then optionally a point and 1 to 10 decimals
+    /// (`^[0-9]+(\.[0-9]{1,10})?$`). No sign, exponent, space or 11th
+    /// decimal: what is not refused is never rounded.
+    pub fn parse_exact(text: &str) -> Result<Self, MoneyError> {
+        let refused = || MoneyError(text.to_owned());
+        let (whole, fraction) = match text.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (text, None),
+        };
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || fraction.is_some_and(|f| !digits(f) || f.len() > SCALE as usize) {
+            return Err(refused());
+        }
+        let fraction = fraction.unwrap_or_default();
+        // Pads the decimals to ten: "5" -> "5000000000".
+        let padded = format!("{fraction:0<width$}", width = SCALE as usize);
+        let whole: i64 = whole.parse().map_err(|_| refused())?;
+        let fraction: i64 = padded.parse().map_err(|_| refused())?;
+        whole
+            .checked_mul(UNITS_PER_USD)
+            .and_then(|units| units.checked_add(fraction))
+            .map(Money)
+            .ok_or_else(refused)
     }
 
     /// Parses an integer count of units as D1 returns it from
@@ -99,7 +135,31 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// An amount a person entered in a request body: a JSON number or a
+/// decimal string, read by [`Money::parse_exact`] from its own text. A
+/// refusal is a deserialisation error, so the body's 422 names the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnteredAmount(pub Money);
+
+impl<'de> Deserialize<'de> for EnteredAmount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        let literal = if text.starts_with('"') {
+            serde_json::from_str::<String>(text).map_err(serde::de::Error::custom)?
+        } else {
+            text.to_owned()
+        };
+        Money::parse_exact(&literal).map(EnteredAmount).map_err(|_| {
+            serde::de::Error::custom(
+                "must be an amount in USD with at most 10 decimals, as digits (e.g. 12.5 or \"12.5\"), without sign or exponent",
+            )
+        })
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -164,5 +224,92 @@ mod tests {
             9_007_199_254_740_993
         );
         assert!(Money::parse_units("1.5").is_err());
+    }
+
+    #[test]
+    fn entered_amounts_are_exact_or_refused() {
+        for (text, units) in [
+            ("1", 10_000_000_000),
+            ("0.0000000001", 1),
+            ("1.1234567891", 11_234_567_891),
+            ("1000000", 1_000_000 * UNITS_PER_USD),
+            ("007.50", 75_000_000_000),
+            ("922337203.6854775807", i64::MAX),
+        ] {
+            assert_eq!(
+                Money::parse_exact(text).map(Money::units),
+                Ok(units),
+                "{text}"
+            );
+        }
+        for bad in [
+            "",
+            " 5",
+            "5 ",
+            "1e2",
+            "1E2",
+            "-1",
+            "+1",
+            ".5",
+            "5.",
+            "1.12345678901",
+            "1000000.00000000001",
+            "1,5",
+            "0x10",
+            "NaN",
+            "１",
+            "922337203.6854775808",
+            "99999999999999999999",
+        ] {
+            assert!(Money::parse_exact(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_entered_amount_reads_a_number_or_a_string_from_its_text() {
+        let read = |json: &str| serde_json::from_str::<EnteredAmount>(json).map(|a| a.0.units());
+        assert_eq!(read("12.5").unwrap(), 125_000_000_000);
+        assert_eq!(read("\"12.5\"").unwrap(), 125_000_000_000);
+        assert_eq!(read("\"\\u0031\"").unwrap(), UNITS_PER_USD, "an escaped 1");
+        for bad in [
+            "1e2",
+            "\"1e2\"",
+            "\" 5\"",
+            "-5",
+            "1.12345678901",
+            "true",
+            "null",
+            "[1]",
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn parsing_any_text_never_panics(text in any::<String>()) {
+                let _ = Money::parse_exact(&text);
+                let _ = Money::parse_decimal(&text);
+                let _ = Money::parse_units(&text);
+            }
+
+            #[test]
+            fn an_exact_amount_reads_back_what_it_renders(units in 0_i64..=i64::MAX) {
+                let money = Money::from_units(units);
+                prop_assert_eq!(Money::parse_exact(&money.to_string()), Ok(money));
+                prop_assert_eq!(Money::parse_decimal(&money.to_string()), Ok(money));
+            }
+
+            #[test]
+            fn sums_are_checked(a in any::<i64>(), b in any::<i64>()) {
+                let (a, b) = (Money::from_units(a), Money::from_units(b));
+                prop_assert_eq!(a.checked_add(b).map(Money::units), a.units().checked_add(b.units()));
+                prop_assert_eq!(a.checked_sub(b).map(Money::units), a.units().checked_sub(b.units()));
+            }
+        }
     }
 }
