@@ -3,6 +3,8 @@
 //! get a delivery per webhook. [`plan`] decides (pure); [`accounts`] reads
 //! and writes.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -23,7 +25,7 @@ pub async fn accounts(db: &D1Database, user_ids: &[i64]) -> usize {
     let mut raised = 0;
     for &user_id in user_ids {
         match account(db, user_id).await {
-            Ok(n) => raised += n,
+            Ok(n) => raised = n.saturating_add(raised),
             Err(e) => worker::console_error!("alert evaluation of account {user_id}: {e}"),
         }
     }
@@ -59,11 +61,11 @@ async fn account(db: &D1Database, user_id: i64) -> AppResult<usize> {
 /// webhook deliveries due. Neither can fail the sync: what goes wrong is
 /// logged, and stays pending for the next run.
 pub async fn after_sync(
-    db: &D1Database,
-    vault: &crate::keys::vault::Vault,
+    sender: &crate::webhooks::deliver::Sender<'_>,
     synced: &[(i64, crate::jobs::sync::KeyResult)],
     heartbeat: &crate::jobs::Heartbeat<'_>,
 ) {
+    let db = sender.db;
     let mut users: Vec<i64> = synced
         .iter()
         .filter(|(_, result)| matches!(result, crate::jobs::sync::KeyResult::Synced { .. }))
@@ -73,7 +75,7 @@ pub async fn after_sync(
     users.dedup();
     let raised = accounts(db, &users).await;
     heartbeat.beat().await;
-    match crate::webhooks::deliver::due(db, vault).await {
+    match sender.due().await {
         Ok(delivered) => worker::console_log!("alerts: {raised} raised, {delivered} delivered"),
         Err(e) => worker::console_error!("webhook deliveries: {e}"),
     }
@@ -151,15 +153,18 @@ fn plan_budget(budget: &BudgetDef, standing: &AccountStanding, now: &str, out: &
 fn plan_activity(key: &KeyState, previous: Option<&ActivityMark>, out: &mut Evaluation) {
     let Some(latest) = &key.latest else { return };
     let (mark, woke) = watch_activity(previous, latest.counters.usage, latest.taken_at);
-    if woke {
-        let silent = previous.map_or(0, |p| (latest.taken_at - p.last_spent_at).num_days());
-        let at = timestamp(latest.taken_at);
+    if let (true, Some(previous)) = (woke, previous) {
+        let silent = latest
+            .taken_at
+            .signed_duration_since(previous.last_spent_at)
+            .num_days();
+        let since = timestamp(previous.last_spent_at);
         let event = woke_up_event(
             key.api_key_id,
             &key.name,
             silent,
             latest.counters.usage,
-            &at,
+            &since,
         );
         out.events.push(event_write(event));
     }
@@ -182,6 +187,7 @@ fn event_write(event: NewEvent) -> EventWrite {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::alerts::assess::{Latest, Source};
@@ -289,5 +295,14 @@ mod tests {
         assert_eq!(e.events[0].kind, crate::alerts::events::WOKE_UP);
         let event: serde_json::Value = serde_json::from_str(&e.events[0].payload).unwrap();
         assert_eq!(event["silent_days"], 26);
+        // A later snapshot of the same wake-up (a run at the same time that
+        // saw more spend) names the same event.
+        let mut later = standing("0.2", "5.2", None);
+        later.budgets.clear();
+        if let Some(latest) = later.keys[0].latest.as_mut() {
+            latest.taken_at = at("2026-11-15T12:30:00Z");
+        }
+        let again = plan(1, &later, &watched, at("2026-11-15T12:30:05Z"));
+        assert_eq!(again.events[0].dedup_key, e.events[0].dedup_key);
     }
 }

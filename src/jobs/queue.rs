@@ -167,16 +167,7 @@ async fn run_keys(
 ) -> AppResult<Attempt> {
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(app.config.sync_subrequest_budget);
-    // Keys deleted, disabled or found invalid since the plan are skipped.
-    let targets: Vec<SyncTarget> = api_keys::targets_by_ids(db, key_ids)
-        .await?
-        .into_iter()
-        .filter(|t| {
-            t.kind == KeyKind::Inference
-                && t.is_active
-                && t.validation_status != ValidationStatus::Invalid
-        })
-        .collect();
+    let targets = still_due(db, key_ids).await?;
     let run = SyncRun::prepare(
         db,
         &vault,
@@ -203,7 +194,12 @@ async fn run_keys(
             .filter(|(_, r)| matches!(r, KeyResult::Synced { rows } if *rows > 0))
             .map(|(user, _)| *user),
     );
-    crate::alerts::evaluate::after_sync(db, &vault, &synced, &heartbeat).await;
+    let sender = crate::webhooks::deliver::Sender {
+        db,
+        vault: &vault,
+        policy: app.config.webhook_policy,
+    };
+    crate::alerts::evaluate::after_sync(&sender, &synced, &heartbeat).await;
     let remaining = results
         .iter()
         .filter(|(_, _, r)| matches!(r, None | Some(KeyResult::RateLimited { .. })))
@@ -215,6 +211,20 @@ async fn run_keys(
         remaining,
         rate_limited,
     })
+}
+
+/// The batch's keys still to sync: those deleted, disabled or found invalid
+/// since the plan are skipped.
+async fn still_due(db: &D1Database, key_ids: &[i64]) -> AppResult<Vec<SyncTarget>> {
+    Ok(api_keys::targets_by_ids(db, key_ids)
+        .await?
+        .into_iter()
+        .filter(|t| {
+            t.kind == KeyKind::Inference
+                && t.is_active
+                && t.validation_status != ValidationStatus::Invalid
+        })
+        .collect())
 }
 
 /// `(user, key, result)` of each target (`None`: not started, a 429 came

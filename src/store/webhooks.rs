@@ -48,12 +48,18 @@ pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<Web
 
 /// The new row's id, without its secret (the seal needs the id; [`seal`]
 /// completes it); `None` when the account already has `max` webhooks.
+pub struct NewWebhook<'a> {
+    pub user_id: i64,
+    /// The creating session's JWT id.
+    pub session: &'a str,
+    pub name: &'a str,
+    pub url: &'a str,
+    pub format: &'a str,
+}
+
 pub async fn insert_unsealed(
     db: &D1Database,
-    user_id: i64,
-    name: &str,
-    url: &str,
-    format: &str,
+    new: &NewWebhook<'_>,
     max: i64,
     now: &str,
 ) -> AppResult<Option<i64>> {
@@ -63,14 +69,32 @@ pub async fn insert_unsealed(
     }
     Ok(super::first::<Id>(
         db,
-        "INSERT INTO webhooks (user_id, name, url, format, created_at, updated_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?5
+        "INSERT INTO webhooks (user_id, name, url, format, created_at, updated_at, created_by_session)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?7
          WHERE (SELECT COUNT(*) FROM webhooks WHERE user_id = ?1) < ?6
          RETURNING id",
-        args![user_id, name, url, format, now, max],
+        args![new.user_id, new.name, new.url, new.format, now, max, new.session],
     )
     .await?
     .map(|row| row.id))
+}
+
+/// Pauses the user's active webhooks created by any session but `session`
+/// (or before sessions were recorded); how many.
+pub async fn pause_others(
+    db: &D1Database,
+    user_id: i64,
+    session: &str,
+    now: &str,
+) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE webhooks SET is_active = 0, updated_at = ?3
+         WHERE user_id = ?1 AND is_active = 1
+           AND (created_by_session IS NULL OR created_by_session <> ?2)",
+        args![user_id, session, now],
+    )
+    .await
 }
 
 pub async fn seal(db: &D1Database, id: i64, ciphertext: &str, nonce: &str) -> AppResult<usize> {
@@ -200,17 +224,43 @@ const DUE: &str = "SELECT d.id, d.attempt_count, d.attempts, d.created_at,
      JOIN webhooks w ON w.id = d.webhook_id
      JOIN alert_events e ON e.id = d.event_id";
 
-/// Deliveries waiting for a try, oldest first (a claim that ran out, of a
-/// run that died, counts as waiting).
-pub async fn due(db: &D1Database, now: &str, limit: i64) -> AppResult<Vec<DueRow>> {
+/// Deliveries waiting for a try (a claim that ran out, of a run that died,
+/// counts as waiting; a retry only once its wait is over), at most `limit`,
+/// taken round-robin across accounts, fresh ones before retries, at most
+/// `per_account` of one account. Test deliveries are never taken: they are
+/// tried in their request only, and one whose request died is closed as
+/// failed here.
+pub async fn due(
+    db: &D1Database,
+    now: &str,
+    limit: i64,
+    per_account: i64,
+) -> AppResult<Vec<DueRow>> {
+    super::run(
+        db,
+        "UPDATE webhook_deliveries SET status = 'failed', claimed_until = NULL, updated_at = ?1
+         WHERE status = 'sending' AND claimed_until < ?1
+           AND event_id IN (SELECT id FROM alert_events WHERE type = 'test')",
+        args![now],
+    )
+    .await?;
     super::all(
         db,
         &format!(
-            "{DUE} WHERE (d.status IN ('pending', 'retrying') OR (d.status = 'sending' AND d.claimed_until < ?1))
-               AND w.is_active = 1
-             ORDER BY d.id LIMIT ?2"
+            "WITH waiting AS (
+                 SELECT d.id, ROW_NUMBER() OVER (
+                          PARTITION BY w.user_id ORDER BY d.attempt_count > 0, d.id) AS turn
+                 FROM webhook_deliveries d
+                 JOIN webhooks w ON w.id = d.webhook_id
+                 JOIN alert_events e ON e.id = d.event_id
+                 WHERE (d.status IN ('pending', 'retrying') OR (d.status = 'sending' AND d.claimed_until < ?1))
+                   AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?1)
+                   AND w.is_active = 1 AND e.type <> 'test')
+             {DUE} JOIN waiting ON waiting.id = d.id
+             WHERE waiting.turn <= ?3
+             ORDER BY waiting.turn, d.attempt_count > 0, d.id LIMIT ?2"
         ),
-        args![now, limit],
+        args![now, limit, per_account],
     )
     .await
 }
@@ -232,21 +282,36 @@ pub async fn due_one(db: &D1Database, id: i64) -> AppResult<Option<DueRow>> {
     super::first(db, &format!("{DUE} WHERE d.id = ?1"), args![id]).await
 }
 
+/// What a run's tries came to.
+pub struct Outcome<'a> {
+    pub status: &'a str,
+    pub attempts_json: &'a str,
+    pub attempt_count: i64,
+    /// When a `retrying` delivery may be tried again.
+    pub next_attempt_at: Option<&'a str>,
+}
+
 /// Stores the outcome of a run's tries.
 pub async fn record_attempts(
     db: &D1Database,
     id: i64,
-    status: &str,
-    attempts_json: &str,
-    attempt_count: i64,
+    outcome: &Outcome<'_>,
     now: &str,
 ) -> AppResult<usize> {
     super::run(
         db,
         "UPDATE webhook_deliveries SET status = ?2, attempts = ?3, attempt_count = ?4, updated_at = ?5,
-             claimed_until = NULL, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END
+             claimed_until = NULL, next_attempt_at = ?6,
+             delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END
          WHERE id = ?1",
-        args![id, status, attempts_json, attempt_count, now],
+        args![
+            id,
+            outcome.status,
+            outcome.attempts_json,
+            outcome.attempt_count,
+            now,
+            outcome.next_attempt_at
+        ],
     )
     .await
 }

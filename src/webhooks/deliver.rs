@@ -1,5 +1,12 @@
 //! Sending deliveries: a signed `POST` per try, with the retry rules of
 //! [`super::attempts`], the outcome stored on the delivery.
+//!
+//! Fair by construction: a run takes at most [`PER_RUN`] due deliveries,
+//! round-robin across accounts (each account's first, then each account's
+//! second, …), fresh ones before retries, and at most [`PER_ACCOUNT`] of one
+//! account. A receiver that keeps failing is tried again only after a
+//! growing wait; test deliveries never enter this queue. So no account's
+//! receivers or volume can hold back another account's alerts.
 
 use std::time::Duration;
 
@@ -10,17 +17,21 @@ use worker::{
     RequestRedirect,
 };
 
-use super::attempts::{next_wait_ms, status_after, Attempt};
+use super::attempts::{next_wait_ms, retry_wait_secs, status_after, Attempt, Failure, Run};
 use super::sign::signature;
+use super::url::{self, Policy};
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::keys::vault::{Sealed, Vault};
-use crate::store::webhooks::{self, DueRow};
+use crate::store::webhooks::{self, DueRow, Outcome};
 
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-/// Deliveries one run sends (each up to 3 tries): 90 subrequests at most,
-/// inside the headroom the sync's budget leaves under the platform's 1,000.
+/// Deliveries one run sends (the first run of a delivery tries 3 times): 90
+/// subrequests at most, inside the headroom the sync's budget leaves under
+/// the platform's 1,000.
 pub const PER_RUN: i64 = 30;
+/// Deliveries of one account one run sends at most: a third of the run.
+pub const PER_ACCOUNT: i64 = 10;
 /// Deliveries in flight at once (Workers allow six open connections).
 const CONCURRENCY: usize = 6;
 /// How long a run holds a delivery: far longer than its tries take
@@ -29,78 +40,131 @@ const CLAIM_SECS: i64 = 120;
 /// Our payloads are small; this only guards against a bug.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Sends what is due; each delivery's failure stays with it. Returns how
-/// many were delivered.
-pub async fn due(db: &D1Database, vault: &Vault) -> AppResult<usize> {
-    let now = clock::timestamp(clock::now());
-    let rows = webhooks::due(db, &now, PER_RUN).await?;
-    let outcomes: Vec<bool> = stream::iter(rows)
-        .map(|row| async move {
-            let id = row.id;
-            match deliver(db, vault, row).await {
-                Ok(delivered) => delivered,
-                Err(e) => {
-                    worker::console_error!("delivery {id}: {e}");
-                    false
-                }
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    Ok(outcomes.into_iter().filter(|d| *d).count())
+/// What every try needs: the database, the sealed secrets' key, and the
+/// URL rules of this deployment (checked again before each send).
+pub struct Sender<'a> {
+    pub db: &'a D1Database,
+    pub vault: &'a Vault,
+    pub policy: Policy,
 }
 
-/// Sends one delivery now (the test endpoint).
-pub async fn one(db: &D1Database, vault: &Vault, id: i64) -> AppResult<()> {
-    let row = webhooks::due_one(db, id)
-        .await?
-        .ok_or_else(|| AppError::internal(format!("delivery {id} vanished")))?;
-    deliver(db, vault, row).await.map(|_| ())
-}
-
-/// Tries a delivery up to this run's allowance and stores the outcome;
-/// `true` when delivered.
-async fn deliver(db: &D1Database, vault: &Vault, row: DueRow) -> AppResult<bool> {
-    let now = clock::now();
-    let until = clock::timestamp(now + chrono::Duration::seconds(CLAIM_SECS));
-    if !webhooks::claim(db, row.id, &clock::timestamp(now), &until).await? {
-        return Ok(false);
-    }
-    let mut attempts: Vec<Attempt> = serde_json::from_str(&row.attempts).unwrap_or_default();
-    let sealed = Sealed {
-        ciphertext: row.secret_ciphertext.clone().unwrap_or_default(),
-        nonce: row.secret_nonce.clone().unwrap_or_default(),
-    };
-    let status = match vault.open_webhook_secret(&sealed, row.user_id, row.webhook_id) {
-        Ok(secret) => {
-            let body = body(&row)?;
-            let mut tried = 0;
-            loop {
-                tried += 1;
-                let attempt = send(&row, &secret, &body).await;
-                let verdict = attempt.verdict();
-                attempts.push(attempt);
-                match next_wait_ms(tried, attempts.len() as u32, verdict) {
-                    Some(ms) => Delay::from(Duration::from_millis(ms)).await,
-                    None => break,
+impl Sender<'_> {
+    /// Sends what is due; each delivery's failure stays with it. Returns
+    /// how many were delivered.
+    pub async fn due(&self) -> AppResult<usize> {
+        let now = clock::timestamp(clock::now());
+        let rows = webhooks::due(self.db, &now, PER_RUN, PER_ACCOUNT).await?;
+        let outcomes: Vec<bool> = stream::iter(rows)
+            .map(|row| async move {
+                let id = row.id;
+                let run = Run::of(usize::try_from(row.attempt_count).unwrap_or(usize::MAX));
+                match self.deliver(row, run).await {
+                    Ok(delivered) => delivered,
+                    Err(e) => {
+                        worker::console_error!("delivery {id}: {e}");
+                        false
+                    }
                 }
-            }
-            let age_hours = clock::parse_timestamp(&row.created_at)
-                .map_or(0, |created| (clock::now() - created).num_hours());
-            attempts.last().map_or("failed", |last| {
-                status_after(last, attempts.len() as u32, age_hours)
             })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        Ok(outcomes.into_iter().filter(|d| *d).count())
+    }
+
+    /// Sends a test delivery now: one try, in the caller's request, final.
+    pub async fn test(&self, id: i64) -> AppResult<()> {
+        let row = webhooks::due_one(self.db, id)
+            .await?
+            .ok_or_else(|| AppError::internal(format!("delivery {id} vanished")))?;
+        self.deliver(row, Run::Test).await.map(|_| ())
+    }
+
+    /// Tries a delivery up to the run's allowance and stores the outcome;
+    /// `true` when delivered.
+    async fn deliver(&self, row: DueRow, run: Run) -> AppResult<bool> {
+        let now = clock::now();
+        let until = clock::timestamp(now + chrono::Duration::seconds(CLAIM_SECS));
+        if !webhooks::claim(self.db, row.id, &clock::timestamp(now), &until).await? {
+            return Ok(false);
         }
-        Err(e) => {
-            worker::console_error!("webhook {}: {e}", row.webhook_id);
-            "failed"
+        let mut attempts: Vec<Attempt> = serde_json::from_str(&row.attempts).unwrap_or_default();
+        let sealed = Sealed {
+            ciphertext: row.secret_ciphertext.clone().unwrap_or_default(),
+            nonce: row.secret_nonce.clone().unwrap_or_default(),
+        };
+        let secret = match self
+            .vault
+            .open_webhook_secret(&sealed, row.user_id, row.webhook_id)
+        {
+            Ok(secret) => secret,
+            Err(e) => {
+                worker::console_error!("webhook {}: {e}", row.webhook_id);
+                return self.record(&row, run, &attempts, "failed").await;
+            }
+        };
+        let body = body(&row)?;
+        let mut tried: u32 = 0;
+        loop {
+            tried = tried.saturating_add(1);
+            let attempt = self.send(&row, &secret, &body).await;
+            let verdict = attempt.verdict();
+            attempts.push(attempt);
+            let total = u32::try_from(attempts.len()).unwrap_or(u32::MAX);
+            match next_wait_ms(run, tried, total, verdict) {
+                Some(ms) => Delay::from(Duration::from_millis(ms)).await,
+                None => break,
+            }
         }
-    };
-    let log = serde_json::to_string(&attempts).map_err(AppError::internal)?;
-    let now = clock::timestamp(clock::now());
-    webhooks::record_attempts(db, row.id, status, &log, attempts.len() as i64, &now).await?;
-    Ok(status == "delivered")
+        let age_hours = clock::parse_timestamp(&row.created_at).map_or(0, |created| {
+            clock::now().signed_duration_since(created).num_hours()
+        });
+        let total = u32::try_from(attempts.len()).unwrap_or(u32::MAX);
+        let status = attempts
+            .last()
+            .map_or("failed", |last| status_after(run, last, total, age_hours));
+        self.record(&row, run, &attempts, status).await
+    }
+
+    async fn record(
+        &self,
+        row: &DueRow,
+        run: Run,
+        attempts: &[Attempt],
+        status: &str,
+    ) -> AppResult<bool> {
+        let log = serde_json::to_string(attempts).map_err(AppError::internal)?;
+        let now = clock::now();
+        let total = u32::try_from(attempts.len()).unwrap_or(u32::MAX);
+        let next_attempt_at = (status == "retrying" && run != Run::Test)
+            .then(|| clock::timestamp(now + chrono::Duration::seconds(retry_wait_secs(total))));
+        let outcome = Outcome {
+            status,
+            attempts_json: &log,
+            attempt_count: i64::from(total),
+            next_attempt_at: next_attempt_at.as_deref(),
+        };
+        webhooks::record_attempts(self.db, row.id, &outcome, &clock::timestamp(now)).await?;
+        Ok(status == "delivered")
+    }
+
+    /// One try. A URL this deployment would not accept today (stored before
+    /// a rule tightened) is not called at all.
+    async fn send(&self, row: &DueRow, secret: &str, body: &[u8]) -> Attempt {
+        let started = clock::now();
+        let at = clock::timestamp(started);
+        let Ok(target) = url::check(self.policy, &row.url) else {
+            return Attempt::failed(at, Failure::RefusedTarget);
+        };
+        match exchange(row, &target, secret, body).await {
+            Ok(status) => {
+                let elapsed = clock::now().signed_duration_since(started);
+                let duration_ms = u64::try_from(elapsed.num_milliseconds()).unwrap_or(0);
+                Attempt::answered(at, status, duration_ms)
+            }
+            Err(why) => Attempt::failed(at, why),
+        }
+    }
 }
 
 /// `{"event": …}`, or `{"text": …}` for Slack-compatible receivers.
@@ -108,7 +172,7 @@ fn body(row: &DueRow) -> AppResult<Vec<u8>> {
     let event =
         crate::alerts::events::render(row.event_id, &row.event_created_at, &row.event_payload);
     let value = match row.format.as_str() {
-        "slack" => serde_json::json!({ "text": event["message"] }),
+        "slack" => serde_json::json!({ "text": event.get("message") }),
         _ => serde_json::json!({ "event": event }),
     };
     let bytes = serde_json::to_vec(&value).map_err(AppError::internal)?;
@@ -118,24 +182,8 @@ fn body(row: &DueRow) -> AppResult<Vec<u8>> {
     Ok(bytes)
 }
 
-async fn send(row: &DueRow, secret: &str, body: &[u8]) -> Attempt {
-    let started = clock::now();
-    let outcome = exchange(row, secret, body).await;
-    let duration_ms = u64::try_from((clock::now() - started).num_milliseconds()).unwrap_or(0);
-    let (status_code, error) = match outcome {
-        Ok(status) => (Some(status), None),
-        Err(why) => (None, Some(why.to_owned())),
-    };
-    Attempt {
-        at: clock::timestamp(started),
-        status_code,
-        error,
-        duration_ms,
-    }
-}
-
-/// One `POST`: its status, or what went wrong (never a secret).
-async fn exchange(row: &DueRow, secret: &str, body: &[u8]) -> Result<u16, &'static str> {
+/// One `POST` to `url`: its status, or why there was none (never a secret).
+async fn exchange(row: &DueRow, url: &str, secret: &str, body: &[u8]) -> Result<u16, Failure> {
     let timestamp = clock::now().timestamp();
     let headers = Headers::new();
     let set = [
@@ -147,21 +195,18 @@ async fn exchange(row: &DueRow, secret: &str, body: &[u8]) -> Result<u16, &'stat
         ("X-Watcher-Signature", signature(secret, timestamp, body)),
     ];
     for (name, value) in &set {
-        headers
-            .set(name, value)
-            .map_err(|_| "the request could not be built")?;
+        headers.set(name, value).map_err(|_| Failure::Unsendable)?;
     }
     let mut init = RequestInit::new();
     // A redirect is an answer (and a failure), never followed: it could
     // point anywhere.
     init.with_method(Method::Post)
         .with_headers(headers)
-        .with_body(Some(worker::wasm_bindgen::JsValue::from(js_sys_bytes(
-            body,
-        ))))
+        .with_body(Some(worker::wasm_bindgen::JsValue::from(
+            worker::js_sys::Uint8Array::from(body),
+        )))
         .with_redirect(RequestRedirect::Manual);
-    let request =
-        Request::new_with_init(&row.url, &init).map_err(|_| "the URL could not be requested")?;
+    let request = Request::new_with_init(url, &init).map_err(|_| Failure::Unsendable)?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let call = async move {
@@ -169,17 +214,13 @@ async fn exchange(row: &DueRow, secret: &str, body: &[u8]) -> Result<u16, &'stat
             .send_with_signal(&signal)
             .await
             .map(|response| response.status_code())
-            .map_err(|_| "the connection failed")
+            .map_err(|_| Failure::ConnectionFailed)
     };
     match select(Box::pin(call), Box::pin(Delay::from(TIMEOUT))).await {
         Either::Left((result, _)) => result,
         Either::Right(((), _)) => {
             controller.abort();
-            Err("no answer within 5 s")
+            Err(Failure::TimedOut)
         }
     }
-}
-
-fn js_sys_bytes(body: &[u8]) -> worker::js_sys::Uint8Array {
-    worker::js_sys::Uint8Array::from(body)
 }

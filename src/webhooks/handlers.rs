@@ -15,8 +15,9 @@ use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::Ctx;
 use crate::keys::vault::Vault;
+use crate::rate_limit::{self, Bucket};
 use crate::store::alerts::EventWrite;
-use crate::store::webhooks::{self, Changes, DeliveryRow, WebhookRow};
+use crate::store::webhooks::{self, Changes, DeliveryRow, NewWebhook, WebhookRow};
 
 /// Webhooks one account may have.
 pub const MAX_PER_USER: i64 = 10;
@@ -29,6 +30,9 @@ struct CreateBody {
     url: String,
     #[serde(default)]
     format: Option<String>,
+    /// Needed when the session is older than `REAUTH_AFTER_SECS`.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -118,23 +122,23 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let name = Name::parse(&body.name)?;
     let target = url::check(cx.app.config.webhook_policy, &body.url)?;
     let format = format(body.format.as_deref())?;
+    crate::auth::handlers::confirm_recent(cx, user, body.password.as_deref()).await?;
     let db = cx.app.db()?;
     let now = clock::timestamp(clock::now());
-    let id = webhooks::insert_unsealed(
-        &db,
-        user.user_id,
-        name.as_str(),
-        &target,
+    let new = NewWebhook {
+        user_id: user.user_id,
+        session: &user.session.jti,
+        name: name.as_str(),
+        url: &target,
         format,
-        MAX_PER_USER,
-        &now,
-    )
-    .await?
-    .ok_or_else(|| {
-        AppError::Conflict(format!(
-            "You already have {MAX_PER_USER} webhooks; delete one first."
-        ))
-    })?;
+    };
+    let id = webhooks::insert_unsealed(&db, &new, MAX_PER_USER, &now)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "You already have {MAX_PER_USER} webhooks; delete one first."
+            ))
+        })?;
     let secret = sign::new_secret().map_err(AppError::internal)?;
     let vault = Vault::new(&cx.app.encryption_key()?);
     let stored = match vault.seal_webhook_secret(&secret, user.user_id, id) {
@@ -149,7 +153,9 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     }
     let mut view = serde_json::to_value(WebhookView::from(owned(cx, user, id).await?))
         .map_err(AppError::internal)?;
-    view["secret"] = serde_json::Value::String(secret);
+    if let Some(fields) = view.as_object_mut() {
+        fields.insert("secret".to_owned(), serde_json::Value::String(secret));
+    }
     Reply::created(&view)
 }
 
@@ -210,14 +216,34 @@ pub async fn deliveries(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Rep
     Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
 }
 
-/// Sends a `test` event to this webhook now (with the usual retries) and
-/// answers with the delivery.
+/// Tests one webhook may send per hour, and one account across its
+/// webhooks: each is a POST to the receiver, made in the caller's request.
+pub const TESTS_PER_WEBHOOK_PER_HOUR: u32 = 10;
+pub const TESTS_PER_ACCOUNT_PER_HOUR: u32 = 30;
+
+/// Sends a `test` event to this webhook now: one try, in this request,
+/// whose outcome is final (a test never joins the retry queue), and
+/// answers with the delivery. Throttled per webhook and per account.
 pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let webhook = owned(cx, user, id).await?;
     if !webhook.is_active {
         return Err(AppError::Conflict(
             "This webhook is disabled; enable it to send it events.".to_owned(),
         ));
+    }
+    for (name, limit) in [
+        (format!("webhook-test:{id}"), TESTS_PER_WEBHOOK_PER_HOUR),
+        (
+            format!("webhook-tests:{}", user.user_id),
+            TESTS_PER_ACCOUNT_PER_HOUR,
+        ),
+    ] {
+        let bucket = Bucket {
+            name: &name,
+            limit,
+            window_secs: 3600,
+        };
+        rate_limit::enforce(cx.app, &bucket).await?;
     }
     let db = cx.app.db()?;
     let now = clock::now();
@@ -233,7 +259,12 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
             .await?
             .ok_or_else(|| AppError::internal("test delivery was not created"))?;
     let vault = Vault::new(&cx.app.encryption_key()?);
-    deliver::one(&db, &vault, delivery_id).await?;
+    let sender = deliver::Sender {
+        db: &db,
+        vault: &vault,
+        policy: cx.app.config.webhook_policy,
+    };
+    sender.test(delivery_id).await?;
     let row = webhooks::delivery(&db, delivery_id)
         .await?
         .ok_or_else(|| AppError::internal("test delivery vanished"))?;
