@@ -124,18 +124,21 @@ fn sentence(
     }
 }
 
+/// `silent_since`: when the key last spent before it woke up. It names the
+/// wake-up, so evaluations of different snapshots of it (two runs at once)
+/// store one event.
 pub fn woke_up_event(
     api_key_id: i64,
     key_name: &str,
     silent_days: i64,
     usage: Money,
-    at: &str,
+    silent_since: &str,
 ) -> NewEvent {
     let message = format!(
         "Key “{key_name}” is spending again after {silent_days} days without spend. If nobody expected it, revoke it on OpenRouter."
     );
     NewEvent {
-        dedup_key: format!("woke:{api_key_id}|{at}"),
+        dedup_key: format!("woke:{api_key_id}|{silent_since}"),
         kind: WOKE_UP,
         api_key_id: Some(api_key_id),
         payload: json!({

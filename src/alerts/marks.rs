@@ -8,6 +8,8 @@
 //! budget's terms (amount, period, thresholds) re-arms it without a
 //! `recovered`: the old marks were about another budget.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::thresholds::{reached, Thresholds};
@@ -20,8 +22,9 @@ pub const DORMANT_AFTER: Duration = Duration::days(14);
 pub struct Marks {
     /// The budget's terms these marks were made under.
     pub terms: String,
-    /// When the budget was (re-)armed: part of every alert's idempotency
-    /// key, so a re-armed budget may alert again in the same period.
+    /// When the budget was (re-)armed, for the record; alerts are keyed by
+    /// the terms instead ([`Alert::dedup_key`]), which every racing
+    /// evaluation reads alike.
     pub armed_at: String,
     /// `Window::label` of the period.
     pub period: String,
@@ -50,14 +53,19 @@ pub enum Alert {
 }
 
 impl Alert {
-    /// Unique per budget arming, period and alert.
+    /// Unique per budget, terms, period and alert, and nothing else: two
+    /// evaluations of the same figures (overlapping runs, a redelivered
+    /// batch, two consumers racing across a second boundary) name the same
+    /// alert, so the store keeps one. A budget whose terms change back to
+    /// earlier ones in the same period does not alert twice for a line it
+    /// already reported under them.
     pub fn dedup_key(&self, subject: &str, marks: &Marks) -> String {
         let what = match self {
             Alert::Threshold(p) => format!("threshold:{p}"),
             Alert::ProjectedExhaustion => "projection".to_owned(),
             Alert::Recovered { .. } => "recovered".to_owned(),
         };
-        format!("{subject}|{}|{}|{what}", marks.armed_at, marks.period)
+        format!("{subject}|{}|{}|{what}", marks.terms, marks.period)
     }
 }
 
@@ -122,7 +130,7 @@ pub fn watch_activity(
                 usage,
                 last_spent_at: at,
             },
-            at - old.last_spent_at >= DORMANT_AFTER,
+            at.signed_duration_since(old.last_spent_at) >= DORMANT_AFTER,
         ),
         Some(old) => (
             ActivityMark {
@@ -142,6 +150,7 @@ pub fn watch_activity(
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::testing::usd;
@@ -216,7 +225,7 @@ mod tests {
         );
         assert_eq!(
             Alert::Threshold(50).dedup_key("budget:1", &m1),
-            format!("budget:1|2026-11-29T10:00:00Z|{NOV}|threshold:50")
+            format!("budget:1|10/monthly/50,80,100|{NOV}|threshold:50")
         );
     }
 
@@ -257,5 +266,77 @@ mod tests {
         let (after, woke) = watch_activity(Some(&still), usd("3.1"), t0 + DORMANT_AFTER);
         assert!(woke);
         assert_eq!(after.last_spent_at, t0 + DORMANT_AFTER);
+    }
+
+    #[test]
+    fn two_evaluations_racing_across_a_second_name_the_same_alerts() {
+        let t = Thresholds::default();
+        let mut early = seen(NOV, "5.1", &t);
+        early.now = "2026-11-29T10:00:00Z";
+        let mut late = seen(NOV, "8.2", &t);
+        late.now = "2026-11-29T10:00:01Z";
+        // Neither saw the other's marks: both start from none.
+        let (m1, a1) = evaluate(None, &early).unwrap();
+        let (m2, a2) = evaluate(None, &late).unwrap();
+        let keys = |marks: &Marks, alerts: &[Alert]| -> Vec<String> {
+            alerts
+                .iter()
+                .map(|a| a.dedup_key("budget:1", marks))
+                .collect()
+        };
+        let first = keys(&m1, &a1);
+        let second = keys(&m2, &a2);
+        assert_eq!(first.len(), 1);
+        assert_eq!(second.len(), 2);
+        assert_eq!(first[0], second[0], "the 50 % alert is one alert");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn each_threshold_fires_at_most_once_per_period(
+                spends in proptest::collection::vec((any::<i64>(), 0_usize..3, any::<bool>()), 1..20),
+                amount in any::<i64>(),
+            ) {
+                let t = Thresholds::default();
+                let periods = ["2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"];
+                let mut marks: Option<Marks> = None;
+                let mut fired: Vec<(String, Alert)> = Vec::new();
+                for (spent, period, projected_over) in spends {
+                    let seen = Observation {
+                        terms: "terms",
+                        period: periods[period],
+                        spent: Money::from_units(spent),
+                        amount: Money::from_units(amount),
+                        thresholds: &t,
+                        projected_over,
+                        now: "2026-11-29T10:00:00Z",
+                    };
+                    let Some((next, alerts)) = evaluate(marks.as_ref(), &seen) else { continue };
+                    for alert in alerts {
+                        let key = alert.dedup_key("budget:1", &next);
+                        if matches!(alert, Alert::Threshold(_) | Alert::ProjectedExhaustion) {
+                            prop_assert!(fired.iter().all(|(k, _)| *k != key), "{} twice", key);
+                        }
+                        fired.push((key, alert));
+                    }
+                    marks = Some(next);
+                }
+            }
+
+            #[test]
+            fn watching_activity_never_panics(
+                usage in any::<i64>(), before in any::<i64>(), seconds in any::<i64>(), last in any::<i64>(),
+            ) {
+                let at = DateTime::from_timestamp(seconds / 1_000, 0).unwrap_or_default();
+                let last = DateTime::from_timestamp(last / 1_000, 0).unwrap_or_default();
+                let previous = ActivityMark { usage: Money::from_units(before), last_spent_at: last };
+                let (mark, _) = watch_activity(Some(&previous), Money::from_units(usage), at);
+                prop_assert!(mark.usage == Money::from_units(usage));
+            }
+        }
     }
 }
