@@ -38,48 +38,71 @@ pub fn is_loopback(reported: Option<&str>) -> bool {
         .is_some_and(|ip| ip.is_loopback())
 }
 
-/// What the Worker needs to know of an absolute URL before calling it.
+/// What the Worker needs to know of an absolute URL before calling it, as
+/// the runtime will read it: parsed by the `url` crate, which implements
+/// the WHATWG URL standard workerd's `fetch` follows. So `https://127.1/`,
+/// `https://0x7f000001/`, `https://１２７.0.0.1/` or `%2e` dots are the
+/// loopback address they are, not a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlTarget {
     /// Lower-cased.
     pub scheme: String,
-    /// A `user[:password]@` in the authority.
+    /// A user name or password in the URL.
     pub has_credentials: bool,
-    /// Lower-cased, without brackets, port or a trailing dot.
-    pub host: String,
+    pub host: Host,
+    /// The URL serialised by the parser: what is checked is what is called.
+    pub normalized: String,
+}
+
+/// A URL's host as the parser reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A name: lower-cased, punycode for IDNs, without a trailing dot.
+    Domain(String),
+    Ip(IpAddr),
 }
 
 impl UrlTarget {
-    /// `scheme://authority/...`, or `None` when there is no scheme or host.
-    pub fn parse(url: &str) -> Option<UrlTarget> {
-        let (scheme, rest) = url.split_once("://")?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let (credentials, host_port) = match authority.rsplit_once('@') {
-            Some((_, host_port)) => (true, host_port),
-            None => (false, authority),
+    /// `None` when the text is not an absolute URL with a host.
+    pub fn parse(text: &str) -> Option<UrlTarget> {
+        let url = url::Url::parse(text).ok()?;
+        let host = match url.host()? {
+            url::Host::Domain(name) => {
+                let name = name.trim_end_matches('.').to_ascii_lowercase();
+                if name.is_empty() {
+                    return None;
+                }
+                Host::Domain(name)
+            }
+            url::Host::Ipv4(v4) => Host::Ip(IpAddr::V4(v4)),
+            url::Host::Ipv6(v6) => Host::Ip(IpAddr::V6(v6)),
         };
-        let host = match host_port.strip_prefix('[') {
-            Some(v6) => v6.split_once(']')?.0,
-            None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
-        };
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        (!scheme.is_empty() && !host.is_empty()).then(|| UrlTarget {
-            scheme: scheme.to_ascii_lowercase(),
-            has_credentials: credentials,
+        Some(UrlTarget {
+            scheme: url.scheme().to_owned(),
+            has_credentials: !url.username().is_empty() || url.password().is_some(),
             host,
+            normalized: url.to_string(),
         })
     }
 
-    /// `localhost` (and its subdomains), `127.0.0.0/8` or `::1`.
+    /// `localhost` (and its subdomains), `127.0.0.0/8` or `::1` (also as an
+    /// IPv4-mapped address).
     pub fn is_loopback(&self) -> bool {
-        self.host == "localhost"
-            || self.host.ends_with(".localhost")
-            || self.ip().is_some_and(|ip| ip.is_loopback())
+        match &self.host {
+            Host::Domain(name) => name == "localhost" || name.ends_with(".localhost"),
+            Host::Ip(IpAddr::V6(v6)) => {
+                v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+            Host::Ip(ip) => ip.is_loopback(),
+        }
     }
 
-    /// The host when it is an IP literal.
+    /// The host when it is an IP address.
     pub fn ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
+        match self.host {
+            Host::Ip(ip) => Some(ip),
+            Host::Domain(_) => None,
+        }
     }
 }
 
@@ -126,35 +149,53 @@ mod tests {
     }
 
     #[test]
-    fn a_url_target_is_its_scheme_credentials_and_bare_host() {
+    fn a_url_target_is_its_scheme_credentials_and_host_as_the_runtime_reads_them() {
         let t = UrlTarget::parse("HTTPS://User:pw@Hooks.Example.COM.:8443/a?b#c").unwrap();
         assert_eq!(t.scheme, "https");
         assert!(t.has_credentials);
-        assert_eq!(t.host, "hooks.example.com");
+        assert_eq!(t.host, Host::Domain("hooks.example.com".into()));
         assert!(!t.is_loopback());
         let v6 = UrlTarget::parse("http://[::1]:9000/x").unwrap();
-        assert_eq!(v6.host, "::1");
+        assert_eq!(v6.ip(), Some("::1".parse().unwrap()));
         assert!(v6.is_loopback() && !v6.has_credentials);
         // The host is what follows the last '@': the one actually called.
         let sneaky = UrlTarget::parse("http://127.0.0.1@example.com/").unwrap();
-        assert_eq!(sneaky.host, "example.com");
+        assert_eq!(sneaky.host, Host::Domain("example.com".into()));
         assert!(!sneaky.is_loopback());
         for loopback in [
             "http://localhost",
             "http://api.localhost:1/",
             "http://127.9.0.3/",
+            "https://2130706433/",
+            "https://0x7f000001/",
+            "https://0177.0.0.1/",
+            "https://127.1/",
+            "https://127%2e0%2e0%2e1/",
+            "https://\u{ff11}\u{ff12}\u{ff17}.0.0.1/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://example.com\\@127.0.0.1/",
         ] {
-            assert!(
-                UrlTarget::parse(loopback).unwrap().is_loopback(),
-                "{loopback}"
-            );
+            let target = UrlTarget::parse(loopback);
+            // A backslash ends the authority: that last one calls example.com.
+            if loopback.contains('\\') {
+                assert_eq!(
+                    target.map(|t| t.host),
+                    Some(Host::Domain("example.com".into()))
+                );
+                continue;
+            }
+            assert!(target.is_some_and(|t| t.is_loopback()), "{loopback}");
         }
+        assert_eq!(
+            UrlTarget::parse("https://example.com").map(|t| t.normalized),
+            Some("https://example.com/".to_owned())
+        );
         for none in [
             "example.com/x",
             "https://",
-            "https:///x",
             "://x",
             "http://[::1/",
+            "https://exa mple.com/",
         ] {
             assert_eq!(UrlTarget::parse(none), None, "{none}");
         }
