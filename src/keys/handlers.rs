@@ -35,6 +35,10 @@ const VALIDATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// with room for retries.
 const MANUAL_SYNC_BUDGET: u32 = 40;
 const MANUAL_SYNC_INTERVAL_SECS: i64 = 60;
+/// Manual syncs one account may run per hour, across its keys: the hourly
+/// job does the rest, and one account's clicks must not fill the D1 every
+/// tenant shares (each sync is a snapshot).
+pub const MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR: u32 = 30;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -305,7 +309,8 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
 }
 
 /// Syncs one key now, exactly as the hourly job would; at most once a
-/// minute per key.
+/// minute per key and [`MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR`] times an hour
+/// per account.
 pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let app = cx.app;
     let db = app.db()?;
@@ -322,6 +327,15 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply
             "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),
         ));
     }
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("account-sync:{}", user.user_id),
+            limit: MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR,
+            window_secs: 3600,
+        },
+    )
+    .await?;
     rate_limit::enforce(
         app,
         &Bucket {

@@ -60,6 +60,12 @@ pub async fn of_key(
     .map(Some)
 }
 
+/// Stores a snapshot and thins the key's recent ones in the same batch:
+/// of each hour (on OpenRouter's clock, the clock the hourly curve reads)
+/// only the first snapshot stays, plus the newest of all. Whatever the
+/// manual syncs, a key keeps at most 24 snapshots a day and one more; the
+/// hourly curve (first of each hour), the day-start arithmetic (any of the
+/// day's) and the runway (oldest and newest) read the same figures.
 pub async fn insert(
     db: &D1Database,
     api_key_id: i64,
@@ -68,31 +74,60 @@ pub async fn insert(
     taken_on: NaiveDate,
 ) -> AppResult<usize> {
     let rate_limit = info.rate_limit.as_ref();
-    super::run(
+    super::batch(
         db,
-        "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
-             limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier,
-             rate_limit_requests, rate_limit_interval, served_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        args![
-            api_key_id,
-            taken_at,
-            format_day(taken_on),
-            info.label.clone(),
-            info.limit,
-            info.limit_remaining,
-            info.limit_reset.clone(),
-            info.usage,
-            info.usage_daily.unwrap_or(Money::ZERO),
-            info.usage_weekly.unwrap_or(Money::ZERO),
-            info.usage_monthly.unwrap_or(Money::ZERO),
-            info.is_free_tier,
-            rate_limit.and_then(|r| r.requests),
-            rate_limit.and_then(|r| r.interval.clone()),
-            info.served_at.clone(),
+        vec![
+            super::statement(
+                db,
+                "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
+                     limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier,
+                     rate_limit_requests, rate_limit_interval, served_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                args![
+                    api_key_id,
+                    taken_at,
+                    format_day(taken_on),
+                    info.label.clone(),
+                    info.limit,
+                    info.limit_remaining,
+                    info.limit_reset.clone(),
+                    info.usage,
+                    info.usage_daily.unwrap_or(Money::ZERO),
+                    info.usage_weekly.unwrap_or(Money::ZERO),
+                    info.usage_monthly.unwrap_or(Money::ZERO),
+                    info.is_free_tier,
+                    rate_limit.and_then(|r| r.requests),
+                    rate_limit.and_then(|r| r.interval.clone()),
+                    info.served_at.clone(),
+                ],
+            )?,
+            super::statement(db, THIN, args![api_key_id, thinning_since(taken_at)])?,
         ],
     )
     .await
+}
+
+/// Deletes the key's snapshots taken since `?2` that are neither the first
+/// of their hour nor the newest (only the recent ones can be: every insert
+/// thins).
+const THIN: &str = "DELETE FROM key_snapshots
+     WHERE api_key_id = ?1 AND taken_at >= ?2
+       AND id <> (SELECT MAX(id) FROM key_snapshots WHERE api_key_id = ?1)
+       AND EXISTS (
+           SELECT 1 FROM key_snapshots o
+           WHERE o.api_key_id = ?1 AND o.taken_at >= ?2
+             AND substr(COALESCE(o.served_at, o.taken_at), 1, 13)
+                 = substr(COALESCE(key_snapshots.served_at, key_snapshots.taken_at), 1, 13)
+             AND (COALESCE(o.served_at, o.taken_at) < COALESCE(key_snapshots.served_at, key_snapshots.taken_at)
+                  OR (COALESCE(o.served_at, o.taken_at) = COALESCE(key_snapshots.served_at, key_snapshots.taken_at)
+                      AND o.id < key_snapshots.id)))";
+
+/// How far back an insert thins: three hours before it, on the Worker's
+/// clock (the indexed one), enough for a skew between the two clocks.
+fn thinning_since(taken_at: &str) -> String {
+    crate::clock::parse_timestamp(taken_at)
+        .and_then(|t| t.checked_sub_signed(chrono::Duration::hours(3)))
+        .map_or_else(|| taken_at.to_owned(), crate::clock::timestamp)
 }
 
 /// The all-time spend at the start of each UTC day with a snapshot since
