@@ -135,18 +135,22 @@ async fn read(req: &mut Request, takes_body: bool) -> AppResult<Incoming> {
         }
         body::require_json_content_type(headers.get("content-type").map(String::as_str))?;
         // Streamed and cut at the limit: a chunked body has no length to
-        // check first, and is never read whole.
+        // check first, and is never kept whole (past the limit it is
+        // drained, not stored: `bounded`).
         match req.stream() {
-            Ok(stream) => crate::bounded::read_bounded(stream, body::MAX_BODY_BYTES)
-                .await
-                .map_err(|e| match e {
-                    crate::bounded::ReadError::TooLarge => AppError::PayloadTooLarge {
-                        limit: body::MAX_BODY_BYTES,
-                    },
-                    crate::bounded::ReadError::Broken => {
-                        AppError::BadRequest("The request body could not be read.".to_owned())
-                    }
-                })?,
+            Ok(stream) => {
+                let drain = crate::bounded::Drain::UpTo(crate::bounded::REQUEST_DRAIN_BYTES);
+                crate::bounded::read_bounded(stream, body::MAX_BODY_BYTES, drain)
+                    .await
+                    .map_err(|e| match e {
+                        crate::bounded::ReadError::TooLarge => AppError::PayloadTooLarge {
+                            limit: body::MAX_BODY_BYTES,
+                        },
+                        crate::bounded::ReadError::Broken => {
+                            AppError::BadRequest("The request body could not be read.".to_owned())
+                        }
+                    })?
+            }
             // No body at all.
             Err(_) => Vec::new(),
         }

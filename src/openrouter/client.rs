@@ -16,7 +16,7 @@ use worker::{
 
 use super::retry::{is_retryable_status, next_wait_ms, parse_retry_after};
 use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo};
-use crate::bounded::read_bounded;
+use crate::bounded::{read_bounded, Drain};
 use crate::domain::dates::format_day;
 
 /// OpenRouter's answers are small (30 days of activity of one key is a few
@@ -249,16 +249,15 @@ impl<'a> Client<'a> {
             let header = |name: &str| response.headers().get(name).ok().flatten();
             let retry_after = parse_retry_after(header("Retry-After").as_deref());
             let date = header("Date").as_deref().and_then(http_date);
-            let body =
-                match response.stream() {
-                    Ok(stream) => read_bounded(stream, MAX_RESPONSE_BYTES)
-                        .await
-                        .map_err(|e| match e {
-                            crate::bounded::ReadError::TooLarge => CallError::TooLarge,
-                            crate::bounded::ReadError::Broken => CallError::Network,
-                        })?,
-                    Err(_) => Vec::new(),
-                };
+            let body = match response.stream() {
+                Ok(stream) => read_bounded(stream, MAX_RESPONSE_BYTES, Drain::No)
+                    .await
+                    .map_err(|e| match e {
+                        crate::bounded::ReadError::TooLarge => CallError::TooLarge,
+                        crate::bounded::ReadError::Broken => CallError::Network,
+                    })?,
+                Err(_) => Vec::new(),
+            };
             Ok(Answer {
                 status,
                 retry_after,
