@@ -34,6 +34,9 @@ pub enum AppError {
     Unauthorized(String),
     #[error("{0}")]
     NotFound(String),
+    /// The session is fine but too old for this action: send the password.
+    #[error("{0}")]
+    ReauthenticationRequired(String),
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<&'static str> },
     #[error("{0}")]
@@ -83,6 +86,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized(_) => 401,
+            Self::ReauthenticationRequired(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
@@ -100,6 +104,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized(_) => "unauthorized",
+            Self::ReauthenticationRequired(_) => "reauthentication_required",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -118,6 +123,7 @@ impl AppError {
             Self::BadRequest(m)
             | Self::Unauthorized(m)
             | Self::NotFound(m)
+            | Self::ReauthenticationRequired(m)
             | Self::Conflict(m)
             | Self::Upstream(m)
             | Self::Unavailable(m) => m.clone(),
@@ -142,8 +148,8 @@ impl AppError {
     /// The JSON envelope every error has (`openapi.json`, schema `Error`).
     pub fn body(&self) -> Value {
         let mut error = json!({ "code": self.code(), "message": self.message() });
-        if let Self::Validation { details, .. } = self {
-            error["details"] = json!(details);
+        if let (Self::Validation { details, .. }, Some(fields)) = (self, error.as_object_mut()) {
+            fields.insert("details".to_owned(), json!(details));
         }
         json!({ "error": error })
     }

@@ -137,6 +137,10 @@ pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
 }
 
 fn issue_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResult<Reply> {
+    Reply::ok(&new_session(app, secret, user_id, epoch)?)
+}
+
+fn new_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResult<TokenView> {
     let issued = jwt::issue(
         secret,
         user_id,
@@ -144,7 +148,7 @@ fn issue_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResul
         app.config.jwt_ttl_seconds,
         clock::now(),
     )?;
-    Reply::ok(&TokenView {
+    Ok(TokenView {
         access_token: issued.token,
         token_type: "bearer",
         expires_in: issued.expires_in,
@@ -175,7 +179,7 @@ impl Attempts {
             };
             if let Err(refused) = rate_limit::enforce(app, &bucket).await {
                 // The slots already taken are not an attempt either.
-                for taken in &attempts.buckets[..i] {
+                for taken in attempts.buckets.iter().take(i) {
                     let _ = rate_limit::release(app, taken).await;
                 }
                 let subject = Subject {
@@ -223,11 +227,28 @@ pub async fn me(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 struct ChangePasswordBody {
     current_password: String,
     new_password: String,
+    /// Revoke the API tokens and pause the webhooks that other sessions
+    /// created (default): what a thief who had the old password left behind.
+    #[serde(default = "yes")]
+    revoke_other_access: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Serialize)]
+struct PasswordChanged {
+    #[serde(flatten)]
+    session: TokenView,
+    revoked_tokens: usize,
+    paused_webhooks: usize,
 }
 
 /// `POST /api/auth/password`: needs the current password (attempts limited
 /// like logins); ends every session of the account, this one included, and
-/// answers with a fresh session.
+/// answers with a fresh session. Unless told not to, it also revokes every
+/// API token and pauses every webhook another session created.
 pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: ChangePasswordBody = req.json()?;
@@ -254,7 +275,56 @@ pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> 
         ..Subject::default()
     };
     audit::record(Event::PasswordChanged, &network, &subject);
-    issue_session(app, &secret, account.id, epoch)
+    let (revoked_tokens, paused_webhooks) = if body.revoke_other_access {
+        revoke_other_access(app, user, &now).await?
+    } else {
+        (0, 0)
+    };
+    Reply::ok(&PasswordChanged {
+        session: new_session(app, &secret, account.id, epoch)?,
+        revoked_tokens,
+        paused_webhooks,
+    })
+}
+
+/// Revokes the tokens and pauses the webhooks other sessions created; how
+/// many of each. Each revoked token's object is told at once.
+async fn revoke_other_access(app: &App, user: &AuthUser, now: &str) -> AppResult<(usize, usize)> {
+    let db = app.db()?;
+    let session = user.session.jti.as_str();
+    let hashes = store::tokens::revoke_others(&db, user.user_id, session, now).await?;
+    for hash in &hashes {
+        public_api::revoke_token(app, hash).await;
+    }
+    let paused = store::webhooks::pause_others(&db, user.user_id, session, now).await?;
+    Ok((hashes.len(), paused))
+}
+
+/// How long after signing in a session may create credentials (API tokens,
+/// webhooks) without the password again.
+pub const REAUTH_AFTER_SECS: i64 = 10 * 60;
+
+/// Creating something that outlives the session (an API token, a webhook)
+/// from a session older than [`REAUTH_AFTER_SECS`] needs the password, so
+/// a stolen session cannot quietly plant lasting access: 403
+/// `reauthentication_required` without it, 422 on `password` when wrong
+/// (attempts limited like logins).
+pub async fn confirm_recent(
+    cx: &Ctx<'_>,
+    user: &AuthUser,
+    password: Option<&str>,
+) -> AppResult<()> {
+    let age = clock::now().signed_duration_since(user.session.issued_at);
+    match password {
+        _ if age.num_seconds() < REAUTH_AFTER_SECS => Ok(()),
+        Some(password) => confirm_password(cx.app, cx.req, user.user_id, password, "password")
+            .await
+            .map(drop),
+        None => Err(AppError::ReauthenticationRequired(format!(
+            "This session signed in more than {} minutes ago: confirm with your password (`password`).",
+            REAUTH_AFTER_SECS / 60
+        ))),
+    }
 }
 
 #[derive(Deserialize)]

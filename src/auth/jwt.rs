@@ -30,6 +30,7 @@ pub struct Session {
     pub user_id: i64,
     pub jti: String,
     pub epoch: i64,
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -91,10 +92,13 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> AppResult<Sessi
         return Err(rejected());
     }
     let user_id = claims.custom.sub.parse::<i64>().map_err(|_| rejected())?;
+    // Every session this product issues says when (`iat`).
+    let issued_at = claims.issued_at.ok_or_else(rejected)?;
     Ok(Session {
         user_id,
         jti: claims.custom.jti.clone(),
         epoch: claims.custom.epoch,
+        issued_at,
         expires_at,
     })
 }
@@ -120,6 +124,7 @@ mod tests {
         assert_eq!(session.user_id, 42);
         assert_eq!(session.epoch, 3);
         assert_eq!(session.jti.len(), 32);
+        assert_eq!(session.issued_at, now());
         assert_eq!(session.expires_at, now() + Duration::seconds(3600));
     }
 

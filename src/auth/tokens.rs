@@ -20,6 +20,9 @@ pub const MAX_ACTIVE_TOKENS: i64 = 25;
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     name: String,
+    /// Needed when the session is older than `REAUTH_AFTER_SECS`.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -57,23 +60,23 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
     let name = Name::parse(&body.name)?;
+    crate::auth::handlers::confirm_recent(cx, user, body.password.as_deref()).await?;
     let token = NewApiToken::generate().map_err(AppError::internal)?;
     let now = clock::timestamp(clock::now());
-    let row = store::tokens::insert_capped(
-        &app.db()?,
-        user.user_id,
-        name.as_str(),
-        &token.hash,
-        &token.prefix,
-        &now,
-        MAX_ACTIVE_TOKENS,
-    )
-    .await?
-    .ok_or_else(|| {
-        AppError::Conflict(format!(
-            "You already have {MAX_ACTIVE_TOKENS} active API tokens; revoke one first."
-        ))
-    })?;
+    let new = store::tokens::NewToken {
+        user_id: user.user_id,
+        session: &user.session.jti,
+        name: name.as_str(),
+        hash: &token.hash,
+        prefix: &token.prefix,
+    };
+    let row = store::tokens::insert_capped(&app.db()?, &new, &now, MAX_ACTIVE_TOKENS)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "You already have {MAX_ACTIVE_TOKENS} active API tokens; revoke one first."
+            ))
+        })?;
     let subject = Subject {
         user_id: Some(user.user_id),
         id: Some(row.id),

@@ -21,26 +21,57 @@ const COLUMNS: &str = "id, name, token_prefix, created_at, last_used_at, is_acti
 
 /// Inserts a token unless the user already holds `max_active` active ones
 /// (checked in the same statement, so two racing requests cannot both pass).
+/// A token to store: its owner, the session creating it, what is shown.
+pub struct NewToken<'a> {
+    pub user_id: i64,
+    /// The creating session's JWT id.
+    pub session: &'a str,
+    pub name: &'a str,
+    pub hash: &'a str,
+    pub prefix: &'a str,
+}
+
 pub async fn insert_capped(
     db: &D1Database,
-    user_id: i64,
-    name: &str,
-    hash: &str,
-    prefix: &str,
+    new: &NewToken<'_>,
     now: &str,
     max_active: i64,
 ) -> AppResult<Option<TokenRow>> {
     super::first(
         db,
         &format!(
-            "INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, created_at)
-             SELECT ?1, ?2, ?3, ?4, ?5
+            "INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, created_at, created_by_session)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?7
              WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = ?1 AND is_active = 1) < ?6
              RETURNING {COLUMNS}"
         ),
-        args![user_id, name, hash, prefix, now, max_active],
+        args![new.user_id, new.name, new.hash, new.prefix, now, max_active, new.session],
     )
     .await
+}
+
+/// Revokes the user's active tokens created by any session but `session`
+/// (or before sessions were recorded); their hashes, to tell their objects.
+pub async fn revoke_others(
+    db: &D1Database,
+    user_id: i64,
+    session: &str,
+    now: &str,
+) -> AppResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Hash {
+        token_hash: String,
+    }
+    let rows: Vec<Hash> = super::all(
+        db,
+        "UPDATE api_tokens SET is_active = 0, revoked_at = ?3
+         WHERE user_id = ?1 AND is_active = 1
+           AND (created_by_session IS NULL OR created_by_session <> ?2)
+         RETURNING token_hash",
+        args![user_id, session, now],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.token_hash).collect())
 }
 
 pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<TokenRow>> {
