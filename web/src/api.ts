@@ -47,6 +47,12 @@ export interface LoginResponse {
   expires_in: number;
 }
 
+/** A new session, and what other sessions had created that was revoked or paused. */
+export interface PasswordChanged extends LoginResponse {
+  revoked_tokens: number;
+  paused_webhooks: number;
+}
+
 export type KeyKind = 'inference' | 'management';
 export type ValidationStatus = 'unknown' | 'valid' | 'invalid';
 
@@ -324,8 +330,10 @@ export interface CreatedWebhook extends Webhook {
 export interface DeliveryAttempt {
   at: string;
   status_code: number | null;
+  /** Why there was no HTTP answer: a category. */
   error: string | null;
-  duration_ms: number;
+  /** Only when the receiver answered. */
+  duration_ms: number | null;
 }
 
 export interface Delivery {
@@ -487,9 +495,11 @@ export const api = {
     request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password }, auth: false }),
   logout: () => request<void>('/api/auth/logout', { method: 'POST' }),
   me: (signal?: AbortSignal) => request<User>('/api/auth/me', { signal }),
-  /** Ends every session of the account (this one too); the answer is the caller's new session. */
-  changePassword: (current_password: string, new_password: string) =>
-    request<LoginResponse>('/api/auth/password', { method: 'POST', body: { current_password, new_password } }),
+  /** Ends every session of the account (this one too); the answer is the
+   *  caller's new session. `revoke_other_access`: also revoke the API tokens
+   *  and pause the webhooks other sessions created. */
+  changePassword: (current_password: string, new_password: string, revoke_other_access: boolean) =>
+    request<PasswordChanged>('/api/auth/password', { method: 'POST', body: { current_password, new_password, revoke_other_access } }),
   /** Deletes the account and everything it owns (204). */
   deleteAccount: (password: string) => request<void>('/api/auth/me', { method: 'DELETE', body: { password } }),
 
@@ -525,13 +535,15 @@ export const api = {
     request<Page<AlertEvent>>('/api/alerts', { query: { page, limit }, signal }),
 
   webhooks: (signal?: AbortSignal) => request<{ webhooks: Webhook[] }>('/api/webhooks', { signal }).then((r) => r.webhooks),
-  createWebhook: (w: { name: string; url: string; format: WebhookFormat }) => request<CreatedWebhook>('/api/webhooks', { method: 'POST', body: w }),
+  /** `password`: needed when the session signed in more than 10 minutes ago (see `needsPassword`). */
+  createWebhook: (w: { name: string; url: string; format: WebhookFormat; password?: string }) =>
+    request<CreatedWebhook>('/api/webhooks', { method: 'POST', body: w }),
   updateWebhook: (id: number, patch: Partial<Pick<Webhook, 'name' | 'url' | 'format' | 'is_active'>>) =>
     request<Webhook>(`/api/webhooks/${id}`, { method: 'PATCH', body: patch }),
   deleteWebhook: (id: number) => request<void>(`/api/webhooks/${id}`, { method: 'DELETE' }),
   deliveries: (id: number, page: number, limit: number, signal?: AbortSignal) =>
     request<Page<Delivery>>(`/api/webhooks/${id}/deliveries`, { query: { page, limit }, signal }),
-  /** Sends a `test` event now (with retries) and answers its delivery. */
+  /** Sends a `test` event now (one try, final) and answers its delivery. */
   testWebhook: (id: number) => request<Delivery>(`/api/webhooks/${id}/test`, { method: 'POST' }),
 
   settings: (signal?: AbortSignal) => request<Settings>('/api/settings', { signal }),
@@ -550,7 +562,8 @@ export const api = {
   },
 
   tokens: (signal?: AbortSignal) => request<ApiToken[]>('/api/tokens', { signal }),
-  createToken: (name: string) => request<CreatedToken>('/api/tokens', { method: 'POST', body: { name } }),
+  /** `password`: needed when the session signed in more than 10 minutes ago (see `needsPassword`). */
+  createToken: (name: string, password?: string) => request<CreatedToken>('/api/tokens', { method: 'POST', body: { name, password } }),
   revokeToken: (id: number) => request<void>(`/api/tokens/${id}`, { method: 'DELETE' }),
 };
 
@@ -602,4 +615,16 @@ export function passwordFormErrors(e: unknown, labels: Record<string, string>): 
     return { fields, message: null };
   }
   return fieldErrors(e, labels);
+}
+
+/** What a create answered about re-authentication: `ask` when the session is
+ *  too old and the password must be sent, `wrong` when the password sent was
+ *  not the account's (with the reason), null for anything else. */
+export function needsPassword(e: unknown): { kind: 'ask'; message: string } | { kind: 'wrong'; message: string } | null {
+  if (!(e instanceof ApiError)) return null;
+  if (e.code === 'reauthentication_required') return { kind: 'ask', message: e.message };
+  const reason = e.status === 422 ? e.fieldReason('password') : undefined;
+  if (reason !== undefined) return { kind: 'wrong', message: reason === WRONG_PASSWORD ? 'That is not your password.' : `The password ${reason.replace(/\.$/, '')}.` };
+  if (e.status === 429 && e.retryAfter !== null) return { kind: 'wrong', message: `Too many wrong passwords. Wait ${formatWait(e.retryAfter)}.` };
+  return null;
 }

@@ -73,6 +73,11 @@ export function attemptOutcome(a: { status_code: number | null; error: string | 
   return a.error ?? 'no answer';
 }
 
+/** " in 120 ms" when the receiver answered; nothing when it did not (no timing is kept then). */
+export function attemptTime(a: { duration_ms: number | null }): string {
+  return a.duration_ms === null ? '' : ` in ${formatInt(a.duration_ms)} ms`;
+}
+
 /** "2026-11-29 14:05:03 UTC" (to the second, for delivery attempts). */
 export function formatSeconds(ts: string | null): string {
   if (!ts) return '—';
@@ -82,11 +87,11 @@ export function formatSeconds(ts: string | null): string {
 }
 
 /** The result of "Send test event" as a sentence. */
-export function deliverySummary(d: { status: string; attempts: { status_code: number | null; error: string | null; duration_ms: number }[] }): string {
+export function deliverySummary(d: { status: string; attempts: { status_code: number | null; error: string | null; duration_ms: number | null }[] }): string {
   const last = d.attempts[d.attempts.length - 1];
   const n = d.attempts.length;
   const tries = `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
-  const outcome = last ? `${attemptOutcome(last)} in ${formatInt(last.duration_ms)} ms` : 'no attempt yet';
+  const outcome = last ? `${attemptOutcome(last)}${attemptTime(last)}` : 'no attempt yet';
   switch (d.status) {
     case 'delivered':
       return `Delivered: ${outcome}${n > 1 ? ` (after ${tries})` : ''}.`;
@@ -95,8 +100,20 @@ export function deliverySummary(d: { status: string; attempts: { status_code: nu
     case 'sending':
       return 'Being sent now.';
     case 'retrying':
-      return `Not delivered yet (${tries}, last ${outcome}); the hourly run retries it.`;
+      return `Not delivered yet (${tries}, last ${outcome}); later runs try again, minutes and then hours apart.`;
     default:
       return 'Pending: not sent yet.';
   }
+}
+
+export const PASSWORD_CHANGED = 'Password changed. Every other session has been signed out.';
+
+/** The success message, with what other sessions had created that went. */
+export function passwordChangedMessage(revokedTokens: number, pausedWebhooks: number): string {
+  const parts: string[] = [];
+  if (revokedTokens > 0) parts.push(`revoked ${revokedTokens} API ${revokedTokens === 1 ? 'token' : 'tokens'}`);
+  if (pausedWebhooks > 0) parts.push(`paused ${pausedWebhooks} ${pausedWebhooks === 1 ? 'webhook' : 'webhooks'}`);
+  if (parts.length === 0) return PASSWORD_CHANGED;
+  const what = parts.join(' and ');
+  return `${PASSWORD_CHANGED} It also ${what} that other sessions had created: check them before you enable or replace them.`;
 }

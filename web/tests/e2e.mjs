@@ -165,6 +165,16 @@ page.on('request', (req) => {
 /** @param {string} k */
 const count = (k) => sent.get(k) ?? 0;
 
+/** The page's sideways overflow once its layout has settled (charts resize
+ *  a frame or more after the viewport does): waits up to 10 s for none,
+ *  then measures, so a layout still moving is never what is judged. */
+async function settledOverflow() {
+  await page
+    .waitForFunction(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth, null, { timeout: 10_000 })
+    .catch(() => undefined);
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
 let current = 'start';
 /** @param {string} name @param {() => Promise<void>} fn */
 async function step(name, fn) {
@@ -424,7 +434,7 @@ try {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(250);
       await shot(`overview-phone-${scheme}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await settledOverflow();
       check(overflow <= 0, `the phone layout scrolls sideways by ${overflow}px`);
     }
     await page.emulateMedia({ colorScheme: 'light' });
@@ -516,13 +526,22 @@ try {
     await page.getByLabel('URL', { exact: true }).fill(HOOK_URL);
     await page.getByTestId('webhook-submit').click();
     const secretField = page.getByTestId('webhook-secret');
+    // On a machine slow enough that this session is now over 10 minutes
+    // old, the page asks for the password first (as it must): give it.
+    const asked = page.getByLabel('Your password', { exact: true });
+    await Promise.race([secretField.waitFor(), asked.waitFor()]);
+    const reauthenticated = await asked.isVisible();
+    if (reauthenticated) {
+      await asked.fill(password);
+      await page.getByTestId('webhook-submit').click();
+    }
     await secretField.waitFor();
     hookSecret = await secretField.inputValue();
     remember(hookSecret);
     check(/^whsec_\S{16,}$/.test(hookSecret), 'the signing secret is shown');
     check((await secretField.getAttribute('readonly')) !== null, 'the secret is read-only');
     check(/will not be shown again/.test(await page.getByTestId('webhook-secret-box').innerText()), 'the page says the secret is shown once');
-    check(count(POST) === 1, `one POST /api/webhooks, got ${count(POST)}`);
+    check(count(POST) === (reauthenticated ? 2 : 1), `one POST /api/webhooks (two with the password), got ${count(POST)}`);
     await page.locator('[data-testid="webhook-row"][data-name="Local receiver"][data-active="true"]').waitFor();
   });
 
@@ -562,7 +581,7 @@ try {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(250);
       await shot(`alerts-phone-${scheme}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await settledOverflow();
       check(overflow <= 0, `the phone layout of Alerts scrolls sideways by ${overflow}px`);
     }
     await page.emulateMedia({ colorScheme: 'light' });
@@ -805,7 +824,7 @@ try {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(250);
       await shot(`hourly-phone-${scheme}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await settledOverflow();
       check(overflow <= 0, `the phone layout of Hourly scrolls sideways by ${overflow}px`);
     }
     await page.emulateMedia({ colorScheme: 'light' });
@@ -831,11 +850,35 @@ try {
   });
 
   let apiToken = '';
-  await step('tokens: create one, shown once, works on /api/v1/stats with the same total', async () => {
+  await step('tokens: an old session is asked for the password in the page; then one is created, shown once, works on /api/v1/stats', async () => {
     await page.getByTestId('nav-tokens').click();
     await page.waitForURL(/#\/tokens/);
     await page.getByLabel('Name', { exact: true }).fill('e2e script');
+    // As the Worker answers a session older than 10 minutes (this one is
+    // younger): the page asks for the password, then sends it.
+    const POST = 'POST /api/tokens';
+    await page.route('**/api/tokens', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+            status: 403,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ error: { code: 'reauthentication_required', message: 'This session signed in more than 10 minutes ago: confirm with your password (`password`).' } }),
+          })
+        : route.fallback(),
+    );
     await page.getByTestId('create-token-submit').click();
+    const field = page.getByLabel('Your password', { exact: true });
+    await field.waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'token-password');
+    await axe('tokens (password asked)');
+    await page.unroute('**/api/tokens');
+    await field.fill(password);
+    const [again] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/api/tokens' && r.method() === 'POST'),
+      page.getByTestId('create-token-submit').click(),
+    ]);
+    check(again.postDataJSON().password === password, 'the password goes with the request');
+    check(count(POST) === 2, `two token requests, got ${count(POST)}`);
     const input = page.getByTestId('new-token');
     await input.waitFor();
     apiToken = await input.inputValue();
@@ -972,7 +1015,7 @@ try {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(250);
       await shot(`settings-phone-${scheme}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await settledOverflow();
       check(overflow <= 0, `the phone layout of Settings scrolls sideways by ${overflow}px`);
     }
     await page.emulateMedia({ colorScheme: 'light' });

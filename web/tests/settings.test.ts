@@ -4,8 +4,8 @@
 //   node_modules/.bin/esbuild web/tests/settings.test.ts --bundle --platform=node --format=esm --outfile=target/web-tests/settings.test.mjs --log-level=warning && node --test target/web-tests/settings.test.mjs
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError, passwordFormErrors } from '../src/api';
-import { formatWait } from '../src/format';
+import { ApiError, needsPassword, passwordFormErrors } from '../src/api';
+import { formatWait, PASSWORD_CHANGED, passwordChangedMessage } from '../src/format';
 import { parseHash } from '../src/router';
 import { checkPassword, checkPasswordChange } from '../src/validate';
 
@@ -94,4 +94,24 @@ test('other errors keep the server message (and reasons of fields not on the for
 test('the settings route parses', () => {
   assert.equal(parseHash('#/settings').name, 'settings');
   assert.equal(parseHash('#/settings/').name, 'settings');
+});
+
+test('a password change says what other sessions had created that went', () => {
+  assert.equal(passwordChangedMessage(0, 0), PASSWORD_CHANGED);
+  assert.equal(
+    passwordChangedMessage(1, 2),
+    `${PASSWORD_CHANGED} It also revoked 1 API token and paused 2 webhooks that other sessions had created: check them before you enable or replace them.`,
+  );
+  assert.match(passwordChangedMessage(3, 0), /revoked 3 API tokens that/);
+});
+
+test('an old session is asked for its password, a wrong one is said so', () => {
+  const ask = new ApiError(403, 'reauthentication_required', 'This session signed in more than 10 minutes ago: confirm with your password (`password`).');
+  assert.deepEqual(needsPassword(ask), { kind: 'ask', message: ask.message });
+  const wrong = new ApiError(422, 'validation_error', '`password` is not the account\'s password', [{ field: 'password', reason: "is not the account's password" }]);
+  assert.deepEqual(needsPassword(wrong), { kind: 'wrong', message: 'That is not your password.' });
+  assert.deepEqual(needsPassword(new ApiError(429, 'rate_limited', 'Too many.', [], 840)), { kind: 'wrong', message: 'Too many wrong passwords. Wait 14 minutes.' });
+  const other = new ApiError(422, 'validation_error', 'bad name', [{ field: 'name', reason: 'is empty' }]);
+  assert.equal(needsPassword(other), null);
+  assert.equal(needsPassword(new Error('x')), null);
 });

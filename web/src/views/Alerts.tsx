@@ -5,6 +5,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SelectField, TextField } from '../components/Field';
 import { NewerOlder } from '../components/NewerOlder';
 import { Busy, Notice } from '../components/Notice';
+import { useReauth } from '../components/Reauth';
 import { SecretOnce } from '../components/SecretOnce';
 import { ago, formatTimestamp } from '../dates';
 import { attemptOutcome, deliverySummary, eventTypeLabel, formatInt, formatSeconds } from '../format';
@@ -173,6 +174,7 @@ function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) => void }
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<CreatedWebhook | null>(null);
+  const reauth = useReauth('webhook-password');
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -187,12 +189,14 @@ function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) => void }
     setBusy(true);
     setCreated(null);
     try {
-      const w = await api.createWebhook({ name: name.trim(), url: url.trim(), format });
+      const w = await api.createWebhook({ name: name.trim(), url: url.trim(), format, password: reauth.password });
       setCreated(w);
       setName('');
       setUrl('');
+      reauth.reset();
       onCreated(w);
     } catch (ex) {
+      if (reauth.handle(ex)) return;
       const f = fieldErrors(ex, { name: 'The name', url: 'The URL', format: 'The format' });
       setErrors(f.fields);
       setMessage(ex instanceof ApiError && ex.status === 422 && Object.keys(f.fields).length > 0 ? null : f.message);
@@ -231,6 +235,7 @@ function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) => void }
             error={errors.format}
           />
         </div>
+        {reauth.field}
         {message ? (
           <Notice tone="error" testId="webhook-form-error">
             {message}
@@ -420,8 +425,8 @@ function DeliveryLog({ webhook, version }: { webhook: Webhook; version: number }
                       <ol class="attempts">
                         {x.attempts.map((a, i) => (
                           <li key={i} data-testid="delivery-attempt" data-status-code={a.status_code ?? ''}>
-                            <span class="nowrap">{formatSeconds(a.at)}</span> · <span class={a.error || (a.status_code ?? 0) >= 300 ? 'error-inline' : undefined}>{attemptOutcome(a)}</span> ·{' '}
-                            <span class="nowrap">{formatInt(a.duration_ms)} ms</span>
+                            <span class="nowrap">{formatSeconds(a.at)}</span> · <span class={a.error || (a.status_code ?? 0) >= 300 ? 'error-inline' : undefined}>{attemptOutcome(a)}</span>
+                            {a.duration_ms === null ? null : <span class="nowrap"> · {formatInt(a.duration_ms)} ms</span>}
                           </li>
                         ))}
                       </ol>

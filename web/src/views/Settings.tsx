@@ -7,9 +7,9 @@ import { ago, formatTimestamp } from '../dates';
 import { browserZone, UTC, zoneCaption, zoneNames } from '../hourly';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
 import { navigate } from '../router';
+import { passwordChangedMessage } from '../format';
 import { checkPasswordChange, checkPresent, PASSWORD_MAX, PASSWORD_MIN, type PasswordChangeErrors } from '../validate';
 
-export const PASSWORD_CHANGED = 'Password changed. Every other session has been signed out.';
 export const ACCOUNT_DELETED = 'Your account was deleted.';
 
 type Message = { tone: 'success' | 'error'; text: string } | null;
@@ -180,6 +180,7 @@ function ChangePassword({ email }: { email: string }) {
   const [errors, setErrors] = useState<PasswordChangeErrors>({});
   const [message, setMessage] = useState<Message>(null);
   const [busy, setBusy] = useState(false);
+  const [revokeOthers, setRevokeOthers] = useState(true);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -192,13 +193,13 @@ function ChangePassword({ email }: { email: string }) {
     }
     setBusy(true);
     try {
-      const session = await api.changePassword(current, next);
+      const session = await api.changePassword(current, next, revokeOthers);
       // Every older session (this page's too) has ended: this is the new one.
       setToken(session.access_token);
       setCurrent('');
       setNext('');
       setConfirm('');
-      setMessage({ tone: 'success', text: PASSWORD_CHANGED });
+      setMessage({ tone: 'success', text: passwordChangedMessage(session.revoked_tokens, session.paused_webhooks) });
     } catch (ex) {
       const f = passwordFormErrors(ex, { current_password: 'The current password', new_password: 'The new password' });
       setErrors({ current: f.fields.current_password, next: f.fields.new_password });
@@ -229,6 +230,22 @@ function ChangePassword({ email }: { email: string }) {
           required
         />
         <TextField id="new-password-confirm" label="New password, again" type="password" autoComplete="new-password" value={confirm} onValue={setConfirm} error={errors.confirm} required />
+        <div class="check-field">
+          <input
+            id="revoke-other-access"
+            type="checkbox"
+            checked={revokeOthers}
+            onChange={(e) => setRevokeOthers((e.currentTarget as HTMLInputElement).checked)}
+            aria-describedby="revoke-other-access-hint"
+            data-testid="revoke-other-access"
+          />
+          <div>
+            <label for="revoke-other-access">Also revoke API tokens and pause webhooks that other sessions created</label>
+            <p class="hint" id="revoke-other-access-hint">
+              If someone else had your password, this removes the access they may have left behind. What you created in this session stays.
+            </p>
+          </div>
+        </div>
         <button type="submit" class="button primary" disabled={busy} data-testid="password-submit">
           {busy ? 'Changing…' : 'Change password'}
         </button>

@@ -3,6 +3,7 @@ import { ApiError, api, errorMessage, fieldErrors, type ApiToken, type CreatedTo
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
+import { useReauth } from '../components/Reauth';
 import { SecretOnce } from '../components/SecretOnce';
 import { addDays, ago, formatTimestamp, todayUtc } from '../dates';
 import { useResource, useTitle } from '../hooks';
@@ -18,6 +19,7 @@ export function Tokens() {
   const [busy, setBusy] = useState(false);
   const [pending, setPending] = useState<ApiToken | null>(null);
   const [revoking, setRevoking] = useState(false);
+  const reauth = useReauth('token-password');
 
   async function create(e: Event) {
     e.preventDefault();
@@ -27,11 +29,13 @@ export function Tokens() {
     if (err) return;
     setBusy(true);
     try {
-      const t = await api.createToken(name.trim());
+      const t = await api.createToken(name.trim(), reauth.password);
       setCreated(t);
       setName('');
+      reauth.reset();
       res.reload();
     } catch (ex) {
+      if (reauth.handle(ex)) return;
       const f = fieldErrors(ex, { name: 'The name' });
       setError(f.fields.name);
       setMessage({ tone: 'error', text: ex instanceof ApiError && ex.code === 'conflict' ? ex.message : f.message });
@@ -78,6 +82,7 @@ export function Tokens() {
         <h2 id="create-title">Create a token</h2>
         <form class="inline-create" onSubmit={create} noValidate data-testid="create-token-form">
           <TextField id="token-name" label="Name" value={name} onValue={setName} error={error} hint="What will use it, e.g. “Grafana”." />
+          {reauth.field}
           <button type="submit" class="button primary" disabled={busy} data-testid="create-token-submit">
             {busy ? 'Creating…' : 'Create token'}
           </button>

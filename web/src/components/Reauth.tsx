@@ -1,0 +1,43 @@
+import { useState } from 'preact/hooks';
+import { needsPassword } from '../api';
+import { TextField } from './Field';
+
+/** The password a create form asks for once the server says the session is
+ *  too old (a session older than 10 minutes may not create lasting access
+ *  without it). `password` is what to send: undefined until asked. */
+export function useReauth(id: string) {
+  const [asked, setAsked] = useState(false);
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | undefined>(undefined);
+  return {
+    password: asked ? password : undefined,
+    /** True when `e` was about the password: the field shows (and says why). */
+    handle(e: unknown): boolean {
+      const need = needsPassword(e);
+      if (!need) return false;
+      setAsked(true);
+      setError(need.message);
+      setTimeout(() => document.getElementById(id)?.focus(), 0);
+      return true;
+    },
+    /** After a successful create. */
+    reset() {
+      setAsked(false);
+      setPassword('');
+      setError(undefined);
+    },
+    field: asked ? (
+      <TextField
+        id={id}
+        label="Your password"
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onValue={setPassword}
+        error={error}
+        hint="You signed in a while ago: confirm it is you to create lasting access."
+        required
+      />
+    ) : null,
+  };
+}
