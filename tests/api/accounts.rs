@@ -88,13 +88,10 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     assert_eq!(wrong.text, unknown.text);
 }
 
-fn craft(secret: &[u8], claims: Value, expired: bool) -> String {
-    let now = chrono::Utc::now();
-    let at = if expired {
-        now - chrono::Duration::hours(2)
-    } else {
-        now
-    };
+/// A session token signed with `secret`, issued `issued_ago` ago for an
+/// hour.
+fn craft(secret: &[u8], claims: Value, issued_ago: chrono::Duration) -> String {
+    let at = chrono::Utc::now() - issued_ago;
     let claims = Claims::new(claims).set_duration_and_issuance(
         &TimeOptions::new(chrono::Duration::zero(), move || at),
         chrono::Duration::hours(1),
@@ -116,14 +113,14 @@ async fn bad_session_tokens_are_401_with_www_authenticate() {
     let secret = app().jwt_secret.as_bytes();
     let claims = json!({ "sub": user.id.to_string(), "jti": "crafted-by-test" });
 
-    let valid = craft(secret, claims.clone(), false);
+    let valid = craft(secret, claims.clone(), chrono::Duration::zero());
     assert_eq!(
         get("/api/auth/me").bearer(&valid).send().await.status,
         200,
         "a crafted valid token works"
     );
 
-    let expired = craft(secret, claims.clone(), true);
+    let expired = craft(secret, claims.clone(), chrono::Duration::hours(2));
     let mut parts: Vec<&str> = user.jwt.split('.').collect();
     let forged_claims = b64.encode(
         json!({ "sub": (user.id + 1).to_string(), "jti": "x", "exp": 9999999999u64 }).to_string(),
@@ -137,7 +134,11 @@ async fn bad_session_tokens_are_401_with_www_authenticate() {
             json!({ "sub": user.id.to_string(), "jti": "n", "exp": 9999999999u64 }).to_string()
         )
     );
-    let other_secret = craft(b"another-secret-that-is-32-bytes!!", claims, false);
+    let other_secret = craft(
+        b"another-secret-that-is-32-bytes!!",
+        claims,
+        chrono::Duration::zero(),
+    );
     let (_, api_token) = user.new_token("not-for-web").await;
 
     let logged_out = login(&user.email, PASSWORD).await.json["access_token"]
@@ -214,4 +215,173 @@ async fn passwords_are_stored_as_argon2id_only() {
         "{hash}"
     );
     assert!(!hash.contains(PASSWORD));
+}
+
+/// A session of `user` that signed in `minutes` minutes ago.
+fn session_from(user: &User, minutes: i64) -> String {
+    let claims = json!({ "sub": user.id.to_string(), "jti": unique("aged-session") });
+    let token = craft(
+        app().jwt_secret.as_bytes(),
+        claims,
+        chrono::Duration::minutes(minutes),
+    );
+    remember_secret(&token);
+    token
+}
+
+#[tokio::test]
+async fn an_old_session_needs_the_password_to_create_lasting_access() {
+    let user = new_user().await;
+    let old = session_from(&user, 11);
+    let token_body = |password: Option<&str>| match password {
+        Some(p) => json!({ "name": "ci", "password": p }),
+        None => json!({ "name": "ci" }),
+    };
+    let hook_body = |password: Option<&str>| {
+        let mut body = json!({ "name": "ops", "url": "https://hooks.example.com/x" });
+        if let Some(p) = password {
+            body["password"] = json!(p);
+        }
+        body
+    };
+    for path in ["/api/tokens", "/api/webhooks"] {
+        let body = if path == "/api/tokens" {
+            token_body
+        } else {
+            hook_body
+        };
+        post(path)
+            .bearer(&old)
+            .json(&body(None))
+            .send()
+            .await
+            .assert_error(403, "reauthentication_required");
+        let wrong = post(path)
+            .bearer(&old)
+            .json(&body(Some("not the password!")))
+            .send()
+            .await;
+        wrong.assert_error(422, "validation_error");
+        assert_eq!(wrong.error_field(), "password");
+        let res = post(path)
+            .bearer(&old)
+            .json(&body(Some(PASSWORD)))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{path}: {}", res.text);
+        remember_secret(
+            res.json["token"]
+                .as_str()
+                .or(res.json["secret"].as_str())
+                .unwrap_or_default(),
+        );
+        // A session that signed in minutes ago needs nothing more.
+        let fresh = session_from(&user, 2);
+        let res = post(path).bearer(&fresh).json(&body(None)).send().await;
+        assert_eq!(res.status, 201, "{path}: {}", res.text);
+        remember_secret(
+            res.json["token"]
+                .as_str()
+                .or(res.json["secret"].as_str())
+                .unwrap_or_default(),
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_password_change_revokes_what_other_sessions_created() {
+    let owner = new_user().await;
+    let (_, mine) = owner.new_token("mine").await;
+    let my_hook = post("/api/webhooks")
+        .bearer(&owner.jwt)
+        .json(&json!({ "name": "mine", "url": "https://hooks.example.com/mine" }))
+        .send()
+        .await;
+    assert_eq!(my_hook.status, 201, "{}", my_hook.text);
+    remember_secret(my_hook.json["secret"].as_str().unwrap_or_default());
+    // A thief with the old password signs in and plants access.
+    let thief = login(&owner.email, PASSWORD).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    remember_secret(&thief);
+    let planted = post("/api/tokens")
+        .bearer(&thief)
+        .json(&json!({ "name": "backdoor" }))
+        .send()
+        .await;
+    let planted_token = planted.json["token"].as_str().unwrap().to_owned();
+    remember_secret(&planted_token);
+    let planted_hook = post("/api/webhooks")
+        .bearer(&thief)
+        .json(&json!({ "name": "exfil", "url": "https://exfil.example.net/h" }))
+        .send()
+        .await;
+    remember_secret(planted_hook.json["secret"].as_str().unwrap_or_default());
+    let new_password = "the owner's new passphrase";
+    remember_secret(new_password);
+
+    let res = post("/api/auth/password")
+        .bearer(&owner.jwt)
+        .json(&json!({ "current_password": PASSWORD, "new_password": new_password }))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    remember_secret(res.json["access_token"].as_str().unwrap_or_default());
+    assert_eq!(
+        (&res.json["revoked_tokens"], &res.json["paused_webhooks"]),
+        (&json!(1), &json!(1))
+    );
+    let fresh = res.json["access_token"].as_str().unwrap().to_owned();
+    get("/api/v1/stats")
+        .bearer(&planted_token)
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
+    assert_eq!(get("/api/v1/stats").bearer(&mine).send().await.status, 200);
+    let hooks = get("/api/webhooks").bearer(&fresh).send().await;
+    let active: Vec<(&str, bool)> = hooks.json["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap(),
+                h["is_active"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(active, [("mine", true), ("exfil", false)]);
+
+    // Asked not to, it leaves another session's token alone.
+    let other = login(&owner.email, new_password).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    remember_secret(&other);
+    let created = post("/api/tokens")
+        .bearer(&other)
+        .json(&json!({ "name": "other session" }))
+        .send()
+        .await;
+    let from_other = created.json["token"].as_str().unwrap().to_owned();
+    remember_secret(&from_other);
+    let res = post("/api/auth/password")
+        .bearer(&fresh)
+        .json(
+            &json!({ "current_password": new_password, "new_password": PASSWORD,
+                       "revoke_other_access": false }),
+        )
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    remember_secret(res.json["access_token"].as_str().unwrap_or_default());
+    assert_eq!(
+        (&res.json["revoked_tokens"], &res.json["paused_webhooks"]),
+        (&json!(0), &json!(0))
+    );
+    assert_eq!(
+        get("/api/v1/stats").bearer(&from_other).send().await.status,
+        200
+    );
 }

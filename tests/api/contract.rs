@@ -658,6 +658,11 @@ mod tests {
             ),
             (AppError::not_found("API key"), "NotFoundError", "NotFound"),
             (
+                AppError::ReauthenticationRequired("Send your password.".into()),
+                "ReauthenticationRequiredError",
+                "BadRequest",
+            ),
+            (
                 AppError::MethodNotAllowed {
                     allow: vec!["GET", "POST"],
                 },

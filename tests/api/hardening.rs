@@ -198,17 +198,29 @@ fn d1_statements(res: &Res) -> u32 {
 #[tokio::test]
 async fn a_token_over_its_limit_never_reaches_d1() {
     let (user, _, token) = user_with_keys().await;
-    let first = get("/api/v1/stats").bearer(&token).send().await;
-    assert_eq!(first.status, 200, "{}", first.text);
-    assert_eq!(d1_statements(&first), 1, "a new question is one statement");
-    let repeated = get("/api/v1/stats").bearer(&token).send().await;
-    assert_eq!(
-        d1_statements(&repeated),
-        0,
-        "a repeated one is answered from memory"
-    );
+    // A new question is one statement; asked again at once, none (the
+    // answer is kept 2 s, and cleared by any sync of the user's keys, which
+    // other tests' cron runs do at any moment: so up to five tries, each a
+    // question of its own, for one pair that shows the cache).
+    let mut asked = 0;
+    let cached = loop {
+        asked += 1;
+        let question = format!(
+            "/api/v1/stats?start_date={}&end_date={}",
+            day(-10 - asked),
+            day(0)
+        );
+        let first = get(&question).bearer(&token).send().await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        assert_eq!(d1_statements(&first), 1, "a new question is one statement");
+        let repeated = get(&question).bearer(&token).send().await;
+        if d1_statements(&repeated) == 0 || asked == 5 {
+            break d1_statements(&repeated) == 0;
+        }
+    };
+    assert!(cached, "a repeated question is answered from memory");
     // Spend the rest of the hour's budget.
-    for chunk in (2..100).collect::<Vec<_>>().chunks(20) {
+    for chunk in (2 * asked..100).collect::<Vec<_>>().chunks(20) {
         let calls = chunk
             .iter()
             .map(|_| get("/api/v1/keys").bearer(&token).send());
@@ -516,16 +528,8 @@ async fn security_events_are_logged_one_line_each_without_secrets() {
         .send()
         .await;
     post("/api/auth/logout").bearer(&user.jwt).send().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let log = app().log();
-    let events: Vec<Value> = log
-        .lines()
-        .filter_map(|l| l.find("{\"security_event\"").map(|i| &l[i..]))
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|e: &Value| e["user_id"] == user.id || e["security_event"] == "login_failed")
-        .collect();
-    for expected in [
+    let expected = [
         "register",
         "login_ok",
         "login_failed",
@@ -534,13 +538,32 @@ async fn security_events_are_logged_one_line_each_without_secrets() {
         "key_added",
         "key_deleted",
         "logout",
-    ] {
+    ];
+    // The lines reach the log through wrangler: wait for them, with a deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let log = app().log();
+        let events: Vec<Value> = log
+            .lines()
+            .filter_map(|l| l.find("{\"security_event\"").map(|i| &l[i..]))
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|e: &Value| e["user_id"] == user.id || e["security_event"] == "login_failed")
+            .collect();
+        let missing: Vec<&str> = expected
+            .iter()
+            .copied()
+            .filter(|x| !events.iter().any(|e| e["security_event"] == *x))
+            .collect();
+        if missing.is_empty() {
+            break events;
+        }
         assert!(
-            events.iter().any(|e| e["security_event"] == expected),
-            "no {expected} event for user {}",
+            std::time::Instant::now() < deadline,
+            "no {missing:?} event for user {}",
             user.id
         );
-    }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     for secret in [&token, &user.jwt, &sim.key, &user.email] {
         assert!(
             !events
@@ -549,4 +572,214 @@ async fn security_events_are_logged_one_line_each_without_secrets() {
             "an event holds a secret"
         );
     }
+}
+
+/// A chunked upload of `bytes` to `path` over a raw connection (no
+/// `Content-Length`, so the Worker can only find the size by reading):
+/// the status and body it got, or why none. The connection asks for no
+/// `Connection: close` and is closed by this side once the answer is read:
+/// when `wrangler dev`'s local proxy closes a connection itself, it drops
+/// other clients' idle pooled connections too (measured with a plain
+/// `GET /health`), which is the proxy's matter, not this path's.
+async fn chunked_upload(base: &str, path: &str, bytes: usize) -> Result<(u16, String), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nCF-Connecting-IP: {}\r\n\r\n",
+        unique_ip()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..bytes / chunk.len() {
+        let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        // The Worker may answer before all of it is sent.
+        if stream.write_all(&framed).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let read = async {
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 8192];
+        loop {
+            let n = stream
+                .read(&mut buffer)
+                .await
+                .map_err(|e| format!("reset: {e}"))?;
+            if n == 0 {
+                return Err(format!("closed after {} bytes", answer.len()));
+            }
+            answer.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&answer).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().to_owned())
+                    })
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    let status = head
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| format!("no status line: {head:?}"))?;
+                    return Ok((status, body.to_owned()));
+                }
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .map_err(|_| "no answer in 30 s".to_owned())?
+}
+
+// 7b. A chunked 2 MiB body gets its 413, and every other client's request
+//     at the same time gets its own answer: nothing restarts mid-request.
+#[tokio::test]
+async fn a_refused_chunked_upload_affects_no_other_request() {
+    let base = app().base_url.clone();
+    // Straight to the Worker, without the client's retry of a restarted
+    // request: any such 503 must show. Each request on a connection of its
+    // own, as the harness sends them: `wrangler dev`'s local proxy drops
+    // other clients' idle keep-alive connections whenever it closes one
+    // (any request with `Connection: close` does it, a `GET /health` too),
+    // which is the proxy's and not this path's.
+    for round in 0..30 {
+        let upload = chunked_upload(&base, "/api/auth/register", 2 * 1024 * 1024);
+        let other = |n: usize| {
+            let url = format!("{base}/api/auth/register");
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(2 * n as u64)).await;
+                let res = reqwest::Client::new()
+                    .post(url)
+                    .header("CF-Connecting-IP", unique_ip())
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                Ok::<_, String>((res.status().as_u16(), res.text().await.unwrap_or_default()))
+            }
+        };
+        let (refused, a, b, c) = tokio::join!(upload, other(0), other(1), other(3));
+        let (status, body) = refused.unwrap_or_else(|why| panic!("round {round}: {why}"));
+        assert_eq!(status, 413, "round {round}: {body}");
+        assert!(body.contains("payload_too_large"), "round {round}: {body}");
+        for (status, body) in
+            [a, b, c].map(|r| r.unwrap_or_else(|why| panic!("round {round}: {why}")))
+        {
+            assert_eq!(status, 422, "round {round}, another client: {body}");
+        }
+    }
+}
+
+// 16. One account cannot fill the shared D1 with snapshots: manual syncs
+//     are capped per account, and a key keeps one snapshot per hour (the
+//     first, which the hourly curve reads) besides its newest.
+#[tokio::test]
+async fn snapshots_stay_bounded_whatever_an_account_clicks() {
+    let user = new_user().await;
+    let sim = sim_key(json!({ "generate": false })).await;
+    let res = user.add_key("clicked", &sim.key, "inference").await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let key = res.json["id"].as_i64().unwrap();
+    let hour = chrono::Utc::now().format("%Y-%m-%dT%H").to_string();
+    let seeds: Vec<String> = (1..=5)
+        .map(|s| {
+            format!(
+                "({key}, '{hour}:00:0{s}Z', '{}', 'x', NULL, NULL, NULL, 0, 0, 0, 0, 0, '{hour}:00:0{s}Z')",
+                &hour[..10]
+            )
+        })
+        .collect();
+    app().d1(&format!(
+        "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
+             limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier, served_at)
+         VALUES {}",
+        seeds.join(", ")
+    ));
+    let sync = post(&format!("/api/keys/{key}/sync"))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(sync.status, 200, "{}", sync.text);
+    let per_hour = app().d1(&format!(
+        "SELECT substr(COALESCE(served_at, taken_at), 1, 13) AS hour, COUNT(*) AS n,
+                MIN(COALESCE(served_at, taken_at)) AS first,
+                MAX(id) = (SELECT MAX(id) FROM key_snapshots WHERE api_key_id = {key}) AS newest
+         FROM key_snapshots WHERE api_key_id = {key} GROUP BY hour"
+    ));
+    for h in &per_hour {
+        let allowed = if h["newest"] == 1 { 2 } else { 1 };
+        assert!(h["n"].as_i64().unwrap() <= allowed, "{per_hour:?}");
+    }
+    let seeded = per_hour.iter().find(|h| h["hour"] == hour.as_str());
+    if let Some(h) = seeded {
+        assert_eq!(
+            h["first"],
+            format!("{hour}:00:01Z"),
+            "the hour's first stays"
+        );
+    }
+
+    // Thirty manual syncs an hour per account, across its keys.
+    let (ciphertext, nonce) = {
+        let row = &app().d1(&format!(
+            "SELECT key_ciphertext, key_nonce FROM api_keys WHERE id = {key}"
+        ))[0];
+        (
+            row["key_ciphertext"].as_str().unwrap().to_owned(),
+            row["key_nonce"].as_str().unwrap().to_owned(),
+        )
+    };
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let copies: Vec<String> = (0..30)
+        .map(|i| {
+            format!(
+                "({}, 'copy {i}', 'inference', '{ciphertext}', '{nonce}', 'sk-or-…{i:04}', '{:064x}', '{now}', '{now}')",
+                user.id, 0xc0ffee_u64 + i
+            )
+        })
+        .collect();
+    app().d1(&format!(
+        "INSERT INTO api_keys (user_id, name, kind, key_ciphertext, key_nonce, key_preview, key_hash, created_at, updated_at)
+         VALUES {}",
+        copies.join(", ")
+    ));
+    let ids: Vec<i64> = app()
+        .d1(&format!(
+            "SELECT id FROM api_keys WHERE user_id = {} AND name LIKE 'copy %' ORDER BY id",
+            user.id
+        ))
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    // One sync is spent above; 29 more pass (each copy's sealed key is bound
+    // to another row, so the sync fails, and still counts).
+    for id in &ids[..29] {
+        let res = post(&format!("/api/keys/{id}/sync"))
+            .bearer(&user.jwt)
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let capped = post(&format!("/api/keys/{}/sync", ids[29]))
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    capped.assert_error(429, "rate_limited");
+    assert!(
+        capped.retry_after() > 60,
+        "the account's hour, not the key's minute"
+    );
 }

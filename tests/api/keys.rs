@@ -357,8 +357,12 @@ async fn a_keys_snapshots_are_its_spend_curve_newest_first() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let items = res.json["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "{}", res.text);
-    assert!(items[0]["taken_at"].as_str() >= items[1]["taken_at"].as_str());
+    // Two; three when another test's run synced it in a later hour between
+    // them (of an hour only the first snapshot stays, and the newest).
+    assert!((2..=3).contains(&items.len()), "{}", res.text);
+    assert!(items
+        .windows(2)
+        .all(|w| w[0]["taken_at"].as_str() >= w[1]["taken_at"].as_str()));
     assert_eq!(items[0]["limit"], "25");
     let one = get(&format!("/api/keys/{id}/snapshots?limit=1"))
         .bearer(&user.jwt)

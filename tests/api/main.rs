@@ -7,6 +7,7 @@ mod crash;
 mod helpers;
 
 mod accounts;
+mod alert_path;
 mod alerts;
 mod browser;
 mod foundation;

@@ -122,12 +122,20 @@ async fn credentials_other_than_a_live_api_token_are_401() {
 async fn each_call_records_last_used_at() {
     let (user, _, token) = user_with_keys().await;
     assert_eq!(get("/api/v1/keys").bearer(&token).send().await.status, 200);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let list = get("/api/tokens").bearer(&user.jwt).send().await;
-    let used = list.json[0]["last_used_at"]
-        .as_str()
-        .expect("last_used_at set")
-        .to_owned();
+    // Written by the token's object after the answer: wait for it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let used = loop {
+        let list = get("/api/tokens").bearer(&user.jwt).send().await;
+        if let Some(used) = list.json[0]["last_used_at"].as_str() {
+            break used.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "last_used_at never set: {}",
+            list.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(used.ends_with('Z'));
     let rows = app().d1(&format!(
         "SELECT last_used_at FROM api_tokens WHERE user_id = {}",

@@ -63,7 +63,7 @@ async fn account_with_keys(worker: &Worker, count: u32) -> (String, Vec<(i64, St
 
 /// Fires the hourly cron on `worker`, waits for its run to finish, and
 /// returns the run's row.
-async fn hourly_run(worker: &Worker) -> Value {
+pub(crate) async fn hourly_run(worker: &Worker) -> Value {
     let before = newest_run(worker)["id"].as_i64().unwrap_or(0);
     let res = reqwest::get(format!("{}/__scheduled?cron=0+*+*+*+*", worker.base_url))
         .await

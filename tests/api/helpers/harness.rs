@@ -140,7 +140,32 @@ pub fn remembered_secrets() -> Vec<String> {
     SECRETS.lock().map(|s| s.clone()).unwrap_or_default()
 }
 
+/// A port for a Worker to listen on, free now and out of reach of every
+/// other server of the run: those (the simulators, the webhook receivers,
+/// workerd's inner sockets) all bind port 0 and so get ports of the kernel's
+/// ephemeral range, and this picks below it. Wrangler binds it seconds
+/// after this check; a port picked by binding 0 and letting go could be
+/// taken by one of them in between (seen in CI with a receiver's port).
 fn free_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    let (low, high) = (10_000_u32, ephemeral_start.min(65_536));
+    if high > low + 1_000 {
+        let span = high - low;
+        let start = (std::process::id() % 997) * 37;
+        for _ in 0..span {
+            let n = NEXT.fetch_add(1, Ordering::SeqCst);
+            let port = low + (start + n) % span;
+            if let Ok(port) = u16::try_from(port) {
+                if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                    return port;
+                }
+            }
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
