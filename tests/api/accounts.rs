@@ -217,6 +217,47 @@ async fn passwords_are_stored_as_argon2id_only() {
     assert!(!hash.contains(PASSWORD));
 }
 
+/// A session from a login now.
+async fn signed_in(email: &str, password: &str) -> String {
+    let session = login(email, password).await.json["access_token"]
+        .as_str()
+        .expect("a session")
+        .to_owned();
+    remember_secret(&session);
+    session
+}
+
+/// A new API token of the session's account (its plaintext).
+async fn token_of(session: &str, name: &str) -> String {
+    let created = post("/api/tokens")
+        .bearer(session)
+        .json(&json!({ "name": name }))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let token = created.json["token"].as_str().expect("a token").to_owned();
+    remember_secret(&token);
+    token
+}
+
+/// Changes the password with `body`: the new session, and the counts of
+/// (revoked tokens, paused webhooks).
+async fn change_password(session: &str, body: Value) -> (String, (i64, i64)) {
+    let res = post("/api/auth/password")
+        .bearer(session)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let fresh = res.json["access_token"]
+        .as_str()
+        .expect("a session")
+        .to_owned();
+    remember_secret(&fresh);
+    let count = |field: &str| res.json[field].as_i64().expect("a count");
+    (fresh, (count("revoked_tokens"), count("paused_webhooks")))
+}
+
 /// A session of `user` that signed in `minutes` minutes ago.
 fn session_from(user: &User, minutes: i64) -> String {
     let claims = json!({ "sub": user.id.to_string(), "jti": unique("aged-session") });
@@ -300,18 +341,8 @@ async fn a_password_change_revokes_what_other_sessions_created() {
     assert_eq!(my_hook.status, 201, "{}", my_hook.text);
     remember_secret(my_hook.json["secret"].as_str().unwrap_or_default());
     // A thief with the old password signs in and plants access.
-    let thief = login(&owner.email, PASSWORD).await.json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    remember_secret(&thief);
-    let planted = post("/api/tokens")
-        .bearer(&thief)
-        .json(&json!({ "name": "backdoor" }))
-        .send()
-        .await;
-    let planted_token = planted.json["token"].as_str().unwrap().to_owned();
-    remember_secret(&planted_token);
+    let thief = signed_in(&owner.email, PASSWORD).await;
+    let planted_token = token_of(&thief, "backdoor").await;
     let planted_hook = post("/api/webhooks")
         .bearer(&thief)
         .json(&json!({ "name": "exfil", "url": "https://exfil.example.net/h" }))
@@ -321,18 +352,9 @@ async fn a_password_change_revokes_what_other_sessions_created() {
     let new_password = "the owner's new passphrase";
     remember_secret(new_password);
 
-    let res = post("/api/auth/password")
-        .bearer(&owner.jwt)
-        .json(&json!({ "current_password": PASSWORD, "new_password": new_password }))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    remember_secret(res.json["access_token"].as_str().unwrap_or_default());
-    assert_eq!(
-        (&res.json["revoked_tokens"], &res.json["paused_webhooks"]),
-        (&json!(1), &json!(1))
-    );
-    let fresh = res.json["access_token"].as_str().unwrap().to_owned();
+    let body = json!({ "current_password": PASSWORD, "new_password": new_password });
+    let (fresh, revoked) = change_password(&owner.jwt, body).await;
+    assert_eq!(revoked, (1, 1), "the planted token and webhook");
     get("/api/v1/stats")
         .bearer(&planted_token)
         .send()
@@ -354,32 +376,11 @@ async fn a_password_change_revokes_what_other_sessions_created() {
     assert_eq!(active, [("mine", true), ("exfil", false)]);
 
     // Asked not to, it leaves another session's token alone.
-    let other = login(&owner.email, new_password).await.json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    remember_secret(&other);
-    let created = post("/api/tokens")
-        .bearer(&other)
-        .json(&json!({ "name": "other session" }))
-        .send()
-        .await;
-    let from_other = created.json["token"].as_str().unwrap().to_owned();
-    remember_secret(&from_other);
-    let res = post("/api/auth/password")
-        .bearer(&fresh)
-        .json(
-            &json!({ "current_password": new_password, "new_password": PASSWORD,
-                       "revoke_other_access": false }),
-        )
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    remember_secret(res.json["access_token"].as_str().unwrap_or_default());
-    assert_eq!(
-        (&res.json["revoked_tokens"], &res.json["paused_webhooks"]),
-        (&json!(0), &json!(0))
-    );
+    let other = signed_in(&owner.email, new_password).await;
+    let from_other = token_of(&other, "other session").await;
+    let body = json!({ "current_password": new_password, "new_password": PASSWORD,
+                       "revoke_other_access": false });
+    assert_eq!(change_password(&fresh, body).await.1, (0, 0));
     assert_eq!(
         get("/api/v1/stats").bearer(&from_other).send().await.status,
         200

@@ -11,20 +11,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const MODEL: &str = "openai/gpt-4o";
-
 fn stamp(at: chrono::DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// Records `usage` USD of spend today on a simulated key.
-async fn spend(sim: &SimKey, usage: &str) {
-    sim_post(
-        &format!("/_sim/keys/{}/usage", sim.hash),
-        &json!({ "date": day(0), "model": MODEL, "requests": 1,
-                 "prompt_tokens": 10, "completion_tokens": 5, "usage": usage }),
-    )
-    .await;
 }
 
 /// Stores a simulated key for the user of the Worker at `base`; its id.
@@ -38,19 +26,16 @@ async fn add_key(base: &str, jwt: &str, sim: &SimKey) -> i64 {
     res.json["id"].as_i64().expect("id")
 }
 
-/// A snapshot of `usage` USD (all-time) taken `days` ago, written the way
-/// the sync writes one, so the burn rate has a basis.
+/// A snapshot of `usage_units` (all-time) taken `days` ago, so the burn
+/// rate has a basis.
 fn seed_snapshot(persist_dir: &std::path::Path, key_id: i64, days: i64, usage_units: i64) {
-    let at = Utc::now() - Duration::days(days);
-    d1_query(
+    seed_snapshots(
         persist_dir,
-        &format!(
-            "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
-                 limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier)
-             VALUES ({key_id}, '{}', '{}', 'seed', NULL, NULL, NULL, {usage_units}, 0, 0, 0, 0)",
-            stamp(at),
-            at.format("%Y-%m-%d")
-        ),
+        &[(
+            key_id,
+            stamp(Utc::now() - Duration::days(days)),
+            usage_units,
+        )],
     );
 }
 
@@ -92,7 +77,7 @@ async fn a_poisoned_and_a_noisy_account_do_not_stop_anothers_alert_in_the_same_r
     // three days. Reaching the limit at that rate lies ~8e11 years ahead.
     let poisoned = user_at(&base).await;
     let limited = sim_key(json!({ "generate": false, "limit": "1000000" })).await;
-    spend(&limited, "0.000001").await;
+    spend_today(&limited, "0.000001").await;
     let poisoned_key = add_key(&base, &poisoned.jwt, &limited).await;
     seed_snapshot(&worker.persist_dir, poisoned_key, 3, 0);
 
@@ -137,7 +122,7 @@ async fn a_poisoned_and_a_noisy_account_do_not_stop_anothers_alert_in_the_same_r
     .await;
     assert_eq!(budget.status, 201, "{}", budget.text);
     let victim_hook = hook(&base, &victim.jwt, &format!("{}/victim", receiver.base_url)).await;
-    spend(&victim_sim, "0.6").await;
+    spend_today(&victim_sim, "0.6").await;
 
     let run = crate::queue::hourly_run(&worker).await;
     assert_eq!(run["status"], "ok", "{run}");
@@ -184,7 +169,7 @@ async fn a_budget_out_of_reach_is_an_answer_and_every_view_of_the_account_works(
     let user = new_user().await;
     let base = app().base_url.clone();
     let sim = sim_key(json!({ "generate": false })).await;
-    spend(&sim, "0.000001").await;
+    spend_today(&sim, "0.000001").await;
     let key = add_key(&base, &user.jwt, &sim).await;
     seed_snapshot(&app().persist_dir, key, 6, 0);
     // 100 USD at 0.000001 USD a week; 1,000,000 USD on the account.
@@ -363,17 +348,18 @@ async fn amounts_are_exact_or_refused_naming_the_field() {
 }
 
 /// A user of the clocked stack with one stored key of the stack's
-/// simulator, a 10 USD monthly budget on it and a webhook to `receiver`:
-/// (jwt, key id, key hash, budget id).
-async fn clocked_budget(stack: &Clocked, receiver: &Receiver) -> (String, i64, String, i64) {
+/// simulator (spent `spent` USD on `day` before it is stored) and a 10 USD
+/// monthly budget on it: (jwt, key id, key hash, budget id).
+async fn clocked_budget(stack: &Clocked, day: &str, spent: &str) -> (String, i64, String, i64) {
     let base = stack.worker.base_url.clone();
-    let jwt = user_at(&base).await.jwt;
     let sim = stack
         .sim
         .sim()
         .register_key(serde_json::from_value(json!({ "generate": false })).expect("a key"))
         .expect("the simulator takes it");
     remember_secret(&sim.key);
+    stack.spend(&sim.key_hash, day, spent);
+    let jwt = user_at(&base).await.jwt;
     let res = call_at(&base, "POST", "/api/keys")
         .bearer(&jwt)
         .json(&json!({ "name": unique("clocked"), "key": sim.key }))
@@ -384,7 +370,6 @@ async fn clocked_budget(stack: &Clocked, receiver: &Receiver) -> (String, i64, S
     let body = json!({ "api_key_id": key, "amount": 10, "period": "monthly" });
     let budget = json_at(&base, &jwt, "POST", "/api/budgets", Some(body)).await;
     assert_eq!(budget.status, 201, "{}", budget.text);
-    hook(&base, &jwt, &format!("{}/clocked", receiver.base_url)).await;
     (
         jwt,
         key,
@@ -398,7 +383,9 @@ async fn an_evaluation_that_missed_anothers_marks_a_second_later_alerts_nothing_
     let (_turn, stack) = clocked().await;
     stack.freeze("2026-11-10T12:00:00Z");
     let receiver = Receiver::start().await;
-    let (_, key, hash, budget) = clocked_budget(stack, &receiver).await;
+    let (jwt, key, hash, budget) = clocked_budget(stack, "2026-11-10", "0").await;
+    let base = stack.worker.base_url.clone();
+    hook(&base, &jwt, &format!("{}/clocked", receiver.base_url)).await;
     let of_key = || {
         receiver
             .received("/clocked")
@@ -439,28 +426,11 @@ async fn the_runway_runs_on_openrouters_clock_like_the_period() {
     // OpenRouter's clock is days behind the Worker's (a skew no real clock
     // has, so any mix of the two shows).
     stack.freeze("2026-11-20T06:00:00Z");
-    let sim = stack
-        .sim
-        .sim()
-        .register_key(serde_json::from_value(json!({ "generate": false })).expect("a key"))
-        .expect("the simulator takes it");
-    remember_secret(&sim.key);
-    stack.spend(&sim.key_hash, "2026-11-20", "1");
+    let (jwt, _, hash, id) = clocked_budget(stack, "2026-11-20", "1").await;
     let base = stack.worker.base_url.clone();
-    let jwt = user_at(&base).await.jwt;
-    let res = call_at(&base, "POST", "/api/keys")
-        .bearer(&jwt)
-        .json(&json!({ "name": unique("skewed"), "key": sim.key }))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let key = res.json["id"].as_i64().expect("id");
-    let body = json!({ "api_key_id": key, "amount": 10, "period": "monthly" });
-    let budget = json_at(&base, &jwt, "POST", "/api/budgets", Some(body)).await;
-    let id = budget.json["id"].as_i64().expect("id");
     // Six hours later on OpenRouter's clock, seconds later on the Worker's.
     stack.freeze("2026-11-20T12:00:00Z");
-    stack.spend(&sim.key_hash, "2026-11-20", "1.5");
+    stack.spend(&hash, "2026-11-20", "1.5");
     stack.sync().await;
     let view = json_at(&base, &jwt, "GET", &format!("/api/budgets/{id}"), None).await;
     let (status, runway) = (&view.json["status"], &view.json["runway"]);

@@ -11,8 +11,6 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::sync::{units, SYNC};
 
-const MODEL: &str = "openai/gpt-4o";
-
 /// `POST path` with a session; asserts `status` and returns the body.
 async fn created(base: &str, jwt: &str, path: &str, body: Value, status: u16) -> Value {
     let res = call_at(base, "POST", path)
@@ -215,15 +213,6 @@ async fn budgeted_user() -> (User, i64, SimKey) {
     (user, res.json["id"].as_i64().unwrap(), sim)
 }
 
-async fn shared_spend(sim: &SimKey, usage: &str) {
-    sim_post(
-        &format!("/_sim/keys/{}/usage", sim.hash),
-        &json!({ "date": day(0), "model": MODEL, "requests": 1,
-                 "prompt_tokens": 10, "completion_tokens": 5, "usage": usage }),
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn a_flaky_receiver_gets_it_on_the_third_try_and_a_dead_one_leaves_the_sync_alone() {
     let (user, key_id, sim) = budgeted_user().await;
@@ -260,7 +249,7 @@ async fn a_flaky_receiver_gets_it_on_the_third_try_and_a_dead_one_leaves_the_syn
     )
     .await;
 
-    shared_spend(&sim, "0.6").await;
+    spend_today(&sim, "0.6").await;
     fire_cron(SYNC).await;
     settle_job_runs().await;
 
@@ -557,7 +546,7 @@ async fn a_key_silent_for_two_weeks_that_spends_again_raises_an_alert() {
     app().d1(&format!(
         "UPDATE key_activity_marks SET last_spent_at = '{silent_since}' WHERE api_key_id = {key_id}"
     ));
-    shared_spend(&sim, "0.01").await;
+    spend_today(&sim, "0.01").await;
     fire_cron(SYNC).await;
     settle_job_runs().await;
     let alerts = read(&app().base_url, &user.jwt, "/api/alerts").await;
@@ -678,23 +667,14 @@ async fn in_production_config_webhooks_must_be_public_https() {
         "https://localhost/hook",
         "https://[::1]/hook",
         "http://example.com/hook",
-        // Spellings of internal addresses, as the runtime's URL parser
-        // reads them.
+        // Spellings of internal addresses as the runtime reads them (the
+        // unit tests of webhooks::url hold the whole list).
         "https://2130706433/",
         "https://0x7f000001/",
-        "https://0177.0.0.1/",
-        "https://127.1/",
-        "https://10.1/",
-        "https://0xA9FEA9FE/",
-        "https://127.0.0.1\\@example.com/",
         "https://127%2e0%2e0%2e1/",
         "https://\u{ff11}\u{ff12}\u{ff17}.0.0.1/",
         "https://[::127.0.0.1]/",
-        "https://[fec0::1]/",
-        "https://[2002:7f00:1::]/",
-        "https://[::ffff:169.254.169.254]/",
         "https://metadata.google.internal/",
-        "https://intranet/",
     ] {
         let res = call_at(&worker.base_url, "POST", "/api/webhooks")
             .bearer(&jwt)

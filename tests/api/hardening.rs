@@ -694,20 +694,10 @@ async fn snapshots_stay_bounded_whatever_an_account_clicks() {
     assert_eq!(res.status, 201, "{}", res.text);
     let key = res.json["id"].as_i64().unwrap();
     let hour = chrono::Utc::now().format("%Y-%m-%dT%H").to_string();
-    let seeds: Vec<String> = (1..=5)
-        .map(|s| {
-            format!(
-                "({key}, '{hour}:00:0{s}Z', '{}', 'x', NULL, NULL, NULL, 0, 0, 0, 0, 0, '{hour}:00:0{s}Z')",
-                &hour[..10]
-            )
-        })
+    let seeds: Vec<(i64, String, i64)> = (1..=5)
+        .map(|s| (key, format!("{hour}:00:0{s}Z"), 0))
         .collect();
-    app().d1(&format!(
-        "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
-             limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier, served_at)
-         VALUES {}",
-        seeds.join(", ")
-    ));
+    seed_snapshots(&app().persist_dir, &seeds);
     let sync = post(&format!("/api/keys/{key}/sync"))
         .bearer(&user.jwt)
         .send()

@@ -145,6 +145,40 @@ pub async fn sim_key(extra: Value) -> SimKey {
     }
 }
 
+/// Records `usage` USD of spend today (one request of `openai/gpt-4o`) on a
+/// key of the shared simulator.
+pub async fn spend_today(sim: &SimKey, usage: &str) {
+    sim_post(
+        &format!("/_sim/keys/{}/usage", sim.hash),
+        &json!({ "date": day(0), "model": "openai/gpt-4o", "requests": 1,
+                 "prompt_tokens": 10, "completion_tokens": 5, "usage": usage }),
+    )
+    .await;
+}
+
+/// Snapshots written straight into the local D1 of `persist_dir`, as the
+/// sync writes them: `(key id, when (RFC 3339, on both clocks), all-time
+/// usage in 1e-10 USD)`.
+pub fn seed_snapshots(persist_dir: &std::path::Path, rows: &[(i64, String, i64)]) {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(key, at, usage)| {
+            format!(
+                "({key}, '{at}', '{}', 'seed', {usage}, 0, 0, 0, 0, '{at}')",
+                &at[..10]
+            )
+        })
+        .collect();
+    super::d1::d1_query(
+        persist_dir,
+        &format!(
+            "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, usage, usage_daily,
+                 usage_weekly, usage_monthly, is_free_tier, served_at) VALUES {}",
+            values.join(", ")
+        ),
+    );
+}
+
 /// Installs a fault in the simulator; returns its id for [`lift_fault`].
 pub async fn add_fault(fault: &Value) -> String {
     let id = sim_post("/_sim/faults", fault).await["id"].clone();
