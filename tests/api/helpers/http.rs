@@ -167,7 +167,7 @@ impl Call {
 }
 
 /// Miniflare's answer when workerd restarted the isolate mid-request.
-const RESTARTED: &str = "Your worker restarted mid-request";
+pub const RESTARTED: &str = "Your worker restarted mid-request";
 
 async fn exchange(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, String) {
     let response = request.send().await.expect("the Worker answers");
