@@ -6,11 +6,12 @@
 //!
 //! Safe under redelivery: a batch is claimed in D1 before any work; a
 //! message for a batch already final changes nothing, one for a batch
-//! another consumer holds waits for its lease. A 429 from OpenRouter ends
-//! the attempt: the keys done stay done, the others wait for the message's
-//! retry after `Retry-After`. After the queue's last retry the message goes
-//! to the dead-letter queue, whose consumer reports the batch's keys on the
-//! run; the next hourly run syncs them first.
+//! another delivery holds waits for its lease, and the retry of the message
+//! that holds it takes it over (its earlier delivery has ended). A 429 from
+//! OpenRouter ends the attempt: the keys done stay done, the others wait
+//! for the message's retry after `Retry-After`. After the queue's last
+//! retry the message goes to the dead-letter queue, whose consumer reports
+//! the batch's keys on the run; the next hourly run syncs them first.
 
 use std::cell::Cell;
 
@@ -37,8 +38,8 @@ use crate::store::sync_batches::{self, Claim};
 pub const DEAD_LETTER_QUEUE: &str = "openrouter-watcher-sync-dlq";
 
 /// How long a consumer holds a batch: far longer than 50 keys take (each
-/// at most a few calls of 8 s), so a live consumer keeps it, and a dead
-/// one's batch is taken again by the message's retry.
+/// at most a few calls of 8 s), so a live consumer keeps it against any
+/// other delivery; the holding message's own retry takes it over at once.
 const LEASE: Span = Span::minutes(10);
 
 /// What to tell the queue about a message.
@@ -73,7 +74,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
                 Verdict::Ack
             }
             Ok(m) if dead_letters => dead_letter(&app, m).await,
-            Ok(m) => sync_message(&app, m).await,
+            Ok(m) => sync_message(&app, m, &message.id()).await,
         };
         match verdict {
             Verdict::Ack => message.ack(),
@@ -100,8 +101,8 @@ async fn dead_letter(app: &App, m: BatchMessage) -> Verdict {
     }
 }
 
-async fn sync_message(app: &App, m: BatchMessage) -> Verdict {
-    match sync_batch(app, m).await {
+async fn sync_message(app: &App, m: BatchMessage, message_id: &str) -> Verdict {
+    match sync_batch(app, m, message_id).await {
         Ok(Verdict::Ack) if app.config.redeliver_for_tests => {
             // Tests only (`SYNC_REDELIVER_FOR_TESTS`): the queue delivers
             // this message once more, as at-least-once delivery may.
@@ -115,7 +116,7 @@ async fn sync_message(app: &App, m: BatchMessage) -> Verdict {
     }
 }
 
-async fn sync_batch(app: &App, m: BatchMessage) -> AppResult<Verdict> {
+async fn sync_batch(app: &App, m: BatchMessage, message_id: &str) -> AppResult<Verdict> {
     let db = app.db()?;
     let now = clock::now();
     let until = now + LEASE;
@@ -123,6 +124,7 @@ async fn sync_batch(app: &App, m: BatchMessage) -> AppResult<Verdict> {
         &db,
         m.run_id,
         m.batch,
+        message_id,
         &clock::timestamp(now),
         &clock::timestamp(until),
     )

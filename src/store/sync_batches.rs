@@ -56,20 +56,28 @@ struct State {
     leased_until: Option<String>,
 }
 
+/// Takes a batch for the delivery of queue message `holder` until `until`:
+/// a queued batch, one whose lease ran out, or one an earlier delivery of
+/// the same message holds. The queue delivers a message again only once
+/// its previous delivery ended (a retry, an error, a timeout), so that
+/// lease is void: an attempt that failed after its claim costs the retry's
+/// delay, not the rest of its lease.
 pub async fn claim(
     db: &D1Database,
     run_id: i64,
     batch: i64,
+    holder: &str,
     now: &str,
     until: &str,
 ) -> AppResult<Claim> {
     let taken = super::run(
         db,
         "UPDATE sync_batches SET status = 'running', attempts = attempts + 1, leased_until = ?4,
-                started_at = COALESCE(started_at, ?3)
+                lease_holder = ?5, started_at = COALESCE(started_at, ?3)
          WHERE run_id = ?1 AND batch = ?2
-           AND (status = 'queued' OR (status = 'running' AND leased_until < ?3))",
-        args![run_id, batch, now, until],
+           AND (status = 'queued'
+                OR (status = 'running' AND (leased_until < ?3 OR lease_holder = ?5)))",
+        args![run_id, batch, now, until, holder],
     )
     .await?;
     let state: Option<State> = super::first(
@@ -114,7 +122,7 @@ pub async fn record(
             "UPDATE sync_batches SET keys_ok = keys_ok + ?3, keys_failed = keys_failed + ?4,
                     keys_deferred = keys_deferred + ?5, rows_written = rows_written + ?6,
                     subrequests = subrequests + ?7, error = COALESCE(?8, error), leased_until = NULL,
-                    key_ids = COALESCE(?9, key_ids), finished_at = ?10, status = ?11
+                    lease_holder = NULL, key_ids = COALESCE(?9, key_ids), finished_at = ?10, status = ?11
              WHERE run_id = ?1 AND batch = ?2 AND status = 'running'",
             args![
                 run_id,

@@ -2,11 +2,14 @@
 //! under `wrangler dev`): every key of every account synced by one run in
 //! batches, a batch retried after OpenRouter's 429 until it completes, a
 //! batch that never does dead-lettered and reported while the others are
-//! intact, and every batch delivered twice (`SYNC_REDELIVER_FOR_TESTS`)
-//! without a row changing twice. On a Worker of its own, whose runs no
+//! intact, every batch delivered twice (`SYNC_REDELIVER_FOR_TESTS`)
+//! without a row changing twice, and an attempt whose D1 writes are refused
+//! taken over by its retry at once. On a Worker of its own, whose runs no
 //! other test's keys join.
 
 use futures::stream::{self, StreamExt};
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -217,5 +220,51 @@ async fn the_hourly_sync_fans_out_retries_dead_letters_and_survives_redelivery()
         after[0]["last_synced_at"].as_str().unwrap_or_default() > before.as_str(),
         "synced again"
     );
+
+    // An attempt whose writes D1 refuses after it claimed its batch is
+    // retried by its message, which takes the batch over at once rather
+    // than waiting out the failed attempt's ten-minute lease.
+    let (slow, slow_hash) = small[0].clone();
+    add_fault(&json!({ "key_hash": slow_hash, "path": "/key", "delay_ms": 3000, "times": 1 }))
+        .await;
+    let before = newest_run(&worker)["id"].as_i64().unwrap_or(0);
+    let res = reqwest::get(format!("{}/__scheduled?cron=0+*+*+*+*", worker.base_url))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let run_id = newest_run(&worker)["id"].as_i64().unwrap();
+    assert!(run_id > before, "the cron planned a run");
+    let claimed = until(Duration::from_secs(120), || {
+        let batch = batch_holding(&batches_of(&worker, run_id), slow);
+        (batch["status"] == "running").then_some(batch)
+    })
+    .await
+    .expect("the slow key's batch is claimed");
+    let lock = hold_write_lock(&worker.persist_dir);
+    let failed = format!("batch {} of run {run_id}:", claimed["batch"]);
+    until(Duration::from_secs(120), || {
+        worker.log().contains(&failed).then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("no failed attempt logged ({failed})"));
+    drop(lock);
+    wait_for_runs(&worker.persist_dir, before).await;
+    let batch = batch_holding(&batches_of(&worker, run_id), slow);
+    assert_eq!(batch["status"], "ok", "{batch}");
+    assert!(batch["attempts"].as_i64() >= Some(2), "{batch}");
     worker.kill();
+}
+
+/// Polls `probe` every 100 ms until it answers, for up to `limit`.
+async fn until<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -49,6 +49,30 @@ pub fn d1_try(persist_dir: &Path, sql: &str) -> Result<Vec<Value>, String> {
     Ok(Vec::new())
 }
 
+/// Holds the database's write lock until dropped: the Worker's writes are
+/// refused meanwhile (workerd sets no busy handler), as when D1 answers a
+/// write with an error. Its reads go on.
+pub struct WriteLock(Connection);
+
+pub fn hold_write_lock(persist_dir: &Path) -> WriteLock {
+    let take = || -> Result<Connection, String> {
+        let db = open(
+            &database_file(persist_dir)?,
+            OpenFlags::SQLITE_OPEN_READ_WRITE,
+        )?;
+        db.execute_batch("PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE")
+            .map_err(|e| e.to_string())?;
+        Ok(db)
+    };
+    WriteLock(take().unwrap_or_else(|why| panic!("the write lock: {why}")))
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
+}
+
 fn open(file: &Path, flags: OpenFlags) -> Result<Connection, String> {
     let db = Connection::open_with_flags(file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| format!("{}: {e}", file.display()))?;

@@ -370,6 +370,11 @@ impl Worker {
         Ok(worker)
     }
 
+    /// What it has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
     /// SIGKILL to the whole group: workerd dies mid-request, as in a crash.
     pub fn kill(&self) {
         // SAFETY: signalling a process group we created; no memory involved.
