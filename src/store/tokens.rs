@@ -19,8 +19,6 @@ pub struct TokenRow {
 
 const COLUMNS: &str = "id, name, token_prefix, created_at, last_used_at, is_active";
 
-/// Inserts a token unless the user already holds `max_active` active ones
-/// (checked in the same statement, so two racing requests cannot both pass).
 /// A token to store: its owner, the session creating it, what is shown.
 pub struct NewToken<'a> {
     pub user_id: i64,
@@ -31,6 +29,8 @@ pub struct NewToken<'a> {
     pub prefix: &'a str,
 }
 
+/// Inserts a token unless the user already holds `max_active` active ones
+/// (checked in the same statement, so two racing requests cannot both pass).
 pub async fn insert_capped(
     db: &D1Database,
     new: &NewToken<'_>,

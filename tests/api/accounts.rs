@@ -310,22 +310,12 @@ async fn an_old_session_needs_the_password_to_create_lasting_access() {
             .send()
             .await;
         assert_eq!(res.status, 201, "{path}: {}", res.text);
-        remember_secret(
-            res.json["token"]
-                .as_str()
-                .or(res.json["secret"].as_str())
-                .unwrap_or_default(),
-        );
+        remember_created_secret(&res);
         // A session that signed in minutes ago needs nothing more.
         let fresh = session_from(&user, 2);
         let res = post(path).bearer(&fresh).json(&body(None)).send().await;
         assert_eq!(res.status, 201, "{path}: {}", res.text);
-        remember_secret(
-            res.json["token"]
-                .as_str()
-                .or(res.json["secret"].as_str())
-                .unwrap_or_default(),
-        );
+        remember_created_secret(&res);
     }
 }
 
@@ -384,5 +374,16 @@ async fn a_password_change_revokes_what_other_sessions_created() {
     assert_eq!(
         get("/api/v1/stats").bearer(&from_other).send().await.status,
         200
+    );
+}
+
+/// Keeps the secret a created token or webhook answers with out of every
+/// response and log (the secret scan).
+fn remember_created_secret(res: &Res) {
+    remember_secret(
+        res.json["token"]
+            .as_str()
+            .or(res.json["secret"].as_str())
+            .unwrap_or_default(),
     );
 }
