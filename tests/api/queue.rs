@@ -7,9 +7,9 @@
 //! taken over by its retry at once. On a Worker of its own, whose runs no
 //! other test's keys join.
 
-use futures::stream::{self, StreamExt};
 use std::time::Duration;
 
+use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -67,15 +67,22 @@ async fn account_with_keys(worker: &Worker, count: u32) -> (String, Vec<(i64, St
 /// Fires the hourly cron on `worker`, waits for its run to finish, and
 /// returns the run's row.
 pub(crate) async fn hourly_run(worker: &Worker) -> Value {
+    let (before, _) = start_hourly_run(worker).await;
+    wait_for_runs(&worker.persist_dir, before).await;
+    newest_run(worker)
+}
+
+/// Fires the hourly cron on `worker` without waiting for its batches:
+/// the newest run's id before, and the run the cron planned.
+async fn start_hourly_run(worker: &Worker) -> (i64, i64) {
     let before = newest_run(worker)["id"].as_i64().unwrap_or(0);
     let res = reqwest::get(format!("{}/__scheduled?cron=0+*+*+*+*", worker.base_url))
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    wait_for_runs(&worker.persist_dir, before).await;
     let run = newest_run(worker);
     assert!(run["id"].as_i64() > Some(before), "no new run: {run}");
-    run
+    (before, run["id"].as_i64().unwrap_or_default())
 }
 
 fn newest_run(worker: &Worker) -> Value {
@@ -227,13 +234,7 @@ async fn the_hourly_sync_fans_out_retries_dead_letters_and_survives_redelivery()
     let (slow, slow_hash) = small[0].clone();
     add_fault(&json!({ "key_hash": slow_hash, "path": "/key", "delay_ms": 3000, "times": 1 }))
         .await;
-    let before = newest_run(&worker)["id"].as_i64().unwrap_or(0);
-    let res = reqwest::get(format!("{}/__scheduled?cron=0+*+*+*+*", worker.base_url))
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let run_id = newest_run(&worker)["id"].as_i64().unwrap();
-    assert!(run_id > before, "the cron planned a run");
+    let (before, run_id) = start_hourly_run(&worker).await;
     let claimed = until(Duration::from_secs(120), || {
         let batch = batch_holding(&batches_of(&worker, run_id), slow);
         (batch["status"] == "running").then_some(batch)
