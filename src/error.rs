@@ -82,6 +82,17 @@ impl AppError {
         Self::NotFound(format!("{what} not found"))
     }
 
+    /// What the health check says of a deployment that cannot run: a
+    /// misconfiguration (which names the variable) is a 503.
+    pub fn as_unavailable(self) -> Self {
+        match self {
+            Self::Misconfigured(what) => {
+                Self::Unavailable(format!("The Worker is misconfigured: {what}."))
+            }
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,

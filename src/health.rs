@@ -8,11 +8,14 @@ use serde_json::json;
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::http::reply::Reply;
+use crate::http::route::{self, Route};
 use crate::store;
 
+pub const ROUTES: &[Route] = &[route::probe("/health", |app| Box::pin(check(app)))];
+
 pub async fn check(app: &App) -> AppResult<Reply> {
-    app.jwt_secret().map_err(unavailable)?;
-    app.encryption_key().map_err(unavailable)?;
+    app.jwt_secret().map_err(AppError::as_unavailable)?;
+    app.encryption_key().map_err(AppError::as_unavailable)?;
     // A real table, so a database without the schema is not "ok".
     let probe = match app.db() {
         Ok(db) => store::job_runs::probe(&db).await,
@@ -29,30 +32,20 @@ pub async fn check(app: &App) -> AppResult<Reply> {
     }
 }
 
-/// What `/health` says when the Worker cannot run: the misconfiguration
-/// (which names the variable) as a 503.
-pub fn unavailable(err: AppError) -> AppError {
-    match err {
-        AppError::Misconfigured(what) => {
-            AppError::Unavailable(format!("The Worker is misconfigured: {what}."))
-        }
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config;
 
     #[test]
     fn a_missing_secret_is_a_503_naming_it_and_never_its_value() {
-        let err = unavailable(config::jwt_secret(Some("too-short-secret".into())).unwrap_err());
+        let err = config::jwt_secret(Some("too-short-secret".into()))
+            .unwrap_err()
+            .as_unavailable();
         assert_eq!(err.status(), 503);
         let body = err.body().to_string();
         assert!(body.contains("JWT_SECRET"), "{body}");
         assert!(!body.contains("too-short-secret"), "{body}");
-        let err = unavailable(config::encryption_key(None).unwrap_err());
+        let err = config::encryption_key(None).unwrap_err().as_unavailable();
         assert!(err.body().to_string().contains("ENCRYPTION_KEY"));
     }
 }

@@ -40,6 +40,7 @@ pub mod openrouter;
 pub mod panic;
 pub mod public_api;
 pub mod rate_limit;
+pub mod routes;
 pub mod store;
 #[cfg(test)]
 mod testing;
@@ -59,7 +60,7 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    http::serve(req, env).await
+    http::serve(req, env, routes::router).await
 }
 
 #[event(scheduled)]

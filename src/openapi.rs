@@ -5,8 +5,13 @@
 //! responses against it so it cannot drift from the handlers.
 
 use crate::http::reply::{Body, Reply};
+use crate::http::route::{self, Route};
 
-const DOCUMENT: &str = include_str!("../openapi.json");
+pub const ROUTES: &[Route] = &[route::open("GET", "/openapi.json", |_| {
+    Box::pin(async { Ok(document()) })
+})];
+
+pub(crate) const DOCUMENT: &str = include_str!("../openapi.json");
 
 pub fn document() -> Reply {
     match serde_json::from_str(DOCUMENT) {

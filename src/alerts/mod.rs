@@ -16,3 +16,29 @@ pub mod runway;
 pub mod standing;
 pub mod thresholds;
 pub mod view;
+
+use crate::http::route::{self, Route};
+
+/// Budgets and the alerts they raised.
+pub const ROUTES: &[Route] = &[
+    route::session("GET", "/api/budgets", |cx, user| {
+        Box::pin(handlers::list(cx, user))
+    }),
+    route::session("POST", "/api/budgets", |cx, user| {
+        Box::pin(handlers::create(cx, user))
+    })
+    .json(),
+    route::session_id("GET", "/api/budgets/{id}", |cx, user, id| {
+        Box::pin(handlers::get(cx, user, id))
+    }),
+    route::session_id("PATCH", "/api/budgets/{id}", |cx, user, id| {
+        Box::pin(handlers::update(cx, user, id))
+    })
+    .json(),
+    route::session_id("DELETE", "/api/budgets/{id}", |cx, user, id| {
+        Box::pin(handlers::delete(cx, user, id))
+    }),
+    route::session("GET", "/api/alerts", |cx, user| {
+        Box::pin(handlers::events(cx, user))
+    }),
+];

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod query;
 pub mod reply;
+pub mod route;
 pub mod router;
 
 use std::collections::HashMap;
@@ -11,11 +12,12 @@ use std::collections::HashMap;
 use worker::{console_error, Env, Headers, Request, Response};
 
 use crate::app::App;
-use crate::auth::session::{self, AuthUser};
+use crate::auth::session;
 use crate::changes::Changes;
 use crate::error::{AppError, AppResult};
 use reply::Reply;
-use router::{Access, Route};
+use route::Handler;
+use router::{Body, Matched};
 
 /// A request reduced to plain data, so handlers stay free of runtime types.
 #[derive(Debug)]
@@ -72,12 +74,13 @@ impl Incoming {
     }
 }
 
-/// Answers one request. Every failure is already a `Reply` here; the only
-/// error left is the runtime refusing to build a response object.
-pub async fn serve(mut req: Request, env: Env) -> worker::Result<Response> {
+/// Answers one request with the site's `router` (`crate::routes`). Every
+/// failure is already a `Reply` here; the only error left is the runtime
+/// refusing to build a response object.
+pub async fn serve(mut req: Request, env: Env, router: Router) -> worker::Result<Response> {
     let method = method_of(&req);
     let path = req.path();
-    let reply = match handle(&mut req, env).await {
+    let reply = match handle(&mut req, env, router).await {
         Ok(reply) => reply,
         Err(err) => {
             if let AppError::Internal(cause) | AppError::Misconfigured(cause) = &err {
@@ -89,6 +92,9 @@ pub async fn serve(mut req: Request, env: Env) -> worker::Result<Response> {
     to_response(reply, &path)
 }
 
+/// The site's endpoints, built on first use.
+pub type Router = fn() -> AppResult<&'static router::Router<Handler>>;
+
 /// The request's method exactly as the runtime received it. `Request::method`
 /// cannot be used: workers-rs maps every method it does not know (`QUERY`,
 /// `PROPFIND`, …) to `GET`, which would serve them as GETs instead of 405.
@@ -96,18 +102,22 @@ fn method_of(req: &Request) -> String {
     req.inner().method()
 }
 
-async fn handle(req: &mut Request, env: Env) -> AppResult<Reply> {
+async fn handle(req: &mut Request, env: Env, router: Router) -> AppResult<Reply> {
     let method = method_of(req);
     let path = req.path();
-    match router::resolve(&method, &path) {
-        Ok(route) => {
-            let incoming = read(req, route.takes_body()).await?;
-            let app = match App::new(env) {
-                Ok(app) => app,
-                Err(e) if route == Route::Health => return Err(crate::health::unavailable(e)),
-                Err(e) => return Err(e),
-            };
-            dispatch(&app, route, &incoming).await
+    if method == "OPTIONS" && router::is_public_path(&path) {
+        // Browsers send these on their own: answered for any `/api/v1`
+        // path, never charged, no Durable Object call.
+        return Ok(crate::public_api::preflight());
+    }
+    match router()?.resolve(&method, &path) {
+        Ok(Matched { endpoint, id }) => {
+            let incoming = read(req, endpoint.body == Body::Json).await?;
+            let app = App::new(env).map_err(|e| match endpoint.handler {
+                Handler::Probe(_) => e.as_unavailable(),
+                _ => e,
+            })?;
+            dispatch(&app, &endpoint.handler, id, &incoming).await
         }
         // Unknown routes and methods under /api/v1 are public-API answers
         // too: charged to the caller's IP bucket, with rate-limit headers.
@@ -177,78 +187,37 @@ pub struct Ctx<'a> {
     pub changes: &'a Changes,
 }
 
-/// Resolves the route's credential, runs its handler, then clears the
+/// Resolves the endpoint's credential, runs its handler, then clears the
 /// public answers the handler's writes made stale.
-async fn dispatch(app: &App, route: Route, req: &Incoming) -> AppResult<Reply> {
+async fn dispatch(
+    app: &App,
+    handler: &Handler,
+    id: Option<i64>,
+    req: &Incoming,
+) -> AppResult<Reply> {
     let changes = Changes::default();
     let cx = Ctx {
         app,
         req,
         changes: &changes,
     };
-    let reply = match route.access() {
-        Access::Open => open(&cx, route).await,
-        Access::Session => match session::require(app, req).await {
-            Ok(user) => with_session(&cx, &user, route).await,
+    let reply = match handler {
+        Handler::Probe(probe) => probe(app).await,
+        Handler::Open(open) => open(&cx).await,
+        Handler::Session(handler) => match session::require(app, req).await {
+            Ok(user) => handler(&cx, &user).await,
             Err(refused) => Err(refused),
         },
-        Access::ApiToken => Ok(crate::public_api::handle(app, route, req).await),
+        Handler::SessionId(handler) => match (session::require(app, req).await, id) {
+            (Ok(user), Some(id)) => handler(&cx, &user, id).await,
+            (Err(refused), _) => Err(refused),
+            // `route::session_id` paths hold an id: checked when they compile.
+            (Ok(_), None) => Err(AppError::internal("a session_id route matched no id")),
+        },
+        Handler::Public(public) => Ok(crate::public_api::handle(app, public, req).await),
     };
     changes.publish(app).await;
     reply
-}
-
-async fn open(cx: &Ctx<'_>, route: Route) -> AppResult<Reply> {
-    use crate::auth::handlers;
-    match route {
-        Route::Health => crate::health::check(cx.app).await,
-        Route::OpenApi => Ok(crate::openapi::document()),
-        Route::Register => handlers::register(cx).await,
-        Route::Login => handlers::login(cx).await,
-        other => Err(AppError::internal(format!(
-            "{other:?} is not an open route"
-        ))),
-    }
-}
-
-async fn with_session(cx: &Ctx<'_>, user: &AuthUser, route: Route) -> AppResult<Reply> {
-    use crate::{alerts, auth, keys, usage, webhooks};
-    match route {
-        Route::Logout => auth::handlers::logout(cx, user).await,
-        Route::Me => auth::handlers::me(cx, user).await,
-        Route::ChangePassword => auth::handlers::change_password(cx, user).await,
-        Route::DeleteAccount => auth::handlers::delete_account(cx, user).await,
-        Route::ListTokens => auth::tokens::list(cx, user).await,
-        Route::CreateToken => auth::tokens::create(cx, user).await,
-        Route::DeleteToken(id) => auth::tokens::revoke(cx, user, id).await,
-        Route::ListKeys => keys::handlers::list(cx, user).await,
-        Route::CreateKey => keys::handlers::create(cx, user).await,
-        Route::GetKey(id) => keys::handlers::get(cx, user, id).await,
-        Route::UpdateKey(id) => keys::handlers::update(cx, user, id).await,
-        Route::DeleteKey(id) => keys::handlers::delete(cx, user, id).await,
-        Route::SyncKey(id) => keys::handlers::sync_now(cx, user, id).await,
-        Route::KeySnapshots(id) => keys::handlers::snapshots(cx, user, id).await,
-        Route::Dashboard => usage::web::dashboard(cx, user).await,
-        Route::Usage => usage::web::usage(cx, user).await,
-        Route::UsageCsv => usage::web::usage_csv(cx, user).await,
-        Route::UsageHourly => usage::local::hourly(cx, user).await,
-        Route::GetSettings => auth::settings::get(cx, user).await,
-        Route::UpdateSettings => auth::settings::update(cx, user).await,
-        Route::ListBudgets => alerts::handlers::list(cx, user).await,
-        Route::CreateBudget => alerts::handlers::create(cx, user).await,
-        Route::GetBudget(id) => alerts::handlers::get(cx, user, id).await,
-        Route::UpdateBudget(id) => alerts::handlers::update(cx, user, id).await,
-        Route::DeleteBudget(id) => alerts::handlers::delete(cx, user, id).await,
-        Route::ListAlerts => alerts::handlers::events(cx, user).await,
-        Route::ListWebhooks => webhooks::handlers::list(cx, user).await,
-        Route::CreateWebhook => webhooks::handlers::create(cx, user).await,
-        Route::GetWebhook(id) => webhooks::handlers::get(cx, user, id).await,
-        Route::UpdateWebhook(id) => webhooks::handlers::update(cx, user, id).await,
-        Route::DeleteWebhook(id) => webhooks::handlers::delete(cx, user, id).await,
-        Route::WebhookDeliveries(id) => webhooks::handlers::deliveries(cx, user, id).await,
-        Route::TestWebhook(id) => webhooks::handlers::test(cx, user, id).await,
-        other => Err(AppError::internal(format!("{other:?} needs no session"))),
-    }
 }
 
 /// Sent on every response, the static assets' included (`public/_headers`

@@ -1,214 +1,194 @@
-//! The route table: `(method, path)` to a [`Route`], or the right 404/405.
+//! The router: `(method, path)` to the endpoint declared for it, or the
+//! right 404/405.
 //!
-//! Pure so the whole table is unit-tested natively; `lib.rs` only dispatches.
+//! Each feature declares its endpoints in one table (`ROUTES` beside its
+//! handlers); the router is built from those tables, so a route cannot
+//! exist without its handler. Generic over what an endpoint runs, and pure,
+//! so every table is unit-tested natively; `http::route` holds the Worker's
+//! handler type.
 
 use crate::error::AppError;
 
-/// Every endpoint the Worker serves. Ids in paths are parsed here, so a
-/// handler never sees a malformed one (`/api/keys/abc` is simply not a route).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    Health,
-    OpenApi,
-    Register,
-    Login,
-    Logout,
-    Me,
-    ChangePassword,
-    DeleteAccount,
-    ListKeys,
-    CreateKey,
-    GetKey(i64),
-    UpdateKey(i64),
-    DeleteKey(i64),
-    SyncKey(i64),
-    KeySnapshots(i64),
-    Dashboard,
-    Usage,
-    UsageCsv,
-    UsageHourly,
-    GetSettings,
-    UpdateSettings,
-    ListTokens,
-    CreateToken,
-    DeleteToken(i64),
-    ListBudgets,
-    CreateBudget,
-    GetBudget(i64),
-    UpdateBudget(i64),
-    DeleteBudget(i64),
-    ListAlerts,
-    ListWebhooks,
-    CreateWebhook,
-    GetWebhook(i64),
-    UpdateWebhook(i64),
-    DeleteWebhook(i64),
-    WebhookDeliveries(i64),
-    TestWebhook(i64),
-    PublicStats,
-    PublicUsage,
-    PublicKeys,
-    PublicMetrics,
-    /// CORS preflight for any `/api/v1/*` path.
-    PublicPreflight,
+/// One operation: a method on a path pattern, and what serves it.
+///
+/// A pattern is literal segments and `{id}` segments; an `{id}` matches a
+/// row id only (a positive integer D1 can hold exactly), so a handler never
+/// sees a malformed one and `/api/keys/abc` is simply not a route (404).
+#[derive(Debug)]
+pub struct Endpoint<H> {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub body: Body,
+    pub handler: H,
 }
 
-/// Who may call a route: the dispatcher resolves the credential before any
-/// handler runs, so no handler can forget it.
+/// Whether the endpoint reads a request body (it must then be JSON, and is
+/// bounded); every other endpoint's body is never read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// No credential (health, the document, sign-up, login).
-    Open,
-    /// A live session JWT: the handler receives its `AuthUser`.
-    Session,
-    /// An API token, rate limited: the public API.
-    ApiToken,
+pub enum Body {
+    None,
+    Json,
 }
 
-impl Route {
-    pub fn access(self) -> Access {
-        match self {
-            Route::Health | Route::OpenApi | Route::Register | Route::Login => Access::Open,
-            Route::PublicStats
-            | Route::PublicUsage
-            | Route::PublicKeys
-            | Route::PublicMetrics
-            | Route::PublicPreflight => Access::ApiToken,
-            _ => Access::Session,
+impl<H> Endpoint<H> {
+    /// `ids` is how many `{id}` segments the handler takes. Evaluated at
+    /// compile time in the `ROUTES` tables, so a path whose ids disagree with
+    /// its handler is a build error, not a 500.
+    pub const fn new(method: &'static str, path: &'static str, ids: usize, handler: H) -> Self {
+        assert!(
+            count_ids(path) == ids,
+            "the path's {{id}} segments and the handler's ids disagree"
+        );
+        Self {
+            method,
+            path,
+            body: Body::None,
+            handler,
         }
     }
 
-    /// Routes that read a JSON body.
-    pub fn takes_body(self) -> bool {
-        matches!(
-            self,
-            Route::Register
-                | Route::Login
-                | Route::ChangePassword
-                | Route::DeleteAccount
-                | Route::CreateKey
-                | Route::UpdateKey(_)
-                | Route::CreateToken
-                | Route::UpdateSettings
-                | Route::CreateBudget
-                | Route::UpdateBudget(_)
-                | Route::CreateWebhook
-                | Route::UpdateWebhook(_)
-        )
+    /// The endpoint reads a JSON body.
+    pub const fn json(mut self) -> Self {
+        self.body = Body::Json;
+        self
     }
 }
 
-type Methods = &'static [(&'static str, Route)];
+/// How many `{id}` segments a pattern holds (at compile time: no iterators).
+const fn count_ids(path: &str) -> usize {
+    const ID: &[u8] = b"{id}";
+    let bytes = path.as_bytes();
+    let mut count = 0;
+    let mut at = 0;
+    while at + ID.len() <= bytes.len() {
+        let mut same = true;
+        let mut i = 0;
+        while i < ID.len() {
+            // Indexing is in bounds by the loop conditions; this runs in
+            // const evaluation, where a slip is a build error anyway.
+            #[allow(clippy::indexing_slicing)]
+            if bytes[at + i] != ID[i] {
+                same = false;
+            }
+            i += 1;
+        }
+        if same {
+            count += 1;
+        }
+        at += 1;
+    }
+    count
+}
+
+/// What a request resolved to: its endpoint and the row id its path names.
+#[derive(Debug)]
+pub struct Matched<'r, H> {
+    pub endpoint: &'r Endpoint<H>,
+    pub id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Segment {
+    Literal(&'static str),
+    Id,
+}
+
+/// The tables, with each pattern split once.
+#[derive(Debug)]
+pub struct Router<H: 'static> {
+    endpoints: Vec<(Vec<Segment>, &'static Endpoint<H>)>,
+}
+
+impl<H> Router<H> {
+    /// Tables in the order their 405 `Allow` lists methods. A pattern that is
+    /// not `/`-separated literals and `{id}`s is refused (a unit test builds
+    /// the Worker's router).
+    pub fn new(tables: &'static [&'static [Endpoint<H>]]) -> Result<Self, String> {
+        let mut endpoints = Vec::new();
+        for endpoint in tables.iter().flat_map(|table| table.iter()) {
+            // One id at most: `Matched` carries one.
+            let segments = pattern(endpoint.path)
+                .filter(|s| s.iter().filter(|s| **s == Segment::Id).count() <= 1)
+                .ok_or_else(|| format!("malformed route pattern {}", endpoint.path))?;
+            let duplicate = endpoints
+                .iter()
+                .any(|(s, e): &(Vec<Segment>, &Endpoint<H>)| {
+                    *s == segments && e.method == endpoint.method
+                });
+            if duplicate {
+                return Err(format!(
+                    "{} {} is declared twice",
+                    endpoint.method, endpoint.path
+                ));
+            }
+            endpoints.push((segments, endpoint));
+        }
+        Ok(Self { endpoints })
+    }
+
+    /// Every declared endpoint, in declaration order.
+    pub fn endpoints(&self) -> impl Iterator<Item = &'static Endpoint<H>> + '_ {
+        self.endpoints.iter().map(|(_, endpoint)| *endpoint)
+    }
+
+    /// Resolves a request line. Unknown paths are 404, known paths with
+    /// another method are 405 listing what the path accepts. `method` must be
+    /// the method exactly as received (case-sensitive, RFC 9110 §9.1): a
+    /// method nobody here serves (`QUERY`, `PROPFIND`, `get`) is 405 like any
+    /// other wrong one.
+    pub fn resolve(&self, method: &str, path: &str) -> Result<Matched<'static, H>, AppError> {
+        let asked: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+        let mut allow: Vec<&'static str> = Vec::new();
+        for (segments, endpoint) in &self.endpoints {
+            let Some(id) = match_path(segments, &asked) else {
+                continue;
+            };
+            if endpoint.method == method {
+                return Ok(Matched { endpoint, id });
+            }
+            if !allow.contains(&endpoint.method) {
+                allow.push(endpoint.method);
+            }
+        }
+        if allow.is_empty() {
+            Err(AppError::NotFound("No route matches this path.".to_owned()))
+        } else {
+            Err(AppError::MethodNotAllowed { allow })
+        }
+    }
+}
 
 /// Paths of the public API (CORS for any origin, rate-limit headers).
 pub fn is_public_path(path: &str) -> bool {
     path == "/api/v1" || path.starts_with("/api/v1/")
 }
 
-/// Resolves a request line. Unknown paths are 404, known paths with another
-/// method are 405 listing what the path accepts. `method` must be the method
-/// exactly as received (case-sensitive, RFC 9110 §9.1): a method nobody here
-/// serves (`QUERY`, `PROPFIND`, `get`) is 405 like any other wrong one.
-pub fn resolve(method: &str, path: &str) -> Result<Route, AppError> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    if method == "OPTIONS" && segments.starts_with(&["api", "v1"]) {
-        return Ok(Route::PublicPreflight);
-    }
-    let id_route = |id: &str, table: fn(i64) -> Vec<(&'static str, Route)>| parse_id(id).map(table);
-    let methods: Vec<(&'static str, Route)> = match segments.as_slice() {
-        ["health"] => fixed(&[("GET", Route::Health)]),
-        ["openapi.json"] => fixed(&[("GET", Route::OpenApi)]),
-        ["api", "auth", "register"] => fixed(&[("POST", Route::Register)]),
-        ["api", "auth", "login"] => fixed(&[("POST", Route::Login)]),
-        ["api", "auth", "logout"] => fixed(&[("POST", Route::Logout)]),
-        ["api", "auth", "me"] => fixed(&[("GET", Route::Me), ("DELETE", Route::DeleteAccount)]),
-        ["api", "auth", "password"] => fixed(&[("POST", Route::ChangePassword)]),
-        ["api", "keys"] => fixed(&[("GET", Route::ListKeys), ("POST", Route::CreateKey)]),
-        ["api", "keys", id] => id_route(id, |id| {
-            vec![
-                ("GET", Route::GetKey(id)),
-                ("PATCH", Route::UpdateKey(id)),
-                ("DELETE", Route::DeleteKey(id)),
-            ]
+fn pattern(path: &'static str) -> Option<Vec<Segment>> {
+    let rest = path.strip_prefix('/')?;
+    rest.split('/')
+        .map(|segment| match segment {
+            "{id}" => Some(Segment::Id),
+            "" => None,
+            literal if literal.contains(['{', '}']) => None,
+            literal => Some(Segment::Literal(literal)),
         })
-        .ok_or_else(not_found)?,
-        ["api", "keys", id, "sync"] => {
-            id_route(id, |id| vec![("POST", Route::SyncKey(id))]).ok_or_else(not_found)?
-        }
-        ["api", "keys", id, "snapshots"] => {
-            id_route(id, |id| vec![("GET", Route::KeySnapshots(id))]).ok_or_else(not_found)?
-        }
-        ["api", "stats", "dashboard"] => fixed(&[("GET", Route::Dashboard)]),
-        ["api", "usage"] => fixed(&[("GET", Route::Usage)]),
-        ["api", "usage.csv"] => fixed(&[("GET", Route::UsageCsv)]),
-        ["api", "usage", "hourly"] => fixed(&[("GET", Route::UsageHourly)]),
-        ["api", "settings"] => fixed(&[
-            ("GET", Route::GetSettings),
-            ("PATCH", Route::UpdateSettings),
-        ]),
-        ["api", "tokens"] => fixed(&[("GET", Route::ListTokens), ("POST", Route::CreateToken)]),
-        ["api", "tokens", id] => {
-            id_route(id, |id| vec![("DELETE", Route::DeleteToken(id))]).ok_or_else(not_found)?
-        }
-        ["api", "budgets" | "alerts" | "webhooks", ..] => {
-            alert_methods(segments.get(1..).unwrap_or_default()).ok_or_else(not_found)?
-        }
-        ["api", "v1", "stats"] => fixed(&[("GET", Route::PublicStats)]),
-        ["api", "v1", "usage"] => fixed(&[("GET", Route::PublicUsage)]),
-        ["api", "v1", "keys"] => fixed(&[("GET", Route::PublicKeys)]),
-        ["api", "v1", "metrics"] => fixed(&[("GET", Route::PublicMetrics)]),
-        _ => return Err(not_found()),
-    };
-    methods
-        .iter()
-        .find(|(m, _)| *m == method)
-        .map(|(_, route)| *route)
-        .ok_or_else(|| AppError::MethodNotAllowed {
-            allow: methods.iter().map(|(m, _)| *m).collect(),
-        })
+        .collect()
 }
 
-/// `/api/budgets…`, `/api/alerts`, `/api/webhooks…` (docs/alerts.md).
-fn alert_methods(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
-    let id_route = |id: &str, table: fn(i64) -> Vec<(&'static str, Route)>| parse_id(id).map(table);
-    match segments {
-        ["budgets"] => Some(fixed(&[
-            ("GET", Route::ListBudgets),
-            ("POST", Route::CreateBudget),
-        ])),
-        ["budgets", id] => id_route(id, |id| {
-            vec![
-                ("GET", Route::GetBudget(id)),
-                ("PATCH", Route::UpdateBudget(id)),
-                ("DELETE", Route::DeleteBudget(id)),
-            ]
-        }),
-        ["alerts"] => Some(fixed(&[("GET", Route::ListAlerts)])),
-        ["webhooks"] => Some(fixed(&[
-            ("GET", Route::ListWebhooks),
-            ("POST", Route::CreateWebhook),
-        ])),
-        ["webhooks", id] => id_route(id, |id| {
-            vec![
-                ("GET", Route::GetWebhook(id)),
-                ("PATCH", Route::UpdateWebhook(id)),
-                ("DELETE", Route::DeleteWebhook(id)),
-            ]
-        }),
-        ["webhooks", id, "deliveries"] => {
-            id_route(id, |id| vec![("GET", Route::WebhookDeliveries(id))])
-        }
-        ["webhooks", id, "test"] => id_route(id, |id| vec![("POST", Route::TestWebhook(id))]),
-        _ => None,
+/// `Some(id)` when the path fits the pattern (`Some(None)`: it names no id).
+fn match_path(segments: &[Segment], asked: &[&str]) -> Option<Option<i64>> {
+    if segments.len() != asked.len() {
+        return None;
     }
-}
-
-fn fixed(methods: Methods) -> Vec<(&'static str, Route)> {
-    methods.to_vec()
-}
-
-fn not_found() -> AppError {
-    AppError::NotFound("No route matches this path.".to_owned())
+    let mut id = None;
+    for (segment, part) in segments.iter().zip(asked) {
+        match segment {
+            Segment::Literal(literal) if literal == part => {}
+            Segment::Literal(_) => return None,
+            Segment::Id => id = Some(parse_id(part)?),
+        }
+    }
+    Some(id)
 }
 
 /// Row ids are positive integers small enough for D1 (which hands numbers to
@@ -228,119 +208,111 @@ fn parse_id(segment: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn resolves_every_route() {
-        assert_eq!(resolve("GET", "/health"), Ok(Route::Health));
-        assert_eq!(resolve("POST", "/api/keys"), Ok(Route::CreateKey));
-        assert_eq!(resolve("PATCH", "/api/keys/42"), Ok(Route::UpdateKey(42)));
-        assert_eq!(resolve("POST", "/api/keys/7/sync"), Ok(Route::SyncKey(7)));
-        assert_eq!(
-            resolve("DELETE", "/api/tokens/3"),
-            Ok(Route::DeleteToken(3))
-        );
-        assert_eq!(resolve("GET", "/api/usage.csv"), Ok(Route::UsageCsv));
-        assert_eq!(
-            resolve("POST", "/api/auth/password"),
-            Ok(Route::ChangePassword)
-        );
-        assert_eq!(resolve("DELETE", "/api/auth/me"), Ok(Route::DeleteAccount));
-        assert_eq!(resolve("GET", "/api/v1/stats"), Ok(Route::PublicStats));
-        assert_eq!(resolve("GET", "/api/v1/keys/"), Ok(Route::PublicKeys));
-        assert_eq!(
-            resolve("PATCH", "/api/budgets/5"),
-            Ok(Route::UpdateBudget(5))
-        );
-        assert_eq!(resolve("GET", "/api/alerts"), Ok(Route::ListAlerts));
-        assert_eq!(resolve("GET", "/api/usage/hourly"), Ok(Route::UsageHourly));
-        assert_eq!(resolve("PATCH", "/api/settings"), Ok(Route::UpdateSettings));
-        assert_eq!(
-            resolve("GET", "/api/webhooks/2/deliveries"),
-            Ok(Route::WebhookDeliveries(2))
-        );
-        assert_eq!(
-            resolve("POST", "/api/webhooks/2/test"),
-            Ok(Route::TestWebhook(2))
-        );
-        assert_eq!(resolve("POST", "/api/webhooks"), Ok(Route::CreateWebhook));
+    /// A table shaped like the Worker's, with names for handlers.
+    const KEYS: &[Endpoint<&str>] = &[
+        Endpoint::new("GET", "/api/keys", 0, "list"),
+        Endpoint::new("POST", "/api/keys", 0, "create").json(),
+        Endpoint::new("GET", "/api/keys/{id}", 1, "get"),
+        Endpoint::new("PATCH", "/api/keys/{id}", 1, "update").json(),
+        Endpoint::new("DELETE", "/api/keys/{id}", 1, "delete"),
+        Endpoint::new("POST", "/api/keys/{id}/sync", 1, "sync"),
+    ];
+    const OTHERS: &[Endpoint<&str>] = &[
+        Endpoint::new("GET", "/health", 0, "health"),
+        Endpoint::new("GET", "/api/usage.csv", 0, "csv"),
+        Endpoint::new("GET", "/api/v1/stats", 0, "stats"),
+    ];
+    static TABLES: &[&[Endpoint<&str>]] = &[KEYS, OTHERS];
+
+    fn router() -> Router<&'static str> {
+        Router::new(TABLES).unwrap()
+    }
+
+    fn resolved(method: &str, path: &str) -> (&'static str, Option<i64>) {
+        let matched = router().resolve(method, path).unwrap();
+        (matched.endpoint.handler, matched.id)
     }
 
     #[test]
-    fn unknown_paths_are_not_found() {
+    fn resolves_paths_and_ids() {
+        assert_eq!(resolved("GET", "/health"), ("health", None));
+        assert_eq!(resolved("POST", "/api/keys"), ("create", None));
+        assert_eq!(resolved("PATCH", "/api/keys/42"), ("update", Some(42)));
+        assert_eq!(resolved("POST", "/api/keys/7/sync"), ("sync", Some(7)));
+        assert_eq!(resolved("GET", "/api/usage.csv"), ("csv", None));
+        assert_eq!(resolved("GET", "/api/v1/stats/"), ("stats", None));
+        assert_eq!(
+            resolved("GET", "/api/keys/9007199254740991"),
+            ("get", Some((1 << 53) - 1))
+        );
+        let matched = router().resolve("PATCH", "/api/keys/1").unwrap();
+        assert_eq!(matched.endpoint.body, Body::Json);
+    }
+
+    #[test]
+    fn unknown_paths_and_malformed_ids_are_not_found() {
         for path in [
             "/nope",
+            "/",
+            "",
             "/api",
+            "/api//keys",
             "/api/keys/abc",
             "/api/keys/0",
             "/api/keys/-1",
+            "/api/keys/+1",
+            "/api/keys/9007199254740992",
+            "/api/keys/99999999999999999999",
+            "/api/keys/1/sync/x",
             "/api/v1/stats/x",
         ] {
-            let err = resolve("GET", path).unwrap_err();
+            let err = router().resolve("GET", path).unwrap_err();
             assert_eq!(err.status(), 404, "{path}");
         }
-        assert_eq!(
-            resolve("GET", "/api/keys/99999999999999999999")
-                .unwrap_err()
-                .status(),
-            404
-        );
     }
 
     #[test]
-    fn wrong_method_lists_the_allowed_ones() {
-        let err = resolve("PUT", "/api/keys/1").unwrap_err();
+    fn wrong_method_lists_the_allowed_ones_in_declaration_order() {
         assert_eq!(
-            err,
+            router().resolve("PUT", "/api/keys/1").unwrap_err(),
             AppError::MethodNotAllowed {
                 allow: vec!["GET", "PATCH", "DELETE"]
             }
         );
-        assert_eq!(
-            resolve("GET", "/api/auth/login").unwrap_err(),
-            AppError::MethodNotAllowed {
-                allow: vec!["POST"]
-            }
-        );
-    }
-
-    #[test]
-    fn unknown_and_extension_methods_are_405_with_allow() {
-        for method in ["QUERY", "PROPFIND", "REPORT", "TRACE", "get", "Post"] {
+        for method in ["QUERY", "PROPFIND", "TRACE", "get", "Post", "OPTIONS"] {
             assert_eq!(
-                resolve(method, "/health"),
-                Err(AppError::MethodNotAllowed { allow: vec!["GET"] }),
-                "{method} /health"
-            );
-            assert_eq!(
-                resolve(method, "/api/keys"),
+                router().resolve(method, "/api/keys").map(|_| ()),
                 Err(AppError::MethodNotAllowed {
                     allow: vec!["GET", "POST"]
                 }),
-                "{method} /api/keys"
-            );
-            assert_eq!(
-                resolve(method, "/api/v1/usage").unwrap_err().status(),
-                405,
-                "{method} /api/v1/usage"
+                "{method}"
             );
         }
     }
 
     #[test]
-    fn every_route_but_the_open_and_public_ones_needs_a_session() {
-        assert_eq!(Route::Login.access(), Access::Open);
-        assert_eq!(Route::Health.access(), Access::Open);
-        assert_eq!(Route::Logout.access(), Access::Session);
-        assert_eq!(Route::DeleteKey(1).access(), Access::Session);
-        assert_eq!(Route::PublicKeys.access(), Access::ApiToken);
-        assert_eq!(Route::PublicPreflight.access(), Access::ApiToken);
+    fn malformed_and_duplicate_patterns_are_refused() {
+        static BAD: &[&[Endpoint<&str>]] = &[&[Endpoint::new("GET", "api/keys", 0, "x")]];
+        assert!(Router::new(BAD).is_err());
+        static EMPTY: &[&[Endpoint<&str>]] = &[&[Endpoint::new("GET", "/api//keys", 0, "x")]];
+        assert!(Router::new(EMPTY).is_err());
+        static NAMED: &[&[Endpoint<&str>]] = &[&[Endpoint::new("GET", "/api/keys/{key}", 0, "x")]];
+        assert!(Router::new(NAMED).is_err());
+        static TWO_IDS: &[&[Endpoint<&str>]] = &[&[Endpoint::new("GET", "/a/{id}/b/{id}", 2, "x")]];
+        assert!(Router::new(TWO_IDS).is_err());
+        static TWICE: &[&[Endpoint<&str>]] =
+            &[KEYS, &[Endpoint::new("GET", "/api/keys", 0, "again")]];
+        assert_eq!(
+            Router::new(TWICE).unwrap_err(),
+            "GET /api/keys is declared twice"
+        );
     }
 
     #[test]
-    fn preflight_is_answered_for_the_public_api_only() {
-        assert_eq!(
-            resolve("OPTIONS", "/api/v1/usage"),
-            Ok(Route::PublicPreflight)
-        );
-        assert_eq!(resolve("OPTIONS", "/api/keys").unwrap_err().status(), 405);
+    fn counts_id_segments() {
+        assert_eq!(count_ids("/api/keys"), 0);
+        assert_eq!(count_ids("/api/keys/{id}/sync"), 1);
+        assert_eq!(count_ids("/a/{id}/b/{id}"), 2);
+        assert_eq!(count_ids("{id"), 0);
     }
 }

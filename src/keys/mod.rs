@@ -3,3 +3,32 @@
 pub mod handlers;
 pub mod vault;
 pub mod views;
+
+use crate::http::route::{self, Route};
+
+/// The vault's operations.
+pub const ROUTES: &[Route] = &[
+    route::session("GET", "/api/keys", |cx, user| {
+        Box::pin(handlers::list(cx, user))
+    }),
+    route::session("POST", "/api/keys", |cx, user| {
+        Box::pin(handlers::create(cx, user))
+    })
+    .json(),
+    route::session_id("GET", "/api/keys/{id}", |cx, user, id| {
+        Box::pin(handlers::get(cx, user, id))
+    }),
+    route::session_id("PATCH", "/api/keys/{id}", |cx, user, id| {
+        Box::pin(handlers::update(cx, user, id))
+    })
+    .json(),
+    route::session_id("DELETE", "/api/keys/{id}", |cx, user, id| {
+        Box::pin(handlers::delete(cx, user, id))
+    }),
+    route::session_id("POST", "/api/keys/{id}/sync", |cx, user, id| {
+        Box::pin(handlers::sync_now(cx, user, id))
+    }),
+    route::session_id("GET", "/api/keys/{id}/snapshots", |cx, user, id| {
+        Box::pin(handlers::snapshots(cx, user, id))
+    }),
+];

@@ -18,7 +18,7 @@ use crate::domain::secrets::api_token_hash;
 use crate::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::http::router::Route;
+use crate::http::route::{self, Public, Route};
 use crate::http::Incoming;
 use crate::rate_limit::{self, Bucket, Decision, Op};
 use wire::{PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER};
@@ -31,19 +31,50 @@ use crate::usage::answers::PublicQuery;
 const TOKEN_WINDOW_SECS: i64 = 3600;
 const IP_WINDOW_SECS: i64 = 60;
 
-pub async fn handle(app: &App, route: Route, req: &Incoming) -> Reply {
-    if route == Route::PublicPreflight {
-        // Browsers send these on their own: answered here, never charged,
-        // no Durable Object call.
-        return preflight();
-    }
+/// The public API's operations (`openapi.json`, tag `public`).
+pub const ROUTES: &[Route] = &[
+    route::public(
+        "/api/v1/stats",
+        Public {
+            question: stats,
+            reply: json,
+        },
+    ),
+    route::public(
+        "/api/v1/usage",
+        Public {
+            question: usage,
+            reply: json,
+        },
+    ),
+    route::public(
+        "/api/v1/keys",
+        Public {
+            question: |_| Ok(PublicQuery::Keys),
+            reply: json,
+        },
+    ),
+    route::public(
+        "/api/v1/metrics",
+        Public {
+            question: metrics,
+            reply: Reply::openmetrics,
+        },
+    ),
+];
+
+fn json(body: String) -> Reply {
+    Reply::raw_json(200, body)
+}
+
+pub async fn handle(app: &App, endpoint: &Public, req: &Incoming) -> Reply {
     let Some(token_hash) = req.bearer().and_then(api_token_hash) else {
         return refuse(app, req, unauthenticated()).await;
     };
     // Invalid parameters are still a charged call of a valid token (an
     // invalid token is refused as unauthenticated first); the token's object
     // decides both without a D1 statement once the bucket is full.
-    let (query, invalid) = match parse(route, req) {
+    let (query, invalid) = match (endpoint.question)(req) {
         Ok(query) => (Some(query), None),
         Err(invalid) => (None, Some(invalid)),
     };
@@ -51,11 +82,7 @@ pub async fn handle(app: &App, route: Route, req: &Incoming) -> Reply {
         Ok(Some((outcome, d1_statements))) => {
             let reply = match outcome {
                 PublicOutcome::Answered { decision, body } => {
-                    let answer = match route {
-                        Route::PublicMetrics => Reply::openmetrics(body),
-                        _ => Reply::raw_json(200, body),
-                    };
-                    with_rate_headers(answer, &decision)
+                    with_rate_headers((endpoint.reply)(body), &decision)
                 }
                 PublicOutcome::Charged { decision } => match invalid {
                     Some(invalid) => with_rate_headers(Reply::error(&invalid), &decision),
@@ -174,34 +201,30 @@ fn ip_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
     }
 }
 
-fn parse(route: Route, req: &Incoming) -> AppResult<PublicQuery> {
-    match route {
-        Route::PublicStats => {
-            let q = QueryParams::parse(req.query.as_deref(), &["start_date", "end_date"])?;
-            let range =
-                DateRange::with_defaults(q.get("start_date"), q.get("end_date"), clock::today())?;
-            Ok(PublicQuery::stats(&range))
-        }
-        Route::PublicUsage => {
-            let q = QueryParams::parse(
-                req.query.as_deref(),
-                &["start_date", "end_date", "page", "limit"],
-            )?;
-            let range = DateRange::required(q.get("start_date"), q.get("end_date"))?;
-            Ok(PublicQuery::usage(
-                &range,
-                &Page::parse(q.get("page"), q.get("limit"))?,
-            ))
-        }
-        Route::PublicMetrics => {
-            QueryParams::parse(req.query.as_deref(), &[])?;
-            let yesterday = clock::today() - chrono::Duration::days(1);
-            Ok(PublicQuery::Metrics {
-                day: crate::domain::dates::format_day(yesterday),
-            })
-        }
-        _ => Ok(PublicQuery::Keys),
-    }
+fn stats(req: &Incoming) -> AppResult<PublicQuery> {
+    let q = QueryParams::parse(req.query.as_deref(), &["start_date", "end_date"])?;
+    let range = DateRange::with_defaults(q.get("start_date"), q.get("end_date"), clock::today())?;
+    Ok(PublicQuery::stats(&range))
+}
+
+fn usage(req: &Incoming) -> AppResult<PublicQuery> {
+    let q = QueryParams::parse(
+        req.query.as_deref(),
+        &["start_date", "end_date", "page", "limit"],
+    )?;
+    let range = DateRange::required(q.get("start_date"), q.get("end_date"))?;
+    Ok(PublicQuery::usage(
+        &range,
+        &Page::parse(q.get("page"), q.get("limit"))?,
+    ))
+}
+
+fn metrics(req: &Incoming) -> AppResult<PublicQuery> {
+    QueryParams::parse(req.query.as_deref(), &[])?;
+    let yesterday = clock::today() - chrono::Duration::days(1);
+    Ok(PublicQuery::Metrics {
+        day: crate::domain::dates::format_day(yesterday),
+    })
 }
 
 fn limited(decision: &Decision) -> Reply {
@@ -220,7 +243,8 @@ fn with_rate_headers(reply: Reply, decision: &Decision) -> Reply {
         .with_header("X-RateLimit-Reset", decision.reset_epoch.to_string())
 }
 
-fn preflight() -> Reply {
+/// The CORS preflight of every `/api/v1` path.
+pub fn preflight() -> Reply {
     Reply::no_content()
         .with_header("Access-Control-Allow-Methods", "GET, OPTIONS")
         .with_header(

@@ -11,3 +11,21 @@ pub mod metrics_answer;
 pub mod overview;
 pub mod periods;
 pub mod web;
+
+use crate::http::route::{self, Route};
+
+/// The dashboard's reads (the public API's are `public_api::ROUTES`).
+pub const ROUTES: &[Route] = &[
+    route::session("GET", "/api/stats/dashboard", |cx, user| {
+        Box::pin(web::dashboard(cx, user))
+    }),
+    route::session("GET", "/api/usage", |cx, user| {
+        Box::pin(web::usage(cx, user))
+    }),
+    route::session("GET", "/api/usage.csv", |cx, user| {
+        Box::pin(web::usage_csv(cx, user))
+    }),
+    route::session("GET", "/api/usage/hourly", |cx, user| {
+        Box::pin(local::hourly(cx, user))
+    }),
+];

@@ -9,3 +9,32 @@ pub mod deliver;
 pub mod handlers;
 pub mod sign;
 pub mod url;
+
+use crate::http::route::{self, Route};
+
+/// Where alerts go.
+pub const ROUTES: &[Route] = &[
+    route::session("GET", "/api/webhooks", |cx, user| {
+        Box::pin(handlers::list(cx, user))
+    }),
+    route::session("POST", "/api/webhooks", |cx, user| {
+        Box::pin(handlers::create(cx, user))
+    })
+    .json(),
+    route::session_id("GET", "/api/webhooks/{id}", |cx, user, id| {
+        Box::pin(handlers::get(cx, user, id))
+    }),
+    route::session_id("PATCH", "/api/webhooks/{id}", |cx, user, id| {
+        Box::pin(handlers::update(cx, user, id))
+    })
+    .json(),
+    route::session_id("DELETE", "/api/webhooks/{id}", |cx, user, id| {
+        Box::pin(handlers::delete(cx, user, id))
+    }),
+    route::session_id("GET", "/api/webhooks/{id}/deliveries", |cx, user, id| {
+        Box::pin(handlers::deliveries(cx, user, id))
+    }),
+    route::session_id("POST", "/api/webhooks/{id}/test", |cx, user, id| {
+        Box::pin(handlers::test(cx, user, id))
+    }),
+];
