@@ -7,7 +7,7 @@ use worker::D1Database;
 use crate::args;
 use crate::domain::dates::format_day;
 use crate::domain::money::Money;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::openrouter::types::KeyInfo;
 
 /// One snapshot as the API shows it.
@@ -162,22 +162,33 @@ pub async fn delete_older_than(db: &D1Database, before: &str, batch: i64) -> App
     .await
 }
 
+/// One reading of a key's running total: the fields in the order of the
+/// `json_array` of [`readings`] (serde reads a struct from an array by
+/// field order).
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+pub struct KeyReading {
+    pub api_key_id: i64,
+    /// On OpenRouter's clock when it said (`served_at`), else ours.
+    pub observed_at: String,
+    /// Units of 1e-10 USD, as text.
+    pub usage: String,
+}
+
 /// The user's keys' snapshots (one key's with `api_key_id`) observed in
-/// `[from, to)` on OpenRouter's clock: `[api_key_id, observed_at, usage
-/// units as text]` as one compact JSON text, ordered by key then time (D1
-/// hands one text over far faster than thousands of rows).
+/// `[from, to)` on OpenRouter's clock, ordered by key then time. D1 hands
+/// them over as one compact JSON text (far faster than thousands of rows).
 pub async fn readings(
     db: &D1Database,
     user_id: i64,
     api_key_id: Option<i64>,
     from: &str,
     to: &str,
-) -> AppResult<String> {
+) -> AppResult<Vec<KeyReading>> {
     #[derive(Deserialize)]
     struct Row {
         readings: String,
     }
-    Ok(super::first::<Row>(
+    let text = super::first::<Row>(
         db,
         "SELECT json_group_array(json_array(r.api_key_id, r.observed_at, r.usage)) AS readings
          FROM (SELECT s.api_key_id, COALESCE(s.served_at, s.taken_at) AS observed_at,
@@ -188,6 +199,9 @@ pub async fn readings(
                ORDER BY s.api_key_id, observed_at) r",
         args![user_id, api_key_id, from, to],
     )
-    .await?
-    .map_or_else(|| "[]".to_owned(), |row| row.readings))
+    .await?;
+    match text {
+        Some(row) => serde_json::from_str(&row.readings).map_err(AppError::internal),
+        None => Ok(Vec::new()),
+    }
 }

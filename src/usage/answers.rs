@@ -217,12 +217,12 @@ fn usage_body(found: &usage::PublicUsagePage, pagination: Pagination) -> AppResu
         .iter()
         .map(|cell| {
             Ok(UsageItem {
-                date: &cell.0,
-                model: &cell.1,
-                requests_count: cell.2,
-                tokens_input: cell.3,
-                tokens_output: cell.4,
-                cost: store::money(&cell.5)?,
+                date: &cell.date,
+                model: &cell.model,
+                requests_count: cell.requests_count,
+                tokens_input: cell.tokens_input,
+                tokens_output: cell.tokens_output,
+                cost: store::money(&cell.cost)?,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -338,7 +338,7 @@ mod tests {
             .cells()
             .unwrap()
             .iter()
-            .map(|c| (c.0.to_string(), c.1.to_string()))
+            .map(|c| (c.date.to_string(), c.model.to_string()))
             .collect();
         assert_eq!(
             order,

@@ -62,7 +62,7 @@ pub async fn curves(
     });
     // The reading that ends the last hour lies in the hour after it.
     let to = end.checked_add_signed(Duration::hours(1)).unwrap_or(end);
-    let text = store::snapshots::readings(
+    let rows = store::snapshots::readings(
         db,
         user_id,
         api_key_id,
@@ -70,13 +70,15 @@ pub async fn curves(
         &clock::timestamp(to),
     )
     .await?;
-    let rows: Vec<(i64, String, String)> =
-        serde_json::from_str(&text).map_err(AppError::internal)?;
     let mut readings: BTreeMap<i64, Vec<Reading>> = BTreeMap::new();
-    for (key, at, usage) in rows {
-        let at = clock::parse_timestamp(&at).ok_or_else(|| AppError::internal("snapshot time"))?;
-        let usage = store::money(&usage)?;
-        readings.entry(key).or_default().push(Reading { at, usage });
+    for row in rows {
+        let at = clock::parse_timestamp(&row.observed_at)
+            .ok_or_else(|| AppError::internal("snapshot time"))?;
+        let usage = store::money(&row.usage)?;
+        readings
+            .entry(row.api_key_id)
+            .or_default()
+            .push(Reading { at, usage });
     }
     let by_key = readings
         .into_iter()

@@ -5,78 +5,66 @@ use worker::D1Database;
 
 use super::answers::Answer;
 use super::metrics::{render, KeyFigures, KeySnapshot, ModelFigures};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::store::usage::MetricsKey;
 use crate::store::{self, usage};
 
-/// `[id, name, last_synced_at, taken_at, daily, weekly, monthly, usage,
-/// limit, remaining, limit_reset]` as `PUBLIC_METRICS` reads it.
-type KeyCells = (
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
 pub async fn metrics(db: &D1Database, token_hash: &str, day: &str) -> AppResult<Option<Answer>> {
-    let Some(row) = usage::public_metrics(db, token_hash, day).await? else {
+    let Some(found) = usage::public_metrics(db, token_hash, day).await? else {
         return Ok(None);
     };
-    let keys: Vec<KeyCells> = serde_json::from_str(&row.keys).map_err(AppError::internal)?;
-    let keys = keys
+    let keys = found
+        .keys
         .into_iter()
         .map(key_figures)
         .collect::<AppResult<Vec<_>>>()?;
-    let models: Vec<(String, i64, i64, i64, String)> =
-        serde_json::from_str(&row.models).map_err(AppError::internal)?;
-    let models = models
+    let models = found
+        .models
         .into_iter()
-        .map(|(model, requests, tokens_input, tokens_output, cost)| {
+        .map(|m| {
             Ok(ModelFigures {
-                model,
-                requests,
-                tokens_input,
-                tokens_output,
-                cost: store::money(&cost)?,
+                model: m.model,
+                requests: m.requests_count,
+                tokens_input: m.tokens_input,
+                tokens_output: m.tokens_output,
+                cost: store::money(&m.cost)?,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Some(Answer {
-        token_id: row.token_id,
-        last_used_at: row.last_used_at,
+        token_id: found.token_id,
+        last_used_at: found.last_used_at,
         body: render(&keys, &models, day, crate::clock::now()),
     }))
 }
 
-fn key_figures(cells: KeyCells) -> AppResult<KeyFigures> {
-    let (id, name, synced, taken, daily, weekly, monthly, usage, limit, remaining, reset) = cells;
+fn key_figures(key: MetricsKey) -> AppResult<KeyFigures> {
     let money = |v: Option<String>| store::money_opt(v.as_deref());
     let snapshot = match (
-        taken.as_deref().and_then(crate::clock::parse_timestamp),
-        money(usage)?,
+        key.taken_at
+            .as_deref()
+            .and_then(crate::clock::parse_timestamp),
+        money(key.usage)?,
     ) {
         (Some(taken_at), Some(usage)) => Some(KeySnapshot {
             taken_at,
-            daily: money(daily)?.unwrap_or_default(),
-            weekly: money(weekly)?.unwrap_or_default(),
-            monthly: money(monthly)?.unwrap_or_default(),
+            daily: money(key.usage_daily)?.unwrap_or_default(),
+            weekly: money(key.usage_weekly)?.unwrap_or_default(),
+            monthly: money(key.usage_monthly)?.unwrap_or_default(),
             usage,
-            limit: money(limit)?,
-            remaining: money(remaining)?,
-            limit_reset: reset,
+            limit: money(key.credit_limit)?,
+            remaining: money(key.limit_remaining)?,
+            limit_reset: key.limit_reset,
         }),
         _ => None,
     };
     Ok(KeyFigures {
-        id,
-        name,
-        last_synced_at: synced.as_deref().and_then(crate::clock::parse_timestamp),
+        id: key.id,
+        name: key.name,
+        last_synced_at: key
+            .last_synced_at
+            .as_deref()
+            .and_then(crate::clock::parse_timestamp),
         snapshot,
     })
 }

@@ -57,17 +57,22 @@ pub struct PublicUsagePage {
     pub items: String,
 }
 
-/// One row of [`PublicUsagePage::items`], borrowed from its text: date,
-/// model, requests, tokens in, tokens out, cost (units, as text).
+/// One row of [`PublicUsagePage::items`], borrowed from its text. The
+/// fields are in the order of [`PUBLIC_USAGE`]'s `json_array` (serde reads
+/// a struct from an array by field order): compact text, named fields.
 #[derive(Debug, PartialEq, Eq, Deserialize)]
-pub struct UsageCell<'a>(
-    #[serde(borrow)] pub Cow<'a, str>,
-    #[serde(borrow)] pub Cow<'a, str>,
-    pub i64,
-    pub i64,
-    pub i64,
-    #[serde(borrow)] pub Cow<'a, str>,
-);
+pub struct UsageCell<'a> {
+    #[serde(borrow)]
+    pub date: Cow<'a, str>,
+    #[serde(borrow)]
+    pub model: Cow<'a, str>,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    /// Units of 1e-10 USD, as text.
+    #[serde(borrow)]
+    pub cost: Cow<'a, str>,
+}
 
 impl PublicUsagePage {
     /// The page's rows, ordered by date then model (SQLite does not promise
@@ -76,10 +81,10 @@ impl PublicUsagePage {
     pub fn cells(&self) -> AppResult<Vec<UsageCell<'_>>> {
         let mut cells: Vec<UsageCell<'_>> =
             serde_json::from_str(&self.items).map_err(AppError::internal)?;
-        let key = |c: &UsageCell<'_>| (c.0.to_string(), c.1.to_string());
+        let key = |c: &UsageCell<'_>| (c.date.to_string(), c.model.to_string());
         if !cells
             .windows(2)
-            .all(|w| matches!(w, [a, b] if (&a.0, &a.1) <= (&b.0, &b.1)))
+            .all(|w| matches!(w, [a, b] if (&a.date, &a.model) <= (&b.date, &b.model)))
         {
             cells.sort_by_cached_key(key);
         }
@@ -128,19 +133,60 @@ pub async fn public_keys(db: &D1Database, token_hash: &str) -> AppResult<Vec<Pub
 }
 
 /// What `/api/v1/metrics` reads, in one row (see [`PUBLIC_METRICS`]).
-#[derive(Debug, Deserialize)]
-pub struct PublicMetricsRow {
+#[derive(Debug)]
+pub struct PublicMetrics {
     pub token_id: i64,
     pub last_used_at: Option<String>,
-    pub keys: String,
-    pub models: String,
+    pub keys: Vec<MetricsKey>,
+    pub models: Vec<MetricsModel>,
 }
 
-/// `None`: no active token with this hash.
+/// An inference key and its latest snapshot (money as unit text, every
+/// snapshot field `None` without one).
+#[derive(Debug, Deserialize)]
+pub struct MetricsKey {
+    pub id: i64,
+    pub name: String,
+    pub last_synced_at: Option<String>,
+    pub taken_at: Option<String>,
+    pub usage_daily: Option<String>,
+    pub usage_weekly: Option<String>,
+    pub usage_monthly: Option<String>,
+    pub usage: Option<String>,
+    pub credit_limit: Option<String>,
+    pub limit_remaining: Option<String>,
+    pub limit_reset: Option<String>,
+}
+
+/// A model's figures over the day (cost as unit text).
+#[derive(Debug, Deserialize)]
+pub struct MetricsModel {
+    pub model: String,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    pub cost: String,
+}
+
 pub async fn public_metrics(
     db: &D1Database,
     token_hash: &str,
     day: &str,
-) -> AppResult<Option<PublicMetricsRow>> {
-    store::first(db, PUBLIC_METRICS, args![token_hash, day]).await
+) -> AppResult<Option<PublicMetrics>> {
+    #[derive(Deserialize)]
+    struct Row {
+        token_id: i64,
+        last_used_at: Option<String>,
+        keys: String,
+        models: String,
+    }
+    let Some(row) = store::first::<Row>(db, PUBLIC_METRICS, args![token_hash, day]).await? else {
+        return Ok(None);
+    };
+    Ok(Some(PublicMetrics {
+        token_id: row.token_id,
+        last_used_at: row.last_used_at,
+        keys: serde_json::from_str(&row.keys).map_err(AppError::internal)?,
+        models: serde_json::from_str(&row.models).map_err(AppError::internal)?,
+    }))
 }

@@ -46,23 +46,27 @@ pub const PUBLIC_KEYS: &str = "SELECT t.id AS token_id, t.last_used_at, k.id, k.
 
 /// `?2`: the last completed UTC day. One row: the token, the user's
 /// inference keys with their latest snapshot, and the models of that day,
-/// each as one compact JSON text: keys `[id, name, last_synced_at,
-/// taken_at, usage_daily, usage_weekly, usage_monthly, usage, limit,
-/// limit_remaining, limit_reset]` (money as unit text, snapshot columns NULL
-/// without one), models `[model, requests, tokens in, tokens out, cost]`.
+/// each as one JSON text of objects named like their columns (money as unit
+/// text, snapshot columns null without one).
 pub const PUBLIC_METRICS: &str = "WITH tok AS (
         SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = ?1 AND is_active = 1)
      SELECT tok.id AS token_id, tok.last_used_at,
-        (SELECT json_group_array(json_array(k.id, k.name, k.last_synced_at, s.taken_at,
-                    CAST(s.usage_daily AS TEXT), CAST(s.usage_weekly AS TEXT),
-                    CAST(s.usage_monthly AS TEXT), CAST(s.usage AS TEXT),
-                    CAST(s.credit_limit AS TEXT), CAST(s.limit_remaining AS TEXT), s.limit_reset))
+        (SELECT json_group_array(json_object('id', k.id, 'name', k.name,
+                    'last_synced_at', k.last_synced_at, 'taken_at', s.taken_at,
+                    'usage_daily', CAST(s.usage_daily AS TEXT),
+                    'usage_weekly', CAST(s.usage_weekly AS TEXT),
+                    'usage_monthly', CAST(s.usage_monthly AS TEXT),
+                    'usage', CAST(s.usage AS TEXT),
+                    'credit_limit', CAST(s.credit_limit AS TEXT),
+                    'limit_remaining', CAST(s.limit_remaining AS TEXT),
+                    'limit_reset', s.limit_reset))
            FROM (SELECT * FROM api_keys WHERE user_id = tok.user_id AND kind = 'inference' ORDER BY id) k
            LEFT JOIN key_snapshots s ON s.id =
                (SELECT id FROM key_snapshots WHERE api_key_id = k.id ORDER BY taken_at DESC, id DESC LIMIT 1)
         ) AS keys,
-        (SELECT json_group_array(json_array(m.model, m.requests_count, m.tokens_input,
-                                            m.tokens_output, CAST(m.cost AS TEXT)))
+        (SELECT json_group_array(json_object('model', m.model,
+                    'requests_count', m.requests_count, 'tokens_input', m.tokens_input,
+                    'tokens_output', m.tokens_output, 'cost', CAST(m.cost AS TEXT)))
            FROM (SELECT * FROM usage_user_day_model
                   WHERE user_id = tok.user_id AND date = ?2 ORDER BY model) m) AS models
      FROM tok";
