@@ -2,13 +2,15 @@
 // JSON in and out, turns the error envelope into an ApiError and handles 401
 // (the session ended): it clears the session and sends the page to #/login.
 import { formatWait } from './format';
+import type { components } from './generated/openapi';
 
-export type Money = string;
+// Every shape below is generated from openapi.json (`cargo xtask build` runs
+// openapi-typescript into ./generated/openapi.ts): a field renamed in the
+// document breaks tsc here, not a user's screen. Only names are chosen here.
+type Schemas = components['schemas'];
 
-export interface FieldError {
-  field: string;
-  reason: string;
-}
+export type Money = Schemas['Money'];
+export type FieldError = Schemas['FieldError'];
 
 export class ApiError extends Error {
   constructor(
@@ -28,328 +30,69 @@ export class ApiError extends Error {
   }
 }
 
-export interface Pagination {
-  page: number;
-  limit: number;
-  total: number;
-  pages: number;
-}
-
-export interface User {
-  id: number;
-  email: string;
-  created_at: string;
-}
-
-export interface LoginResponse {
-  access_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-}
-
+export type Pagination = Schemas['Pagination'];
+export type User = Schemas['User'];
+export type LoginResponse = Schemas['LoginResponse'];
 /** A new session, and what other sessions had created that was revoked or paused. */
-export interface PasswordChanged extends LoginResponse {
-  revoked_tokens: number;
-  paused_webhooks: number;
-}
+export type PasswordChanged = Schemas['PasswordChanged'];
 
-export type KeyKind = 'inference' | 'management';
-export type ValidationStatus = 'unknown' | 'valid' | 'invalid';
+export type KeyKind = Schemas['KeyKind'];
+export type ValidationStatus = Schemas['ValidationStatus'];
+export type KeySnapshot = Schemas['KeySnapshot'];
+export type Key = Schemas['Key'];
+export type CreatedKey = Schemas['CreatedKey'];
+export type KeySyncResult = Schemas['KeySyncResult'];
+/** `GET /api/keys/{id}`: the key with its budgets and the runway reached first. */
+export type KeyDetail = Schemas['KeyDetail'];
 
-export interface KeySnapshot {
-  taken_at: string;
-  limit: Money | null;
-  limit_remaining: Money | null;
-  limit_reset: string | null;
-  usage: Money;
-  usage_daily: Money;
-  usage_weekly: Money;
-  usage_monthly: Money;
-  is_free_tier: boolean;
-}
-
-export interface Key {
-  id: number;
-  name: string;
-  kind: KeyKind;
-  key_preview: string;
-  is_active: boolean;
-  validation_status: ValidationStatus;
-  last_validated_at: string | null;
-  last_synced_at: string | null;
-  last_sync_error: string | null;
-  created_at: string;
-  updated_at: string;
-  snapshot: KeySnapshot | null;
-}
-
-export interface CreatedKey extends Key {
-  validation_detail: string | null;
-}
-
-export interface KeySyncResult {
-  key: Key;
-  sync: { status: 'ok' | 'failed' | 'deferred'; error: string | null };
-}
-
-export interface Period {
-  start_date: string;
-  end_date: string;
-  days: number;
-}
-
-export interface Totals {
-  total_requests: number;
-  total_cost: Money;
-  total_tokens_input: number;
-  total_tokens_output: number;
-}
-
-export interface DashboardDay {
-  date: string;
-  requests_count: number;
-  tokens_input: number;
-  tokens_output: number;
-  cost: Money;
-}
-
-export interface DashboardModel {
-  model: string;
-  requests_count: number;
-  tokens_input: number;
-  tokens_output: number;
-  cost: Money;
-}
-
-export interface DashboardKey {
-  api_key_id: number;
-  name: string;
-  requests_count: number;
-  cost: Money;
-}
-
-export interface Dashboard {
-  period: Period;
-  totals: Totals;
-  daily: DashboardDay[];
-  top_models: DashboardModel[];
-  models: DashboardModel[];
-  keys: DashboardKey[];
-  series: {
-    by_model: { model: string; costs: Money[] }[];
-    by_key: { api_key_id: number; name: string; costs: Money[] }[];
-  };
-  today: { date: string; spend: Money; keys_reporting: number };
-  spend: {
-    today: Money;
-    this_week: Money;
-    this_month: Money;
-    keys_reporting: number;
-    week_start: string;
-    month_start: string;
-  };
-  key_status: Key[];
-  /** Every budget of the account, as GET /api/budgets lists them. */
-  budgets: Budget[];
-  /** The zone the local days are in (the account's, or `?tz=`). */
-  tz?: string;
-  /** null in UTC (`daily` is then by local day already), else one entry per
-   *  local day of the range, from the hourly curve of every key. */
-  local_daily?: LocalDailyDay[] | null;
-}
+export type Period = Schemas['Period'];
+export type Totals = Schemas['Totals'];
+export type DashboardDay = Schemas['DashboardDay'];
+export type DashboardModel = Schemas['DashboardModel'];
+export type DashboardKey = Schemas['DashboardKey'];
+export type Dashboard = Schemas['Dashboard'];
+export type UsageItem = Schemas['WebUsageItem'];
+export type UsagePage = Schemas['WebUsagePage'];
 
 // ---- time zones and the hourly curve (docs/integrations.md) ----------------
 
-export interface Settings {
-  /** An IANA zone name; `UTC` until set. */
-  tz: string;
-}
+export type Settings = Schemas['Settings'];
+export type HourPoint = Schemas['HourPoint'];
+export type LocalDay = Schemas['LocalDay'];
+export type HourlyCurve = Schemas['HourlyCurve'];
+export type LocalDailyDay = Schemas['LocalDayTotal'];
 
-/** One hour of the curve: a gap is `spend: null` (never a zero); `hours` > 1
- *  when the figure carries the hours before it that had no reading. */
-export interface HourPoint {
-  start: string;
-  spend: Money | null;
-  hours: number;
-}
-
-/** A local day: the sum of its hours' figures (null when every hour is a
- *  gap); `hours` 24, or 23/25 on a daylight-saving switch; `gaps` hours
- *  without a figure of their own. */
-export interface LocalDay {
-  date: string;
-  spend: Money | null;
-  hours: number;
-  gaps: number;
-}
-
-export interface HourlyCurve {
-  tz: string;
-  /** null: all the account's keys summed. */
-  api_key_id: number | null;
-  start_date: string;
-  end_date: string;
-  hours: HourPoint[];
-  days: LocalDay[];
-  total: Money | null;
-}
-
-export interface LocalDailyDay extends LocalDay {
-  by_key: { api_key_id: number; spend: Money | null }[];
-}
-
-export interface UsageItem {
-  date: string;
-  model: string;
-  api_key_id: number;
-  requests_count: number;
-  tokens_input: number;
-  tokens_output: number;
-  cost: Money;
-}
-
-export interface Page<T> {
-  items: T[];
-  pagination: Pagination;
-}
-
-export interface ApiToken {
-  id: number;
-  name: string;
-  prefix: string;
-  created_at: string;
-  last_used_at: string | null;
-  is_active: boolean;
-}
-
-export interface CreatedToken {
-  id: number;
-  name: string;
-  token: string;
-  created_at: string;
-}
-
+export type ApiToken = Schemas['ApiToken'];
+export type CreatedToken = Schemas['CreatedToken'];
 
 // ---- budgets, alerts, webhooks (docs/alerts.md) ------------------------------
 
-export type BudgetPeriod = 'daily' | 'weekly' | 'monthly';
+/** The periods a budget can be created with. */
+export type BudgetPeriod = NewBudget['period'];
 /** `lifetime` only for a key limit that never resets (implicit budgets). */
-export type AnyBudgetPeriod = BudgetPeriod | 'lifetime';
-export type BudgetSource = 'budget' | 'openrouter_limit';
+export type AnyBudgetPeriod = Schemas['BudgetPeriod'];
+export type BudgetSource = Budget['source'];
+export type BudgetStatus = Schemas['BudgetStatus'];
+export type Runway = Schemas['Runway'];
+export type RunwayStatus = Runway['status'];
+export type Budget = Schemas['Budget'];
+export type NewBudget = Schemas['CreateBudgetRequest'];
+export type BudgetPatch = Schemas['UpdateBudgetRequest'];
 
-export interface BudgetStatus {
-  as_of: string;
-  period_start: string | null;
-  period_end: string | null;
-  spent: Money;
-  remaining: Money;
-  /** Exact, up to 2 decimals, rounded down; may exceed 100. */
-  percent_used: string;
-  fired: number[];
-}
+export type AlertEvent = Schemas['AlertEvent'];
+export type EventType = AlertEvent['type'];
+export type AlertEventPage = Schemas['AlertEventPage'];
 
-export type RunwayStatus = 'exceeded' | 'will_exceed' | 'on_track' | 'idle';
-
-export interface Runway {
-  status: RunwayStatus;
-  burn_rate_per_day: Money;
-  basis_from: string;
-  basis_to: string;
-  /** Absent (null) for lifetime budgets. */
-  projected_period_spend: Money | null;
-  projected_percent: string | null;
-  reached_at: string | null;
-  resets_at: string | null;
-  days_before_reset: number | null;
-}
-
-export interface Budget {
-  /** null for an implicit budget (a key's OpenRouter limit). */
-  id: number | null;
-  source: BudgetSource;
-  scope: 'key' | 'account';
-  api_key_id: number | null;
-  api_key_name: string | null;
-  amount: Money;
-  period: AnyBudgetPeriod;
-  thresholds: number[];
-  created_at: string | null;
-  updated_at: string | null;
-  status: BudgetStatus | null;
-  runway: Runway | null;
-}
-
-export interface NewBudget {
-  api_key_id: number | null;
-  amount: Money;
-  period: BudgetPeriod;
-  thresholds?: number[];
-}
-
-export type BudgetPatch = Partial<Pick<NewBudget, 'amount' | 'period' | 'thresholds'>>;
-
-export type EventType = 'budget.threshold_reached' | 'budget.projected_exhaustion' | 'budget.recovered' | 'key.woke_up' | 'test';
-
-export interface AlertEvent {
-  id: number;
-  type: EventType | string;
-  created_at: string;
-  message: string;
-  api_key_id: number | null;
-  api_key_name: string | null;
-  budget_id: number | null;
-  source: BudgetSource | null;
-  period: AnyBudgetPeriod | null;
-  period_start: string | null;
-  threshold: number | null;
-  amount: Money | null;
-  spent: Money | null;
-  percent_used: string | null;
-  reached_at: string | null;
-}
-
-export type WebhookFormat = 'json' | 'slack';
-export type DeliveryStatus = 'pending' | 'sending' | 'retrying' | 'delivered' | 'failed';
-
-export interface Webhook {
-  id: number;
-  name: string;
-  url: string;
-  format: WebhookFormat;
-  is_active: boolean;
-  created_at: string;
-  updated_at: string;
-  last_delivery: { status: DeliveryStatus; at: string } | null;
-}
-
+export type Webhook = Schemas['Webhook'];
+export type WebhookFormat = Webhook['format'];
+export type NewWebhook = Schemas['CreateWebhookRequest'];
+export type WebhookPatch = Schemas['UpdateWebhookRequest'];
 /** The answer to a create: the signing secret, shown this once. */
-export interface CreatedWebhook extends Webhook {
-  secret: string;
-}
-
-export interface DeliveryAttempt {
-  at: string;
-  status_code: number | null;
-  /** Why there was no HTTP answer: a category. */
-  error: string | null;
-  /** Only when the receiver answered. */
-  duration_ms: number | null;
-}
-
-export interface Delivery {
-  id: number;
-  event: AlertEvent;
-  status: DeliveryStatus;
-  attempts: DeliveryAttempt[];
-  created_at: string;
-  delivered_at: string | null;
-}
-
-/** `GET /api/keys/{id}`: the key with its budgets and the runway reached first. */
-export interface KeyDetail extends Key {
-  budgets: Budget[];
-  runway: Runway | null;
-}
+export type CreatedWebhook = Schemas['CreatedWebhook'];
+export type Delivery = Schemas['Delivery'];
+export type DeliveryStatus = Delivery['status'];
+export type DeliveryAttempt = Schemas['DeliveryAttempt'];
+export type DeliveryPage = Schemas['DeliveryPage'];
 
 // ---- session ---------------------------------------------------------------
 
@@ -504,7 +247,7 @@ export const api = {
   deleteAccount: (password: string) => request<void>('/api/auth/me', { method: 'DELETE', body: { password } }),
 
   keysPage: (page: number, limit: number, signal?: AbortSignal) =>
-    request<Page<Key>>('/api/keys', { query: { page, limit }, signal }),
+    request<Schemas['KeyList']>('/api/keys', { query: { page, limit }, signal }),
   /** Every key, all pages (never only the first). */
   async allKeys(signal?: AbortSignal): Promise<Key[]> {
     const limit = 100;
@@ -517,14 +260,14 @@ export const api = {
   },
   createKey: (name: string, key: string, kind: KeyKind) =>
     request<CreatedKey>('/api/keys', { method: 'POST', body: { name, key, kind } }),
-  updateKey: (id: number, patch: { name?: string; is_active?: boolean }) =>
+  updateKey: (id: number, patch: Schemas['UpdateKeyRequest']) =>
     request<Key>(`/api/keys/${id}`, { method: 'PATCH', body: patch }),
   deleteKey: (id: number) => request<void>(`/api/keys/${id}`, { method: 'DELETE' }),
   syncKey: (id: number) => request<KeySyncResult>(`/api/keys/${id}/sync`, { method: 'POST' }),
 
   key: (id: number, signal?: AbortSignal) => request<KeyDetail>(`/api/keys/${id}`, { signal }),
 
-  budgets: (signal?: AbortSignal) => request<{ budgets: Budget[] }>('/api/budgets', { signal }).then((r) => r.budgets),
+  budgets: (signal?: AbortSignal) => request<Schemas['BudgetList']>('/api/budgets', { signal }).then((r) => r.budgets),
   budget: (id: number, signal?: AbortSignal) => request<Budget>(`/api/budgets/${id}`, { signal }),
   createBudget: (b: NewBudget) => request<Budget>('/api/budgets', { method: 'POST', body: b }),
   /** Re-arms the budget: its thresholds fire again this period if crossed. */
@@ -532,36 +275,36 @@ export const api = {
   deleteBudget: (id: number) => request<void>(`/api/budgets/${id}`, { method: 'DELETE' }),
 
   alerts: (page: number, limit: number, signal?: AbortSignal) =>
-    request<Page<AlertEvent>>('/api/alerts', { query: { page, limit }, signal }),
+    request<AlertEventPage>('/api/alerts', { query: { page, limit }, signal }),
 
-  webhooks: (signal?: AbortSignal) => request<{ webhooks: Webhook[] }>('/api/webhooks', { signal }).then((r) => r.webhooks),
+  webhooks: (signal?: AbortSignal) => request<Schemas['WebhookList']>('/api/webhooks', { signal }).then((r) => r.webhooks),
   /** `password`: needed when the session signed in more than 10 minutes ago (see `needsPassword`). */
-  createWebhook: (w: { name: string; url: string; format: WebhookFormat; password?: string }) =>
+  createWebhook: (w: NewWebhook) =>
     request<CreatedWebhook>('/api/webhooks', { method: 'POST', body: w }),
-  updateWebhook: (id: number, patch: Partial<Pick<Webhook, 'name' | 'url' | 'format' | 'is_active'>>) =>
+  updateWebhook: (id: number, patch: WebhookPatch) =>
     request<Webhook>(`/api/webhooks/${id}`, { method: 'PATCH', body: patch }),
   deleteWebhook: (id: number) => request<void>(`/api/webhooks/${id}`, { method: 'DELETE' }),
   deliveries: (id: number, page: number, limit: number, signal?: AbortSignal) =>
-    request<Page<Delivery>>(`/api/webhooks/${id}/deliveries`, { query: { page, limit }, signal }),
+    request<DeliveryPage>(`/api/webhooks/${id}/deliveries`, { query: { page, limit }, signal }),
   /** Sends a `test` event now (one try, final) and answers its delivery. */
   testWebhook: (id: number) => request<Delivery>(`/api/webhooks/${id}/test`, { method: 'POST' }),
 
   settings: (signal?: AbortSignal) => request<Settings>('/api/settings', { signal }),
   /** 422 (`field: "tz"`) for a zone the Worker does not know. */
-  updateSettings: (patch: Partial<Settings>) => request<Settings>('/api/settings', { method: 'PATCH', body: patch }),
+  updateSettings: (patch: Schemas['UpdateSettingsRequest']) => request<Settings>('/api/settings', { method: 'PATCH', body: patch }),
   /** `start_date`/`end_date` are local days of `tz` (default: the account's
    *  zone; yesterday and today); no `api_key_id`: every key summed. */
   hourly: (query: { api_key_id?: number | string; start_date?: string; end_date?: string; tz?: string }, signal?: AbortSignal) =>
     request<HourlyCurve>('/api/usage/hourly', { query, signal }),
 
   dashboard: (query: Query, signal?: AbortSignal) => request<Dashboard>('/api/stats/dashboard', { query, signal }),
-  usage: (query: Query, signal?: AbortSignal) => request<Page<UsageItem>>('/api/usage', { query, signal }),
+  usage: (query: Query, signal?: AbortSignal) => request<UsagePage>('/api/usage', { query, signal }),
   async usageCsv(query: Query): Promise<Blob> {
     const res = await send('/api/usage.csv' + queryString(query), {}, 'text/csv');
     return res.blob();
   },
 
-  tokens: (signal?: AbortSignal) => request<ApiToken[]>('/api/tokens', { signal }),
+  tokens: (signal?: AbortSignal) => request<Schemas['ApiTokenList']>('/api/tokens', { signal }),
   /** `password`: needed when the session signed in more than 10 minutes ago (see `needsPassword`). */
   createToken: (name: string, password?: string) => request<CreatedToken>('/api/tokens', { method: 'POST', body: { name, password } }),
   revokeToken: (id: number) => request<void>(`/api/tokens/${id}`, { method: 'DELETE' }),

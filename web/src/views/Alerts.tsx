@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedWebhook, type AlertEvent, type Delivery, type Page, type Webhook, type WebhookFormat } from '../api';
+import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedWebhook, type AlertEvent, type Delivery, type AlertEventPage, type DeliveryPage, type Webhook, type WebhookFormat } from '../api';
 import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SelectField, TextField } from '../components/Field';
@@ -25,7 +25,7 @@ export function Alerts({ params }: { params: URLSearchParams }) {
   const page = Math.max(1, Number(/^\d+$/.test(params.get('page') ?? '') ? params.get('page') : 1));
   const budgets = useResource<Budget[]>('budgets', (signal) => api.budgets(signal));
   const hooks = useResource<Webhook[]>('webhooks', (signal) => api.webhooks(signal));
-  const events = useResource<Page<AlertEvent>>(`alerts?page=${page}`, (signal) => api.alerts(page, EVENTS_PER_PAGE, signal));
+  const events = useResource<AlertEventPage>(`alerts?page=${page}`, (signal) => api.alerts(page, EVENTS_PER_PAGE, signal));
   const [budgetMsg, setBudgetMsg] = useState<Msg>(null);
   const [hookMsg, setHookMsg] = useState<Msg>(null);
   const [pending, setPending] = useState<Pending>(null);
@@ -387,7 +387,7 @@ function WebhookItem({
 
 function DeliveryLog({ webhook, version }: { webhook: Webhook; version: number }) {
   const [page, setPage] = useState(1);
-  const res = useResource<Page<Delivery>>(`deliveries/${webhook.id}?page=${page}&v=${version}`, (signal) => api.deliveries(webhook.id, page, DELIVERIES_PER_PAGE, signal));
+  const res = useResource<DeliveryPage>(`deliveries/${webhook.id}?page=${page}&v=${version}`, (signal) => api.deliveries(webhook.id, page, DELIVERIES_PER_PAGE, signal));
   const d = res.data;
   const pages = d ? Math.max(1, d.pagination.pages) : 1;
   return (
@@ -443,7 +443,7 @@ function DeliveryLog({ webhook, version }: { webhook: Webhook; version: number }
   );
 }
 
-function EventsPanel({ res, error, page }: { res: Page<AlertEvent> | undefined; error: unknown; page: number }) {
+function EventsPanel({ res, error, page }: { res: AlertEventPage | undefined; error: unknown; page: number }) {
   const pages = res ? Math.max(1, res.pagination.pages) : 1;
   return (
     <section class="panel" aria-labelledby="events-title">

@@ -1,6 +1,6 @@
 import { Amount } from '../components/Amount';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, errorMessage, queryString, type Dashboard, type Key, type Page, type UsageItem } from '../api';
+import { api, errorMessage, queryString, type Dashboard, type Key, type UsagePage, type UsageItem } from '../api';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { addDays, checkRange, todayUtc } from '../dates';
@@ -30,7 +30,7 @@ export function Usage({ params }: { params: URLSearchParams }) {
 
   const filters = { start_date: start, end_date: end, api_key_id: keyFilter || undefined, model: model || undefined };
   const query = { ...filters, page, limit };
-  const res = useResource<Page<UsageItem>>(rangeError ? null : `usage${queryString(query)}`, (signal) => api.usage(query, signal));
+  const res = useResource<UsagePage>(rangeError ? null : `usage${queryString(query)}`, (signal) => api.usage(query, signal));
   const keysRes = useResource<Key[]>('keys', (signal) => api.allKeys(signal));
   const keyNames = useMemo(() => new Map((keysRes.data ?? []).map((k) => [k.id, k.name])), [keysRes.data]);
 
