@@ -6,25 +6,41 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::app::App;
 
-#[derive(Debug, Default)]
-pub struct Changes(RefCell<BTreeSet<i64>>);
+/// What clears one user's public answers. Given by the edge (`lib.rs`
+/// passes the public API's), so the layers that write (jobs, handlers)
+/// never reach the public API themselves.
+pub type Forget = for<'a> fn(&'a App, i64) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+pub struct Changes {
+    users: RefCell<BTreeSet<i64>>,
+    forget: Forget,
+}
 
 impl Changes {
+    pub fn new(forget: Forget) -> Self {
+        Self {
+            users: RefCell::default(),
+            forget,
+        }
+    }
+
     /// What `user_id`'s tokens answer has changed.
     pub fn user(&self, user_id: i64) {
-        self.0.borrow_mut().insert(user_id);
+        self.users.borrow_mut().insert(user_id);
     }
 
     pub fn users(&self, user_ids: impl IntoIterator<Item = i64>) {
-        self.0.borrow_mut().extend(user_ids);
+        self.users.borrow_mut().extend(user_ids);
     }
 
     /// The users reported so far, each once, emptying the set.
     pub fn take(&self) -> Vec<i64> {
-        std::mem::take(&mut *self.0.borrow_mut())
+        std::mem::take(&mut *self.users.borrow_mut())
             .into_iter()
             .collect()
     }
@@ -32,7 +48,7 @@ impl Changes {
     /// The hook: clears the reported users' tokens' answers.
     pub async fn publish(&self, app: &App) {
         for user_id in self.take() {
-            crate::public_api::forget_answers(app, user_id).await;
+            (self.forget)(app, user_id).await;
         }
     }
 }
@@ -43,7 +59,7 @@ mod tests {
 
     #[test]
     fn each_user_is_reported_once_and_taken_once() {
-        let changes = Changes::default();
+        let changes = Changes::new(|_, _| Box::pin(async {}));
         changes.user(3);
         changes.users([1, 3, 2]);
         assert_eq!(changes.take(), vec![1, 2, 3]);

@@ -10,11 +10,22 @@ use base64::Engine;
 
 use crate::domain::network::UrlTarget;
 use crate::error::AppError;
-use crate::usage::cache::ANSWER_TTL_MS;
 
 pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
 /// An operator's direct SQL write shows in `/api/v1` within this at most.
 pub const MAX_PUBLIC_ANSWER_CACHE_MS: i64 = 60_000;
+
+/// The default of `PUBLIC_ANSWER_CACHE_MS`: how long a token's object keeps
+/// an answer (`usage::cache`).
+pub const ANSWER_TTL_MS: i64 = 2_000;
+
+/// Which webhook URLs the deployment accepts (`webhooks::url`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookPolicy {
+    Production,
+    /// `WEBHOOK_LOOPBACK=1`, set by the local tooling only.
+    AllowLoopback,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -55,7 +66,7 @@ pub struct Config {
     /// Which webhook URLs are accepted: production rules, or loopback too
     /// (`WEBHOOK_LOOPBACK=1`, set by `cargo xtask dev` and the tests for a
     /// local receiver; never in `wrangler.toml`).
-    pub webhook_policy: crate::webhooks::url::Policy,
+    pub webhook_policy: WebhookPolicy,
     /// `SYNC_REDELIVER_FOR_TESTS=1`: every finished sync batch's message is
     /// delivered once more, as at-least-once delivery may do, so the tests
     /// prove a redelivery changes nothing. Never in `wrangler.toml`.
@@ -115,9 +126,9 @@ impl Config {
                 MAX_PUBLIC_ANSWER_CACHE_MS,
             )?,
             webhook_policy: if lookup("WEBHOOK_LOOPBACK").is_some_and(|v| v.trim() == "1") {
-                crate::webhooks::url::Policy::AllowLoopback
+                WebhookPolicy::AllowLoopback
             } else {
-                crate::webhooks::url::Policy::Production
+                WebhookPolicy::Production
             },
             redeliver_for_tests: lookup("SYNC_REDELIVER_FOR_TESTS")
                 .is_some_and(|v| v.trim() == "1"),
@@ -204,12 +215,9 @@ mod tests {
         assert_eq!(c.sync_stall_timeout_secs, 3_300);
         assert_eq!(c.public_answer_cache_ms, 2_000);
         assert!(!c.debug_counters);
-        assert_eq!(c.webhook_policy, crate::webhooks::url::Policy::Production);
+        assert_eq!(c.webhook_policy, WebhookPolicy::Production);
         let dev = config(&[("WEBHOOK_LOOPBACK", "1")]).unwrap();
-        assert_eq!(
-            dev.webhook_policy,
-            crate::webhooks::url::Policy::AllowLoopback
-        );
+        assert_eq!(dev.webhook_policy, WebhookPolicy::AllowLoopback);
     }
 
     #[test]

@@ -47,11 +47,25 @@ mod testing;
 pub mod usage;
 pub mod webhooks;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
 pub use public_api::object::RateLimiter;
+
+const SITE: http::Site = http::Site {
+    router: routes::router,
+    forget: forget_answers,
+};
+
+/// What a write that changes `/api/v1`'s answers clears: the user's tokens'
+/// cached answers (`changes`).
+fn forget_answers(app: &app::App, user_id: i64) -> Pin<Box<dyn Future<Output = ()> + '_>> {
+    Box::pin(public_api::forget_answers(app, user_id))
+}
 
 #[event(start)]
 fn start() {
@@ -60,12 +74,12 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    http::serve(req, env, routes::router).await
+    http::serve(req, env, &SITE).await
 }
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    jobs::run_scheduled(&event.cron(), env).await;
+    jobs::run_scheduled(&event.cron(), env, forget_answers).await;
 }
 
 /// The hourly sync's batches (`SYNC_QUEUE`) and its dead letters.
@@ -75,6 +89,6 @@ async fn queue(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
-    jobs::queue::consume(batch, env).await;
+    jobs::queue::consume(batch, env, forget_answers).await;
     Ok(())
 }

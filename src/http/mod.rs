@@ -13,7 +13,7 @@ use worker::{console_error, Env, Headers, Request, Response};
 
 use crate::app::App;
 use crate::auth::session;
-use crate::changes::Changes;
+use crate::changes::{Changes, Forget};
 use crate::error::{AppError, AppResult};
 use reply::Reply;
 use route::Handler;
@@ -74,13 +74,20 @@ impl Incoming {
     }
 }
 
-/// Answers one request with the site's `router` (`crate::routes`). Every
-/// failure is already a `Reply` here; the only error left is the runtime
-/// refusing to build a response object.
-pub async fn serve(mut req: Request, env: Env, router: Router) -> worker::Result<Response> {
+/// What the edge (`lib.rs`) gives the HTTP layer.
+pub struct Site {
+    /// The endpoints, built on first use (`crate::routes`).
+    pub router: fn() -> AppResult<&'static router::Router<Handler>>,
+    /// Clears a user's public answers after a request's writes.
+    pub forget: Forget,
+}
+
+/// Answers one request. Every failure is already a `Reply` here; the only
+/// error left is the runtime refusing to build a response object.
+pub async fn serve(mut req: Request, env: Env, site: &Site) -> worker::Result<Response> {
     let method = method_of(&req);
     let path = req.path();
-    let reply = match handle(&mut req, env, router).await {
+    let reply = match handle(&mut req, env, site).await {
         Ok(reply) => reply,
         Err(err) => {
             if let AppError::Internal(cause) | AppError::Misconfigured(cause) = &err {
@@ -92,9 +99,6 @@ pub async fn serve(mut req: Request, env: Env, router: Router) -> worker::Result
     to_response(reply, &path)
 }
 
-/// The site's endpoints, built on first use.
-pub type Router = fn() -> AppResult<&'static router::Router<Handler>>;
-
 /// The request's method exactly as the runtime received it. `Request::method`
 /// cannot be used: workers-rs maps every method it does not know (`QUERY`,
 /// `PROPFIND`, …) to `GET`, which would serve them as GETs instead of 405.
@@ -102,7 +106,7 @@ fn method_of(req: &Request) -> String {
     req.inner().method()
 }
 
-async fn handle(req: &mut Request, env: Env, router: Router) -> AppResult<Reply> {
+async fn handle(req: &mut Request, env: Env, site: &Site) -> AppResult<Reply> {
     let method = method_of(req);
     let path = req.path();
     if method == "OPTIONS" && router::is_public_path(&path) {
@@ -110,14 +114,15 @@ async fn handle(req: &mut Request, env: Env, router: Router) -> AppResult<Reply>
         // path, never charged, no Durable Object call.
         return Ok(crate::public_api::preflight());
     }
-    match router()?.resolve(&method, &path) {
+    match (site.router)()?.resolve(&method, &path) {
         Ok(Matched { endpoint, id }) => {
             let incoming = read(req, endpoint.body == Body::Json).await?;
             let app = App::new(env).map_err(|e| match endpoint.handler {
                 Handler::Probe(_) => e.as_unavailable(),
                 _ => e,
             })?;
-            dispatch(&app, &endpoint.handler, id, &incoming).await
+            let changes = Changes::new(site.forget);
+            dispatch(&app, &endpoint.handler, id, &incoming, &changes).await
         }
         // Unknown routes and methods under /api/v1 are public-API answers
         // too: charged to the caller's IP bucket, with rate-limit headers.
@@ -194,13 +199,9 @@ async fn dispatch(
     handler: &Handler,
     id: Option<i64>,
     req: &Incoming,
+    changes: &Changes,
 ) -> AppResult<Reply> {
-    let changes = Changes::default();
-    let cx = Ctx {
-        app,
-        req,
-        changes: &changes,
-    };
+    let cx = Ctx { app, req, changes };
     let reply = match handler {
         Handler::Probe(probe) => probe(app).await,
         Handler::Open(open) => open(&cx).await,

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use worker::{D1Database, Env};
 
 use crate::app::App;
-use crate::changes::Changes;
+use crate::changes::{Changes, Forget};
 use crate::clock;
 use crate::store::job_runs::{self, RunOutcome};
 use crate::store::sync_batches;
@@ -59,7 +59,8 @@ impl Job {
     }
 }
 
-pub async fn run_scheduled(cron: &str, env: Env) {
+/// `forget` clears a user's public answers after the job's writes.
+pub async fn run_scheduled(cron: &str, env: Env, forget: Forget) {
     let job = Job::for_cron(cron);
     let name = job.map_or("unknown", Job::name);
     let (app, db) = match App::new(env).and_then(|app| app.db().map(|db| (app, db))) {
@@ -71,7 +72,7 @@ pub async fn run_scheduled(cron: &str, env: Env) {
     };
     let started = clock::now();
     let run_id = open_run(&app, &db, name, cron, started).await;
-    let changes = Changes::default();
+    let changes = Changes::new(forget);
     let outcome = match job {
         // Planned into queue batches: the run stays `enqueued` until its
         // last batch reports (`jobs::queue`), unless there is nothing to do.

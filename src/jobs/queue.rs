@@ -23,7 +23,7 @@ use super::fanout::{retry_delay_secs, BatchMessage};
 use super::sync::{self, KeyResult, SyncRun, CONCURRENCY};
 use super::Heartbeat;
 use crate::app::App;
-use crate::changes::Changes;
+use crate::changes::{Changes, Forget};
 use crate::clock;
 use crate::domain::key::{KeyKind, ValidationStatus};
 use crate::error::AppResult;
@@ -49,7 +49,8 @@ pub enum Verdict {
     RetryAfter(u32),
 }
 
-pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
+/// `forget` clears a user's public answers after a batch's writes.
+pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env, forget: Forget) {
     let dead_letters = batch.queue() == DEAD_LETTER_QUEUE;
     let app = match App::new(env) {
         Ok(app) => app,
@@ -74,7 +75,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
                 Verdict::Ack
             }
             Ok(m) if dead_letters => dead_letter(&app, m).await,
-            Ok(m) => sync_message(&app, m, &message.id()).await,
+            Ok(m) => sync_message(&app, m, &message.id(), forget).await,
         };
         match verdict {
             Verdict::Ack => message.ack(),
@@ -101,8 +102,8 @@ async fn dead_letter(app: &App, m: BatchMessage) -> Verdict {
     }
 }
 
-async fn sync_message(app: &App, m: BatchMessage, message_id: &str) -> Verdict {
-    match sync_batch(app, m, message_id).await {
+async fn sync_message(app: &App, m: BatchMessage, message_id: &str, forget: Forget) -> Verdict {
+    match sync_batch(app, m, message_id, forget).await {
         Ok(Verdict::Ack) if app.config.redeliver_for_tests => {
             // Tests only (`SYNC_REDELIVER_FOR_TESTS`): the queue delivers
             // this message once more, as at-least-once delivery may.
@@ -116,7 +117,12 @@ async fn sync_message(app: &App, m: BatchMessage, message_id: &str) -> Verdict {
     }
 }
 
-async fn sync_batch(app: &App, m: BatchMessage, message_id: &str) -> AppResult<Verdict> {
+async fn sync_batch(
+    app: &App,
+    m: BatchMessage,
+    message_id: &str,
+    forget: Forget,
+) -> AppResult<Verdict> {
     let db = app.db()?;
     let now = clock::now();
     let until = now + LEASE;
@@ -139,7 +145,7 @@ async fn sync_batch(app: &App, m: BatchMessage, message_id: &str) -> AppResult<V
         }
         Claim::Taken(ids) => ids,
     };
-    let changes = Changes::default();
+    let changes = Changes::new(forget);
     let attempt = run_keys(app, &db, m.run_id, &key_ids, &changes).await?;
     let now = clock::timestamp(clock::now());
     let remaining = attempt.rate_limited.map(|_| attempt.remaining.as_slice());

@@ -7,7 +7,7 @@
 //! A token's object also answers for the token (`/public`): it decides
 //! first (a refused request never reaches D1), then checks the token and
 //! answers, from memory for `PUBLIC_ANSWER_CACHE_MS` (default
-//! [`ANSWER_TTL_MS`](crate::usage::cache::ANSWER_TTL_MS); 0: never) or with
+//! [`ANSWER_TTL_MS`](crate::config::ANSWER_TTL_MS); 0: never) or with
 //! one D1 statement.
 //! Every product write that changes what the token can see clears that
 //! memory (`/invalidate`); a revocation (`/revoke`) is remembered in storage

@@ -5,13 +5,12 @@
 //! token revocation) clears the caches of the affected tokens at once; the
 //! time bound only covers writes made outside the product (an operator's SQL),
 //! which become visible within the cache's time bound
-//! (`PUBLIC_ANSWER_CACHE_MS`, by default [`ANSWER_TTL_MS`]; 0 turns the cache
+//! (`PUBLIC_ANSWER_CACHE_MS`, by default
+//! [`ANSWER_TTL_MS`](crate::config::ANSWER_TTL_MS); 0 turns the cache
 //! off).
 
 use std::collections::HashMap;
 
-/// The default of `PUBLIC_ANSWER_CACHE_MS`.
-pub const ANSWER_TTL_MS: i64 = 2_000;
 /// Distinct questions kept per token; a dashboard asks a handful.
 const MAX_ENTRIES: usize = 64;
 

@@ -19,8 +19,9 @@ use worker::{
 
 use super::attempts::{next_wait_ms, retry_wait_secs, status_after, Attempt, Failure, Run};
 use super::sign::signature;
-use super::url::{self, Policy};
+use super::url;
 use crate::clock;
+use crate::config::WebhookPolicy;
 use crate::error::{AppError, AppResult};
 use crate::keys::vault::{Sealed, Vault};
 use crate::store::webhooks::{self, DueRow, Outcome};
@@ -45,7 +46,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Sender<'a> {
     pub db: &'a D1Database,
     pub vault: &'a Vault,
-    pub policy: Policy,
+    pub policy: WebhookPolicy,
 }
 
 impl Sender<'_> {

@@ -44,15 +44,10 @@ pub const INTERNAL_NAMES: [&str; 13] = [
     "onion",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Policy {
-    Production,
-    /// `WEBHOOK_LOOPBACK=1`, set by the local tooling only.
-    AllowLoopback,
-}
+use crate::config::WebhookPolicy;
 
 /// The URL to store (as the parser serialises it), or why not.
-pub fn check(policy: Policy, text: &str) -> Result<String, Invalid> {
+pub fn check(policy: WebhookPolicy, text: &str) -> Result<String, Invalid> {
     let bad = |reason: &str| Invalid::new("url", reason);
     let text = text.trim();
     if text.is_empty() || text.chars().count() > MAX_URL_CHARS {
@@ -68,7 +63,7 @@ pub fn check(policy: Policy, text: &str) -> Result<String, Invalid> {
     let loopback = target.is_loopback();
     let allowed_scheme = match target.scheme.as_str() {
         "https" => true,
-        "http" => loopback && policy == Policy::AllowLoopback,
+        "http" => loopback && policy == WebhookPolicy::AllowLoopback,
         _ => false,
     };
     if !allowed_scheme {
@@ -78,8 +73,10 @@ pub fn check(policy: Policy, text: &str) -> Result<String, Invalid> {
     }
     if loopback {
         return match policy {
-            Policy::AllowLoopback => Ok(target.normalized),
-            Policy::Production => Err(bad("must not point at this machine (a loopback address)")),
+            WebhookPolicy::AllowLoopback => Ok(target.normalized),
+            WebhookPolicy::Production => {
+                Err(bad("must not point at this machine (a loopback address)"))
+            }
         };
     }
     match &target.host {
@@ -153,7 +150,7 @@ mod tests {
 
     #[test]
     fn production_takes_public_https_urls_only() {
-        let ok = |u: &str| check(Policy::Production, u);
+        let ok = |u: &str| check(WebhookPolicy::Production, u);
         assert_eq!(
             ok(" https://hooks.slack.com/services/T0/B0/x ").as_deref(),
             Ok("https://hooks.slack.com/services/T0/B0/x")
@@ -231,16 +228,16 @@ mod tests {
             "https://x.localhost/",
         ] {
             assert!(
-                check(Policy::Production, sneaky).is_err(),
+                check(WebhookPolicy::Production, sneaky).is_err(),
                 "{sneaky} was accepted as {:?}",
-                check(Policy::Production, sneaky)
+                check(WebhookPolicy::Production, sneaky)
             );
         }
     }
 
     #[test]
     fn under_wrangler_dev_loopback_is_allowed_and_nothing_else_more() {
-        let dev = |u: &str| check(Policy::AllowLoopback, u);
+        let dev = |u: &str| check(WebhookPolicy::AllowLoopback, u);
         assert!(dev("http://127.0.0.1:8787/hook").is_ok());
         assert!(dev("http://localhost:9000/").is_ok());
         assert!(dev("http://[::1]:9000/").is_ok());
@@ -258,8 +255,8 @@ mod tests {
         proptest! {
             #[test]
             fn any_text_is_checked_without_panicking(text in any::<String>()) {
-                let _ = check(Policy::Production, &text);
-                let _ = check(Policy::AllowLoopback, &text);
+                let _ = check(WebhookPolicy::Production, &text);
+                let _ = check(WebhookPolicy::AllowLoopback, &text);
             }
 
             #[test]
@@ -267,7 +264,7 @@ mod tests {
                 host in "[a-z0-9.:\\[\\]%x]{1,24}", path in "[a-z/]{0,8}",
             ) {
                 let text = format!("https://{host}/{path}");
-                if let Ok(stored) = check(Policy::Production, &text) {
+                if let Ok(stored) = check(WebhookPolicy::Production, &text) {
                     let target = UrlTarget::parse(&stored).unwrap();
                     prop_assert_eq!(&target.normalized, &stored);
                     prop_assert!(!target.is_loopback());

@@ -30,7 +30,7 @@ mod web;
 use std::process::ExitCode;
 
 /// Every task, as `cargo xtask` (or `cargo xtask help`) lists them.
-const TASKS: [(&str, &str); 6] = [
+const TASKS: [(&str, &str); 7] = [
     (
         "setup",
         "install every tool the others need (idempotent, seconds when done)",
@@ -44,6 +44,10 @@ const TASKS: [(&str, &str); 6] = [
         "run the product locally on :8787 with the simulator and a demo login",
     ),
     ("test", "every check and test (what CI runs)"),
+    (
+        "lint",
+        "the architecture checks alone (layering, SQL, sizes; part of test)",
+    ),
     (
         "bench",
         "the public API under load, cached and cold, beside the original stack",
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         "build" => tools::build_worker(),
         "dev" => dev::start(),
         "test" => pipeline::test(rest),
+        "lint" => lint::check(&tools::root()),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
