@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::money::Money;
+
 /// `inference` keys are synced; a `management` key is only used to read
 /// its account's activity (and can create, change and delete keys at
 /// OpenRouter, which this product never does).
@@ -60,4 +62,24 @@ mod tests {
             assert_eq!(back, status);
         }
     }
+}
+
+/// What OpenRouter's `/key` said of a key at one moment: the counters a
+/// snapshot stores (`store::snapshots`), free of the wire format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCounters {
+    pub label: Option<String>,
+    /// `None`: unlimited.
+    pub limit: Option<Money>,
+    pub limit_remaining: Option<Money>,
+    pub limit_reset: Option<String>,
+    pub usage: Money,
+    pub usage_daily: Money,
+    pub usage_weekly: Money,
+    pub usage_monthly: Money,
+    pub is_free_tier: bool,
+    pub rate_limit_requests: Option<i64>,
+    pub rate_limit_interval: Option<String>,
+    /// OpenRouter's clock when it answered (RFC 3339), when it said.
+    pub served_at: Option<String>,
 }

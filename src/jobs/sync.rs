@@ -219,7 +219,7 @@ impl<'a> SyncRun<'a> {
             }
         };
         let now = now();
-        snapshots::insert(self.db, target.id, &info, &now, self.today).await?;
+        snapshots::insert(self.db, target.id, &info.counters(), &now, self.today).await?;
         match management_key {
             Some(management_key) => self.sync_activity(target, management_key, days, &now).await,
             None => {

@@ -168,7 +168,8 @@ async fn validate_now(
     let (status, detail) = match kind {
         KeyKind::Inference => match client.key_info(key.expose()).await {
             Ok(info) => {
-                store::snapshots::insert(db, id, &info, &stamp, now.date_naive()).await?;
+                store::snapshots::insert(db, id, &info.counters(), &stamp, now.date_naive())
+                    .await?;
                 (ValidationStatus::Valid, None)
             }
             Err(e) => outcome_of_failure(e),

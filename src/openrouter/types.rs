@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+use crate::domain::key::KeyCounters;
 use crate::domain::money::Money;
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +42,27 @@ pub struct KeyInfo {
     /// its usage counters reset on that clock. Not in the body.
     #[serde(skip)]
     pub served_at: Option<String>,
+}
+
+impl KeyInfo {
+    /// The counters a snapshot keeps (absent period counters are zero).
+    pub fn counters(&self) -> KeyCounters {
+        let rate_limit = self.rate_limit.as_ref();
+        KeyCounters {
+            label: self.label.clone(),
+            limit: self.limit,
+            limit_remaining: self.limit_remaining,
+            limit_reset: self.limit_reset.clone(),
+            usage: self.usage,
+            usage_daily: self.usage_daily.unwrap_or(Money::ZERO),
+            usage_weekly: self.usage_weekly.unwrap_or(Money::ZERO),
+            usage_monthly: self.usage_monthly.unwrap_or(Money::ZERO),
+            is_free_tier: self.is_free_tier,
+            rate_limit_requests: rate_limit.and_then(|r| r.requests),
+            rate_limit_interval: rate_limit.and_then(|r| r.interval.clone()),
+            served_at: self.served_at.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -92,7 +92,7 @@ pub async fn finish(
     .await
 }
 
-/// The run is alive: written by [`crate::jobs::Heartbeat`] while it works.
+/// The run is alive: written by `jobs::Heartbeat` while it works.
 pub async fn heartbeat(db: &D1Database, id: i64, now: &str) -> AppResult<usize> {
     super::run(
         db,

@@ -6,9 +6,9 @@ use worker::D1Database;
 
 use crate::args;
 use crate::domain::dates::format_day;
+use crate::domain::key::KeyCounters;
 use crate::domain::money::Money;
 use crate::error::{AppError, AppResult};
-use crate::openrouter::types::KeyInfo;
 
 /// One snapshot as the API shows it.
 #[derive(Debug, Clone, Deserialize)]
@@ -69,11 +69,11 @@ pub async fn of_key(
 pub async fn insert(
     db: &D1Database,
     api_key_id: i64,
-    info: &KeyInfo,
+    counters: &KeyCounters,
     taken_at: &str,
     taken_on: NaiveDate,
 ) -> AppResult<usize> {
-    let rate_limit = info.rate_limit.as_ref();
+    let c = counters;
     super::batch(
         db,
         vec![
@@ -87,18 +87,18 @@ pub async fn insert(
                     api_key_id,
                     taken_at,
                     format_day(taken_on),
-                    info.label.clone(),
-                    info.limit,
-                    info.limit_remaining,
-                    info.limit_reset.clone(),
-                    info.usage,
-                    info.usage_daily.unwrap_or(Money::ZERO),
-                    info.usage_weekly.unwrap_or(Money::ZERO),
-                    info.usage_monthly.unwrap_or(Money::ZERO),
-                    info.is_free_tier,
-                    rate_limit.and_then(|r| r.requests),
-                    rate_limit.and_then(|r| r.interval.clone()),
-                    info.served_at.clone(),
+                    c.label.clone(),
+                    c.limit,
+                    c.limit_remaining,
+                    c.limit_reset.clone(),
+                    c.usage,
+                    c.usage_daily,
+                    c.usage_weekly,
+                    c.usage_monthly,
+                    c.is_free_tier,
+                    c.rate_limit_requests,
+                    c.rate_limit_interval.clone(),
+                    c.served_at.clone(),
                 ],
             )?,
             super::statement(db, THIN, args![api_key_id, thinning_since(taken_at)])?,

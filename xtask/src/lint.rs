@@ -5,7 +5,8 @@
 //! * `src/domain/` and `src/jobs/` do not import the HTTP layer (nor `jobs`
 //!   the public API);
 //! * `src/rate_limit/` and `src/usage/` do not import each other;
-//! * the shared layer (`config`, `changes`, `app`) imports no feature;
+//! * the shared layer (`config`, `changes`, `app`) and the store import no
+//!   feature, and the store no OpenRouter wire type;
 //! * the modules of budgets, alerts and webhooks the README calls pure
 //!   ([`PURE`]) touch neither the runtime, D1 nor HTTP;
 //! * no file over 400 lines and no function over 60 lines in `src/`,
@@ -33,7 +34,7 @@ const SQL_MARKERS: [&str; 8] = [
 ];
 
 /// (module, modules it must not import).
-const FORBIDDEN_IMPORTS: [(&str, &[&str]); 7] = [
+const FORBIDDEN_IMPORTS: [(&str, &[&str]); 9] = [
     ("src/domain/", &["crate::http"]),
     ("src/jobs/", &["crate::http", "crate::public_api"]),
     ("src/rate_limit/", &["crate::usage"]),
@@ -43,6 +44,9 @@ const FORBIDDEN_IMPORTS: [(&str, &[&str]); 7] = [
     ("src/config.rs", &FEATURES),
     ("src/changes.rs", &FEATURES),
     ("src/app.rs", &FEATURES),
+    // The store takes and gives plain values: no wire type of OpenRouter's.
+    ("src/store/", &FEATURES),
+    ("src/store/", &["crate::openrouter"]),
 ];
 
 /// The product's features, above the shared layer.
