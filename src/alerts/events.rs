@@ -1,26 +1,17 @@
-//! What an alert says: the stored and delivered event, and its sentence.
+//! What an alert says: its event (`domain::event`) and its sentence.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::assess::{Assessment, BudgetDef};
 use super::marks::Alert;
 use super::thresholds::percent_of;
+pub use crate::domain::event::NewEvent;
 use crate::domain::money::Money;
 
 pub const THRESHOLD_REACHED: &str = "budget.threshold_reached";
 pub const PROJECTED_EXHAUSTION: &str = "budget.projected_exhaustion";
 pub const RECOVERED: &str = "budget.recovered";
 pub const WOKE_UP: &str = "key.woke_up";
-pub const TEST: &str = "test";
-
-/// An event about to be stored (its id comes from the database).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewEvent {
-    pub dedup_key: String,
-    pub kind: &'static str,
-    pub api_key_id: Option<i64>,
-    pub payload: Value,
-}
 
 /// The budget's owner as a sentence starts: `Key “Production”`.
 fn whose(key_name: Option<&str>) -> String {
@@ -152,19 +143,6 @@ pub fn woke_up_event(
     }
 }
 
-/// `at_millis` keeps two tests sent within a second apart.
-pub fn test_event(webhook_id: i64, at_millis: i64) -> NewEvent {
-    NewEvent {
-        dedup_key: format!("test:{webhook_id}|{at_millis}"),
-        kind: TEST,
-        api_key_id: None,
-        payload: json!({
-            "type": TEST,
-            "message": "Test event from OpenRouter Watcher: this webhook receives alerts.",
-        }),
-    }
-}
-
 /// `Key …` → `key …` inside a sentence; `Your account` → `your account`.
 fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
@@ -172,17 +150,4 @@ fn lower_first(text: &str) -> String {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// The event as the API and webhooks show it: its id and time, then its
-/// payload.
-pub fn render(id: i64, created_at: &str, payload: &str) -> Value {
-    let mut event = json!({"id": id, "created_at": created_at});
-    if let (Some(out), Ok(Value::Object(fields))) = (
-        event.as_object_mut(),
-        serde_json::from_str::<Value>(payload),
-    ) {
-        out.extend(fields);
-    }
-    event
 }

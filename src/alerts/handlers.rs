@@ -186,7 +186,7 @@ pub async fn events(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     };
     let items: Vec<serde_json::Value> = rows
         .iter()
-        .map(|r| super::events::render(r.id, &r.created_at, &r.payload))
+        .map(|r| crate::domain::event::render(r.id, &r.created_at, &r.payload))
         .collect();
     Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
 }

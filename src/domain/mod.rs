@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod dates;
+pub mod event;
 pub mod key;
 pub mod money;
 pub mod network;

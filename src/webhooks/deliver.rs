@@ -171,7 +171,7 @@ impl Sender<'_> {
 /// `{"event": …}`, or `{"text": …}` for Slack-compatible receivers.
 fn body(row: &DueRow) -> AppResult<Vec<u8>> {
     let event =
-        crate::alerts::events::render(row.event_id, &row.event_created_at, &row.event_payload);
+        crate::domain::event::render(row.event_id, &row.event_created_at, &row.event_payload);
     let value = match row.format.as_str() {
         "slack" => serde_json::json!({ "text": event.get("message") }),
         _ => serde_json::json!({ "event": event }),

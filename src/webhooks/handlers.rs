@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::attempts::Attempt;
 use super::{deliver, sign, url};
-use crate::alerts::events;
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
+use crate::domain::event::{self, NewEvent};
 use crate::domain::page::Page;
 use crate::error::{AppError, AppResult};
 use crate::http::query::QueryParams;
@@ -83,7 +83,7 @@ fn delivery_view(row: DeliveryRow) -> serde_json::Value {
     let attempts: Vec<Attempt> = serde_json::from_str(&row.attempts).unwrap_or_default();
     serde_json::json!({
         "id": row.id,
-        "event": events::render(row.event_id, &row.event_created_at, &row.event_payload),
+        "event": event::render(row.event_id, &row.event_created_at, &row.event_payload),
         "status": row.status,
         "attempts": attempts,
         "created_at": row.created_at,
@@ -247,7 +247,7 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     }
     let db = cx.app.db()?;
     let now = clock::now();
-    let event = events::test_event(id, now.timestamp_millis());
+    let event = test_event(id, now.timestamp_millis());
     let write = EventWrite {
         dedup_key: event.dedup_key,
         kind: event.kind,
@@ -269,4 +269,20 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
         .await?
         .ok_or_else(|| AppError::internal("test delivery vanished"))?;
     Reply::ok(&delivery_view(row))
+}
+
+/// The kind of the event `POST /api/webhooks/{id}/test` sends.
+pub const TEST: &str = "test";
+
+/// `at_millis` keeps two tests sent within a second apart.
+fn test_event(webhook_id: i64, at_millis: i64) -> NewEvent {
+    NewEvent {
+        dedup_key: format!("test:{webhook_id}|{at_millis}"),
+        kind: TEST,
+        api_key_id: None,
+        payload: serde_json::json!({
+            "type": TEST,
+            "message": "Test event from OpenRouter Watcher: this webhook receives alerts.",
+        }),
+    }
 }
