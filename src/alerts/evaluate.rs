@@ -57,31 +57,6 @@ async fn account(db: &D1Database, user_id: i64) -> AppResult<usize> {
     Ok(raised)
 }
 
-/// Budgets and alerts of the accounts with a fresh snapshot, then the
-/// webhook deliveries due. Neither can fail the sync: what goes wrong is
-/// logged, and stays pending for the next run.
-pub async fn after_sync(
-    sender: &crate::webhooks::deliver::Sender<'_>,
-    synced: &[(i64, crate::jobs::sync::KeyResult)],
-    heartbeat: &crate::jobs::Heartbeat<'_>,
-) {
-    let db = sender.db;
-    let mut users: Vec<i64> = synced
-        .iter()
-        .filter(|(_, result)| matches!(result, crate::jobs::sync::KeyResult::Synced { .. }))
-        .map(|(user_id, _)| *user_id)
-        .collect();
-    users.sort_unstable();
-    users.dedup();
-    let raised = accounts(db, &users).await;
-    heartbeat.beat().await;
-    match sender.due().await {
-        Ok(delivered) => worker::console_log!("alerts: {raised} raised, {delivered} delivered"),
-        Err(e) => worker::console_error!("webhook deliveries: {e}"),
-    }
-    heartbeat.beat().await;
-}
-
 /// What one account's latest snapshots change: marks to write and events to
 /// raise. Nothing is written for what did not change.
 pub fn plan(

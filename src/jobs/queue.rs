@@ -207,7 +207,7 @@ async fn run_keys(
         vault: &vault,
         policy: app.config.webhook_policy,
     };
-    crate::alerts::evaluate::after_sync(&sender, &synced, &heartbeat).await;
+    after_sync(&sender, &synced, &heartbeat).await;
     let remaining = results
         .iter()
         .filter(|(_, _, r)| matches!(r, None | Some(KeyResult::RateLimited { .. })))
@@ -260,6 +260,30 @@ async fn sync_keys(
         .collect()
         .await;
     (results, limited.get())
+}
+
+/// Budgets and alerts of the accounts with a fresh snapshot, then the
+/// webhook deliveries due. Neither can fail the sync: what goes wrong is
+/// logged, and stays pending for the next run.
+async fn after_sync(
+    sender: &crate::webhooks::deliver::Sender<'_>,
+    synced: &[(i64, KeyResult)],
+    heartbeat: &Heartbeat<'_>,
+) {
+    let mut users: Vec<i64> = synced
+        .iter()
+        .filter(|(_, result)| matches!(result, KeyResult::Synced { .. }))
+        .map(|(user_id, _)| *user_id)
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let raised = crate::alerts::evaluate::accounts(sender.db, &users).await;
+    heartbeat.beat().await;
+    match sender.due().await {
+        Ok(delivered) => worker::console_log!("alerts: {raised} raised, {delivered} delivered"),
+        Err(e) => worker::console_error!("webhook deliveries: {e}"),
+    }
+    heartbeat.beat().await;
 }
 
 #[cfg(test)]

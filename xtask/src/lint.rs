@@ -5,7 +5,7 @@
 //! * `src/domain/` and `src/jobs/` do not import the HTTP layer (nor `jobs`
 //!   the public API);
 //! * `src/rate_limit/` and `src/usage/` do not import each other;
-//! * `src/webhooks/` does not import `src/alerts/`;
+//! * `src/webhooks/` does not import `src/alerts/`, nor `src/alerts/` the jobs;
 //! * the shared layer (`config`, `changes`, `app`) and the store import no
 //!   feature, and the store no OpenRouter wire type;
 //! * the modules of budgets, alerts and webhooks the README calls pure
@@ -35,13 +35,15 @@ const SQL_MARKERS: [&str; 8] = [
 ];
 
 /// (module, modules it must not import).
-const FORBIDDEN_IMPORTS: [(&str, &[&str]); 10] = [
+const FORBIDDEN_IMPORTS: [(&str, &[&str]); 11] = [
     ("src/domain/", &["crate::http"]),
     ("src/jobs/", &["crate::http", "crate::public_api"]),
     ("src/rate_limit/", &["crate::usage"]),
     ("src/usage/", &["crate::rate_limit"]),
     // Deliveries carry events (`domain::event`) and know nothing of budgets.
     ("src/webhooks/", &["crate::alerts"]),
+    // The jobs run the alerts, never the other way round.
+    ("src/alerts/", &["crate::jobs"]),
     // What every layer uses knows no feature: otherwise a rule above breaks
     // through it (`rate_limit` reaching `usage` through `config`).
     ("src/config.rs", &FEATURES),
