@@ -11,9 +11,9 @@ use crate::clock;
 use crate::domain::money::{EnteredAmount, Money};
 use crate::domain::page::Page;
 use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::http::Ctx;
 use crate::store::{self, budgets::NewBudget, Unique};
 
 /// 1,000,000 USD: far above any real budget, far below overflow.

@@ -5,7 +5,7 @@ use crate::auth::jwt::{self, Session};
 use crate::clock;
 use crate::domain::secrets::looks_like_api_token;
 use crate::error::AppResult;
-use crate::http::Incoming;
+use crate::http::ctx::Incoming;
 use crate::store;
 
 /// The authenticated caller of a web-API route.

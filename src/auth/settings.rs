@@ -6,8 +6,8 @@ use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::tz::Zone;
 use crate::error::AppResult;
+use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
-use crate::http::Ctx;
 use crate::store;
 
 #[derive(Serialize)]

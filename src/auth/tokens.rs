@@ -9,8 +9,8 @@ use crate::clock;
 use crate::domain::account::Name;
 use crate::domain::secrets::NewApiToken;
 use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
-use crate::http::Ctx;
 use crate::store::{self, tokens::TokenRow};
 
 /// Active tokens one user may hold; revoke one to create another.

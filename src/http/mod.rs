@@ -2,6 +2,7 @@
 //! every outcome (including every error) into one response shape.
 
 pub mod body;
+pub mod ctx;
 pub mod query;
 pub mod reply;
 pub mod route;
@@ -15,64 +16,10 @@ use crate::app::App;
 use crate::auth::session;
 use crate::changes::{Changes, Forget};
 use crate::error::{AppError, AppResult};
+use ctx::{Ctx, Incoming};
 use reply::Reply;
 use route::Handler;
 use router::{Body, Matched};
-
-/// A request reduced to plain data, so handlers stay free of runtime types.
-#[derive(Debug)]
-pub struct Incoming {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    /// Lower-cased names.
-    headers: HashMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-impl Incoming {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-    }
-
-    /// The credential of an `Authorization: Bearer …` header.
-    pub fn bearer(&self) -> Option<&str> {
-        let value = self.header("authorization")?.trim();
-        let (scheme, credential) = value.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| credential.trim())
-            .filter(|c| !c.is_empty())
-    }
-
-    /// The client network per-address limits count against (an IPv6 /64,
-    /// see `domain::network`). Locally (or behind something that strips
-    /// `CF-Connecting-IP`) there is none, and all such callers share one
-    /// bucket.
-    pub fn client_network(&self) -> String {
-        crate::domain::network::client_network(self.header("cf-connecting-ip"))
-    }
-
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> AppResult<T> {
-        body::parse_json(&self.body)
-    }
-
-    #[cfg(test)]
-    pub fn for_test(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
-        Self {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            query: None,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-                .collect(),
-            body: body.to_vec(),
-        }
-    }
-}
 
 /// What the edge (`lib.rs`) gives the HTTP layer.
 pub struct Site {
@@ -175,21 +122,13 @@ async fn read(req: &mut Request, takes_body: bool) -> AppResult<Incoming> {
     let url = req
         .url()
         .map_err(|_| AppError::BadRequest("Malformed URL.".to_owned()))?;
-    Ok(Incoming {
-        method: method_of(req),
-        path: url.path().to_owned(),
-        query: url.query().map(str::to_owned),
+    Ok(Incoming::new(
+        method_of(req),
+        url.path().to_owned(),
+        url.query().map(str::to_owned),
         headers,
         body,
-    })
-}
-
-/// What every handler gets: the runtime, the request, and where to report
-/// writes that change what `/api/v1` shows (see [`Changes`]).
-pub struct Ctx<'a> {
-    pub app: &'a App,
-    pub req: &'a Incoming,
-    pub changes: &'a Changes,
+    ))
 }
 
 /// Resolves the endpoint's credential, runs its handler, then clears the

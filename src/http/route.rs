@@ -11,9 +11,9 @@ use std::pin::Pin;
 use crate::app::App;
 use crate::auth::session::AuthUser;
 use crate::error::AppResult;
+use crate::http::ctx::{Ctx, Incoming};
 use crate::http::reply::Reply;
 use crate::http::router::Endpoint;
-use crate::http::{Ctx, Incoming};
 use crate::usage::answers::PublicQuery;
 
 /// A handler's answer, boxed so endpoints of every feature share one table.

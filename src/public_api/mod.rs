@@ -16,10 +16,10 @@ use crate::domain::dates::DateRange;
 use crate::domain::page::Page;
 use crate::domain::secrets::api_token_hash;
 use crate::error::{AppError, AppResult};
+use crate::http::ctx::Incoming;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::route::{self, Public, Route};
-use crate::http::Incoming;
 use crate::rate_limit::{self, Bucket, Decision, Op};
 use wire::{PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER};
 

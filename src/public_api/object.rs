@@ -38,8 +38,9 @@ use crate::rate_limit::window::{
     alarm_plan, decide, expired_before, AlarmPlan, Decision, WindowState,
 };
 use crate::store::{bucket_log, tokens};
-use crate::usage::answers::{self, Answer, PublicQuery};
+use crate::usage::answers::{self, PublicQuery};
 use crate::usage::cache::TimedCache;
+use crate::usage::shapes::Answer;
 
 /// `last_used_at` is written at most this often per token.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;

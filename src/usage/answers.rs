@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
+use super::shapes::{Answer, Period, Summary};
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, Pagination};
@@ -53,42 +54,6 @@ impl PublicQuery {
     /// Identifies the answer in the cache.
     pub fn cache_key(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-/// The answer (serialised once, served many times) and the token it was
-/// given to.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub token_id: i64,
-    pub last_used_at: Option<String>,
-    pub body: String,
-}
-
-/// Totals over a range (the public stats' `summary`, the dashboard's `totals`).
-#[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    pub total_requests: i64,
-    pub total_cost: Money,
-    pub total_tokens_input: i64,
-    pub total_tokens_output: i64,
-}
-
-/// A date range as responses show it; `days` counts both ends.
-#[derive(Debug, Serialize)]
-pub struct Period {
-    start_date: String,
-    end_date: String,
-    days: i64,
-}
-
-impl Period {
-    pub fn of(range: &DateRange) -> Self {
-        Self {
-            start_date: format_day(range.start()),
-            end_date: format_day(range.end()),
-            days: range.days(),
-        }
     }
 }
 

@@ -20,9 +20,9 @@ use crate::domain::page::parse_bounded;
 use crate::domain::tz::Zone;
 use crate::domain::Invalid;
 use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::http::Ctx;
 use crate::store;
 
 /// The longest hourly range: a month of hours.

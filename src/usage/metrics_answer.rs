@@ -3,8 +3,8 @@
 
 use worker::D1Database;
 
-use super::answers::Answer;
 use super::metrics::{render, KeyFigures, KeySnapshot, ModelFigures};
+use super::shapes::Answer;
 use crate::error::AppResult;
 use crate::store::usage::MetricsKey;
 use crate::store::{self, usage};

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod metrics_answer;
 pub mod overview;
 pub mod periods;
+pub mod shapes;
 pub mod web;
 
 use crate::http::route::{self, Route};

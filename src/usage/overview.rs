@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::answers::Summary;
+use super::shapes::Summary;
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
 

@@ -4,12 +4,12 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::answers::{Period, Summary};
 use super::csv::{self, Cell};
 use super::focus;
 use super::local;
 use super::overview::{self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, Series};
 use super::periods::{self, PeriodSpend, SnapshotSpend};
+use super::shapes::{Period, Summary};
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::dates::{format_day, DateRange};
@@ -18,9 +18,9 @@ use crate::domain::money::Money;
 use crate::domain::page::{parse_bounded, Page};
 use crate::domain::Invalid;
 use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::http::Ctx;
 use crate::keys::views::KeyView;
 use crate::store::{
     self,

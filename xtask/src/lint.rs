@@ -10,6 +10,7 @@
 //!   feature, and the store no OpenRouter wire type;
 //! * the modules of budgets, alerts and webhooks the README calls pure
 //!   ([`PURE`]) touch neither the runtime, D1 nor HTTP;
+//! * no import circle among the modules of `src/` (`circles`);
 //! * no file over 400 lines and no function over 60 lines in `src/`,
 //!   `sim/src/` and `xtask/src/` (rustfmt-formatted code: a function ends at
 //!   the first line holding only its closing brace at its own indentation).
@@ -134,6 +135,11 @@ pub fn check(root: &Path) -> Result {
             problems.extend(check_file(&shown, &text));
         }
     }
+    problems.extend(
+        crate::circles::find(&root.join("src"))?
+            .into_iter()
+            .map(|circle| format!("src/: import circle among {}", circle.join(", "))),
+    );
     if problems.is_empty() {
         Ok(())
     } else {

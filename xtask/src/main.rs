@@ -17,6 +17,7 @@
 //!   Worker, long (`test` runs a bounded pass); see `xtask/src/fuzz.rs`.
 
 mod bench;
+mod circles;
 mod dev;
 mod fuzz;
 mod http;
