@@ -21,16 +21,16 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(test)]
+use watcher_core::testing;
+pub use watcher_core::{clock, config, domain, error};
+
 pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bounded;
 pub mod changes;
-pub mod clock;
-pub mod config;
-pub mod domain;
-pub mod error;
 pub mod health;
 pub mod http;
 pub mod jobs;
@@ -42,8 +42,6 @@ pub mod public_api;
 pub mod rate_limit;
 pub mod routes;
 pub mod store;
-#[cfg(test)]
-mod testing;
 pub mod usage;
 pub mod webhooks;
 

@@ -6,15 +6,15 @@
 //! an alert says) and [`evaluate::plan`]. Worker glue: [`standing`] (one D1
 //! batch), [`evaluate::accounts`] (run by the hourly sync) and [`handlers`].
 
-pub mod assess;
+pub use watcher_core::alerts::assess;
 pub mod evaluate;
-pub mod events;
+pub use watcher_core::alerts::events;
 pub mod handlers;
-pub mod marks;
-pub mod period;
-pub mod runway;
+pub use watcher_core::alerts::marks;
+pub use watcher_core::alerts::period;
+pub use watcher_core::alerts::runway;
 pub mod standing;
-pub mod thresholds;
+pub use watcher_core::alerts::thresholds;
 pub mod view;
 
 use crate::http::route::{self, Route};

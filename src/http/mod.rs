@@ -6,7 +6,7 @@ pub mod ctx;
 pub mod query;
 pub mod reply;
 pub mod route;
-pub mod router;
+pub use watcher_core::router;
 
 use std::collections::HashMap;
 

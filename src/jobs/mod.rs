@@ -1,9 +1,9 @@
 //! Cron jobs: the scheduled handler dispatches on the cron string
 //! and records every run in `job_runs`, whatever happens.
 
-pub mod arithmetic;
+pub use watcher_core::jobs::arithmetic;
 pub mod cleanup;
-pub mod fanout;
+pub use watcher_core::jobs::fanout;
 pub mod queue;
 pub mod sync;
 pub mod validate;

@@ -1,7 +1,7 @@
 //! OpenRouter: response types, retry policy (pure), and the HTTP client.
 
 pub mod client;
-pub mod retry;
-pub mod types;
+pub use watcher_core::openrouter::retry;
+pub use watcher_core::openrouter::types;
 
 pub use client::{Budget, CallError, Client};

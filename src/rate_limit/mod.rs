@@ -3,7 +3,7 @@
 //! itself lives in `public_api::object`, since a token's object also answers
 //! for its token).
 
-pub mod window;
+pub use watcher_core::rate_limit::window;
 
 use worker::{Method, Request, RequestInit};
 

@@ -28,14 +28,7 @@ const UPSERT: &str = "INSERT INTO usage_stats
      WHERE requests_count != excluded.requests_count OR tokens_input != excluded.tokens_input
         OR tokens_output != excluded.tokens_output OR cost != excluded.cost OR source != excluded.source";
 
-/// One model's figures for one day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ModelUsage {
-    pub requests: i64,
-    pub tokens_input: i64,
-    pub tokens_output: i64,
-    pub cost: Money,
-}
+pub use crate::domain::usage::ModelUsage;
 
 /// Replaces one key's rows for one day with OpenRouter's activity, in one
 /// transaction: models no longer reported and snapshot-derived rows go,

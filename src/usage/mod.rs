@@ -2,15 +2,15 @@
 
 pub mod answers;
 pub mod cache;
-pub mod csv;
-pub mod focus;
-pub mod hourly;
+pub use watcher_core::usage::csv;
+pub use watcher_core::usage::focus;
+pub use watcher_core::usage::hourly;
 pub mod local;
-pub mod metrics;
+pub use watcher_core::usage::metrics;
 pub mod metrics_answer;
-pub mod overview;
-pub mod periods;
-pub mod shapes;
+pub use watcher_core::usage::overview;
+pub use watcher_core::usage::periods;
+pub use watcher_core::usage::shapes;
 pub mod web;
 
 use crate::http::route::{self, Route};

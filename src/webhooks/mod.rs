@@ -4,11 +4,11 @@
 //! (secrets, HMAC signatures) and [`attempts`] (retry rules). Worker glue:
 //! [`deliver`] (the signed `POST`s) and [`handlers`].
 
-pub mod attempts;
+pub use watcher_core::webhooks::attempts;
 pub mod deliver;
 pub mod handlers;
-pub mod sign;
-pub mod url;
+pub use watcher_core::webhooks::sign;
+pub use watcher_core::webhooks::url;
 
 use crate::http::route::{self, Route};
 

@@ -4,8 +4,10 @@
 //! Each file is a module (`a/b.rs` and `a/b/mod.rs` are `crate::a::b`); each
 //! `crate::…` or `super::…` path in it outside its test module is an edge to
 //! the deepest module the path names (each item of a `use` group on its
-//! own). A declaration `mod x;` is not an import. A strongly connected
-//! component of two modules or more is a circle.
+//! own). A declaration `mod x;` is not an import, and a module re-exported
+//! from another crate (`pub use watcher_core::usage::metrics;`) is a leaf:
+//! that crate cannot import this one. A strongly connected component of two
+//! modules or more is a circle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -31,7 +33,18 @@ pub fn find(src: &Path) -> Result<Vec<Vec<String>>, String> {
     for module in &test_only {
         modules.remove(module);
     }
-    let known: BTreeSet<&Module> = modules.keys().collect();
+    let foreign: Vec<Module> = modules
+        .iter()
+        .flat_map(|(module, text)| {
+            reexported(text).into_iter().map(|child| {
+                let mut path = module.clone();
+                path.push(child);
+                path
+            })
+        })
+        .collect();
+    let mut known: BTreeSet<&Module> = modules.keys().collect();
+    known.extend(foreign.iter());
     let graph: BTreeMap<&Module, BTreeSet<Module>> = modules
         .iter()
         .map(|(module, text)| (module, imports(module, text, &known)))
@@ -79,6 +92,39 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(Module, String)>) -> Result<(
         out.push((module, text));
     }
     Ok(())
+}
+
+/// The names a module re-exports from another crate (`pub use a::b::{c, d};`).
+fn reexported(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("pub use ")?.strip_suffix(';'))
+        .filter(|path| {
+            !["crate::", "super::", "self::"]
+                .iter()
+                .any(|p| path.starts_with(p))
+        })
+        .flat_map(|path| match path.split_once("::{") {
+            Some((_, group)) => group
+                .trim_end_matches('}')
+                .split(',')
+                .map(|item| item.trim().to_owned())
+                .collect::<Vec<_>>(),
+            None => path
+                .rsplit("::")
+                .next()
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
+        })
+        .map(|item| {
+            item.rsplit(" as ")
+                .next()
+                .unwrap_or(&item)
+                .trim()
+                .to_owned()
+        })
+        .filter(|item| !item.is_empty() && item.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect()
 }
 
 /// For each `#[cfg(test)]`: its line number and the first line after it
@@ -305,7 +351,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("circles-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("a")).unwrap();
-        fs::write(dir.join("lib.rs"), "pub mod a;\npub mod b;\n").unwrap();
+        fs::write(
+            dir.join("lib.rs"),
+            "pub mod a;\npub mod b;\npub use other::{x, y as z};\n",
+        )
+        .unwrap();
         fs::write(dir.join("a/mod.rs"), "pub mod c;\nuse crate::b::X;\n").unwrap();
         fs::write(
             dir.join("a/c.rs"),
@@ -325,6 +375,17 @@ mod tests {
         );
         fs::write(dir.join("b.rs"), "use crate::a::c::Y;\n").unwrap();
         assert!(find(&dir).unwrap().is_empty());
+        // `x` and `z` are another crate's: a path into them goes no further
+        // (not to the root that re-exports them, which imports `b`).
+        fs::write(
+            dir.join("lib.rs"),
+            "pub mod a;\npub mod b;\npub use other::{x, y as z};\nuse crate::b::Q;\n",
+        )
+        .unwrap();
+        fs::write(dir.join("b.rs"), "use crate::x::a::Y;\nuse crate::z::W;\n").unwrap();
+        assert!(find(&dir).unwrap().is_empty());
+        fs::write(dir.join("b.rs"), "use crate::Q;\n").unwrap();
+        assert_eq!(find(&dir).unwrap().len(), 1);
         let _ = fs::remove_dir_all(&dir);
     }
 }

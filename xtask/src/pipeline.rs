@@ -42,12 +42,25 @@ fn static_checks(root: &Path) -> Result {
     step("clippy (host, all targets) -D warnings");
     let deny = ["--", "-D", "warnings"];
     run(cargo(root, &["clippy", "--workspace", "--all-targets"]).args(deny))?;
-    step("clippy (wasm32 Worker) -D warnings");
-    run(cargo(root, &["clippy", "--lib", "--target", WASM_TARGET]).args(deny))
+    step("clippy (wasm32: the Worker and its pure core) -D warnings");
+    run(cargo(root, &["clippy", "--lib", "--target", WASM_TARGET]).args(deny))?;
+    run(cargo(
+        root,
+        &[
+            "clippy",
+            "-p",
+            "watcher-core",
+            "--lib",
+            "--target",
+            WASM_TARGET,
+        ],
+    )
+    .args(deny))
 }
 
 fn unit_tests(root: &Path) -> Result {
-    step("native unit tests (Worker crate, xtask)");
+    step("native unit tests (the pure core, without worker; the Worker crate; xtask)");
+    run(&mut cargo(root, &["test", "-p", "watcher-core"]))?;
     run(&mut cargo(
         root,
         &["test", "--lib", "-p", "openrouter-watcher"],

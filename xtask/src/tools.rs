@@ -196,9 +196,17 @@ pub fn build_worker() -> Result {
     let root = root();
     // worker-build writes the wasm beside `build/worker/shim.mjs`.
     let output = root.join("build/index_bg.wasm");
-    let inputs = ["src", "Cargo.toml", "Cargo.lock", "openapi.json"].map(|p| root.join(p));
+    let inputs = [
+        "src",
+        "core/src",
+        "core/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        "openapi.json",
+    ]
+    .map(|p| root.join(p));
     if up_to_date(&output, &inputs) {
-        eprintln!("build/ is newer than src/, Cargo.* and openapi.json: not rebuilt");
+        eprintln!("build/ is newer than src/, core/, Cargo.* and openapi.json: not rebuilt");
         return Ok(());
     }
     step("worker-build --release");

@@ -56,6 +56,7 @@ pub fn versions(root: &Path) -> String {
         "--porcelain",
         "--",
         "src",
+        "core",
         "migrations",
         "Cargo.toml",
     ])

@@ -67,7 +67,7 @@ pub struct Latest {
     pub limit_reset: Option<String>,
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 impl Latest {
     /// A snapshot taken (and answered) at `when` with this month's spend and
     /// the all-time usage; no spend today or this week, no limit.

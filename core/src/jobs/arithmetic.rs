@@ -4,7 +4,7 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use crate::store::usage::ModelUsage;
+use crate::domain::usage::ModelUsage;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;

@@ -1,4 +1,8 @@
-//! Helpers of the native unit tests (compiled for tests only).
+//! Helpers of the native unit tests (compiled for tests only: this crate's,
+//! and the Worker crate's through the `testing` feature of its
+//! dev-dependency). A literal a test got wrong fails that test.
+
+#![allow(clippy::expect_used)]
 
 use chrono::{DateTime, Utc};
 

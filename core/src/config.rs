@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn test_only_switches_are_never_deployed() {
-        let deployed = include_str!("../wrangler.toml");
+        let deployed = include_str!("../../wrangler.toml");
         for switch in [
             "WEBHOOK_LOOPBACK",
             "ORW_DEBUG_COUNTERS",

@@ -10,6 +10,7 @@ pub mod network;
 pub mod page;
 pub mod secrets;
 pub mod tz;
+pub mod usage;
 
 /// Why a value is not valid: which field, and a reason a client can act on
 /// (the HTTP layer turns it into a 422 naming the field).
