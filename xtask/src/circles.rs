@@ -20,29 +20,10 @@ pub fn find(src: &Path) -> Result<Vec<Vec<String>>, String> {
     let mut files = Vec::new();
     collect(src, src, &mut files)?;
     let mut modules: BTreeMap<Module, String> = files.into_iter().collect();
-    let test_only: Vec<Module> = modules
-        .iter()
-        .flat_map(|(module, text)| {
-            test_modules(text).into_iter().map(|child| {
-                let mut path = module.clone();
-                path.push(child);
-                path
-            })
-        })
-        .collect();
-    for module in &test_only {
-        modules.remove(module);
+    for module in children(&modules, test_modules) {
+        modules.remove(&module);
     }
-    let foreign: Vec<Module> = modules
-        .iter()
-        .flat_map(|(module, text)| {
-            reexported(text).into_iter().map(|child| {
-                let mut path = module.clone();
-                path.push(child);
-                path
-            })
-        })
-        .collect();
+    let foreign = children(&modules, reexported);
     let mut known: BTreeSet<&Module> = modules.keys().collect();
     known.extend(foreign.iter());
     let graph: BTreeMap<&Module, BTreeSet<Module>> = modules
@@ -58,6 +39,20 @@ pub fn find(src: &Path) -> Result<Vec<Vec<String>>, String> {
             names
         })
         .collect())
+}
+
+/// The child modules each module's text names through `names`.
+fn children(modules: &BTreeMap<Module, String>, names: fn(&str) -> Vec<String>) -> Vec<Module> {
+    modules
+        .iter()
+        .flat_map(|(module, text)| {
+            names(text).into_iter().map(|child| {
+                let mut path = module.clone();
+                path.push(child);
+                path
+            })
+        })
+        .collect()
 }
 
 fn name(module: &Module) -> String {
