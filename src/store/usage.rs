@@ -28,7 +28,7 @@ const UPSERT: &str = "INSERT INTO usage_stats
      WHERE requests_count != excluded.requests_count OR tokens_input != excluded.tokens_input
         OR tokens_output != excluded.tokens_output OR cost != excluded.cost OR source != excluded.source";
 
-pub use crate::domain::usage::ModelUsage;
+use crate::domain::usage::ModelUsage;
 
 /// Replaces one key's rows for one day with OpenRouter's activity, in one
 /// transaction: models no longer reported and snapshot-derived rows go,

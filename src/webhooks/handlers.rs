@@ -272,7 +272,7 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
 }
 
 /// The kind of the event `POST /api/webhooks/{id}/test` sends.
-pub const TEST: &str = "test";
+const TEST: &str = "test";
 
 /// `at_millis` keeps two tests sent within a second apart.
 fn test_event(webhook_id: i64, at_millis: i64) -> NewEvent {
