@@ -878,7 +878,7 @@ fn spawn_in_thread_outlives_runtimes_and_stops_on_drop() {
         let base = base.clone();
         let key = keys[1].key.clone();
         rt.block_on(async move {
-            let r = reqwest::Client::new()
+            let r = common::client()
                 .get(format!("{base}/api/v1/key"))
                 .bearer_auth(&key)
                 .send()
@@ -895,7 +895,7 @@ fn spawn_in_thread_outlives_runtimes_and_stops_on_drop() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let r = reqwest::Client::new()
+        let r = common::client()
             .get(format!("{base}/_sim/health"))
             .timeout(Duration::from_secs(2))
             .send()

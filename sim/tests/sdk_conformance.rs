@@ -22,8 +22,9 @@ fn official_sdk_parses_the_simulator() {
     );
 
     let sim = spawn_in_thread(SimConfig::default()).expect("start the simulator");
-    let output = Command::new("node")
-        .arg("--test")
+    // A deadline on the whole run (coreutils `timeout`, then SIGKILL).
+    let output = Command::new("timeout")
+        .args(["--kill-after=10", "300", "node", "--test"])
         .arg("sim/conformance/sdk.test.mjs")
         .current_dir(&root)
         .env("OPENROUTER_SIM_URL", sim.base_url())

@@ -24,8 +24,11 @@ async fn the_dashboard_in_a_real_browser() {
     let screenshots = root().join("target/screenshots");
     std::fs::create_dir_all(&screenshots).expect("screenshot dir");
 
-    let mut script = Command::new("node");
+    // A deadline on the whole walk (coreutils `timeout`, then SIGKILL): a
+    // browser that never finishes fails this test, never the run.
+    let mut script = Command::new("timeout");
     script
+        .args(["--kill-after=10", "600", "node"])
         .arg(root().join("web/tests/e2e.mjs"))
         .current_dir(root())
         .env("ORW_BASE_URL", &app().base_url)

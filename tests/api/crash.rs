@@ -81,12 +81,7 @@ async fn a_sync_killed_midway_leaves_whole_days_and_the_next_run_completes_it() 
     let slow =
         add_fault(&json!({ "key_hash": admin.hash, "path": "/activity", "delay_ms": 300 })).await;
     let base = worker.base_url.clone();
-    let first_run = tokio::spawn(async move {
-        reqwest::Client::new()
-            .get(format!("{base}{SYNC}"))
-            .send()
-            .await
-    });
+    let first_run = tokio::spawn(async move { client().get(format!("{base}{SYNC}")).send().await });
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let rows = usage_of(&worker, user_id);

@@ -679,7 +679,7 @@ async fn a_refused_chunked_upload_affects_no_other_request() {
             let send = move || {
                 let url = url.clone();
                 async move {
-                    let res = reqwest::Client::new()
+                    let res = client()
                         .post(url)
                         .header("CF-Connecting-IP", unique_ip())
                         .json(&json!({}))

@@ -6,7 +6,7 @@ use crate::helpers::*;
 
 /// The simulator's own answer for `GET /key`, as the Worker would see it.
 async fn sim_key_info(key: &str) -> Value {
-    let res = reqwest::Client::new()
+    let res = client()
         .get(app().sim_url("/api/v1/key"))
         .bearer_auth(key)
         .send()

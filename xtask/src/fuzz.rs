@@ -249,6 +249,9 @@ fn schemathesis_args(config: &Path, base: &str, pass: &Pass, opts: &Options) -> 
         opts.seed.to_string(),
         "--workers".into(),
         opts.workers.to_string(),
+        // A Worker that never answers is a failure, not a hung run.
+        "--request-timeout".into(),
+        "60".into(),
         // Nothing carried over from an earlier run: the seed alone decides.
         "--generation-database".into(),
         "none".into(),

@@ -12,12 +12,13 @@
 //!   is pure by construction (its files are held to the rules of the paths
 //!   the Worker crate re-exports them at);
 //! * no import circle among the modules of `src/` (`circles`);
+//! * every wait in a test has a deadline (`deadlines`);
 //! * no file over 400 lines and no function over 60 lines in `src/`,
 //!   `sim/src/` and `xtask/src/` (rustfmt-formatted code: a function ends at
 //!   the first line holding only its closing brace at its own indentation).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::tools::Result;
 
@@ -113,7 +114,7 @@ pub fn check(root: &Path) -> Result {
         .collect();
     problems.extend(runtime_in_core(&root.join("core/Cargo.toml"))?);
     for dir in ["src", "core/src", "sim/src", "xtask/src"] {
-        for file in rust_files(&root.join(dir)) {
+        for file in crate::tools::files_ending(&root.join(dir), "rs") {
             let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let shown = file
                 .strip_prefix(root)
@@ -123,6 +124,7 @@ pub fn check(root: &Path) -> Result {
             problems.extend(check_file(&shown, &text));
         }
     }
+    problems.extend(crate::deadlines::check(root)?);
     for dir in ["src", "core/src"] {
         problems.extend(
             crate::circles::find(&root.join(dir))?
@@ -153,23 +155,6 @@ fn runtime_in_core(manifest: &Path) -> Result<Vec<String>> {
                 .then(|| format!("core/Cargo.toml: the pure core depends on {name}"))
         })
         .collect())
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return files;
-    };
-    for entry in entries.filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
 }
 
 /// Every problem of one file (`path` relative to the repository root).

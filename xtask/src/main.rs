@@ -18,6 +18,7 @@
 
 mod bench;
 mod circles;
+mod deadlines;
 mod dev;
 mod fuzz;
 mod http;
@@ -26,6 +27,7 @@ mod pipeline;
 mod procs;
 mod secret_scan;
 mod tools;
+mod watchdog;
 mod web;
 
 use std::process::ExitCode;

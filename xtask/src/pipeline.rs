@@ -73,6 +73,11 @@ fn unit_tests(root: &Path) -> Result {
     run(&mut cargo(root, &["test", "-p", "openrouter-sim"]))
 }
 
+/// How long the integration and browser tests may take: about three times
+/// their longest run beside a CPU-heavy neighbour on two cores (528 s), and
+/// well inside CI's 90 minutes, so a hang fails here with a report.
+const INTEGRATION_LIMIT: std::time::Duration = std::time::Duration::from_secs(25 * 60);
+
 /// The integration and browser tests, the secret scan of what they saw,
 /// and a bounded fuzz run, each against the real Worker under `wrangler dev`.
 fn against_the_worker(root: &Path, extra: &[String]) -> Result {
@@ -93,7 +98,8 @@ fn against_the_worker(root: &Path, extra: &[String]) -> Result {
     );
     it.args(extra);
     offline_env(&mut it).env("ORW_SKIP_BUILD", "1");
-    let tests = run(&mut it);
+    let tests =
+        crate::watchdog::run_tests_within(&mut it, INTEGRATION_LIMIT, &root.join("target/it"));
     step("secret scan of every response and log of the run");
     let scanned = crate::secret_scan::scan(&root.join("target/it"));
     tests?;

@@ -29,8 +29,30 @@ pub fn cargo_bin(name: &str) -> PathBuf {
     home.join("bin").join(name)
 }
 
+/// Prints a step's title with the seconds since the first step, so a CI log
+/// shows where the time went.
 pub fn step(message: &str) {
-    eprintln!("\x1b[1m==> {message}\x1b[0m");
+    static FIRST: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let elapsed = FIRST.get_or_init(Instant::now).elapsed().as_secs();
+    eprintln!("\x1b[1m==> [{elapsed} s] {message}\x1b[0m");
+}
+
+/// Every file under `dir` (recursively) whose name ends in `.{extension}`,
+/// sorted; none when `dir` cannot be read.
+pub fn files_ending(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return files;
+    };
+    for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+        if path.is_dir() {
+            files.extend(files_ending(&path, extension));
+        } else if path.extension().is_some_and(|e| e == extension) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
 }
 
 pub fn run(cmd: &mut Command) -> Result {

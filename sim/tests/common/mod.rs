@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use openrouter_sim::control::{RegisterKeyRequest, RegisteredKey, TruthResponse};
 use openrouter_sim::{serve, RunningSim, SimConfig};
@@ -23,8 +24,19 @@ pub async fn start(seed: u64) -> Harness {
     .expect("start the simulator");
     Harness {
         sim,
-        http: reqwest::Client::new(),
+        http: client(),
     }
+}
+
+/// The only way these tests build an HTTP client (`cargo xtask lint`
+/// refuses bare ones): every request has a deadline, so a simulator that
+/// never answers fails its test instead of hanging the run.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client")
 }
 
 pub struct Reply {

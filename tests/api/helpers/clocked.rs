@@ -49,7 +49,11 @@ impl Clocked {
         .await
         .expect("joins");
         let url = format!("{}/__scheduled?cron=0+*+*+*+*", self.worker.base_url);
-        let res = reqwest::get(url).await.expect("the cron is fired");
+        let res = super::http::client()
+            .get(url)
+            .send()
+            .await
+            .expect("the cron is fired");
         assert_eq!(res.status(), 200);
         super::fixtures::wait_for_runs(&self.worker.persist_dir, before).await;
     }

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::harness::{app, remember_secret, unique, PASSWORD};
-use super::http::{get, post, Res};
+use super::http::{client, get, post, Res};
 
 /// A registered, logged-in user.
 pub struct User {
@@ -105,7 +105,7 @@ pub struct SimKey {
 }
 
 pub async fn sim_post(path: &str, body: &Value) -> Value {
-    let res = reqwest::Client::new()
+    let res = client()
         .post(app().sim_url(path))
         .json(body)
         .send()
@@ -118,7 +118,7 @@ pub async fn sim_post(path: &str, body: &Value) -> Value {
 }
 
 pub async fn sim_get(path: &str) -> Value {
-    let res = reqwest::Client::new()
+    let res = client()
         .get(app().sim_url(path))
         .send()
         .await
@@ -190,7 +190,7 @@ pub async fn add_fault(fault: &Value) -> String {
 /// Removes a fault (already expired `times`-limited faults are fine), so
 /// other tests' cron runs do not wait on this test's keys.
 pub async fn lift_fault(id: &str) {
-    let _ = reqwest::Client::new()
+    let _ = client()
         .delete(app().sim_url(&format!("/_sim/faults/{id}")))
         .send()
         .await;

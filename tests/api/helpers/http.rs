@@ -8,6 +8,25 @@ use serde_json::Value;
 
 use super::harness::{app, record_response_body, unique_ip};
 
+/// How long a test waits for a connection and for a whole answer, from the
+/// Worker, the simulator or anything else it calls.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The only way a test builds an HTTP client (`cargo xtask lint` refuses
+/// `reqwest::get` and bare clients under `tests/`): every request has a
+/// deadline, so a peer that never answers fails its test with the URL
+/// instead of hanging the run until CI's own timeout kills it silently.
+/// A new client per call: each `#[tokio::test]` has a runtime of its own,
+/// and a pooled connection must not outlive the runtime that opened it.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(ANSWER_TIMEOUT)
+        .build()
+        .expect("an HTTP client")
+}
+
 /// A response, read whole: status, headers, raw text and JSON (Null if none).
 #[derive(Debug)]
 pub struct Res {
@@ -132,11 +151,7 @@ impl Call {
     /// client itself cannot frame, say); prefer [`Call::send`].
     pub async fn send_unchecked(self) -> Res {
         let (method, url) = (self.method.to_string(), self.url.clone());
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(90))
-            .build()
-            .expect("http client");
-        let mut request = client.request(self.method, &self.url);
+        let mut request = client().request(self.method, &self.url);
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
