@@ -76,12 +76,7 @@ pub(crate) async fn hourly_run(worker: &Worker) -> Value {
 /// the newest run's id before, and the run the cron planned.
 async fn start_hourly_run(worker: &Worker) -> (i64, i64) {
     let before = newest_run(worker)["id"].as_i64().unwrap_or(0);
-    let res = client()
-        .get(format!("{}/__scheduled?cron=0+*+*+*+*", worker.base_url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    trigger_cron(&worker.base_url, "0 * * * *", &worker.log_path).await;
     let run = newest_run(worker);
     assert!(run["id"].as_i64() > Some(before), "no new run: {run}");
     (before, run["id"].as_i64().unwrap_or_default())

@@ -48,13 +48,8 @@ impl Clocked {
         })
         .await
         .expect("joins");
-        let url = format!("{}/__scheduled?cron=0+*+*+*+*", self.worker.base_url);
-        let res = super::http::client()
-            .get(url)
-            .send()
-            .await
-            .expect("the cron is fired");
-        assert_eq!(res.status(), 200);
+        super::fixtures::trigger_cron(&self.worker.base_url, "0 * * * *", &self.worker.log_path)
+            .await;
         super::fixtures::wait_for_runs(&self.worker.persist_dir, before).await;
     }
 }
