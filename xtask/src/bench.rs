@@ -25,6 +25,7 @@ mod requests;
 mod slices;
 pub mod stack;
 mod sync;
+mod worker;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -175,6 +176,8 @@ fn bench(
     let (api, paths) = (stack.worker.client(), subject.paths());
     let checks = &mut report.checks;
     exact::check(&api, token, &subject.data, &paths, "cache off: ", checks)?;
+    step("the Worker: wasm size and start-up (wrangler check startup)");
+    report.worker = worker::facts(root)?;
     if opts.skip_sync {
         report.sync.push("skipped (--skip-sync)".into());
     } else {

@@ -13,6 +13,11 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 /// Must match the `worker` crate's minor version (worker-build refuses otherwise).
 const WORKER_BUILD_VERSION: &str = "0.8.7";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The Worker's wasm, as worker-build writes it beside `build/worker/shim.mjs`.
+pub const WORKER_WASM: &str = "build/index_bg.wasm";
+/// The Worker's wasm, gzipped, may weigh at most this: every cold start
+/// compiles all of it, and Cloudflare counts the upload gzipped.
+pub const WASM_BUDGET_GZIP_BYTES: usize = 800_000;
 /// binaryen's wasm-opt, pinned in package-lock.json.
 const WASM_OPT: &str = "node_modules/binaryen/bin/wasm-opt";
 
@@ -215,8 +220,7 @@ pub fn build_worker() -> Result {
     }
     crate::web::build()?;
     let root = root();
-    // worker-build writes the wasm beside `build/worker/shim.mjs`.
-    let output = root.join("build/index_bg.wasm");
+    let output = root.join(WORKER_WASM);
     let inputs = [
         "src",
         "core/src",
@@ -228,7 +232,7 @@ pub fn build_worker() -> Result {
     .map(|p| root.join(p));
     if up_to_date(&output, &inputs) {
         eprintln!("build/ is newer than src/, core/, Cargo.* and openapi.json: not rebuilt");
-        return Ok(());
+        return check_wasm_budget(&output);
     }
     step("worker-build --release");
     run(offline_env(&mut Command::new(cargo_bin("worker-build")))
@@ -261,7 +265,34 @@ fn strip_names(wasm: &Path) -> Result {
         .args(features)
         .args(["--strip-debug", "--strip-producers", "-o"])
         .arg(&stripped))?;
-    fs::rename(&stripped, wasm).map_err(|e| format!("{}: {e}", wasm.display()))
+    fs::rename(&stripped, wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    check_wasm_budget(wasm)
+}
+
+fn check_wasm_budget(wasm: &Path) -> Result {
+    let bytes = fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let gzipped = gzip_len(&bytes)?;
+    eprintln!(
+        "Worker wasm: {} bytes, {gzipped} bytes gzip (budget {WASM_BUDGET_GZIP_BYTES})",
+        bytes.len()
+    );
+    if gzipped > WASM_BUDGET_GZIP_BYTES {
+        return Err(format!(
+            "{} is {gzipped} bytes gzipped, over the budget of {WASM_BUDGET_GZIP_BYTES}: \
+             find what grew with `twiggy top {}`",
+            wasm.display(),
+            wasm.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Size of `bytes` gzipped at the best compression.
+pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).map_err(|e| e.to_string())?;
+    Ok(encoder.finish().map_err(|e| e.to_string())?.len())
 }
 
 /// Whether `output` exists and is newer than every file under `inputs`

@@ -3,12 +3,8 @@
 //! size budget, and its pure modules unit-tested under Node.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-
-use flate2::write::GzEncoder;
-use flate2::Compression;
 
 use crate::tools::{root, run, step, Result};
 
@@ -86,19 +82,13 @@ fn js_gzip_bytes(dir: &Path) -> Result<usize> {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.extension().is_some_and(|e| e == "js") {
             let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            total += gzip_len(&bytes)?;
+            total += crate::tools::gzip_len(&bytes)?;
         }
     }
     if total == 0 {
         return Err(format!("no JavaScript was bundled into {}", dir.display()));
     }
     Ok(total)
-}
-
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-    encoder.write_all(bytes).map_err(|e| e.to_string())?;
-    Ok(encoder.finish().map_err(|e| e.to_string())?.len())
 }
 
 /// The dashboard's unit tests (`web/tests/*.test.ts`): each bundled for
@@ -151,7 +141,7 @@ mod tests {
     #[test]
     fn gzip_shrinks_repetitive_text() {
         let text = "const a = 1;\n".repeat(1000);
-        let len = gzip_len(text.as_bytes()).unwrap();
+        let len = crate::tools::gzip_len(text.as_bytes()).unwrap();
         assert!(len > 0 && len < text.len() / 10, "{len}");
     }
 }

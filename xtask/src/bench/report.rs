@@ -27,6 +27,8 @@ pub struct Report {
     pub reference_note: String,
     pub reference_versions: String,
     pub sync: Vec<String>,
+    /// The wasm's size and the Worker's start-up.
+    pub worker: Vec<String>,
     pub plans: Vec<(String, String)>,
 }
 
@@ -116,6 +118,10 @@ pub fn render(report: &Report, root: &Path, opts: &Options, started: Instant) ->
     );
     for (line, ok) in &report.checks {
         let _ = writeln!(w, "- {}: {line}", if *ok { "OK" } else { "MISMATCH" });
+    }
+    let _ = writeln!(w, "\n## The Worker: size and start-up\n");
+    for line in &report.worker {
+        let _ = writeln!(w, "{line}");
     }
     let _ = writeln!(
         w,
