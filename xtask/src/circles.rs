@@ -18,7 +18,7 @@ type Module = Vec<String>;
 /// Every circle, each as its modules (`http/route`, …), sorted.
 pub fn find(src: &Path) -> Result<Vec<Vec<String>>, String> {
     let mut files = Vec::new();
-    collect(src, src, &mut files)?;
+    collect(src, &mut files)?;
     let mut modules: BTreeMap<Module, String> = files.into_iter().collect();
     for module in children(&modules, test_modules) {
         modules.remove(&module);
@@ -63,17 +63,11 @@ fn name(module: &Module) -> String {
     }
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(Module, String)>) -> Result<(), String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for entry in entries.filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(root, &path, out)?;
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+fn collect(root: &Path, out: &mut Vec<(Module, String)>) -> Result<(), String> {
+    if !root.is_dir() {
+        return Err(format!("{}: not a directory", root.display()));
+    }
+    for path in crate::tools::files_ending(root, "rs") {
         let relative = path.strip_prefix(root).map_err(|e| e.to_string())?;
         let mut module: Module = relative
             .with_extension("")

@@ -10,7 +10,6 @@
 //!   clients wait forever on a peer that accepts and never answers);
 //! * `node` only runs under coreutils `timeout`.
 
-use std::fs;
 use std::path::Path;
 
 use crate::tools::Result;
@@ -36,13 +35,7 @@ const UNBOUNDED: [(&str, &str); 4] = [
 pub fn check(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for (dir, client_file) in SUITES {
-        for file in crate::tools::files_ending(&root.join(dir), "rs") {
-            let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let shown = file
-                .strip_prefix(root)
-                .unwrap_or(&file)
-                .display()
-                .to_string();
+        for (shown, text) in crate::lint::sources(root, dir)? {
             problems.extend(check_file(&shown, &text, client_file));
         }
     }

@@ -114,13 +114,7 @@ pub fn check(root: &Path) -> Result {
         .collect();
     problems.extend(runtime_in_core(&root.join("core/Cargo.toml"))?);
     for dir in ["src", "core/src", "sim/src", "xtask/src"] {
-        for file in crate::tools::files_ending(&root.join(dir), "rs") {
-            let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let shown = file
-                .strip_prefix(root)
-                .unwrap_or(&file)
-                .display()
-                .to_string();
+        for (shown, text) in sources(root, dir)? {
             problems.extend(check_file(&shown, &text));
         }
     }
@@ -141,6 +135,22 @@ pub fn check(root: &Path) -> Result {
             problems.join("\n  ")
         ))
     }
+}
+
+/// Every `.rs` file under `root/dir`: its path relative to `root` and its text.
+pub fn sources(root: &Path, dir: &str) -> Result<Vec<(String, String)>> {
+    crate::tools::files_ending(&root.join(dir), "rs")
+        .into_iter()
+        .map(|file| {
+            let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let shown = file
+                .strip_prefix(root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            Ok((shown, text))
+        })
+        .collect()
 }
 
 /// The runtime crates `core/Cargo.toml` names.

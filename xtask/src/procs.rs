@@ -119,8 +119,7 @@ impl Server {
 
     pub fn log_tail(&self, lines: usize) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
+        crate::tools::last_lines(&text, lines).join("\n")
     }
 
     /// TERM to the group, up to 5 s for the leader to exit, then KILL to
@@ -149,7 +148,7 @@ impl Drop for Server {
     }
 }
 
-fn signal_group(signal: &str, pgid: u32) {
+pub fn signal_group(signal: &str, pgid: u32) {
     let _ = Command::new("kill")
         .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
         .stdout(Stdio::null())

@@ -62,6 +62,12 @@ pub fn files_ending(dir: &Path, extension: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The last `n` lines of `text`.
+pub fn last_lines(text: &str, n: usize) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].to_vec()
+}
+
 pub fn run(cmd: &mut Command) -> Result {
     let shown = format!("{cmd:?}");
     let status = cmd

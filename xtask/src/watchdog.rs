@@ -88,12 +88,8 @@ impl Progress {
 }
 
 fn kill_group(pgid: u32) {
-    for signal in ["-TERM", "-KILL"] {
-        let _ = Command::new("kill")
-            .args([signal, "--", &format!("-{pgid}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+    for signal in ["TERM", "KILL"] {
+        crate::procs::signal_group(signal, pgid);
         sleep(Duration::from_secs(3));
     }
 }
@@ -110,8 +106,7 @@ fn overrun(shown: &str, limit: Duration, unfinished: &[String], logs: &Path) -> 
     );
     for log in crate::tools::files_ending(logs, "log") {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(LOG_TAIL)..];
+        let tail = crate::tools::last_lines(&text, LOG_TAIL);
         report.push_str(&format!(
             "\n--- last {} lines of {} ---\n{}\n",
             tail.len(),
