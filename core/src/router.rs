@@ -20,6 +20,10 @@ pub struct Endpoint<H> {
     pub path: &'static str,
     pub body: Body,
     pub handler: H,
+    /// Its entry in the API document (see `api_doc`); kept only by the
+    /// document's generator.
+    #[cfg(feature = "openapi")]
+    pub doc: Option<crate::api_doc::OperationDoc>,
 }
 
 /// Whether the endpoint reads a request body (it must then be JSON, and is
@@ -44,7 +48,21 @@ impl<H> Endpoint<H> {
             path,
             body: Body::None,
             handler,
+            #[cfg(feature = "openapi")]
+            doc: None,
         }
+    }
+
+    /// The endpoint's documented operation: the `#[utoipa::path]` item
+    /// beside its handler, whose path and method the generator checks
+    /// against this declaration's. Without the `openapi` feature `P` is only
+    /// type-checked, never referenced.
+    pub const fn doc<P: crate::api_doc::Documented>(mut self) -> Self {
+        #[cfg(feature = "openapi")]
+        {
+            self.doc = Some(crate::api_doc::OperationDoc::of::<P>());
+        }
+        self
     }
 
     /// The endpoint reads a JSON body.

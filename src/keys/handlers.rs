@@ -4,6 +4,8 @@
 //! leaves: views carry only a preview (prefix and last 4 characters).
 
 use std::time::Duration;
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
@@ -14,16 +16,15 @@ use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
 use crate::domain::key::{KeyKind, ValidationStatus};
-use crate::domain::page::{parse_bounded, Page};
 use crate::domain::secrets::OpenRouterKey;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
-use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::jobs::sync::{KeyResult, SyncRun};
 use crate::jobs::validate;
+use crate::keys::reads::owned;
 use crate::keys::vault::Vault;
-use crate::keys::views::{KeyView, SnapshotView};
+use crate::keys::views::KeyView;
 use crate::openrouter::{Budget, CallError, Client};
 use crate::rate_limit::{self, Bucket};
 use crate::store::{self, api_keys::NewKey, Unique};
@@ -40,21 +41,41 @@ const MANUAL_SYNC_INTERVAL_SECS: i64 = 60;
 /// tenant shares (each sync is a snapshot).
 pub const MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR: u32 = 30;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateKeyRequest, description = "Unknown fields are refused (422).")]
 struct CreateBody {
+    /// Display name, unique per user (409 otherwise). 1 to 100 characters after trimming surrounding whitespace; no control characters. The pattern states exactly this: any surrounding whitespace, then 1 to 100 characters that start and end with a non-space, none of them a control character (U+0000-U+001F, U+007F-U+009F).
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        pattern = "^[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000](?:[^\\u0000-\\u001F\\u007F-\\u009F]{0,98}[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000])?[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     name: String,
+    /// The OpenRouter key: `sk-or-` followed by 20-200 characters of [A-Za-z0-9_-] (surrounding whitespace is trimmed). Stored encrypted (AES-256-GCM); never returned by any route. The same key twice in one account is 409.
+    #[schema(pattern = "^\\s*sk-or-[A-Za-z0-9_-]{20,200}\\s*$", write_only)]
     key: String,
+    /// `inference`: a key whose own spend is tracked (GET /key snapshots). `management`: a key used to read the activity (per model, per day) of the user's inference keys.
     #[serde(default)]
+    #[schema(default = "inference")]
     kind: KeyKind,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateKeyRequest, description = "At least one of `name` and `is_active` (else 422 on `body`). Unknown fields are refused (422).", min_properties = 1)]
 struct UpdateBody {
+    /// New display name, unique per user (409 otherwise). 1 to 100 characters after trimming surrounding whitespace; no control characters. The pattern states exactly this: any surrounding whitespace, then 1 to 100 characters that start and end with a non-space, none of them a control character (U+0000-U+001F, U+007F-U+009F).
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        pattern = "^[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000](?:[^\\u0000-\\u001F\\u007F-\\u009F]{0,98}[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000])?[\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     name: Option<String>,
+    /// false: the key is kept but no longer synced.
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(nullable = false)]
     is_active: Option<bool>,
 }
 
@@ -210,61 +231,28 @@ fn outcome_of_failure(error: CallError) -> (ValidationStatus, Option<String>) {
     }
 }
 
-pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    let (app, req) = (cx.app, cx.req);
-    let query = QueryParams::parse(req.query.as_deref(), &["page", "limit"])?;
-    let page = Page::parse(query.get("page"), query.get("limit"))?;
-    let db = app.db()?;
-    let rows = store::api_keys::list(&db, user.user_id, page.limit(), page.offset()).await?;
-    let total = match rows.first().and_then(|r| r.total) {
-        Some(total) => total,
-        None => store::api_keys::count(&db, user.user_id).await?,
-    };
-    let items = rows.into_iter().map(KeyView::from).collect::<Vec<_>>();
-    Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
-}
-
-/// `GET /api/keys/{id}/snapshots?limit=N`: the key's OpenRouter snapshots,
-/// newest first (one per sync: a spend curve for the key).
-pub async fn snapshots(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
-    let query = QueryParams::parse(cx.req.query.as_deref(), &["limit"])?;
-    let limit = parse_bounded("limit", query.get("limit"), 168, 1, 1000)?;
-    let rows = store::snapshots::of_key(&cx.app.db()?, user.user_id, id, limit)
-        .await?
-        .ok_or_else(|| AppError::not_found("API key"))?;
-    let items: Vec<SnapshotView> = rows.into_iter().map(SnapshotView::from).collect();
-    Reply::ok(&serde_json::json!({ "api_key_id": id, "items": items }))
-}
-
-async fn owned(app: &App, user_id: i64, id: i64) -> AppResult<KeyView> {
-    let row = store::api_keys::get(&app.db()?, user_id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("API key"))?;
-    Ok(KeyView::from(row))
-}
-
-/// A key with its budgets (docs/alerts.md) and the runway of the one
-/// reached first.
-#[derive(Serialize)]
-struct KeyDetail {
-    #[serde(flatten)]
-    key: KeyView,
-    budgets: Vec<crate::alerts::view::BudgetView>,
-    runway: Option<crate::alerts::runway::Runway>,
-}
-
-pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
-    let app = cx.app;
-    let key = owned(app, user.user_id, id).await?;
-    let standing = crate::alerts::standing::load(&app.db()?, user.user_id, clock::now()).await?;
-    let (budgets, runway) = crate::alerts::view::of_key(&standing, id);
-    Reply::ok(&KeyDetail {
-        key,
-        budgets,
-        runway,
-    })
-}
-
+/// Rename or (de)activate a key
+///
+/// Sets `name` and/or `is_active`. An inactive key is kept but not synced. Another user's key is 404.
+#[utoipa::path(
+    patch,
+    path = "/api/keys/{id}",
+    operation_id = "updateKey",
+    tag = "keys",
+    params(vocabulary::params::KeyId),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The updated key.", body = KeyView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 409, description = "Another key of the account already has this name.", body = vocabulary::schemas::ConflictError),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: UpdateBody = req.json()?;
@@ -293,6 +281,22 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     Reply::ok(&owned(app, user.user_id, id).await?)
 }
 
+/// Delete a key
+///
+/// Deletes the key with its snapshots and usage rows. Another user's key is 404.
+#[utoipa::path(
+    delete,
+    path = "/api/keys/{id}",
+    operation_id = "deleteKey",
+    tag = "keys",
+    params(vocabulary::params::KeyId),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     if store::api_keys::delete(&app.db()?, user.user_id, id).await? {

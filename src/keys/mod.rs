@@ -1,6 +1,7 @@
 //! The key vault: OpenRouter keys encrypted at rest, and their handlers.
 
 pub mod handlers;
+pub mod reads;
 pub mod vault;
 pub mod views;
 
@@ -9,26 +10,30 @@ use crate::http::route::{self, Route};
 /// The vault's operations.
 pub const ROUTES: &[Route] = &[
     route::session("GET", "/api/keys", |cx, user| {
-        Box::pin(handlers::list(cx, user))
-    }),
+        Box::pin(reads::list(cx, user))
+    })
+    .doc::<reads::__path_list>(),
     route::session("POST", "/api/keys", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
     .json(),
     route::session_id("GET", "/api/keys/{id}", |cx, user, id| {
-        Box::pin(handlers::get(cx, user, id))
+        Box::pin(reads::get(cx, user, id))
     }),
     route::session_id("PATCH", "/api/keys/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_update>(),
     route::session_id("DELETE", "/api/keys/{id}", |cx, user, id| {
         Box::pin(handlers::delete(cx, user, id))
-    }),
+    })
+    .doc::<handlers::__path_delete>(),
     route::session_id("POST", "/api/keys/{id}/sync", |cx, user, id| {
         Box::pin(handlers::sync_now(cx, user, id))
     }),
     route::session_id("GET", "/api/keys/{id}/snapshots", |cx, user, id| {
-        Box::pin(handlers::snapshots(cx, user, id))
-    }),
+        Box::pin(reads::snapshots(cx, user, id))
+    })
+    .doc::<reads::__path_snapshots>(),
 ];

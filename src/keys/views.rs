@@ -2,17 +2,26 @@
 //! preview, its status and OpenRouter's latest figures.
 
 use serde::Serialize;
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary::schemas::{NullableMoney, NullableTimestamp, Timestamp};
 
 use crate::domain::key::{KeyKind, ValidationStatus};
 use crate::domain::money::Money;
+use crate::domain::page::Pagination;
 use crate::store::api_keys::KeyRow;
 use crate::store::snapshots::SnapshotRow;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = KeySnapshot, description = "The latest numbers OpenRouter reported for this key (GET /key): credit limit and remaining (null when unlimited), all-time spend and spend of the current UTC day/week/month.")]
 pub struct SnapshotView {
+    #[schema(value_type = Timestamp)]
     taken_at: String,
+    #[schema(value_type = NullableMoney, required = true)]
     limit: Option<Money>,
+    #[schema(value_type = NullableMoney, required = true)]
     limit_remaining: Option<Money>,
+    /// OpenRouter's reset period of the limit (e.g. `monthly`), or null.
+    #[schema(required = true)]
     limit_reset: Option<String>,
     usage: Money,
     usage_daily: Money,
@@ -37,19 +46,33 @@ impl From<SnapshotRow> for SnapshotView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Key, description = "A stored key's public view. Never contains the key value.")]
 pub struct KeyView {
+    /// Key id.
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     id: i64,
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     kind: KeyKind,
+    /// The key's family prefix and last 4 characters only, e.g. `sk-or-v1-…a1b2`.
+    #[schema(pattern = "^sk-or-(v1-)?…[A-Za-z0-9_-]{4}$")]
     key_preview: String,
     is_active: bool,
     validation_status: ValidationStatus,
+    #[schema(value_type = NullableTimestamp, required = true)]
     last_validated_at: Option<String>,
+    #[schema(value_type = NullableTimestamp, required = true)]
     last_synced_at: Option<String>,
+    /// Why the last sync or validation attempt failed (never contains the key).
+    #[schema(required = true)]
     last_sync_error: Option<String>,
+    #[schema(value_type = Timestamp)]
     created_at: String,
+    #[schema(value_type = Timestamp)]
     updated_at: String,
+    /// Latest snapshot, or null when the key was never read from OpenRouter (management keys never have one).
+    #[schema(required = true)]
     snapshot: Option<SnapshotView>,
 }
 
@@ -90,4 +113,33 @@ impl From<KeyRow> for KeyView {
             snapshot,
         }
     }
+}
+
+watcher_core::named_params!(
+    SnapshotLimit,
+    serde_json::json!({
+        "name": "limit",
+        "in": "query",
+        "required": false,
+        "description": "Snapshots to return, 1 to 1000 (422 otherwise).",
+        "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 168 }
+    })
+);
+
+/// One page of the user's keys.
+#[derive(Serialize, ToSchema)]
+#[schema(description = "The user's keys, oldest first.")]
+pub struct KeyList {
+    pub items: Vec<KeyView>,
+    pub pagination: Pagination,
+}
+
+/// A key's snapshots (one per sync: a spend curve for the key).
+#[derive(Serialize, ToSchema)]
+#[schema(description = "A key's OpenRouter snapshots (one per sync), newest first.")]
+pub struct KeySnapshotList {
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
+    pub api_key_id: i64,
+    #[schema(max_items = 1000)]
+    pub items: Vec<SnapshotView>,
 }

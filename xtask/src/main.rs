@@ -11,6 +11,8 @@
 //! * `test`: setup, fmt, clippy, native unit tests, the dashboard's unit
 //!   tests, wasm build, integration and browser tests against the real
 //!   Worker under `wrangler dev`, then a bounded schemathesis run.
+//! * `openapi`: writes `openapi.json` from the route tables and the types
+//!   (`test` fails when the checked-in copy differs).
 //! * `bench`: see `bench/README.md`.
 //! * `fuzz [--examples N] [--seed S] [--workers W] [--keep-state]`:
 //!   schemathesis on every operation of `/openapi.json` against the real
@@ -23,6 +25,7 @@ mod dev;
 mod fuzz;
 mod http;
 mod lint;
+mod openapi;
 mod pipeline;
 mod procs;
 mod secret_scan;
@@ -33,7 +36,7 @@ mod web;
 use std::process::ExitCode;
 
 /// Every task, as `cargo xtask` (or `cargo xtask help`) lists them.
-const TASKS: [(&str, &str); 7] = [
+const TASKS: [(&str, &str); 8] = [
     (
         "setup",
         "install every tool the others need (idempotent, seconds when done)",
@@ -50,6 +53,10 @@ const TASKS: [(&str, &str); 7] = [
     (
         "lint",
         "the architecture checks alone (layering, SQL, sizes; part of test)",
+    ),
+    (
+        "openapi",
+        "write openapi.json from the route tables and types (test checks it)",
     ),
     (
         "bench",
@@ -78,6 +85,7 @@ fn main() -> ExitCode {
         "dev" => dev::start(),
         "test" => pipeline::test(rest),
         "lint" => lint::check(&tools::root()),
+        "openapi" => openapi::write(),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {

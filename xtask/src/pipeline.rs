@@ -39,9 +39,14 @@ fn static_checks(root: &Path) -> Result {
     run(&mut cargo(root, &["fmt", "--all", "--check"]))?;
     step("architecture: layering, SQL only in src/store/, file and function sizes");
     crate::lint::check(root)?;
-    step("clippy (host, all targets) -D warnings");
+    crate::openapi::check(root)?;
+    step("clippy (host, all targets, the document's generator too) -D warnings");
     let deny = ["--", "-D", "warnings"];
-    run(cargo(root, &["clippy", "--workspace", "--all-targets"]).args(deny))?;
+    run(cargo(
+        root,
+        &["clippy", "--workspace", "--all-targets", "--all-features"],
+    )
+    .args(deny))?;
     step("clippy (wasm32: the Worker and its pure core) -D warnings");
     run(cargo(root, &["clippy", "--lib", "--target", WASM_TARGET]).args(deny))?;
     run(cargo(
@@ -63,7 +68,15 @@ fn unit_tests(root: &Path) -> Result {
     run(&mut cargo(root, &["test", "-p", "watcher-core"]))?;
     run(&mut cargo(
         root,
-        &["test", "--lib", "-p", "openrouter-watcher"],
+        // With the document's generator, whose rules are unit-tested too.
+        &[
+            "test",
+            "--lib",
+            "-p",
+            "openrouter-watcher",
+            "--features",
+            "openapi",
+        ],
     ))?;
     // xtask is a binary: `--lib` would silently skip its tests.
     run(&mut cargo(root, &["test", "-p", "xtask"]))?;

@@ -1,14 +1,18 @@
 //! What a stored key is and what OpenRouter last said about it.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::money::Money;
 
 /// `inference` keys are synced; a `management` key is only used to read
 /// its account's activity (and can create, change and delete keys at
 /// OpenRouter, which this product never does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(
+    description = "`inference`: a key whose own spend is tracked (GET /key snapshots). `management`: a key used to read the activity (per model, per day) of the user's inference keys."
+)]
 pub enum KeyKind {
     #[default]
     Inference,
@@ -25,8 +29,11 @@ impl KeyKind {
 }
 
 /// The last validation's outcome: `unknown` until OpenRouter answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(
+    description = "`valid`: OpenRouter accepted the key; `invalid`: it answered 401/403 (the key is not synced until it validates again); `unknown`: not checked yet or OpenRouter was unreachable."
+)]
 pub enum ValidationStatus {
     Unknown,
     Valid,

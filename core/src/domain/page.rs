@@ -3,6 +3,7 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::Invalid;
 
@@ -58,11 +59,20 @@ fn pages(total: i64, limit: i64) -> i64 {
 
 /// `pages = ceil(total / limit)`; a page past the end is an empty list with
 /// the true totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(description = "Pagination block of list responses.")]
 pub struct Pagination {
+    /// The page asked for (1-based).
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub page: i64,
+    /// Items per page asked for.
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: i64,
+    /// Matching items over all pages.
+    #[schema(minimum = 0)]
     pub total: i64,
+    /// ceil(total / limit); a page past the end is an empty list with these true totals.
+    #[schema(minimum = 0)]
     pub pages: i64,
 }
 

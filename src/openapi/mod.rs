@@ -1,17 +1,22 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of every route.
 //!
-//! The document is a checked-in JSON file (`openapi.json` beside this crate's
-//! manifest), embedded at build time; an integration test validates real
-//! responses against it so it cannot drift from the handlers.
+//! The document is generated from the code (`generate`, run natively by
+//! `cargo xtask openapi`), checked in as `openapi.json` beside this crate's
+//! manifest and embedded at build time; `cargo xtask test` fails when the
+//! checked-in copy is stale, and the integration tests validate every real
+//! response against it.
 
 use crate::http::reply::{Body, Reply};
 use crate::http::route::{self, Route};
+
+#[cfg(feature = "openapi")]
+pub mod generate;
 
 pub const ROUTES: &[Route] = &[route::open("GET", "/openapi.json", |_| {
     Box::pin(async { Ok(document()) })
 })];
 
-pub(crate) const DOCUMENT: &str = include_str!("../openapi.json");
+pub(crate) const DOCUMENT: &str = include_str!("../../openapi.json");
 
 pub fn document() -> Reply {
     match serde_json::from_str(DOCUMENT) {
