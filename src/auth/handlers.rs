@@ -3,6 +3,8 @@
 //! (`audit`), never with a secret.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
 use crate::app::App;
 use crate::audit::{self, Event, Subject};
@@ -28,17 +30,39 @@ pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
 pub const REGISTRATIONS_ALLOWED: u32 = 5;
 pub const REGISTER_WINDOW_SECS: i64 = 3600;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RegisterRequest, description = "Unknown fields are refused (422).")]
 struct CredentialsBody {
+    /// A valid address; trimmed and lower-cased before use; unique case-insensitively (409 otherwise).
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    /// 12 to 128 characters (Unicode scalar values, not bytes). Stored only as an argon2id hash.
+    #[schema(min_length = 12, max_length = 128)]
     password: String,
 }
 
-#[derive(Serialize)]
-struct UserView {
-    id: i64,
+/// The same fields as a sign-up, under the rules of a login.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = LoginRequest, description = "Unknown fields are refused (422).")]
+struct LoginBody {
+    /// Compared after trimming and lower-casing. Not validated: a malformed address is simply a failed login (401).
     email: String,
+    /// Compared against the stored hash; no length rule on login.
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = User, description = "An account (never its password hash).")]
+struct UserView {
+    /// User id.
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
+    id: i64,
+    /// The address as stored: trimmed and lower-cased (may contain non-ASCII letters).
+    #[schema(max_length = 254)]
+    email: String,
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     created_at: String,
 }
 
@@ -52,6 +76,26 @@ impl From<UserRow> for UserView {
     }
 }
 
+/// Create an account
+///
+/// The email is validated and normalised (trimmed, lower-cased); emails are unique case-insensitively. The password must be 12 to 128 characters; it is stored as an argon2id hash only. At most 5 attempts per hour per client network (an IPv4 address or an IPv6 /64), counted before any work: 429 beyond, with Retry-After. Sign-ups from a loopback address (local development) are not counted.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    operation_id = "register",
+    tag = "auth",
+    request_body = CredentialsBody,
+    responses(
+        (status = 201, description = "Created.", body = UserView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 409, description = "An account with this email already exists.", body = vocabulary::schemas::ConflictError),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+        (status = 429, description = "Too many sign-ups from this network (5 per hour per IPv4 address or IPv6 /64).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+    )
+)]
 pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: CredentialsBody = req.json()?;
@@ -92,16 +136,48 @@ pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
     }
 }
 
-#[derive(Serialize)]
+// How the session token is presented (RFC 6750): always `bearer`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum TokenType {
+    Bearer,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = LoginResponse)]
 struct TokenView {
+    /// An HS256 JWT with claims sub, iat, exp, jti.
     access_token: String,
-    token_type: &'static str,
+    #[schema(inline)]
+    token_type: TokenType,
+    /// Seconds until the token expires (JWT_TTL_SECONDS, 86400 by default).
+    #[schema(minimum = 1)]
     expires_in: i64,
 }
 
+/// Log in and get a session JWT
+///
+/// Returns a bearer JWT for the web API (HS256, claims sub, iat, exp, jti). An unknown email and a wrong password give the same 401 and take about the same time. Failed logins are throttled per client IP and per email (10 failures per 15 minutes each, sliding window log in a Durable Object); while either bucket is exhausted, logins answer 429, even with the right password. A malformed email is just a failed login (401), not a 422.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Logged in.", body = TokenView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, description = "Invalid email or password.", body = vocabulary::schemas::UnauthorizedError, headers(("WWW-Authenticate" = String))),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 429, description = "Too many failed logins from this network (IPv4 address or IPv6 /64) or for this email: 10 per 15 minutes. Each attempt reserves its slot before the password is checked; a successful login gives it back.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
-    let body: CredentialsBody = req.json()?;
+    let body: LoginBody = req.json()?;
     // Not `Email::parse`: a malformed email is just another failed login.
     let email = body.email.trim().to_lowercase();
     // A Worker without its signing secret refuses before any argon2 work.
@@ -150,7 +226,7 @@ fn new_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResult<
     )?;
     Ok(TokenView {
         access_token: issued.token,
-        token_type: "bearer",
+        token_type: TokenType::Bearer,
         expires_in: issued.expires_in,
     })
 }
@@ -202,6 +278,20 @@ impl Attempts {
     }
 }
 
+/// Revoke this session
+///
+/// Revokes the presented JWT at once (its `jti` is denylisted until it expires). No body.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn logout(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let expires_at = clock::timestamp(user.session.expires_at);
@@ -214,6 +304,20 @@ pub async fn logout(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     Ok(Reply::no_content())
 }
 
+/// The logged-in user
+///
+/// The account of the session's user.
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    operation_id = "me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The user.", body = UserView),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn me(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let app = cx.app;
     let row = store::users::by_id(&app.db()?, user.user_id)
@@ -222,14 +326,19 @@ pub async fn me(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     Reply::ok(&UserView::from(row))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangePasswordRequest, description = "Unknown fields are refused (422).")]
 struct ChangePasswordBody {
+    /// The account's password now (422 on this field when wrong).
+    #[schema(max_length = 1024)]
     current_password: String,
+    /// 12 to 128 characters (Unicode scalar values).
+    #[schema(min_length = 12, max_length = 128)]
     new_password: String,
-    /// Revoke the API tokens and pause the webhooks that other sessions
-    /// created (default): what a thief who had the old password left behind.
+    /// Revoke every API token and pause every webhook that another session created (default true): what someone who had the old password may have left behind.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     revoke_other_access: bool,
 }
 
@@ -237,18 +346,38 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PasswordChanged {
     #[serde(flatten)]
     session: TokenView,
+    /// API tokens other sessions created, revoked now.
+    #[schema(minimum = 0)]
     revoked_tokens: usize,
+    /// Webhooks other sessions created, paused now (enable them again once checked).
+    #[schema(minimum = 0)]
     paused_webhooks: usize,
 }
 
-/// `POST /api/auth/password`: needs the current password (attempts limited
-/// like logins); ends every session of the account, this one included, and
-/// answers with a fresh session. Unless told not to, it also revokes every
-/// API token and pauses every webhook another session created.
+/// Change the password
+///
+/// Needs the current password (attempts limited like logins). Ends every session of the account, the calling one included, and answers with a fresh session for the caller.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    operation_id = "changePassword",
+    tag = "auth",
+    request_body = ChangePasswordBody,
+    responses(
+        (status = 200, description = "Changed; a new session (every older one has ended), and what other sessions created that was revoked or paused.", body = PasswordChanged),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: ChangePasswordBody = req.json()?;
@@ -327,15 +456,35 @@ pub async fn confirm_recent(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DeleteAccountRequest, description = "Unknown fields are refused (422).")]
 struct DeleteAccountBody {
+    /// The account's password (422 on this field when wrong).
+    #[schema(max_length = 1024)]
     password: String,
 }
 
-/// `DELETE /api/auth/me`: needs the password; removes the account and
-/// everything it owns in one statement (cascades), and its API tokens stop
-/// answering at once.
+/// Delete the account
+///
+/// Needs the password (attempts limited like logins). Removes the account and, in the same statement, its keys, snapshots, usage, API tokens and sessions; its API tokens stop answering at once. The account's id is never given to another account.
+#[utoipa::path(
+    delete,
+    path = "/api/auth/me",
+    operation_id = "deleteAccount",
+    tag = "auth",
+    request_body = DeleteAccountBody,
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: DeleteAccountBody = req.json()?;

@@ -15,40 +15,51 @@ pub const ROUTES: &[Route] = &[
     route::open("POST", "/api/auth/register", |cx| {
         Box::pin(handlers::register(cx))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_register>(),
     route::open("POST", "/api/auth/login", |cx| {
         Box::pin(handlers::login(cx))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_login>(),
     route::session("POST", "/api/auth/logout", |cx, user| {
         Box::pin(handlers::logout(cx, user))
-    }),
+    })
+    .doc::<handlers::__path_logout>(),
     route::session("GET", "/api/auth/me", |cx, user| {
         Box::pin(handlers::me(cx, user))
-    }),
+    })
+    .doc::<handlers::__path_me>(),
     route::session("DELETE", "/api/auth/me", |cx, user| {
         Box::pin(handlers::delete_account(cx, user))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_delete_account>(),
     route::session("POST", "/api/auth/password", |cx, user| {
         Box::pin(handlers::change_password(cx, user))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_change_password>(),
     route::session("GET", "/api/tokens", |cx, user| {
         Box::pin(tokens::list(cx, user))
-    }),
+    })
+    .doc::<tokens::__path_list>(),
     route::session("POST", "/api/tokens", |cx, user| {
         Box::pin(tokens::create(cx, user))
     })
-    .json(),
+    .json()
+    .doc::<tokens::__path_create>(),
     route::session_id("DELETE", "/api/tokens/{id}", |cx, user, id| {
         Box::pin(tokens::revoke(cx, user, id))
-    }),
+    })
+    .doc::<tokens::__path_revoke>(),
     route::session("GET", "/api/settings", |cx, user| {
         Box::pin(settings::get(cx, user))
-    }),
+    })
+    .doc::<settings::__path_get>(),
     route::session("PATCH", "/api/settings", |cx, user| {
         Box::pin(settings::update(cx, user))
     })
-    .json(),
+    .json()
+    .doc::<settings::__path_update>(),
 ];

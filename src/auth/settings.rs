@@ -1,6 +1,8 @@
 //! `/api/settings`: the account's preferences (docs/integrations.md).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
 use crate::auth::session::AuthUser;
 use crate::clock;
@@ -10,17 +12,34 @@ use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
 use crate::store;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Settings {
+    #[schema(value_type = vocabulary::schemas::TimeZone)]
     tz: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateSettingsRequest)]
 struct SettingsBody {
+    #[schema(value_type = vocabulary::schemas::TimeZone)]
     tz: String,
 }
 
+/// The account's preferences
+///
+/// The time zone local days follow (docs/integrations.md).
+#[utoipa::path(
+    get,
+    path = "/api/settings",
+    operation_id = "getSettings",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The settings.", body = Settings),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let tz = store::users::tz(&cx.app.db()?, user.user_id)
         .await?
@@ -28,6 +47,25 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     Reply::ok(&Settings { tz })
 }
 
+/// Change the account's preferences
+///
+/// `tz`: an IANA zone name; unknown names are 422.
+#[utoipa::path(
+    patch,
+    path = "/api/settings",
+    operation_id = "updateSettings",
+    tag = "auth",
+    request_body = SettingsBody,
+    responses(
+        (status = 200, description = "The settings.", body = Settings),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let body: SettingsBody = cx.req.json()?;
     let zone = Zone::parse("tz", body.tz.trim())?;

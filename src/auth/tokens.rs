@@ -3,6 +3,8 @@
 
 use crate::audit::{self, Event, Subject};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
 use crate::auth::session::AuthUser;
 use crate::clock;
@@ -16,32 +18,56 @@ use crate::store::{self, tokens::TokenRow};
 /// Active tokens one user may hold; revoke one to create another.
 pub const MAX_ACTIVE_TOKENS: i64 = 25;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateTokenRequest, description = "Unknown fields are refused (422).")]
 struct CreateBody {
+    #[schema(value_type = vocabulary::schemas::Name)]
     name: String,
-    /// Needed when the session is older than `REAUTH_AFTER_SECS`.
+    /// The account's password. Needed when the session signed in more than 10 minutes ago (403 `reauthentication_required` without it, 422 on this field when wrong; attempts limited like logins).
     #[serde(default)]
+    #[schema(max_length = 1024)]
+    #[schema(nullable = false)]
     password: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = CreatedToken)]
 struct CreatedView {
+    /// Token id.
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     id: i64,
     name: String,
+    /// The plaintext token: `or_api_` + 32 random bytes in unpadded base64url. Shown in this response only; only its SHA-256 is stored.
+    #[schema(pattern = "^or_api_[A-Za-z0-9_-]{43}$")]
     token: String,
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     created_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiToken)]
 struct TokenView {
+    /// Token id.
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     id: i64,
     name: String,
+    /// The first 13 characters of the token, for recognising it.
+    #[schema(pattern = "^or_api_[A-Za-z0-9_-]{6}$")]
     prefix: String,
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     created_at: String,
+    /// Last successful /api/v1 call; written at most once a minute per token, so it may lag by up to a minute.
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$", required = true)]
     last_used_at: Option<String>,
+    /// false once revoked.
     is_active: bool,
 }
+
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(description = "Every token of the user, revoked ones included (is_active false).")]
+struct ApiTokenList(Vec<TokenView>);
 
 impl From<TokenRow> for TokenView {
     fn from(row: TokenRow) -> Self {
@@ -56,6 +82,27 @@ impl From<TokenRow> for TokenView {
     }
 }
 
+/// Create an API token
+///
+/// Mints a token for the public API (`or_api_` + 32 random bytes, base64url). The plaintext appears in this response only; only its SHA-256 and a display prefix are stored. At most 25 active tokens per user (409 beyond; revoke one first).
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    operation_id = "createToken",
+    tag = "tokens",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created; `token` is shown this once.", body = CreatedView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 403, description = "The session signed in more than 10 minutes ago: send `password`.", body = vocabulary::schemas::ReauthenticationRequiredError),
+        (status = 409, description = "The user already has 25 active tokens.", body = vocabulary::schemas::ConflictError),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
@@ -91,13 +138,44 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     })
 }
 
+/// List API tokens
+///
+/// Every API token of the user, oldest first, revoked ones included. Never the token itself: only its display prefix.
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    operation_id = "listTokens",
+    tag = "tokens",
+    responses(
+        (status = 200, description = "The tokens.", body = ApiTokenList),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let app = cx.app;
     let rows = store::tokens::list(&app.db()?, user.user_id).await?;
-    let views: Vec<TokenView> = rows.into_iter().map(TokenView::from).collect();
-    Reply::ok(&views)
+    Reply::ok(&ApiTokenList(
+        rows.into_iter().map(TokenView::from).collect(),
+    ))
 }
 
+/// Revoke an API token
+///
+/// Revokes the token at once: its next /api/v1 call is 401. Revoking an already revoked token is also 204. Another user's token is 404.
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    operation_id = "revokeToken",
+    tag = "tokens",
+    params(vocabulary::params::TokenId),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let now = clock::timestamp(clock::now());

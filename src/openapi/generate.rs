@@ -11,11 +11,13 @@
 //! documented in code yet: the generator refuses a route with neither, and
 //! drops whatever no route declares.
 //!
-//! utoipa's output is normalised by three rules, each a fact of this API:
+//! utoipa's output is normalised by five rules, each a fact of this API:
 //! integers carry no `format` (JSON integers; the ranges say the rest), a
-//! nullable reference's description belongs to the property, and an object
+//! nullable reference's description belongs to the property, an enum of
+//! one value is a `const`, an object
 //! has no properties beyond those listed (request bodies refuse unknown
-//! fields, responses never add any).
+//! fields, responses never add any), and a flattened type's fields are
+//! the object's own (`flatten`).
 
 // The generator runs natively on the checked-in document, never on a
 // request: `Value`'s index operators (which panic only on a frame that is
@@ -223,6 +225,7 @@ fn schemas(frame: &Value, derived: Schemas) -> Result<Map<String, Value>, String
         .cloned()
         .unwrap_or_default();
     let shared = vocabulary::section("schemas");
+    let mut merged = Vec::new();
     for (name, json) in &shared {
         schemas.insert(name.clone(), json.clone());
     }
@@ -232,9 +235,43 @@ fn schemas(frame: &Value, derived: Schemas) -> Result<Map<String, Value>, String
         }
         let mut schema = serde_json::to_value(schema).map_err(|e| e.to_string())?;
         normalise(&mut schema);
-        schemas.insert(name, schema);
+        schemas.insert(name.clone(), schema);
+        merged.push(name);
+    }
+    for name in merged {
+        if let Some(flat) = schemas.get(&name).and_then(|s| flatten(s, &schemas)) {
+            schemas.insert(name, flat);
+        }
     }
     Ok(schemas)
+}
+
+/// A derived `allOf` is a `#[serde(flatten)]`: on the wire its members'
+/// fields are one object, so the schema is that one object (an `allOf` of
+/// closed objects would refuse every field of the others).
+fn flatten(schema: &Value, schemas: &Map<String, Value>) -> Option<Value> {
+    let members = schema.get("allOf")?.as_array()?;
+    let mut flat = Map::new();
+    flat.insert("type".to_owned(), "object".into());
+    if let Some(description) = schema.get("description") {
+        flat.insert("description".to_owned(), description.clone());
+    }
+    let (mut required, mut properties) = (Vec::new(), Map::new());
+    for member in members {
+        let member = match member.get("$ref").and_then(Value::as_str) {
+            Some(reference) => schemas.get(reference.rsplit('/').next()?)?,
+            None => member,
+        };
+        let member = flatten(member, schemas).unwrap_or_else(|| member.clone());
+        if let Some(names) = member.get("required").and_then(Value::as_array) {
+            required.extend(names.iter().cloned());
+        }
+        properties.extend(member.get("properties")?.as_object()?.clone());
+    }
+    flat.insert("required".to_owned(), Value::Array(required));
+    flat.insert("properties".to_owned(), Value::Object(properties));
+    flat.insert("additionalProperties".to_owned(), Value::Bool(false));
+    Some(Value::Object(flat))
 }
 
 /// The three rules of the module's doc, applied everywhere below `value`.
@@ -250,6 +287,7 @@ fn normalise(value: &mut Value) {
                 map.remove("format");
             }
             lift_nullable_description(map);
+            one_value_is_a_const(map);
             if map.contains_key("properties") && !map.contains_key("additionalProperties") {
                 map.insert("additionalProperties".to_owned(), Value::Bool(false));
             }
@@ -257,6 +295,19 @@ fn normalise(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(normalise),
         _ => {}
+    }
+}
+
+/// `enum: [x]` (a Rust enum of one variant) says `const: x`.
+fn one_value_is_a_const(map: &mut Map<String, Value>) {
+    let single = match map.get("enum").and_then(Value::as_array) {
+        Some(values) if values.len() == 1 => values.first().cloned(),
+        _ => None,
+    };
+    if let Some(value) = single {
+        map.remove("enum");
+        map.remove("type");
+        map.insert("const".to_owned(), value);
     }
 }
 
