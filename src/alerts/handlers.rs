@@ -1,15 +1,18 @@
 //! `/api/budgets` and `/api/alerts` (docs/alerts.md).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
 use super::period::Period;
 use super::standing::{self, AccountStanding};
 use super::thresholds::Thresholds;
 use super::view::{self, BudgetView};
+use crate::alerts::period::UserPeriod;
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::money::{EnteredAmount, Money};
-use crate::domain::page::Page;
+use crate::domain::page::{Page, Pagination};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
@@ -23,26 +26,51 @@ const MAX_AMOUNT_UNITS: i64 = 1_000_000 * 10_000_000_000;
 /// evaluation reads per account.
 pub const MAX_PER_USER: i64 = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateBudgetRequest)]
 struct CreateBody {
+    /// The key; null or absent: the whole account.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     api_key_id: Option<i64>,
+    #[schema(inline)]
     amount: EnteredAmount,
+    #[schema(inline, value_type = UserPeriod)]
     period: String,
+    /// Default [50, 80, 100].
     #[serde(default)]
+    #[schema(inline, nullable = false, value_type = vocabulary::schemas::Thresholds)]
     thresholds: Option<Vec<i64>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateBudgetRequest, description = "New terms re-arm the budget (its thresholds may fire again in this period).", min_properties = 1)]
 struct UpdateBody {
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(inline, nullable = false)]
     amount: Option<EnteredAmount>,
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(inline, nullable = false, value_type = UserPeriod)]
     period: Option<String>,
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(inline, nullable = false, value_type = vocabulary::schemas::Thresholds)]
     thresholds: Option<Vec<i64>>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct BudgetList {
+    /// The account's budgets, then the implicit ones.
+    budgets: Vec<BudgetView>,
+}
+
+// Events as stored: each kind's fields (`domain::event`), one schema.
+#[derive(Serialize, ToSchema)]
+struct AlertEventPage {
+    #[schema(value_type = Vec<vocabulary::schemas::AlertEvent>)]
+    items: Vec<serde_json::Value>,
+    pagination: Pagination,
 }
 
 fn amount(value: Money) -> AppResult<Money> {
@@ -77,15 +105,68 @@ async fn view_of(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<BudgetView
         .ok_or_else(|| AppError::not_found("Budget"))
 }
 
+/// The account's budgets
+///
+/// Explicit budgets, then implicit ones (keys' OpenRouter limits), each with its status and runway.
+#[utoipa::path(
+    get,
+    path = "/api/budgets",
+    operation_id = "listBudgets",
+    tag = "alerts",
+    responses(
+        (status = 200, description = "The budgets.", body = BudgetList),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let standing = standing_of(cx, user).await?;
-    Reply::ok(&serde_json::json!({ "budgets": view::all(&standing) }))
+    Reply::ok(&BudgetList {
+        budgets: view::all(&standing),
+    })
 }
 
+/// One budget
+///
+/// Another user's budget is 404.
+#[utoipa::path(
+    get,
+    path = "/api/budgets/{id}",
+    operation_id = "getBudget",
+    tag = "alerts",
+    params(vocabulary::params::BudgetId),
+    responses(
+        (status = 200, description = "The budget.", body = BudgetView),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     Reply::ok(&view_of(cx, user, id).await?)
 }
 
+/// Set a budget
+///
+/// A budget on a key (`api_key_id`) or on the account (null). One per scope and period; at most 100 per account.
+#[utoipa::path(
+    post,
+    path = "/api/budgets",
+    operation_id = "createBudget",
+    tag = "alerts",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The budget.", body = BudgetView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 409, description = "This scope already has a budget for this period, or the account has 100 budgets.", body = vocabulary::schemas::ConflictError),
+    )
+)]
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let body: CreateBody = cx.req.json()?;
     let amount = amount(body.amount.0)?;
@@ -127,6 +208,28 @@ fn conflict_for(err: AppError) -> AppError {
     }
 }
 
+/// Change a budget's terms
+///
+/// Re-arms the budget.
+#[utoipa::path(
+    patch,
+    path = "/api/budgets/{id}",
+    operation_id = "updateBudget",
+    tag = "alerts",
+    params(vocabulary::params::BudgetId),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The budget.", body = BudgetView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 409, description = "This scope already has a budget for that period.", body = vocabulary::schemas::ConflictError),
+    )
+)]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let body: UpdateBody = cx.req.json()?;
     if body.amount.is_none() && body.period.is_none() && body.thresholds.is_none() {
@@ -166,6 +269,22 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     Reply::ok(&view_of(cx, user, id).await?)
 }
 
+/// Delete a budget
+///
+/// A key with an OpenRouter limit falls back to its implicit budget.
+#[utoipa::path(
+    delete,
+    path = "/api/budgets/{id}",
+    operation_id = "deleteBudget",
+    tag = "alerts",
+    params(vocabulary::params::BudgetId),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     if store::budgets::delete(&cx.app.db()?, user.user_id, id).await? {
         Ok(Reply::no_content())
@@ -174,7 +293,23 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     }
 }
 
-/// `GET /api/alerts`: the account's events, newest first.
+/// The account's alerts
+///
+/// Events raised by the hourly evaluation and test events, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/alerts",
+    operation_id = "listAlerts",
+    tag = "alerts",
+    params(vocabulary::params::Page, vocabulary::params::Limit),
+    responses(
+        (status = 200, description = "A page of events.", body = AlertEventPage),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn events(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let query = QueryParams::parse(cx.req.query.as_deref(), &["page", "limit"])?;
     let page = Page::parse(query.get("page"), query.get("limit"))?;
@@ -184,9 +319,12 @@ pub async fn events(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         Some(total) => total,
         None => store::alerts::count_events(&db, user.user_id).await?,
     };
-    let items: Vec<serde_json::Value> = rows
+    let items = rows
         .iter()
         .map(|r| crate::domain::event::render(r.id, &r.created_at, &r.payload))
         .collect();
-    Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
+    Reply::ok(&AlertEventPage {
+        items,
+        pagination: page.info(total),
+    })
 }

@@ -23,22 +23,28 @@ use crate::http::route::{self, Route};
 pub const ROUTES: &[Route] = &[
     route::session("GET", "/api/budgets", |cx, user| {
         Box::pin(handlers::list(cx, user))
-    }),
+    })
+    .doc::<handlers::__path_list>(),
     route::session("POST", "/api/budgets", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_create>(),
     route::session_id("GET", "/api/budgets/{id}", |cx, user, id| {
         Box::pin(handlers::get(cx, user, id))
-    }),
+    })
+    .doc::<handlers::__path_get>(),
     route::session_id("PATCH", "/api/budgets/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_update>(),
     route::session_id("DELETE", "/api/budgets/{id}", |cx, user, id| {
         Box::pin(handlers::delete(cx, user, id))
-    }),
+    })
+    .doc::<handlers::__path_delete>(),
     route::session("GET", "/api/alerts", |cx, user| {
         Box::pin(handlers::events(cx, user))
-    }),
+    })
+    .doc::<handlers::__path_events>(),
 ];

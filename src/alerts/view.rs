@@ -3,6 +3,8 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
 use super::assess::{assess, BudgetDef, Source};
 use super::period::Period;
@@ -11,31 +13,65 @@ use super::standing::AccountStanding;
 use super::thresholds::percent_of;
 use crate::domain::money::Money;
 
-#[derive(Debug, Serialize)]
+// Whether a budget covers one key or the whole account.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Key,
+    Account,
+}
+
+// A threshold already alerted, in whole percent of the amount.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(minimum = 1, maximum = 100)]
+pub struct FiredThreshold(u8);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Budget, description = "A budget: the user's (`source: budget`), or a key's OpenRouter limit (`source: openrouter_limit`, `id` null, not editable).")]
 pub struct BudgetView {
+    #[schema(minimum = 1, maximum = 9007199254740991_i64, required = true)]
     pub id: Option<i64>,
+    #[schema(inline)]
     pub source: Source,
-    pub scope: &'static str,
+    #[schema(inline)]
+    pub scope: Scope,
+    #[schema(minimum = 1, maximum = 9007199254740991_i64, required = true)]
     pub api_key_id: Option<i64>,
+    #[schema(required = true)]
     pub api_key_name: Option<String>,
     pub amount: Money,
     pub period: Period,
+    #[schema(value_type = vocabulary::schemas::Thresholds)]
     pub thresholds: Vec<u8>,
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
     pub created_at: Option<String>,
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
     pub updated_at: Option<String>,
+    /// Null until a snapshot exists.
+    #[schema(required = true)]
     pub status: Option<StatusView>,
+    /// Null without two snapshots an hour apart in the last 7 days.
+    #[schema(required = true)]
     pub runway: Option<Runway>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BudgetStatus, description = "Where the budget stands in its current period, from the latest snapshots.")]
 pub struct StatusView {
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     pub as_of: String,
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
     pub period_start: Option<String>,
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
     pub period_end: Option<String>,
     pub spent: Money,
     pub remaining: Money,
+    #[schema(value_type = vocabulary::schemas::Percent)]
     pub percent_used: Decimal,
-    pub fired: Vec<u8>,
+    /// Thresholds already alerted in this period.
+    #[schema(inline)]
+    pub fired: Vec<FiredThreshold>,
 }
 
 pub fn budget_view(budget: &BudgetDef, standing: &AccountStanding) -> BudgetView {
@@ -60,6 +96,7 @@ pub fn budget_view(budget: &BudgetDef, standing: &AccountStanding) -> BudgetView
                 .iter()
                 .copied()
                 .filter(|p| current.is_some_and(|m| *p <= m.fired_percent))
+                .map(FiredThreshold)
                 .collect(),
         }
     });
@@ -67,9 +104,9 @@ pub fn budget_view(budget: &BudgetDef, standing: &AccountStanding) -> BudgetView
         id: budget.id,
         source: budget.source,
         scope: if budget.api_key_id.is_some() {
-            "key"
+            Scope::Key
         } else {
-            "account"
+            Scope::Account
         },
         api_key_id: budget.api_key_id,
         api_key_name: standing.key_name(budget.api_key_id).map(str::to_owned),

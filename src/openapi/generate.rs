@@ -11,10 +11,11 @@
 //! documented in code yet: the generator refuses a route with neither, and
 //! drops whatever no route declares.
 //!
-//! utoipa's output is normalised by five rules, each a fact of this API:
+//! utoipa's output is normalised by six rules, each a fact of this API:
 //! integers carry no `format` (JSON integers; the ranges say the rest), a
 //! nullable reference's description belongs to the property, an enum of
-//! one value is a `const`, an object
+//! one value is a `const`, an inlined schema carries its field's description
+//! itself, an object
 //! has no properties beyond those listed (request bodies refuse unknown
 //! fields, responses never add any), and a flattened type's fields are
 //! the object's own (`flatten`).
@@ -288,6 +289,7 @@ fn normalise(value: &mut Value) {
             }
             lift_nullable_description(map);
             one_value_is_a_const(map);
+            unwrap_described_inline(map);
             if map.contains_key("properties") && !map.contains_key("additionalProperties") {
                 map.insert("additionalProperties".to_owned(), Value::Bool(false));
             }
@@ -296,6 +298,29 @@ fn normalise(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(normalise),
         _ => {}
     }
+}
+
+/// utoipa describes an inlined schema as `allOf: [schema, {type: object,
+/// description}]`, which no array or string satisfies: the schema itself,
+/// with that description.
+fn unwrap_described_inline(map: &mut Map<String, Value>) {
+    let Some(Value::Array(members)) = map.get("allOf") else {
+        return;
+    };
+    let [Value::Object(schema), Value::Object(note)] = members.as_slice() else {
+        return;
+    };
+    let only_described = note.get("type").and_then(Value::as_str) == Some("object")
+        && note.keys().all(|key| key == "type" || key == "description");
+    if !only_described || schema.get("type").and_then(Value::as_str) == Some("object") {
+        return;
+    }
+    let mut unwrapped = schema.clone();
+    if let Some(description) = note.get("description") {
+        unwrapped.insert("description".to_owned(), description.clone());
+    }
+    map.remove("allOf");
+    map.extend(unwrapped);
 }
 
 /// `enum: [x]` (a Rust enum of one variant) says `const: x`.

@@ -11,7 +11,7 @@ use super::runway::{self, Burn, Point, Runway, Standing};
 use super::thresholds::Thresholds;
 use crate::domain::money::Money;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Set by the user.

@@ -7,12 +7,14 @@
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::money::Money;
 use crate::domain::Invalid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = BudgetPeriod, description = "UTC windows as OpenRouter's `limit_reset`: a day, a week from Monday, a calendar month; `lifetime` only for an OpenRouter limit that never resets.")]
 pub enum Period {
     Daily,
     Weekly,
@@ -230,3 +232,18 @@ mod tests {
         }
     }
 }
+
+/// The periods a person may give a budget ([`Period::USER_CHOICES`], what
+/// [`Period::parse`] accepts), as the API document states them.
+pub struct UserPeriod;
+
+impl utoipa::PartialSchema for UserPeriod {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Period::USER_CHOICES.map(Period::as_str)))
+            .into()
+    }
+}
+
+impl ToSchema for UserPeriod {}

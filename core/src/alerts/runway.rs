@@ -12,9 +12,11 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
+use crate::api_doc::vocabulary;
 use chrono::{DateTime, Duration, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::thresholds::percent_ratio;
 use crate::domain::money::Money;
@@ -115,7 +117,7 @@ impl Burn {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outlook {
     /// Already at or over the amount.
@@ -129,16 +131,27 @@ pub enum Outlook {
     Idle,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(
+    description = "The period's spend projected at the burn rate of the last 7 days (oldest to newest snapshot)."
+)]
 pub struct Runway {
+    #[schema(inline)]
     pub status: Outlook,
     pub burn_rate_per_day: Money,
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     pub basis_from: String,
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     pub basis_to: String,
+    #[schema(value_type = vocabulary::schemas::NullableMoney, required = true)]
     pub projected_period_spend: Option<Money>,
+    #[schema(value_type = Option<vocabulary::schemas::Percent>, required = true)]
     pub projected_percent: Option<Decimal>,
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
     pub reached_at: Option<String>,
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
     pub resets_at: Option<String>,
+    #[schema(minimum = 0, required = true)]
     pub days_before_reset: Option<i64>,
 }
 

@@ -171,6 +171,7 @@ pub mod schemas {
     named_schema!(Thresholds);
     named_schema!(Name);
     named_schema!(TimeZone);
+    named_schema!(AlertEvent);
 
     /// Money is a Rust type (`domain::money`), serialised as a decimal string.
     impl utoipa::PartialSchema for crate::domain::money::Money {
@@ -186,6 +187,17 @@ pub mod schemas {
         }
     }
 }
+
+/// An amount typed into a request (`domain::money`): a JSON number or a
+/// decimal string, inlined where a body takes one.
+impl utoipa::PartialSchema for crate::domain::money::EnteredAmount {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        serde_json::from_value(entry("schemas", "EnteredAmount")).unwrap_or_else(|_| {
+            utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::default())
+        })
+    }
+}
+impl utoipa::ToSchema for crate::domain::money::EnteredAmount {}
 
 /// Parameters of the vocabulary; the document refers to them by `$ref`.
 pub mod params {
