@@ -57,6 +57,7 @@ impl<H> Endpoint<H> {
     /// beside its handler, whose path and method the generator checks
     /// against this declaration's. Without the `openapi` feature `P` is only
     /// type-checked, never referenced.
+    #[cfg_attr(not(feature = "openapi"), allow(unused_mut))]
     pub const fn doc<P: crate::api_doc::Documented>(mut self) -> Self {
         #[cfg(feature = "openapi")]
         {

@@ -14,11 +14,9 @@ use crate::clock;
 use crate::domain::account::{Email, Password};
 use crate::domain::network::is_loopback;
 use crate::domain::secrets::sha256_hex;
-use crate::domain::Invalid;
 use crate::error::{AppError, AppResult};
-use crate::http::ctx::{Ctx, Incoming};
+use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
-use crate::public_api;
 use crate::rate_limit::{self, Bucket};
 use crate::store::{self, users::UserRow, Unique};
 
@@ -145,7 +143,7 @@ enum TokenType {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = LoginResponse)]
-struct TokenView {
+pub(super) struct TokenView {
     /// An HS256 JWT with claims sub, iat, exp, jti.
     access_token: String,
     #[schema(inline)]
@@ -216,7 +214,12 @@ fn issue_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResul
     Reply::ok(&new_session(app, secret, user_id, epoch)?)
 }
 
-fn new_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResult<TokenView> {
+pub(super) fn new_session(
+    app: &App,
+    secret: &[u8],
+    user_id: i64,
+    epoch: i64,
+) -> AppResult<TokenView> {
     let issued = jwt::issue(
         secret,
         user_id,
@@ -235,12 +238,12 @@ fn new_session(app: &App, secret: &[u8], user_id: i64, epoch: i64) -> AppResult<
 /// reserved in both buckets *before* the password is verified, so a
 /// parallel burst cannot get more than the limit verified; a correct
 /// password gives its slots back, so only failures count.
-struct Attempts {
+pub(super) struct Attempts {
     buckets: [String; 2],
 }
 
 impl Attempts {
-    async fn reserve(app: &App, network: &str, email_hash: &str) -> AppResult<Self> {
+    pub(super) async fn reserve(app: &App, network: &str, email_hash: &str) -> AppResult<Self> {
         let attempts = Self {
             buckets: [
                 format!("login-ip:{network}"),
@@ -269,7 +272,7 @@ impl Attempts {
         Ok(attempts)
     }
 
-    async fn give_back(self, app: &App) {
+    pub(super) async fn give_back(self, app: &App) {
         for name in &self.buckets {
             if let Err(e) = rate_limit::release(app, name).await {
                 worker::console_error!("cannot give back a login attempt: {e}");
@@ -324,208 +327,4 @@ pub async fn me(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         .await?
         .ok_or_else(jwt::rejected)?;
     Reply::ok(&UserView::from(row))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = ChangePasswordRequest, description = "Unknown fields are refused (422).")]
-struct ChangePasswordBody {
-    /// The account's password now (422 on this field when wrong).
-    #[schema(max_length = 1024)]
-    current_password: String,
-    /// 12 to 128 characters (Unicode scalar values).
-    #[schema(min_length = 12, max_length = 128)]
-    new_password: String,
-    /// Revoke every API token and pause every webhook that another session created (default true): what someone who had the old password may have left behind.
-    #[serde(default = "yes")]
-    #[schema(default = true)]
-    revoke_other_access: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Serialize, ToSchema)]
-struct PasswordChanged {
-    #[serde(flatten)]
-    session: TokenView,
-    /// API tokens other sessions created, revoked now.
-    #[schema(minimum = 0)]
-    revoked_tokens: usize,
-    /// Webhooks other sessions created, paused now (enable them again once checked).
-    #[schema(minimum = 0)]
-    paused_webhooks: usize,
-}
-
-/// Change the password
-///
-/// Needs the current password (attempts limited like logins). Ends every session of the account, the calling one included, and answers with a fresh session for the caller.
-#[utoipa::path(
-    post,
-    path = "/api/auth/password",
-    operation_id = "changePassword",
-    tag = "auth",
-    request_body = ChangePasswordBody,
-    responses(
-        (status = 200, description = "Changed; a new session (every older one has ended), and what other sessions created that was revoked or paused.", body = PasswordChanged),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-        (status = 500, response = vocabulary::responses::Internal),
-    )
-)]
-pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    let (app, req) = (cx.app, cx.req);
-    let body: ChangePasswordBody = req.json()?;
-    let new_password = Password::parse(body.new_password)
-        .map_err(|rule| Invalid::new("new_password", rule.reason))?;
-    let secret = app.jwt_secret()?;
-    let db = app.db()?;
-    let network = req.client_network();
-    let account = confirm_password(
-        app,
-        req,
-        user.user_id,
-        &body.current_password,
-        "current_password",
-    )
-    .await?;
-    let hash = password::hash(new_password.expose())?;
-    let now = clock::timestamp(clock::now());
-    let epoch = store::users::change_password(&db, account.id, &hash, &now)
-        .await?
-        .ok_or_else(jwt::rejected)?;
-    let subject = Subject {
-        user_id: Some(account.id),
-        ..Subject::default()
-    };
-    audit::record(Event::PasswordChanged, &network, &subject);
-    let (revoked_tokens, paused_webhooks) = if body.revoke_other_access {
-        revoke_other_access(app, user, &now).await?
-    } else {
-        (0, 0)
-    };
-    Reply::ok(&PasswordChanged {
-        session: new_session(app, &secret, account.id, epoch)?,
-        revoked_tokens,
-        paused_webhooks,
-    })
-}
-
-/// Revokes the tokens and pauses the webhooks other sessions created; how
-/// many of each. Each revoked token's object is told at once.
-async fn revoke_other_access(app: &App, user: &AuthUser, now: &str) -> AppResult<(usize, usize)> {
-    let db = app.db()?;
-    let session = user.session.jti.as_str();
-    let hashes = store::tokens::revoke_others(&db, user.user_id, session, now).await?;
-    for hash in &hashes {
-        public_api::revoke_token(app, hash).await;
-    }
-    let paused = store::webhooks::pause_others(&db, user.user_id, session, now).await?;
-    Ok((hashes.len(), paused))
-}
-
-/// How long after signing in a session may create credentials (API tokens,
-/// webhooks) without the password again.
-pub const REAUTH_AFTER_SECS: i64 = 10 * 60;
-
-/// Creating something that outlives the session (an API token, a webhook)
-/// from a session older than [`REAUTH_AFTER_SECS`] needs the password, so
-/// a stolen session cannot quietly plant lasting access: 403
-/// `reauthentication_required` without it, 422 on `password` when wrong
-/// (attempts limited like logins).
-pub async fn confirm_recent(
-    cx: &Ctx<'_>,
-    user: &AuthUser,
-    password: Option<&str>,
-) -> AppResult<()> {
-    let age = clock::now().signed_duration_since(user.session.issued_at);
-    match password {
-        _ if age.num_seconds() < REAUTH_AFTER_SECS => Ok(()),
-        Some(password) => confirm_password(cx.app, cx.req, user.user_id, password, "password")
-            .await
-            .map(drop),
-        None => Err(AppError::ReauthenticationRequired(format!(
-            "This session signed in more than {} minutes ago: confirm with your password (`password`).",
-            REAUTH_AFTER_SECS / 60
-        ))),
-    }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = DeleteAccountRequest, description = "Unknown fields are refused (422).")]
-struct DeleteAccountBody {
-    /// The account's password (422 on this field when wrong).
-    #[schema(max_length = 1024)]
-    password: String,
-}
-
-/// Delete the account
-///
-/// Needs the password (attempts limited like logins). Removes the account and, in the same statement, its keys, snapshots, usage, API tokens and sessions; its API tokens stop answering at once. The account's id is never given to another account.
-#[utoipa::path(
-    delete,
-    path = "/api/auth/me",
-    operation_id = "deleteAccount",
-    tag = "auth",
-    request_body = DeleteAccountBody,
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-        (status = 500, response = vocabulary::responses::Internal),
-    )
-)]
-pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    let (app, req) = (cx.app, cx.req);
-    let body: DeleteAccountBody = req.json()?;
-    let db = app.db()?;
-    let account = confirm_password(app, req, user.user_id, &body.password, "password").await?;
-    let token_hashes = store::tokens::active_hashes(&db, account.id).await?;
-    store::users::delete(&db, account.id).await?;
-    for hash in &token_hashes {
-        public_api::revoke_token(app, hash).await;
-    }
-    let subject = Subject {
-        user_id: Some(account.id),
-        ..Subject::default()
-    };
-    audit::record(Event::AccountDeleted, &req.client_network(), &subject);
-    Ok(Reply::no_content())
-}
-
-/// The signed-in user's password, checked with the login's attempt limits;
-/// a wrong one is a 422 on `field` (the session itself is fine).
-async fn confirm_password(
-    app: &App,
-    req: &Incoming,
-    user_id: i64,
-    presented: &str,
-    field: &str,
-) -> AppResult<store::users::Credentials> {
-    let account = store::users::credentials_by_id(&app.db()?, user_id)
-        .await?
-        .ok_or_else(jwt::rejected)?;
-    let network = req.client_network();
-    let email_hash = sha256_hex(&account.email);
-    let attempts = Attempts::reserve(app, &network, &email_hash).await?;
-    if !password::verify(presented, &account.password_hash)? {
-        let subject = Subject {
-            user_id: Some(user_id),
-            ..Subject::default()
-        };
-        audit::record(Event::PasswordChangeFailed, &network, &subject);
-        return Err(AppError::invalid(field, "is not the account's password"));
-    }
-    attempts.give_back(app).await;
-    Ok(account)
 }

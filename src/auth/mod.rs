@@ -1,6 +1,7 @@
 //! Accounts and credentials: argon2id passwords, HS256 session JWTs with a
 //! `jti` denylist, login throttling, and API tokens for the public API.
 
+pub mod account;
 pub mod handlers;
 pub mod jwt;
 pub mod password;
@@ -31,15 +32,15 @@ pub const ROUTES: &[Route] = &[
     })
     .doc::<handlers::__path_me>(),
     route::session("DELETE", "/api/auth/me", |cx, user| {
-        Box::pin(handlers::delete_account(cx, user))
+        Box::pin(account::delete_account(cx, user))
     })
     .json()
-    .doc::<handlers::__path_delete_account>(),
+    .doc::<account::__path_delete_account>(),
     route::session("POST", "/api/auth/password", |cx, user| {
-        Box::pin(handlers::change_password(cx, user))
+        Box::pin(account::change_password(cx, user))
     })
     .json()
-    .doc::<handlers::__path_change_password>(),
+    .doc::<account::__path_change_password>(),
     route::session("GET", "/api/tokens", |cx, user| {
         Box::pin(tokens::list(cx, user))
     })

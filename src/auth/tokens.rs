@@ -107,7 +107,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
     let name = Name::parse(&body.name)?;
-    crate::auth::handlers::confirm_recent(cx, user, body.password.as_deref()).await?;
+    crate::auth::account::confirm_recent(cx, user, body.password.as_deref()).await?;
     let token = NewApiToken::generate().map_err(AppError::internal)?;
     let now = clock::timestamp(clock::now());
     let new = store::tokens::NewToken {

@@ -20,7 +20,6 @@ use crate::domain::secrets::OpenRouterKey;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
-use crate::jobs::sync::{KeyResult, SyncRun};
 use crate::jobs::validate;
 use crate::keys::reads::owned;
 use crate::keys::vault::Vault;
@@ -32,14 +31,6 @@ use crate::store::{self, api_keys::NewKey, Unique};
 /// Calls the immediate validation may make (one retry).
 const VALIDATION_BUDGET: u32 = 2;
 const VALIDATION_TIMEOUT: Duration = Duration::from_secs(5);
-/// Outbound calls a manual sync may make: `/key` plus 30 days of activity,
-/// with room for retries.
-const MANUAL_SYNC_BUDGET: u32 = 40;
-const MANUAL_SYNC_INTERVAL_SECS: i64 = 60;
-/// Manual syncs one account may run per hour, across its keys: the hourly
-/// job does the rest, and one account's clicks must not fill the D1 every
-/// tenant shares (each sync is a snapshot).
-pub const MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR: u32 = 30;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +48,7 @@ struct CreateBody {
     key: String,
     /// `inference`: a key whose own spend is tracked (GET /key snapshots). `management`: a key used to read the activity (per model, per day) of the user's inference keys.
     #[serde(default)]
-    #[schema(default = "inference")]
+    #[schema(inline, default = "inference")]
     kind: KeyKind,
 }
 
@@ -79,11 +70,13 @@ struct UpdateBody {
     is_active: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = CreatedKey, description = "The key's public view plus the outcome of the immediate validation.")]
 struct CreatedView {
     #[serde(flatten)]
     key: KeyView,
-    /// Why the key is `invalid` or `unknown` right after being stored.
+    /// null when the key validated; otherwise a sentence saying why it is `invalid` (OpenRouter rejected it: stored, not synced) or `unknown` (OpenRouter unreachable: retried later).
+    #[schema(required = true)]
     validation_detail: Option<String>,
 }
 
@@ -99,6 +92,27 @@ fn conflict_for(err: AppError) -> AppError {
     }
 }
 
+/// Store an OpenRouter key
+///
+/// Checks the key's format (`sk-or-…`), stores it encrypted (AES-256-GCM, bound to the user and row), and validates it once against OpenRouter right away: accepted -> `valid` (with a first snapshot for an inference key); rejected (401/403) -> stored as `invalid` and said so in `validation_detail`; OpenRouter unreachable -> stored as `unknown`, retried by the daily validation. The answer is 201 in all three cases. The same key twice in one account, or a second key with the same name: 409. The key value never appears in any response, log or error. An account holds at most `MAX_KEYS_PER_USER` keys (50 by default; 409 beyond) and adds at most `KEY_ADDS_PER_HOUR` (20 by default) per hour (429 beyond), since each key is validated against OpenRouter at once.
+#[utoipa::path(
+    post,
+    path = "/api/keys",
+    operation_id = "createKey",
+    tag = "keys",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Stored.", body = CreatedView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 409, description = "A key with this name, the same key, or the account's maximum number of keys is already stored.", body = vocabulary::schemas::ConflictError),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+        (status = 429, description = "Too many keys added in the last hour.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+    )
+)]
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
@@ -310,79 +324,5 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         Ok(Reply::no_content())
     } else {
         Err(AppError::not_found("API key"))
-    }
-}
-
-/// Syncs one key now, exactly as the hourly job would; at most once a
-/// minute per key and [`MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR`] times an hour
-/// per account.
-pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
-    let app = cx.app;
-    let db = app.db()?;
-    let target = store::api_keys::target(&db, user.user_id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("API key"))?;
-    if !target.is_active {
-        return Err(AppError::Conflict(
-            "This key is disabled; enable it (PATCH is_active: true) to sync it.".to_owned(),
-        ));
-    }
-    if target.kind != KeyKind::Inference {
-        return Err(AppError::Conflict(
-            "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),
-        ));
-    }
-    rate_limit::enforce(
-        app,
-        &Bucket {
-            name: &format!("account-sync:{}", user.user_id),
-            limit: MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR,
-            window_secs: 3600,
-        },
-    )
-    .await?;
-    rate_limit::enforce(
-        app,
-        &Bucket {
-            name: &format!("key-sync:{id}"),
-            limit: 1,
-            window_secs: MANUAL_SYNC_INTERVAL_SECS,
-        },
-    )
-    .await?;
-    let vault = Vault::new(&app.encryption_key()?);
-    let budget = Budget::new(MANUAL_SYNC_BUDGET);
-    let run = SyncRun::prepare(
-        &db,
-        &vault,
-        &app.config.openrouter_base_url,
-        &budget,
-        std::slice::from_ref(&target),
-    )
-    .await?;
-    let result = run.key(&target).await;
-    if matches!(result, KeyResult::Synced { rows } if rows > 0) {
-        cx.changes.user(user.user_id);
-    }
-    let (status, error) = sync_status(&result);
-    let view = owned(app, user.user_id, id).await?;
-    let error = error.or_else(|| {
-        view.last_sync_error()
-            .map(str::to_owned)
-            .filter(|_| status == "failed")
-    });
-    Reply::ok(&serde_json::json!({ "key": view, "sync": { "status": status, "error": error } }))
-}
-
-/// A manual sync's `status`, and why when it did not finish.
-fn sync_status(result: &KeyResult) -> (&'static str, Option<String>) {
-    let later = |why: &str| Some(format!("{why}; the hourly job will finish it."));
-    match result {
-        KeyResult::Synced { .. } => ("ok", None),
-        KeyResult::Failed { .. } => ("failed", None),
-        KeyResult::Deferred => ("deferred", later("The sync did not fit its request budget")),
-        KeyResult::RateLimited { .. } => {
-            ("deferred", later("OpenRouter is rate limiting this key"))
-        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod handlers;
 pub mod reads;
+pub mod sync_now;
 pub mod vault;
 pub mod views;
 
@@ -16,10 +17,12 @@ pub const ROUTES: &[Route] = &[
     route::session("POST", "/api/keys", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_create>(),
     route::session_id("GET", "/api/keys/{id}", |cx, user, id| {
         Box::pin(reads::get(cx, user, id))
-    }),
+    })
+    .doc::<reads::__path_get>(),
     route::session_id("PATCH", "/api/keys/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
@@ -30,8 +33,9 @@ pub const ROUTES: &[Route] = &[
     })
     .doc::<handlers::__path_delete>(),
     route::session_id("POST", "/api/keys/{id}/sync", |cx, user, id| {
-        Box::pin(handlers::sync_now(cx, user, id))
-    }),
+        Box::pin(sync_now::sync_now(cx, user, id))
+    })
+    .doc::<sync_now::__path_sync_now>(),
     route::session_id("GET", "/api/keys/{id}/snapshots", |cx, user, id| {
         Box::pin(reads::snapshots(cx, user, id))
     })

@@ -2,6 +2,7 @@
 //! snapshots. Never a key value.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use crate::app::App;
@@ -89,14 +90,34 @@ pub(super) async fn owned(app: &App, user_id: i64, id: i64) -> AppResult<KeyView
 
 /// A key with its budgets (docs/alerts.md) and the runway of the one
 /// reached first.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(description = "A stored key with its budgets and runway. Never contains the key value.")]
 struct KeyDetail {
     #[serde(flatten)]
     key: KeyView,
+    /// This key's budgets (its own, or its OpenRouter limit).
     budgets: Vec<crate::alerts::view::BudgetView>,
+    /// The runway of the budget reached first.
+    #[schema(required = true)]
     runway: Option<crate::alerts::runway::Runway>,
 }
 
+/// One stored key
+///
+/// A key of the user (public view with latest snapshot). Another user's key is 404. With its budgets and runway (docs/alerts.md).
+#[utoipa::path(
+    get,
+    path = "/api/keys/{id}",
+    operation_id = "getKey",
+    tag = "keys",
+    params(vocabulary::params::KeyId),
+    responses(
+        (status = 200, description = "The key.", body = KeyDetail),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let app = cx.app;
     let key = owned(app, user.user_id, id).await?;

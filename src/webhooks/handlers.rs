@@ -122,7 +122,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let name = Name::parse(&body.name)?;
     let target = url::check(cx.app.config.webhook_policy, &body.url)?;
     let format = format(body.format.as_deref())?;
-    crate::auth::handlers::confirm_recent(cx, user, body.password.as_deref()).await?;
+    crate::auth::account::confirm_recent(cx, user, body.password.as_deref()).await?;
     let db = cx.app.db()?;
     let now = clock::timestamp(clock::now());
     let new = NewWebhook {

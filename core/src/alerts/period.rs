@@ -121,6 +121,21 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))
 }
 
+/// The periods a person may give a budget ([`Period::USER_CHOICES`], what
+/// [`Period::parse`] accepts), as the API document states them.
+pub struct UserPeriod;
+
+impl utoipa::PartialSchema for UserPeriod {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Period::USER_CHOICES.map(Period::as_str)))
+            .into()
+    }
+}
+
+impl ToSchema for UserPeriod {}
+
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
@@ -232,18 +247,3 @@ mod tests {
         }
     }
 }
-
-/// The periods a person may give a budget ([`Period::USER_CHOICES`], what
-/// [`Period::parse`] accepts), as the API document states them.
-pub struct UserPeriod;
-
-impl utoipa::PartialSchema for UserPeriod {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .enum_values(Some(Period::USER_CHOICES.map(Period::as_str)))
-            .into()
-    }
-}
-
-impl ToSchema for UserPeriod {}

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use super::normalise;
+use super::normalise::normalise;
 
 #[test]
 fn integers_lose_their_format_and_nullable_references_their_inner_description() {
@@ -43,4 +43,41 @@ fn an_object_that_says_otherwise_keeps_its_additional_properties() {
     let mut schema = json!({ "type": "object", "properties": {}, "additionalProperties": true });
     normalise(&mut schema);
     assert_eq!(schema["additionalProperties"], true);
+}
+
+#[test]
+fn an_enum_of_one_value_is_a_const() {
+    let mut schema = json!({ "type": "string", "enum": ["api_token"] });
+    normalise(&mut schema);
+    assert_eq!(schema, json!({ "const": "api_token" }));
+}
+
+#[test]
+fn an_inlined_field_carries_its_own_description_and_default() {
+    let mut schema = json!({ "allOf": [
+        { "type": "string", "enum": ["inference", "management"] },
+        { "type": "object", "description": "Which key.", "default": "inference" }
+    ] });
+    normalise(&mut schema);
+    assert_eq!(
+        schema,
+        json!({
+            "type": "string",
+            "enum": ["inference", "management"],
+            "description": "Which key.",
+            "default": "inference"
+        })
+    );
+}
+
+#[test]
+fn an_allof_of_two_real_schemas_is_left_alone() {
+    let both = json!({ "allOf": [
+        { "$ref": "#/components/schemas/Budget" },
+        { "type": "object", "properties": { "spent": { "type": "string" } } }
+    ] });
+    let mut schema = both.clone();
+    normalise(&mut schema);
+    assert_eq!(schema["allOf"][0], both["allOf"][0]);
+    assert!(schema["allOf"][1]["properties"].is_object());
 }

@@ -1,0 +1,151 @@
+//! `POST /api/keys/{id}/sync`: one key synced now, exactly as the hourly
+//! job would; at most once a minute per key and
+//! [`MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR`] times an hour per account.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
+
+use crate::auth::session::AuthUser;
+use crate::domain::key::KeyKind;
+use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
+use crate::http::reply::Reply;
+use crate::jobs::sync::{KeyResult, SyncRun};
+use crate::keys::reads::owned;
+use crate::keys::vault::Vault;
+use crate::keys::views::KeyView;
+use crate::openrouter::Budget;
+use crate::rate_limit::{self, Bucket};
+use crate::store;
+
+/// Outbound calls a manual sync may make: `/key` plus 30 days of activity,
+/// with room for retries.
+const MANUAL_SYNC_BUDGET: u32 = 40;
+const MANUAL_SYNC_INTERVAL_SECS: i64 = 60;
+/// Manual syncs one account may run per hour, across its keys: the hourly
+/// job does the rest, and one account's clicks must not fill the D1 every
+/// tenant shares (each sync is a snapshot).
+pub const MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR: u32 = 30;
+
+/// What a manual sync did (`sync_now`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum SyncStatus {
+    Ok,
+    Failed,
+    Deferred,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SyncOutcome {
+    /// `ok`: synced; `failed`: OpenRouter refused or failed (also recorded on the key); `deferred`: did not fit the request budget, the hourly job finishes it.
+    #[schema(inline)]
+    status: SyncStatus,
+    /// Why the sync failed or was deferred; null when `ok`.
+    #[schema(required = true)]
+    error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct KeySyncResult {
+    key: KeyView,
+    #[schema(inline)]
+    sync: SyncOutcome,
+}
+
+/// Sync one key now
+///
+/// Runs the hourly sync for this inference key right away (snapshot, and activity through the user's management key if any), at most once a minute per key (429 with Retry-After otherwise). An OpenRouter failure is not an HTTP error: the answer is 200 with `sync.status` `failed` and the reason (also recorded on the key). Management keys are not synced themselves: 409. Another user's key is 404. No body.
+#[utoipa::path(
+    post,
+    path = "/api/keys/{id}/sync",
+    operation_id = "syncKey",
+    tag = "keys",
+    params(vocabulary::params::KeyId),
+    responses(
+        (status = 200, description = "Sync attempted; the key as it is now, and the outcome.", body = KeySyncResult),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 409, description = "This is a management key (it is not synced itself).", body = vocabulary::schemas::ConflictError),
+        (status = 429, description = "This key was synced less than a minute ago, or the account ran 30 manual syncs in the last hour.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
+pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+    let app = cx.app;
+    let db = app.db()?;
+    let target = store::api_keys::target(&db, user.user_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("API key"))?;
+    if !target.is_active {
+        return Err(AppError::Conflict(
+            "This key is disabled; enable it (PATCH is_active: true) to sync it.".to_owned(),
+        ));
+    }
+    if target.kind != KeyKind::Inference {
+        return Err(AppError::Conflict(
+            "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),
+        ));
+    }
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("account-sync:{}", user.user_id),
+            limit: MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR,
+            window_secs: 3600,
+        },
+    )
+    .await?;
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("key-sync:{id}"),
+            limit: 1,
+            window_secs: MANUAL_SYNC_INTERVAL_SECS,
+        },
+    )
+    .await?;
+    let vault = Vault::new(&app.encryption_key()?);
+    let budget = Budget::new(MANUAL_SYNC_BUDGET);
+    let run = SyncRun::prepare(
+        &db,
+        &vault,
+        &app.config.openrouter_base_url,
+        &budget,
+        std::slice::from_ref(&target),
+    )
+    .await?;
+    let result = run.key(&target).await;
+    if matches!(result, KeyResult::Synced { rows } if rows > 0) {
+        cx.changes.user(user.user_id);
+    }
+    let (status, error) = sync_status(&result);
+    let view = owned(app, user.user_id, id).await?;
+    let error = error.or_else(|| {
+        view.last_sync_error()
+            .map(str::to_owned)
+            .filter(|_| matches!(status, SyncStatus::Failed))
+    });
+    Reply::ok(&KeySyncResult {
+        key: view,
+        sync: SyncOutcome { status, error },
+    })
+}
+
+/// A manual sync's `status`, and why when it did not finish.
+fn sync_status(result: &KeyResult) -> (SyncStatus, Option<String>) {
+    let later = |why: &str| Some(format!("{why}; the hourly job will finish it."));
+    match result {
+        KeyResult::Synced { .. } => (SyncStatus::Ok, None),
+        KeyResult::Failed { .. } => (SyncStatus::Failed, None),
+        KeyResult::Deferred => (
+            SyncStatus::Deferred,
+            later("The sync did not fit its request budget"),
+        ),
+        KeyResult::RateLimited { .. } => (
+            SyncStatus::Deferred,
+            later("OpenRouter is rate limiting this key"),
+        ),
+    }
+}
