@@ -62,6 +62,7 @@ pub mod rate_limit {
 /// shared shapes, OpenMetrics, FOCUS and CSV rendering.
 pub mod usage {
     pub mod csv;
+    pub mod export;
     pub mod focus;
     pub mod hourly;
     pub mod metrics;

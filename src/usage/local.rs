@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 use worker::D1Database;
 
 use super::hourly::{self, HourPoint, LocalDay, Reading};
@@ -93,19 +95,43 @@ pub async fn curves(
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = HourlyCurve, description = "Spend per hour from consecutive snapshots (docs/integrations.md): exact differences of OpenRouter's running total; gaps are null.")]
 struct HourlyResponse {
+    #[schema(value_type = vocabulary::schemas::TimeZone)]
     tz: &'static str,
+    #[schema(minimum = 1, maximum = 9007199254740991_i64, required = true)]
     api_key_id: Option<i64>,
+    #[schema(value_type = vocabulary::schemas::Date)]
     start_date: String,
+    #[schema(value_type = vocabulary::schemas::Date)]
     end_date: String,
+    #[schema(max_items = 745)]
     hours: Vec<HourPoint>,
+    #[schema(max_items = 31)]
     days: Vec<LocalDay>,
-    /// `None` when every hour is a gap.
+    #[schema(value_type = vocabulary::schemas::NullableMoney, required = true)]
     total: Option<Money>,
 }
 
-/// `GET /api/usage/hourly`.
+/// Spend per hour, and per local day
+///
+/// From consecutive snapshots of OpenRouter's running total (docs/integrations.md). At most 31 local days; default yesterday and today in the zone.
+#[utoipa::path(
+    get,
+    path = "/api/usage/hourly",
+    operation_id = "hourlyUsage",
+    tag = "usage",
+    params(("api_key_id" = Option<i64>, Query, minimum = 1, maximum = 9007199254740991_i64, description = "One key (another user's: 404); absent: all keys summed."), ("start_date" = Option<vocabulary::schemas::Date>, Query, description = "First local day in the zone. Default: yesterday in the zone."), ("end_date" = Option<vocabulary::schemas::Date>, Query, description = "Last local day in the zone (included), at most 31 days after start_date counting both ends. Default: today in the zone."), vocabulary::params::TimeZoneQuery),
+    responses(
+        (status = 200, description = "The curve.", body = HourlyResponse),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn hourly(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let query = QueryParams::parse(
         cx.req.query.as_deref(),
@@ -190,16 +216,19 @@ fn summed(curves: &Curves) -> Vec<HourPoint> {
         .collect()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KeyDaySpend {
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub api_key_id: i64,
+    #[schema(value_type = vocabulary::schemas::NullableMoney, required = true)]
     pub spend: Option<Money>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LocalDayTotal {
     #[serde(flatten)]
     pub day: LocalDay,
+    #[schema(inline)]
     pub by_key: Vec<KeyDaySpend>,
 }
 

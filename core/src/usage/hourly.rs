@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api_doc::vocabulary;
 
 use crate::domain::money::Money;
 use crate::domain::tz::Zone;
@@ -33,12 +36,14 @@ pub struct Reading {
     pub usage: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct HourPoint {
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     pub start: String,
-    /// `None`: no reading ended this hour (a gap).
+    #[schema(value_type = vocabulary::schemas::NullableMoney, required = true)]
     pub spend: Option<Money>,
-    /// Hours the figure covers: 1, or more when it carries earlier gaps.
+    /// Hours the figure covers: more than 1 when it carries earlier gaps.
+    #[schema(minimum = 1)]
     pub hours: u32,
 }
 
@@ -86,14 +91,16 @@ pub fn curve(readings: &[Reading], hour_starts: &[DateTime<Utc>]) -> Vec<HourPoi
 }
 
 /// One local day's total: the sum of its hours' figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct LocalDay {
+    #[schema(value_type = vocabulary::schemas::Date)]
     pub date: String,
-    /// `None` when every hour of the day is a gap.
+    #[schema(value_type = vocabulary::schemas::NullableMoney, required = true)]
     pub spend: Option<Money>,
     /// 24, or 23/25 on a daylight-saving switch day.
+    #[schema(minimum = 1, maximum = 25)]
     pub hours: usize,
-    /// Hours without a figure of their own.
+    #[schema(minimum = 0)]
     pub gaps: usize,
 }
 

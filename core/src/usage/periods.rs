@@ -5,8 +5,10 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::overview::{add, Overflow};
+use crate::api_doc::vocabulary;
 use crate::domain::dates::format_day;
 use crate::domain::money::Money;
 
@@ -23,14 +25,17 @@ pub struct SnapshotSpend {
 /// Spend so far in the current UTC day, week and month, from the keys'
 /// latest snapshots. A snapshot counts for a period only if it was taken in
 /// it: yesterday's `usage_daily` is yesterday's spend, not today's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PeriodSpend {
     pub today: Money,
     pub this_week: Money,
     pub this_month: Money,
     /// Keys with a snapshot taken today.
+    #[schema(minimum = 0)]
     pub keys_reporting: i64,
+    #[schema(value_type = vocabulary::schemas::Date)]
     pub week_start: String,
+    #[schema(value_type = vocabulary::schemas::Date)]
     pub month_start: String,
 }
 

@@ -3,6 +3,9 @@
 //! token's object serves it.
 
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api_doc::vocabulary;
 
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
@@ -17,19 +20,27 @@ pub struct Answer {
 }
 
 /// Totals over a range (the public stats' `summary`, the dashboard's `totals`).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[schema(as = Totals)]
 pub struct Summary {
+    #[schema(minimum = 0)]
     pub total_requests: i64,
     pub total_cost: Money,
+    #[schema(minimum = 0)]
     pub total_tokens_input: i64,
+    #[schema(minimum = 0)]
     pub total_tokens_output: i64,
 }
 
 /// A date range as responses show it; `days` counts both ends.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Period {
+    #[schema(value_type = vocabulary::schemas::Date)]
     start_date: String,
+    #[schema(value_type = vocabulary::schemas::Date)]
     end_date: String,
+    /// Days in the range, counting both ends.
+    #[schema(minimum = 1, maximum = 365)]
     days: i64,
 }
 

@@ -45,7 +45,7 @@ fn unwrap_described_inline(map: &mut Map<String, Value>) {
         && note
             .keys()
             .all(|key| FIELD_ANNOTATIONS.contains(&key.as_str()) || key == "type");
-    if !only_annotated || schema.get("type").and_then(Value::as_str) == Some("object") {
+    if !only_annotated {
         return;
     }
     let mut unwrapped = schema.clone();
