@@ -17,7 +17,9 @@ use worker::{
     RequestRedirect,
 };
 
-use super::attempts::{next_wait_ms, retry_wait_secs, status_after, Attempt, Failure, Run};
+use super::attempts::{
+    next_wait_ms, retry_wait_secs, status_after, Attempt, DeliveryStatus, Failure, Run,
+};
 use super::sign::signature;
 use super::url;
 use crate::clock;
@@ -101,7 +103,9 @@ impl Sender<'_> {
             Ok(secret) => secret,
             Err(e) => {
                 worker::console_error!("webhook {}: {e}", row.webhook_id);
-                return self.record(&row, run, &attempts, "failed").await;
+                return self
+                    .record(&row, run, &attempts, DeliveryStatus::Failed)
+                    .await;
             }
         };
         let body = body(&row)?;
@@ -121,9 +125,9 @@ impl Sender<'_> {
             clock::now().signed_duration_since(created).num_hours()
         });
         let total = u32::try_from(attempts.len()).unwrap_or(u32::MAX);
-        let status = attempts
-            .last()
-            .map_or("failed", |last| status_after(run, last, total, age_hours));
+        let status = attempts.last().map_or(DeliveryStatus::Failed, |last| {
+            status_after(run, last, total, age_hours)
+        });
         self.record(&row, run, &attempts, status).await
     }
 
@@ -132,21 +136,21 @@ impl Sender<'_> {
         row: &DueRow,
         run: Run,
         attempts: &[Attempt],
-        status: &str,
+        status: DeliveryStatus,
     ) -> AppResult<bool> {
         let log = serde_json::to_string(attempts).map_err(AppError::internal)?;
         let now = clock::now();
         let total = u32::try_from(attempts.len()).unwrap_or(u32::MAX);
-        let next_attempt_at = (status == "retrying" && run != Run::Test)
+        let next_attempt_at = (status == DeliveryStatus::Retrying && run != Run::Test)
             .then(|| clock::timestamp(now + chrono::Duration::seconds(retry_wait_secs(total))));
         let outcome = Outcome {
-            status,
+            status: status.as_str(),
             attempts_json: &log,
             attempt_count: i64::from(total),
             next_attempt_at: next_attempt_at.as_deref(),
         };
         webhooks::record_attempts(self.db, row.id, &outcome, &clock::timestamp(now)).await?;
-        Ok(status == "delivered")
+        Ok(status == DeliveryStatus::Delivered)
     }
 
     /// One try. A URL this deployment would not accept today (stored before

@@ -1,14 +1,18 @@
 //! `/api/webhooks` (docs/alerts.md). The signing secret is in the creation
 //! answer only; after that it exists sealed, and signs deliveries.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
-use super::attempts::Attempt;
+use super::views::{
+    CreatedWebhook, DeliveryPage, DeliveryView, WebhookFormat, WebhookList, WebhookView,
+};
 use super::{deliver, sign, url};
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
-use crate::domain::event::{self, NewEvent};
+use crate::domain::event::NewEvent;
 use crate::domain::page::Page;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
@@ -17,88 +21,47 @@ use crate::http::reply::Reply;
 use crate::keys::vault::Vault;
 use crate::rate_limit::{self, Bucket};
 use crate::store::alerts::EventWrite;
-use crate::store::webhooks::{self, Changes, DeliveryRow, NewWebhook, WebhookRow};
+use crate::store::webhooks::{self, Changes, NewWebhook, WebhookRow};
 
 /// Webhooks one account may have.
 pub const MAX_PER_USER: i64 = 10;
-const FORMATS: [&str; 2] = ["json", "slack"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateWebhookRequest)]
 struct CreateBody {
+    #[schema(value_type = vocabulary::schemas::Name)]
     name: String,
+    /// `https://` only, no credentials, parsed as the runtime parses URLs (WHATWG): the host must be a public name (with a dot, not `localhost`, `.local`, `.internal`, `.home.arpa` and the like) or a public address (no loopback, private, shared, link-local, documentation or reserved IPv4; for IPv6 global unicast only, without the 6to4/Teredo forms of a private address), however it is spelled (`https://2130706433/` is 127.0.0.1). Stored, shown and called as the parser serialises it. Under `wrangler dev` (`WEBHOOK_LOOPBACK=1`) loopback hosts over http too.
+    #[schema(max_length = 2048)]
     url: String,
+    /// Default json.
     #[serde(default)]
+    #[schema(value_type = WebhookFormat, inline, nullable = false)]
     format: Option<String>,
-    /// Needed when the session is older than `REAUTH_AFTER_SECS`.
+    /// The account's password. Needed when the session signed in more than 10 minutes ago (403 `reauthentication_required` without it, 422 on this field when wrong; attempts limited like logins).
     #[serde(default)]
+    #[schema(max_length = 1024, nullable = false)]
     password: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateWebhookRequest, min_properties = 1)]
 struct UpdateBody {
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(value_type = vocabulary::schemas::Name, nullable = false)]
     name: Option<String>,
+    /// `https://` only; no credentials; no IP literal of a private, loopback or link-local range. Under `wrangler dev` (`WEBHOOK_LOOPBACK=1`) loopback hosts over http too.
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(max_length = 2048, nullable = false)]
     url: Option<String>,
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(value_type = WebhookFormat, inline, nullable = false)]
     format: Option<String>,
     #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(nullable = false)]
     is_active: Option<bool>,
-}
-
-#[derive(Serialize)]
-struct WebhookView {
-    id: i64,
-    name: String,
-    url: String,
-    format: String,
-    is_active: bool,
-    created_at: String,
-    updated_at: String,
-    last_delivery: Option<serde_json::Value>,
-}
-
-impl From<WebhookRow> for WebhookView {
-    fn from(row: WebhookRow) -> Self {
-        let last_delivery = row
-            .last_status
-            .zip(row.last_at)
-            .map(|(status, at)| serde_json::json!({ "status": status, "at": at }));
-        Self {
-            id: row.id,
-            name: row.name,
-            url: row.url,
-            format: row.format,
-            is_active: row.is_active,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            last_delivery,
-        }
-    }
-}
-
-fn delivery_view(row: DeliveryRow) -> serde_json::Value {
-    let attempts: Vec<Attempt> = serde_json::from_str(&row.attempts).unwrap_or_default();
-    serde_json::json!({
-        "id": row.id,
-        "event": event::render(row.event_id, &row.event_created_at, &row.event_payload),
-        "status": row.status,
-        "attempts": attempts,
-        "created_at": row.created_at,
-        "delivered_at": row.delivered_at,
-    })
-}
-
-fn format(value: Option<&str>) -> AppResult<&'static str> {
-    match value {
-        None => Ok(FORMATS[0]),
-        Some(text) => FORMATS
-            .into_iter()
-            .find(|f| *f == text)
-            .ok_or_else(|| AppError::invalid("format", "must be json or slack")),
-    }
 }
 
 async fn owned(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<WebhookRow> {
@@ -107,21 +70,75 @@ async fn owned(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<WebhookRow> 
         .ok_or_else(|| AppError::not_found("Webhook"))
 }
 
+/// The account's webhooks
+///
+/// Without their secrets.
+#[utoipa::path(
+    get,
+    path = "/api/webhooks",
+    operation_id = "listWebhooks",
+    tag = "alerts",
+    responses(
+        (status = 200, description = "The webhooks.", body = WebhookList),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let rows = webhooks::list(&cx.app.db()?, user.user_id).await?;
     let views: Vec<WebhookView> = rows.into_iter().map(WebhookView::from).collect();
-    Reply::ok(&serde_json::json!({ "webhooks": views }))
+    Reply::ok(&WebhookList { webhooks: views })
 }
 
+/// One webhook
+///
+/// Another user's webhook is 404.
+#[utoipa::path(
+    get,
+    path = "/api/webhooks/{id}",
+    operation_id = "getWebhook",
+    tag = "alerts",
+    params(vocabulary::params::WebhookId),
+    responses(
+        (status = 200, description = "The webhook.", body = WebhookView),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     Reply::ok(&WebhookView::from(owned(cx, user, id).await?))
 }
 
+/// Add a webhook
+///
+/// Answers with the signing secret, shown this once. At most 10 per account.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks",
+    operation_id = "createWebhook",
+    tag = "alerts",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The webhook and its secret.", body = CreatedWebhook),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 403, description = "The session signed in more than 10 minutes ago: send `password`.", body = vocabulary::schemas::ReauthenticationRequiredError),
+        (status = 409, description = "The account already has 10 webhooks.", body = vocabulary::schemas::ConflictError),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let body: CreateBody = cx.req.json()?;
     let name = Name::parse(&body.name)?;
     let target = url::check(cx.app.config.webhook_policy, &body.url)?;
-    let format = format(body.format.as_deref())?;
+    let format = body
+        .format
+        .as_deref()
+        .map_or(Ok(WebhookFormat::default()), WebhookFormat::parse)?;
     crate::auth::account::confirm_recent(cx, user, body.password.as_deref()).await?;
     let db = cx.app.db()?;
     let now = clock::timestamp(clock::now());
@@ -130,7 +147,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         session: &user.session.jti,
         name: name.as_str(),
         url: &target,
-        format,
+        format: format.as_str(),
     };
     let id = webhooks::insert_unsealed(&db, &new, MAX_PER_USER, &now)
         .await?
@@ -151,14 +168,33 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         }
         return Err(e);
     }
-    let mut view = serde_json::to_value(WebhookView::from(owned(cx, user, id).await?))
-        .map_err(AppError::internal)?;
-    if let Some(fields) = view.as_object_mut() {
-        fields.insert("secret".to_owned(), serde_json::Value::String(secret));
-    }
-    Reply::created(&view)
+    Reply::created(&CreatedWebhook {
+        webhook: WebhookView::from(owned(cx, user, id).await?),
+        secret,
+    })
 }
 
+/// Change a webhook
+///
+/// Name, URL, format or active state; the secret stays.
+#[utoipa::path(
+    patch,
+    path = "/api/webhooks/{id}",
+    operation_id = "updateWebhook",
+    tag = "alerts",
+    params(vocabulary::params::WebhookId),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The webhook.", body = WebhookView),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 413, response = vocabulary::responses::PayloadTooLarge),
+        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+        (status = 404, response = vocabulary::responses::NotFound),
+    )
+)]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let body: UpdateBody = cx.req.json()?;
     if body.name.is_none()
@@ -180,12 +216,12 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     let format = body
         .format
         .as_deref()
-        .map(|f| format(Some(f)))
+        .map(WebhookFormat::parse)
         .transpose()?;
     let changes = Changes {
         name: name.as_ref().map(Name::as_str),
         url: target.as_deref(),
-        format,
+        format: format.map(WebhookFormat::as_str),
         is_active: body.is_active,
     };
     let now = clock::timestamp(clock::now());
@@ -195,6 +231,22 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     get(cx, user, id).await
 }
 
+/// Delete a webhook
+///
+/// With its delivery log.
+#[utoipa::path(
+    delete,
+    path = "/api/webhooks/{id}",
+    operation_id = "deleteWebhook",
+    tag = "alerts",
+    params(vocabulary::params::WebhookId),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     if webhooks::delete(&cx.app.db()?, user.user_id, id).await? {
         Ok(Reply::no_content())
@@ -203,6 +255,24 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     }
 }
 
+/// A webhook's delivery log
+///
+/// Each delivery with its event and every attempt, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/webhooks/{id}/deliveries",
+    operation_id = "listDeliveries",
+    tag = "alerts",
+    params(vocabulary::params::WebhookId, vocabulary::params::Page, vocabulary::params::Limit),
+    responses(
+        (status = 200, description = "A page of deliveries.", body = DeliveryPage),
+        (status = 400, response = vocabulary::responses::BadRequest),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 422, response = vocabulary::responses::ValidationError),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn deliveries(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let query = QueryParams::parse(cx.req.query.as_deref(), &["page", "limit"])?;
     let page = Page::parse(query.get("page"), query.get("limit"))?;
@@ -212,8 +282,11 @@ pub async fn deliveries(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Rep
         Some(total) => total,
         None => webhooks::count_deliveries(&cx.app.db()?, id).await?,
     };
-    let items: Vec<serde_json::Value> = rows.into_iter().map(delivery_view).collect();
-    Reply::ok(&serde_json::json!({ "items": items, "pagination": page.info(total) }))
+    let items = rows.into_iter().map(DeliveryView::from).collect();
+    Reply::ok(&DeliveryPage {
+        items,
+        pagination: page.info(total),
+    })
 }
 
 /// Tests one webhook may send per hour, and one account across its
@@ -221,9 +294,24 @@ pub async fn deliveries(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Rep
 pub const TESTS_PER_WEBHOOK_PER_HOUR: u32 = 10;
 pub const TESTS_PER_ACCOUNT_PER_HOUR: u32 = 30;
 
-/// Sends a `test` event to this webhook now: one try, in this request,
-/// whose outcome is final (a test never joins the retry queue), and
-/// answers with the delivery. Throttled per webhook and per account.
+/// Send a test event
+///
+/// Delivers a `test` event now, in this request: one try, whose outcome (delivered or failed) is final; a test never joins the retry queue. At most 10 an hour per webhook and 30 per account.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks/{id}/test",
+    operation_id = "testWebhook",
+    tag = "alerts",
+    params(vocabulary::params::WebhookId),
+    responses(
+        (status = 200, description = "The delivery.", body = DeliveryView),
+        (status = 401, response = vocabulary::responses::Unauthorized),
+        (status = 404, response = vocabulary::responses::NotFound),
+        (status = 409, description = "The webhook is disabled.", body = vocabulary::schemas::ConflictError),
+        (status = 429, description = "Too many tests: 10 an hour per webhook, 30 per account.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let webhook = owned(cx, user, id).await?;
     if !webhook.is_active {
@@ -268,7 +356,7 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let row = webhooks::delivery(&db, delivery_id)
         .await?
         .ok_or_else(|| AppError::internal("test delivery vanished"))?;
-    Reply::ok(&delivery_view(row))
+    Reply::ok(&DeliveryView::from(row))
 }
 
 /// The kind of the event `POST /api/webhooks/{id}/test` sends.

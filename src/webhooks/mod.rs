@@ -7,6 +7,7 @@
 pub use watcher_core::webhooks::attempts;
 pub mod deliver;
 pub mod handlers;
+pub mod views;
 pub use watcher_core::webhooks::sign;
 pub use watcher_core::webhooks::url;
 
@@ -16,25 +17,32 @@ use crate::http::route::{self, Route};
 pub const ROUTES: &[Route] = &[
     route::session("GET", "/api/webhooks", |cx, user| {
         Box::pin(handlers::list(cx, user))
-    }),
+    })
+    .doc::<handlers::__path_list>(),
     route::session("POST", "/api/webhooks", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_create>(),
     route::session_id("GET", "/api/webhooks/{id}", |cx, user, id| {
         Box::pin(handlers::get(cx, user, id))
-    }),
+    })
+    .doc::<handlers::__path_get>(),
     route::session_id("PATCH", "/api/webhooks/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
-    .json(),
+    .json()
+    .doc::<handlers::__path_update>(),
     route::session_id("DELETE", "/api/webhooks/{id}", |cx, user, id| {
         Box::pin(handlers::delete(cx, user, id))
-    }),
+    })
+    .doc::<handlers::__path_delete>(),
     route::session_id("GET", "/api/webhooks/{id}/deliveries", |cx, user, id| {
         Box::pin(handlers::deliveries(cx, user, id))
-    }),
+    })
+    .doc::<handlers::__path_deliveries>(),
     route::session_id("POST", "/api/webhooks/{id}/test", |cx, user, id| {
         Box::pin(handlers::test(cx, user, id))
-    }),
+    })
+    .doc::<handlers::__path_test>(),
 ];

@@ -17,6 +17,11 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::api_doc::vocabulary;
 
 pub const FIRST_RUN_ATTEMPTS: u32 = 3;
 pub const MAX_ATTEMPTS: u32 = 9;
@@ -41,6 +46,13 @@ pub enum Failure {
 }
 
 impl Failure {
+    pub const ALL: [Failure; 4] = [
+        Failure::ConnectionFailed,
+        Failure::TimedOut,
+        Failure::RefusedTarget,
+        Failure::Unsendable,
+    ];
+
     pub fn sentence(self) -> &'static str {
         match self {
             Failure::ConnectionFailed => "the connection failed",
@@ -51,13 +63,40 @@ impl Failure {
     }
 }
 
+/// A failure's sentence as the API document states it: one of
+/// [`Failure::sentence`]'s, or null.
+pub struct FailureSentence;
+
+impl PartialSchema for FailureSentence {
+    fn schema() -> RefOr<Schema> {
+        let sentences = Failure::ALL.map(|failure| serde_json::Value::from(failure.sentence()));
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Null,
+            ]))
+            .enum_values(Some(
+                std::iter::once(serde_json::Value::Null).chain(sentences),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for FailureSentence {}
+
 /// One try, as the delivery log shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = DeliveryAttempt)]
 pub struct Attempt {
+    #[schema(value_type = vocabulary::schemas::Timestamp)]
     pub at: String,
+    #[schema(minimum = 100, maximum = 599, required = true)]
     pub status_code: Option<u16>,
+    /// Why there was no HTTP answer: a category, never a detail.
+    #[schema(value_type = FailureSentence, inline, required = true)]
     pub error: Option<String>,
-    /// Only with an HTTP answer.
+    /// How long the receiver took to answer; null when it gave no HTTP answer (then `error` says why, as a category).
+    #[schema(minimum = 0, required = true)]
     pub duration_ms: Option<u64>,
 }
 
@@ -128,24 +167,48 @@ impl Run {
     }
 }
 
+/// Where a delivery stands: waiting, being sent, waiting to retry,
+/// delivered, or given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Sending,
+    Retrying,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Retrying => "retrying",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// A delivery's stored status after its latest try.
 pub fn status_after(
     run: Run,
     attempt: &Attempt,
     attempts_so_far: u32,
     age_hours: i64,
-) -> &'static str {
+) -> DeliveryStatus {
     match attempt.verdict() {
-        Verdict::Delivered => "delivered",
-        Verdict::Failed => "failed",
+        Verdict::Delivered => DeliveryStatus::Delivered,
+        Verdict::Failed => DeliveryStatus::Failed,
         Verdict::TryAgain
             if run == Run::Test
                 || attempts_so_far >= MAX_ATTEMPTS
                 || age_hours >= GIVE_UP_AFTER_HOURS =>
         {
-            "failed"
+            DeliveryStatus::Failed
         }
-        Verdict::TryAgain => "retrying",
+        Verdict::TryAgain => DeliveryStatus::Retrying,
     }
 }
 
@@ -232,26 +295,41 @@ mod tests {
         assert_eq!(Run::of(0), Run::First);
         assert_eq!(Run::of(3), Run::Later);
         let (first, later) = (Run::First, Run::Later);
-        assert_eq!(status_after(first, &tried(Some(500)), 3, 0), "retrying");
+        assert_eq!(
+            status_after(first, &tried(Some(500)), 3, 0),
+            DeliveryStatus::Retrying
+        );
         assert_eq!(
             status_after(later, &tried(Some(500)), MAX_ATTEMPTS, 0),
-            "failed"
+            DeliveryStatus::Failed
         );
         assert_eq!(
             status_after(later, &tried(None), 4, GIVE_UP_AFTER_HOURS),
-            "failed"
+            DeliveryStatus::Failed
         );
-        assert_eq!(status_after(later, &tried(Some(200)), 9, 30), "delivered");
-        assert_eq!(status_after(first, &tried(Some(404)), 1, 0), "failed");
+        assert_eq!(
+            status_after(later, &tried(Some(200)), 9, 30),
+            DeliveryStatus::Delivered
+        );
+        assert_eq!(
+            status_after(first, &tried(Some(404)), 1, 0),
+            DeliveryStatus::Failed
+        );
     }
 
     #[test]
     fn a_test_is_final_after_its_one_try() {
-        assert_eq!(status_after(Run::Test, &tried(Some(503)), 1, 0), "failed");
-        assert_eq!(status_after(Run::Test, &tried(None), 1, 0), "failed");
+        assert_eq!(
+            status_after(Run::Test, &tried(Some(503)), 1, 0),
+            DeliveryStatus::Failed
+        );
+        assert_eq!(
+            status_after(Run::Test, &tried(None), 1, 0),
+            DeliveryStatus::Failed
+        );
         assert_eq!(
             status_after(Run::Test, &tried(Some(204)), 1, 0),
-            "delivered"
+            DeliveryStatus::Delivered
         );
     }
 
