@@ -3,7 +3,9 @@
 //! 503 naming the variable (never its value), so a bad deployment shows at
 //! once instead of at the first login.
 
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
@@ -11,8 +13,38 @@ use crate::http::reply::Reply;
 use crate::http::route::{self, Route};
 use crate::store;
 
-pub const ROUTES: &[Route] = &[route::probe("/health", |app| Box::pin(check(app)))];
+pub const ROUTES: &[Route] =
+    &[route::probe("/health", |app| Box::pin(check(app))).doc::<__path_check>()];
 
+// A part that answers (`"ok"`; a failing part is a 503 instead).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Up {
+    Ok,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Health {
+    #[schema(inline)]
+    status: Up,
+    #[schema(inline)]
+    database: Up,
+}
+
+/// Liveness and database check
+///
+/// The Worker is up and D1 answers a real query on the schema. No authentication.
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "system",
+    responses(
+        (status = 200, description = "Up, and D1 answers.", body = Health),
+        (status = 500, response = vocabulary::responses::Internal),
+        (status = 503, description = "D1 does not answer, or a secret or setting is missing or malformed: the message names the variable, never its value.", body = vocabulary::schemas::ServiceUnavailableError),
+    )
+)]
 pub async fn check(app: &App) -> AppResult<Reply> {
     app.jwt_secret().map_err(AppError::as_unavailable)?;
     app.encryption_key().map_err(AppError::as_unavailable)?;
@@ -22,7 +54,10 @@ pub async fn check(app: &App) -> AppResult<Reply> {
         Err(e) => Err(e),
     };
     match probe {
-        Ok(_) => Reply::ok(&json!({ "status": "ok", "database": "ok" })),
+        Ok(_) => Reply::ok(&Health {
+            status: Up::Ok,
+            database: Up::Ok,
+        }),
         Err(e) => {
             worker::console_error!("health: {e}");
             Err(AppError::Unavailable(

@@ -11,9 +11,11 @@ use crate::domain::Invalid;
 use serde_json::{json, Value};
 
 /// Which field was wrong and why, for `validation_error` responses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The offending field or query parameter (`body` for the body as a whole; dotted path for nested fields).
     pub field: String,
+    /// Why it was refused.
     pub reason: String,
 }
 

@@ -6,23 +6,23 @@
 //! when the checked-in copy differs.
 //!
 //! What the document says beyond the code (the title, the conventions
-//! every route follows, the tags, the security schemes) is the checked-in
-//! document's frame, kept as it is. So is the operation of a route not
-//! documented in code yet: the generator refuses a route with neither, and
-//! drops whatever no route declares.
+//! every route follows, the tags, the security schemes) is its frame,
+//! `frame.json`, kept as it is. A route without a documented operation is
+//! refused: the document has exactly the declared routes, in the tables'
+//! order, and the schemas they reach.
 //!
 //! utoipa's output is normalised by six rules, each a fact of this API:
 //! integers carry no `format` (JSON integers; the ranges say the rest), a
 //! nullable reference's description belongs to the property, an enum of
-//! one value is a `const`, an inlined schema carries its field's description
-//! itself, an object
-//! has no properties beyond those listed (request bodies refuse unknown
-//! fields, responses never add any), and a flattened type's fields are
-//! the object's own (`flatten`).
+//! one value is a `const`, an inlined schema carries its field's
+//! annotations itself, an object has no properties beyond those listed
+//! (request bodies refuse unknown fields, responses never add any), and a
+//! flattened type's fields are the object's own (`flatten`). A path's own
+//! parameters (`in: path`) are stated once, beside its operations.
 
-// The generator runs natively on the checked-in document, never on a
-// request: `Value`'s index operators (which panic only on a frame that is
-// not an object) keep it readable, and a malformed frame stops the tool.
+// The generator runs natively, never on a request: `Value`'s index
+// operators (which panic only on a frame that is not an object) keep it
+// readable, and a malformed frame stops the tool.
 #![allow(clippy::indexing_slicing)]
 
 use serde_json::{Map, Value};
@@ -35,26 +35,26 @@ use crate::routes::TABLES;
 mod normalise;
 use normalise::normalise;
 
-/// The document for `frame` (the checked-in one).
-pub fn document(frame: &Value) -> Result<Value, String> {
+/// What the document says beyond the code.
+pub const FRAME: &str = include_str!("frame.json");
+
+/// The document: the frame, and what the route tables document.
+pub fn document() -> Result<Value, String> {
+    let frame: Value = serde_json::from_str(FRAME).map_err(|e| format!("frame.json: {e}"))?;
     let mut derived = Schemas::new();
+    vocabulary::types_it_names(&mut derived);
     let mut paths = Map::new();
     for route in TABLES.iter().flat_map(|table| table.iter()) {
         let method = route.method.to_ascii_lowercase();
-        let operation = match route.doc {
-            Some(doc) => {
-                let mut documented = operation(&doc, route.path, &method, &mut derived)?;
-                documented["security"] = security(&route.handler);
-                in_key_order(documented, OPERATION_KEYS)
-            }
-            None => frame["paths"][route.path][&method].clone(),
-        };
-        if operation.is_null() {
+        let Some(doc) = route.doc else {
             return Err(format!(
                 "{} {} is documented nowhere: give its declaration `.doc::<P>()`",
                 route.method, route.path
             ));
-        }
+        };
+        let mut operation = operation(&doc, route.path, &method, &mut derived)?;
+        operation["security"] = security(&route.handler);
+        let operation = in_key_order(operation, OPERATION_KEYS);
         let item = paths
             .entry(route.path.to_owned())
             .or_insert_with(|| Value::Object(Map::new()));
@@ -62,26 +62,46 @@ pub fn document(frame: &Value) -> Result<Value, String> {
             item.insert(method, operation);
         }
     }
+    let preflight = preflight(&mut derived)?;
     for (path, item) in paths.iter_mut() {
-        share_path_parameters(&frame["paths"][path], item);
+        share_path_parameters(item);
         if is_public_path(path) {
-            // Every /api/v1 path answers its CORS preflight (`http`).
-            if let Some(preflight) = frame["paths"][path].get("options") {
-                if let Some(item) = item.as_object_mut() {
-                    item.insert("options".to_owned(), preflight.clone());
-                }
+            if let Some(item) = item.as_object_mut() {
+                let id = item["get"]["operationId"].as_str().unwrap_or(path);
+                let mut answered = preflight.clone();
+                answered["operationId"] = format!("{id}Preflight").into();
+                item.insert("options".to_owned(), answered);
             }
         }
     }
-    let mut doc = frame.clone();
-    doc["paths"] = Value::Object(in_frame_order(paths, &frame["paths"]));
-    doc["components"]["schemas"] = Value::Object(schemas(frame, derived)?);
+    let mut doc = Map::new();
+    for (key, value) in frame.as_object().cloned().unwrap_or_default() {
+        if key == "components" {
+            doc.insert(
+                "paths".to_owned(),
+                Value::Object(std::mem::take(&mut paths)),
+            );
+        }
+        doc.insert(key, value);
+    }
+    let mut doc = Value::Object(doc);
+    doc["components"]["schemas"] = Value::Object(schemas(derived)?);
     for section in ["parameters", "responses", "headers"] {
         doc["components"][section] =
             Value::Object(vocabulary::section(section).into_iter().collect());
     }
     drop_unreferenced_schemas(&mut doc);
+    every_reference_resolves(&doc)?;
     Ok(doc)
+}
+
+/// Every /api/v1 path answers its CORS preflight (`http`), documented once
+/// beside `public_api::preflight` and named after the path's operation.
+fn preflight(derived: &mut Schemas) -> Result<Value, String> {
+    let doc = OperationDoc::of::<crate::public_api::__path_preflight>();
+    let mut preflight = operation(&doc, &(doc.path)(), "options", derived)?;
+    preflight["security"] = Value::Array(Vec::new());
+    Ok(in_key_order(preflight, OPERATION_KEYS))
 }
 
 fn operation(
@@ -123,7 +143,7 @@ fn security(handler: &Handler) -> Value {
     }
 }
 
-/// The order the frame's operations list their fields in.
+/// The order an operation lists its fields in (utoipa's is alphabetical).
 const OPERATION_KEYS: &[&str] = &[
     "operationId",
     "tags",
@@ -190,44 +210,60 @@ fn refer_to_shared_headers(operation: &mut Value) {
     }
 }
 
-/// A path's own parameters (its `{id}`) stay on the path, as the frame has
-/// them, rather than on each operation.
-fn share_path_parameters(framed: &Value, item: &mut Value) {
-    let Some(shared) = framed.get("parameters").and_then(Value::as_array) else {
+/// Moves the path's parameters (`in: path`) of every operation to the
+/// path item, once, where OpenAPI lets all its operations share them.
+fn share_path_parameters(item: &mut Value) {
+    let Some(item) = item.as_object_mut() else {
         return;
     };
-    if let Some(item) = item.as_object_mut() {
-        for operation in item.values_mut() {
-            if let Some(own) = operation
-                .get_mut("parameters")
-                .and_then(Value::as_array_mut)
-            {
-                own.retain(|p| !shared.contains(p));
-                if own.is_empty() {
-                    if let Some(operation) = operation.as_object_mut() {
-                        operation.remove("parameters");
-                    }
-                }
+    let mut shared: Vec<Value> = Vec::new();
+    for operation in item.values_mut() {
+        let Some(own) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for parameter in own.iter().filter(|p| is_in_path(p)) {
+            if !shared.contains(parameter) {
+                shared.push(parameter.clone());
             }
         }
+        own.retain(|p| !is_in_path(p));
+        if own.is_empty() {
+            if let Some(operation) = operation.as_object_mut() {
+                operation.remove("parameters");
+            }
+        }
+    }
+    if !shared.is_empty() {
         let mut with_parameters = Map::new();
-        with_parameters.insert("parameters".to_owned(), Value::Array(shared.clone()));
+        with_parameters.insert("parameters".to_owned(), Value::Array(shared));
         with_parameters.extend(std::mem::take(item));
         *item = with_parameters;
     }
+}
+
+/// A parameter (inline, or a `$ref` to the vocabulary's) of the path.
+fn is_in_path(parameter: &Value) -> bool {
+    let resolved = match parameter["$ref"].as_str() {
+        Some(target) => {
+            let name = target.rsplit('/').next().unwrap_or(target);
+            vocabulary::entry("parameters", name)
+        }
+        None => parameter.clone(),
+    };
+    resolved["in"] == "path"
 }
 
 fn reference(kind: &str, name: &str) -> Value {
     serde_json::json!({ "$ref": format!("#/components/{kind}/{name}") })
 }
 
-/// The frame's schemas, the vocabulary's, then what the types derive (a
-/// vocabulary name always keeps the vocabulary's JSON).
-fn schemas(frame: &Value, derived: Schemas) -> Result<Map<String, Value>, String> {
-    let mut schemas = frame["components"]["schemas"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+/// The vocabulary's schemas, then what the types derive (a vocabulary name
+/// always keeps the vocabulary's JSON).
+fn schemas(derived: Schemas) -> Result<Map<String, Value>, String> {
+    let mut schemas = Map::new();
     let shared = vocabulary::section("schemas");
     let mut merged = Vec::new();
     for (name, json) in &shared {
@@ -278,30 +314,6 @@ fn flatten(schema: &Value, schemas: &Map<String, Value>) -> Option<Value> {
     Some(Value::Object(flat))
 }
 
-/// Paths in the frame's order, new ones after.
-fn in_frame_order(mut paths: Map<String, Value>, frame: &Value) -> Map<String, Value> {
-    let mut ordered = Map::new();
-    if let Some(framed) = frame.as_object() {
-        for (path, item) in framed {
-            if let Some(mut new) = paths.remove(path) {
-                if let (Some(new), Some(old)) = (new.as_object_mut(), item.as_object()) {
-                    let mut methods = Map::new();
-                    for key in old.keys() {
-                        if let Some(v) = new.remove(key) {
-                            methods.insert(key.clone(), v);
-                        }
-                    }
-                    methods.extend(std::mem::take(new));
-                    *new = methods;
-                }
-                ordered.insert(path.clone(), new);
-            }
-        }
-    }
-    ordered.extend(paths);
-    ordered
-}
-
 /// Schemas nothing refers to any more (a renamed type's old name) go.
 fn drop_unreferenced_schemas(doc: &mut Value) {
     loop {
@@ -315,6 +327,19 @@ fn drop_unreferenced_schemas(doc: &mut Value) {
             return;
         }
     }
+}
+
+/// A `$ref` to nothing would pass every check of the document itself and
+/// fail its readers (the contract check, openapi-typescript).
+fn every_reference_resolves(doc: &Value) -> Result<(), String> {
+    let text = serde_json::to_string(doc).map_err(|e| e.to_string())?;
+    for target in text.split("\"$ref\":\"#/").skip(1) {
+        let pointer = target.split('"').next().unwrap_or_default();
+        if doc.pointer(&format!("/{pointer}")).is_none() {
+            return Err(format!("#/{pointer} is referenced but not defined"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

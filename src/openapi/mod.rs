@@ -8,16 +8,31 @@
 
 use crate::http::reply::{Body, Reply};
 use crate::http::route::{self, Route};
+use watcher_core::api_doc::vocabulary;
 
 #[cfg(feature = "openapi")]
 pub mod generate;
 
 pub const ROUTES: &[Route] = &[route::open("GET", "/openapi.json", |_| {
     Box::pin(async { Ok(document()) })
-})];
+})
+.doc::<__path_document>()];
 
 pub(crate) const DOCUMENT: &str = include_str!("../../openapi.json");
 
+/// This OpenAPI document
+///
+/// The OpenAPI 3.1 description of every route, body and error. An integration test validates real responses against it. No authentication.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "openapi",
+    tag = "system",
+    responses(
+        (status = 200, description = "The document.", body = vocabulary::schemas::OpenApiDocument),
+        (status = 500, response = vocabulary::responses::Internal),
+    )
+)]
 pub fn document() -> Reply {
     match serde_json::from_str(DOCUMENT) {
         Ok(value) => Reply {

@@ -26,7 +26,9 @@ use wire::{PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTC
 pub mod object;
 pub mod wire;
 use crate::store;
-use crate::usage::answers::PublicQuery;
+use crate::usage::answers::{KeysResponse, PublicQuery, StatsResponse, UsageResponse};
+use crate::usage::metrics::OpenMetricsText;
+use watcher_core::api_doc::vocabulary;
 
 const TOKEN_WINDOW_SECS: i64 = 3600;
 const IP_WINDOW_SECS: i64 = 60;
@@ -39,28 +41,32 @@ pub const ROUTES: &[Route] = &[
             question: stats,
             reply: json,
         },
-    ),
+    )
+    .doc::<__path_stats>(),
     route::public(
         "/api/v1/usage",
         Public {
             question: usage,
             reply: json,
         },
-    ),
+    )
+    .doc::<__path_usage>(),
     route::public(
         "/api/v1/keys",
         Public {
-            question: |_| Ok(PublicQuery::Keys),
+            question: keys,
             reply: json,
         },
-    ),
+    )
+    .doc::<__path_keys>(),
     route::public(
         "/api/v1/metrics",
         Public {
             question: metrics,
             reply: Reply::openmetrics,
         },
-    ),
+    )
+    .doc::<__path_metrics>(),
 ];
 
 fn json(body: String) -> Reply {
@@ -201,12 +207,48 @@ fn ip_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
     }
 }
 
+/// Totals over a date range
+///
+/// Totals of requests, cost and tokens over the user's keys between start_date and end_date (inclusive). Defaults: end = today (UTC), start = end - 29 days. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    operation_id = "publicStats",
+    tag = "public",
+    params(vocabulary::params::StartDateOptional, vocabulary::params::EndDateOptional),
+    responses(
+        (status = 200, description = "Totals.", body = StatsResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
+        (status = 400, response = vocabulary::responses::PublicBadRequest),
+        (status = 401, response = vocabulary::responses::PublicUnauthorized),
+        (status = 422, response = vocabulary::responses::PublicValidationError),
+        (status = 429, response = vocabulary::responses::PublicRateLimited),
+        (status = 500, response = vocabulary::responses::PublicInternal),
+    )
+)]
 fn stats(req: &Incoming) -> AppResult<PublicQuery> {
     let q = QueryParams::parse(req.query.as_deref(), &["start_date", "end_date"])?;
     let range = DateRange::with_defaults(q.get("start_date"), q.get("end_date"), clock::today())?;
     Ok(PublicQuery::stats(&range))
 }
 
+/// Usage per day and model
+///
+/// Rows aggregated over the user's keys by (date, model), ordered by date then model, paginated. Both dates are required. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
+#[utoipa::path(
+    get,
+    path = "/api/v1/usage",
+    operation_id = "publicUsage",
+    tag = "public",
+    params(vocabulary::params::StartDateRequired, vocabulary::params::EndDateRequired, vocabulary::params::Page, vocabulary::params::Limit),
+    responses(
+        (status = 200, description = "One page of rows.", body = UsageResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
+        (status = 400, response = vocabulary::responses::PublicBadRequest),
+        (status = 401, response = vocabulary::responses::PublicUnauthorized),
+        (status = 422, response = vocabulary::responses::PublicValidationError),
+        (status = 429, response = vocabulary::responses::PublicRateLimited),
+        (status = 500, response = vocabulary::responses::PublicInternal),
+    )
+)]
 fn usage(req: &Incoming) -> AppResult<PublicQuery> {
     let q = QueryParams::parse(
         req.query.as_deref(),
@@ -219,6 +261,40 @@ fn usage(req: &Incoming) -> AppResult<PublicQuery> {
     ))
 }
 
+/// Keys with all-time totals
+///
+/// The user's keys with their all-time requests and cost. Never a key value or preview. Takes no parameters. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
+#[utoipa::path(
+    get,
+    path = "/api/v1/keys",
+    operation_id = "publicKeys",
+    tag = "public",
+    responses(
+        (status = 200, description = "The keys.", body = KeysResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
+        (status = 401, response = vocabulary::responses::PublicUnauthorized),
+        (status = 429, response = vocabulary::responses::PublicRateLimited),
+        (status = 500, response = vocabulary::responses::PublicInternal),
+    )
+)]
+fn keys(_: &Incoming) -> AppResult<PublicQuery> {
+    Ok(PublicQuery::Keys)
+}
+
+/// OpenMetrics for Prometheus and Grafana
+///
+/// The account's figures as OpenMetrics text (`application/openmetrics-text; version=1.0.0`): per key spend in the current UTC day/week/month (`openrouter_key_spend_usd{period}`), all-time usage (`openrouter_key_usage_usd_total`), limit and remaining (absent, never +Inf, when unlimited), seconds since the last sync; per model requests, tokens and spend of the last completed UTC day (named by `openrouter_model_day_info{day}`). Exact decimals. Same token and rate limit as every /api/v1 route (scrape every few minutes: the figures change hourly). Takes no parameters.
+#[utoipa::path(
+    get,
+    path = "/api/v1/metrics",
+    operation_id = "publicMetrics",
+    tag = "public",
+    responses(
+        (status = 200, description = "The metrics, ending with `# EOF`.", body = inline(OpenMetricsText), content_type = "application/openmetrics-text", headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
+        (status = 401, response = vocabulary::responses::PublicUnauthorized),
+        (status = 429, response = vocabulary::responses::PublicRateLimited),
+        (status = 500, response = vocabulary::responses::PublicInternal),
+    )
+)]
 fn metrics(req: &Incoming) -> AppResult<PublicQuery> {
     QueryParams::parse(req.query.as_deref(), &[])?;
     let yesterday = clock::today() - chrono::Duration::days(1);
@@ -243,7 +319,18 @@ fn with_rate_headers(reply: Reply, decision: &Decision) -> Reply {
         .with_header("X-RateLimit-Reset", decision.reset_epoch.to_string())
 }
 
-/// The CORS preflight of every `/api/v1` path.
+/// CORS preflight
+///
+/// Any OPTIONS request under /api/v1/ is answered as a CORS preflight, without authentication or rate limiting: any origin, GET, headers Authorization and Content-Type.
+#[utoipa::path(
+    options,
+    path = "/api/v1/",
+    operation_id = "preflight",
+    tag = "public",
+    responses(
+        (status = 204, description = "Preflight accepted.", headers(("Access-Control-Allow-Origin" = String), ("Access-Control-Allow-Methods" = String), ("Access-Control-Allow-Headers" = String), ("Access-Control-Max-Age" = String))),
+    )
+)]
 pub fn preflight() -> Reply {
     Reply::no_content()
         .with_header("Access-Control-Allow-Methods", "GET, OPTIONS")

@@ -3,6 +3,8 @@
 //! Object (see `public_api::object`), which caches them briefly.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 use worker::D1Database;
 
 use super::shapes::{Answer, Period, Summary};
@@ -57,45 +59,62 @@ impl PublicQuery {
     }
 }
 
-#[derive(Serialize)]
-struct StatsResponse {
+#[derive(Serialize, ToSchema)]
+#[schema(as = PublicStats)]
+pub struct StatsResponse {
     summary: Summary,
     period: Period,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = PublicUsageItem)]
 struct UsageItem<'a> {
+    #[schema(value_type = vocabulary::schemas::Date)]
     date: &'a str,
     model: &'a str,
+    #[schema(minimum = 0)]
     requests_count: i64,
+    #[schema(minimum = 0)]
     tokens_input: i64,
+    #[schema(minimum = 0)]
     tokens_output: i64,
     cost: Money,
 }
 
-#[derive(Serialize)]
-struct UsageResponse<'a> {
+#[derive(Serialize, ToSchema)]
+#[schema(as = PublicUsagePage)]
+pub struct UsageResponse<'a> {
+    /// Rows aggregated over the user's keys by (date, model), ordered by date then model.
     items: Vec<UsageItem<'a>>,
     pagination: Pagination,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct KeyStats {
+    #[schema(minimum = 0)]
     total_requests: i64,
     total_cost: Money,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = PublicKey, description = "A key without its value or preview.")]
 struct KeyItem {
+    /// Key id.
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     id: i64,
     name: String,
     is_active: bool,
+    /// All-time totals of the stored usage.
+    #[schema(inline)]
     stats: KeyStats,
 }
 
-#[derive(Serialize)]
-struct KeysResponse {
+#[derive(Serialize, ToSchema)]
+#[schema(as = PublicKeyList)]
+pub struct KeysResponse {
     items: Vec<KeyItem>,
+    /// Number of items.
+    #[schema(minimum = 0)]
     total: usize,
 }
 

@@ -30,6 +30,16 @@ pub fn section(section: &str) -> Vec<(String, Value)> {
         .unwrap_or_default()
 }
 
+/// The types the vocabulary's JSON names (`$ref`) that no operation needs
+/// to reach: their schemas are derived like any other.
+pub fn types_it_names(schemas: &mut super::Schemas) {
+    use utoipa::{PartialSchema, ToSchema};
+    schemas.push((
+        crate::error::FieldError::name().into_owned(),
+        crate::error::FieldError::schema(),
+    ));
+}
+
 /// A response header the vocabulary describes, by its HTTP name.
 pub struct Header {
     pub component: &'static str,
@@ -172,6 +182,7 @@ pub mod schemas {
     named_schema!(Name);
     named_schema!(TimeZone);
     named_schema!(AlertEvent);
+    named_schema!(OpenApiDocument);
 
     /// Money is a Rust type (`domain::money`), serialised as a decimal string.
     impl utoipa::PartialSchema for crate::domain::money::Money {

@@ -11,6 +11,10 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
 use super::periods::{period_spend, SnapshotSpend};
 use crate::domain::money::Money;
 
@@ -88,6 +92,23 @@ fn key_labels(key: &KeyFigures) -> String {
     format!("key_id=\"{}\",key_name=\"{}\"", key.id, escape(&key.name))
 }
 
+/// The exposition's last line (OpenMetrics: a text without it is cut).
+pub const END: &str = "# EOF\n";
+
+/// The exposition as the API document states it: text ending with [`END`].
+pub struct OpenMetricsText;
+
+impl PartialSchema for OpenMetricsText {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("{END}$")))
+            .into()
+    }
+}
+
+impl ToSchema for OpenMetricsText {}
+
 pub fn render(
     keys: &[KeyFigures],
     models: &[ModelFigures],
@@ -100,7 +121,7 @@ pub fn render(
     for family in &families {
         family.write(&mut out);
     }
-    out.push_str("# EOF\n");
+    out.push_str(END);
     out
 }
 

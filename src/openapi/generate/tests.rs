@@ -81,3 +81,20 @@ fn an_allof_of_two_real_schemas_is_left_alone() {
     assert_eq!(schema["allOf"][0], both["allOf"][0]);
     assert!(schema["allOf"][1]["properties"].is_object());
 }
+
+#[test]
+fn a_reference_to_nothing_is_refused_by_name() {
+    let doc = json!({
+        "paths": { "/a": { "get": { "responses": { "200": {
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Gone" } } }
+        } } } } },
+        "components": { "schemas": { "Here": { "type": "string" } } }
+    });
+    assert_eq!(
+        super::every_reference_resolves(&doc),
+        Err("#/components/schemas/Gone is referenced but not defined".to_owned())
+    );
+    let fixed =
+        json!({ "a": { "$ref": "#/components/schemas/Here" }, "components": doc["components"] });
+    assert_eq!(super::every_reference_resolves(&fixed), Ok(()));
+}
