@@ -283,3 +283,31 @@ pub async fn overview_cells(db: &D1Database, filter: &UsageFilter<'_>) -> AppRes
     let keys = next()?.results::<KeyCellRow>().map_err(super::db_error)?;
     Ok(OverviewCells { models, keys })
 }
+
+/// One model's all-time figures for one account.
+#[derive(Debug, Deserialize)]
+pub struct ModelSpendRow {
+    pub model: String,
+    pub first_date: String,
+    pub last_date: String,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    #[serde(deserialize_with = "super::money_text")]
+    pub cost: Money,
+}
+
+/// Every model the account's keys have used, from the per-user rollup (its
+/// primary key starts with `user_id`), most expensive first, then by name.
+pub async fn models_used(db: &D1Database, user_id: i64) -> AppResult<Vec<ModelSpendRow>> {
+    super::all(
+        db,
+        "SELECT model, MIN(date) AS first_date, MAX(date) AS last_date,
+                SUM(requests_count) AS requests_count, SUM(tokens_input) AS tokens_input,
+                SUM(tokens_output) AS tokens_output, CAST(SUM(cost) AS TEXT) AS cost
+         FROM usage_user_day_model WHERE user_id = ?1
+         GROUP BY model ORDER BY SUM(cost) DESC, model",
+        args![user_id],
+    )
+    .await
+}

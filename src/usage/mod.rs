@@ -9,6 +9,7 @@ pub use watcher_core::usage::hourly;
 pub mod local;
 pub use watcher_core::usage::metrics;
 pub mod metrics_answer;
+pub mod models;
 pub use watcher_core::usage::overview;
 pub use watcher_core::usage::periods;
 pub use watcher_core::usage::shapes;
@@ -35,4 +36,8 @@ pub const ROUTES: &[Route] = &[
         Box::pin(local::hourly(cx, user))
     })
     .doc::<local::__path_hourly>(),
+    route::session("GET", "/api/models", |cx, user| {
+        Box::pin(models::list(cx, user))
+    })
+    .doc::<models::__path_list>(),
 ];

@@ -265,3 +265,34 @@ async fn dashboard_usage_and_csv_for_the_web() {
         .await
         .assert_error(401, "unauthorized");
 }
+
+#[tokio::test]
+async fn models_are_listed_with_their_all_time_figures_most_expensive_first() {
+    let (user, keys, _) = user_with_keys().await;
+    seed(
+        &user,
+        &keys,
+        &[
+            (0, -1, "a/x", 2, 20, 30, 15),
+            (1, -40, "a/x", 1, 1, 1, 5),
+            (1, -2, "b/y", 3, 4, 5, 100),
+        ],
+    );
+    let res = get("/api/models").bearer(&user.jwt).send().await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        res.json,
+        serde_json::json!({ "models": [
+            { "model": "b/y", "first_date": day(-2), "last_date": day(-2),
+              "requests_count": 3, "tokens_input": 4, "tokens_output": 5, "cost": "0.00000001" },
+            { "model": "a/x", "first_date": day(-40), "last_date": day(-1),
+              "requests_count": 3, "tokens_input": 21, "tokens_output": 31, "cost": "0.000000002" },
+        ] })
+    );
+
+    let stranger = new_user().await;
+    let theirs = get("/api/models").bearer(&stranger.jwt).send().await;
+    assert_eq!(theirs.status, 200, "{}", theirs.text);
+    assert_eq!(theirs.json, serde_json::json!({ "models": [] }));
+    assert_eq!(get("/api/models").send().await.status, 401);
+}
