@@ -52,7 +52,8 @@ use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
-pub use public_api::object::RateLimiter;
+pub use public_api::object::PublicToken;
+pub use rate_limit::object::RateLimiter;
 
 const SITE: http::Site = http::Site {
     router: routes::router,

@@ -20,8 +20,8 @@ use crate::http::ctx::Incoming;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::route::{self, Public, Route};
-use crate::rate_limit::{self, Bucket, Decision, Op};
-use wire::{PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER};
+use crate::rate_limit::{self, Bucket, Decision};
+use wire::{PublicAsk, PublicOutcome, TokenAsk};
 
 pub mod object;
 pub mod wire;
@@ -118,7 +118,7 @@ async fn ask(
         limit: bucket.limit,
         window_secs: bucket.window_secs,
     };
-    let answered = ask_object(app, bucket.name, &ask).await?;
+    let answered = ask_object(app, bucket.name, ask).await?;
     Ok(Some(answered).filter(|(outcome, _)| *outcome != PublicOutcome::Invalid))
 }
 
@@ -143,7 +143,7 @@ fn unauthenticated() -> AppError {
 /// public-API response.
 pub async fn refuse(app: &App, req: &Incoming, err: AppError) -> Reply {
     let bucket_name = ip_bucket_name(req);
-    match rate_limit::check(app, &ip_bucket(app, &bucket_name), Op::Hit).await {
+    match rate_limit::hit(app, &ip_bucket(app, &bucket_name)).await {
         Ok(decision) if !decision.allowed => limited(&decision),
         Ok(decision) => with_rate_headers(Reply::error(&err), &decision),
         Err(e) => log_internal(e),
@@ -181,6 +181,11 @@ pub async fn revoke_token(app: &App, token_hash: &str) {
     if let Err(e) = revoke(app, &token_bucket_name(token_hash)).await {
         worker::console_error!("cannot tell a token's object it is revoked: {e}");
     }
+}
+
+/// The token's object (`object::PublicToken`).
+fn token_stub(app: &App, object_name: &str) -> AppResult<worker::Stub> {
+    rate_limit::stub(app, "PUBLIC_TOKENS", object_name)
 }
 
 fn token_bucket_name(token_hash: &str) -> String {
@@ -352,34 +357,27 @@ fn log_internal(err: AppError) -> Reply {
 /// Also returns how many D1 statements that took (for the debug header).
 async fn ask_object(
     app: &App,
-    bucket_name: &str,
-    ask: &PublicAsk,
+    object_name: &str,
+    ask: PublicAsk,
 ) -> AppResult<(PublicOutcome, u32)> {
-    let body = serde_json::to_string(ask).map_err(AppError::internal)?;
     let mut response =
-        rate_limit::post(app, bucket_name, rate_limit::ops::PUBLIC, Some(body)).await?;
-    let header = |name: &str| response.headers().get(name).ok().flatten();
-    let (outcome, decision) = (header(OUTCOME_HEADER), header(DECISION_HEADER));
-    let statements = header(D1_STATEMENTS_HEADER)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let body = response.text().await.map_err(AppError::internal)?;
-    let outcome = PublicOutcome::from_parts(outcome.as_deref(), decision.as_deref(), body)
-        .ok_or_else(|| AppError::internal("malformed answer from the token's rate limiter"))?;
-    Ok((outcome, statements))
+        rate_limit::send(&token_stub(app, object_name)?, &TokenAsk::Public(ask)).await?;
+    let text = response.text().await.map_err(AppError::internal)?;
+    PublicOutcome::decode(text)
+        .ok_or_else(|| AppError::internal("malformed answer from the token's object"))
 }
 
 /// Makes a token's object forget its cached answers.
-async fn invalidate(app: &App, bucket_name: &str) -> AppResult<()> {
-    rate_limit::post(app, bucket_name, rate_limit::ops::INVALIDATE, None)
+async fn invalidate(app: &App, object_name: &str) -> AppResult<()> {
+    rate_limit::send(&token_stub(app, object_name)?, &TokenAsk::Invalidate)
         .await
         .map(drop)
 }
 
 /// Tells a token's object its token is revoked: from now on it refuses the
 /// token without asking D1, and nothing it was computing is kept.
-async fn revoke(app: &App, bucket_name: &str) -> AppResult<()> {
-    rate_limit::post(app, bucket_name, rate_limit::ops::REVOKE, None)
+async fn revoke(app: &App, object_name: &str) -> AppResult<()> {
+    rate_limit::send(&token_stub(app, object_name)?, &TokenAsk::Revoke)
         .await
         .map(drop)
 }

@@ -1,42 +1,26 @@
-//! The `RATE_LIMITER` Durable Object: one instance per bucket (an API token's
-//! hash, a client network, a login email's hash, a key's manual sync...),
-//! its log in SQLite storage so it survives eviction and restarts, and an
-//! alarm that deletes that storage once the log is empty, so abandoned
-//! buckets cost nothing.
-//!
-//! A token's object also answers for the token (`/public`): it decides
-//! first (a refused request never reaches D1), then checks the token and
-//! answers, from memory for `PUBLIC_ANSWER_CACHE_MS` (default
-//! [`ANSWER_TTL_MS`](crate::config::ANSWER_TTL_MS); 0: never) or with
-//! one D1 statement.
+//! The `PUBLIC_TOKENS` Durable Object: one per API token (named by the
+//! token's SHA-256, never the token), which keeps the token's bucket
+//! ([`BucketLog`]) and answers for it. It decides first (a refused request
+//! never reaches D1), then checks the token and answers, from memory for
+//! `PUBLIC_ANSWER_CACHE_MS` (default
+//! [`ANSWER_TTL_MS`](crate::config::ANSWER_TTL_MS); 0: never) or with one
+//! D1 statement.
 //! Every product write that changes what the token can see clears that
-//! memory (`/invalidate`); a revocation (`/revoke`) is remembered in storage
-//! and refuses the token without asking D1. Both bump a generation, so an
-//! answer computed while they happened is served to its own request at most,
-//! never kept.
-//!
-//! Protocol (internal, Worker to object), all `POST https://rate-limiter/…`:
-//! `hit|peek?limit=N&window=SECONDS` -> [`Decision`]; `release` -> 204 (gives
-//! back the newest slot); `public` with a [`PublicAsk`] -> [`PublicOutcome`];
-//! `invalidate`, `revoke` -> 204.
+//! memory ([`TokenAsk::Invalidate`]); a revocation ([`TokenAsk::Revoke`]) is
+//! remembered in storage and refuses the token without asking D1. Both bump
+//! a generation, so an answer computed while they happened is served to its
+//! own request at most, never kept.
 
 use std::cell::{Cell, RefCell};
 
 use chrono::Duration;
-use worker::{
-    durable_object, DurableObject, Env, Headers, Request, Response, Result, SqlStorage, State,
-};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::wire::{
-    PublicAsk, PublicOutcome, D1_STATEMENTS_HEADER, DECISION_HEADER, OUTCOME_HEADER,
-};
+use super::wire::{PublicAsk, PublicOutcome, TokenAsk};
 use crate::clock;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::rate_limit::ops;
-use crate::rate_limit::window::{
-    alarm_plan, decide, expired_before, AlarmPlan, Decision, WindowState,
-};
+use crate::rate_limit::log::BucketLog;
 use crate::store::{bucket_log, tokens};
 use crate::usage::answers::{self, PublicQuery};
 use crate::usage::cache::TimedCache;
@@ -46,9 +30,10 @@ use crate::usage::shapes::Answer;
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
 #[durable_object]
-pub struct RateLimiter {
+pub struct PublicToken {
     state: State,
     env: Env,
+    log: BucketLog,
     answers: RefCell<TimedCache<Answer>>,
     /// Bumped by every invalidation and revocation: an answer computed
     /// across a bump is not cached.
@@ -60,15 +45,9 @@ pub struct RateLimiter {
     revoked: Cell<Option<bool>>,
     /// When this object last recorded the token's use (epoch ms).
     last_used_ms: Cell<Option<i64>>,
-    schema_ready: Cell<bool>,
-    alarm_armed: Cell<bool>,
-    /// Rows in `hits`, counted once per object lifetime and then kept in
-    /// step with every insert and delete (all of which happen here), so a
-    /// large budget's log is never re-counted per request.
-    logged: Cell<Option<i64>>,
 }
 
-impl DurableObject for RateLimiter {
+impl DurableObject for PublicToken {
     fn new(state: State, env: Env) -> Self {
         // A malformed setting makes every Worker request a 500 before it
         // gets here; should one arrive anyway, no cache is always correct.
@@ -77,22 +56,21 @@ impl DurableObject for RateLimiter {
         Self {
             state,
             env,
+            log: BucketLog::default(),
             answers: RefCell::new(TimedCache::new(answer_ttl_ms)),
             generation: Cell::new(0),
             token_seen_ms: Cell::new(None),
             revoked: Cell::new(None),
             last_used_ms: Cell::new(None),
-            schema_ready: Cell::new(false),
-            alarm_armed: Cell::new(false),
-            logged: Cell::new(None),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let url = req.url()?;
-        match url.path() {
-            ops::PUBLIC => {
-                let ask: PublicAsk = req.json().await?;
+        let Ok(ask) = req.json::<TokenAsk>().await else {
+            return Response::error("not a token question", 400);
+        };
+        match ask {
+            TokenAsk::Public(ask) => {
                 let mut d1_statements = 0;
                 let outcome = match self.public(&ask, &mut d1_statements).await {
                     Ok(outcome) => outcome,
@@ -102,149 +80,45 @@ impl DurableObject for RateLimiter {
                     outcome,
                     PublicOutcome::Answered { .. } | PublicOutcome::Charged { .. }
                 ) {
-                    self.arm_alarm(ask.window_secs * 1000).await?;
+                    let window_ms = ask.window_secs.saturating_mul(1000);
+                    self.log.arm_alarm(&self.state, window_ms).await?;
                 }
-                let (name, decision, body) = outcome.to_parts();
-                let headers = Headers::new();
-                headers.set(OUTCOME_HEADER, name)?;
-                headers.set(D1_STATEMENTS_HEADER, &d1_statements.to_string())?;
-                if let Some(decision) = decision {
-                    headers.set(DECISION_HEADER, &decision)?;
-                }
-                Ok(Response::ok(body)?.with_headers(headers))
+                Response::ok(outcome.encode(d1_statements))
             }
-            ops::INVALIDATE => {
+            TokenAsk::Invalidate => {
                 self.forget();
                 Ok(Response::empty()?.with_status(204))
             }
-            ops::REVOKE => {
+            TokenAsk::Revoke => {
                 self.forget();
-                self.ensure_schema()?;
-                bucket_log::mark_revoked(&self.sql(), clock::now().timestamp_millis())?;
+                let sql = self.state.storage().sql();
+                self.log.ensure_schema(&sql)?;
+                bucket_log::mark_revoked(&sql, clock::now().timestamp_millis())?;
                 self.revoked.set(Some(true));
                 Ok(Response::empty()?.with_status(204))
             }
-            ops::RELEASE => {
-                self.release()?;
-                Ok(Response::empty()?.with_status(204))
-            }
-            op @ ("/hit" | "/peek") => {
-                let param = |name: &str| {
-                    url.query_pairs()
-                        .find(|(k, _)| k == name)
-                        .and_then(|(_, v)| v.parse::<i64>().ok())
-                        .filter(|v| *v > 0)
-                };
-                let (Some(limit), Some(window_secs)) = (param("limit"), param("window")) else {
-                    return Response::error("limit and window are required", 400);
-                };
-                let record = op == "/hit";
-                let decision = self.decide(limit as u32, window_secs * 1000, record)?;
-                if record && decision.allowed {
-                    self.arm_alarm(window_secs * 1000).await?;
-                }
-                Response::from_json(&decision)
-            }
-            _ => Response::error("unknown operation", 404),
         }
     }
 
-    /// The log's idle check: deletes the object's storage once the log is
-    /// empty, or wakes again when it will be.
+    /// The bucket's idle check; the revocation mark goes with the storage
+    /// (D1 still refuses the token).
     async fn alarm(&self) -> Result<Response> {
-        self.alarm_armed.set(false);
-        let sql = self.sql();
-        let window_ms = bucket_log::window(&sql)?;
-        let newest = match window_ms {
-            Some(_) => bucket_log::newest(&sql)?,
-            None => None,
-        };
-        let now_ms = clock::now().timestamp_millis();
-        match alarm_plan(newest, now_ms, window_ms.unwrap_or(0)) {
-            AlarmPlan::DeleteStorage => {
-                self.state.storage().delete_all().await?;
-                self.schema_ready.set(false);
-                self.logged.set(None);
-                self.revoked.set(None);
-            }
-            AlarmPlan::WakeAt(at_ms) => {
-                self.state.storage().set_alarm(at_ms - now_ms).await?;
-                self.alarm_armed.set(true);
-            }
+        if self.log.on_alarm(&self.state).await? {
+            self.revoked.set(None);
         }
         Response::empty()
     }
 }
 
-impl RateLimiter {
-    /// Creates the tables on first use, so an object asked only about an
-    /// unknown token stores nothing.
-    fn ensure_schema(&self) -> Result<()> {
-        if !self.schema_ready.get() {
-            bucket_log::create(&self.sql())?;
-            self.schema_ready.set(true);
-        }
-        Ok(())
-    }
-
-    /// Read, decide and write with no await in between: the object handles
-    /// one such step at a time, so concurrent requests cannot both take the
-    /// last slot.
-    fn decide(&self, limit: u32, window_ms: i64, record: bool) -> Result<Decision> {
-        self.ensure_schema()?;
-        let sql = self.sql();
-        let now_ms = clock::now().timestamp_millis();
-        let expired = bucket_log::expire(&sql, expired_before(now_ms, window_ms))?;
-        let count = match self.logged.get() {
-            Some(count) => count - expired,
-            None => bucket_log::count(&sql)?,
-        };
-        let oldest = bucket_log::oldest(&sql)?;
-        let decision = decide(
-            WindowState {
-                count: count.max(0) as u32,
-                oldest_ms: oldest,
-            },
-            now_ms,
-            window_ms,
-            limit,
-            record,
-        );
-        let recorded = decision.allowed && record;
-        if recorded {
-            bucket_log::log(&sql, now_ms)?;
-        }
-        self.logged.set(Some(count + i64::from(recorded)));
-        Ok(decision)
-    }
-
-    /// Gives back the newest logged request.
-    fn release(&self) -> Result<()> {
-        self.ensure_schema()?;
-        let released = bucket_log::release_newest(&self.sql())?;
-        if let Some(count) = self.logged.get() {
-            self.logged.set(Some(count - released));
-        }
-        Ok(())
-    }
-
-    /// Arms the idle check once per object lifetime (the alarm re-arms
-    /// itself while the log has entries); remembers the window for it.
-    async fn arm_alarm(&self, window_ms: i64) -> Result<()> {
-        if self.alarm_armed.get() {
-            return Ok(());
-        }
-        self.ensure_schema()?;
-        bucket_log::set_window(&self.sql(), window_ms)?;
-        self.alarm_armed.set(true);
-        if self.state.storage().get_alarm().await?.is_none() {
-            self.state.storage().set_alarm(window_ms).await?;
-        }
-        Ok(())
-    }
-
-    fn sql(&self) -> SqlStorage {
-        self.state.storage().sql()
+impl PublicToken {
+    fn decide(
+        &self,
+        limit: u32,
+        window_ms: i64,
+        record: bool,
+    ) -> Result<crate::rate_limit::Decision> {
+        self.log
+            .decide(&self.state.storage().sql(), limit, window_ms, record)
     }
 
     fn forget(&self) {
@@ -257,7 +131,7 @@ impl RateLimiter {
         if let Some(revoked) = self.revoked.get() {
             return Ok(revoked);
         }
-        let revoked = bucket_log::is_revoked(&self.sql())?;
+        let revoked = bucket_log::is_revoked(&self.state.storage().sql())?;
         self.revoked.set(Some(revoked));
         Ok(revoked)
     }

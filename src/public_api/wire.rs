@@ -1,15 +1,26 @@
-//! What the Worker and a token's object say to each other: the question,
-//! and the outcome with its decision in headers and the answer, untouched,
-//! as the body.
+//! What the Worker and a token's object say to each other: a [`TokenAsk`]
+//! (JSON), and for a question a [`PublicOutcome`], sent as one line of
+//! JSON (the outcome, its decision and what it cost) followed by the
+//! answer, untouched however large: never re-encoded, never in a header.
 
 use serde::{Deserialize, Serialize};
 
 use crate::rate_limit::Decision;
 use crate::usage::answers::PublicQuery;
 
-/// A public-API request for its token's object: answer a question, or
-/// (`query: None`, the parameters were invalid) only check the token and
-/// charge its bucket, so the Worker can send the validation error.
+/// What the Worker asks a token's object.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum TokenAsk {
+    /// A public-API request: answer it, or (`query: None`, the parameters
+    /// were invalid) only check the token and charge its bucket, so the
+    /// Worker can send the validation error.
+    Public(PublicAsk),
+    /// Something the token can see changed: forget the cached answers.
+    Invalidate,
+    /// The token was revoked: refuse it from now on without asking D1.
+    Revoke,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PublicAsk {
     pub token_hash: String,
@@ -18,9 +29,7 @@ pub struct PublicAsk {
     pub window_secs: i64,
 }
 
-/// The object's answer. On the wire: the answer's JSON as the response body
-/// (passed through untouched, however large), the outcome and the decision
-/// in headers.
+/// The object's answer to a [`TokenAsk::Public`].
 #[derive(Debug, PartialEq)]
 pub enum PublicOutcome {
     Answered {
@@ -39,39 +48,55 @@ pub enum PublicOutcome {
     Invalid,
 }
 
-pub const OUTCOME_HEADER: &str = "X-Orw-Outcome";
-pub const DECISION_HEADER: &str = "X-Orw-Decision";
-/// How many D1 statements the object ran for this request (0 or 1).
-pub const D1_STATEMENTS_HEADER: &str = "X-Orw-D1-Statements";
+/// The first line of the object's response.
+#[derive(Debug, Serialize, Deserialize)]
+struct Head {
+    outcome: Outcome,
+    /// D1 statements the object ran for this request (0 or 1).
+    d1_statements: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Outcome {
+    Answered(Decision),
+    Charged(Decision),
+    Limited(Decision),
+    Invalid,
+}
 
 impl PublicOutcome {
-    /// (outcome, decision as JSON, body) for the response of the object.
-    pub fn to_parts(&self) -> (&'static str, Option<String>, &str) {
-        let decision = |d: &Decision| serde_json::to_string(d).ok();
-        match self {
-            Self::Answered { decision: d, body } => ("answered", decision(d), body),
-            Self::Charged { decision: d } => ("charged", decision(d), ""),
-            Self::Limited { decision: d } => ("limited", decision(d), ""),
-            Self::Invalid => ("invalid", None, ""),
-        }
+    /// The response body: the head line, then the answer (if any).
+    pub fn encode(&self, d1_statements: u32) -> String {
+        let (outcome, body) = match self {
+            Self::Answered { decision, body } => (Outcome::Answered(*decision), body.as_str()),
+            Self::Charged { decision } => (Outcome::Charged(*decision), ""),
+            Self::Limited { decision } => (Outcome::Limited(*decision), ""),
+            Self::Invalid => (Outcome::Invalid, ""),
+        };
+        let head = Head {
+            outcome,
+            d1_statements,
+        };
+        // A serialised `Head` never holds a raw line break (JSON escapes it).
+        let mut text = serde_json::to_string(&head).unwrap_or_default();
+        text.push('\n');
+        text.push_str(body);
+        text
     }
 
-    pub fn from_parts(outcome: Option<&str>, decision: Option<&str>, body: String) -> Option<Self> {
-        let decision = || decision.and_then(|d| serde_json::from_str::<Decision>(d).ok());
-        match outcome? {
-            "answered" => Some(Self::Answered {
-                decision: decision()?,
-                body,
-            }),
-            "charged" => Some(Self::Charged {
-                decision: decision()?,
-            }),
-            "limited" => Some(Self::Limited {
-                decision: decision()?,
-            }),
-            "invalid" => Some(Self::Invalid),
-            _ => None,
-        }
+    /// The outcome and the D1 statements it cost, or `None` when `text` is
+    /// not an encoded outcome.
+    pub fn decode(mut text: String) -> Option<(Self, u32)> {
+        let split = text.find('\n')?;
+        let body = text.split_off(split + 1);
+        let head: Head = serde_json::from_str(text.trim_end()).ok()?;
+        let outcome = match head.outcome {
+            Outcome::Answered(decision) => Self::Answered { decision, body },
+            Outcome::Charged(decision) => Self::Charged { decision },
+            Outcome::Limited(decision) => Self::Limited { decision },
+            Outcome::Invalid => Self::Invalid,
+        };
+        Some((outcome, head.d1_statements))
     }
 }
 
@@ -91,7 +116,7 @@ mod tests {
         for outcome in [
             PublicOutcome::Answered {
                 decision,
-                body: r#"{"items":[],"total":0}"#.to_owned(),
+                body: "{\"items\":[],\n\"total\":0}\n# EOF\n".to_owned(),
             },
             PublicOutcome::Limited {
                 decision: Decision {
@@ -104,14 +129,32 @@ mod tests {
             PublicOutcome::Charged { decision },
             PublicOutcome::Invalid,
         ] {
-            let (name, decision, body) = outcome.to_parts();
-            let back = PublicOutcome::from_parts(Some(name), decision.as_deref(), body.to_owned());
-            assert_eq!(back, Some(outcome));
+            let text = outcome.encode(1);
+            assert_eq!(PublicOutcome::decode(text), Some((outcome, 1)));
         }
+        assert_eq!(PublicOutcome::decode("no head".to_owned()), None);
         assert_eq!(
-            PublicOutcome::from_parts(Some("answered"), None, String::new()),
+            PublicOutcome::decode("{\"outcome\":\"Nope\"}\n".to_owned()),
             None
         );
-        assert_eq!(PublicOutcome::from_parts(None, None, String::new()), None);
+    }
+
+    #[test]
+    fn asks_cross_the_wire_intact() {
+        let ask = TokenAsk::Public(PublicAsk {
+            token_hash: "ab".repeat(32),
+            query: Some(PublicQuery::Keys),
+            limit: 1000,
+            window_secs: 3600,
+        });
+        let back: TokenAsk = serde_json::from_str(&serde_json::to_string(&ask).unwrap()).unwrap();
+        assert!(matches!(
+            back,
+            TokenAsk::Public(PublicAsk { limit: 1000, .. })
+        ));
+        for ask in [TokenAsk::Invalidate, TokenAsk::Revoke] {
+            let text = serde_json::to_string(&ask).unwrap();
+            assert!(serde_json::from_str::<TokenAsk>(&text).is_ok(), "{text}");
+        }
     }
 }

@@ -1,10 +1,14 @@
-//! Rate limiting: the window algorithm (pure) and the Worker-side calls to
-//! the `RATE_LIMITER` Durable Object that keeps each bucket (the object
-//! itself lives in `public_api::object`, since a token's object also answers
-//! for its token).
+//! Rate limiting: the window algorithm (pure), the bucket log both
+//! bucket-keeping objects share ([`log`]), the `RATE_LIMITER` object that
+//! keeps a plain bucket ([`object`]), and the Worker-side calls to it. An
+//! API token's bucket lives in the token's own object
+//! (`public_api::object`), which also answers for the token.
 
+pub mod log;
+pub mod object;
 pub use watcher_core::rate_limit::window;
 
+use serde::{Deserialize, Serialize};
 use worker::{Method, Request, RequestInit};
 
 use crate::app::App;
@@ -19,26 +23,19 @@ pub struct Bucket<'a> {
     pub window_secs: i64,
 }
 
-pub enum Op {
-    /// Count this request if it is allowed.
-    Hit,
-    /// Report without counting.
-    Peek,
+/// What the Worker asks a bucket's object.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum BucketAsk {
+    /// Count this request if it fits; answers the [`Decision`].
+    Hit { limit: u32, window_secs: i64 },
+    /// Give back the newest counted request; answers 204.
+    Release,
 }
 
-/// The token's object and the Worker agree on these paths.
-pub mod ops {
-    pub const PUBLIC: &str = "/public";
-    pub const INVALIDATE: &str = "/invalidate";
-    pub const REVOKE: &str = "/revoke";
-    pub const RELEASE: &str = "/release";
-}
-
-fn stub(app: &App, name: &str) -> AppResult<worker::Stub> {
-    let namespace = app.env.durable_object("RATE_LIMITER").map_err(|e| {
-        AppError::Misconfigured(format!(
-            "Durable Object binding RATE_LIMITER is missing ({e})"
-        ))
+/// The object named `name` of the Durable Object binding `binding`.
+pub(crate) fn stub(app: &App, binding: &str, name: &str) -> AppResult<worker::Stub> {
+    let namespace = app.env.durable_object(binding).map_err(|e| {
+        AppError::Misconfigured(format!("Durable Object binding {binding} is missing ({e})"))
     })?;
     namespace
         .id_from_name(name)
@@ -46,39 +43,39 @@ fn stub(app: &App, name: &str) -> AppResult<worker::Stub> {
         .map_err(AppError::internal)
 }
 
-pub(crate) async fn post(
-    app: &App,
-    bucket_name: &str,
-    path: &str,
-    body: Option<String>,
+/// One round trip: `message` (JSON) to the object, its answer if 200 or 204.
+pub(crate) async fn send<M: Serialize>(
+    stub: &worker::Stub,
+    message: &M,
 ) -> AppResult<worker::Response> {
+    let body = serde_json::to_string(message).map_err(AppError::internal)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    if let Some(body) = body {
-        init.with_body(Some(body.into()));
-    }
-    let request = Request::new_with_init(&format!("https://rate-limiter{path}"), &init)
-        .map_err(AppError::internal)?;
-    let response = stub(app, bucket_name)?
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    // Objects are addressed by their stub; the URL is only a formality.
+    let request = Request::new_with_init("https://object/", &init).map_err(AppError::internal)?;
+    let response = stub
         .fetch_with_request(request)
         .await
         .map_err(AppError::internal)?;
     match response.status_code() {
         200 | 204 => Ok(response),
         status => Err(AppError::internal(format!(
-            "rate limiter answered {status}"
+            "a Durable Object answered {status}"
         ))),
     }
 }
 
-/// One Durable Object round trip.
-pub async fn check(app: &App, bucket: &Bucket<'_>, op: Op) -> AppResult<Decision> {
-    let op = match op {
-        Op::Hit => "hit",
-        Op::Peek => "peek",
+fn bucket_stub(app: &App, name: &str) -> AppResult<worker::Stub> {
+    stub(app, "RATE_LIMITER", name)
+}
+
+/// Counts this request against the bucket if it fits: one round trip.
+pub async fn hit(app: &App, bucket: &Bucket<'_>) -> AppResult<Decision> {
+    let ask = BucketAsk::Hit {
+        limit: bucket.limit,
+        window_secs: bucket.window_secs,
     };
-    let path = format!("/{op}?limit={}&window={}", bucket.limit, bucket.window_secs);
-    post(app, bucket.name, &path, None)
+    send(&bucket_stub(app, bucket.name)?, &ask)
         .await?
         .json::<Decision>()
         .await
@@ -88,7 +85,7 @@ pub async fn check(app: &App, bucket: &Bucket<'_>, op: Op) -> AppResult<Decision
 /// Charges the bucket: a refused request is a 429 with the exact
 /// `Retry-After`. The one way handlers rate-limit.
 pub async fn enforce(app: &App, bucket: &Bucket<'_>) -> AppResult<Decision> {
-    let decision = check(app, bucket, Op::Hit).await?;
+    let decision = hit(app, bucket).await?;
     if decision.allowed {
         Ok(decision)
     } else {
@@ -101,5 +98,7 @@ pub async fn enforce(app: &App, bucket: &Bucket<'_>) -> AppResult<Decision> {
 /// Gives back the newest slot charged to the bucket: a reservation made
 /// before work whose outcome should not count (a login that succeeded).
 pub async fn release(app: &App, bucket_name: &str) -> AppResult<()> {
-    post(app, bucket_name, ops::RELEASE, None).await.map(drop)
+    send(&bucket_stub(app, bucket_name)?, &BucketAsk::Release)
+        .await
+        .map(drop)
 }

@@ -1,4 +1,4 @@
-//! The `RATE_LIMITER` object's own SQLite storage (not D1): the log of the
+//! A bucket-keeping object's own SQLite storage (not D1): the log of the
 //! requests a bucket allowed within its window, the window itself (for the
 //! idle alarm), and whether a token was revoked. Every statement is
 //! synchronous, so the object can read, decide and write with no await in
