@@ -41,7 +41,6 @@ struct Health {
     tag = "system",
     responses(
         (status = 200, description = "Up, and D1 answers.", body = Health),
-        (status = 500, response = vocabulary::responses::Internal),
         (status = 503, description = "D1 does not answer, or a secret or setting is missing or malformed: the message names the variable, never its value.", body = vocabulary::schemas::ServiceUnavailableError),
     )
 )]

@@ -115,8 +115,6 @@ async fn view_of(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<BudgetView
     tag = "alerts",
     responses(
         (status = 200, description = "The budgets.", body = BudgetList),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -137,9 +135,6 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     params(vocabulary::params::BudgetId),
     responses(
         (status = 200, description = "The budget.", body = BudgetView),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -157,12 +152,6 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     request_body = CreateBody,
     responses(
         (status = 201, description = "The budget.", body = BudgetView),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
         (status = 404, response = vocabulary::responses::NotFound),
         (status = 409, description = "This scope already has a budget for this period, or the account has 100 budgets.", body = vocabulary::schemas::ConflictError),
     )
@@ -220,13 +209,6 @@ fn conflict_for(err: AppError) -> AppError {
     request_body = UpdateBody,
     responses(
         (status = 200, description = "The budget.", body = BudgetView),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
-        (status = 404, response = vocabulary::responses::NotFound),
         (status = 409, description = "This scope already has a budget for that period.", body = vocabulary::schemas::ConflictError),
     )
 )]
@@ -280,9 +262,6 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     params(vocabulary::params::BudgetId),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -305,9 +284,7 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     responses(
         (status = 200, description = "A page of events.", body = AlertEventPage),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn events(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

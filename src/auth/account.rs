@@ -64,13 +64,7 @@ struct PasswordChanged {
     request_body = ChangePasswordBody,
     responses(
         (status = 200, description = "Changed; a new session (every older one has ended), and what other sessions created that was revoked or paused.", body = PasswordChanged),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
         (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -171,13 +165,7 @@ struct DeleteAccountBody {
     request_body = DeleteAccountBody,
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
         (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

@@ -85,12 +85,7 @@ impl From<UserRow> for UserView {
     request_body = CredentialsBody,
     responses(
         (status = 201, description = "Created.", body = UserView),
-        (status = 400, response = vocabulary::responses::BadRequest),
         (status = 409, description = "An account with this email already exists.", body = vocabulary::schemas::ConflictError),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
         (status = 429, description = "Too many sign-ups from this network (5 per hour per IPv4 address or IPv6 /64).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
@@ -164,13 +159,8 @@ pub(super) struct TokenView {
     request_body = LoginBody,
     responses(
         (status = 200, description = "Logged in.", body = TokenView),
-        (status = 400, response = vocabulary::responses::BadRequest),
         (status = 401, description = "Invalid email or password.", body = vocabulary::schemas::UnauthorizedError, headers(("WWW-Authenticate" = String))),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
         (status = 429, description = "Too many failed logins from this network (IPv4 address or IPv6 /64) or for this email: 10 per 15 minutes. Each attempt reserves its slot before the password is checked; a successful login gives it back.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
@@ -291,8 +281,6 @@ impl Attempts {
     tag = "auth",
     responses(
         (status = 204, description = "Revoked."),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn logout(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -317,8 +305,6 @@ pub async fn logout(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     tag = "auth",
     responses(
         (status = 200, description = "The user.", body = UserView),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn me(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

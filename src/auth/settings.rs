@@ -36,8 +36,6 @@ struct SettingsBody {
     tag = "auth",
     responses(
         (status = 200, description = "The settings.", body = Settings),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -58,12 +56,6 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     request_body = SettingsBody,
     responses(
         (status = 200, description = "The settings.", body = Settings),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

@@ -93,14 +93,8 @@ impl From<TokenRow> for TokenView {
     request_body = CreateBody,
     responses(
         (status = 201, description = "Created; `token` is shown this once.", body = CreatedView),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 403, description = "The session signed in more than 10 minutes ago: send `password`.", body = vocabulary::schemas::ReauthenticationRequiredError),
         (status = 409, description = "The user already has 25 active tokens.", body = vocabulary::schemas::ConflictError),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -148,8 +142,6 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     tag = "tokens",
     responses(
         (status = 200, description = "The tokens.", body = ApiTokenList),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -171,9 +163,6 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     params(vocabulary::params::TokenId),
     responses(
         (status = 204, description = "Revoked."),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {

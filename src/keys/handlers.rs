@@ -103,13 +103,7 @@ fn conflict_for(err: AppError) -> AppError {
     request_body = CreateBody,
     responses(
         (status = 201, description = "Stored.", body = CreatedView),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 409, description = "A key with this name, the same key, or the account's maximum number of keys is already stored.", body = vocabulary::schemas::ConflictError),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
         (status = 429, description = "Too many keys added in the last hour.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
@@ -257,14 +251,7 @@ fn outcome_of_failure(error: CallError) -> (ValidationStatus, Option<String>) {
     request_body = UpdateBody,
     responses(
         (status = 200, description = "The updated key.", body = KeyView),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
         (status = 409, description = "Another key of the account already has this name.", body = vocabulary::schemas::ConflictError),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -306,9 +293,6 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     params(vocabulary::params::KeyId),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {

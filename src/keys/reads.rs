@@ -28,9 +28,7 @@ use crate::store;
     responses(
         (status = 200, description = "One page of keys.", body = KeyList),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -62,10 +60,7 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     responses(
         (status = 200, description = "Snapshots, newest first.", body = KeySnapshotList),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn snapshots(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -113,9 +108,6 @@ struct KeyDetail {
     params(vocabulary::params::KeyId),
     responses(
         (status = 200, description = "The key.", body = KeyDetail),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {

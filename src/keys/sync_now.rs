@@ -65,11 +65,8 @@ struct KeySyncResult {
     params(vocabulary::params::KeyId),
     responses(
         (status = 200, description = "Sync attempted; the key as it is now, and the outcome.", body = KeySyncResult),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
         (status = 409, description = "This is a management key (it is not synced itself).", body = vocabulary::schemas::ConflictError),
         (status = 429, description = "This key was synced less than a minute ago, or the account ran 30 manual syncs in the last hour.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {

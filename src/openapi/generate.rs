@@ -18,7 +18,10 @@
 //! annotations itself, an object has no properties beyond those listed
 //! (request bodies refuse unknown fields, responses never add any), and a
 //! flattened type's fields are the object's own (`flatten`). A path's own
-//! parameters (`in: path`) are stated once, beside its operations.
+//! parameters (`in: path`) are stated once, beside its operations. The
+//! answers a declaration implies (401 for a session, 404 for a row it names,
+//! 400/413/415/422 for a JSON body, the public API's 401/429, 500) are added
+//! by `implied`, not repeated beside each handler.
 
 // The generator runs natively, never on a request: `Value`'s index
 // operators (which panic only on a frame that is not an object) keep it
@@ -32,7 +35,9 @@ use crate::http::route::Handler;
 use crate::http::router::is_public_path;
 use crate::routes::TABLES;
 
+mod implied;
 mod normalise;
+use implied::add_implied_responses;
 use normalise::normalise;
 
 /// What the document says beyond the code.
@@ -53,6 +58,7 @@ pub fn document() -> Result<Value, String> {
             ));
         };
         let mut operation = operation(&doc, route.path, &method, &mut derived)?;
+        add_implied_responses(route, &mut operation);
         operation["security"] = security(&route.handler);
         let operation = in_key_order(operation, OPERATION_KEYS);
         let item = paths

@@ -30,7 +30,6 @@ pub(crate) const DOCUMENT: &str = include_str!("../../openapi.json");
     tag = "system",
     responses(
         (status = 200, description = "The document.", body = vocabulary::schemas::OpenApiDocument),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub fn document() -> Reply {

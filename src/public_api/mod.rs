@@ -224,10 +224,7 @@ fn ip_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
     responses(
         (status = 200, description = "Totals.", body = StatsResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
         (status = 400, response = vocabulary::responses::PublicBadRequest),
-        (status = 401, response = vocabulary::responses::PublicUnauthorized),
         (status = 422, response = vocabulary::responses::PublicValidationError),
-        (status = 429, response = vocabulary::responses::PublicRateLimited),
-        (status = 500, response = vocabulary::responses::PublicInternal),
     )
 )]
 fn stats(req: &Incoming) -> AppResult<PublicQuery> {
@@ -248,10 +245,7 @@ fn stats(req: &Incoming) -> AppResult<PublicQuery> {
     responses(
         (status = 200, description = "One page of rows.", body = UsageResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
         (status = 400, response = vocabulary::responses::PublicBadRequest),
-        (status = 401, response = vocabulary::responses::PublicUnauthorized),
         (status = 422, response = vocabulary::responses::PublicValidationError),
-        (status = 429, response = vocabulary::responses::PublicRateLimited),
-        (status = 500, response = vocabulary::responses::PublicInternal),
     )
 )]
 fn usage(req: &Incoming) -> AppResult<PublicQuery> {
@@ -276,9 +270,6 @@ fn usage(req: &Incoming) -> AppResult<PublicQuery> {
     tag = "public",
     responses(
         (status = 200, description = "The keys.", body = KeysResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
-        (status = 401, response = vocabulary::responses::PublicUnauthorized),
-        (status = 429, response = vocabulary::responses::PublicRateLimited),
-        (status = 500, response = vocabulary::responses::PublicInternal),
     )
 )]
 fn keys(_: &Incoming) -> AppResult<PublicQuery> {
@@ -295,9 +286,6 @@ fn keys(_: &Incoming) -> AppResult<PublicQuery> {
     tag = "public",
     responses(
         (status = 200, description = "The metrics, ending with `# EOF`.", body = inline(OpenMetricsText), content_type = "application/openmetrics-text", headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
-        (status = 401, response = vocabulary::responses::PublicUnauthorized),
-        (status = 429, response = vocabulary::responses::PublicRateLimited),
-        (status = 500, response = vocabulary::responses::PublicInternal),
     )
 )]
 fn metrics(req: &Incoming) -> AppResult<PublicQuery> {

@@ -90,9 +90,7 @@ struct DashboardResponse {
     responses(
         (status = 200, description = "Aggregates.", body = DashboardResponse),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

@@ -126,10 +126,8 @@ struct HourlyResponse {
     responses(
         (status = 200, description = "The curve.", body = HourlyResponse),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 404, response = vocabulary::responses::NotFound),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn hourly(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

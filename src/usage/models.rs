@@ -60,8 +60,6 @@ struct ModelList {
     tag = "usage",
     responses(
         (status = 200, description = "The models.", body = ModelList),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

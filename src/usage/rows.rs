@@ -109,9 +109,7 @@ impl UsageItem {
     responses(
         (status = 200, description = "One page of rows.", body = UsagePage),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn usage(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -154,9 +152,7 @@ pub const CSV_MAX_ROWS: i64 = 100_000;
     responses(
         (status = 200, description = "The CSV file (`text/csv; charset=utf-8`).", body = inline(CsvExport), content_type = "text/csv", headers(("Content-Disposition" = String))),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn usage_csv(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {

@@ -80,8 +80,6 @@ async fn owned(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<WebhookRow> 
     tag = "alerts",
     responses(
         (status = 200, description = "The webhooks.", body = WebhookList),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -101,9 +99,6 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     params(vocabulary::params::WebhookId),
     responses(
         (status = 200, description = "The webhook.", body = WebhookView),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -121,14 +116,8 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     request_body = CreateBody,
     responses(
         (status = 201, description = "The webhook and its secret.", body = CreatedWebhook),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
         (status = 403, description = "The session signed in more than 10 minutes ago: send `password`.", body = vocabulary::schemas::ReauthenticationRequiredError),
         (status = 409, description = "The account already has 10 webhooks.", body = vocabulary::schemas::ConflictError),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
@@ -186,13 +175,6 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     request_body = UpdateBody,
     responses(
         (status = 200, description = "The webhook.", body = WebhookView),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 413, response = vocabulary::responses::PayloadTooLarge),
-        (status = 415, response = vocabulary::responses::UnsupportedMediaType),
-        (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
-        (status = 404, response = vocabulary::responses::NotFound),
     )
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -242,9 +224,6 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     params(vocabulary::params::WebhookId),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -267,10 +246,7 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     responses(
         (status = 200, description = "A page of deliveries.", body = DeliveryPage),
         (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
         (status = 422, response = vocabulary::responses::ValidationError),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn deliveries(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
@@ -305,11 +281,8 @@ pub const TESTS_PER_ACCOUNT_PER_HOUR: u32 = 30;
     params(vocabulary::params::WebhookId),
     responses(
         (status = 200, description = "The delivery.", body = DeliveryView),
-        (status = 401, response = vocabulary::responses::Unauthorized),
-        (status = 404, response = vocabulary::responses::NotFound),
         (status = 409, description = "The webhook is disabled.", body = vocabulary::schemas::ConflictError),
         (status = 429, description = "Too many tests: 10 an hour per webhook, 30 per account.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-        (status = 500, response = vocabulary::responses::Internal),
     )
 )]
 pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {

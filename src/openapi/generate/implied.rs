@@ -1,0 +1,60 @@
+//! The answers a route gives because of how it is declared, whatever its
+//! handler does: the dispatcher's, not the handler's. Stated here once, so
+//! no `#[utoipa::path]` repeats them and none can forget one.
+
+use serde_json::{Map, Value};
+use watcher_core::router::Body;
+
+use crate::http::route::{Handler, Route};
+
+/// (status, the vocabulary's response) every answer of `route` may be.
+fn implied(route: &Route) -> Vec<(&'static str, &'static str)> {
+    let mut implied = Vec::new();
+    if let Handler::Public(_) = route.handler {
+        // The token's object decides before anything else runs.
+        implied.extend([
+            ("401", "PublicUnauthorized"),
+            ("429", "PublicRateLimited"),
+            ("500", "PublicInternal"),
+        ]);
+        return implied;
+    }
+    if matches!(route.handler, Handler::Session(_) | Handler::SessionId(_)) {
+        implied.push(("401", "Unauthorized"));
+    }
+    if let Handler::SessionId(_) = route.handler {
+        // Another user's row, or none: the same answer.
+        implied.push(("404", "NotFound"));
+    }
+    if route.body == Body::Json {
+        implied.extend([
+            ("400", "BadRequest"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+            ("422", "ValidationError"),
+        ]);
+    }
+    implied.push(("500", "Internal"));
+    implied
+}
+
+/// Adds the route's implied answers its operation does not state itself
+/// (an operation may describe one more precisely), and orders the answers
+/// by status.
+pub(super) fn add_implied_responses(route: &Route, operation: &mut Value) {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (status, name) in implied(route) {
+        if !responses.contains_key(status) {
+            let target = format!("#/components/responses/{name}");
+            responses.insert(status.to_owned(), serde_json::json!({ "$ref": target }));
+        }
+    }
+    let mut ordered: Vec<(String, Value)> = std::mem::take(responses).into_iter().collect();
+    ordered.sort_by(|(a, _), (b, _)| a.cmp(b));
+    *responses = ordered.into_iter().collect::<Map<String, Value>>();
+}
