@@ -24,6 +24,10 @@ pub struct BucketLog {
     /// step with every insert and delete (all of which happen here), so a
     /// large budget's log is never re-counted per request.
     logged: Cell<Option<i64>>,
+    /// The oldest row of `hits` (`Some(None)`: none), kept the same way:
+    /// while it is inside the window nothing can have expired, and a
+    /// decision needs no statement but the insert of the request it counts.
+    oldest: Cell<Option<Option<i64>>>,
 }
 
 impl BucketLog {
@@ -48,12 +52,26 @@ impl BucketLog {
     ) -> Result<Decision> {
         self.ensure_schema(sql)?;
         let now_ms = clock::now().timestamp_millis();
-        let expired = bucket_log::expire(sql, expired_before(now_ms, window_ms))?;
+        let cutoff = expired_before(now_ms, window_ms);
+        let known_oldest = self.oldest.get();
+        let may_expire = match known_oldest {
+            Some(Some(oldest)) => oldest <= cutoff,
+            Some(None) => false,
+            None => true,
+        };
+        let expired = if may_expire {
+            bucket_log::expire(sql, cutoff)?
+        } else {
+            0
+        };
         let count = match self.logged.get() {
             Some(count) => count - expired,
             None => bucket_log::count(sql)?,
         };
-        let oldest = bucket_log::oldest(sql)?;
+        let oldest = match known_oldest {
+            Some(oldest) if !may_expire => oldest,
+            _ => bucket_log::oldest(sql)?,
+        };
         let decision = decide(
             WindowState {
                 count: count.max(0) as u32,
@@ -69,6 +87,7 @@ impl BucketLog {
             bucket_log::log(sql, now_ms)?;
         }
         self.logged.set(Some(count + i64::from(recorded)));
+        self.oldest.set(Some(oldest.or(recorded.then_some(now_ms))));
         Ok(decision)
     }
 
@@ -79,6 +98,8 @@ impl BucketLog {
         if let Some(count) = self.logged.get() {
             self.logged.set(Some(count - released));
         }
+        // The newest may have been the only one: read the oldest again.
+        self.oldest.set(None);
         Ok(())
     }
 
@@ -114,6 +135,7 @@ impl BucketLog {
                 state.storage().delete_all().await?;
                 self.schema_ready.set(false);
                 self.logged.set(None);
+                self.oldest.set(None);
                 Ok(true)
             }
             AlarmPlan::WakeAt(at_ms) => {
