@@ -79,6 +79,20 @@ impl Serving {
     pub fn scenario_keys(&self) -> &[RegisteredKey] {
         &self.scenario_keys
     }
+
+    /// What a started simulator tells its operator: where it listens, then
+    /// one `demo key: <label> <kind> <key>` line per preloaded key.
+    pub fn banner(&self) -> String {
+        let mut text = format!("openrouter-sim listening on {}\n", self.base_url());
+        for k in &self.scenario_keys {
+            let kind = match k.kind {
+                KeyKind::Inference => "inference",
+                KeyKind::Management => "management",
+            };
+            text.push_str(&format!("demo key: {} {kind} {}\n", k.label, k.key));
+        }
+        text
+    }
 }
 
 /// A simulator serving on the current tokio runtime. Stops when dropped.

@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use openrouter_sim::control::KeyKind;
 use openrouter_sim::{serve, SimConfig};
 
 const USAGE: &str = "usage: openrouter-sim [--port N] [--seed N] [--scenario demo]";
@@ -68,14 +67,7 @@ fn main() {
             }
         };
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "openrouter-sim listening on {}", running.base_url());
-        for k in running.scenario_keys() {
-            let kind = match k.kind {
-                KeyKind::Inference => "inference",
-                KeyKind::Management => "management",
-            };
-            let _ = writeln!(out, "demo key: {} {} {}", k.label, kind, k.key);
-        }
+        let _ = write!(out, "{}", running.banner());
         let _ = out.flush();
         drop(out);
         let _ = tokio::signal::ctrl_c().await;

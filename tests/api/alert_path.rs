@@ -159,7 +159,7 @@ async fn a_poisoned_and_a_noisy_account_do_not_stop_anothers_alert_in_the_same_r
     assert_eq!(key.json["budgets"][0]["source"], "openrouter_limit");
     assert_eq!(key.json["runway"]["status"], "on_track", "{}", key.text);
     assert_eq!(key.json["runway"]["reached_at"], Value::Null);
-    let text = std::fs::read_to_string(&worker.log_path).unwrap_or_default();
+    let text = worker.log();
     assert!(!text.contains("panicked"), "the Worker panicked:\n{text}");
     worker.kill();
 }

@@ -76,7 +76,7 @@ pub(crate) async fn hourly_run(worker: &Worker) -> Value {
 /// the newest run's id before, and the run the cron planned.
 async fn start_hourly_run(worker: &Worker) -> (i64, i64) {
     let before = newest_run(worker)["id"].as_i64().unwrap_or(0);
-    trigger_cron(&worker.base_url, "0 * * * *", &worker.log_path).await;
+    trigger_cron(worker, "0 * * * *").await;
     let run = newest_run(worker);
     assert!(run["id"].as_i64() > Some(before), "no new run: {run}");
     (before, run["id"].as_i64().unwrap_or_default())

@@ -38,7 +38,7 @@ use self::report::Report;
 use self::requests::PublicRequest;
 use self::slices::Load;
 use self::stack::Stack;
-use crate::http::Client;
+use crate::http::{Client, Reach};
 use crate::tools::{self, step, Result};
 
 pub(crate) struct Options {
@@ -156,7 +156,7 @@ fn bench(
         ),
         ..Report::default()
     };
-    let subject = prepare(root, stack, &mut report)?;
+    let subject = prepare(stack, &mut report)?;
     let reference = start_reference(root, stack, &subject, opts, &mut report);
     let dir = stack.dir.clone();
     let load = Load {
@@ -182,18 +182,18 @@ fn bench(
         report.sync.push("skipped (--skip-sync)".into());
     } else {
         step(&format!("sync scale: {} keys, hourly job", sync::SYNC_KEYS));
-        report.sync = sync::check(root, stack)?;
+        report.sync = sync::check(stack)?;
     }
     write_report(&report, root, opts, started)
 }
 
 /// The bench user and token, the dataset, exactness and query plans.
-fn prepare(root: &Path, stack: &Stack, report: &mut Report) -> Result<Subject> {
+fn prepare(stack: &Stack, report: &mut Report) -> Result<Subject> {
     let api = stack.worker.client();
     step("bench user, API token");
     let (user_id, jwt) = account::register_and_login(&api, "bench")?;
     let token = account::new_token(&api, &jwt)?;
-    let data = load_dataset(root, stack, user_id, report)?;
+    let data = load_dataset(stack, user_id, report)?;
     let requests = requests::public_requests(data.first_day, data.last_day);
     let subject = Subject {
         user_id,
@@ -212,7 +212,7 @@ fn prepare(root: &Path, stack: &Stack, report: &mut Report) -> Result<Subject> {
         &mut report.checks,
     )?;
     step("query plans of the public queries");
-    report.plans = plans::query_plans(root, stack, &subject.data);
+    report.plans = plans::query_plans(stack, &subject.data);
     for (name, plan) in &report.plans {
         eprintln!("{name}:\n{plan}");
     }
@@ -220,13 +220,13 @@ fn prepare(root: &Path, stack: &Stack, report: &mut Report) -> Result<Subject> {
 }
 
 /// The benchmark dataset, straight into the stack's D1.
-fn load_dataset(root: &Path, stack: &Stack, user_id: i64, report: &mut Report) -> Result<Dataset> {
+fn load_dataset(stack: &Stack, user_id: i64, report: &mut Report) -> Result<Dataset> {
     step("dataset: 5 keys × 40 models × 365 days straight into local D1");
     let now = dataset::timestamp(dataset::now_secs());
     let (sql, tsv) = (stack.dir.join("dataset.sql"), stack.dir.join("dataset.tsv"));
     let data = dataset::generate(user_id, 1, dataset::today(), &now, &sql, &tsv)?;
     let t = Instant::now();
-    stack.execute_file(root, &sql)?;
+    stack.execute_file(&sql)?;
     report.load = format!(
         "{} `usage_stats` rows ({} statements of {} rows, {:.1} MB of SQL) loaded with `wrangler d1 execute --local --file` in {:.1}s; the rollups are filled by the triggers.",
         data.rows,

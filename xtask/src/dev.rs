@@ -1,100 +1,70 @@
 //! `cargo xtask dev`: the product running locally, populated.
 //!
-//! Applies the migrations to `.wrangler/state`, starts the OpenRouter
-//! simulator (demo scenario: one account with two inference keys and a
-//! management key) and `wrangler dev`, then makes a demo user, adds the
+//! Starts the stack through the launcher (`stack/`): the migrations
+//! applied to `.wrangler/state`, the OpenRouter simulator in-process on
+//! 127.0.0.1:8788 (demo scenario: one account with two inference keys and a
+//! management key; its banner in `.wrangler/openrouter-sim.log`) and
+//! `wrangler dev` on 127.0.0.1:8787 (its output on this terminal; it
+//! rebuilds and reloads on every save). Then makes a demo user, adds the
 //! simulator's keys, fires one hourly sync and prints the login, so a
 //! newcomer opens a populated dashboard within a minute.
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use watcher_stack::openrouter_sim::control::{KeyKind, RegisteredKey};
+use watcher_stack::{SimConfig, Stack};
 
-use crate::http::Client;
-use crate::procs::Server;
-use crate::tools::{apply_migrations, root, run, setup, step, wrangler, Result};
+use crate::http::{Client, Reach};
+use crate::tools::{root, setup, step, Result};
 
 const WORKER_PORT: u16 = 8787;
 const SIM_PORT: u16 = 8788;
 const DEMO_EMAIL: &str = "demo@example.com";
+/// How long the Worker may take to answer `/health` (its first build
+/// included).
+const HEALTH_DEADLINE: Duration = Duration::from_secs(300);
 
 pub fn start() -> Result {
     let started = Instant::now();
     setup()?;
     let root = root();
-    let state = root.join(".wrangler/state");
-    step("D1 migrations (local)");
-    apply_migrations(&state)?;
-    step(&format!(
-        "OpenRouter simulator (demo scenario) on 127.0.0.1:{SIM_PORT}"
-    ));
-    run(Command::new("cargo")
-        .args(["build", "--quiet", "-p", "openrouter-sim"])
-        .current_dir(&root))?;
     fs::create_dir_all(root.join(".wrangler")).map_err(|e| e.to_string())?;
-    let mut sim = Server::spawn(
-        "openrouter-sim",
-        SIM_PORT,
-        Command::new(root.join("target/debug/openrouter-sim")).args([
-            "--port",
-            &SIM_PORT.to_string(),
-            "--scenario",
-            "demo",
-        ]),
-        &root.join(".wrangler/openrouter-sim.log"),
-    )?;
-    sim.wait_ready("/_sim/health", Duration::from_secs(30))?;
-
     step(&format!(
-        "wrangler dev on http://127.0.0.1:{WORKER_PORT} (cron: /__scheduled?cron=0+*+*+*+*)"
+        "D1 migrations (.wrangler/state), the OpenRouter simulator (demo scenario) on \
+         127.0.0.1:{SIM_PORT}, wrangler dev on http://127.0.0.1:{WORKER_PORT} \
+         (cron: /__scheduled?cron=0+*+*+*+*)"
     ));
-    let mut wrangler_dev = wrangler(&root)
-        .args(["dev", "--local", "--test-scheduled", "--ip", "127.0.0.1"])
-        .args(["--port", &WORKER_PORT.to_string(), "--persist-to"])
-        .arg(&state)
-        .args([
-            "--var",
-            &format!("OPENROUTER_BASE_URL:http://127.0.0.1:{SIM_PORT}/api/v1"),
-            "--var", // a webhook receiver on this machine is allowed (docs/alerts.md)
-            "WEBHOOK_LOOPBACK:1",
-            "--show-interactive-dev-session=false",
-        ])
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("wrangler dev: {e}"))?;
-
-    let worker = Client::new(WORKER_PORT).with_timeout(Duration::from_secs(30));
-    match wait_healthy(&worker, Duration::from_secs(300))
-        .and_then(|()| populate(&root, &worker, &sim.log))
+    let mut stack = Stack::builder()
+        .persist_dir(root.join(".wrangler/state"))
+        .port(WORKER_PORT)
+        .sim(SimConfig {
+            port: SIM_PORT,
+            scenario: Some("demo".into()),
+            ..SimConfig::default()
+        })
+        .sim_log(root.join(".wrangler/openrouter-sim.log"))
+        // A webhook receiver on this machine is allowed (docs/alerts.md).
+        .var("WEBHOOK_LOOPBACK", "1")
+        .launch()?;
+    let sim = stack.sim.take().ok_or("the simulator did not start")?;
+    let worker = stack.worker.client().with_timeout(Duration::from_secs(30));
+    match stack
+        .worker
+        .wait_ready("/health", HEALTH_DEADLINE)
+        .and_then(|()| populate(&root, &worker, sim.scenario_keys()))
     {
         Ok(password) => print_welcome(&password, started),
         Err(e) => eprintln!("demo data not created: {e}"),
     }
-    let status = wrangler_dev.wait().map_err(|e| e.to_string())?;
-    sim.stop();
+    let status = stack.worker.wait()?;
     if status.success() {
         Ok(())
     } else {
         Err(format!("wrangler dev: {status}"))
     }
-}
-
-fn wait_healthy(worker: &Client, limit: Duration) -> Result {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if worker.get("/health", None).is_ok_and(|r| r.status == 200) {
-            return Ok(());
-        }
-        sleep(Duration::from_millis(300));
-    }
-    Err(format!(
-        "the Worker did not answer /health within {} s",
-        limit.as_secs()
-    ))
 }
 
 /// The demo user's password: random, made once per local state and kept
@@ -119,7 +89,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Registers the demo user (once), adds the simulator's demo keys (once:
 /// a second run answers 409) and fires one hourly sync.
-fn populate(root: &Path, worker: &Client, sim_log: &Path) -> Result<String> {
+fn populate(root: &Path, worker: &Client, demo_keys: &[RegisteredKey]) -> Result<String> {
     let password = demo_password(root)?;
     let credentials = json!({ "email": DEMO_EMAIL, "password": password }).to_string();
     let registered = worker.post("/api/auth/register", None, &credentials)?;
@@ -140,16 +110,13 @@ fn populate(root: &Path, worker: &Client, sim_log: &Path) -> Result<String> {
         .as_str()
         .ok_or("login answered without a token")?
         .to_owned();
-    // The simulator prints its demo keys when it starts (its control API
-    // never hands a key out).
-    let sim_log = fs::read_to_string(sim_log).map_err(|e| format!("{}: {e}", sim_log.display()))?;
-    let mut demo_keys = demo_keys(&sim_log);
+    let mut demo_keys = demo_keys.to_vec();
     if demo_keys.is_empty() {
-        return Err("the simulator printed no demo keys".into());
+        return Err("the simulator has no demo keys".into());
     }
     // The management key first: the first sync then backfills per-model
     // activity for the inference keys.
-    demo_keys.sort_by_key(|k| k.kind != "management");
+    demo_keys.sort_by_key(|k| k.kind != KeyKind::Management);
     for key in demo_keys {
         let body = json!({ "name": key.label, "key": key.key, "kind": key.kind });
         let added = worker.post("/api/keys", Some(&jwt), &body.to_string())?;
@@ -171,55 +138,4 @@ fn print_welcome(password: &str, started: Instant) {
          fire a sync: curl 'http://127.0.0.1:{WORKER_PORT}/__scheduled?cron=0+*+*+*+*'\n",
         started.elapsed().as_secs_f64()
     );
-}
-
-/// A key the simulator's demo scenario made.
-#[derive(Debug, PartialEq, Eq)]
-struct DemoKey {
-    label: String,
-    kind: String,
-    key: String,
-}
-
-/// The `demo key: <label> <kind> <key>` lines of the simulator's output.
-fn demo_keys(log: &str) -> Vec<DemoKey> {
-    log.lines()
-        .filter_map(|line| line.strip_prefix("demo key: "))
-        .filter_map(|rest| {
-            let mut parts = rest.split_whitespace();
-            Some(DemoKey {
-                label: parts.next()?.to_owned(),
-                kind: parts.next()?.to_owned(),
-                key: parts.next()?.to_owned(),
-            })
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_demo_keys_the_simulator_prints() {
-        let log = "openrouter-sim listening on http://127.0.0.1:8788\n\
-                   demo key: demo-alice inference sk-or-v1-aa\n\
-                   demo key: demo-admin management sk-or-v1-bb\n\
-                   demo key: truncated\n";
-        assert_eq!(
-            demo_keys(log),
-            vec![
-                DemoKey {
-                    label: "demo-alice".into(),
-                    kind: "inference".into(),
-                    key: "sk-or-v1-aa".into()
-                },
-                DemoKey {
-                    label: "demo-admin".into(),
-                    kind: "management".into(),
-                    key: "sk-or-v1-bb".into()
-                },
-            ]
-        );
-    }
 }

@@ -4,7 +4,7 @@
 //! is the long run; `cargo xtask test` runs [`bounded`] (100 examples per
 //! operation and phase, about a minute). Both start a fresh stack (the
 //! simulator and the built Worker under `wrangler dev` on an empty local D1,
-//! see `bench/stack.rs`) with the rate limits raised through `--var` for
+//! started by the launcher through `bench/stack.rs`) with the rate limits raised through `--var` for
 //! this run only (the fuzzer sends thousands of requests from one address;
 //! the product's limits are untouched), create a user with a JWT, an API
 //! token and two simulator keys (synced once, so usage routes have rows),
@@ -34,6 +34,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::bench::stack::Stack;
+use crate::http::Reach;
 use crate::tools::{self, step, Result};
 
 use account::prepare;
@@ -162,7 +163,8 @@ fn fuzz(opts: &Options) -> Result {
     let started = Instant::now();
     let root = tools::root();
     let schemathesis = venv::setup()?;
-    let stack = start_stack(&root)?;
+    // The launcher starts wrangler again if a port it picked was taken.
+    let stack = Stack::start_with(&root, "fuzz", &HIGH_LIMITS)?;
     let passes = passes();
     let result = prepare(&stack, passes.len()).and_then(|credentials| {
         let base = stack.worker.client().base();
@@ -193,19 +195,6 @@ fn fuzz(opts: &Options) -> Result {
     });
     stack.conclude("fuzzing", &result, opts.keep_state, started);
     result
-}
-
-/// The stack, started again once if a port it picked was taken before
-/// wrangler bound it (ports are free when chosen, not reserved; other
-/// servers may be starting on this machine).
-fn start_stack(root: &Path) -> Result<Stack> {
-    match Stack::start_with(root, "fuzz", &HIGH_LIMITS) {
-        Err(e) if e.contains("Address already in use") => {
-            eprintln!("a port was taken meanwhile; starting the stack again");
-            Stack::start_with(root, "fuzz", &HIGH_LIMITS)
-        }
-        other => other,
-    }
 }
 
 /// One schemathesis invocation: which operations it fuzzes.

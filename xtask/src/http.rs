@@ -106,6 +106,24 @@ impl Client {
     }
 }
 
+/// A client of a server the stack's launcher started (or of its
+/// simulator).
+pub trait Reach {
+    fn client(&self) -> Client;
+}
+
+impl Reach for watcher_stack::Server {
+    fn client(&self) -> Client {
+        Client::new(self.port)
+    }
+}
+
+impl Reach for watcher_stack::SimHandle {
+    fn client(&self) -> Client {
+        Client::new(self.addr().port())
+    }
+}
+
 enum Framing {
     Length(usize),
     Chunked,

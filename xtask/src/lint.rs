@@ -14,8 +14,9 @@
 //! * no import circle among the modules of `src/` (`circles`);
 //! * every wait in a test has a deadline (`deadlines`);
 //! * no file over 400 lines and no function over 60 lines in `src/`,
-//!   `sim/src/` and `xtask/src/` (rustfmt-formatted code: a function ends at
-//!   the first line holding only its closing brace at its own indentation).
+//!   `core/src/`, `sim/src/`, `stack/src/` and `xtask/src/` (rustfmt-formatted
+//!   code: a function ends at the first line holding only its closing brace
+//!   at its own indentation).
 
 use std::fs;
 use std::path::Path;
@@ -113,7 +114,7 @@ pub fn check(root: &Path) -> Result {
         .map(|path| format!("{path}: listed as computing on money, time or counts, but missing"))
         .collect();
     problems.extend(runtime_in_core(&root.join("core/Cargo.toml"))?);
-    for dir in ["src", "core/src", "sim/src", "xtask/src"] {
+    for dir in ["src", "core/src", "sim/src", "stack/src", "xtask/src"] {
         for (shown, text) in sources(root, dir)? {
             problems.extend(check_file(&shown, &text));
         }

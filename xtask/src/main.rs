@@ -27,7 +27,6 @@ mod http;
 mod lint;
 mod openapi;
 mod pipeline;
-mod procs;
 mod secret_scan;
 mod tools;
 mod watchdog;

@@ -64,7 +64,7 @@ fn static_checks(root: &Path) -> Result {
 }
 
 fn unit_tests(root: &Path) -> Result {
-    step("native unit tests (the pure core, without worker; the Worker crate; xtask)");
+    step("native unit tests (the pure core, without worker; the Worker crate; xtask; the stack's launcher)");
     run(&mut cargo(root, &["test", "-p", "watcher-core"]))?;
     run(&mut cargo(
         root,
@@ -80,6 +80,7 @@ fn unit_tests(root: &Path) -> Result {
     ))?;
     // xtask is a binary: `--lib` would silently skip its tests.
     run(&mut cargo(root, &["test", "-p", "xtask"]))?;
+    run(&mut cargo(root, &["test", "-p", "watcher-stack"]))?;
     step("dashboard unit tests (node --test)");
     crate::web::unit_tests()?;
     step("simulator tests (incl. the official SDK conformance test)");

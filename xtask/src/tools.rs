@@ -10,6 +10,9 @@ use base64::Engine;
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
+// The local tools and wrangler, as the stack's launcher runs them.
+pub use watcher_stack::{cargo_bin, last_lines, offline_env, root, wrangler, WASM_OPT};
+
 /// Must match the `worker` crate's minor version (worker-build refuses otherwise).
 const WORKER_BUILD_VERSION: &str = "0.8.7";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -18,23 +21,6 @@ pub const WORKER_WASM: &str = "build/index_bg.wasm";
 /// The Worker's wasm, gzipped, may weigh at most this: every cold start
 /// compiles all of it, and Cloudflare counts the upload gzipped.
 pub const WASM_BUDGET_GZIP_BYTES: usize = 800_000;
-/// binaryen's wasm-opt, pinned in package-lock.json.
-const WASM_OPT: &str = "node_modules/binaryen/bin/wasm-opt";
-
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-pub fn cargo_bin(name: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_else(|| PathBuf::from(".cargo"));
-    home.join("bin").join(name)
-}
 
 /// Prints a step's title with the seconds since the first step, so a CI log
 /// shows where the time went.
@@ -62,12 +48,6 @@ pub fn files_ending(dir: &Path, extension: &str) -> Vec<PathBuf> {
     files
 }
 
-/// The last `n` lines of `text`.
-pub fn last_lines(text: &str, n: usize) -> Vec<&str> {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].to_vec()
-}
-
 pub fn run(cmd: &mut Command) -> Result {
     let shown = format!("{cmd:?}");
     let status = cmd
@@ -85,14 +65,6 @@ pub fn output(cmd: &mut Command) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// PATH with `~/.cargo/bin` first (wrangler runs `cargo xtask build`, which
-/// needs worker-build).
-pub fn path_with_cargo_bin() -> String {
-    let bin = cargo_bin("");
-    let current = std::env::var("PATH").unwrap_or_default();
-    format!("{}:{current}", bin.display())
 }
 
 /// The wasm-bindgen version Cargo.lock resolved: the CLI must be exactly it.
@@ -206,19 +178,6 @@ fn ensure_dev_vars(path: &Path) -> Result {
     Ok(())
 }
 
-/// Environment that keeps worker-build and wrangler off the internet.
-pub fn offline_env(cmd: &mut Command) -> &mut Command {
-    let root = root();
-    cmd.env("WASM_BINDGEN_BIN", cargo_bin("wasm-bindgen"))
-        .env(
-            "ESBUILD_BIN",
-            root.join("node_modules/@esbuild/linux-x64/bin/esbuild"),
-        )
-        .env("WASM_OPT_BIN", root.join(WASM_OPT))
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("PATH", path_with_cargo_bin())
-}
-
 pub fn build_worker() -> Result {
     if std::env::var_os("ORW_SKIP_BUILD").is_some() {
         eprintln!("ORW_SKIP_BUILD set: using the existing build/worker");
@@ -321,20 +280,6 @@ pub fn up_to_date(output: &Path, inputs: &[PathBuf]) -> bool {
     inputs
         .iter()
         .all(|input| newest(input).is_some_and(|changed| changed < built))
-}
-
-pub fn wrangler(root: &Path) -> Command {
-    let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
-    offline_env(&mut cmd).current_dir(root);
-    cmd
-}
-
-pub fn apply_migrations(persist_to: &Path) -> Result {
-    let root = root();
-    run(wrangler(&root)
-        .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-        .arg(persist_to)
-        .env("CI", "true"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use watcher_stack::{signal_group, Signal};
+
 use crate::tools::Result;
 
 /// Lines of each log shown when a step overruns.
@@ -88,8 +90,8 @@ impl Progress {
 }
 
 fn kill_group(pgid: u32) {
-    for signal in ["TERM", "KILL"] {
-        crate::procs::signal_group(signal, pgid);
+    for signal in [Signal::Term, Signal::Kill] {
+        signal_group(pgid, signal);
         sleep(Duration::from_secs(3));
     }
 }

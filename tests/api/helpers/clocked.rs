@@ -6,11 +6,11 @@
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use openrouter_sim::{spawn_in_thread, SimConfig, SimHandle};
 use tokio::sync::{Mutex, MutexGuard};
+use watcher_stack::{SimConfig, SimHandle, Stack};
 
 use super::d1::d1_query;
-use super::harness::{run_dir, Worker};
+use super::harness::{for_tests, run_dir, Worker};
 
 pub struct Clocked {
     pub sim: SimHandle,
@@ -48,8 +48,7 @@ impl Clocked {
         })
         .await
         .expect("joins");
-        super::fixtures::trigger_cron(&self.worker.base_url, "0 * * * *", &self.worker.log_path)
-            .await;
+        super::fixtures::trigger_cron(&self.worker, "0 * * * *").await;
         super::fixtures::wait_for_runs(&self.worker.persist_dir, before).await;
     }
 }
@@ -69,17 +68,19 @@ pub async fn clocked() -> (MutexGuard<'static, ()>, &'static Clocked) {
 }
 
 fn start() -> Result<Clocked, String> {
-    let sim = spawn_in_thread(SimConfig {
+    let sim = Stack::builder().sim(SimConfig {
         port: 0,
         seed: 7,
         scenario: None,
+    });
+    let (dir, log) = (
+        run_dir().join("clocked-state"),
+        run_dir().join("clocked-wrangler.log"),
+    );
+    let stack = for_tests(sim, &dir, &log, &["WEBHOOK_LOOPBACK:1"]).start()?;
+    let sim = stack.sim.ok_or("the clocked stack has no simulator")?;
+    Ok(Clocked {
+        sim,
+        worker: stack.worker,
     })
-    .map_err(|e| e.to_string())?;
-    let worker = Worker::start(
-        &sim,
-        &run_dir().join("clocked-state"),
-        &run_dir().join("clocked-wrangler.log"),
-        &["WEBHOOK_LOOPBACK:1"],
-    )?;
-    Ok(Clocked { sim, worker })
 }

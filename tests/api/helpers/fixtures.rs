@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::harness::{app, remember_secret, unique, PASSWORD};
+use super::harness::{app, remember_secret, start_worker, unique, Worker, PASSWORD};
 use super::http::{client, post, Res};
 
 /// A registered, logged-in user.
@@ -40,8 +40,9 @@ pub async fn own_worker(
     dir: std::path::PathBuf,
     log: std::path::PathBuf,
     vars: &'static [&'static str],
-) -> super::harness::Worker {
-    tokio::task::spawn_blocking(move || super::harness::Worker::start(&app().sim, &dir, &log, vars))
+) -> Worker {
+    let sim = app().sim.base_url();
+    tokio::task::spawn_blocking(move || start_worker(&sim, &dir, &log, vars))
         .await
         .expect("joins")
         .unwrap_or_else(|why| panic!("{why}"))
@@ -210,15 +211,14 @@ pub async fn set_revoked(sim: &SimKey, revoked: bool) {
 /// returns, so its run is final only when its last batch reports.
 pub async fn fire_cron(expr: &str) {
     let before = max_job_run_id();
-    trigger_cron(&app().base_url, expr, &app().log_path).await;
+    trigger_cron(&app().worker, expr).await;
     wait_for_runs(&app().persist_dir, before).await;
 }
 
 /// How long a cron may take to be answered (it answers in under a second).
 const CRON_ANSWER: Duration = Duration::from_secs(30);
 
-/// Fires cron `expr` on the Worker at `base_url` (its log at `log_path`)
-/// and returns once `wrangler dev` has answered it.
+/// Fires cron `expr` on `worker` and returns once `wrangler dev` has answered it.
 ///
 /// `wrangler dev` now and then holds a `/__scheduled` request until its
 /// client gives up, and only then runs it: a held cron's run recorded its
@@ -227,13 +227,13 @@ const CRON_ANSWER: Duration = Duration::from_secs(30);
 /// timeout ended a CI run). So the cron gets [`CRON_ANSWER`] and, if held,
 /// is fired once more. Both runs are real; a sync is idempotent, and the
 /// callers wait for every run that started after theirs.
-pub async fn trigger_cron(base_url: &str, expr: &str, log_path: &std::path::Path) {
-    let url = format!("{base_url}/__scheduled?cron={}", expr.replace(' ', "+"));
-    let log_tail = || {
-        let log = std::fs::read_to_string(log_path).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    };
+pub async fn trigger_cron(worker: &Worker, expr: &str) {
+    let url = format!(
+        "{}/__scheduled?cron={}",
+        worker.base_url,
+        expr.replace(' ', "+")
+    );
+    let log_tail = || worker.log_tail(30);
     for attempt in 1..=2 {
         match client().get(&url).timeout(CRON_ANSWER).send().await {
             Ok(res) => {

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde_json::Value;
 
@@ -16,7 +15,7 @@ mod public_sql;
 
 /// (name, plan) of each public statement, with literal parameters (an
 /// unknown token hash: the plan does not depend on it).
-pub fn query_plans(root: &Path, stack: &Stack, data: &Dataset) -> Vec<(String, String)> {
+pub fn query_plans(stack: &Stack, data: &Dataset) -> Vec<(String, String)> {
     let hash = format!("'{}'", "0".repeat(64));
     let (start, end) = (format!("'{}'", data.start), format!("'{}'", data.today));
     let queries: [(&str, &str, Vec<&str>); 4] = [
@@ -41,7 +40,7 @@ pub fn query_plans(root: &Path, stack: &Stack, data: &Dataset) -> Vec<(String, S
         .into_iter()
         .map(|(name, sql, params)| {
             let sql = bind(sql, &params);
-            let plan = match stack.query(root, &format!("EXPLAIN QUERY PLAN {sql}")) {
+            let plan = match stack.query(&format!("EXPLAIN QUERY PLAN {sql}")) {
                 Ok(rows) => render_plan(&rows),
                 Err(e) => format!("(EXPLAIN failed: {e})"),
             };

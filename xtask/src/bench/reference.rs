@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::procs::{free_ports, Server};
 use crate::tools::{self, Result};
+use watcher_stack::{free_port, Server};
 
 pub struct Reference {
     pub server: Server,
@@ -59,20 +59,18 @@ pub fn start(root: &Path, state: &Path, tsv: &Path) -> Result<Reference> {
             .arg(tsv)
             .arg(&token),
     )?;
-    let port = free_ports(1)?[0];
+    let port = free_port()?;
     tools::step("reference app: uvicorn --workers 1");
-    let mut server = Server::spawn(
-        "reference (uvicorn)",
-        port,
-        Command::new(venv.join("bin/uvicorn"))
-            .args(["app:app", "--app-dir"])
-            .arg(&app_dir)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--workers", "1"])
-            .env("REF_DB", &db)
-            .env("PYTHONDONTWRITEBYTECODE", "1"),
-        &state.join("reference.log"),
-    )?;
+    let mut uvicorn = Command::new(venv.join("bin/uvicorn"));
+    uvicorn
+        .args(["app:app", "--app-dir"])
+        .arg(&app_dir)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--workers", "1"])
+        .env("REF_DB", &db)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let log = state.join("reference.log");
+    let mut server = Server::spawn("reference (uvicorn)", port, uvicorn, Some(&log))?;
     server.wait_ready("/health", Duration::from_secs(60))?;
     let versions = Command::new(venv_python(&venv))
         .args([

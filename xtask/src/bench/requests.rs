@@ -12,9 +12,9 @@ use super::reference::Reference;
 use super::report::{Floor, FloorKind, Report, Row, Run};
 use super::slices::{Load, Probe};
 use super::stack::Stack;
-use crate::http::Client;
-use crate::procs::Server;
+use crate::http::{Client, Reach};
 use crate::tools::{step, Result};
+use watcher_stack::Worker;
 
 /// The Worker's setting in the cold phase: no answer cache at all.
 pub const CACHE_OFF: &str = "PUBLIC_ANSWER_CACHE_MS:0";
@@ -199,7 +199,7 @@ pub fn cold(
     let (token, user_id) = subject;
     for (i, request) in requests.iter().enumerate() {
         let name = format!("cold-{}", slug(request));
-        stack.restart_worker(root, &name, &[CACHE_OFF])?;
+        stack.restart_worker(&name, &[CACHE_OFF])?;
         step(&format!("load, cold: {}", request.label));
         let api = stack.worker.client();
         let ours = load.probe(&api, &request.cold, Some(token), &name)?;
@@ -240,7 +240,7 @@ fn floor_target(
     user_id: i64,
     kind: FloorKind,
     request: &PublicRequest,
-    servers: &mut Vec<Server>,
+    servers: &mut Vec<Worker>,
 ) -> Result<(Client, Vec<String>)> {
     let path = kind.floor_path();
     let paths: Vec<String> = match kind {

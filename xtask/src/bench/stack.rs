@@ -1,30 +1,43 @@
-//! The product under test: the simulator and `wrangler dev` on a fresh
-//! local D1, isolated from the work tree.
+//! The product under test for the bench and the fuzzer: the stack (the
+//! simulator and `wrangler dev` on a fresh local D1, started by the
+//! launcher, `stack/`), isolated from the work tree.
 //!
 //! `wrangler dev` with the repository's `wrangler.toml` watches `src/` and
 //! reruns the `[build]` command (and reloads the Worker) on every save, and
 //! reads `build/` where any `cargo xtask build` rewrites it. A benchmark must
 //! not be disturbed by either, so the bench runs a copy of `build/` with a
 //! generated config (same bindings, vars and migrations, no `[build]`) and
-//! a copy of `.dev.vars`, all under `target/bench-state-<pid>/`.
+//! a copy of `.dev.vars`, all under `target/<label>-state-<pid>/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::procs::{free_ports, Server};
+use watcher_stack::{SimHandle, StackBuilder, Worker};
+
 use crate::tools::{self, Result};
+
+/// How long a Worker of the bench may take to answer its ready check.
+const READY_WITHIN: Duration = Duration::from_secs(90);
+
+/// Raised for every start of the bench's Worker: the public budget (the
+/// rate limiter still runs, it just never refuses) and the key limits (the
+/// sync-at-scale bench stores 10,000 keys).
+const BENCH_VARS: [&str; 3] = [
+    "PUBLIC_RATE_LIMIT_PER_HOUR:1000000",
+    "MAX_KEYS_PER_USER:100000",
+    "KEY_ADDS_PER_HOUR:1000000",
+];
 
 pub struct Stack {
     pub dir: PathBuf,
     pub config: PathBuf,
     pub persist: PathBuf,
-    pub sim: Server,
-    pub worker: Server,
-    sim_port: u16,
-    /// `NAME:value` given to every start of the Worker.
-    extra_vars: Vec<String>,
+    pub sim: SimHandle,
+    pub worker: Worker,
+    /// How the Worker was started, for restarts on the same state.
+    launch: StackBuilder,
 }
 
 impl Stack {
@@ -45,105 +58,65 @@ impl Stack {
         let persist = dir.join("d1");
         fs::create_dir_all(&persist).map_err(|e| format!("{}: {e}", persist.display()))?;
         let config = write_config(root, &dir)?;
-
-        tools::step(&format!("fresh local D1 in {}", persist.display()));
-        tools::run(
-            tools::wrangler(root)
-                .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-                .arg(&persist)
-                .arg("-c")
-                .arg(&config)
-                .env("CI", "true")
-                .stdout(std::process::Stdio::null()),
-        )?;
-
-        let sim_port = free_ports(1)?[0];
-        tools::step("OpenRouter simulator");
-        tools::run(
-            Command::new("cargo")
-                .args(["build", "--quiet", "-p", "openrouter-sim"])
-                .current_dir(root),
-        )?;
-        let mut sim = Server::spawn(
-            "openrouter-sim",
-            sim_port,
-            Command::new(root.join("target/debug/openrouter-sim"))
-                .args(["--port", &sim_port.to_string()]),
-            &dir.join("sim.log"),
-        )?;
-        sim.wait_ready("/_sim/health", Duration::from_secs(30))?;
-
-        tools::step("wrangler dev (built Worker, no rebuild, no watch)");
-        let extra_vars: Vec<String> = extra_vars.iter().map(|v| (*v).to_owned()).collect();
-        let worker = spawn_worker(
-            root,
-            &config,
-            &persist,
-            sim_port,
-            &extra_vars,
-            &dir.join("wrangler.log"),
-        )?;
+        tools::step(&format!(
+            "fresh local D1 in {}, the OpenRouter simulator, wrangler dev (built Worker, no \
+             rebuild, no watch)",
+            persist.display()
+        ));
+        let launch = watcher_stack::Stack::builder()
+            .persist_dir(&persist)
+            .config(&config)
+            .vars(&BENCH_VARS)
+            .vars(extra_vars)
+            .prebuilt()
+            .health_deadline(READY_WITHIN);
+        let started = launch
+            .clone()
+            .sim_log(dir.join("sim.log"))
+            .log(dir.join("wrangler.log"))
+            .start()?;
+        let sim = started.sim.ok_or("the simulator did not start")?;
         Ok(Stack {
+            launch: launch.sim_url(sim.base_url()).migrations(false),
             dir,
             config,
             persist,
             sim,
-            worker,
-            sim_port,
-            extra_vars,
+            worker: started.worker,
         })
     }
 
     /// Stops the Worker and starts it again on the same state (the same
     /// local D1 and Durable Object storage) with `more_vars` (`NAME:value`)
     /// after the stack's own; its log is `wrangler-<label>.log`.
-    pub fn restart_worker(&mut self, root: &Path, label: &str, more_vars: &[&str]) -> Result {
+    pub fn restart_worker(&mut self, label: &str, more_vars: &[&str]) -> Result {
         tools::step(&format!(
             "wrangler dev again ({label}: {})",
             more_vars.join(" ")
         ));
         self.worker.stop();
-        let mut vars = self.extra_vars.clone();
-        vars.extend(more_vars.iter().map(|v| (*v).to_owned()));
-        self.worker = spawn_worker(
-            root,
-            &self.config,
-            &self.persist,
-            self.sim_port,
-            &vars,
-            &self.dir.join(format!("wrangler-{label}.log")),
-        )?;
+        let log = self.dir.join(format!("wrangler-{label}.log"));
+        let started = self.launch.clone().vars(more_vars).log(log).start()?;
+        self.worker = started.worker;
         Ok(())
     }
 
     /// The bare Worker of `bench/floor/worker.js` on the same local D1 (same
     /// `--persist-to`, same D1 binding and database), reading as `user_id`.
-    pub fn start_floor(&self, root: &Path, user_id: i64) -> Result<Server> {
+    pub fn start_floor(&self, root: &Path, user_id: i64) -> Result<Worker> {
         let config = write_floor_config(root, &self.dir, user_id)?;
-        let ports = free_ports(2)?;
         tools::step("wrangler dev (the floor: bench/floor/worker.js)");
-        let mut floor = Server::spawn(
-            "wrangler dev (floor)",
-            ports[0],
-            tools::wrangler(root)
-                .arg("dev")
-                .arg("-c")
-                .arg(&config)
-                .args(["--local", "--ip", "127.0.0.1"])
-                .args(["--port", &ports[0].to_string()])
-                .args(["--inspector-port", &ports[1].to_string()])
-                .arg("--persist-to")
-                .arg(&self.persist)
-                .arg("--show-interactive-dev-session=false")
-                .env("CI", "true"),
-            &self.dir.join("wrangler-floor.log"),
-        )?;
-        floor.wait_ready("/noop", Duration::from_secs(90))?;
-        Ok(floor)
+        let floor = watcher_stack::Stack::other_worker(&config, "/noop")
+            .persist_dir(&self.persist)
+            .prebuilt()
+            .health_deadline(READY_WITHIN)
+            .log(self.dir.join("wrangler-floor.log"))
+            .start()?;
+        Ok(floor.worker)
     }
 
-    fn d1(&self, root: &Path) -> Command {
-        let mut cmd = tools::wrangler(root);
+    fn d1(&self) -> Command {
+        let mut cmd = tools::wrangler();
         cmd.args(["d1", "execute", "DB", "--local", "--persist-to"])
             .arg(&self.persist)
             .arg("-c")
@@ -152,9 +125,9 @@ impl Stack {
         cmd
     }
 
-    pub fn execute_file(&self, root: &Path, file: &Path) -> Result {
+    pub fn execute_file(&self, file: &Path) -> Result {
         let out = self
-            .d1(root)
+            .d1()
             .arg("--file")
             .arg(file)
             .args(["--yes", "--json"])
@@ -173,9 +146,9 @@ impl Stack {
     }
 
     /// One SQL statement through `wrangler d1 execute --json`: its rows.
-    pub fn query(&self, root: &Path, sql: &str) -> Result<Vec<serde_json::Value>> {
+    pub fn query(&self, sql: &str) -> Result<Vec<serde_json::Value>> {
         let out = self
-            .d1(root)
+            .d1()
             .args(["--json", "--command", sql])
             .output()
             .map_err(|e| format!("wrangler d1 execute: {e}"))?;
@@ -194,8 +167,6 @@ impl Stack {
         Ok(json[0]["results"].as_array().cloned().unwrap_or_default())
     }
 
-    /// Stops both servers (their guards would too) and, unless `keep`,
-    /// removes the state directory.
     /// Ends a task run on this stack: on failure, says why with the tail of
     /// wrangler's log and keeps the state; on success, how long it took.
     pub fn conclude(self, task: &str, result: &Result, keep: bool, started: std::time::Instant) {
@@ -212,59 +183,17 @@ impl Stack {
         }
     }
 
+    /// Stops both servers (their handles would too) and, unless `keep`,
+    /// removes the state directory.
     pub fn finish(mut self, keep: bool) {
         self.worker.stop();
-        self.sim.stop();
+        drop(self.sim);
         if keep {
             eprintln!("state and logs kept in {}", self.dir.display());
         } else {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-/// `wrangler dev` of the copied build on `persist`, waited for.
-fn spawn_worker(
-    root: &Path,
-    config: &Path,
-    persist: &Path,
-    sim_port: u16,
-    extra_vars: &[String],
-    log: &Path,
-) -> Result<Server> {
-    let ports = free_ports(2)?;
-    let (port, inspector) = (ports[0], ports[1]);
-    let mut worker = Server::spawn(
-        "wrangler dev",
-        port,
-        tools::wrangler(root)
-            .arg("dev")
-            .arg("-c")
-            .arg(config)
-            .args(["--local", "--test-scheduled", "--ip", "127.0.0.1"])
-            .args(["--port", &port.to_string()])
-            .args(["--inspector-port", &inspector.to_string()])
-            .arg("--persist-to")
-            .arg(persist)
-            .args([
-                "--var",
-                &format!("OPENROUTER_BASE_URL:http://127.0.0.1:{sim_port}/api/v1"),
-                "--var",
-                "PUBLIC_RATE_LIMIT_PER_HOUR:1000000",
-                // The sync-at-scale bench stores 1,000 keys in one account.
-                "--var",
-                "MAX_KEYS_PER_USER:100000",
-                "--var",
-                "KEY_ADDS_PER_HOUR:1000000",
-                "--show-interactive-dev-session=false",
-            ])
-            .args(extra_vars.iter().flat_map(|var| ["--var", var.as_str()]))
-            .env("ORW_SKIP_BUILD", "1")
-            .env("CI", "true"),
-        log,
-    )?;
-    worker.wait_ready("/health", Duration::from_secs(90))?;
-    Ok(worker)
 }
 
 /// The floor Worker's config: `bench/floor/worker.js`, the repository's

@@ -6,7 +6,6 @@
 //! platform's limit is per invocation) and keys per second.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::account::{expect, register_and_login};
 use super::stack::Stack;
-use crate::http::Client;
+use crate::http::{Client, Reach};
 use crate::tools::Result;
 
 pub const SYNC_KEYS: usize = 10_000;
@@ -27,7 +26,7 @@ const HTTP_THREADS: usize = 12;
 pub const SYNC_CRON: &str = "0+*+*+*+*";
 
 /// The report's lines (prose, then a table of runs).
-pub fn check(root: &Path, stack: &Stack) -> Result<Vec<String>> {
+pub fn check(stack: &Stack) -> Result<Vec<String>> {
     let mut lines = Vec::new();
     let t = Instant::now();
     let keys = simulator_keys(&stack.sim.client())?;
@@ -52,7 +51,7 @@ pub fn check(root: &Path, stack: &Stack) -> Result<Vec<String>> {
     lines.push(
         "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |".into(),
     );
-    lines.extend(run_job(root, stack, first_user)?);
+    lines.extend(run_job(stack, first_user)?);
     Ok(lines)
 }
 
@@ -138,7 +137,7 @@ fn store_keys(api: &Client, jwts: &[String], keys: &[(String, String)]) -> Vec<S
 
 /// Fires the hourly job once and waits for its run's final status: one
 /// table row. The accounts' ids follow `first_user`.
-fn run_job(root: &Path, stack: &Stack, first_user: i64) -> Result<Vec<String>> {
+fn run_job(stack: &Stack, first_user: i64) -> Result<Vec<String>> {
     let scheduler = stack.worker.client().with_timeout(Duration::from_secs(600));
     let t = Instant::now();
     expect(
@@ -147,13 +146,13 @@ fn run_job(root: &Path, stack: &Stack, first_user: i64) -> Result<Vec<String>> {
         "GET /__scheduled",
     )?;
     let answered = t.elapsed().as_secs_f64();
-    let row = latest_sync_run(root, stack, 0)?;
+    let row = latest_sync_run(stack, 0)?;
     let wall = t.elapsed().as_secs_f64();
     let synced_sql = format!(
         "SELECT COUNT(*) AS n FROM api_keys WHERE user_id >= {first_user} AND last_synced_at IS NOT NULL"
     );
     let synced = stack
-        .query(root, &synced_sql)?
+        .query(&synced_sql)?
         .first()
         .and_then(|r| r["n"].as_i64())
         .unwrap_or(-1);
@@ -187,7 +186,7 @@ fn field(row: &Value, name: &str) -> String {
 }
 
 /// The newest `usage_sync` row after `after_id`, once it has finished.
-fn latest_sync_run(root: &Path, stack: &Stack, after_id: i64) -> Result<Value> {
+fn latest_sync_run(stack: &Stack, after_id: i64) -> Result<Value> {
     let sql = format!(
         "SELECT id, status, batches, keys_ok, keys_failed, keys_dead, rows_written, subrequests, \
                 max_subrequests, duration_ms, error \
@@ -197,7 +196,7 @@ fn latest_sync_run(root: &Path, stack: &Stack, after_id: i64) -> Result<Value> {
     loop {
         // The consumers write while this reads: a local D1 busy for a moment
         // (SQLITE_BUSY) is asked again.
-        let rows = match stack.query(root, &sql) {
+        let rows = match stack.query(&sql) {
             Ok(rows) => rows,
             Err(e) if e.contains("SQLITE_BUSY") || e.contains("database is locked") => Vec::new(),
             Err(e) => return Err(e),

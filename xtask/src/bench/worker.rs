@@ -42,7 +42,7 @@ pub fn facts(root: &Path) -> Result<Vec<String>> {
 fn startup_ms(root: &Path) -> Result<f64> {
     let profile = root.join("target/bench-startup.cpuprofile");
     let _ = std::fs::remove_file(&profile);
-    let mut cmd = tools::wrangler(root);
+    let mut cmd = tools::wrangler();
     cmd.args(["check", "startup", "--outfile"])
         .arg(&profile)
         .env("ORW_SKIP_BUILD", "1");

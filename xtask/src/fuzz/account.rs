@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::{EMAIL, PASSWORD};
 use crate::bench::stack::Stack;
-use crate::http::Client;
+use crate::http::{Client, Reach};
 use crate::tools::{step, Result};
 
 pub struct Credentials {
