@@ -119,13 +119,22 @@ const context = await browser.newContext({
 // requests are sent once more when that happens, and counted.
 const RESTARTED = 'Your worker restarted mid-request';
 let resentAfterRestart = 0;
+// Should the route's own connection be dropped (the proxy closes idle
+// keep-alive connections), the browser sends the request itself, as it
+// would have without the route.
 await context.route('**/api/**', async (route) => {
-  const first = await route.fetch();
-  if (first.status() === 503 && (await first.text()).startsWith(RESTARTED)) {
-    resentAfterRestart += 1;
-    return route.fulfill({ response: await route.fetch() });
+  let first;
+  try {
+    first = await route.fetch();
+  } catch {
+    return route.continue().catch(() => {});
   }
-  return route.fulfill({ response: first });
+  if (first.status() === 503 && (await first.text().catch(() => '')).startsWith(RESTARTED)) {
+    resentAfterRestart += 1;
+    return route.continue().catch(() => {});
+  }
+  // A page that navigated away no longer wants the answer.
+  return route.fulfill({ response: first }).catch(() => {});
 });
 const page = await context.newPage();
 page.setDefaultTimeout(15_000);
