@@ -10,13 +10,17 @@
 //! with `PUBLIC_ANSWER_CACHE_MS=0`, a distinct question per request), each
 //! beside the original Python stack asked the same questions in the same
 //! run, and beside the floors of the cold phase (`/health`, and the bare
-//! Worker of `bench/floor/`). Last, checks that the hourly sync copes with
-//! 1,000 keys. Writes `bench/results.md`. See `bench/README.md`.
+//! Worker of `bench/floor/`). Then the web API's heavy reads cold, with the
+//! user's session, each beside the floor Worker reading the same rows: the
+//! dashboard's call (365 and 30 days) and the CSV export (30 days). Last,
+//! checks that the hourly sync copes with 10,000 keys. Writes
+//! `bench/results.md`. See `bench/README.md`.
 
 mod about;
 mod account;
 mod dataset;
 mod exact;
+mod floors;
 mod load;
 mod plans;
 mod reference;
@@ -25,6 +29,7 @@ mod requests;
 mod slices;
 pub mod stack;
 mod sync;
+mod web;
 mod worker;
 
 use std::fs;
@@ -120,12 +125,15 @@ pub fn run(args: &[String]) -> Result {
     result
 }
 
-/// The bench user, its token and data, and the requests asked of it.
+/// The bench user, its session and token and data, and the requests asked
+/// of it.
 struct Subject {
     user_id: i64,
+    jwt: String,
     token: String,
     data: Dataset,
     requests: Vec<PublicRequest>,
+    web_requests: Vec<web::WebRequest>,
 }
 
 impl Subject {
@@ -172,6 +180,14 @@ fn bench(
     let who = (token.as_str(), subject.user_id);
     requests::cold(&load, root, stack, who, r, requests, &mut report)?;
     drop(reference);
+    let session = (subject.jwt.as_str(), subject.user_id);
+    web::cold(
+        &load,
+        (root, stack),
+        session,
+        &subject.web_requests,
+        &mut report,
+    )?;
     step("exactness again, answer cache off");
     let (api, paths) = (stack.worker.client(), subject.paths());
     let checks = &mut report.checks;
@@ -195,11 +211,14 @@ fn prepare(stack: &Stack, report: &mut Report) -> Result<Subject> {
     let token = account::new_token(&api, &jwt)?;
     let data = load_dataset(stack, user_id, report)?;
     let requests = requests::public_requests(data.first_day, data.last_day);
+    let web_requests = web::web_requests(data.first_day, data.last_day);
     let subject = Subject {
         user_id,
+        jwt,
         token,
         data,
         requests,
+        web_requests,
     };
     step("exactness: the API's totals against the generator's");
     let paths = subject.paths();
@@ -211,6 +230,7 @@ fn prepare(stack: &Stack, report: &mut Report) -> Result<Subject> {
         "",
         &mut report.checks,
     )?;
+    web::check(&api, &subject.jwt, &subject.data, &mut report.checks)?;
     step("query plans of the public queries");
     report.plans = plans::query_plans(stack, &subject.data);
     for (name, plan) in &report.plans {
