@@ -52,9 +52,19 @@ pub(crate) struct Options {
     skip_sync: bool,
     skip_reference: bool,
     keep_state: bool,
+    /// As given, for the report.
+    args: Vec<String>,
 }
 
 impl Options {
+    /// The command as run.
+    fn command(&self) -> String {
+        std::iter::once("cargo xtask bench")
+            .chain(self.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     fn parse(args: &[String]) -> Result<Options> {
         let mut opts = Options {
             duration: Duration::from_secs(15),
@@ -62,6 +72,7 @@ impl Options {
             skip_sync: false,
             skip_reference: false,
             keep_state: false,
+            args: args.to_vec(),
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -329,6 +340,10 @@ mod tests {
         let opts = Options::parse(&args).unwrap();
         assert_eq!(opts.duration, Duration::from_secs(3));
         assert!(opts.skip_sync && !opts.skip_reference);
+        assert_eq!(
+            opts.command(),
+            "cargo xtask bench --duration=3s --skip-sync"
+        );
         assert!(Options::parse(&["--nope".to_owned()]).is_err());
     }
 }

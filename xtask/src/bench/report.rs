@@ -93,6 +93,7 @@ pub fn render(report: &Report, root: &Path, opts: &Options, started: Instant) ->
 fn header(w: &mut String, report: &Report, root: &Path, opts: &Options, started: Instant) {
     let _ = writeln!(w, "# Benchmark results (`cargo xtask bench`)\n");
     let _ = writeln!(w, "Taken {} on {}.\n", about::now(), about::machine());
+    let _ = writeln!(w, "- Command: `{}`", opts.command());
     let _ = writeln!(w, "- Versions: {}", about::versions(root));
     if !report.reference_versions.is_empty() {
         let _ = writeln!(w, "- Reference: {}", report.reference_versions);
