@@ -1,5 +1,5 @@
-// The floors of the public API's cold rows (SPEC §11, "Cold and warm"): the
-// least work that gives the same answer, in plain JavaScript, with no token,
+// The floors of the cold rows (SPEC §11, "Cold and warm"): the least work
+// that gives the same answer, in plain JavaScript, with no token or session,
 // no rate limit and no wasm. `cargo xtask bench` starts it beside the
 // product (same `--persist-to`, same D1 binding and database, its own
 // generated wrangler config) and never deploys it.
@@ -11,6 +11,13 @@
 //   GET /hop/one                               one Durable Object call that runs one
 //                                              trivial D1 statement: the two round
 //                                              trips with nothing in them
+//   GET /dashboard?start_date&end_date         the dashboard's cells (per day and
+//                                              model, per day and key) read in one
+//                                              D1 batch of the product's two
+//                                              statements; answers their counts (the
+//                                              product answers an aggregate of them)
+//   GET /usage.csv?start_date&end_date         the export's rows, one D1 statement,
+//                                              written as CSV
 //   GET /noop                                  no binding at all (readiness)
 //
 // The user is `BENCH_USER_ID` from the generated config.
@@ -20,6 +27,26 @@ const PAGE_SQL = `SELECT date, model, requests_count, tokens_input, tokens_outpu
   FROM usage_user_day_model
  WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
  ORDER BY date, model LIMIT ?4 OFFSET ?5`;
+
+// `src/store/usage.rs`: MODEL_CELLS_ROLLUP and KEY_CELLS (the dashboard's
+// batch, `overview_cells`) and `key_usage` (the export, at most 100,000 rows
+// and one more to refuse a larger one), with no key or model filter.
+const MODEL_CELLS_SQL = `SELECT date, model, requests_count, tokens_input, tokens_output,
+        CAST(cost AS TEXT) AS cost
+     FROM usage_user_day_model
+     WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?5 IS NULL OR model = ?5)`;
+const KEY_CELLS_SQL = `SELECT date, api_key_id, SUM(requests_count) AS requests_count,
+        CAST(SUM(cost) AS TEXT) AS cost
+     FROM usage_stats WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+       AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)
+     GROUP BY date, api_key_id`;
+const EXPORT_SQL = `SELECT date, model, api_key_id, requests_count, tokens_input, tokens_output,
+        CAST(cost AS TEXT) AS cost, COUNT(*) OVER () AS total
+     FROM usage_stats WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+       AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)
+     ORDER BY date, model, api_key_id LIMIT ?6 OFFSET ?7`;
+const EXPORT_MAX_ROWS = 100000;
+const EXPORT_COLUMNS = ["date", "model", "api_key_id", "requests_count", "tokens_input", "tokens_output", "cost"];
 
 // The product's store retries these too: the local D1 file is shared with
 // the product's process, which may hold it for a moment (a checkpoint).
@@ -45,6 +72,28 @@ async function page(env, url) {
   const args = [Number(env.BENCH_USER_ID), q.get("start_date"), q.get("end_date"), limit, (pageNo - 1) * limit];
   const { results } = await retryBusy(() => env.DB.prepare(PAGE_SQL).bind(...args).all());
   return JSON.stringify({ items: results, pagination: { page: pageNo, limit } });
+}
+
+// The range's arguments, then no key and no model.
+function ranged(env, url) {
+  const q = url.searchParams;
+  return [Number(env.BENCH_USER_ID), q.get("start_date"), q.get("end_date"), null, null];
+}
+
+async function dashboard(env, url) {
+  const args = ranged(env, url);
+  const statements = [MODEL_CELLS_SQL, KEY_CELLS_SQL].map((sql) => env.DB.prepare(sql).bind(...args));
+  const [models, keys] = await retryBusy(() => env.DB.batch(statements));
+  return JSON.stringify({ models: models.results.length, keys: keys.results.length });
+}
+
+// Plain CSV (the bench's cells need no quoting), CRLF line ends.
+async function exportCsv(env, url) {
+  const args = [...ranged(env, url), EXPORT_MAX_ROWS + 1, 0];
+  const { results } = await retryBusy(() => env.DB.prepare(EXPORT_SQL).bind(...args).all());
+  const lines = [EXPORT_COLUMNS.join(",")];
+  for (const row of results) lines.push(EXPORT_COLUMNS.map((c) => row[c]).join(","));
+  return lines.join("\r\n") + "\r\n";
 }
 
 async function one(env) {
@@ -80,6 +129,10 @@ export default {
         return hop(env, `/usage${url.search}`);
       case "/hop/one":
         return hop(env, "/one");
+      case "/dashboard":
+        return json(await dashboard(env, url));
+      case "/usage.csv":
+        return new Response(await exportCsv(env, url), { headers: { "content-type": "text/csv; charset=utf-8" } });
       case "/noop":
         return new Response("ok");
       default:

@@ -10,13 +10,17 @@
 //! with `PUBLIC_ANSWER_CACHE_MS=0`, a distinct question per request), each
 //! beside the original Python stack asked the same questions in the same
 //! run, and beside the floors of the cold phase (`/health`, and the bare
-//! Worker of `bench/floor/`). Last, checks that the hourly sync copes with
-//! 1,000 keys. Writes `bench/results.md`. See `bench/README.md`.
+//! Worker of `bench/floor/`). Then the web API's heavy reads cold, with the
+//! user's session, each beside the floor Worker reading the same rows: the
+//! dashboard's call (365 and 30 days) and the CSV export (30 days). Last,
+//! checks that the hourly sync copes with 10,000 keys. Writes
+//! `bench/results.md`. See `bench/README.md`.
 
 mod about;
 mod account;
 mod dataset;
 mod exact;
+mod floors;
 mod load;
 mod plans;
 mod reference;
@@ -25,6 +29,7 @@ mod requests;
 mod slices;
 pub mod stack;
 mod sync;
+mod web;
 mod worker;
 
 use std::fs;
@@ -47,9 +52,19 @@ pub(crate) struct Options {
     skip_sync: bool,
     skip_reference: bool,
     keep_state: bool,
+    /// As given, for the report.
+    args: Vec<String>,
 }
 
 impl Options {
+    /// The command as run.
+    fn command(&self) -> String {
+        std::iter::once("cargo xtask bench")
+            .chain(self.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     fn parse(args: &[String]) -> Result<Options> {
         let mut opts = Options {
             duration: Duration::from_secs(15),
@@ -57,6 +72,7 @@ impl Options {
             skip_sync: false,
             skip_reference: false,
             keep_state: false,
+            args: args.to_vec(),
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -120,12 +136,15 @@ pub fn run(args: &[String]) -> Result {
     result
 }
 
-/// The bench user, its token and data, and the requests asked of it.
+/// The bench user, its session and token and data, and the requests asked
+/// of it.
 struct Subject {
     user_id: i64,
+    jwt: String,
     token: String,
     data: Dataset,
     requests: Vec<PublicRequest>,
+    web_requests: Vec<web::WebRequest>,
 }
 
 impl Subject {
@@ -172,6 +191,14 @@ fn bench(
     let who = (token.as_str(), subject.user_id);
     requests::cold(&load, root, stack, who, r, requests, &mut report)?;
     drop(reference);
+    let session = (subject.jwt.as_str(), subject.user_id);
+    web::cold(
+        &load,
+        (root, stack),
+        session,
+        &subject.web_requests,
+        &mut report,
+    )?;
     step("exactness again, answer cache off");
     let (api, paths) = (stack.worker.client(), subject.paths());
     let checks = &mut report.checks;
@@ -195,11 +222,14 @@ fn prepare(stack: &Stack, report: &mut Report) -> Result<Subject> {
     let token = account::new_token(&api, &jwt)?;
     let data = load_dataset(stack, user_id, report)?;
     let requests = requests::public_requests(data.first_day, data.last_day);
+    let web_requests = web::web_requests(data.first_day, data.last_day);
     let subject = Subject {
         user_id,
+        jwt,
         token,
         data,
         requests,
+        web_requests,
     };
     step("exactness: the API's totals against the generator's");
     let paths = subject.paths();
@@ -211,6 +241,7 @@ fn prepare(stack: &Stack, report: &mut Report) -> Result<Subject> {
         "",
         &mut report.checks,
     )?;
+    web::check(&api, &subject.jwt, &subject.data, &mut report.checks)?;
     step("query plans of the public queries");
     report.plans = plans::query_plans(stack, &subject.data);
     for (name, plan) in &report.plans {
@@ -309,6 +340,10 @@ mod tests {
         let opts = Options::parse(&args).unwrap();
         assert_eq!(opts.duration, Duration::from_secs(3));
         assert!(opts.skip_sync && !opts.skip_reference);
+        assert_eq!(
+            opts.command(),
+            "cargo xtask bench --duration=3s --skip-sync"
+        );
         assert!(Options::parse(&["--nope".to_owned()]).is_err());
     }
 }

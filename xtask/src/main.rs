@@ -59,7 +59,7 @@ const TASKS: [(&str, &str); 8] = [
     ),
     (
         "bench",
-        "the public API under load, cached and cold, beside the original stack",
+        "the public API under load, cached and cold, beside the original stack; the dashboard and the CSV export cold",
     ),
     (
         "fuzz",

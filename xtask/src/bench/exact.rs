@@ -56,6 +56,15 @@ pub fn check(
         "1000".into(),
         usage["items"].as_array().map_or(0, Vec::len).to_string(),
     ));
+    record(found, label, checks);
+    Ok(())
+}
+
+/// (name, expected, got)
+pub type Found = Vec<(String, String, String)>;
+
+/// Each of `found` as a check, prefixed with `label`, and on the terminal.
+pub fn record(found: Found, label: &str, checks: &mut Checks) {
     for (name, expected, got) in found {
         let ok = expected == got;
         let line = if ok {
@@ -66,11 +75,7 @@ pub fn check(
         eprintln!("{} {line}", if ok { "OK      " } else { "MISMATCH" });
         checks.push((line, ok));
     }
-    Ok(())
 }
-
-/// (name, expected, got)
-type Found = Vec<(String, String, String)>;
 
 fn summary(name: &str, totals: &Totals, json: &Value, found: &mut Found) {
     let s = &json["summary"];

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::about;
 use super::exact::Checks;
+use super::floors::{Floor, FloorKind};
 use super::load::Measure;
 use super::requests::CACHE_OFF;
 use super::slices::SLICES;
@@ -32,11 +33,12 @@ pub struct Report {
     pub plans: Vec<(String, String)>,
 }
 
-/// One public request, measured twice.
+/// One request, measured repeated and cold (a public request) or cold
+/// only (the web API's dashboard and export).
 pub struct Row {
     pub label: String,
     pub target: Option<f64>,
-    pub repeated: Run,
+    pub repeated: Option<Run>,
     pub cold: Option<Run>,
 }
 
@@ -45,64 +47,6 @@ pub struct Run {
     pub questions: String,
     pub ours: Measure,
     pub reference: Option<Measure>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FloorKind {
-    /// The product's `/health`: one D1 statement, no Durable Object.
-    Health,
-    /// Floor Worker → one Durable Object → one trivial D1 statement.
-    RoundTrips,
-    /// Floor Worker: the usage page in one D1 statement.
-    Page,
-    /// Floor Worker → one Durable Object that reads the page and returns it.
-    PageThroughObject,
-}
-
-impl FloorKind {
-    /// The floor Worker's path (`bench/floor/worker.js`).
-    pub fn floor_path(self) -> &'static str {
-        match self {
-            Self::Health => "/health",
-            Self::RoundTrips => "/hop/one",
-            Self::Page => "/usage",
-            Self::PageThroughObject => "/hop/usage",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Health => "`GET /health` of the product: one D1 statement, no Durable Object",
-            Self::RoundTrips => "bare Worker → one Durable Object → one trivial D1 statement: the two round trips of a public request, none of its work",
-            Self::Page => "bare Worker: the cold usage row's page (1000 rows) in one D1 statement, no token, no Durable Object",
-            Self::PageThroughObject => "bare Worker → one Durable Object that reads the same page in one D1 statement and returns it",
-        }
-    }
-
-    fn short(self) -> &'static str {
-        match self {
-            Self::Health => "`/health`",
-            Self::RoundTrips => "the two-round-trip floor",
-            Self::Page => "the bare Worker's page",
-            Self::PageThroughObject => "the same page through one Durable Object",
-        }
-    }
-}
-
-pub struct Floor {
-    pub kind: FloorKind,
-    pub request: String,
-    pub measure: Measure,
-}
-
-impl Floor {
-    pub fn new(kind: FloorKind, request: String, measure: Measure) -> Self {
-        Self {
-            kind,
-            request,
-            measure,
-        }
-    }
 }
 
 pub fn render(report: &Report, root: &Path, opts: &Options, started: Instant) -> String {
@@ -149,6 +93,7 @@ pub fn render(report: &Report, root: &Path, opts: &Options, started: Instant) ->
 fn header(w: &mut String, report: &Report, root: &Path, opts: &Options, started: Instant) {
     let _ = writeln!(w, "# Benchmark results (`cargo xtask bench`)\n");
     let _ = writeln!(w, "Taken {} on {}.\n", about::now(), about::machine());
+    let _ = writeln!(w, "- Command: `{}`", opts.command());
     let _ = writeln!(w, "- Versions: {}", about::versions(root));
     if !report.reference_versions.is_empty() {
         let _ = writeln!(w, "- Reference: {}", report.reference_versions);
@@ -191,22 +136,23 @@ fn throughput(w: &mut String, report: &Report) {
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for row in &report.rows {
-        let _ = writeln!(w, "{}", run_line(row, &row.repeated, false));
+        if let Some(repeated) = &row.repeated {
+            let _ = writeln!(w, "{}", run_line(row, repeated, false));
+        }
         if let Some(cold) = &row.cold {
             let _ = writeln!(w, "{}", run_line(row, cold, true));
         }
     }
     let _ = writeln!(w, "\nQuestions:\n");
     for row in &report.rows {
-        let _ = writeln!(
-            w,
-            "- {}: repeated `{}`",
-            row.label,
-            row.repeated.questions.trim_matches('`')
-        );
-        if let Some(cold) = &row.cold {
-            let _ = writeln!(w, "  cold: {}", cold.questions);
+        let _ = write!(w, "- {}:", row.label);
+        if let Some(repeated) = &row.repeated {
+            let _ = write!(w, " repeated `{}`", repeated.questions.trim_matches('`'));
         }
+        if let Some(cold) = &row.cold {
+            let _ = write!(w, "\n  cold: {}", cold.questions);
+        }
+        let _ = writeln!(w);
     }
 }
 
@@ -256,8 +202,8 @@ fn floors(w: &mut String, report: &Report) {
     let _ = writeln!(
         w,
         "The least work that gives the same answer, with the same oha settings, measured side by \
-         side with the cold row it belongs to (the usage page's with the usage row, the others with \
-         the keys row). The floor Worker is `bench/floor/worker.js`: plain JavaScript, same local \
+         side with the cold row it belongs to (the usage page's with the usage row, the dashboard's \
+         and the export's with their rows, the others with the keys row). The floor Worker is `bench/floor/worker.js`: plain JavaScript, same local \
          D1, a fresh process per row.\n"
     );
     let _ = writeln!(w, "| floor | request | req/s | p50 ms | p99 ms | non-2xx |");
@@ -285,11 +231,12 @@ fn floors(w: &mut String, report: &Report) {
 
 /// Each cold row against its floors.
 pub fn verdicts(report: &Report) -> Vec<String> {
-    let floor = |kind: FloorKind| {
-        report
-            .floors
-            .iter()
-            .find(|f| f.kind == kind)
+    // The floor of that kind measured beside the row, else the first.
+    let floor = |kind: FloorKind, row: &str| {
+        let of_kind = || report.floors.iter().filter(move |f| f.kind == kind);
+        of_kind()
+            .find(|f| f.row == row)
+            .or_else(|| of_kind().next())
             .map(|f| f.measure.ok_per_sec)
             .filter(|r| *r > 0.0)
     };
@@ -297,25 +244,17 @@ pub fn verdicts(report: &Report) -> Vec<String> {
     for row in &report.rows {
         let Some(cold) = &row.cold else { continue };
         let ours = cold.ours.ok_per_sec;
-        let (kinds, limit) = if row.label.contains("/api/v1/usage") {
-            (
-                [FloorKind::Page, FloorKind::PageThroughObject],
-                FloorKind::PageThroughObject,
-            )
-        } else {
-            (
-                [FloorKind::Health, FloorKind::RoundTrips],
-                FloorKind::RoundTrips,
-            )
-        };
+        let kinds = FloorKind::of_row(&row.label);
         let shares: Vec<String> = kinds
             .iter()
             .filter_map(|&k| {
-                floor(k).map(|f| format!("{:.0} % of {} ({f:.1})", 100.0 * ours / f, k.short()))
+                floor(k, &row.label)
+                    .map(|f| format!("{:.0} % of {} ({f:.1})", 100.0 * ours / f, k.short()))
             })
             .collect();
         let mut line = format!("cold {}: {ours:.1} req/s, {}", row.label, shares.join(", "));
-        if floor(limit).is_some_and(|f| ours >= ON_THE_FLOOR * f) {
+        let limit = kinds.last().and_then(|&k| floor(k, &row.label));
+        if limit.is_some_and(|f| ours >= ON_THE_FLOOR * f) {
             line.push_str(": on the floor of its round trips, the design's limit is reached");
         }
         if let (Some(t), Some(r)) = (row.target, ratio(cold)) {
@@ -324,4 +263,55 @@ pub fn verdicts(report: &Report) -> Vec<String> {
         lines.push(line + ".");
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measure(ok_per_sec: f64) -> Measure {
+        Measure {
+            ok_per_sec,
+            ..Measure::default()
+        }
+    }
+
+    fn cold_row(label: &str, ok_per_sec: f64) -> Row {
+        Row {
+            label: label.to_owned(),
+            target: None,
+            repeated: None,
+            cold: Some(Run {
+                questions: String::new(),
+                ours: measure(ok_per_sec),
+                reference: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_cold_row_is_held_to_the_floor_measured_beside_it() {
+        let (d365, d30) = (
+            "`GET /api/stats/dashboard` (365 days)",
+            "`GET /api/stats/dashboard` (30 days)",
+        );
+        let floor = |row: &str, ok| Floor {
+            kind: FloorKind::Dashboard,
+            request: String::new(),
+            measure: measure(ok),
+            row: row.to_owned(),
+        };
+        let report = Report {
+            rows: vec![cold_row(d365, 20.0), cold_row(d30, 95.0)],
+            floors: vec![floor(d365, 40.0), floor(d30, 100.0)],
+            ..Report::default()
+        };
+        let lines = verdicts(&report);
+        assert!(
+            lines[0].contains("50 % of the bare Worker's cells (40.0)."),
+            "{lines:?}"
+        );
+        assert!(lines[1].contains("95 % of the bare Worker's cells (100.0): on the floor"));
+        assert!(lines.iter().all(|l| !l.contains("reference")));
+    }
 }

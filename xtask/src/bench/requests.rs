@@ -7,9 +7,10 @@
 use std::path::Path;
 
 use super::dataset::format_day;
+use super::floors::{Floor, FloorKind};
 use super::load::Measure;
 use super::reference::Reference;
-use super::report::{Floor, FloorKind, Report, Row, Run};
+use super::report::{Report, Row, Run};
 use super::slices::{Load, Probe};
 use super::stack::Stack;
 use crate::http::{Client, Reach};
@@ -32,29 +33,47 @@ pub struct PublicRequest {
     pub floors: Vec<FloorKind>,
 }
 
-/// The four public requests over the dataset's days `first..=last`.
-pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
-    let range = |start: i64, end: i64| {
-        format!(
-            "start_date={}&end_date={}",
-            format_day(start),
-            format_day(end)
-        )
-    };
-    let windows_365: Vec<String> = (0..COLD_SHIFTS)
+/// `start_date=…&end_date=…` of the days `start..=end`.
+fn range(start: i64, end: i64) -> String {
+    format!(
+        "start_date={}&end_date={}",
+        format_day(start),
+        format_day(end)
+    )
+}
+
+/// The cold 365-day windows of the dataset's days `first..=last`.
+pub fn windows_365(first: i64, last: i64) -> Vec<String> {
+    (0..COLD_SHIFTS)
         .map(|k| range(first - k, last - k))
-        .collect();
-    let windows_30: Vec<String> = (first..=last - 29).map(|s| range(s, s + 29)).collect();
-    let shifted = format!(
+        .collect()
+}
+
+/// Every 30-day window of the dataset's days `first..=last`.
+pub fn windows_30(first: i64, last: i64) -> Vec<String> {
+    (first..=last - 29).map(|s| range(s, s + 29)).collect()
+}
+
+/// How the cold 365-day windows are chosen.
+pub fn shifted_note() -> String {
+    format!(
         "365-day windows ending on the dataset's last day or up to {} days earlier ({COLD_SHIFTS})",
         COLD_SHIFTS - 1
-    );
-    let each = |windows: &[String], path: &str, tail: &str| -> Vec<String> {
-        windows
-            .iter()
-            .map(|r| format!("{path}?{r}{tail}"))
-            .collect()
-    };
+    )
+}
+
+/// `path?<window><tail>` for each window.
+pub fn each(windows: &[String], path: &str, tail: &str) -> Vec<String> {
+    windows
+        .iter()
+        .map(|r| format!("{path}?{r}{tail}"))
+        .collect()
+}
+
+/// The four public requests over the dataset's days `first..=last`.
+pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
+    let (windows_365, windows_30) = (windows_365(first, last), windows_30(first, last));
+    let shifted = shifted_note();
     vec![
         PublicRequest {
             label: "`GET /api/v1/stats` (30 days)",
@@ -172,21 +191,19 @@ pub fn repeated(
         report.rows.push(Row {
             label: request.label.to_owned(),
             target: request.target,
-            repeated: Run {
+            repeated: Some(Run {
                 questions: format!("`{}`", request.repeated),
                 ours,
                 reference,
-            },
+            }),
             cold: None,
         });
     }
     Ok(())
 }
 
-/// The cold rows: before each, the Worker is started again on the same
-/// data with `CACHE_OFF` (a fresh process: under `wrangler dev` workerd's
-/// heap grows with every D1 result, so rows do not inherit each other's).
-/// A row's floors are measured side by side with it, as is the reference.
+/// The cold rows of the public requests (see [`cold_row`]), each beside
+/// the reference.
 pub fn cold(
     load: &Load,
     root: &Path,
@@ -198,56 +215,105 @@ pub fn cold(
 ) -> Result {
     let (token, user_id) = subject;
     for (i, request) in requests.iter().enumerate() {
-        let name = format!("cold-{}", slug(request));
-        stack.restart_worker(&name, &[CACHE_OFF])?;
-        step(&format!("load, cold: {}", request.label));
-        let api = stack.worker.client();
-        let ours = load.probe(&api, &request.cold, Some(token), &name)?;
-        // Fresh floor Workers, alive until the row is measured.
-        let mut servers = Vec::new();
-        let mut floors = Vec::new();
-        for &kind in &request.floors {
-            let (client, paths) = floor_target(root, stack, user_id, kind, request, &mut servers)?;
-            let probe_name = format!("floor{}", kind.floor_path().replace('/', "-"));
-            floors.push((kind, load.probe(&client, &paths, None, &probe_name)?, paths));
-        }
-        let shown: Vec<(FloorKind, String)> = floors
-            .iter()
-            .map(|(k, _, paths)| (*k, shown_request(*k, paths)))
-            .collect();
-        let probes = floors.into_iter().map(|(_, probe, _)| probe).collect();
-        let theirs = reference_probe(load, reference, &request.cold, &name);
-        let (ours, measures, reference) = side_by_side(load, ours, probes, theirs)?;
-        drop(servers);
-        for ((kind, request), measure) in shown.into_iter().zip(measures) {
-            report.floors.push(Floor::new(kind, request, measure));
-        }
-        report.rows[i].cold = Some(Run {
-            questions: request.cold_note.clone(),
-            ours,
+        let row = Cold {
+            name: format!("cold-{}", slug(request)),
+            label: request.label,
+            questions: &request.cold,
+            note: &request.cold_note,
+            bearer: token,
+            floors: &request.floors,
+            what: "usage",
+        };
+        report.rows[i].cold = Some(cold_row(
+            load,
+            (root, stack, user_id),
+            &row,
             reference,
-        });
+            report,
+        )?);
     }
     Ok(())
 }
 
+/// A cold row: what it asks, with which credential, beside which floors.
+pub struct Cold<'a> {
+    /// Of its files (`<name>.urls`, `wrangler-<name>.log`).
+    pub name: String,
+    pub label: &'a str,
+    pub questions: &'a [String],
+    /// How the questions were chosen.
+    pub note: &'a str,
+    pub bearer: &'a str,
+    pub floors: &'a [FloorKind],
+    /// The row, as the floors' requests name it ("the cold usage row's …").
+    pub what: &'a str,
+}
+
+/// One cold row: before it, the Worker is started again on the same data
+/// with `CACHE_OFF` (a fresh process: under `wrangler dev` workerd's heap
+/// grows with every D1 result, so rows do not inherit each other's); its
+/// floors (fresh floor Workers, reading as `user_id`) and the reference are
+/// measured side by side with it. The floors go into `report`.
+pub fn cold_row(
+    load: &Load,
+    (root, stack, user_id): (&Path, &mut Stack, i64),
+    row: &Cold,
+    reference: Option<&Reference>,
+    report: &mut Report,
+) -> Result<Run> {
+    stack.restart_worker(&row.name, &[CACHE_OFF])?;
+    step(&format!("load, cold: {}", row.label));
+    let api = stack.worker.client();
+    let ours = load.probe(&api, row.questions, Some(row.bearer), &row.name)?;
+    // Fresh floor Workers, alive until the row is measured.
+    let mut servers = Vec::new();
+    let mut floors = Vec::new();
+    for &kind in row.floors {
+        let (client, paths) = floor_target(root, stack, user_id, kind, row, &mut servers)?;
+        let probe_name = format!("floor{}", kind.floor_path().replace('/', "-"));
+        floors.push((kind, load.probe(&client, &paths, None, &probe_name)?, paths));
+    }
+    let shown: Vec<(FloorKind, String)> = floors
+        .iter()
+        .map(|(k, _, paths)| (*k, shown_request(*k, paths, row.what)))
+        .collect();
+    let probes = floors.into_iter().map(|(_, probe, _)| probe).collect();
+    let theirs = reference_probe(load, reference, row.questions, &row.name);
+    let (ours, measures, reference) = side_by_side(load, ours, probes, theirs)?;
+    drop(servers);
+    for ((kind, request), measure) in shown.into_iter().zip(measures) {
+        let label = row.label.to_owned();
+        report.floors.push(Floor {
+            kind,
+            request,
+            measure,
+            row: label,
+        });
+    }
+    Ok(Run {
+        questions: row.note.to_owned(),
+        ours,
+        reference,
+    })
+}
+
 /// Where a floor is measured: `/health` on the product, the others on a
-/// fresh floor Worker (`bench/floor/`, kept in `servers`) with `request`'s
-/// cold questions.
+/// fresh floor Worker (`bench/floor/`, kept in `servers`) with the row's
+/// questions on the floor's path.
 fn floor_target(
     root: &Path,
     stack: &Stack,
     user_id: i64,
     kind: FloorKind,
-    request: &PublicRequest,
+    row: &Cold,
     servers: &mut Vec<Worker>,
 ) -> Result<(Client, Vec<String>)> {
     let path = kind.floor_path();
-    let paths: Vec<String> = match kind {
-        FloorKind::Health | FloorKind::RoundTrips => vec![path.to_owned()],
-        FloorKind::Page | FloorKind::PageThroughObject => {
-            let to_floor = |p: &String| p.replacen("/api/v1/usage", path, 1);
-            request.cold.iter().map(to_floor).collect()
+    let paths: Vec<String> = match kind.mirrors() {
+        None => vec![path.to_owned()],
+        Some(product) => {
+            let to_floor = |p: &String| p.replacen(product, path, 1);
+            row.questions.iter().map(to_floor).collect()
         }
     };
     if kind == FloorKind::Health {
@@ -259,11 +325,11 @@ fn floor_target(
     Ok((client, paths))
 }
 
-fn shown_request(kind: FloorKind, paths: &[String]) -> String {
+fn shown_request(kind: FloorKind, paths: &[String], what: &str) -> String {
     match paths {
         [one] => one.clone(),
         many => format!(
-            "{}?…: the cold usage row's {} questions",
+            "{}?…: the cold {what} row's {} questions",
             kind.floor_path(),
             many.len()
         ),
