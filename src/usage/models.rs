@@ -5,11 +5,11 @@ use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use crate::auth::session::AuthUser;
-use crate::domain::money::Money;
 use crate::error::AppResult;
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
 use crate::store::usage::{self, ModelSpendRow};
+use crate::usage::overview::Counts;
 
 #[derive(Serialize, ToSchema)]
 struct ModelSpend {
@@ -21,13 +21,9 @@ struct ModelSpend {
     /// The latest UTC day with usage of this model.
     #[schema(value_type = vocabulary::schemas::Date)]
     last_date: String,
-    #[schema(minimum = 0)]
-    requests_count: i64,
-    #[schema(minimum = 0)]
-    tokens_input: i64,
-    #[schema(minimum = 0)]
-    tokens_output: i64,
-    cost: Money,
+    /// All-time requests, tokens and exact cost.
+    #[serde(flatten)]
+    totals: Counts,
 }
 
 impl From<ModelSpendRow> for ModelSpend {
@@ -36,10 +32,12 @@ impl From<ModelSpendRow> for ModelSpend {
             model: row.model,
             first_date: row.first_date,
             last_date: row.last_date,
-            requests_count: row.requests_count,
-            tokens_input: row.tokens_input,
-            tokens_output: row.tokens_output,
-            cost: row.cost,
+            totals: Counts {
+                requests_count: row.requests_count,
+                tokens_input: row.tokens_input,
+                tokens_output: row.tokens_output,
+                cost: row.cost,
+            },
         }
     }
 }
