@@ -8,6 +8,10 @@
 //   GET /hop/usage?…                           the same, read and returned by one
 //                                              Durable Object: a public request's
 //                                              two round trips with the page
+//   GET /hop/stats?start_date&end_date         the range's totals from the per-user
+//                                              day rollup (the product's statement
+//                                              without the token's join), summed and
+//                                              returned by one Durable Object
 //   GET /hop/one                               one Durable Object call that runs one
 //                                              trivial D1 statement: the two round
 //                                              trips with nothing in them
@@ -27,6 +31,13 @@ const PAGE_SQL = `SELECT date, model, requests_count, tokens_input, tokens_outpu
   FROM usage_user_day_model
  WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
  ORDER BY date, model LIMIT ?4 OFFSET ?5`;
+
+// `src/store/usage/public_sql.rs`: PUBLIC_STATS without `api_tokens`.
+const STATS_SQL = `SELECT COALESCE(SUM(requests_count), 0) AS total_requests,
+        CAST(COALESCE(SUM(cost), 0) AS TEXT) AS total_cost,
+        COALESCE(SUM(tokens_input), 0) AS total_tokens_input,
+        COALESCE(SUM(tokens_output), 0) AS total_tokens_output
+     FROM usage_user_day WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3`;
 
 // `src/store/usage.rs`: MODEL_CELLS_ROLLUP and KEY_CELLS (the dashboard's
 // batch, `overview_cells`) and `key_usage` (the export, at most 100,000 rows
@@ -96,6 +107,13 @@ async function exportCsv(env, url) {
   return lines.join("\r\n") + "\r\n";
 }
 
+async function stats(env, url) {
+  const q = url.searchParams;
+  const args = [Number(env.BENCH_USER_ID), q.get("start_date"), q.get("end_date")];
+  const summary = await retryBusy(() => env.DB.prepare(STATS_SQL).bind(...args).first());
+  return JSON.stringify({ summary, period: { start_date: args[1], end_date: args[2] } });
+}
+
 async function one(env) {
   return JSON.stringify(await retryBusy(() => env.DB.prepare("SELECT 1 AS one").first()));
 }
@@ -109,7 +127,14 @@ export class Hop {
 
   async fetch(request) {
     const url = new URL(request.url);
-    return json(url.pathname === "/one" ? await one(this.env) : await page(this.env, url));
+    switch (url.pathname) {
+      case "/one":
+        return json(await one(this.env));
+      case "/stats":
+        return json(await stats(this.env, url));
+      default:
+        return json(await page(this.env, url));
+    }
   }
 }
 
@@ -129,6 +154,8 @@ export default {
         return hop(env, `/usage${url.search}`);
       case "/hop/one":
         return hop(env, "/one");
+      case "/hop/stats":
+        return hop(env, `/stats${url.search}`);
       case "/dashboard":
         return json(await dashboard(env, url));
       case "/usage.csv":

@@ -13,6 +13,9 @@ pub enum FloorKind {
     Page,
     /// Floor Worker → one Durable Object that reads the page and returns it.
     PageThroughObject,
+    /// Floor Worker → one Durable Object that sums the range from the
+    /// per-user day rollup in one D1 statement.
+    StatsThroughObject,
     /// Floor Worker: the dashboard's cells in one D1 batch.
     Dashboard,
     /// Floor Worker: the export's rows in one D1 statement, as CSV.
@@ -27,6 +30,7 @@ impl FloorKind {
             Self::RoundTrips => "/hop/one",
             Self::Page => "/usage",
             Self::PageThroughObject => "/hop/usage",
+            Self::StatsThroughObject => "/hop/stats",
             Self::Dashboard => "/dashboard",
             Self::Export => "/usage.csv",
         }
@@ -38,6 +42,7 @@ impl FloorKind {
         match self {
             Self::Health | Self::RoundTrips => None,
             Self::Page | Self::PageThroughObject => Some("/api/v1/usage"),
+            Self::StatsThroughObject => Some("/api/v1/stats"),
             Self::Dashboard => Some("/api/stats/dashboard"),
             Self::Export => Some("/api/usage.csv"),
         }
@@ -52,6 +57,8 @@ impl FloorKind {
             &[Self::Dashboard]
         } else if label.contains("/api/usage.csv") {
             &[Self::Export]
+        } else if label.contains("/api/v1/stats") {
+            &[Self::Health, Self::RoundTrips, Self::StatsThroughObject]
         } else {
             &[Self::Health, Self::RoundTrips]
         }
@@ -63,6 +70,7 @@ impl FloorKind {
             Self::RoundTrips => "bare Worker → one Durable Object → one trivial D1 statement: the two round trips of a public request, none of its work",
             Self::Page => "bare Worker: the cold usage row's page (1000 rows) in one D1 statement, no token, no Durable Object",
             Self::PageThroughObject => "bare Worker → one Durable Object that reads the same page in one D1 statement and returns it",
+            Self::StatsThroughObject => "bare Worker → one Durable Object that sums the cold stats row's range from the per-user day rollup in one D1 statement (the product's statement without the token's join) and returns it",
             Self::Dashboard => "bare Worker: the cold dashboard row's cells (per day and model from the rollup, per day and key from the rows) read in one D1 batch of two statements, answering their counts; no session, no other read, no aggregation",
             Self::Export => "bare Worker: the cold export row's rows (per day, model and key) in one D1 statement, written as CSV; no session",
         }
@@ -74,6 +82,7 @@ impl FloorKind {
             Self::RoundTrips => "the two-round-trip floor",
             Self::Page => "the bare Worker's page",
             Self::PageThroughObject => "the same page through one Durable Object",
+            Self::StatsThroughObject => "the same sum through one Durable Object",
             Self::Dashboard => "the bare Worker's cells",
             Self::Export => "the bare Worker's export",
         }
@@ -98,6 +107,7 @@ mod tests {
             (FloorKind::Dashboard, "/api/stats/dashboard"),
             (FloorKind::Export, "/api/usage.csv"),
             (FloorKind::PageThroughObject, "/api/v1/usage"),
+            (FloorKind::StatsThroughObject, "/api/v1/stats"),
         ] {
             assert_eq!(kind.mirrors(), Some(product));
             assert_eq!(

@@ -81,7 +81,7 @@ pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
             cold: each(&windows_30, "/api/v1/stats", ""),
             cold_note: format!("every 30-day window of the dataset ({})", windows_30.len()),
             target: Some(1.3),
-            floors: vec![],
+            floors: vec![FloorKind::StatsThroughObject],
         },
         PublicRequest {
             label: "`GET /api/v1/stats` (365 days)",
@@ -89,7 +89,7 @@ pub fn public_requests(first: i64, last: i64) -> Vec<PublicRequest> {
             cold: each(&windows_365, "/api/v1/stats", ""),
             cold_note: shifted.clone(),
             target: Some(6.0),
-            floors: vec![],
+            floors: vec![FloorKind::StatsThroughObject],
         },
         PublicRequest {
             label: "`GET /api/v1/usage` (365 days, limit=1000)",
