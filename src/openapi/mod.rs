@@ -6,7 +6,7 @@
 //! checked-in copy is stale, and the integration tests validate every real
 //! response against it.
 
-use crate::http::reply::{Body, Reply};
+use crate::http::reply::Reply;
 use crate::http::route::{self, Route};
 use watcher_core::api_doc::vocabulary;
 
@@ -18,7 +18,8 @@ pub const ROUTES: &[Route] = &[route::open("GET", "/openapi.json", |_| {
 })
 .doc::<__path_document>()];
 
-pub(crate) const DOCUMENT: &str = include_str!("../../openapi.json");
+/// The checked-in `openapi.json` without its whitespace (`build.rs`).
+pub(crate) const DOCUMENT: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
 /// This OpenAPI document
 ///
@@ -33,14 +34,7 @@ pub(crate) const DOCUMENT: &str = include_str!("../../openapi.json");
     )
 )]
 pub fn document() -> Reply {
-    match serde_json::from_str(DOCUMENT) {
-        Ok(value) => Reply {
-            status: 200,
-            body: Body::Json(value),
-            headers: Vec::new(),
-        },
-        Err(e) => Reply::error(&crate::error::AppError::internal(e)),
-    }
+    Reply::raw_json(200, DOCUMENT.to_owned())
 }
 
 #[cfg(test)]
@@ -50,5 +44,15 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(super::DOCUMENT).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         assert!(doc["paths"]["/api/v1/stats"]["get"].is_object());
+    }
+
+    #[test]
+    fn the_served_document_is_the_checked_in_one_without_whitespace() {
+        let checked_in: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+        let served: serde_json::Value = serde_json::from_str(super::DOCUMENT).unwrap();
+        assert_eq!(served, checked_in);
+        assert!(!super::DOCUMENT.contains("\n  "));
+        assert!(super::DOCUMENT.len() < include_str!("../../openapi.json").len());
     }
 }
