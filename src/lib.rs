@@ -38,6 +38,7 @@ pub mod keys;
 pub mod openapi;
 pub mod openrouter;
 pub mod panic;
+pub mod policies;
 pub mod public_api;
 pub mod rate_limit;
 pub mod routes;

@@ -18,6 +18,7 @@ pub static TABLES: &[&[Route]] = &[
     crate::keys::ROUTES,
     crate::usage::ROUTES,
     crate::alerts::ROUTES,
+    crate::policies::ROUTES,
     crate::webhooks::ROUTES,
     crate::public_api::ROUTES,
 ];

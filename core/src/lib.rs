@@ -26,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod policies;
 pub mod router;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

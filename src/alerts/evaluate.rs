@@ -17,7 +17,8 @@ use super::runway::Outlook;
 use super::standing::{self, AccountStanding};
 use crate::clock::{parse_timestamp, timestamp};
 use crate::error::AppResult;
-use crate::store::alerts::{self, ActivityWrite, Evaluation, EventWrite, MarksWrite};
+use crate::store::alerts::{self, ActivityWrite, Evaluation, MarksWrite};
+use crate::store::events::EventWrite;
 
 /// Evaluates each account; one account's failure is logged and leaves the
 /// others (and the sync) alone. Returns how many events were raised.
@@ -51,7 +52,11 @@ async fn account(db: &D1Database, user_id: i64) -> AppResult<usize> {
         .collect();
     let evaluation = plan(user_id, &standing, &activity, now);
     let raised = evaluation.events.len();
-    if !(evaluation.marks.is_empty() && evaluation.activity.is_empty() && raised == 0) {
+    if !(evaluation.marks.is_empty()
+        && evaluation.activity.is_empty()
+        && evaluation.claims.is_empty()
+        && raised == 0)
+    {
         alerts::record(db, &evaluation, &timestamp(now)).await?;
     }
     Ok(raised)
@@ -70,6 +75,7 @@ pub fn plan(
         marks: Vec::new(),
         activity: Vec::new(),
         events: Vec::new(),
+        claims: Vec::new(),
     };
     let now = timestamp(now);
     for budget in &standing.budgets {
@@ -102,6 +108,8 @@ fn plan_budget(budget: &BudgetDef, standing: &AccountStanding, now: &str, out: &
                 .is_some_and(|r| r.status == Outlook::WillExceed),
         now,
     };
+    out.claims
+        .extend(crate::policies::plan::claims(budget, &state, standing));
     let Some((marks, raised)) = evaluate(previous, &seen) else {
         return;
     };
@@ -191,6 +199,7 @@ mod tests {
                 thresholds: Thresholds::default(),
                 created_at: None,
                 updated_at: None,
+                policy: Default::default(),
             }],
             marks: HashMap::new(),
         }

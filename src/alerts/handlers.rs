@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
+use crate::policies::terms;
 use crate::store::{self, budgets::NewBudget, Unique};
 
 /// 1,000,000 USD: far above any real budget, far below overflow.
@@ -42,6 +43,18 @@ struct CreateBody {
     #[serde(default)]
     #[schema(inline, nullable = false, value_type = vocabulary::schemas::Thresholds)]
     thresholds: Option<Vec<i64>>,
+    /// What the budget does to its keys besides alerting (docs/policies.md): `notify` (the default: alert only), `disable` (disable the key on OpenRouter; for an account budget, every key of the account), `limit` (set the key's OpenRouter limit over the budget's period so what it may still spend is what the budget has left; key budgets only). `disable` and `limit` act through the account's management key (422 without one) and are undone when the period resets.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(inline, nullable = false, value_type = crate::policies::Action)]
+    action: Option<String>,
+    /// The percentage of the amount at which the action is taken (1 to 100; 100 when a new budget does not say); null: when the projection says the amount is reached before the period resets.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    action_at: Option<Option<i64>>,
+    /// true: record what the action would do without changing anything on OpenRouter.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(nullable = false)]
+    dry_run: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -57,6 +70,18 @@ struct UpdateBody {
     #[serde(default, deserialize_with = "crate::http::body::present")]
     #[schema(inline, nullable = false, value_type = vocabulary::schemas::Thresholds)]
     thresholds: Option<Vec<i64>>,
+    /// What the budget does to its keys besides alerting (docs/policies.md): `notify` (the default: alert only), `disable` (disable the key on OpenRouter; for an account budget, every key of the account), `limit` (set the key's OpenRouter limit over the budget's period so what it may still spend is what the budget has left; key budgets only). `disable` and `limit` act through the account's management key (422 without one) and are undone when the period resets.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(inline, nullable = false, value_type = crate::policies::Action)]
+    action: Option<String>,
+    /// The percentage of the amount at which the action is taken (1 to 100; 100 when a new budget does not say); null: when the projection says the amount is reached before the period resets.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    action_at: Option<Option<i64>>,
+    /// true: record what the action would do without changing anything on OpenRouter.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(nullable = false)]
+    dry_run: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -88,6 +113,34 @@ fn thresholds(values: Option<&[i64]>) -> AppResult<Thresholds> {
         Some(values) => Thresholds::new("thresholds", values)?,
         None => Thresholds::default(),
     })
+}
+
+fn requested(
+    action: &Option<String>,
+    action_at: Option<Option<i64>>,
+    dry_run: Option<bool>,
+) -> terms::Requested<'_> {
+    terms::Requested {
+        action: action.as_deref(),
+        action_at,
+        dry_run,
+    }
+}
+
+async fn policy_of(
+    db: &worker::D1Database,
+    user: &AuthUser,
+    asked: &terms::Requested<'_>,
+    current: Option<&store::budgets::BudgetRow>,
+    api_key_id: Option<i64>,
+) -> AppResult<crate::policies::Policy> {
+    let acts = asked.action.is_some_and(|a| a != "notify")
+        || (asked.action.is_none() && current.is_some_and(|row| row.action != "notify"));
+    let has_management_key = acts
+        && store::api_keys::management_key_id(db, user.user_id)
+            .await?
+            .is_some();
+    terms::resolve(asked, current, api_key_id.is_some(), has_management_key)
 }
 
 async fn standing_of(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<AccountStanding> {
@@ -161,15 +214,24 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let amount = amount(body.amount.0)?;
     let period = Period::parse("period", &body.period)?;
     let thresholds = thresholds(body.thresholds.as_deref())?;
+    let db = cx.app.db()?;
+    let policy = policy_of(
+        &db,
+        user,
+        &requested(&body.action, body.action_at, body.dry_run),
+        None,
+        body.api_key_id,
+    )
+    .await?;
     let new = NewBudget {
         user_id: user.user_id,
         api_key_id: body.api_key_id,
         amount,
         period: period.as_str(),
         thresholds: &thresholds.to_text(),
+        policy: terms::columns(&policy),
     };
     let now = clock::timestamp(clock::now());
-    let db = cx.app.db()?;
     let Some(row) = store::budgets::insert(&db, &new, MAX_PER_USER, &now)
         .await
         .map_err(conflict_for)?
@@ -214,10 +276,17 @@ fn conflict_for(err: AppError) -> AppError {
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let body: UpdateBody = cx.req.json()?;
-    if body.amount.is_none() && body.period.is_none() && body.thresholds.is_none() {
+    let asked = requested(&body.action, body.action_at, body.dry_run);
+    if body.amount.is_none()
+        && body.period.is_none()
+        && body.thresholds.is_none()
+        && asked.action.is_none()
+        && asked.action_at.is_none()
+        && asked.dry_run.is_none()
+    {
         return Err(AppError::invalid(
             "body",
-            "must set `amount`, `period` and/or `thresholds`",
+            "must set `amount`, `period`, `thresholds` and/or the policy",
         ));
     }
     let db = cx.app.db()?;
@@ -233,18 +302,19 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         Some(values) => Thresholds::new("thresholds", values)?,
         None => Thresholds::from_text(&current.thresholds).unwrap_or_default(),
     };
-    let now = clock::timestamp(clock::now());
-    let found = store::budgets::update(
-        &db,
-        user.user_id,
-        id,
+    let policy = policy_of(&db, user, &asked, Some(&current), current.api_key_id).await?;
+    let terms = NewBudget {
+        user_id: user.user_id,
+        api_key_id: current.api_key_id,
         amount,
-        period.as_str(),
-        &thresholds.to_text(),
-        &now,
-    )
-    .await
-    .map_err(conflict_for)?;
+        period: period.as_str(),
+        thresholds: &thresholds.to_text(),
+        policy: terms::columns(&policy),
+    };
+    let now = clock::timestamp(clock::now());
+    let found = store::budgets::update(&db, id, &terms, &now)
+        .await
+        .map_err(conflict_for)?;
     if !found {
         return Err(AppError::not_found("Budget"));
     }

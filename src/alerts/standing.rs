@@ -14,6 +14,7 @@ use super::runway::Point;
 use super::thresholds::Thresholds;
 use crate::clock::parse_timestamp;
 use crate::error::{AppError, AppResult};
+use crate::policies::{Action, Policy};
 use crate::store::budgets::{self, BudgetRow, KeyStateRow, MarksRow};
 
 pub struct AccountStanding {
@@ -67,6 +68,14 @@ pub fn budget_def(row: BudgetRow) -> AppResult<BudgetDef> {
         thresholds: Thresholds::from_text(&row.thresholds).ok_or_else(|| corrupt("thresholds"))?,
         created_at: Some(row.created_at),
         updated_at: Some(row.updated_at),
+        policy: Policy {
+            action: Action::parse("action", &row.action).map_err(|_| corrupt("action"))?,
+            at_percent: match row.action_at {
+                Some(p) => Some(u8::try_from(p).map_err(|_| corrupt("action_at"))?),
+                None => None,
+            },
+            dry_run: row.dry_run != 0,
+        },
     })
 }
 

@@ -48,6 +48,14 @@ pub struct BudgetView {
     pub created_at: Option<String>,
     #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
     pub updated_at: Option<String>,
+    /// What the budget does to its keys besides alerting (docs/policies.md); implicit budgets only notify.
+    #[schema(inline)]
+    pub action: crate::policies::Action,
+    /// The percentage of the amount at which the action is taken; null: on projected exhaustion (or `notify`).
+    #[schema(required = true, minimum = 1, maximum = 100)]
+    pub action_at: Option<u8>,
+    /// true: the action is recorded, never taken.
+    pub dry_run: bool,
     /// Null until a snapshot exists.
     #[schema(required = true)]
     pub status: Option<StatusView>,
@@ -115,6 +123,9 @@ pub fn budget_view(budget: &BudgetDef, standing: &AccountStanding) -> BudgetView
         thresholds: budget.thresholds.as_slice().to_vec(),
         created_at: budget.created_at.clone(),
         updated_at: budget.updated_at.clone(),
+        action: budget.policy.action,
+        action_at: budget.policy.at_percent,
+        dry_run: budget.policy.dry_run,
         status,
         runway: assessment.and_then(|a| a.runway),
     }

@@ -207,7 +207,7 @@ async fn run_keys(
         vault: &vault,
         policy: app.config.webhook_policy,
     };
-    after_sync(&sender, &synced, &heartbeat).await;
+    after_sync(&run, &sender, &synced, &heartbeat).await;
     let remaining = results
         .iter()
         .filter(|(_, _, r)| matches!(r, None | Some(KeyResult::RateLimited { .. })))
@@ -262,10 +262,12 @@ async fn sync_keys(
     (results, limited.get())
 }
 
-/// Budgets and alerts of the accounts with a fresh snapshot, then the
-/// webhook deliveries due. Neither can fail the sync: what goes wrong is
-/// logged, and stays pending for the next run.
+/// Budgets and alerts of the accounts with a fresh snapshot, the actions
+/// their policies ask for, then the webhook deliveries due (the actions'
+/// events among them). None can fail the sync: what goes wrong is logged,
+/// and stays pending for the next run.
 async fn after_sync(
+    run: &SyncRun<'_>,
     sender: &crate::webhooks::deliver::Sender<'_>,
     synced: &[(i64, KeyResult)],
     heartbeat: &Heartbeat<'_>,
@@ -278,6 +280,16 @@ async fn after_sync(
     users.sort_unstable();
     users.dedup();
     let raised = crate::alerts::evaluate::accounts(sender.db, &users).await;
+    heartbeat.beat().await;
+    // Every account of the batch, synced or not: a key disabled by policy
+    // may fail its sync, and must still be put back at its period's end.
+    let mut accounts: Vec<i64> = synced.iter().map(|(user_id, _)| *user_id).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let acted = crate::policies::act::accounts(sender.db, run.vault, &run.client, &accounts).await;
+    if acted > 0 {
+        worker::console_log!("policies: {acted} actions settled");
+    }
     heartbeat.beat().await;
     match sender.due().await {
         Ok(delivered) => worker::console_log!("alerts: {raised} raised, {delivered} delivered"),

@@ -23,7 +23,7 @@ use crate::keys::vault::{Sealed, Vault};
 use crate::openrouter::{Budget, CallError, Client};
 use crate::store::api_keys::{self, SyncTarget};
 use crate::store::job_runs::RunOutcome;
-use crate::store::{snapshots, sync_batches, usage};
+use crate::store::{key_actions, snapshots, sync_batches, usage};
 
 pub const CONCURRENCY: usize = 6;
 /// Per-call timeout for the jobs (a hung connection must not hold a slot).
@@ -214,7 +214,10 @@ impl<'a> SyncRun<'a> {
                 return Ok(KeyResult::RateLimited { retry_after })
             }
             Err(e) => {
-                let invalid = matches!(e, CallError::Rejected { .. });
+                // A key a policy disabled is refused by OpenRouter until it
+                // is put back: that is not an invalid key.
+                let invalid = matches!(e, CallError::Rejected { .. })
+                    && !key_actions::disabled_by_policy(self.db, target.id).await?;
                 return self.fail(target, &e.describe(), invalid).await;
             }
         };

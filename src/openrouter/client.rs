@@ -15,9 +15,10 @@ use worker::{
 };
 
 use super::retry::{is_retryable_status, next_wait_ms, parse_retry_after};
-use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo};
+use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo, ManagedKey};
 use crate::bounded::{read_bounded, Drain};
 use crate::domain::dates::format_day;
+use crate::policies::Patch;
 
 /// OpenRouter's answers are small (30 days of activity of one key is a few
 /// hundred KB at most); anything larger is refused unread.
@@ -159,6 +160,35 @@ impl<'a> Client<'a> {
         self.get::<Vec<ActivityRow>>(management_key, &path).await
     }
 
+    /// `GET /keys/{hash}` with a management key: the key as that account
+    /// sees it (404, [`CallError::Refused`], when it is not the account's),
+    /// with OpenRouter's clock when it answered.
+    pub async fn managed_key(
+        &self,
+        management_key: &str,
+        hash: &str,
+    ) -> Result<ManagedKey, CallError> {
+        let path = format!("/keys/{}", path_segment(hash)?);
+        let (mut key, served_at) = self.get_dated::<ManagedKey>(management_key, &path).await?;
+        key.served_at = served_at;
+        Ok(key)
+    }
+
+    /// `PATCH /keys/{hash}`: only the fields `patch` names change. Setting
+    /// the same values twice is harmless, so a retried PATCH is safe.
+    pub async fn update_key(
+        &self,
+        management_key: &str,
+        hash: &str,
+        patch: &Patch,
+    ) -> Result<ManagedKey, CallError> {
+        let path = format!("/keys/{}", path_segment(hash)?);
+        let body = serde_json::to_string(patch).map_err(|_| CallError::Malformed)?;
+        self.call(management_key, Method::Patch, &path, Some(&body))
+            .await
+            .map(|(data, _)| data)
+    }
+
     async fn get<T: DeserializeOwned>(&self, key: &str, path: &str) -> Result<T, CallError> {
         self.get_dated(key, path).await.map(|(data, _)| data)
     }
@@ -169,13 +199,24 @@ impl<'a> Client<'a> {
         key: &str,
         path: &str,
     ) -> Result<(T, Option<String>), CallError> {
+        self.call(key, Method::Get, path, None).await
+    }
+
+    /// One call with its retries (429 and 5xx, network errors).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<(T, Option<String>), CallError> {
         let url = format!("{}{path}", self.base_url);
         let mut attempt = 1;
         loop {
             if !self.budget.try_take() {
                 return Err(CallError::BudgetExhausted);
             }
-            let (error, retry_after) = match self.send(key, &url).await {
+            let (error, retry_after) = match self.send(key, method.clone(), &url, body).await {
                 Ok(Answer {
                     status: 200,
                     body,
@@ -222,21 +263,14 @@ impl<'a> Client<'a> {
     }
 
     /// One attempt: its answer, or a transport error.
-    async fn send(&self, key: &str, url: &str) -> Result<Answer, CallError> {
-        let headers = Headers::new();
-        headers
-            .set("Authorization", &format!("Bearer {key}"))
-            .and_then(|_| headers.set("Accept", "application/json"))
-            .and_then(|_| headers.set("HTTP-Referer", "https://github.com/openrouter-watcher"))
-            .and_then(|_| headers.set("X-Title", "OpenRouter Watcher"))
-            .map_err(|_| CallError::Network)?;
-        let mut init = RequestInit::new();
-        // A redirect is answered as is, never followed: following it would
-        // send the key to wherever it points.
-        init.with_method(Method::Get)
-            .with_headers(headers)
-            .with_redirect(RequestRedirect::Manual);
-        let request = Request::new_with_init(url, &init).map_err(|_| CallError::Network)?;
+    async fn send(
+        &self,
+        key: &str,
+        method: Method,
+        url: &str,
+        body: Option<&str>,
+    ) -> Result<Answer, CallError> {
+        let request = outbound(key, method, url, body)?;
         let controller = AbortController::default();
         let signal = controller.signal();
         let fetch = Fetch::Request(request);
@@ -275,6 +309,49 @@ impl<'a> Client<'a> {
             }
         }
     }
+}
+
+/// The request to OpenRouter: bearer auth, JSON, and a redirect answered
+/// as is, never followed (following it would send the key to wherever it
+/// points).
+fn outbound(
+    key: &str,
+    method: Method,
+    url: &str,
+    body: Option<&str>,
+) -> Result<Request, CallError> {
+    let headers = Headers::new();
+    headers
+        .set("Authorization", &format!("Bearer {key}"))
+        .and_then(|_| headers.set("Accept", "application/json"))
+        .and_then(|_| match body {
+            Some(_) => headers.set("Content-Type", "application/json"),
+            None => Ok(()),
+        })
+        .and_then(|_| headers.set("HTTP-Referer", "https://github.com/openrouter-watcher"))
+        .and_then(|_| headers.set("X-Title", "OpenRouter Watcher"))
+        .map_err(|_| CallError::Network)?;
+    let mut init = RequestInit::new();
+    init.with_method(method)
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    if let Some(body) = body {
+        init.with_body(Some(wasm_bindgen::JsValue::from_str(body)));
+    }
+    Request::new_with_init(url, &init).map_err(|_| CallError::Network)
+}
+
+/// A key hash as one path segment: OpenRouter's hashes are hex; anything
+/// else is refused rather than sent into a URL.
+fn path_segment(hash: &str) -> Result<&str, CallError> {
+    let plain = !hash.is_empty()
+        && hash.len() <= 128
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plain
+        .then_some(hash)
+        .ok_or(CallError::Refused { status: 400 })
 }
 
 /// One HTTP answer from OpenRouter.

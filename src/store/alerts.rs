@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::events::EventWrite;
 use super::money_text;
 use crate::args;
 use crate::domain::money::Money;
@@ -47,19 +48,14 @@ pub struct ActivityWrite {
     pub last_spent_at: String,
 }
 
-pub struct EventWrite {
-    pub dedup_key: String,
-    pub kind: &'static str,
-    pub api_key_id: Option<i64>,
-    pub payload: String,
-}
-
 /// One account's evaluation.
 pub struct Evaluation {
     pub user_id: i64,
     pub marks: Vec<MarksWrite>,
     pub activity: Vec<ActivityWrite>,
     pub events: Vec<EventWrite>,
+    /// Actions its policies ask for (`key_actions`).
+    pub claims: Vec<super::key_actions::Claim>,
 }
 
 /// Writes it atomically; each new event gets a pending delivery per active
@@ -104,38 +100,14 @@ pub async fn record(db: &D1Database, evaluation: &Evaluation, now: &str) -> AppR
         )?);
     }
     for e in &evaluation.events {
-        statements.extend(event_statements(db, user_id, e, None, now)?);
+        statements.extend(super::events::event_statements(db, user_id, e, None, now)?);
+    }
+    for claim in &evaluation.claims {
+        statements.push(super::key_actions::claim_statement(
+            db, user_id, claim, now,
+        )?);
     }
     super::batch(db, statements).await
-}
-
-/// Inserts an event (unless its dedup key exists) and its deliveries: to
-/// `only_webhook`, or to every active webhook of the account.
-fn event_statements(
-    db: &D1Database,
-    user_id: i64,
-    e: &EventWrite,
-    only_webhook: Option<i64>,
-    now: &str,
-) -> AppResult<Vec<D1PreparedStatement>> {
-    Ok(vec![
-        super::statement(
-            db,
-            "INSERT OR IGNORE INTO alert_events (user_id, dedup_key, type, api_key_id, payload, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            args![user_id, &e.dedup_key, e.kind, e.api_key_id, &e.payload, now],
-        )?,
-        // Only an event created now (not one a re-run found already there).
-        super::statement(
-            db,
-            "INSERT OR IGNORE INTO webhook_deliveries (webhook_id, event_id, created_at, updated_at)
-             SELECT w.id, e.id, ?3, ?3 FROM alert_events e
-             JOIN webhooks w ON w.user_id = e.user_id AND w.is_active = 1
-             WHERE e.user_id = ?1 AND e.dedup_key = ?2 AND e.created_at = ?3
-               AND (?4 IS NULL OR w.id = ?4)",
-            args![user_id, &e.dedup_key, now, only_webhook],
-        )?,
-    ])
 }
 
 /// A test event for one webhook; its delivery's id.
@@ -148,7 +120,7 @@ pub async fn insert_test(
 ) -> AppResult<Option<i64>> {
     super::batch(
         db,
-        event_statements(db, user_id, event, Some(webhook_id), now)?,
+        super::events::event_statements(db, user_id, event, Some(webhook_id), now)?,
     )
     .await?;
     #[derive(Deserialize)]

@@ -173,6 +173,24 @@ pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
     .await
 }
 
+/// The management key the account acts and reads activity through: its
+/// first active, not-invalid one (the one [`SyncTarget::management_key_id`]
+/// names).
+pub async fn management_key_id(db: &D1Database, user_id: i64) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    Ok(super::first::<Id>(
+        db,
+        "SELECT id FROM api_keys WHERE user_id = ?1 AND kind = 'management' AND is_active = 1
+           AND validation_status != 'invalid' AND key_ciphertext IS NOT NULL ORDER BY id LIMIT 1",
+        args![user_id],
+    )
+    .await?
+    .map(|row| row.id))
+}
+
 pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<KeyRow>> {
     super::first(
         db,

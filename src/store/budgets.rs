@@ -19,6 +19,9 @@ pub struct BudgetRow {
     pub thresholds: String,
     pub created_at: String,
     pub updated_at: String,
+    pub action: String,
+    pub action_at: Option<i64>,
+    pub dry_run: i64,
 }
 
 /// A key of the account with its latest snapshot (columns NULL when none)
@@ -59,7 +62,8 @@ pub struct MarksRow {
 }
 
 const COLUMNS: &str =
-    "id, api_key_id, CAST(amount AS TEXT) AS amount, period, thresholds, created_at, updated_at";
+    "id, api_key_id, CAST(amount AS TEXT) AS amount, period, thresholds, created_at, updated_at,
+     action, action_at, dry_run";
 
 /// Everything a user's budgets are assessed from, in one batch: budgets,
 /// keys with their snapshots, marks.
@@ -140,6 +144,14 @@ pub struct NewBudget<'a> {
     pub amount: Money,
     pub period: &'a str,
     pub thresholds: &'a str,
+    pub policy: PolicyColumns<'a>,
+}
+
+/// A budget's policy as stored (`policies::Policy`).
+pub struct PolicyColumns<'a> {
+    pub action: &'a str,
+    pub action_at: Option<i64>,
+    pub dry_run: bool,
 }
 
 /// The new row; `None` when `api_key_id` is not a key of the user or the
@@ -155,13 +167,25 @@ pub async fn insert(
     super::first(
         db,
         &format!(
-            "INSERT INTO budgets (user_id, api_key_id, amount, period, thresholds, created_at, updated_at)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6
+            "INSERT INTO budgets (user_id, api_key_id, amount, period, thresholds, created_at, updated_at,
+                 action, action_at, dry_run)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?8, ?9, ?10
              WHERE (?2 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND user_id = ?1))
                AND (SELECT COUNT(*) FROM budgets WHERE user_id = ?1) < ?7
              RETURNING {COLUMNS}"
         ),
-        args![new.user_id, new.api_key_id, new.amount, new.period, new.thresholds, now, max],
+        args![
+            new.user_id,
+            new.api_key_id,
+            new.amount,
+            new.period,
+            new.thresholds,
+            now,
+            max,
+            new.policy.action,
+            new.policy.action_at,
+            new.policy.dry_run
+        ],
     )
     .await
 }
@@ -175,24 +199,29 @@ pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
     .await
 }
 
-/// Changes the terms; the budget's marks go (it is re-armed).
-pub async fn update(
-    db: &D1Database,
-    user_id: i64,
-    id: i64,
-    amount: Money,
-    period: &str,
-    thresholds: &str,
-    now: &str,
-) -> AppResult<bool> {
+/// Changes the terms (and policy); the budget's marks go (it is re-armed).
+/// `terms.user_id` and `terms.api_key_id` are not changed.
+pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) -> AppResult<bool> {
+    let (user_id, policy) = (terms.user_id, &terms.policy);
     let changed = super::batch(
         db,
         vec![
             super::statement(
                 db,
-                "UPDATE budgets SET amount = ?3, period = ?4, thresholds = ?5, updated_at = ?6
+                "UPDATE budgets SET amount = ?3, period = ?4, thresholds = ?5, updated_at = ?6,
+                     action = ?7, action_at = ?8, dry_run = ?9
                  WHERE id = ?1 AND user_id = ?2",
-                args![id, user_id, amount, period, thresholds, now],
+                args![
+                    id,
+                    user_id,
+                    terms.amount,
+                    terms.period,
+                    terms.thresholds,
+                    now,
+                    policy.action,
+                    policy.action_at,
+                    policy.dry_run
+                ],
             )?,
             super::statement(
                 db,

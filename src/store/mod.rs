@@ -10,7 +10,9 @@ pub mod alerts;
 pub mod api_keys;
 pub mod bucket_log;
 pub mod budgets;
+pub mod events;
 pub mod job_runs;
+pub mod key_actions;
 pub mod sessions;
 pub mod snapshots;
 pub mod sync_batches;
@@ -177,7 +179,7 @@ pub async fn batch_results(
     retry_busy(|| db.batch(statements.clone())).await
 }
 
-fn changes(result: &worker::D1Result) -> AppResult<usize> {
+pub fn changes(result: &worker::D1Result) -> AppResult<usize> {
     if let Some(error) = result.error() {
         return Err(AppError::internal(format!("D1: {error}")));
     }

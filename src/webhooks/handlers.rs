@@ -20,7 +20,7 @@ use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::keys::vault::Vault;
 use crate::rate_limit::{self, Bucket};
-use crate::store::alerts::EventWrite;
+use crate::store::events::EventWrite;
 use crate::store::webhooks::{self, Changes, NewWebhook, WebhookRow};
 
 /// Webhooks one account may have.

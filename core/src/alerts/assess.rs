@@ -33,6 +33,8 @@ pub struct BudgetDef {
     pub thresholds: Thresholds,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// What it does to its keys besides alerting (implicit budgets notify).
+    pub policy: crate::policies::Policy,
 }
 
 impl BudgetDef {
@@ -136,6 +138,7 @@ pub fn implicit_budgets(keys: &[KeyState], explicit: &[BudgetDef]) -> Vec<Budget
                 thresholds: Thresholds::default(),
                 created_at: None,
                 updated_at: None,
+                policy: crate::policies::Policy::default(),
             })
         })
         .collect()
@@ -225,6 +228,7 @@ mod tests {
             thresholds: Thresholds::default(),
             created_at: None,
             updated_at: None,
+            policy: crate::policies::Policy::default(),
         }
     }
 

@@ -236,6 +236,11 @@ pub mod params {
     crate::named_params!(ModelFilter, super::entry("parameters", "ModelFilter"));
     crate::named_params!(Days, super::entry("parameters", "Days"));
     crate::named_params!(BudgetId, super::entry("parameters", "BudgetId"));
+    crate::named_params!(ActionId, super::entry("parameters", "ActionId"));
+    crate::named_params!(
+        ActionStateFilter,
+        super::entry("parameters", "ActionStateFilter")
+    );
     crate::named_params!(WebhookId, super::entry("parameters", "WebhookId"));
     crate::named_params!(TimeZoneQuery, super::entry("parameters", "TimeZoneQuery"));
 }

@@ -65,6 +65,54 @@ impl KeyInfo {
     }
 }
 
+/// A key as the management API shows it (`GET|PATCH /api/v1/keys/{hash}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManagedKey {
+    pub hash: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default)]
+    pub limit: Option<Money>,
+    #[serde(default)]
+    pub limit_remaining: Option<Money>,
+    #[serde(default)]
+    pub limit_reset: Option<String>,
+    #[serde(default)]
+    pub usage_daily: Option<Money>,
+    #[serde(default)]
+    pub usage_weekly: Option<Money>,
+    #[serde(default)]
+    pub usage_monthly: Option<Money>,
+    /// OpenRouter's clock when it answered (its `Date` header). Not in the body.
+    #[serde(skip)]
+    pub served_at: Option<String>,
+}
+
+impl ManagedKey {
+    /// The settings a policy may change.
+    pub fn settings(&self) -> crate::policies::KeySettings {
+        crate::policies::KeySettings {
+            disabled: self.disabled,
+            limit: self.limit,
+            limit_reset: self.limit_reset.clone(),
+        }
+    }
+
+    /// OpenRouter's usage counter over a budget period.
+    pub fn usage_over(&self, period: crate::alerts::period::Period) -> Money {
+        use crate::alerts::period::Period;
+        match period {
+            Period::Daily => self.usage_daily,
+            Period::Weekly => self.usage_weekly,
+            Period::Monthly => self.usage_monthly,
+            Period::Lifetime => None,
+        }
+        .unwrap_or(Money::ZERO)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct RateLimitInfo {
     #[serde(default)]
