@@ -48,6 +48,25 @@ pub async fn manager(db: &D1Database, vault: &Vault, user_id: i64) -> AppResult<
         .map(|key| Manager { id, key }))
 }
 
+/// Calls a person's request may make (look the key up, patch it, each with
+/// its retries), and how long each may take.
+pub const PERSON_CALLS: u32 = 6;
+pub const PERSON_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// The account's management key for a person's request: 409 without one.
+pub async fn manager_for(
+    app: &crate::app::App,
+    db: &D1Database,
+    user_id: i64,
+) -> AppResult<Manager> {
+    let vault = Vault::new(&app.encryption_key()?);
+    manager(db, &vault, user_id).await?.ok_or_else(|| {
+        crate::error::AppError::Conflict(
+            "The account has no usable management key to act through.".to_owned(),
+        )
+    })
+}
+
 /// Works on the due actions of each account; returns how many settled.
 pub async fn accounts(db: &D1Database, vault: &Vault, client: &Client<'_>, users: &[i64]) -> usize {
     let mut settled = 0usize;

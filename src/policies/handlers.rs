@@ -10,13 +10,8 @@ use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::keys::vault::Vault;
 use crate::openrouter::{Budget, Client};
 use crate::store::key_actions;
-
-/// Calls an undo may make: look the key up, patch it (each with retries).
-const UNDO_BUDGET: u32 = 6;
-const UNDO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// The account's key actions
 ///
@@ -83,16 +78,13 @@ pub async fn undo(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
             current.state.replace('_', " ")
         )));
     }
-    let vault = Vault::new(&cx.app.encryption_key()?);
-    let manager = act::manager(&db, &vault, user.user_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(
-                "The account has no usable management key to act through.".to_owned(),
-            )
-        })?;
-    let budget = Budget::new(UNDO_BUDGET);
-    let client = Client::new(&cx.app.config.openrouter_base_url, &budget, UNDO_TIMEOUT);
+    let manager = act::manager_for(cx.app, &db, user.user_id).await?;
+    let budget = Budget::new(act::PERSON_CALLS);
+    let client = Client::new(
+        &cx.app.config.openrouter_base_url,
+        &budget,
+        act::PERSON_TIMEOUT,
+    );
     if act::undo(&db, &client, &manager, user.user_id, id)
         .await?
         .is_none()

@@ -15,16 +15,11 @@ use crate::domain::money::{EnteredAmount, Money};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
-use crate::keys::vault::Vault;
 use crate::openrouter::{Budget, CallError, Client};
 use crate::store::{api_keys, key_actions};
 
 /// 1,000,000 USD, as budgets.
 const MAX_LIMIT_UNITS: i64 = 1_000_000 * 10_000_000_000;
-/// Look the key up, then patch it (each with its retries).
-const CALLS: u32 = 6;
-const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = SetKeyLimitRequest, description = "Unknown fields are refused (422).")]
@@ -60,16 +55,13 @@ pub async fn set_limit(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Repl
         .await?
         .filter(|k| k.kind == KeyKind::Inference)
         .ok_or_else(|| AppError::not_found("API key"))?;
-    let vault = Vault::new(&cx.app.encryption_key()?);
-    let manager = act::manager(&db, &vault, user.user_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(
-                "The account has no usable management key to act through.".to_owned(),
-            )
-        })?;
-    let budget = Budget::new(CALLS);
-    let client = Client::new(&cx.app.config.openrouter_base_url, &budget, TIMEOUT);
+    let manager = act::manager_for(cx.app, &db, user.user_id).await?;
+    let budget = Budget::new(act::PERSON_CALLS);
+    let client = Client::new(
+        &cx.app.config.openrouter_base_url,
+        &budget,
+        act::PERSON_TIMEOUT,
+    );
     let seen = client
         .managed_key(&manager.key, &key.key_hash)
         .await

@@ -12,7 +12,6 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 use tokio::sync::{Mutex, MutexGuard};
-use watcher_stack::{SimConfig, SimHandle, Stack};
 
 use crate::helpers::*;
 
@@ -23,39 +22,26 @@ fn day_from_now(days: i64) -> String {
         .to_string()
 }
 
-struct Policies {
-    sim: SimHandle,
-    worker: Worker,
-}
-
-static STACK: OnceLock<Result<Policies, String>> = OnceLock::new();
+static STACK: OnceLock<Result<Clocked, String>> = OnceLock::new();
 static TURN: Mutex<()> = Mutex::const_new(());
 
-async fn stack() -> (MutexGuard<'static, ()>, &'static Policies) {
+async fn stack() -> (MutexGuard<'static, ()>, &'static Clocked) {
     let turn = TURN.lock().await;
-    let stack = tokio::task::spawn_blocking(|| STACK.get_or_init(start).as_ref())
-        .await
-        .expect("joins")
-        .unwrap_or_else(|why| panic!("the policies stack did not start: {why}"));
-    (turn, stack)
-}
-
-fn start() -> Result<Policies, String> {
-    let sim = Stack::builder().sim(SimConfig {
-        port: 0,
-        seed: 11,
-        scenario: None,
-    });
-    let (dir, log) = (
-        run_dir().join("policies-state"),
-        run_dir().join("policies-wrangler.log"),
-    );
-    let vars = &["WEBHOOK_LOOPBACK:1", "SYNC_REDELIVER_FOR_TESTS:1"];
-    let stack = for_tests(sim, &dir, &log, vars).start()?;
-    Ok(Policies {
-        sim: stack.sim.ok_or("the policies stack has no simulator")?,
-        worker: stack.worker,
+    let stack = tokio::task::spawn_blocking(|| {
+        STACK
+            .get_or_init(|| {
+                start_own(
+                    "policies",
+                    11,
+                    &["WEBHOOK_LOOPBACK:1", "SYNC_REDELIVER_FOR_TESTS:1"],
+                )
+            })
+            .as_ref()
     })
+    .await
+    .expect("joins")
+    .unwrap_or_else(|why| panic!("the policies stack did not start: {why}"));
+    (turn, stack)
 }
 
 /// A simulated key (`{key, key_hash}`) of `account`.
@@ -64,13 +50,21 @@ struct Simulated {
     hash: String,
 }
 
-impl Policies {
-    fn freeze(&self, at: &str) {
-        self.sim
-            .sim()
-            .set_clock(Some(at.parse().expect("RFC 3339")));
-    }
+/// What these tests do with their stack besides what [`Clocked`] does.
+trait Account {
+    fn key(&self, account: &str, kind: &str) -> Simulated;
+    async fn openrouter(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: &str,
+        body: Option<Value>,
+    ) -> (u16, Value);
+    async fn seen(&self, admin: &Simulated, key: &Simulated) -> Value;
+    fn patches(&self, key: &Simulated) -> usize;
+}
 
+impl Account for Clocked {
     fn key(&self, account: &str, kind: &str) -> Simulated {
         let registered = self
             .sim
@@ -87,24 +81,6 @@ impl Policies {
             key: registered.key,
             hash: registered.key_hash,
         }
-    }
-
-    fn spend(&self, hash: &str, day: &str, usage: &str) {
-        let record = serde_json::from_value(json!({
-            "date": day, "model": "openai/gpt-4o", "requests": 1,
-            "prompt_tokens": 100, "completion_tokens": 50, "usage": usage
-        }))
-        .expect("a usage record");
-        self.sim
-            .sim()
-            .add_usage(hash, record)
-            .expect("the simulator takes the usage");
-    }
-
-    async fn sync(&self) {
-        let before = max_run(&self.worker);
-        trigger_cron(&self.worker, "0 * * * *").await;
-        wait_for_runs(&self.worker.persist_dir, before).await;
     }
 
     /// OpenRouter's management API, as a person (or this test) calls it.
@@ -145,15 +121,6 @@ impl Policies {
             .filter(|r| r.method == "PATCH" && r.path == format!("/api/v1/keys/{}", key.hash))
             .count()
     }
-}
-
-fn max_run(worker: &Worker) -> i64 {
-    d1_query(
-        &worker.persist_dir,
-        "SELECT COALESCE(MAX(id), 0) AS id FROM job_runs",
-    )[0]["id"]
-        .as_i64()
-        .unwrap_or(0)
 }
 
 async fn send(base: &str, jwt: &str, method: &str, path: &str, body: Option<Value>) -> Res {

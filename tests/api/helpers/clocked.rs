@@ -68,17 +68,25 @@ pub async fn clocked() -> (MutexGuard<'static, ()>, &'static Clocked) {
 }
 
 fn start() -> Result<Clocked, String> {
+    start_own("clocked", 7, &["WEBHOOK_LOOPBACK:1"])
+}
+
+/// A simulator and a Worker of their own (`<name>-state`, `<name>-wrangler.log`
+/// in the run's directory), the Worker started with `vars`.
+pub fn start_own(name: &str, seed: u64, vars: &[&str]) -> Result<Clocked, String> {
     let sim = Stack::builder().sim(SimConfig {
         port: 0,
-        seed: 7,
+        seed,
         scenario: None,
     });
     let (dir, log) = (
-        run_dir().join("clocked-state"),
-        run_dir().join("clocked-wrangler.log"),
+        run_dir().join(format!("{name}-state")),
+        run_dir().join(format!("{name}-wrangler.log")),
     );
-    let stack = for_tests(sim, &dir, &log, &["WEBHOOK_LOOPBACK:1"]).start()?;
-    let sim = stack.sim.ok_or("the clocked stack has no simulator")?;
+    let stack = for_tests(sim, &dir, &log, vars).start()?;
+    let sim = stack
+        .sim
+        .ok_or(format!("the {name} stack has no simulator"))?;
     Ok(Clocked {
         sim,
         worker: stack.worker,
