@@ -1,5 +1,5 @@
 //! `cargo xtask bench [--duration 15s] [--warmup 2s] [--skip-sync]
-//! [--skip-reference] [--keep-state]`: the public API's benchmark, end to end.
+//! [--skip-reference] [--keep-state] [--reverse-cold]`: the public API's benchmark, end to end.
 //!
 //! Starts the built Worker under `wrangler dev` on a fresh local D1 with the
 //! simulator, loads one user with 5 keys × 40 models × 365 days = 73,000
@@ -52,6 +52,9 @@ pub(crate) struct Options {
     skip_sync: bool,
     skip_reference: bool,
     keep_state: bool,
+    /// `--reverse-cold`: the cold public rows in reverse order (keys,
+    /// usage, stats over 365 days, then over 30 days).
+    reverse_cold: bool,
     /// As given, for the report.
     args: Vec<String>,
 }
@@ -72,6 +75,7 @@ impl Options {
             skip_sync: false,
             skip_reference: false,
             keep_state: false,
+            reverse_cold: false,
             args: args.to_vec(),
         };
         let mut args = args.iter();
@@ -92,10 +96,12 @@ impl Options {
                 "--skip-sync" => opts.skip_sync = true,
                 "--skip-reference" => opts.skip_reference = true,
                 "--keep-state" => opts.keep_state = true,
+                "--reverse-cold" => opts.reverse_cold = true,
                 other => {
                     return Err(format!(
                         "unknown argument {other:?}; usage: cargo xtask bench [--duration 15s] \
-                         [--warmup 2s] [--skip-sync] [--skip-reference] [--keep-state]"
+                         [--warmup 2s] [--skip-sync] [--skip-reference] [--keep-state] \
+                         [--reverse-cold]"
                     ))
                 }
             }
@@ -339,7 +345,12 @@ mod tests {
         let args = ["--duration=3s", "--skip-sync"].map(String::from);
         let opts = Options::parse(&args).unwrap();
         assert_eq!(opts.duration, Duration::from_secs(3));
-        assert!(opts.skip_sync && !opts.skip_reference);
+        assert!(opts.skip_sync && !opts.skip_reference && !opts.reverse_cold);
+        assert!(
+            Options::parse(&["--reverse-cold".to_owned()])
+                .unwrap()
+                .reverse_cold
+        );
         assert_eq!(
             opts.command(),
             "cargo xtask bench --duration=3s --skip-sync"
