@@ -66,9 +66,16 @@ pub fn run(root: &Path, stack: &mut Stack, oha: &PathBuf, opts: &Options) -> Res
     };
     let who = (subject.token.as_str(), subject.user_id);
     let text = rows(&load, root, stack, who, &subject.requests)?;
+    let text = format!(
+        "{text}\n- Taken {} on {}\n- Command: `{}`\n- Versions: {}\n",
+        super::about::now(),
+        super::about::machine(),
+        opts.command(),
+        super::about::versions(root)
+    );
     println!("{text}");
     let out = root.join("bench/profile.md");
-    std::fs::write(&out, format!("{text}\n")).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }
@@ -135,7 +142,10 @@ fn rows(
         };
         summaries.push(target.record(load, root, &floor, &out)?);
     }
-    Ok(cpuprofile::report(&summaries, &out))
+    Ok(cpuprofile::report(
+        &summaries,
+        out.strip_prefix(root).unwrap_or(&out),
+    ))
 }
 
 /// One target profiled under load.
@@ -261,7 +271,8 @@ pub fn read(dir: &Path) -> Result<String> {
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
-    records.sort();
+    // In the order they were taken.
+    records.sort_by_key(|r| std::fs::metadata(r).and_then(|m| m.modified()).ok());
     let summaries = records
         .iter()
         .map(|r| summarise(r))
