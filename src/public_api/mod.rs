@@ -348,16 +348,14 @@ async fn ask_object(
     object_name: &str,
     ask: PublicAsk,
 ) -> AppResult<(PublicOutcome, u32)> {
-    let mut response =
-        rate_limit::send(&token_stub(app, object_name)?, &TokenAsk::Public(ask)).await?;
-    let text = response.text().await.map_err(AppError::internal)?;
+    let text = rate_limit::send(token_stub(app, object_name)?, &TokenAsk::Public(ask)).await?;
     PublicOutcome::decode(text)
         .ok_or_else(|| AppError::internal("malformed answer from the token's object"))
 }
 
 /// Makes a token's object forget its cached answers.
 async fn invalidate(app: &App, object_name: &str) -> AppResult<()> {
-    rate_limit::send(&token_stub(app, object_name)?, &TokenAsk::Invalidate)
+    rate_limit::send(token_stub(app, object_name)?, &TokenAsk::Invalidate)
         .await
         .map(drop)
 }
@@ -365,7 +363,7 @@ async fn invalidate(app: &App, object_name: &str) -> AppResult<()> {
 /// Tells a token's object its token is revoked: from now on it refuses the
 /// token without asking D1, and nothing it was computing is kept.
 async fn revoke(app: &App, object_name: &str) -> AppResult<()> {
-    rate_limit::send(&token_stub(app, object_name)?, &TokenAsk::Revoke)
+    rate_limit::send(token_stub(app, object_name)?, &TokenAsk::Revoke)
         .await
         .map(drop)
 }

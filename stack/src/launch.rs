@@ -55,6 +55,9 @@ pub struct Stack {
 pub struct Worker {
     pub base_url: String,
     pub persist_dir: PathBuf,
+    /// wrangler's inspector (Chrome DevTools Protocol, `/json` lists the
+    /// Worker's isolate), when it picked a port for it.
+    pub inspector_port: Option<u16>,
     server: Server,
 }
 
@@ -293,6 +296,7 @@ impl StackBuilder {
         Ok(Worker {
             base_url: server.base_url(),
             persist_dir: self.persist_dir.clone(),
+            inspector_port: inspector,
             server,
         })
     }

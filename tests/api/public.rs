@@ -196,6 +196,35 @@ async fn usage_is_paginated_by_date_then_model_over_all_keys() {
     assert_eq!(all.json["pagination"]["limit"], 1000);
 }
 
+/// The token's object answers the Worker with one text the runtime reads
+/// whole (`rate_limit::send`): a page far larger than a stream chunk, with
+/// multi-byte UTF-8 in every row, arrives byte for byte.
+#[tokio::test]
+async fn a_large_answer_crosses_the_object_whole() {
+    let (user, keys, token) = user_with_keys().await;
+    let tail = "é東🔑".repeat(60);
+    let models: Vec<String> = (0..400).map(|i| format!("m/{i:03}-{tail}")).collect();
+    let rows: Vec<_> = models
+        .iter()
+        .map(|m| (0, -1, m.as_str(), 1, 2, 3, 4))
+        .collect();
+    seed(&user, &keys, &rows);
+    let range = format!("start_date={}&end_date={}", day(-1), day(-1));
+    let res = get(&format!("/api/v1/usage?{range}&limit=1000"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.text.len() > 200_000, "{} bytes", res.text.len());
+    let got: Vec<&str> = res.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, models);
+}
+
 #[tokio::test]
 async fn every_bad_parameter_is_422_naming_it() {
     let (_, _, token) = user_with_keys().await;

@@ -1,5 +1,7 @@
 //! `cargo xtask bench [--duration 15s] [--warmup 2s] [--skip-sync]
-//! [--skip-reference] [--keep-state]`: the public API's benchmark, end to end.
+//! [--skip-reference] [--keep-state] [--reverse-cold] [--profile]
+//! [--profile-read DIR]`: the public API's benchmark, end to end (with
+//! `--profile`, CPU profiles of its cold public rows instead: `profile.rs`).
 //!
 //! Starts the built Worker under `wrangler dev` on a fresh local D1 with the
 //! simulator, loads one user with 5 keys × 40 models × 365 days = 73,000
@@ -18,11 +20,14 @@
 
 mod about;
 mod account;
+mod cpuprofile;
 mod dataset;
 mod exact;
 mod floors;
+mod frames;
 mod load;
 mod plans;
+mod profile;
 mod reference;
 mod report;
 mod requests;
@@ -52,6 +57,14 @@ pub(crate) struct Options {
     skip_sync: bool,
     skip_reference: bool,
     keep_state: bool,
+    /// `--profile`: CPU profiles of the cold public rows instead of the
+    /// benchmark (`profile.rs`).
+    profile: bool,
+    /// `--profile-read DIR`: only summarise the profiles in `DIR`.
+    profile_read: Option<PathBuf>,
+    /// `--reverse-cold`: the cold public rows in reverse order (keys,
+    /// usage, stats over 365 days, then over 30 days).
+    reverse_cold: bool,
     /// As given, for the report.
     args: Vec<String>,
 }
@@ -72,6 +85,9 @@ impl Options {
             skip_sync: false,
             skip_reference: false,
             keep_state: false,
+            profile: false,
+            profile_read: None,
+            reverse_cold: false,
             args: args.to_vec(),
         };
         let mut args = args.iter();
@@ -92,10 +108,14 @@ impl Options {
                 "--skip-sync" => opts.skip_sync = true,
                 "--skip-reference" => opts.skip_reference = true,
                 "--keep-state" => opts.keep_state = true,
+                "--profile" => opts.profile = true,
+                "--profile-read" => opts.profile_read = Some(PathBuf::from(value()?)),
+                "--reverse-cold" => opts.reverse_cold = true,
                 other => {
                     return Err(format!(
                         "unknown argument {other:?}; usage: cargo xtask bench [--duration 15s] \
-                         [--warmup 2s] [--skip-sync] [--skip-reference] [--keep-state]"
+                         [--warmup 2s] [--skip-sync] [--skip-reference] [--keep-state] [--profile] \
+                         [--profile-read DIR] [--reverse-cold]"
                     ))
                 }
             }
@@ -125,13 +145,26 @@ fn parse_duration(text: &str) -> Result<Duration> {
 
 pub fn run(args: &[String]) -> Result {
     let opts = Options::parse(args)?;
+    if let Some(dir) = &opts.profile_read {
+        println!("{}", profile::read(dir)?);
+        return Ok(());
+    }
     let started = Instant::now();
     tools::setup()?;
-    tools::build_worker()?;
-    let oha = load::ensure_oha()?;
     let root = tools::root();
-    let mut stack = Stack::start(&root)?;
-    let result = bench(&root, &mut stack, &oha, &opts, started);
+    let build = if opts.profile {
+        profile::build(&root)?
+    } else {
+        tools::build_worker()?;
+        root.join("build")
+    };
+    let oha = load::ensure_oha()?;
+    let mut stack = Stack::start_built(&root, &build, "bench", &[])?;
+    let result = if opts.profile {
+        profile::run(&root, &mut stack, &oha, &opts)
+    } else {
+        bench(&root, &mut stack, &oha, &opts, started)
+    };
     stack.conclude("bench", &result, opts.keep_state, started);
     result
 }
@@ -339,7 +372,12 @@ mod tests {
         let args = ["--duration=3s", "--skip-sync"].map(String::from);
         let opts = Options::parse(&args).unwrap();
         assert_eq!(opts.duration, Duration::from_secs(3));
-        assert!(opts.skip_sync && !opts.skip_reference);
+        assert!(opts.skip_sync && !opts.skip_reference && !opts.reverse_cold);
+        assert!(
+            Options::parse(&["--reverse-cold".to_owned()])
+                .unwrap()
+                .reverse_cold
+        );
         assert_eq!(
             opts.command(),
             "cargo xtask bench --duration=3s --skip-sync"

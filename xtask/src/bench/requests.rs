@@ -214,7 +214,14 @@ pub fn cold(
     report: &mut Report,
 ) -> Result {
     let (token, user_id) = subject;
-    for (i, request) in requests.iter().enumerate() {
+    // `--reverse-cold`: whether a row's figure owes anything to its place
+    // (the first cold row runs first after the repeated phase).
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    if load.opts.reverse_cold {
+        order.reverse();
+    }
+    for i in order {
+        let request = &requests[i];
         let row = Cold {
             name: format!("cold-{}", slug(request)),
             label: request.label,

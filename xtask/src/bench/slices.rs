@@ -32,7 +32,7 @@ pub struct Probe {
 }
 
 impl Probe {
-    fn target(&self) -> Target<'_> {
+    pub fn target(&self) -> Target<'_> {
         if self.from_file {
             Target::UrlFile(Path::new(&self.target))
         } else {

@@ -41,14 +41,20 @@ pub struct Stack {
 }
 
 impl Stack {
-    pub fn start(root: &Path) -> Result<Stack> {
-        Stack::start_with(root, "bench", &[])
-    }
-
     /// A stack whose state lives in `target/<label>-state-<pid>/`, with
     /// `extra_vars` (`NAME:value`) passed to `wrangler dev` after the usual
     /// ones (a later `--var` wins over an earlier one of the same name).
     pub fn start_with(root: &Path, label: &str, extra_vars: &[&str]) -> Result<Stack> {
+        Stack::start_built(root, &root.join("build"), label, extra_vars)
+    }
+
+    /// [`Stack::start_with`] of the Worker built in `build` (a copy of it).
+    pub fn start_built(
+        root: &Path,
+        build: &Path,
+        label: &str,
+        extra_vars: &[&str],
+    ) -> Result<Stack> {
         let dir = root
             .join("target")
             .join(format!("{label}-state-{}", std::process::id()));
@@ -57,7 +63,7 @@ impl Stack {
         }
         let persist = dir.join("d1");
         fs::create_dir_all(&persist).map_err(|e| format!("{}: {e}", persist.display()))?;
-        let config = write_config(root, &dir)?;
+        let config = write_config(root, build, &dir)?;
         tools::step(&format!(
             "fresh local D1 in {}, the OpenRouter simulator, wrangler dev (built Worker, no \
              rebuild, no watch)",
@@ -243,13 +249,13 @@ fn write_floor_config(root: &Path, dir: &Path, user_id: i64) -> Result<PathBuf> 
 
 /// The repository's `wrangler.toml` without `[build]`, with absolute paths,
 /// plus the build output and `.dev.vars` beside it.
-fn write_config(root: &Path, dir: &Path) -> Result<PathBuf> {
+fn write_config(root: &Path, built: &Path, dir: &Path) -> Result<PathBuf> {
     let build = dir.join("build");
-    copy_dir(&root.join("build"), &build)?;
+    copy_dir(built, &build)?;
     if !build.join("worker/shim.mjs").exists() || !build.join("index_bg.wasm").exists() {
         return Err(format!(
             "no built Worker in {}: run `cargo xtask build` (or drop ORW_SKIP_BUILD)",
-            root.join("build").display()
+            built.display()
         ));
     }
     let dev_vars = root.join(".dev.vars");
