@@ -39,6 +39,9 @@ function budget(b: Partial<Budget> = {}): Budget {
     thresholds: [50, 80, 100],
     created_at: '2026-11-29T10:00:00Z',
     updated_at: '2026-11-29T10:00:00Z',
+    action: 'notify',
+    action_at: 100,
+    dry_run: false,
     status: {
       as_of: '2026-11-29T10:00:04Z',
       period_start: '2026-11-01T00:00:00Z',
