@@ -1,14 +1,16 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Amount } from '../components/Amount';
-import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedKey, type Key, type KeyKind } from '../api';
+import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedKey, type Key, type KeyAction, type KeyActionPage, type KeyKind } from '../api';
 import { BudgetBar } from '../components/BudgetBar';
 import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { UndoBody, undoTitle } from '../components/KeyActions';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { ago, formatTimestamp, isStale } from '../dates';
 import { statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { keyActionSentence, undoMessage, usableManagementKey } from '../policy';
 import { updateParams } from '../router';
 import { sortBudgets } from '../runway';
 import { checkName, checkOpenRouterKey } from '../validate';
@@ -28,6 +30,37 @@ export function Keys({ params }: { params: URLSearchParams }) {
   const [budgetMsg, setBudgetMsg] = useState<Msg>(null);
   const budgetKeyId = /^\d+$/.test(params.get('budget') ?? '') ? Number(params.get('budget')) : null;
   const budgetKey = keys?.find((k) => k.id === budgetKeyId) ?? null;
+  const canAct = keys ? usableManagementKey(keys) !== null : null;
+  // What policies did to the keys: in force, and this period's dry runs.
+  const applied = useResource<KeyActionPage>('actions?state=applied', (signal) => api.actions(1, 100, 'applied', signal));
+  const dryRuns = useResource<KeyActionPage>('actions?state=dry_run', (signal) => api.actions(1, 50, 'dry_run', signal));
+  const [pendingUndo, setPendingUndo] = useState<KeyAction | null>(null);
+  const [undoing, setUndoing] = useState<number | null>(null);
+
+  function actionsOf(id: number): KeyAction[] {
+    const now = Date.now();
+    const inForce = (applied.data?.items ?? []).filter((a) => a.api_key_id === id);
+    const dry = (dryRuns.data?.items ?? []).filter((a) => a.api_key_id === id && Date.parse(a.restore_at) > now);
+    return [...inForce, ...dry];
+  }
+
+  async function confirmUndo() {
+    const a = pendingUndo;
+    if (!a) return;
+    setPendingUndo(null);
+    setUndoing(a.id);
+    try {
+      setMsg(undoMessage(await api.undoAction(a.id)));
+    } catch (e) {
+      setMsg({ tone: 'error', text: `Could not undo the action on “${a.api_key_name}”: ${errorMessage(e)}` });
+    } finally {
+      setUndoing(null);
+      applied.reload();
+      dryRuns.reload();
+      res.reload();
+      invalidateExcept('keys', 'budgets');
+    }
+  }
 
   function budgetsOf(id: number): Budget[] {
     return sortBudgets((budgetsRes.data ?? []).filter((b) => b.scope === 'key' && b.api_key_id === id));
@@ -138,6 +171,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
       ) : null}
 
       <AddKeyForm
+        management={params.get('add') === 'management'}
         onCreated={(k) => {
           res.mutate((old) => [...(old ?? []), k]);
           clearCacheExceptKeys();
@@ -178,6 +212,9 @@ export function Keys({ params }: { params: URLSearchParams }) {
                     key={k.id}
                     k={k}
                     budgets={budgetsOf(k.id)}
+                    actions={actionsOf(k.id)}
+                    undoing={undoing}
+                    onUndo={setPendingUndo}
                     budgetOpen={budgetKeyId === k.id}
                     busy={busyIds.has(k.id)}
                     onRenamed={(u) => {
@@ -199,6 +236,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
         <KeyBudgets
           k={budgetKey}
           budgets={budgetsOf(budgetKey.id)}
+          canAct={canAct ?? true}
           loaded={budgetsRes.data !== undefined}
           error={budgetsRes.error}
           msg={budgetMsg}
@@ -209,17 +247,26 @@ export function Keys({ params }: { params: URLSearchParams }) {
       ) : null}
 
       <ConfirmDialog
-        open={pendingDelete !== null || pendingBudget !== null}
-        title={pendingBudget ? `Delete the ${pendingBudget.period} budget of “${pendingBudget.api_key_name ?? ''}”?` : `Delete “${pendingDelete?.name ?? ''}”?`}
-        confirmLabel={deleting ? 'Deleting…' : pendingBudget ? 'Delete budget' : 'Delete key'}
+        open={pendingDelete !== null || pendingBudget !== null || pendingUndo !== null}
+        title={
+          pendingUndo
+            ? undoTitle(pendingUndo)
+            : pendingBudget
+              ? `Delete the ${pendingBudget.period} budget of “${pendingBudget.api_key_name ?? ''}”?`
+              : `Delete “${pendingDelete?.name ?? ''}”?`
+        }
+        confirmLabel={pendingUndo ? 'Put it back' : deleting ? 'Deleting…' : pendingBudget ? 'Delete budget' : 'Delete key'}
         busy={deleting}
-        onConfirm={() => void (pendingBudget ? confirmBudgetDelete() : confirmDelete())}
+        onConfirm={() => void (pendingUndo ? confirmUndo() : pendingBudget ? confirmBudgetDelete() : confirmDelete())}
         onCancel={() => {
           setPendingDelete(null);
           setPendingBudget(null);
+          setPendingUndo(null);
         }}
       >
-        {pendingBudget ? (
+        {pendingUndo ? (
+          <UndoBody a={pendingUndo} />
+        ) : pendingBudget ? (
           <p>No more alerts for this budget. Past alerts stay listed. If the key has a limit on OpenRouter, that limit is tracked again instead.</p>
         ) : (
           <p>The key and all the usage recorded for it are removed from OpenRouter Watcher. The key itself keeps working at OpenRouter.</p>
@@ -229,10 +276,23 @@ export function Keys({ params }: { params: URLSearchParams }) {
   );
 }
 
-function AddKeyForm({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
+/** `management`: opened from "Add a management key" (`#/keys?add=management`):
+ *  the kind is preset and the form takes the focus. */
+function AddKeyForm({ onCreated, management }: { onCreated: (k: CreatedKey) => void; management: boolean }) {
   const [name, setName] = useState('');
   const [key, setKey] = useState('');
-  const [kind, setKind] = useState<KeyKind>('inference');
+  const [kind, setKind] = useState<KeyKind>(management ? 'management' : 'inference');
+  useEffect(() => {
+    if (!management) return;
+    setKind('management');
+    // After the view's own focus on its heading.
+    const frame = requestAnimationFrame(() => {
+      const input = document.getElementById('key-name');
+      input?.focus();
+      input?.scrollIntoView({ block: 'center' });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [management]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [created, setCreated] = useState<CreatedKey | null>(null);
@@ -329,6 +389,7 @@ function AddKeyForm({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
 function KeyBudgets({
   k,
   budgets,
+  canAct,
   loaded,
   error,
   msg,
@@ -338,6 +399,7 @@ function KeyBudgets({
 }: {
   k: Key;
   budgets: Budget[];
+  canAct: boolean;
   loaded: boolean;
   error: unknown;
   msg: Msg;
@@ -372,6 +434,7 @@ function KeyBudgets({
       {loaded ? (
         <BudgetManager
           apiKeyId={k.id}
+          canAct={canAct}
           budgets={budgets}
           idPrefix={`key-${k.id}-budget`}
           onChanged={onChanged}
@@ -386,6 +449,9 @@ function KeyBudgets({
 function KeyItem({
   k,
   budgets,
+  actions,
+  undoing,
+  onUndo,
   budgetOpen,
   busy,
   onRenamed,
@@ -395,6 +461,10 @@ function KeyItem({
 }: {
   k: Key;
   budgets: Budget[];
+  /** What policies did to this key: in force, or this period's dry runs. */
+  actions: KeyAction[];
+  undoing: number | null;
+  onUndo: (a: KeyAction) => void;
   budgetOpen: boolean;
   busy: boolean;
   onRenamed: (k: Key) => void;
@@ -432,121 +502,141 @@ function KeyItem({
   }
 
   return (
-    <tr data-testid="key-item" data-key-id={k.id} data-name={k.name} data-status={k.validation_status} data-active={String(k.is_active)} data-synced={k.last_synced_at ?? ''}>
-      <th scope="row">
-        {editing ? (
-          <form class="inline-form" onSubmit={save} noValidate>
-            <TextField id={`rename-${k.id}`} label={`New name for ${k.name}`} value={name} onValue={setName} error={error} />
-            <div class="inline-actions">
-              <button class="button small primary" type="submit" disabled={saving}>
-                Save
-              </button>
-              <button
-                class="button small"
-                type="button"
-                onClick={() => {
-                  setEditing(false);
-                  setName(k.name);
-                  setError(undefined);
-                }}
-              >
-                Cancel
-              </button>
-            </div>
-          </form>
-        ) : (
-          <>
-            <span class="key-name">{k.name}</span>
-            <span class="preview">{k.key_preview}</span>
-          </>
-        )}
-      </th>
-      <td>{k.kind === 'management' ? 'Management' : 'Inference'}</td>
-      <td>
-        <span class="badges">
-          <span class={`badge status-${k.validation_status}`} title={statusSentence(k.validation_status)}>
-            {statusText(k)}
+    <>
+      <tr class={actions.length > 0 ? 'has-policy' : undefined} data-testid="key-item" data-key-id={k.id} data-name={k.name} data-status={k.validation_status} data-active={String(k.is_active)} data-synced={k.last_synced_at ?? ''}>
+        <th scope="row">
+          {editing ? (
+            <form class="inline-form" onSubmit={save} noValidate>
+              <TextField id={`rename-${k.id}`} label={`New name for ${k.name}`} value={name} onValue={setName} error={error} />
+              <div class="inline-actions">
+                <button class="button small primary" type="submit" disabled={saving}>
+                  Save
+                </button>
+                <button
+                  class="button small"
+                  type="button"
+                  onClick={() => {
+                    setEditing(false);
+                    setName(k.name);
+                    setError(undefined);
+                  }}
+                >
+                  Cancel
+                </button>
+              </div>
+            </form>
+          ) : (
+            <>
+              <span class="key-name">{k.name}</span>
+              <span class="preview">{k.key_preview}</span>
+            </>
+          )}
+        </th>
+        <td>{k.kind === 'management' ? 'Management' : 'Inference'}</td>
+        <td>
+          <span class="badges">
+            <span class={`badge status-${k.validation_status}`} title={statusSentence(k.validation_status)}>
+              {statusText(k)}
+            </span>
+            {!k.is_active ? <span class="badge muted">Disabled</span> : null}
+            {stale ? <span class="badge stale">Stale</span> : null}
           </span>
-          {!k.is_active ? <span class="badge muted">Disabled</span> : null}
-          {stale ? <span class="badge stale">Stale</span> : null}
-        </span>
-        {k.last_sync_error ? <span class="error-text">{k.last_sync_error}</span> : null}
-      </td>
-      <td class="num nowrap">
-        {snap ? (
-          <>
-            {snap.limit === null ? 'No limit' : <Amount value={snap.limit} />}
-            {snap.limit_remaining !== null ? (
+          {k.last_sync_error ? <span class="error-text">{k.last_sync_error}</span> : null}
+        </td>
+        <td class="num nowrap">
+          {snap ? (
+            <>
+              {snap.limit === null ? 'No limit' : <Amount value={snap.limit} />}
+              {snap.limit_remaining !== null ? (
+                <span class="sub-line">
+                  <Amount value={snap.limit_remaining} /> left
+                </span>
+              ) : null}
+              {snap.limit_reset ? <span class="sub-line">resets {snap.limit_reset}</span> : null}
+            </>
+          ) : (
+            '—'
+          )}
+        </td>
+        <td class="num nowrap">
+          {snap ? (
+            <>
               <span class="sub-line">
-                <Amount value={snap.limit_remaining} /> left
+                today <Amount value={snap.usage_daily} />
               </span>
-            ) : null}
-            {snap.limit_reset ? <span class="sub-line">resets {snap.limit_reset}</span> : null}
-          </>
-        ) : (
-          '—'
-        )}
-      </td>
-      <td class="num nowrap">
-        {snap ? (
-          <>
-            <span class="sub-line">
-              today <Amount value={snap.usage_daily} />
-            </span>
-            <span class="sub-line">
-              week <Amount value={snap.usage_weekly} />
-            </span>
-            <span class="sub-line">
-              month <Amount value={snap.usage_monthly} />
-            </span>
-          </>
-        ) : (
-          '—'
-        )}
-      </td>
-      <td class="budget-cell">
-        {budgets.map((b) => (
-          <BudgetBar key={`${b.id ?? 'limit'}-${b.period}`} b={b} compact />
-        ))}
-        {k.kind === 'inference' ? (
-          <button
-            type="button"
-            class="button small"
-            aria-expanded={budgetOpen}
-            aria-controls={budgetOpen ? 'key-budget-panel' : undefined}
-            onClick={() => updateParams({ budget: budgetOpen ? undefined : k.id })}
-            data-testid="manage-budget"
-          >
-            {budgets.some((b) => b.source === 'budget') ? 'Edit budget' : 'Set budget'}
-            <span class="sr-only"> of {k.name}</span>
-          </button>
-        ) : (
-          <span class="hint-inline">—</span>
-        )}
-      </td>
-      <td class="nowrap">{k.kind === 'inference' ? <span title={formatTimestamp(k.last_synced_at)}>{ago(k.last_synced_at)}</span> : 'not synced itself'}</td>
-      <td>
-        <div class="row-actions">
-          {!editing ? (
-            <button type="button" class="button small" onClick={() => setEditing(true)}>
-              Rename<span class="sr-only"> {k.name}</span>
+              <span class="sub-line">
+                week <Amount value={snap.usage_weekly} />
+              </span>
+              <span class="sub-line">
+                month <Amount value={snap.usage_monthly} />
+              </span>
+            </>
+          ) : (
+            '—'
+          )}
+        </td>
+        <td class="budget-cell">
+          {budgets.map((b) => (
+            <BudgetBar key={`${b.id ?? 'limit'}-${b.period}`} b={b} compact />
+          ))}
+          {k.kind === 'inference' ? (
+            <button
+              type="button"
+              class="button small"
+              aria-expanded={budgetOpen}
+              aria-controls={budgetOpen ? 'key-budget-panel' : undefined}
+              onClick={() => updateParams({ budget: budgetOpen ? undefined : k.id })}
+              data-testid="manage-budget"
+            >
+              {budgets.some((b) => b.source === 'budget') ? 'Edit budget' : 'Set budget'}
+              <span class="sr-only"> of {k.name}</span>
             </button>
-          ) : null}
-          <button type="button" class="button small" onClick={onToggle} disabled={busy} data-testid="toggle-key">
-            {k.is_active ? 'Disable' : 'Enable'}
-            <span class="sr-only"> {k.name}</span>
-          </button>
-          {k.kind === 'inference' && k.is_active ? (
-            <button type="button" class="button small" onClick={onSync} disabled={busy} data-testid="sync-key">
-              {busy ? 'Syncing…' : 'Sync now'}
+          ) : (
+            <span class="hint-inline">—</span>
+          )}
+        </td>
+        <td class="nowrap">{k.kind === 'inference' ? <span title={formatTimestamp(k.last_synced_at)}>{ago(k.last_synced_at)}</span> : 'not synced itself'}</td>
+        <td>
+          <div class="row-actions">
+            {!editing ? (
+              <button type="button" class="button small" onClick={() => setEditing(true)}>
+                Rename<span class="sr-only"> {k.name}</span>
+              </button>
+            ) : null}
+            <button type="button" class="button small" onClick={onToggle} disabled={busy} data-testid="toggle-key">
+              {k.is_active ? 'Disable' : 'Enable'}
               <span class="sr-only"> {k.name}</span>
             </button>
-          ) : null}
-          <button type="button" class="button small danger-outline" onClick={onDelete} disabled={busy} data-testid="delete-key">
-            Delete<span class="sr-only"> {k.name}</span>
-          </button>
-        </div>
-      </td>
-    </tr>
+            {k.kind === 'inference' && k.is_active ? (
+              <button type="button" class="button small" onClick={onSync} disabled={busy} data-testid="sync-key">
+                {busy ? 'Syncing…' : 'Sync now'}
+                <span class="sr-only"> {k.name}</span>
+              </button>
+            ) : null}
+            <button type="button" class="button small danger-outline" onClick={onDelete} disabled={busy} data-testid="delete-key">
+              Delete<span class="sr-only"> {k.name}</span>
+            </button>
+          </div>
+        </td>
+      </tr>
+      {actions.length > 0 ? (
+        <tr class="key-policy" data-testid="key-policy" data-key-id={k.id}>
+          <td colSpan={8}>
+            {actions.map((a) => (
+              <p key={a.id} class="key-policy-note" data-testid="key-policy-note" data-action-id={a.id} data-state={a.state} data-action={a.action}>
+                <span class={`badge action-${a.state}`}>{a.state === 'applied' ? (a.action === 'limit' ? 'Limited' : 'Disabled') : 'Dry run'}</span>
+                <span data-testid="key-policy-text">{keyActionSentence(a)}</span>
+                {a.state === 'applied' ? (
+                  <button type="button" class="button small" onClick={() => onUndo(a)} disabled={undoing === a.id} data-testid="undo-action">
+                    {undoing === a.id ? 'Undoing…' : 'Undo'}
+                    <span class="sr-only"> the policy's action on {k.name}</span>
+                  </button>
+                ) : null}
+              </p>
+            ))}
+          </td>
+        </tr>
+      ) : null}
+    </>
   );
 }
