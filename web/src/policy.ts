@@ -100,14 +100,14 @@ export function actionStateLabel(state: KeyActionState): string {
 
 /** The key row's sentence for an action in force or a dry run of this
  *  period: "Disabled by policy (10 USD monthly budget, 80 %) until 1 Jan
- *  00:00 UTC", "Limited to 10 USD monthly by policy (…) until …", "Dry run:
- *  the policy (…) would have disabled this key". */
+ *  00:00 UTC", "Limited to 10 USD monthly by policy (…) until …", "The
+ *  policy (…) would have disabled this key; … (dry run)". */
 export function keyActionSentence(a: KeyAction, now: Date = new Date()): string {
   const why = `(${a.budget}, ${a.trigger})`;
   const limit = a.after?.limit != null ? `to ${limitText(a.after.limit, a.after.limit_reset)}` : null;
   if (a.state === 'dry_run' || a.dry_run) {
     const would = a.action === 'limit' ? `limited this key${limit ? ` ${limit}` : ''}` : 'disabled this key';
-    return `Dry run: the policy ${why} would have ${would}; nothing was changed on OpenRouter`;
+    return `The policy ${why} would have ${would}; nothing was changed on OpenRouter (dry run)`;
   }
   const done = a.action === 'limit' ? `Limited${limit ? ` ${limit}` : ''}` : 'Disabled';
   return `${done} by policy ${why} until ${whenText(a.restore_at, now)}`;

@@ -129,7 +129,7 @@ test('the key row says what is in force, by which budget, until when', () => {
   const limited = action({ action: 'limit', after: { disabled: false, limit: '10', limit_reset: 'monthly' }, restore_at: '2026-12-31T23:00:00Z' });
   assert.equal(keyActionSentence(limited, NOW), 'Limited to 10 USD monthly by policy (10 USD monthly budget, 80 %) until 31 Dec 23:00 UTC');
   const dry = action({ state: 'dry_run', dry_run: true, trigger: 'projected exhaustion' });
-  assert.equal(keyActionSentence(dry, NOW), 'Dry run: the policy (10 USD monthly budget, projected exhaustion) would have disabled this key; nothing was changed on OpenRouter');
+  assert.equal(keyActionSentence(dry, NOW), 'The policy (10 USD monthly budget, projected exhaustion) would have disabled this key; nothing was changed on OpenRouter (dry run)');
   assert.equal(budgetTrigger(dry), '10 USD monthly budget on projected exhaustion');
   assert.equal(budgetTrigger(action()), '10 USD monthly budget at 80 %');
 });
