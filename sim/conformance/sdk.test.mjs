@@ -190,3 +190,108 @@ test("faults reach the SDK as the real service's would", async () => {
   const ok = await client(bob.key).apiKeys.getCurrentKeyMetadata();
   assert.equal(typeof ok.data.usage, "number");
 });
+
+// The management API of keys, through the SDK's own operations, in an account of its own
+// (so the sums of the tests above stay as they are).
+test("apiKeys.list/create/get/update/delete parse, and their errors are typed", async () => {
+  const account = "sdk-management";
+  const admin = await control("POST", "/_sim/keys", { label: "sdk-keys-admin", account, kind: "management" });
+  const user = await control("POST", "/_sim/keys", { label: "sdk-keys-user", account, limit: "3", limit_reset: "monthly" });
+  const sdk = client(admin.key);
+
+  const listed = (await sdk.apiKeys.list()).data;
+  assert.deepEqual(listed.map((k) => k.hash), [user.key_hash], "management keys are not listed");
+  const truth = await control("GET", `/_sim/keys/${user.key_hash}/truth`);
+  assert.equal(listed[0].name, "sdk-keys-user");
+  assert.equal(listed[0].usage, Number(truth.usage));
+  assert.equal(listed[0].limit, 3);
+  assert.equal(listed[0].limitReset, "monthly");
+  assert.equal(listed[0].disabled, false);
+  assert.equal(listed[0].externalUser, null);
+  assert.match(listed[0].label, /^sk-or-v1-[0-9a-f]{3}\.\.\.[0-9a-f]{3}$/);
+
+  const created = await sdk.apiKeys.create({
+    requestBody: { name: "sdk-made", limit: 5, limitReset: "weekly", includeByokInLimit: false },
+  });
+  assert.match(created.key, /^sk-or-v1-[0-9a-f]{64}$/);
+  assert.equal(created.data.name, "sdk-made");
+  assert.equal(created.data.limit, 5);
+  assert.equal(created.data.limitRemaining, 5);
+  assert.equal(created.data.limitReset, "weekly");
+  assert.equal(created.data.updatedAt, null);
+  const hash = created.data.hash;
+  const page = (await sdk.apiKeys.list({ offset: 0 })).data;
+  assert.deepEqual(page.map((k) => k.hash), [hash, user.key_hash], "newest first");
+
+  const got = (await sdk.apiKeys.get({ hash })).data;
+  assert.equal(got.hash, hash);
+  assert.equal(got.usage, 0);
+
+  // Disable: the key is refused, and listed only with includeDisabled.
+  const disabled = (await sdk.apiKeys.update({ hash, requestBody: { disabled: true } })).data;
+  assert.equal(disabled.disabled, true);
+  assert.equal(typeof disabled.updatedAt, "string");
+  const refused = await rejection(client(created.key).apiKeys.getCurrentKeyMetadata());
+  assert.ok(refused instanceof errors.UnauthorizedResponseError, String(refused));
+  assert.deepEqual((await sdk.apiKeys.list()).data.map((k) => k.hash), [user.key_hash]);
+  const all = (await sdk.apiKeys.list({ includeDisabled: true })).data;
+  assert.deepEqual(all.map((k) => k.hash), [hash, user.key_hash]);
+
+  // A limit, then none.
+  const limited = (await sdk.apiKeys.update({ hash, requestBody: { limit: 1.5, disabled: false } })).data;
+  assert.equal(limited.limit, 1.5);
+  assert.equal(limited.limitRemaining, 1.5);
+  const unlimited = (await sdk.apiKeys.update({ hash, requestBody: { limit: null } })).data;
+  assert.equal(unlimited.limit, null);
+  assert.equal(unlimited.limitRemaining, null);
+
+  const deleted = await sdk.apiKeys.delete({ hash });
+  assert.deepEqual(deleted, { deleted: true });
+
+  const missing = await rejection(sdk.apiKeys.get({ hash }));
+  assert.ok(missing instanceof errors.NotFoundResponseError, String(missing));
+  assert.equal(missing.error.code, 404);
+  const badLimit = await rejection(
+    sdk.apiKeys.update({ hash: user.key_hash, requestBody: { limit: -1 } }),
+  );
+  assert.ok(badLimit instanceof errors.BadRequestResponseError, String(badLimit));
+  const forbidden = await rejection(client(user.key).apiKeys.list());
+  // The listing documents no 403: the SDK's default error, with the status.
+  assert.ok(forbidden instanceof errors.OpenRouterDefaultError, String(forbidden));
+  assert.equal(forbidden.statusCode, 403);
+  const unauthorized = await rejection(client("sk-or-v1-not-a-key").apiKeys.list());
+  assert.ok(unauthorized instanceof errors.UnauthorizedResponseError, String(unauthorized));
+});
+
+test("chat.send parses, charges the key, and a spent limit is a PaymentRequiredResponseError", async () => {
+  const account = "sdk-chat";
+  const admin = await control("POST", "/_sim/keys", { label: "sdk-chat-admin", account, kind: "management" });
+  const user = await control("POST", "/_sim/keys", { label: "sdk-chat-user", account, generate: false });
+  const chatRequest = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Hello there" }] };
+  const res = await client(user.key).chat.send({ chatRequest });
+  assert.equal(res.object, "chat.completion");
+  assert.equal(res.choices[0].message.role, "assistant");
+  assert.ok(res.usage.cost > 0);
+  const truth = await control("GET", `/_sim/keys/${user.key_hash}/truth`);
+  assert.equal(Number(truth.usage_daily), res.usage.cost);
+
+  // A limit below what was spent: refused at once.
+  await client(admin.key).apiKeys.update({ hash: user.key_hash, requestBody: { limit: 0.0000001 } });
+  const refused = await rejection(client(user.key).chat.send({ chatRequest }));
+  assert.ok(refused instanceof errors.PaymentRequiredResponseError, String(refused));
+  assert.equal(refused.error.code, 402);
+});
+
+test("faults reach the management API by method and path prefix", async () => {
+  const account = "sdk-faults";
+  const admin = await control("POST", "/_sim/keys", { label: "sdk-faults-admin", account, kind: "management" });
+  const user = await control("POST", "/_sim/keys", { label: "sdk-faults-user", account });
+  await control("POST", "/_sim/faults", { path: "/keys/*", method: "PATCH", status: 500, times: 2 });
+  const sdk = client(admin.key);
+  for (let i = 0; i < 2; i++) {
+    const failed = await rejection(sdk.apiKeys.update({ hash: user.key_hash, requestBody: { disabled: true } }));
+    assert.ok(failed instanceof errors.InternalServerResponseError, String(failed));
+  }
+  const ok = await sdk.apiKeys.update({ hash: user.key_hash, requestBody: { disabled: true } });
+  assert.equal(ok.data.disabled, true);
+});

@@ -182,6 +182,21 @@ pub struct TruthResponse {
     pub account: String,
     pub kind: KeyKind,
     pub revoked: bool,
+    /// Disabled through the management API (`PATCH /api/v1/keys/{hash}`).
+    pub disabled: bool,
+    /// Deleted through the management API.
+    pub deleted: bool,
+    /// The spending limit (USD, decimal string), null when unlimited.
+    pub limit: Option<String>,
+    pub limit_reset: Option<LimitReset>,
+    pub include_byok_in_limit: bool,
+    /// What `/key` and the management API report as `limit_remaining`.
+    pub limit_remaining: Option<String>,
+    /// RFC 3339 on the simulator's clock.
+    pub created_at: String,
+    /// The last `PATCH`, if any.
+    pub updated_at: Option<String>,
+    pub expires_at: Option<String>,
     /// The simulator's current UTC day.
     pub today: String,
     pub usage: String,
@@ -208,9 +223,14 @@ pub struct FaultRequest {
     /// Only requests whose bearer hashes to this (lowercase SHA-256 hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_hash: Option<String>,
-    /// Only requests to this path (`/api/v1/key`; `/key` is read as `/api/v1/key`).
+    /// Only requests to this path (`/api/v1/key`; `/key` is read as `/api/v1/key`). A
+    /// trailing `*` matches every path it begins (`/keys/*`: any key of the management
+    /// API, `/keys*`: the listing too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Only requests of this method (`PATCH`; any case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     /// Answer with this status and OpenRouter's error body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -312,6 +332,9 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: u16,
     pub message: String,
+    /// What OpenRouter adds to some errors (a 402's `limit_source`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
 }
 
 /// Reads a JSON string or number as the exact decimal text (no trip through `f64`).

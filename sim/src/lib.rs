@@ -1,7 +1,9 @@
 //! A local simulator of the parts of OpenRouter's API that OpenRouter Watcher uses
-//! (`GET /api/v1/key`, `/api/v1/activity`, `/api/v1/credits`), faithful to the shapes of
-//! the official `@openrouter/sdk`, with deterministic generated data, exact decimal money,
-//! and a control API under `/_sim` for tests (keys, usage, truth, clock, faults, log).
+//! (`GET /api/v1/key`, `/api/v1/activity`, `/api/v1/credits`, the management API of keys
+//! `/api/v1/keys[/{hash}]`, and a minimal `POST /api/v1/chat/completions` for tests to
+//! spend through), faithful to the shapes of the official `@openrouter/sdk`, with
+//! deterministic generated data, exact decimal money, and a control API under `/_sim` for
+//! tests (keys, usage, truth, clock, faults, log).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -25,7 +27,7 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinSet;
 use tower_service::Service;
 
-pub use state::{Sim, SimError, ACTIVITY_WINDOW_DAYS, DEFAULT_HISTORY_DAYS};
+pub use state::{Sim, SimError, ACTIVITY_WINDOW_DAYS, DEFAULT_HISTORY_DAYS, KEYS_PAGE_SIZE};
 
 use control::{KeyKind, LimitReset, RegisterKeyRequest, RegisteredKey};
 

@@ -137,6 +137,7 @@ pub(super) async fn list_requests(State(sim): State<Shared>, uri: Uri) -> Respon
             &sim.requests(
                 q.get("key_hash").map(String::as_str),
                 q.get("path").map(String::as_str),
+                q.get("method").map(String::as_str),
             ),
         ),
         Err(e) => e.into_response(),

@@ -1,7 +1,12 @@
 //! HTTP handlers: OpenRouter's `/api/v1/{key,activity,credits}` ([`openrouter`], with
-//! their JSON bodies in [`shapes`]) and the `/_sim` control API ([`control`]).
+//! their JSON bodies in [`shapes`]), its management API `/api/v1/keys`
+//! ([`management`], its bodies read by [`bodies`]), a minimal `/api/v1/chat/completions`
+//! ([`inference`]) and the `/_sim` control API ([`control`]).
 
+mod bodies;
 mod control;
+mod inference;
+mod management;
 mod openrouter;
 mod shapes;
 
@@ -79,10 +84,20 @@ fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
 }
 
 pub(crate) fn error_response(status: u16, message: &str) -> Response {
+    error_with_metadata(status, message, None)
+}
+
+/// OpenRouter's error shape with its optional `metadata`.
+pub(crate) fn error_with_metadata(
+    status: u16,
+    message: &str,
+    metadata: Option<serde_json::Value>,
+) -> Response {
     let body = ErrorBody {
         error: ErrorDetail {
             code: status,
             message: message.to_string(),
+            metadata,
         },
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());

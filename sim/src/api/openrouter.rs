@@ -1,11 +1,13 @@
 //! OpenRouter's API: `GET /api/v1/key` (also `/api/v1/auth/key`), `/api/v1/activity`
-//! and `/api/v1/credits`, with OpenRouter's status codes and error messages. Every
-//! request is logged and may be hit by an injected fault first.
+//! and `/api/v1/credits` here, the management API `/api/v1/keys[/{hash}]`
+//! ([`super::management`]) and `POST /api/v1/chat/completions` ([`super::inference`]),
+//! with OpenRouter's status codes and error messages. Every request is logged and may be
+//! hit by an injected fault first.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -14,10 +16,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::shapes::{ActivityItem, CreditsData, Data, KeyData, Money};
-use super::{error_response, json_response, query_map, ConnKiller, Shared};
-use crate::control::{FaultRequest, KeyKind, LimitReset, RequestLogEntry};
+use super::{error_response, inference, json_response, management, query_map, ConnKiller, Shared};
+use crate::control::{FaultRequest, KeyKind, RequestLogEntry};
 use crate::data::sha256_hex;
-use crate::state::{activity_window, parse_ymd, Auth, KeyView, Sim, SimError};
+use crate::state::{activity_window, limit_remaining, parse_ymd, Auth, Sim, SimError};
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -35,12 +37,13 @@ pub(super) async fn openrouter(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     // Only the hash of the bearer is kept from here on.
     let key_hash = bearer(&headers).map(|k| sha256_hex(&k));
     drop(headers);
     let path = uri.path().to_string();
-    let fault = sim.take_fault(key_hash.as_deref(), &path);
+    let fault = sim.take_fault(key_hash.as_deref(), method.as_str(), &path);
     let seq = sim.start_log(RequestLogEntry {
         method: method.to_string(),
         path: path.clone(),
@@ -56,7 +59,14 @@ pub(super) async fn openrouter(
             return dated(&sim, resp);
         }
     }
-    let resp = dispatch(&sim, &method, &uri, key_hash.as_deref());
+    let request = Request {
+        method: &method,
+        uri: &uri,
+        key_hash: key_hash.as_deref(),
+        body: &body,
+        seq,
+    };
+    let resp = dispatch(&sim, &request);
     sim.finish_log(seq, Some(resp.status().as_u16()));
     dated(&sim, resp)
 }
@@ -122,40 +132,78 @@ async fn apply_fault(
     None
 }
 
-fn dispatch(sim: &Sim, method: &Method, uri: &Uri, key_hash: Option<&str>) -> Response {
-    let path = uri.path().trim_end_matches('/');
-    let known = matches!(
-        path,
-        "/api/v1/key" | "/api/v1/auth/key" | "/api/v1/activity" | "/api/v1/credits"
-    );
-    if !known {
+/// One request to OpenRouter's API, as the handlers need it.
+struct Request<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    key_hash: Option<&'a str>,
+    body: &'a Bytes,
+    /// Its number in the request log.
+    seq: u64,
+}
+
+/// The paths the simulator serves.
+#[derive(Clone, Copy)]
+enum Route<'a> {
+    CurrentKey,
+    Activity,
+    Credits,
+    /// The management API: the listing (`None`) or one key by hash.
+    Keys(Option<&'a str>),
+    Chat,
+}
+
+impl<'a> Route<'a> {
+    fn of(path: &'a str) -> Option<Route<'a>> {
+        match path {
+            "/api/v1/key" | "/api/v1/auth/key" => Some(Route::CurrentKey),
+            "/api/v1/activity" => Some(Route::Activity),
+            "/api/v1/credits" => Some(Route::Credits),
+            "/api/v1/keys" => Some(Route::Keys(None)),
+            "/api/v1/chat/completions" => Some(Route::Chat),
+            _ => path
+                .strip_prefix("/api/v1/keys/")
+                .filter(|h| !h.is_empty() && !h.contains('/'))
+                .map(|h| Route::Keys(Some(h))),
+        }
+    }
+
+    fn allows(self, method: &Method) -> bool {
+        match self {
+            Route::Keys(hash) => management::allowed(hash, method),
+            Route::Chat => method == Method::POST,
+            _ => method == Method::GET,
+        }
+    }
+}
+
+fn dispatch(sim: &Sim, req: &Request<'_>) -> Response {
+    let path = req.uri.path().trim_end_matches('/');
+    let Some(route) = Route::of(path) else {
         return error_response(404, "Not Found");
+    };
+    if !route.allows(req.method) {
+        return management::not_allowed();
     }
-    if method != Method::GET {
-        return error_response(405, "Method Not Allowed");
-    }
-    let (kind, account) = match sim.authenticate(key_hash) {
+    let (kind, account) = match sim.authenticate(req.key_hash) {
         Auth::Missing => return error_response(401, "No auth credentials found"),
-        Auth::Unknown | Auth::Revoked => return error_response(401, "User not found."),
+        Auth::Unknown => return error_response(401, "User not found."),
+        Auth::Disabled => return error_response(401, "API key is disabled"),
         Auth::Ok { kind, account } => (kind, account),
     };
-    let Some(key_hash) = key_hash else {
+    let Some(key_hash) = req.key_hash else {
         return error_response(401, "No auth credentials found");
     };
-    match path {
-        "/api/v1/key" | "/api/v1/auth/key" => current_key(sim, key_hash),
-        "/api/v1/activity" => {
-            if kind != KeyKind::Management {
-                return error_response(403, "Only management keys can perform this operation");
-            }
-            activity(sim, &account, uri)
-        }
-        _ => {
-            if kind != KeyKind::Management {
-                return error_response(403, "Only management keys can perform this operation");
-            }
-            credits(sim, &account)
-        }
+    let management = kind == KeyKind::Management;
+    match route {
+        Route::CurrentKey => current_key(sim, key_hash),
+        // Management keys cannot call models: OpenRouter knows no user for them there.
+        Route::Chat if management => error_response(401, "User not found."),
+        Route::Chat => inference::chat(sim, key_hash, req.seq, req.body),
+        _ if !management => error_response(403, "Only management keys can perform this operation"),
+        Route::Activity => activity(sim, &account, req.uri),
+        Route::Credits => credits(sim, &account),
+        Route::Keys(hash) => management::handle(sim, &account, req.method, hash, req.uri, req.body),
     }
 }
 
@@ -163,32 +211,14 @@ fn current_key(sim: &Sim, key_hash: &str) -> Response {
     let Some(v) = sim.key_view(key_hash) else {
         return error_response(401, "User not found.");
     };
-    let limit_remaining = limit_remaining(&v);
+    let limit_remaining =
+        limit_remaining(v.limit, v.limit_reset, v.include_byok_in_limit, &v.totals);
     json_response(
         200,
         &Data {
             data: KeyData::new(v, limit_remaining),
         },
     )
-}
-
-/// What is left of the key's limit in its current reset period (never negative).
-fn limit_remaining(v: &KeyView) -> Option<Decimal> {
-    let t = v.totals;
-    v.limit.map(|limit| {
-        let (spent, byok) = match v.limit_reset {
-            None => (t.usage, t.byok),
-            Some(LimitReset::Daily) => (t.daily, t.byok_daily),
-            Some(LimitReset::Weekly) => (t.weekly, t.byok_weekly),
-            Some(LimitReset::Monthly) => (t.monthly, t.byok_monthly),
-        };
-        let spent = if v.include_byok_in_limit {
-            spent + byok
-        } else {
-            spent
-        };
-        (limit - spent).max(Decimal::ZERO)
-    })
 }
 
 fn activity(sim: &Sim, account: &str, uri: &Uri) -> Response {

@@ -1,11 +1,12 @@
 //! The JSON bodies of OpenRouter's answers, field for field as the official
 //! `@openrouter/sdk` parses them.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::state::{money_text, ActivityRow, KeyView};
+use crate::state::{money_text, ActivityRow, KeyView, ManagedKey};
 
 /// A JSON number whose text is the exact decimal (`0.0012345678`), never via `f64`.
 pub(crate) struct Money(pub(crate) Decimal);
@@ -148,4 +149,81 @@ impl From<ActivityRow> for ActivityItem {
 pub(super) struct CreditsData {
     pub(super) total_credits: Money,
     pub(super) total_usage: Money,
+}
+
+/// One API key of the management API (`GET|PATCH /api/v1/keys/{hash}`, an element of
+/// `GET /api/v1/keys`, the `data` of `POST /api/v1/keys`).
+#[derive(Serialize)]
+pub(super) struct ManagedKeyData {
+    hash: String,
+    name: String,
+    label: String,
+    disabled: bool,
+    limit: Option<Money>,
+    limit_remaining: Option<Money>,
+    limit_reset: Option<&'static str>,
+    include_byok_in_limit: bool,
+    usage: Money,
+    usage_daily: Money,
+    usage_weekly: Money,
+    usage_monthly: Money,
+    byok_usage: Money,
+    byok_usage_daily: Money,
+    byok_usage_weekly: Money,
+    byok_usage_monthly: Money,
+    created_at: String,
+    updated_at: Option<String>,
+    expires_at: Option<String>,
+    creator_user_id: Option<String>,
+    workspace_id: String,
+    /// A partner's end user (keys created with `external`): never here.
+    external_user: Option<String>,
+}
+
+/// `2025-08-24T10:30:00Z`, as OpenRouter writes these timestamps.
+fn iso_seconds(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl From<ManagedKey> for ManagedKeyData {
+    fn from(k: ManagedKey) -> Self {
+        let t = k.totals;
+        ManagedKeyData {
+            hash: k.hash,
+            name: k.name,
+            label: k.masked,
+            disabled: k.disabled,
+            limit: k.limit.map(Money),
+            limit_remaining: k.limit_remaining.map(Money),
+            limit_reset: k.limit_reset.map(|r| r.as_str()),
+            include_byok_in_limit: k.include_byok_in_limit,
+            usage: Money(t.usage),
+            usage_daily: Money(t.daily),
+            usage_weekly: Money(t.weekly),
+            usage_monthly: Money(t.monthly),
+            byok_usage: Money(t.byok),
+            byok_usage_daily: Money(t.byok_daily),
+            byok_usage_weekly: Money(t.byok_weekly),
+            byok_usage_monthly: Money(t.byok_monthly),
+            created_at: iso_seconds(k.created_at),
+            updated_at: k.updated_at.map(iso_seconds),
+            expires_at: k.expires_at.map(iso_seconds),
+            creator_user_id: Some(k.user_id),
+            workspace_id: k.workspace_id,
+            external_user: None,
+        }
+    }
+}
+
+/// `POST /api/v1/keys` (201): the secret, shown this once, and the key.
+#[derive(Serialize)]
+pub(super) struct CreatedKey {
+    pub(super) data: ManagedKeyData,
+    pub(super) key: String,
+}
+
+/// `DELETE /api/v1/keys/{hash}`.
+#[derive(Serialize)]
+pub(super) struct Deleted {
+    pub(super) deleted: bool,
 }

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-pub(crate) use catalogue::{endpoint_id_for, find_model};
+pub(crate) use catalogue::{endpoint_id_for, find_model, ModelSpec};
 pub(crate) use history::generate_history;
 pub(crate) use ids::{derive_key, masked_key, seed_from, sha256_hex, uuid_from};
 

@@ -39,10 +39,13 @@ impl Faults {
         id
     }
 
-    /// Takes the first fault matching `(key_hash, path)` (`path` already normalized),
-    /// counting one application and expiring it after its last one.
-    fn take(&mut self, key_hash: Option<&str>, path: &str) -> Option<FaultRequest> {
-        let idx = self.active.iter().position(|f| f.matches(key_hash, path))?;
+    /// Takes the first fault matching `(key_hash, method, path)` (`path` already
+    /// normalized), counting one application and expiring it after its last one.
+    fn take(&mut self, key_hash: Option<&str>, method: &str, path: &str) -> Option<FaultRequest> {
+        let idx = self
+            .active
+            .iter()
+            .position(|f| f.matches(key_hash, method, path))?;
         let fault = &mut self.active[idx];
         let spec = fault.spec.clone();
         if let Some(r) = fault.remaining.as_mut() {
@@ -56,16 +59,23 @@ impl Faults {
 }
 
 impl Fault {
-    fn matches(&self, key_hash: Option<&str>, path: &str) -> bool {
+    fn matches(&self, key_hash: Option<&str>, method: &str, path: &str) -> bool {
         let hash_ok = match &self.spec.key_hash {
             Some(h) => key_hash == Some(h.as_str()),
             None => true,
         };
-        let path_ok = match &self.spec.path {
-            Some(p) => *p == path,
+        let method_ok = match &self.spec.method {
+            Some(m) => m.eq_ignore_ascii_case(method),
             None => true,
         };
-        hash_ok && path_ok
+        let path_ok = match &self.spec.path {
+            Some(p) => match p.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => *p == path,
+            },
+            None => true,
+        };
+        hash_ok && method_ok && path_ok
     }
 }
 
@@ -83,7 +93,13 @@ impl Sim {
             spec.key_hash = Some(h.trim().to_ascii_lowercase());
         }
         if let Some(p) = &spec.path {
-            spec.path = Some(normalize_api_path(p));
+            spec.path = Some(match p.trim().strip_suffix('*') {
+                Some(prefix) => format!("{}*", normalize_prefix(prefix)),
+                None => normalize_api_path(p),
+            });
+        }
+        if let Some(m) = &spec.method {
+            spec.method = Some(m.trim().to_ascii_uppercase());
         }
         Ok(self.lock().faults.add(spec))
     }
@@ -113,9 +129,27 @@ impl Sim {
     }
 
     /// Takes the first fault matching this request, counting one application.
-    pub(crate) fn take_fault(&self, key_hash: Option<&str>, path: &str) -> Option<FaultRequest> {
+    pub(crate) fn take_fault(
+        &self,
+        key_hash: Option<&str>,
+        method: &str,
+        path: &str,
+    ) -> Option<FaultRequest> {
         let path = normalize_api_path(path);
-        self.lock().faults.take(key_hash, &path)
+        self.lock().faults.take(key_hash, method, &path)
+    }
+}
+
+/// The beginning of a path (`/keys/`, kept with its trailing slash), as
+/// [`normalize_api_path`] reads a whole one.
+pub(crate) fn normalize_prefix(p: &str) -> String {
+    let p = p.trim();
+    if p.starts_with("/api/") {
+        p.to_string()
+    } else if p.starts_with('/') {
+        format!("/api/v1{p}")
+    } else {
+        format!("/api/v1/{p}")
     }
 }
 

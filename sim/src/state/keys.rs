@@ -1,7 +1,7 @@
 //! Keys: registering them (one by one or in bulk), revoking them, listing them, and
 //! authenticating the bearer of a request.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::accounts::{ensure_account, new_account_id};
@@ -30,6 +30,17 @@ pub(crate) struct KeyEntry {
     pub(crate) include_byok_in_limit: bool,
     pub(crate) is_free_tier: bool,
     pub(crate) revoked: bool,
+    /// Disabled through `PATCH /api/v1/keys/{hash}`: refused (401) everywhere, listed
+    /// only with `include_disabled=true`.
+    pub(crate) disabled: bool,
+    /// Deleted through `DELETE /api/v1/keys/{hash}`: 401 everywhere, in no listing; its
+    /// records stay in the account's activity and credits, as OpenRouter's do.
+    pub(crate) deleted: bool,
+    pub(crate) created_at: DateTime<Utc>,
+    /// Set by every `PATCH`; `None` until the first.
+    pub(crate) updated_at: Option<DateTime<Utc>>,
+    /// Past it the key answers 401 (`User not found.`, as OpenRouter does).
+    pub(crate) expires_at: Option<DateTime<Utc>>,
     /// Kept sorted by date.
     pub(crate) records: Vec<Record>,
 }
@@ -37,9 +48,15 @@ pub(crate) struct KeyEntry {
 /// The result of authenticating a bearer token.
 pub(crate) enum Auth {
     Missing,
+    /// Unknown, revoked by the control API, deleted or expired: OpenRouter's
+    /// `User not found.`.
     Unknown,
-    Revoked,
-    Ok { kind: KeyKind, account: String },
+    /// Disabled through the management API.
+    Disabled,
+    Ok {
+        kind: KeyKind,
+        account: String,
+    },
 }
 
 impl Sim {
@@ -107,6 +124,8 @@ impl Sim {
                     "account": k.account,
                     "kind": k.kind,
                     "revoked": k.revoked,
+                    "disabled": k.disabled,
+                    "deleted": k.deleted,
                     "records": k.records.len(),
                 })
             })
@@ -120,9 +139,13 @@ impl Sim {
             return Auth::Missing;
         };
         let st = self.lock();
+        let now = st.now();
         match st.keys.get(h) {
             None => Auth::Unknown,
-            Some(k) if k.revoked => Auth::Revoked,
+            Some(k) if k.revoked || k.deleted || k.expires_at.is_some_and(|t| t <= now) => {
+                Auth::Unknown
+            }
+            Some(k) if k.disabled => Auth::Disabled,
             Some(k) => Auth::Ok {
                 kind: k.kind,
                 account: k.account.clone(),
@@ -133,7 +156,7 @@ impl Sim {
 
 /// Validates `req` and registers the key, with the state already locked. The first
 /// failing check is reported, in this order: label, limit, history_days, key, account.
-fn register_locked(
+pub(super) fn register_locked(
     st: &mut State,
     req: RegisterKeyRequest,
     today: NaiveDate,
@@ -173,6 +196,11 @@ fn register_locked(
         include_byok_in_limit: req.include_byok_in_limit.unwrap_or(false),
         is_free_tier: req.is_free_tier.unwrap_or(false),
         revoked: false,
+        disabled: false,
+        deleted: false,
+        created_at: st.now(),
+        updated_at: None,
+        expires_at: None,
         records,
     };
     st.keys.insert(hash.clone(), entry);

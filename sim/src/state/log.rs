@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use super::clock::rfc3339;
-use super::faults::normalize_api_path;
+use super::faults::{normalize_api_path, normalize_prefix};
 use super::Sim;
 use crate::control::RequestLogEntry;
 
@@ -51,11 +51,20 @@ impl Sim {
         }
     }
 
-    /// The request log, oldest first, optionally only for one key hash and/or path.
-    pub fn requests(&self, key_hash: Option<&str>, path: Option<&str>) -> Vec<RequestLogEntry> {
+    /// The request log, oldest first, optionally only for one key hash, path (a
+    /// trailing `*` matches every path it begins, as in faults) and/or method.
+    pub fn requests(
+        &self,
+        key_hash: Option<&str>,
+        path: Option<&str>,
+        method: Option<&str>,
+    ) -> Vec<RequestLogEntry> {
         let st = self.lock();
         let key_hash = key_hash.map(|h| h.trim().to_ascii_lowercase());
-        let path = path.map(normalize_api_path);
+        let path = path.map(|p| match p.trim().strip_suffix('*') {
+            Some(prefix) => (normalize_prefix(prefix), true),
+            None => (normalize_api_path(p), false),
+        });
         st.log
             .entries
             .iter()
@@ -64,9 +73,11 @@ impl Sim {
                 None => true,
             })
             .filter(|(_, e)| match &path {
-                Some(p) => e.path == *p,
+                Some((p, true)) => e.path.starts_with(p.as_str()),
+                Some((p, false)) => e.path == *p,
                 None => true,
             })
+            .filter(|(_, e)| method.is_none_or(|m| e.method.eq_ignore_ascii_case(m)))
             .map(|(_, e)| e.clone())
             .collect()
     }

@@ -8,14 +8,19 @@
 //! - [`accounts`]: accounts, their ids and credits;
 //! - [`usage`]: usage records of keys and what `/key`, `/activity` and `/_sim/.../truth`
 //!   report from them;
+//! - [`management`]: the management API's view of an account's keys (list, get, patch,
+//!   delete, create);
+//! - [`charge`]: what a chat completion costs a key;
 //! - [`faults`]: injected faults and which request they apply to;
 //! - [`log`]: the request log.
 
 mod accounts;
+mod charge;
 mod clock;
 mod faults;
 mod keys;
 mod log;
+mod management;
 mod money;
 mod usage;
 
@@ -34,8 +39,10 @@ pub use clock::ACTIVITY_WINDOW_DAYS;
 pub(crate) use clock::{activity_window, parse_ymd};
 pub(crate) use keys::Auth;
 pub use keys::DEFAULT_HISTORY_DAYS;
-pub(crate) use money::money_text;
-pub(crate) use usage::{ActivityRow, KeyView};
+pub use management::KEYS_PAGE_SIZE;
+pub(crate) use management::{KeyPatch, ManagedKey, NewKey};
+pub(crate) use money::{money_text, parse_money};
+pub(crate) use usage::{limit_remaining, ActivityRow, KeyView};
 
 /// An error of the simulator, answered as OpenRouter's error shape with this status.
 #[derive(Debug, Clone, PartialEq, Eq)]

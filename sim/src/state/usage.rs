@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::accounts::credits_locked;
-use super::clock::{activity_window, month_start, parse_date, week_start};
+use super::clock::{activity_window, month_start, parse_date, rfc3339, week_start};
 use super::keys::KeyEntry;
 use super::money::{money_text, parse_money};
 use super::{Sim, SimError};
@@ -52,6 +52,31 @@ pub(crate) fn totals(records: &[Record], today: NaiveDate) -> Totals {
         }
     }
     t
+}
+
+/// What is left of a key's limit in its current reset period (never negative), `None`
+/// without a limit: the limit minus the usage of the `limit_reset` period (all-time when
+/// there is none), BYOK usage included when `include_byok_in_limit`.
+pub(crate) fn limit_remaining(
+    limit: Option<Decimal>,
+    limit_reset: Option<LimitReset>,
+    include_byok_in_limit: bool,
+    t: &Totals,
+) -> Option<Decimal> {
+    limit.map(|limit| {
+        let (spent, byok) = match limit_reset {
+            None => (t.usage, t.byok),
+            Some(LimitReset::Daily) => (t.daily, t.byok_daily),
+            Some(LimitReset::Weekly) => (t.weekly, t.byok_weekly),
+            Some(LimitReset::Monthly) => (t.monthly, t.byok_monthly),
+        };
+        let spent = if include_byok_in_limit {
+            spent + byok
+        } else {
+            spent
+        };
+        (limit - spent).max(Decimal::ZERO)
+    })
 }
 
 /// A row of `/activity`, already aggregated.
@@ -274,6 +299,16 @@ fn truth_of(key: &KeyEntry, today: NaiveDate) -> TruthResponse {
         account: key.account.clone(),
         kind: key.kind,
         revoked: key.revoked,
+        disabled: key.disabled,
+        deleted: key.deleted,
+        limit: key.limit.map(money_text),
+        limit_reset: key.limit_reset,
+        include_byok_in_limit: key.include_byok_in_limit,
+        limit_remaining: limit_remaining(key.limit, key.limit_reset, key.include_byok_in_limit, &t)
+            .map(money_text),
+        created_at: rfc3339(key.created_at),
+        updated_at: key.updated_at.map(rfc3339),
+        expires_at: key.expires_at.map(rfc3339),
         today: today.to_string(),
         usage: money_text(t.usage),
         usage_daily: money_text(t.daily),

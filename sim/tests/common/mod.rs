@@ -118,6 +118,34 @@ impl Harness {
         }
     }
 
+    /// An OpenRouter API call with a bearer and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base(), path));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.send_json(reqwest::Method::POST, path, &body).await
     }
@@ -281,4 +309,51 @@ pub fn management(label: &str, account: &str) -> RegisterKeyRequest {
         kind: Some(openrouter_sim::control::KeyKind::Management),
         ..RegisterKeyRequest::default()
     }
+}
+
+/// One API key of the management API, exactly the documented fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedKey {
+    pub hash: String,
+    pub name: String,
+    pub label: String,
+    pub disabled: bool,
+    pub limit: Option<Box<RawValue>>,
+    pub limit_remaining: Option<Box<RawValue>>,
+    pub limit_reset: Option<String>,
+    pub include_byok_in_limit: bool,
+    pub usage: Box<RawValue>,
+    pub usage_daily: Box<RawValue>,
+    pub usage_weekly: Box<RawValue>,
+    pub usage_monthly: Box<RawValue>,
+    pub byok_usage: Box<RawValue>,
+    pub byok_usage_daily: Box<RawValue>,
+    pub byok_usage_weekly: Box<RawValue>,
+    pub byok_usage_monthly: Box<RawValue>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub creator_user_id: Option<String>,
+    pub workspace_id: String,
+    pub external_user: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedKeyResponse {
+    pub data: ManagedKey,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedKeyList {
+    pub data: Vec<ManagedKey>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatedKeyResponse {
+    pub data: ManagedKey,
+    pub key: String,
 }
