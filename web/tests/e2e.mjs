@@ -343,7 +343,8 @@ try {
   await step('keys: bad inputs show field messages and send nothing', async () => {
     await page.getByTestId('nav-keys').click();
     await page.waitForURL(/#\/keys/);
-    check((await page.getByTestId('nav-keys').getAttribute('aria-current')) === 'page', 'aria-current on the Keys nav link');
+    // The nav re-renders on the hashchange, a moment after the URL changed.
+    await page.locator('[data-testid="nav-keys"][aria-current="page"]').waitFor({ timeout: 5_000 });
     await page.getByRole('heading', { name: 'Add a key' }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('');
     await page.getByLabel('OpenRouter key', { exact: true }).fill('sk-or-nope');
