@@ -81,7 +81,7 @@ export function ActionsPanel({
                 <span class="action-why">{budgetTrigger(a)}.</span> <span data-testid="action-change">{changeText(a.before, a.after)}.</span>
               </p>
               {a.state === 'applied' ? <p class="hint">Put back on {whenText(a.restore_at)}, unless someone changes the key on OpenRouter first.</p> : null}
-              {a.detail ? (
+              {a.detail && !(a.state === 'dry_run' && /^dry run/i.test(a.detail)) ? (
                 <p class="hint" data-testid="action-detail">
                   {a.detail}
                 </p>
