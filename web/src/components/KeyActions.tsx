@@ -81,6 +81,8 @@ export function ActionsPanel({
                 <span class="action-why">{budgetTrigger(a)}.</span> <span data-testid="action-change">{changeText(a.before, a.after)}.</span>
               </p>
               {a.state === 'applied' ? <p class="hint">Put back on {whenText(a.restore_at)}, unless someone changes the key on OpenRouter first.</p> : null}
+              {a.state === 'undone' ? <p class="hint">Put back by you on {whenText(a.updated_at)}.</p> : null}
+              {a.state === 'restored' ? <p class="hint">Put back when the period reset, on {whenText(a.updated_at)}.</p> : null}
               {a.detail && !(a.state === 'dry_run' && /^dry run/i.test(a.detail)) ? (
                 <p class="hint" data-testid="action-detail">
                   {a.detail}
