@@ -29,9 +29,10 @@ CREATE TABLE key_actions (
     -- For `limit`: the OpenRouter limit to set (1e-10 USD) and its reset.
     target_limit  INTEGER,
     target_reset  TEXT,
+    -- 'set': a limit a person set from the dashboard (never put back).
     state         TEXT    NOT NULL DEFAULT 'pending'
                   CHECK (state IN ('pending', 'applied', 'dry_run', 'skipped', 'failed',
-                                   'restored', 'undone', 'kept')),
+                                   'restored', 'undone', 'kept', 'set')),
     -- The key's settings ({disabled, limit, limit_reset}) before the action
     -- (read once, never overwritten) and after it.
     before        TEXT,

@@ -50,6 +50,10 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
                 };
             };
             let recorded = match check(client, target.kind, &key).await {
+                // A key a policy disabled is refused until it is put back.
+                Ok(false) if disabled_by_policy(db, target.id).await => {
+                    Ok(KeyResult::Synced { rows: 0 })
+                }
                 Ok(valid) => api_keys::set_validation(
                     db,
                     target.id,
@@ -80,4 +84,10 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
         .collect()
         .await;
     Ok(summarise(&results, budget.used()))
+}
+
+async fn disabled_by_policy(db: &worker::D1Database, api_key_id: i64) -> bool {
+    crate::store::key_actions::disabled_by_policy(db, api_key_id)
+        .await
+        .unwrap_or(false)
 }

@@ -40,7 +40,7 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         Some(text) => Some(ActionState::parse(text).ok_or_else(|| {
             AppError::invalid(
                 "state",
-                "must be one of pending, applied, dry_run, skipped, failed, restored, undone, kept",
+                "must be one of pending, applied, dry_run, skipped, failed, restored, undone, kept, set",
             )
         })?),
         None => None,

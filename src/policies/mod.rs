@@ -11,6 +11,7 @@ pub use watcher_core::policies::*;
 
 pub mod act;
 pub mod handlers;
+pub mod limit;
 pub mod outcome;
 pub mod plan;
 pub mod terms;
@@ -28,4 +29,9 @@ pub const ROUTES: &[Route] = &[
         Box::pin(handlers::undo(cx, user, id))
     })
     .doc::<handlers::__path_undo>(),
+    route::session_id("POST", "/api/keys/{id}/limit", |cx, user, id| {
+        Box::pin(limit::set_limit(cx, user, id))
+    })
+    .json()
+    .doc::<limit::__path_set_limit>(),
 ];

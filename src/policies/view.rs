@@ -28,10 +28,12 @@ pub enum ActionState {
     Undone,
     /// Left as it is: a person changed the key on OpenRouter since the action.
     Kept,
+    /// A limit a person set from the dashboard (one click); never put back.
+    Set,
 }
 
 impl ActionState {
-    const ALL: [ActionState; 8] = [
+    const ALL: [ActionState; 9] = [
         Self::Pending,
         Self::Applied,
         Self::DryRun,
@@ -40,6 +42,7 @@ impl ActionState {
         Self::Restored,
         Self::Undone,
         Self::Kept,
+        Self::Set,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +55,7 @@ impl ActionState {
             Self::Restored => "restored",
             Self::Undone => "undone",
             Self::Kept => "kept",
+            Self::Set => "set",
         }
     }
 

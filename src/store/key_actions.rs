@@ -99,8 +99,9 @@ const COLUMNS: &str = "a.id, a.user_id, a.api_key_id, k.name AS key_name, k.key_
 
 /// Leases the account's actions that are due, and returns them: those not
 /// taken yet, and those applied whose period ended by the Worker's clock or
-/// by the key's latest snapshot (OpenRouter's); the restore checks
-/// OpenRouter's clock again on its answer.
+/// by OpenRouter's as the account's latest snapshot saw it (a key a policy
+/// disabled has no snapshot of its own: OpenRouter refuses it); the restore
+/// checks OpenRouter's clock again on its answer.
 pub async fn take_due(
     db: &D1Database,
     user_id: i64,
@@ -114,8 +115,9 @@ pub async fn take_due(
              WHERE a.user_id = ?1 AND a.state IN ('pending', 'applied')
                AND (a.lease_until IS NULL OR a.lease_until < ?2)
                AND (a.state = 'pending' OR a.period_end <= ?2 OR a.period_end <= (
-                   SELECT COALESCE(s.served_at, s.taken_at) FROM key_snapshots s
-                   WHERE s.api_key_id = a.api_key_id ORDER BY s.taken_at DESC, s.id DESC LIMIT 1))
+                   SELECT MAX((SELECT COALESCE(s.served_at, s.taken_at) FROM key_snapshots s
+                               WHERE s.api_key_id = k.id ORDER BY s.taken_at DESC, s.id DESC LIMIT 1))
+                   FROM api_keys k WHERE k.user_id = a.user_id))
              ORDER BY a.id LIMIT 20)",
         args![user_id, now, lease_until],
     )?;
@@ -277,4 +279,45 @@ pub async fn disabled_by_policy(db: &D1Database, api_key_id: i64) -> AppResult<b
     )
     .await?
         > 0)
+}
+
+/// A limit a person set from the dashboard (`policies::limit`): recorded
+/// as an action that is never put back.
+pub struct Set<'a> {
+    pub user_id: i64,
+    pub api_key_id: i64,
+    pub via_key_id: i64,
+    pub before: String,
+    pub after: String,
+    pub target_limit: Money,
+    pub target_reset: Option<&'a str>,
+}
+
+/// Its id.
+pub async fn record_set(db: &D1Database, set: &Set<'_>, now: &str) -> AppResult<i64> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    super::first::<Id>(
+        db,
+        "INSERT INTO key_actions (user_id, api_key_id, budget_id, budget_label, trigger_label, action,
+             dry_run, period_start, period_end, target_limit, target_reset, state, before, after,
+             via_key_id, created_at, updated_at)
+         VALUES (?1, ?2, NULL, 'set by you', 'one click', 'limit', 0, ?3, ?3, ?4, ?5, 'set', ?6, ?7, ?8, ?3, ?3)
+         RETURNING id",
+        args![
+            set.user_id,
+            set.api_key_id,
+            now,
+            set.target_limit,
+            set.target_reset,
+            set.before.as_str(),
+            set.after.as_str(),
+            set.via_key_id
+        ],
+    )
+    .await?
+    .map(|row| row.id)
+    .ok_or_else(|| crate::error::AppError::internal("the action was not recorded"))
 }

@@ -14,6 +14,7 @@ mod foundation;
 mod hardening;
 mod integrations;
 mod keys;
+mod policies;
 mod public;
 mod queue;
 mod sync;

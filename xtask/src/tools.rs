@@ -185,6 +185,7 @@ pub fn build_worker() -> Result {
     }
     crate::web::build()?;
     let root = root();
+    crate::openapi::write_served(&root)?;
     let output = root.join(WORKER_WASM);
     let inputs = [
         "src",

@@ -121,11 +121,28 @@ pub fn target(
 pub struct Patch {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
-    /// `Some(None)` clears the limit (JSON null).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `Some(None)` clears the limit (JSON null). A JSON number, as
+    /// OpenRouter types it, written from the exact decimal's own text.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "exact_number"
+    )]
     pub limit: Option<Option<Money>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_reset: Option<Option<String>>,
+}
+
+fn exact_number<S: serde::Serializer>(
+    limit: &Option<Option<Money>>,
+    out: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error;
+    match limit {
+        Some(Some(amount)) => serde_json::value::RawValue::from_string(amount.to_string())
+            .map_err(S::Error::custom)?
+            .serialize(out),
+        _ => out.serialize_none(),
+    }
 }
 
 impl Patch {
@@ -226,7 +243,7 @@ mod tests {
         let patch = restoration(&before, &after, &after).unwrap();
         assert_eq!(
             serde_json::to_string(&patch).unwrap(),
-            r#"{"limit":"100","limit_reset":null}"#
+            r#"{"limit":100,"limit_reset":null}"#
         );
         // Someone disabled it meanwhile: not a field the action changed.
         let disabled_since = settings(true, Some("10"), Some("monthly"));
