@@ -88,6 +88,8 @@ export type KeyActionState = KeyAction['state'];
 /** A key's settings on OpenRouter that a policy may change. */
 export type KeySettings = Schemas['KeySettings'];
 export type KeyActionPage = Schemas['KeyActionPage'];
+/** `POST /api/keys/{id}/limit`: an OpenRouter limit for a key that has none. */
+export type SetKeyLimit = Schemas['SetKeyLimitRequest'];
 
 export type AlertEvent = Schemas['AlertEvent'];
 export type EventType = AlertEvent['type'];
@@ -274,6 +276,9 @@ export const api = {
     request<Key>(`/api/keys/${id}`, { method: 'PATCH', body: patch }),
   deleteKey: (id: number) => request<void>(`/api/keys/${id}`, { method: 'DELETE' }),
   syncKey: (id: number) => request<KeySyncResult>(`/api/keys/${id}/sync`, { method: 'POST' }),
+  /** Sets an OpenRouter limit on a key with none, through the management key
+   *  (an action, state `set`); 409 when it has one or nothing can act. */
+  setKeyLimit: (id: number, body: SetKeyLimit) => request<KeyAction>(`/api/keys/${id}/limit`, { method: 'POST', body }),
 
   key: (id: number, signal?: AbortSignal) => request<KeyDetail>(`/api/keys/${id}`, { signal }),
 

@@ -64,13 +64,16 @@ export function whenText(ts: string, now: Date = new Date()): string {
   return `${shortDate(ts, now)} ${d.toISOString().slice(11, 16)} UTC`;
 }
 
-/** "10 USD monthly budget at 80 %", "10 USD monthly budget on projected exhaustion". */
-export function budgetTrigger(a: Pick<KeyAction, 'budget' | 'trigger'>): string {
+/** "10 USD monthly budget at 80 %", "10 USD monthly budget on projected
+ *  exhaustion"; a limit set from the Keys screen says so. */
+export function budgetTrigger(a: Pick<KeyAction, 'budget' | 'trigger' | 'state'>): string {
+  if (a.state === 'set') return 'Set by you from the Keys screen';
   return `${a.budget} ${/^\d/.test(a.trigger) ? 'at' : 'on'} ${a.trigger}`;
 }
 
 /** "Disable the key" / "Limit the key". */
-export function actionVerb(a: Pick<KeyAction, 'action'>): string {
+export function actionVerb(a: Pick<KeyAction, 'action' | 'state'>): string {
+  if (a.state === 'set') return 'Set a limit on the key';
   return a.action === 'limit' ? 'Limit the key' : 'Disable the key';
 }
 
@@ -93,6 +96,8 @@ export function actionStateLabel(state: KeyActionState): string {
       return 'Undone';
     case 'kept':
       return 'Left as changed on OpenRouter';
+    case 'set':
+      return 'Limit set';
     default:
       return state;
   }
@@ -173,6 +178,33 @@ export function suggestedLimit(budgets: readonly Budget[], lastMonthSpend: strin
   const scaled = spend > 0n ? spend * 3n : 0n; // × 1.5, over 2 below
   const dollars = (scaled + 2n * SCALE - 1n) / (2n * SCALE);
   return { amount: (dollars < 1n ? 1n : dollars).toString(), period: 'monthly', basis: 'spend' };
+}
+
+/** Why the suggested limit is what it is, for the hint under the amount. */
+export function suggestionBasis(s: SuggestedLimit, lastMonthSpend: string | null): string {
+  if (s.basis === 'budget') return `Suggested: the key's ${s.period} budget.`;
+  let spent = 0n;
+  try {
+    spent = lastMonthSpend === null ? 0n : parseMoney(lastMonthSpend);
+  } catch {
+    spent = 0n;
+  }
+  if (spent <= 0n || s.amount === '1') return lastMonthSpend === null ? 'Suggested: 1 USD, the least (last month\'s spend is not known).' : spent <= 0n ? 'Suggested: 1 USD, the least (it spent nothing last month).' : `Suggested: 1 USD, the least (it spent ${usd(formatMoney(spent))} USD last month).`;
+  return `Suggested: 1.5 × what it spent last month (${usd(formatMoney(spent))} USD), rounded up to a whole dollar.`;
+}
+
+/** "in a day (UTC)", "in a week (from Monday, UTC)", "in a month (UTC)", "in all (it never resets)". */
+export function limitWindow(reset: BudgetPeriod | null): string {
+  switch (reset) {
+    case 'daily':
+      return 'in a day (UTC)';
+    case 'weekly':
+      return 'in a week (from Monday, UTC)';
+    case 'monthly':
+      return 'in a month (UTC)';
+    default:
+      return 'in all (it never resets)';
+  }
 }
 
 /** "Act at" as typed: a whole percentage 1..100 ("80" or "80 %"). */

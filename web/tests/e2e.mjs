@@ -1120,16 +1120,63 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  await step('keys: one click to a safer account: an OpenRouter limit for the key that has none, suggested from its budget, edited, confirmed', async () => {
+    const prod = page.locator('[data-testid="key-item"][data-name="Production"]');
+    const admin = page.locator('[data-testid="key-item"][data-name="Admin"]');
+    check((await admin.getByTestId('offer-limit').count()) === 0, 'no limit is offered for a management key');
+    await prod.getByTestId('offer-limit').click();
+    await page.waitForURL(/limit=\d+/);
+    const panel = page.getByTestId('key-limit');
+    await panel.getByRole('heading', { name: 'OpenRouter limit of “Production”' }).waitFor();
+    const amount = panel.getByLabel('Limit (USD)', { exact: true });
+    // The key's monthly budget (5 USD) is the suggestion.
+    await page.waitForFunction(() => /** @type {HTMLInputElement | null} */ (document.getElementById('key-limit-amount'))?.value === '5');
+    check((await panel.getByLabel('Resets', { exact: true }).inputValue()) === 'monthly', 'the suggested window is the budget period');
+    check((await panel.locator('#key-limit-amount-hint').innerText()) === "Suggested: the key's monthly budget.", `the suggestion's reason: ${await panel.locator('#key-limit-amount-hint').innerText()}`);
+    const POST = `POST /api/keys/${await prod.getAttribute('data-key-id')}/limit`;
+    await amount.fill('0');
+    await panel.getByTestId('limit-submit').click();
+    await panel.getByTestId('key-limit-amount-error').filter({ hasText: 'more than 0' }).waitFor();
+    check(!(await page.getByTestId('confirm-dialog').evaluate((d) => /** @type {HTMLDialogElement} */ (d).open)), 'no dialog for a refused amount');
+    await amount.fill('25');
+    await axe('keys (limit panel)');
+    await shot('keys-limit-desktop-light');
+    await panel.getByTestId('limit-submit').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    check((await dialog.getByRole('heading').innerText()) === 'Set a limit of 25 USD monthly on “Production”?', `the dialog: ${await dialog.getByRole('heading').innerText()}`);
+    await axe('keys (limit dialog)');
+    await page.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'hidden' });
+    check(count(POST) === 0, 'cancel sends nothing');
+    await panel.getByTestId('limit-submit').click();
+    const [req] = await Promise.all([page.waitForRequest((r) => new URL(r.url()).pathname.endsWith('/limit') && r.method() === 'POST'), page.getByTestId('confirm-ok').click()]);
+    check(JSON.stringify(req.postDataJSON()) === JSON.stringify({ limit: '25', limit_reset: 'monthly' }), `the request: ${req.postData()}`);
+    await page.getByTestId('key-action-result').filter({ hasText: '“Production” now has an OpenRouter limit of 25 USD monthly' }).waitFor();
+    await panel.waitFor({ state: 'detached' });
+    await prod.getByTestId('offer-limit').waitFor({ state: 'detached' });
+    check(count(POST) === 1, `one ${POST}, got ${count(POST)}`);
+    const hash = crypto.createHash('sha256').update(KEY_INFERENCE).digest('hex');
+    const t = await (await fetch(`${SIM}/_sim/keys/${hash}/truth`)).json();
+    check(t.limit !== null && units(String(t.limit)) === units('25'), `OpenRouter (the simulator) has the limit ${t.limit}`);
+    console.log(`   limit set; the row says: ${(await prod.locator('td.num').first().innerText()).replace(/\s+/g, ' ')}`);
+  });
+
   await step('alerts: the actions on keys (undone, dry run) with before → after, their events; no management key: said instead of the controls', async () => {
     await page.getByTestId('nav-alerts').click();
     await page.waitForURL(/#\/alerts/);
     const list = page.getByTestId('actions-list');
     const undone = list.locator(`[data-testid="action-row"][data-action-id="${applied.id}"]`);
     await undone.filter({ has: page.locator('[data-testid="action-state"]', { hasText: 'Undone' }) }).waitFor();
+    check((await list.getByTestId('action-row').count()) === 3, `three actions: ${await list.getByTestId('action-row').count()}`);
     check((await undone.getAttribute('data-state')) === 'undone', `the action is ${await undone.getAttribute('data-state')}`);
     check((await undone.getByTestId('action-change').innerText()) === 'Enabled → disabled.', `before → after: ${await undone.getByTestId('action-change').innerText()}`);
     check((await undone.innerText()).includes('5 USD weekly budget at 1 %'), `the budget and trigger: ${await undone.innerText()}`);
     check((await undone.getByTestId('undo-action').count()) === 0, 'nothing to undo on an undone action');
+    const set = list.locator('[data-testid="action-row"][data-state="set"]');
+    check((await set.getByTestId('action-state').innerText()) === 'Limit set', `the limit's badge: ${await set.getByTestId('action-state').innerText()}`);
+    check((await set.getByTestId('action-change').innerText()) === 'No limit → limit 25 USD monthly.', `the limit's change: ${await set.getByTestId('action-change').innerText()}`);
+    check((await set.getByTestId('undo-action').count()) === 0, 'a limit set by hand has no undo');
     const dry = list.locator('[data-testid="action-row"][data-state="dry_run"]');
     check((await dry.getByTestId('action-state').innerText()) === 'Dry run: nothing changed', `the dry run's badge: ${await dry.getByTestId('action-state').innerText()}`);
     await page.locator('[data-testid="event-row"][data-type="key.disabled"]').first().waitFor();

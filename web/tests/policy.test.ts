@@ -11,10 +11,12 @@ import {
   changeText,
   keyActionSentence,
   lastMonth,
+  limitWindow,
   parseActAt,
   policyText,
   settingsText,
   suggestedLimit,
+  suggestionBasis,
   triggerText,
   undoMessage,
   usableManagementKey,
@@ -158,6 +160,23 @@ test('the suggested OpenRouter limit: the key budget, else 1.5 × last month rou
   assert.deepEqual(suggestedLimit([], null), { amount: '1', period: 'monthly', basis: 'spend' });
   assert.deepEqual(suggestedLimit([], '2'), { amount: '3', period: 'monthly', basis: 'spend' });
   assert.deepEqual(suggestedLimit([], '1234.5'), { amount: '1852', period: 'monthly', basis: 'spend' });
+});
+
+test('the suggestion says why; the window of a limit in words', () => {
+  assert.equal(suggestionBasis(suggestedLimit([budget({ period: 'weekly', amount: '4' })], '99'), '99'), "Suggested: the key's weekly budget.");
+  assert.equal(suggestionBasis(suggestedLimit([], '10'), '10'), 'Suggested: 1.5 × what it spent last month (10 USD), rounded up to a whole dollar.');
+  assert.equal(suggestionBasis(suggestedLimit([], '0.2'), '0.2'), 'Suggested: 1 USD, the least (it spent 0.20 USD last month).');
+  assert.equal(suggestionBasis(suggestedLimit([], '0'), '0'), 'Suggested: 1 USD, the least (it spent nothing last month).');
+  assert.equal(suggestionBasis(suggestedLimit([], null), null), "Suggested: 1 USD, the least (last month's spend is not known).");
+  assert.equal(limitWindow('weekly'), 'in a week (from Monday, UTC)');
+  assert.equal(limitWindow(null), 'in all (it never resets)');
+});
+
+test('a limit set from the Keys screen, as the actions list says it', () => {
+  const set = action({ state: 'set', action: 'limit', budget_id: null, budget: 'set by you', trigger: 'one click', before: { disabled: false, limit: null, limit_reset: null }, after: { disabled: false, limit: '25', limit_reset: 'monthly' } });
+  assert.equal(budgetTrigger(set), 'Set by you from the Keys screen');
+  assert.equal(actionStateLabel('set'), 'Limit set');
+  assert.equal(changeText(set.before, set.after), 'No limit → limit 25 USD monthly');
 });
 
 test('last month in UTC days, across a year', () => {

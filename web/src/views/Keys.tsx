@@ -5,12 +5,13 @@ import { BudgetBar } from '../components/BudgetBar';
 import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { UndoBody, undoTitle } from '../components/KeyActions';
+import { KeyLimitPanel, LimitBody, limitTitle, type LimitRequest } from '../components/KeyLimit';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { ago, formatTimestamp, isStale } from '../dates';
 import { statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
-import { keyActionSentence, undoMessage, usableManagementKey } from '../policy';
+import { keyActionSentence, limitText, undoMessage, usableManagementKey } from '../policy';
 import { updateParams } from '../router';
 import { sortBudgets } from '../runway';
 import { checkName, checkOpenRouterKey } from '../validate';
@@ -36,6 +37,48 @@ export function Keys({ params }: { params: URLSearchParams }) {
   const dryRuns = useResource<KeyActionPage>('actions?state=dry_run', (signal) => api.actions(1, 50, 'dry_run', signal));
   const [pendingUndo, setPendingUndo] = useState<KeyAction | null>(null);
   const [undoing, setUndoing] = useState<number | null>(null);
+  // "Set an OpenRouter limit" (`#/keys?limit=<id>`), confirmed by the dialog.
+  const limitKeyId = /^\d+$/.test(params.get('limit') ?? '') ? Number(params.get('limit')) : null;
+  const limitKey = keys?.find((k) => k.id === limitKeyId) ?? null;
+  const [pendingLimit, setPendingLimit] = useState<LimitRequest | null>(null);
+  const [limitBusy, setLimitBusy] = useState(false);
+  const [limitErrors, setLimitErrors] = useState<Record<string, string>>({});
+  const [limitMessage, setLimitMessage] = useState<string | null>(null);
+  /** Limits set here that the key's snapshot does not show yet (until its next sync). */
+  const [limitsSet, setLimitsSet] = useState<Map<number, string>>(new Map());
+
+  function mayLimit(k: Key): boolean {
+    return canAct === true && k.kind === 'inference' && k.is_active && k.snapshot !== null && k.snapshot.limit === null && !limitsSet.has(k.id);
+  }
+
+  async function confirmLimit() {
+    const r = pendingLimit;
+    if (!r) return;
+    setPendingLimit(null);
+    setLimitBusy(true);
+    setLimitErrors({});
+    setLimitMessage(null);
+    try {
+      const a = await api.setKeyLimit(r.k.id, { limit: r.limit, limit_reset: r.limit_reset });
+      const text = limitText(a.after?.limit ?? r.limit, a.after?.limit_reset ?? r.limit_reset);
+      setLimitsSet((m) => new Map(m).set(r.k.id, text));
+      updateParams({ limit: undefined });
+      setMsg({ tone: 'success', text: `“${r.k.name}” now has an OpenRouter limit of ${text}: OpenRouter refuses its requests past it.` });
+      applied.reload();
+      // The row shows the limit from the key's snapshot: take a fresh one.
+      try {
+        replace((await api.syncKey(r.k.id)).key);
+      } catch {
+        // Synced a moment ago (429) or OpenRouter busy: the next sync shows it.
+      }
+    } catch (e) {
+      const f = fieldErrors(e, { limit: 'The limit', limit_reset: 'The reset window' });
+      setLimitErrors(f.fields);
+      setLimitMessage(e instanceof ApiError && e.status === 422 && Object.keys(f.fields).length > 0 ? null : f.message);
+    } finally {
+      setLimitBusy(false);
+    }
+  }
 
   function actionsOf(id: number): KeyAction[] {
     const now = Date.now();
@@ -216,6 +259,9 @@ export function Keys({ params }: { params: URLSearchParams }) {
                     undoing={undoing}
                     onUndo={setPendingUndo}
                     budgetOpen={budgetKeyId === k.id}
+                    mayLimit={mayLimit(k)}
+                    limitOpen={limitKeyId === k.id}
+                    limitSet={limitsSet.get(k.id) ?? null}
                     busy={busyIds.has(k.id)}
                     onRenamed={(u) => {
                       replace(u);
@@ -246,25 +292,45 @@ export function Keys({ params }: { params: URLSearchParams }) {
         />
       ) : null}
 
+      {limitKey && mayLimit(limitKey) ? (
+        <KeyLimitPanel
+          k={limitKey}
+          budgets={budgetsOf(limitKey.id)}
+          errors={limitErrors}
+          message={limitMessage}
+          busy={limitBusy}
+          onRequest={(r) => {
+            setLimitErrors({});
+            setLimitMessage(null);
+            setPendingLimit(r);
+          }}
+        />
+      ) : null}
+
       <ConfirmDialog
-        open={pendingDelete !== null || pendingBudget !== null || pendingUndo !== null}
+        open={pendingDelete !== null || pendingBudget !== null || pendingUndo !== null || pendingLimit !== null}
         title={
-          pendingUndo
+          pendingLimit
+            ? limitTitle(pendingLimit)
+            : pendingUndo
             ? undoTitle(pendingUndo)
             : pendingBudget
               ? `Delete the ${pendingBudget.period} budget of “${pendingBudget.api_key_name ?? ''}”?`
               : `Delete “${pendingDelete?.name ?? ''}”?`
         }
-        confirmLabel={pendingUndo ? 'Put it back' : deleting ? 'Deleting…' : pendingBudget ? 'Delete budget' : 'Delete key'}
+        confirmLabel={pendingLimit ? 'Set the limit' : pendingUndo ? 'Put it back' : deleting ? 'Deleting…' : pendingBudget ? 'Delete budget' : 'Delete key'}
         busy={deleting}
-        onConfirm={() => void (pendingUndo ? confirmUndo() : pendingBudget ? confirmBudgetDelete() : confirmDelete())}
+        onConfirm={() => void (pendingLimit ? confirmLimit() : pendingUndo ? confirmUndo() : pendingBudget ? confirmBudgetDelete() : confirmDelete())}
         onCancel={() => {
           setPendingDelete(null);
           setPendingBudget(null);
           setPendingUndo(null);
+          setPendingLimit(null);
         }}
       >
-        {pendingUndo ? (
+        {pendingLimit ? (
+          <LimitBody r={pendingLimit} />
+        ) : pendingUndo ? (
           <UndoBody a={pendingUndo} />
         ) : pendingBudget ? (
           <p>No more alerts for this budget. Past alerts stay listed. If the key has a limit on OpenRouter, that limit is tracked again instead.</p>
@@ -453,6 +519,9 @@ function KeyItem({
   undoing,
   onUndo,
   budgetOpen,
+  mayLimit,
+  limitOpen,
+  limitSet,
   busy,
   onRenamed,
   onToggle,
@@ -466,6 +535,11 @@ function KeyItem({
   undoing: number | null;
   onUndo: (a: KeyAction) => void;
   budgetOpen: boolean;
+  /** Whether to offer "Set an OpenRouter limit" (no limit, a management key). */
+  mayLimit: boolean;
+  limitOpen: boolean;
+  /** A limit just set here, not in the snapshot yet ("25 USD monthly"). */
+  limitSet: string | null;
   busy: boolean;
   onRenamed: (k: Key) => void;
   onToggle: () => void;
@@ -546,7 +620,28 @@ function KeyItem({
         <td class="num nowrap">
           {snap ? (
             <>
-              {snap.limit === null ? 'No limit' : <Amount value={snap.limit} />}
+              {snap.limit !== null ? (
+                <Amount value={snap.limit} />
+              ) : limitSet ? (
+                <span data-testid="limit-set">
+                  Limit set: {limitSet}
+                  <span class="sub-line">shown after the next sync</span>
+                </span>
+              ) : (
+                'No limit'
+              )}
+              {mayLimit ? (
+                <button
+                  type="button"
+                  class="button small limit-offer"
+                  aria-expanded={limitOpen}
+                  aria-controls={limitOpen ? 'key-limit-panel' : undefined}
+                  onClick={() => updateParams({ limit: limitOpen ? undefined : k.id, budget: undefined })}
+                  data-testid="offer-limit"
+                >
+                  Set an OpenRouter limit<span class="sr-only"> on {k.name}</span>
+                </button>
+              ) : null}
               {snap.limit_remaining !== null ? (
                 <span class="sub-line">
                   <Amount value={snap.limit_remaining} /> left
@@ -585,7 +680,7 @@ function KeyItem({
               class="button small"
               aria-expanded={budgetOpen}
               aria-controls={budgetOpen ? 'key-budget-panel' : undefined}
-              onClick={() => updateParams({ budget: budgetOpen ? undefined : k.id })}
+              onClick={() => updateParams({ budget: budgetOpen ? undefined : k.id, limit: undefined })}
               data-testid="manage-budget"
             >
               {budgets.some((b) => b.source === 'budget') ? 'Edit budget' : 'Set budget'}
