@@ -1218,6 +1218,8 @@ try {
     await page.waitForURL(/#\/keys\?add=management/);
     await page.getByTestId('management-warning').waitFor();
     check((await page.getByLabel('Kind', { exact: true }).inputValue()) === 'management', 'the add form is set to a management key');
+    // The keys as they are (the page cached the list answered without the management key).
+    await page.locator('[data-testid="key-item"][data-name="Admin"]').waitFor();
   });
 
   await step('settings: account shown; wrong current password, mismatch and 429 are messages in the page', async () => {

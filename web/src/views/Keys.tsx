@@ -46,9 +46,19 @@ export function Keys({ params }: { params: URLSearchParams }) {
   const [limitMessage, setLimitMessage] = useState<string | null>(null);
   /** Limits set here that the key's snapshot does not show yet (until its next sync). */
   const [limitsSet, setLimitsSet] = useState<Map<number, string>>(new Map());
+  const setLimits = useResource<KeyActionPage>('actions?state=set', (signal) => api.actions(1, 100, 'set', signal));
+
+  /** A limit set here since the key's snapshot was taken ("25 USD monthly"). */
+  function limitSetOf(k: Key): string | null {
+    const local = limitsSet.get(k.id);
+    if (local) return local;
+    const taken = k.snapshot ? Date.parse(k.snapshot.taken_at) : 0;
+    const a = (setLimits.data?.items ?? []).find((x) => x.api_key_id === k.id && Date.parse(x.created_at) > taken && x.after?.limit != null);
+    return a?.after?.limit != null ? limitText(a.after.limit, a.after.limit_reset) : null;
+  }
 
   function mayLimit(k: Key): boolean {
-    return canAct === true && k.kind === 'inference' && k.is_active && k.snapshot !== null && k.snapshot.limit === null && !limitsSet.has(k.id);
+    return canAct === true && k.kind === 'inference' && k.is_active && k.snapshot !== null && k.snapshot.limit === null && limitSetOf(k) === null;
   }
 
   async function confirmLimit() {
@@ -64,7 +74,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
       setLimitsSet((m) => new Map(m).set(r.k.id, text));
       updateParams({ limit: undefined });
       setMsg({ tone: 'success', text: `“${r.k.name}” now has an OpenRouter limit of ${text}: OpenRouter refuses its requests past it.` });
-      applied.reload();
+      setLimits.reload();
       // The row shows the limit from the key's snapshot: take a fresh one.
       try {
         replace((await api.syncKey(r.k.id)).key);
@@ -261,7 +271,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
                     budgetOpen={budgetKeyId === k.id}
                     mayLimit={mayLimit(k)}
                     limitOpen={limitKeyId === k.id}
-                    limitSet={limitsSet.get(k.id) ?? null}
+                    limitSet={limitSetOf(k)}
                     busy={busyIds.has(k.id)}
                     onRenamed={(u) => {
                       replace(u);
