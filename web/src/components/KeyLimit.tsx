@@ -104,7 +104,10 @@ export function KeyLimitPanel({
             id="key-limit-amount"
             label="Limit (USD)"
             value={shownAmount}
-            onValue={setAmount}
+            onValue={(v) => {
+              setAmount(v);
+              setChecked({});
+            }}
             inputMode="decimal"
             autoComplete="off"
             error={fieldErrors.limit}
