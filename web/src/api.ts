@@ -79,6 +79,18 @@ export type Budget = Schemas['Budget'];
 export type NewBudget = Schemas['CreateBudgetRequest'];
 export type BudgetPatch = Schemas['UpdateBudgetRequest'];
 
+/** What a budget does to its keys besides alerting (docs/policies.md). */
+export type BudgetAction = Budget['action'];
+
+/** What a policy did (or, in a dry run, would do) to one OpenRouter key. */
+export type KeyAction = Schemas['KeyAction'];
+export type KeyActionState = KeyAction['state'];
+/** A key's settings on OpenRouter that a policy may change. */
+export type KeySettings = Schemas['KeySettings'];
+export type KeyActionPage = Schemas['KeyActionPage'];
+/** `POST /api/keys/{id}/limit`: an OpenRouter limit for a key that has none. */
+export type SetKeyLimit = Schemas['SetKeyLimitRequest'];
+
 export type AlertEvent = Schemas['AlertEvent'];
 export type EventType = AlertEvent['type'];
 export type AlertEventPage = Schemas['AlertEventPage'];
@@ -264,6 +276,9 @@ export const api = {
     request<Key>(`/api/keys/${id}`, { method: 'PATCH', body: patch }),
   deleteKey: (id: number) => request<void>(`/api/keys/${id}`, { method: 'DELETE' }),
   syncKey: (id: number) => request<KeySyncResult>(`/api/keys/${id}/sync`, { method: 'POST' }),
+  /** Sets an OpenRouter limit on a key with none, through the management key
+   *  (an action, state `set`); 409 when it has one or nothing can act. */
+  setKeyLimit: (id: number, body: SetKeyLimit) => request<KeyAction>(`/api/keys/${id}/limit`, { method: 'POST', body }),
 
   key: (id: number, signal?: AbortSignal) => request<KeyDetail>(`/api/keys/${id}`, { signal }),
 
@@ -276,6 +291,14 @@ export const api = {
 
   alerts: (page: number, limit: number, signal?: AbortSignal) =>
     request<AlertEventPage>('/api/alerts', { query: { page, limit }, signal }),
+
+  /** What policies did to the account's keys, newest first; `state` filters. */
+  actions: (page: number, limit: number, state?: KeyActionState, signal?: AbortSignal) =>
+    request<KeyActionPage>('/api/actions', { query: { page, limit, state }, signal }),
+  /** Puts the key back now: `undone`, `kept` (a person changed it on
+   *  OpenRouter since) or still `applied` with a `detail` (OpenRouter was
+   *  unreachable); 409 when the action is not in force. */
+  undoAction: (id: number) => request<KeyAction>(`/api/actions/${id}/undo`, { method: 'POST' }),
 
   webhooks: (signal?: AbortSignal) => request<Schemas['WebhookList']>('/api/webhooks', { signal }).then((r) => r.webhooks),
   /** `password`: needed when the session signed in more than 10 minutes ago (see `needsPassword`). */

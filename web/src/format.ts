@@ -60,6 +60,14 @@ export function eventTypeLabel(type: string): string {
       return 'New period, re-armed';
     case 'key.woke_up':
       return 'Key spends again';
+    case 'key.disabled':
+      return 'Key disabled by policy';
+    case 'key.enabled':
+      return 'Key put back';
+    case 'key.limit_changed':
+      return 'Key limit changed by policy';
+    case 'policy.failed':
+      return 'Policy failed';
     case 'test':
       return 'Test';
     default:

@@ -4,7 +4,7 @@
 // tests/api/browser.rs against this run's Worker (`wrangler dev`) and the
 // OpenRouter simulator, with:
 //   ORW_BASE_URL        the Worker, e.g. http://127.0.0.1:41234
-//   ORW_SIM_URL         the simulator (not needed by the flow; printed)
+//   ORW_SIM_URL         the simulator: its control API records spend on the inference key (policies)
 //   ORW_SCREENSHOT_DIR  where the PNGs go
 //   ORW_CLIENT_IP       sent as CF-Connecting-IP on every request (own rate-limit buckets)
 //   ORW_KEY_INFERENCE   a valid inference key (simulator account with history)
@@ -38,6 +38,7 @@ function need(name) {
 }
 
 const BASE = need('ORW_BASE_URL').replace(/\/$/, '');
+const SIM = need('ORW_SIM_URL').replace(/\/$/, '');
 const SHOTS = need('ORW_SCREENSHOT_DIR');
 const CLIENT_IP = need('ORW_CLIENT_IP');
 const KEY_INFERENCE = need('ORW_KEY_INFERENCE');
@@ -342,7 +343,8 @@ try {
   await step('keys: bad inputs show field messages and send nothing', async () => {
     await page.getByTestId('nav-keys').click();
     await page.waitForURL(/#\/keys/);
-    check((await page.getByTestId('nav-keys').getAttribute('aria-current')) === 'page', 'aria-current on the Keys nav link');
+    // The nav re-renders on the hashchange, a moment after the URL changed.
+    await page.locator('[data-testid="nav-keys"][aria-current="page"]').waitFor({ timeout: 5_000 });
     await page.getByRole('heading', { name: 'Add a key' }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('');
     await page.getByLabel('OpenRouter key', { exact: true }).fill('sk-or-nope');
@@ -960,6 +962,264 @@ try {
     await page.getByTestId('confirm-ok').click();
     await rejected.waitFor({ state: 'detached' });
     check((await page.getByTestId('key-item').count()) === 2, 'two keys left');
+  });
+
+  // ---- budget policies: act through the management key, see it, undo it ----
+  /** @type {{ monthly: string; weekly: string }} */
+  const policyBudgets = { monthly: '', weekly: '' };
+  await step('keys: policies on the key budgets: checked in the page and by the API, then a dry run (monthly) and disable at 1 % (weekly)', async () => {
+    const prod = page.locator('[data-testid="key-item"][data-name="Production"]');
+    await prod.getByTestId('manage-budget').click();
+    const panel = page.getByTestId('key-budgets');
+    await panel.getByRole('heading', { name: 'Budget of “Production”' }).waitFor();
+    check((await panel.getByTestId('policy-unavailable').count()) === 0, 'a management key is there: the policy controls are offered');
+    const monthly = panel.locator('li.budget-item', { has: page.locator('[data-testid="budget-bar"][data-source="budget"][data-period="monthly"]') });
+    await monthly.getByTestId('edit-budget').click();
+    const edit = panel.locator('form[aria-label="Edit the budget"]');
+    await edit.waitFor();
+    check((await edit.getByLabel('Action', { exact: true }).inputValue()) === 'notify', 'the budget notifies only so far');
+    check((await edit.getByLabel('Act at (% of the amount)', { exact: true }).count()) === 0, 'no "act at" while it only notifies');
+    const options = await edit.getByLabel('Action', { exact: true }).locator('option').evaluateAll((os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value));
+    check(options.join(',') === 'notify,disable,limit', `a key budget's actions: ${options.join(',')}`);
+    await edit.getByLabel('Action', { exact: true }).selectOption('disable');
+    const actAt = edit.getByLabel('Act at (% of the amount)', { exact: true });
+    // Refused in the page: nothing sent.
+    const PATCH = `PATCH /api/budgets/${await monthly.getByTestId('budget-bar').getAttribute('data-budget-id')}`;
+    await actAt.fill('0');
+    await edit.getByTestId('budget-submit').click();
+    await edit.locator('[id$="-action-at-error"]').filter({ hasText: '1 to 100' }).waitFor();
+    check((await actAt.getAttribute('aria-invalid')) === 'true', 'aria-invalid on "act at"');
+    check(count(PATCH) === 0, `a policy was sent with a bad "act at" (${count(PATCH)})`);
+    // The API's reason for a field is shown by that field (answered here by the browser).
+    await page.route('**/api/budgets/*', (route) =>
+      route.request().method() === 'PATCH'
+        ? route.fulfill({
+            status: 422,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ error: { code: 'validation_failed', message: 'The request is invalid.', details: [{ field: 'action', reason: 'needs a management key' }] } }),
+          })
+        : route.fallback(),
+    );
+    await actAt.fill('1');
+    await edit.getByTestId('budget-submit').click();
+    await edit.locator('[id$="-action-error"]').filter({ hasText: 'The action needs a management key.' }).waitFor();
+    check((await edit.getByLabel('Action', { exact: true }).getAttribute('aria-invalid')) === 'true', 'aria-invalid on the action');
+    await page.unroute('**/api/budgets/*');
+    await axe('keys (policy form, field error)');
+    // A dry run at 1 %.
+    await edit.getByLabel('Dry run (record only)', { exact: true }).check();
+    const [patch] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname.startsWith('/api/budgets/') && r.method() === 'PATCH'),
+      edit.getByTestId('budget-submit').click(),
+    ]);
+    const sentPatch = patch.postDataJSON();
+    check(sentPatch.action === 'disable' && sentPatch.action_at === 1 && sentPatch.dry_run === true, `the PATCH: ${JSON.stringify(sentPatch)}`);
+    await edit.waitFor({ state: 'detached' });
+    const monthlyPolicy = monthly.getByTestId('budget-policy');
+    await monthlyPolicy.filter({ hasText: 'Disables the key on OpenRouter at 1 % · dry run' }).waitFor();
+    policyBudgets.monthly = (await monthly.getByTestId('budget-bar').getAttribute('data-budget-id')) ?? '';
+    // A weekly budget that disables the key for real at 1 %.
+    const create = panel.locator('form[aria-label="New budget"]');
+    await create.getByLabel('Amount (USD)', { exact: true }).fill('5');
+    await create.getByLabel('Period (UTC)', { exact: true }).selectOption('weekly');
+    await create.getByLabel('Action', { exact: true }).selectOption('disable');
+    check((await create.getByLabel('Act at (% of the amount)', { exact: true }).inputValue()) === '100', 'a new policy acts at 100 % unless told');
+    await create.getByLabel('Act at (% of the amount)', { exact: true }).fill('1');
+    check(!(await create.getByLabel('Dry run (record only)', { exact: true }).isChecked()), 'not a dry run unless asked');
+    const [post] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/api/budgets' && r.method() === 'POST'),
+      create.getByTestId('budget-submit').click(),
+    ]);
+    const sentPost = post.postDataJSON();
+    check(sentPost.action === 'disable' && sentPost.action_at === 1 && sentPost.dry_run === false && sentPost.period === 'weekly', `the POST: ${JSON.stringify(sentPost)}`);
+    const weekly = panel.locator('li.budget-item', { has: page.locator('[data-testid="budget-bar"][data-source="budget"][data-period="weekly"]') });
+    await weekly.getByTestId('budget-policy').filter({ hasText: /^Disables the key on OpenRouter at 1 %$/ }).waitFor();
+    policyBudgets.weekly = (await weekly.getByTestId('budget-bar').getAttribute('data-budget-id')) ?? '';
+    await page.getByTestId('budget-result').filter({ hasText: 'Disables the key on OpenRouter at 1 %' }).waitFor();
+    await axe('keys (policies)');
+    await shot('keys-policy-form-light');
+  });
+
+  /** @type {any} */
+  let applied = null;
+  await step('hourly sync after spend on the key: the dry run is recorded, the weekly policy disables the key through the management key', async () => {
+    // Spend today on the simulator, so both budgets are past 1 % whatever
+    // the generated history holds for this week and month.
+    const hash = crypto.createHash('sha256').update(KEY_INFERENCE).digest('hex');
+    const spend = await fetch(`${SIM}/_sim/keys/${hash}/usage`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ date: new Date().toISOString().slice(0, 10), model: 'openai/gpt-4o', requests: 1, prompt_tokens: 10, completion_tokens: 5, usage: '0.5' }),
+    });
+    check(spend.ok, `the simulator's usage control answered ${spend.status} ${await spend.text()}`);
+    const cron = await fetch(`${BASE}/__scheduled?cron=0+*+*+*+*`, { headers: { 'CF-Connecting-IP': CLIENT_IP } });
+    check(cron.ok, `/__scheduled answered ${cron.status}`);
+    const token = await jwt();
+    const fired = Date.now();
+    /** @type {any[]} */
+    let mine = [];
+    for (;;) {
+      const r = await apiGet('/api/actions?limit=100', { Authorization: `Bearer ${token}` });
+      check(r.status === 200, `/api/actions: ${r.status} ${r.text}`);
+      mine = r.json().items.filter((/** @type {any} */ a) => [policyBudgets.monthly, policyBudgets.weekly].includes(String(a.budget_id)));
+      if (mine.length === 2 && mine.every((a) => a.state !== 'pending')) break;
+      check(Date.now() - fired < 180_000, `the policies did not act within 180 s of the cron: ${JSON.stringify(mine)}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    console.log(`   policies settled ${Date.now() - fired} ms after the cron: ${mine.map((a) => `${a.budget} ${a.state}${a.detail ? ` (${a.detail})` : ''}`).join('; ')}`);
+    const dry = mine.find((a) => String(a.budget_id) === policyBudgets.monthly);
+    applied = mine.find((a) => String(a.budget_id) === policyBudgets.weekly);
+    // Both need the simulator's management API (GET, then PATCH /api/v1/keys/{hash}).
+    check(dry.state === 'dry_run', `the dry run is ${dry.state}: ${dry.detail}`);
+    check(dry.after?.disabled === true && dry.before?.disabled === false, `the dry run's before/after: ${JSON.stringify(dry)}`);
+    check(applied.state === 'applied', `the weekly policy is ${applied.state}: ${applied.detail}`);
+    check(applied.trigger === '1 %' && applied.action === 'disable' && applied.after?.disabled === true, `the applied action: ${JSON.stringify(applied)}`);
+    const truth = await fetch(`${SIM}/_sim/keys/${hash}/truth`);
+    const t = await truth.json();
+    check(t.disabled === true, `OpenRouter (the simulator) has the key ${t.disabled ? 'disabled' : 'enabled'}`);
+  });
+
+  await step('keys: the row says the key is disabled by policy, until when, and the dry run; undo at phone width (dialog) puts it back', async () => {
+    await page.reload();
+    const note = page.locator(`[data-testid="key-policy-note"][data-action-id="${applied.id}"]`);
+    await note.waitFor();
+    const text = await note.getByTestId('key-policy-text').innerText();
+    check(/^Disabled by policy \(5 USD weekly budget, 1 %\) until \d{1,2} [A-Z][a-z]{2}( \d{4})? 00:00 UTC$/.test(text), `the key row: ${text}`);
+    const dryNote = page.locator('[data-testid="key-policy-note"][data-state="dry_run"]');
+    const dryText = await dryNote.getByTestId('key-policy-text').innerText();
+    check(/^The policy \(5 USD monthly budget, 1 %\) would have disabled this key; nothing was changed on OpenRouter \(dry run\)$/.test(dryText), `the dry run's note: ${dryText}`);
+    check((await dryNote.getByTestId('undo-action').count()) === 0, 'a dry run has nothing to undo');
+    await axe('keys (action in force)');
+    await shot('keys-policy-desktop-light');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(250);
+    await shot('keys-policy-phone-light');
+    const overflow = await settledOverflow();
+    check(overflow <= 0, `the phone layout of Keys scrolls sideways by ${overflow}px`);
+    await axe('keys (action in force, phone)');
+    const UNDO = `POST /api/actions/${applied.id}/undo`;
+    await note.getByTestId('undo-action').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    check((await dialog.innerText()).includes('as it was before: enabled'), `the dialog: ${await dialog.innerText()}`);
+    await axe('keys (undo dialog, phone)');
+    await page.screenshot({ path: path.join(SHOTS, 'keys-undo-dialog-phone.png') });
+    await page.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'hidden' });
+    check(count(UNDO) === 0, 'cancel sends nothing');
+    await note.getByTestId('undo-action').click();
+    await page.getByTestId('confirm-ok').click();
+    const result = page.getByTestId('key-action-result').filter({ hasText: '“Production” was put back on OpenRouter' });
+    await result.waitFor();
+    check((await result.getAttribute('role')) === 'status', 'the result is announced');
+    await note.waitFor({ state: 'detached' });
+    check(count(UNDO) === 1, `one undo, got ${count(UNDO)}`);
+    const hash = crypto.createHash('sha256').update(KEY_INFERENCE).digest('hex');
+    const t = await (await fetch(`${SIM}/_sim/keys/${hash}/truth`)).json();
+    check(t.disabled === false, 'the key is enabled again on OpenRouter (the simulator)');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await step('keys: one click to a safer account: an OpenRouter limit for the key that has none, suggested from its budget, edited, confirmed', async () => {
+    const prod = page.locator('[data-testid="key-item"][data-name="Production"]');
+    const admin = page.locator('[data-testid="key-item"][data-name="Admin"]');
+    check((await admin.getByTestId('offer-limit').count()) === 0, 'no limit is offered for a management key');
+    await prod.getByTestId('offer-limit').click();
+    await page.waitForURL(/limit=\d+/);
+    const panel = page.getByTestId('key-limit');
+    await panel.getByRole('heading', { name: 'OpenRouter limit of “Production”' }).waitFor();
+    const amount = panel.getByLabel('Limit (USD)', { exact: true });
+    // The key's monthly budget (5 USD) is the suggestion.
+    await page.waitForFunction(() => /** @type {HTMLInputElement | null} */ (document.getElementById('key-limit-amount'))?.value === '5');
+    check((await panel.getByLabel('Resets', { exact: true }).inputValue()) === 'monthly', 'the suggested window is the budget period');
+    check((await panel.locator('#key-limit-amount-hint').innerText()) === "Suggested: the key's monthly budget.", `the suggestion's reason: ${await panel.locator('#key-limit-amount-hint').innerText()}`);
+    const POST = `POST /api/keys/${await prod.getAttribute('data-key-id')}/limit`;
+    await amount.fill('0');
+    await panel.getByTestId('limit-submit').click();
+    await panel.getByTestId('key-limit-amount-error').filter({ hasText: 'more than 0' }).waitFor();
+    check(!(await page.getByTestId('confirm-dialog').evaluate((d) => /** @type {HTMLDialogElement} */ (d).open)), 'no dialog for a refused amount');
+    await amount.fill('25');
+    await axe('keys (limit panel)');
+    await shot('keys-limit-desktop-light');
+    await panel.getByTestId('limit-submit').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    check((await dialog.getByRole('heading').innerText()) === 'Set a limit of 25 USD monthly on “Production”?', `the dialog: ${await dialog.getByRole('heading').innerText()}`);
+    await axe('keys (limit dialog)');
+    await page.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'hidden' });
+    check(count(POST) === 0, 'cancel sends nothing');
+    await panel.getByTestId('limit-submit').click();
+    const [req] = await Promise.all([page.waitForRequest((r) => new URL(r.url()).pathname.endsWith('/limit') && r.method() === 'POST'), page.getByTestId('confirm-ok').click()]);
+    check(JSON.stringify(req.postDataJSON()) === JSON.stringify({ limit: '25', limit_reset: 'monthly' }), `the request: ${req.postData()}`);
+    await page.getByTestId('key-action-result').filter({ hasText: '“Production” now has an OpenRouter limit of 25 USD monthly' }).waitFor();
+    await panel.waitFor({ state: 'detached' });
+    await prod.getByTestId('offer-limit').waitFor({ state: 'detached' });
+    check(count(POST) === 1, `one ${POST}, got ${count(POST)}`);
+    const hash = crypto.createHash('sha256').update(KEY_INFERENCE).digest('hex');
+    const t = await (await fetch(`${SIM}/_sim/keys/${hash}/truth`)).json();
+    check(t.limit !== null && units(String(t.limit)) === units('25'), `OpenRouter (the simulator) has the limit ${t.limit}`);
+    console.log(`   limit set; the row says: ${(await prod.locator('td.num').first().innerText()).replace(/\s+/g, ' ')}`);
+  });
+
+  await step('alerts: the actions on keys (undone, dry run) with before → after, their events; no management key: said instead of the controls', async () => {
+    await page.getByTestId('nav-alerts').click();
+    await page.waitForURL(/#\/alerts/);
+    const list = page.getByTestId('actions-list');
+    const undone = list.locator(`[data-testid="action-row"][data-action-id="${applied.id}"]`);
+    await undone.filter({ has: page.locator('[data-testid="action-state"]', { hasText: 'Undone' }) }).waitFor();
+    check((await list.getByTestId('action-row').count()) === 3, `three actions: ${await list.getByTestId('action-row').count()}`);
+    check((await undone.getAttribute('data-state')) === 'undone', `the action is ${await undone.getAttribute('data-state')}`);
+    check((await undone.getByTestId('action-change').innerText()) === 'Enabled → disabled.', `before → after: ${await undone.getByTestId('action-change').innerText()}`);
+    check((await undone.innerText()).includes('5 USD weekly budget at 1 %'), `the budget and trigger: ${await undone.innerText()}`);
+    check((await undone.getByTestId('undo-action').count()) === 0, 'nothing to undo on an undone action');
+    const set = list.locator('[data-testid="action-row"][data-state="set"]');
+    check((await set.getByTestId('action-state').innerText()) === 'Limit set', `the limit's badge: ${await set.getByTestId('action-state').innerText()}`);
+    check((await set.getByTestId('action-change').innerText()) === 'No limit → limit 25 USD monthly.', `the limit's change: ${await set.getByTestId('action-change').innerText()}`);
+    check((await set.getByTestId('undo-action').count()) === 0, 'a limit set by hand has no undo');
+    const dry = list.locator('[data-testid="action-row"][data-state="dry_run"]');
+    check((await dry.getByTestId('action-state').innerText()) === 'Dry run: nothing changed', `the dry run's badge: ${await dry.getByTestId('action-state').innerText()}`);
+    await page.locator('[data-testid="event-row"][data-type="key.disabled"]').first().waitFor();
+    await page.locator('[data-testid="event-row"][data-type="key.enabled"]').first().waitFor();
+    check((await page.locator('[data-testid="event-row"][data-type="key.disabled"] .badge').first().innerText()) === 'Key disabled by policy', 'the key.disabled label');
+    await axe('alerts (actions on keys)');
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(150);
+      await page.getByTestId('key-actions').screenshot({ path: path.join(SHOTS, `alerts-actions-desktop-${scheme}.png`) });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await page.getByTestId('key-actions').screenshot({ path: path.join(SHOTS, `alerts-actions-phone-${scheme}.png`) });
+      const overflow = await settledOverflow();
+      check(overflow <= 0, `the phone layout of Alerts (actions) scrolls sideways by ${overflow}px`);
+      await axe(`alerts (actions on keys, phone, ${scheme})`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // Without a usable management key (the keys answered without it, here by
+    // the browser): an explanation and a link instead of the controls.
+    const keysList = (/** @type {URL} */ u) => u.pathname === '/api/keys';
+    await page.route(keysList, async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      body.items = body.items.filter((/** @type {any} */ k) => k.kind !== 'management');
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.reload();
+    const acc = page.getByTestId('account-budgets');
+    const why = acc.getByTestId('policy-unavailable');
+    await why.waitFor();
+    check((await why.innerText()).includes('Policies act through your OpenRouter management key'), `the explanation: ${await why.innerText()}`);
+    check((await acc.getByLabel('Action', { exact: true }).count()) === 0, 'no action control without a management key');
+    await axe('alerts (no management key)');
+    await page.unroute(keysList);
+    await why.getByRole('link', { name: 'Add a management key' }).click();
+    await page.waitForURL(/#\/keys\?add=management/);
+    await page.getByTestId('management-warning').waitFor();
+    check((await page.getByLabel('Kind', { exact: true }).inputValue()) === 'management', 'the add form is set to a management key');
+    // The keys as they are (the page cached the list answered without the management key).
+    await page.locator('[data-testid="key-item"][data-name="Admin"]').waitFor();
   });
 
   await step('settings: account shown; wrong current password, mismatch and 429 are messages in the page', async () => {

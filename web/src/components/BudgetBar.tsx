@@ -1,4 +1,5 @@
 import type { Budget } from '../api';
+import { policyText } from '../policy';
 import { budgetTitle, budgetTone, burnRateText, barPercent, percentText, periodLabel, runwaySentence, scopeLabel, shortDate, sourceLabel, usd } from '../runway';
 import { Amount } from './Amount';
 
@@ -12,7 +13,8 @@ function anchor(t: number): 'start' | 'middle' | 'end' {
  * percentage in words (never colour alone) and the runway sentence. The bar
  * is a `role="meter"` with a name and a value text; the SVG inside only draws
  * (attributes, no inline style: the page's CSP forbids it). `compact` drops
- * the heading line for table cells.
+ * the heading line for table cells (and the policy line: what the budget
+ * does to its keys besides alerting).
  */
 export function BudgetBar({ b, compact = false, now }: { b: Budget; compact?: boolean; now?: Date }) {
   const pct = barPercent(b);
@@ -23,6 +25,7 @@ export function BudgetBar({ b, compact = false, now }: { b: Budget; compact?: bo
   const idBase = `budget-${b.id ?? `limit-${b.api_key_id ?? 'x'}`}-${b.period}${compact ? '-c' : ''}`;
   const rate = compact ? null : burnRateText(b.runway);
   const used = st ? percentText(st.percent_used) : null;
+  const policy = policyText(b);
   return (
     <div
       class={`budget budget-${tone}${compact ? ' budget-compact' : ''}`}
@@ -99,6 +102,11 @@ export function BudgetBar({ b, compact = false, now }: { b: Budget; compact?: bo
         {line.text}
         {rate ? <span class="hint-inline"> {rate}</span> : null}
       </p>
+      {!compact && policy ? (
+        <p class="budget-policy" data-testid="budget-policy" data-action={b.action} data-dry-run={String(b.dry_run)}>
+          {policy}
+        </p>
+      ) : null}
       {!compact ? (
         <p class="hint budget-meta">
           Alerts at {b.thresholds.map((t) => `${t}%${fired.has(t) ? ' (sent)' : ''}`).join(', ')}

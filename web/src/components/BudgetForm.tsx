@@ -1,14 +1,27 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, fieldErrors, type Budget, type BudgetPeriod } from '../api';
+import { ApiError, api, fieldErrors, type Budget, type BudgetAction, type BudgetPatch, type BudgetPeriod } from '../api';
+import { parseActAt, policyText } from '../policy';
+import { href } from '../router';
 import { periodLabel } from '../runway';
 import { checkBudgetAmount, DEFAULT_THRESHOLDS, normalizeAmount, parseThresholds } from '../validate';
 import { BudgetBar } from './BudgetBar';
-import { SelectField, TextField } from './Field';
+import { CheckField, SelectField, TextField } from './Field';
 import { Notice } from './Notice';
 
 const PERIODS: BudgetPeriod[] = ['daily', 'weekly', 'monthly'];
 
-const LABELS = { amount: 'The amount', period: 'The period', thresholds: 'The thresholds', api_key_id: 'The key' };
+const LABELS = {
+  amount: 'The amount',
+  period: 'The period',
+  thresholds: 'The thresholds',
+  api_key_id: 'The key',
+  action: 'The action',
+  action_at: 'Act at',
+  dry_run: 'Dry run',
+};
+
+/** When the action is taken: at a percentage of the amount, or on the projection. */
+type ActWhen = 'percent' | 'projected';
 
 /**
  * Creates a budget (`existing` absent) or edits one. `idPrefix` keeps the
@@ -22,6 +35,7 @@ export function BudgetForm({
   onSaved,
   onCancel,
   taken = [],
+  canAct,
 }: {
   apiKeyId: number | null;
   existing?: Budget;
@@ -30,14 +44,32 @@ export function BudgetForm({
   onCancel?: () => void;
   /** Periods this scope already has a budget for (a new one would be a 409). */
   taken?: BudgetPeriod[];
+  /** Whether the account has a management key a policy can act through. */
+  canAct: boolean;
 }) {
   const firstFree = PERIODS.find((p) => !taken.includes(p)) ?? 'monthly';
   const [amount, setAmount] = useState(existing?.amount ?? '');
   const [period, setPeriod] = useState<BudgetPeriod>(existing && existing.period !== 'lifetime' ? existing.period : firstFree);
   const [thresholds, setThresholds] = useState((existing?.thresholds ?? DEFAULT_THRESHOLDS).join(', '));
+  const [action, setAction] = useState<BudgetAction>(existing?.action ?? 'notify');
+  const [actWhen, setActWhen] = useState<ActWhen>(existing && existing.action !== 'notify' && existing.action_at === null ? 'projected' : 'percent');
+  const [actAt, setActAt] = useState(String(existing?.action_at ?? 100));
+  const [dryRun, setDryRun] = useState(existing?.dry_run ?? false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const keyScoped = apiKeyId !== null;
+  const acts = action !== 'notify';
+
+  /** The policy fields sent: only what the form shows (none without a management key). */
+  function policyBody(errs: Record<string, string>): Pick<BudgetPatch, 'action' | 'action_at' | 'dry_run'> {
+    if (!canAct) return {};
+    if (!acts) return { action };
+    if (actWhen === 'projected') return { action, action_at: null, dry_run: dryRun };
+    const at = parseActAt(actAt);
+    if (at.error !== null) errs.action_at = at.error;
+    return { action, action_at: at.value, dry_run: dryRun };
+  }
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -47,30 +79,50 @@ export function BudgetForm({
     const t = parseThresholds(thresholds);
     if (t.error !== null) errs.thresholds = t.error;
     if (!existing && taken.includes(period)) errs.period = `There is already a ${period} budget here: edit it instead, or choose another period.`;
+    const policy = policyBody(errs);
     setErrors(errs);
     setMessage(null);
     if (Object.keys(errs).length > 0 || t.value === null) return;
     setBusy(true);
     try {
-      const body = { amount: normalizeAmount(amount), period, thresholds: t.value };
+      const body = { amount: normalizeAmount(amount), period, thresholds: t.value, ...policy };
       const saved = existing && existing.id !== null ? await api.updateBudget(existing.id, body) : await api.createBudget({ api_key_id: apiKeyId, ...body });
       onSaved(saved, !existing);
       if (!existing) {
         setAmount('');
         setThresholds(DEFAULT_THRESHOLDS.join(', '));
+        setAction('notify');
+        setActWhen('percent');
+        setActAt('100');
+        setDryRun(false);
       }
     } catch (ex) {
       if (ex instanceof ApiError && ex.status === 409) {
         setErrors({ period: `There is already a ${period} budget here: edit it instead, or choose another period.` });
       } else {
         const f = fieldErrors(ex, LABELS);
+        // A reason about when to act belongs by the control that says it.
+        if (f.fields.action_at && actWhen === 'projected') {
+          f.fields.act_when = f.fields.action_at;
+          delete f.fields.action_at;
+        }
+        // Fields the form does not show (no management key): in the message.
+        const shown = canAct ? (acts ? ['amount', 'period', 'thresholds', 'action', 'action_at', 'act_when', 'dry_run'] : ['amount', 'period', 'thresholds', 'action']) : ['amount', 'period', 'thresholds'];
+        const hidden = Object.entries(f.fields).filter(([k]) => !shown.includes(k));
+        for (const [k] of hidden) delete f.fields[k];
         setErrors(f.fields);
-        setMessage(f.message);
+        setMessage([f.message, ...hidden.map(([, v]) => v)].join(' '));
       }
     } finally {
       setBusy(false);
     }
   }
+
+  const actionOptions: { value: BudgetAction; label: string }[] = [
+    { value: 'notify', label: 'Notify only' },
+    { value: 'disable', label: keyScoped ? 'Disable the key on OpenRouter' : 'Disable the keys on OpenRouter' },
+  ];
+  if (keyScoped || action === 'limit') actionOptions.push({ value: 'limit', label: 'Limit the key on OpenRouter' });
 
   return (
     <form class="budget-form" onSubmit={submit} noValidate data-testid="budget-form" aria-label={existing ? 'Edit the budget' : 'New budget'}>
@@ -106,6 +158,67 @@ export function BudgetForm({
           testId="budget-thresholds"
         />
       </div>
+      {canAct ? (
+        <fieldset class="policy-fields" data-testid="budget-policy-fields">
+          <legend>What the budget does</legend>
+          <div class="form-row">
+            <SelectField
+              id={`${idPrefix}-action`}
+              label="Action"
+              value={action}
+              onValue={(v) => setAction(actionOptions.find((o) => o.value === v)?.value ?? 'notify')}
+              options={actionOptions}
+              error={errors.action}
+              hint={
+                keyScoped
+                  ? 'Besides alerting: disable the key, or set its OpenRouter limit to what the budget has left. Put back when the period resets.'
+                  : 'Besides alerting: disable every key of the account. Put back when the period resets.'
+              }
+              testId="budget-action"
+            />
+            {acts ? (
+              <SelectField
+                id={`${idPrefix}-act-when`}
+                label="Act when"
+                value={actWhen}
+                onValue={(v) => setActWhen(v === 'projected' ? 'projected' : 'percent')}
+                options={[
+                  { value: 'percent', label: 'Spend reaches a share of the amount' },
+                  { value: 'projected', label: 'Projected to run out before the reset' },
+                ]}
+                error={errors.act_when}
+                testId="budget-act-when"
+              />
+            ) : null}
+            {acts && actWhen === 'percent' ? (
+              <TextField
+                id={`${idPrefix}-action-at`}
+                label="Act at (% of the amount)"
+                value={actAt}
+                onValue={setActAt}
+                inputMode="numeric"
+                autoComplete="off"
+                error={errors.action_at}
+                hint="A whole percentage from 1 to 100."
+                testId="budget-action-at"
+              />
+            ) : null}
+          </div>
+          {acts ? (
+            <CheckField
+              id={`${idPrefix}-dry-run`}
+              label="Dry run (record only)"
+              checked={dryRun}
+              onChecked={setDryRun}
+              error={errors.dry_run}
+              hint="Records what the policy would do, on the Alerts screen, and changes nothing on OpenRouter."
+              testId="budget-dry-run"
+            />
+          ) : null}
+        </fieldset>
+      ) : (
+        <NoManagementKey existing={existing} />
+      )}
       {existing ? <p class="hint intro">Saving re-arms the budget: thresholds already crossed this period alert again.</p> : null}
       {message ? (
         <Notice tone="error" testId="budget-message">
@@ -126,6 +239,20 @@ export function BudgetForm({
   );
 }
 
+/** In place of the policy controls when no management key can act. */
+function NoManagementKey({ existing }: { existing: Budget | undefined }) {
+  const waiting = existing ? policyText(existing) : null;
+  return (
+    <div class="policy-unavailable" data-testid="policy-unavailable">
+      <p class="hint">
+        <strong>Policies act through your OpenRouter management key.</strong> With one, a budget can also disable its key(s) or limit a key on OpenRouter when it is crossed, and put them back
+        when the period resets. <a href={href('keys', { add: 'management' })}>Add a management key</a> to use them; until then budgets notify only.
+      </p>
+      {waiting ? <p class="hint">This budget's policy ({waiting.charAt(0).toLowerCase() + waiting.slice(1)}) cannot act until a management key is added.</p> : null}
+    </div>
+  );
+}
+
 /**
  * The budgets of one scope (a key, or the account): each bar, Edit and
  * Delete for the user's own, a note for OpenRouter's limit, and a form for
@@ -138,6 +265,7 @@ export function BudgetManager({
   onChanged,
   onDelete,
   onMessage,
+  canAct,
 }: {
   apiKeyId: number | null;
   budgets: Budget[];
@@ -145,6 +273,8 @@ export function BudgetManager({
   onChanged: () => void;
   onDelete: (b: Budget) => void;
   onMessage: (tone: 'success' | 'error', text: string) => void;
+  /** Whether the account has a management key a policy can act through. */
+  canAct: boolean;
 }) {
   const [editing, setEditing] = useState<number | null>(null);
   const own = budgets.filter((b) => b.source === 'budget');
@@ -165,9 +295,11 @@ export function BudgetManager({
                 apiKeyId={apiKeyId}
                 existing={b}
                 idPrefix={`${idPrefix}-edit-${b.id}`}
-                onSaved={() => {
+                canAct={canAct}
+                onSaved={(saved) => {
                   setEditing(null);
-                  onMessage('success', `The ${b.period} budget was saved and re-armed.`);
+                  const policy = policyText(saved);
+                  onMessage('success', `The ${saved.period} budget was saved and re-armed.${policy ? ` ${policy}.` : ' It notifies only.'}`);
                   onChanged();
                 }}
                 onCancel={() => setEditing(null)}
@@ -195,8 +327,10 @@ export function BudgetManager({
             apiKeyId={apiKeyId}
             idPrefix={`${idPrefix}-new`}
             taken={taken}
+            canAct={canAct}
             onSaved={(saved) => {
-              onMessage('success', `A ${saved.period} budget of ${saved.amount} USD is set on ${scope}.`);
+              const policy = policyText(saved);
+              onMessage('success', `A ${saved.period} budget of ${saved.amount} USD is set on ${scope}.${policy ? ` ${policy}.` : ''}`);
               onChanged();
             }}
           />

@@ -106,3 +106,41 @@ export function SelectField(p: SelectFieldProps) {
     </div>
   );
 }
+
+interface CheckFieldProps extends BaseProps {
+  checked: boolean;
+  onChecked: (v: boolean) => void;
+  testId?: string;
+}
+
+/** A checkbox with its label and hint beside it, and its message. */
+export function CheckField(p: CheckFieldProps) {
+  const describedBy = [p.error ? `${p.id}-error` : null, p.hint ? `${p.id}-hint` : null].filter(Boolean).join(' ');
+  return (
+    <div class={`check-field${p.error ? ' field-invalid' : ''}`}>
+      <input
+        id={p.id}
+        name={p.id}
+        type="checkbox"
+        checked={p.checked}
+        onChange={(e) => p.onChecked((e.currentTarget as HTMLInputElement).checked)}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={describedBy || undefined}
+        data-testid={p.testId}
+      />
+      <div>
+        <label for={p.id}>{p.label}</label>
+        {p.hint && (
+          <p class="hint" id={`${p.id}-hint`}>
+            {p.hint}
+          </p>
+        )}
+        {p.error && (
+          <p class="field-error" id={`${p.id}-error`} data-testid={`${p.id}-error`}>
+            {p.error}
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,6 +1,22 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedWebhook, type AlertEvent, type Delivery, type AlertEventPage, type DeliveryPage, type Webhook, type WebhookFormat } from '../api';
+import {
+  ApiError,
+  api,
+  errorMessage,
+  fieldErrors,
+  type Budget,
+  type CreatedWebhook,
+  type Delivery,
+  type AlertEventPage,
+  type DeliveryPage,
+  type Key,
+  type KeyAction,
+  type KeyActionPage,
+  type Webhook,
+  type WebhookFormat,
+} from '../api';
 import { BudgetManager } from '../components/BudgetForm';
+import { ActionsPanel, UndoBody, undoTitle } from '../components/KeyActions';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SelectField, TextField } from '../components/Field';
 import { NewerOlder } from '../components/NewerOlder';
@@ -10,14 +26,16 @@ import { SecretOnce } from '../components/SecretOnce';
 import { ago, formatTimestamp } from '../dates';
 import { attemptOutcome, deliverySummary, eventTypeLabel, formatInt, formatSeconds } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { undoMessage, usableManagementKey, type Message } from '../policy';
 import { href, updateParams } from '../router';
 import { sortBudgets } from '../runway';
 import { checkName, checkWebhookUrl } from '../validate';
 
 type Msg = { tone: 'success' | 'error'; text: string } | null;
-type Pending = { kind: 'webhook'; w: Webhook } | { kind: 'budget'; b: Budget } | null;
+type Pending = { kind: 'webhook'; w: Webhook } | { kind: 'budget'; b: Budget } | { kind: 'undo'; a: KeyAction } | null;
 
 const EVENTS_PER_PAGE = 20;
+const ACTIONS_PER_PAGE = 20;
 const DELIVERIES_PER_PAGE = 10;
 
 export function Alerts({ params }: { params: URLSearchParams }) {
@@ -26,6 +44,13 @@ export function Alerts({ params }: { params: URLSearchParams }) {
   const budgets = useResource<Budget[]>('budgets', (signal) => api.budgets(signal));
   const hooks = useResource<Webhook[]>('webhooks', (signal) => api.webhooks(signal));
   const events = useResource<AlertEventPage>(`alerts?page=${page}`, (signal) => api.alerts(page, EVENTS_PER_PAGE, signal));
+  const actionsPage = Math.max(1, Number(/^\d+$/.test(params.get('apage') ?? '') ? params.get('apage') : 1));
+  const actions = useResource<KeyActionPage>(`actions?page=${actionsPage}`, (signal) => api.actions(actionsPage, ACTIONS_PER_PAGE, undefined, signal));
+  const keys = useResource<Key[]>('keys', (signal) => api.allKeys(signal));
+  // Without the keys (an error), the form offers policies and the API says why it cannot.
+  const canAct = keys.data ? usableManagementKey(keys.data) !== null : keys.error ? true : null;
+  const [actionMsg, setActionMsg] = useState<Message | null>(null);
+  const [undoing, setUndoing] = useState<number | null>(null);
   const [budgetMsg, setBudgetMsg] = useState<Msg>(null);
   const [hookMsg, setHookMsg] = useState<Msg>(null);
   const [pending, setPending] = useState<Pending>(null);
@@ -39,9 +64,26 @@ export function Alerts({ params }: { params: URLSearchParams }) {
     invalidateExcept('budgets', 'webhooks');
   }
 
+  async function undo(a: KeyAction) {
+    setPending(null);
+    setUndoing(a.id);
+    try {
+      const r = await api.undoAction(a.id);
+      setActionMsg(undoMessage(r));
+    } catch (e) {
+      setActionMsg({ tone: 'error', text: `Could not undo the action on “${a.api_key_name}”: ${errorMessage(e)}` });
+    } finally {
+      setUndoing(null);
+      actions.reload();
+      events.reload();
+      invalidateExcept('budgets', 'webhooks');
+    }
+  }
+
   async function confirm() {
     const p = pending;
     if (!p) return;
+    if (p.kind === 'undo') return undo(p.a);
     setDeleting(true);
     try {
       if (p.kind === 'webhook') {
@@ -69,11 +111,12 @@ export function Alerts({ params }: { params: URLSearchParams }) {
         <h1 id="page-title" tabIndex={-1}>
           Alerts
         </h1>
-        <Busy active={budgets.loading || hooks.loading || events.loading} label="Updating…" />
+        <Busy active={budgets.loading || hooks.loading || events.loading || actions.loading} label="Updating…" />
       </div>
       <p class="lede">
         Warnings before the money runs out. At every hourly sync, each budget is checked: an alert when spend crosses one of its thresholds, when the current rate would use it up before it
-        resets, and when a key quiet for 14 days spends again. Alerts are listed below and sent to your webhooks.
+        resets, and when a key quiet for 14 days spends again. Alerts are listed below and sent to your webhooks. A budget can also act: disable or limit its keys on OpenRouter through
+        your management key, until the period resets.
       </p>
 
       <section class="panel" aria-labelledby="account-budget-title" data-testid="account-budgets">
@@ -88,9 +131,10 @@ export function Alerts({ params }: { params: URLSearchParams }) {
           </Notice>
         ) : null}
         {budgets.error ? <Notice tone="error">Could not load your budgets: {errorMessage(budgets.error)}</Notice> : null}
-        {budgets.data ? (
+        {budgets.data && canAct !== null ? (
           <BudgetManager
             apiKeyId={null}
+            canAct={canAct}
             budgets={account}
             idPrefix="account-budget"
             onChanged={budgetsChanged}
@@ -141,17 +185,46 @@ export function Alerts({ params }: { params: URLSearchParams }) {
         ) : null}
       </section>
 
+      <section class="panel" aria-labelledby="actions-title" data-testid="key-actions">
+        <h2 id="actions-title">Actions on keys</h2>
+        <p class="hint intro">
+          What budget policies did to your OpenRouter keys (or, in a dry run, would have done). An action in force is put back when its budget's period resets, unless someone changed the
+          key on OpenRouter since; Undo puts it back now.
+        </p>
+        {actionMsg ? (
+          <Notice tone={actionMsg.tone} testId="action-message">
+            {actionMsg.text}
+          </Notice>
+        ) : null}
+        <ActionsPanel
+          res={actions.data}
+          error={actions.error}
+          page={actionsPage}
+          onPage={(n) => updateParams({ apage: n > 1 ? n : undefined })}
+          onUndo={(a) => setPending({ kind: 'undo', a })}
+          busyId={undoing}
+        />
+      </section>
+
       <EventsPanel res={events.data} error={events.error} page={page} />
 
       <ConfirmDialog
         open={pending !== null}
-        title={pending?.kind === 'webhook' ? `Delete the webhook “${pending.w.name}”?` : `Delete the ${pending?.kind === 'budget' ? pending.b.period : ''} account budget?`}
-        confirmLabel={deleting ? 'Deleting…' : pending?.kind === 'webhook' ? 'Delete webhook' : 'Delete budget'}
+        title={
+          pending?.kind === 'undo'
+            ? undoTitle(pending.a)
+            : pending?.kind === 'webhook'
+              ? `Delete the webhook “${pending.w.name}”?`
+              : `Delete the ${pending?.kind === 'budget' ? pending.b.period : ''} account budget?`
+        }
+        confirmLabel={pending?.kind === 'undo' ? 'Put it back' : deleting ? 'Deleting…' : pending?.kind === 'webhook' ? 'Delete webhook' : 'Delete budget'}
         busy={deleting}
         onConfirm={() => void confirm()}
         onCancel={() => setPending(null)}
       >
-        {pending?.kind === 'webhook' ? (
+        {pending?.kind === 'undo' ? (
+          <UndoBody a={pending.a} />
+        ) : pending?.kind === 'webhook' ? (
           <p>It stops receiving alerts at once, and its delivery log is removed. Its URL is not called again.</p>
         ) : (
           <p>No more alerts for this budget. Past alerts stay listed.</p>

@@ -1,14 +1,17 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Amount } from '../components/Amount';
-import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedKey, type Key, type KeyKind } from '../api';
+import { ApiError, api, errorMessage, fieldErrors, type Budget, type CreatedKey, type Key, type KeyAction, type KeyActionPage, type KeyKind } from '../api';
 import { BudgetBar } from '../components/BudgetBar';
 import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { UndoBody, undoTitle } from '../components/KeyActions';
+import { KeyLimitPanel, LimitBody, limitTitle, type LimitRequest } from '../components/KeyLimit';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { ago, formatTimestamp, isStale } from '../dates';
 import { statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { keyActionSentence, limitText, undoMessage, usableManagementKey } from '../policy';
 import { updateParams } from '../router';
 import { sortBudgets } from '../runway';
 import { checkName, checkOpenRouterKey } from '../validate';
@@ -28,6 +31,89 @@ export function Keys({ params }: { params: URLSearchParams }) {
   const [budgetMsg, setBudgetMsg] = useState<Msg>(null);
   const budgetKeyId = /^\d+$/.test(params.get('budget') ?? '') ? Number(params.get('budget')) : null;
   const budgetKey = keys?.find((k) => k.id === budgetKeyId) ?? null;
+  const canAct = keys ? usableManagementKey(keys) !== null : null;
+  // What policies did to the keys: in force, and this period's dry runs.
+  const applied = useResource<KeyActionPage>('actions?state=applied', (signal) => api.actions(1, 100, 'applied', signal));
+  const dryRuns = useResource<KeyActionPage>('actions?state=dry_run', (signal) => api.actions(1, 50, 'dry_run', signal));
+  const [pendingUndo, setPendingUndo] = useState<KeyAction | null>(null);
+  const [undoing, setUndoing] = useState<number | null>(null);
+  // "Set an OpenRouter limit" (`#/keys?limit=<id>`), confirmed by the dialog.
+  const limitKeyId = /^\d+$/.test(params.get('limit') ?? '') ? Number(params.get('limit')) : null;
+  const limitKey = keys?.find((k) => k.id === limitKeyId) ?? null;
+  const [pendingLimit, setPendingLimit] = useState<LimitRequest | null>(null);
+  const [limitBusy, setLimitBusy] = useState(false);
+  const [limitErrors, setLimitErrors] = useState<Record<string, string>>({});
+  const [limitMessage, setLimitMessage] = useState<string | null>(null);
+  /** Limits set here that the key's snapshot does not show yet (until its next sync). */
+  const [limitsSet, setLimitsSet] = useState<Map<number, string>>(new Map());
+  const setLimits = useResource<KeyActionPage>('actions?state=set', (signal) => api.actions(1, 100, 'set', signal));
+
+  /** A limit set here since the key's snapshot was taken ("25 USD monthly"). */
+  function limitSetOf(k: Key): string | null {
+    const local = limitsSet.get(k.id);
+    if (local) return local;
+    const taken = k.snapshot ? Date.parse(k.snapshot.taken_at) : 0;
+    const a = (setLimits.data?.items ?? []).find((x) => x.api_key_id === k.id && Date.parse(x.created_at) > taken && x.after?.limit != null);
+    return a?.after?.limit != null ? limitText(a.after.limit, a.after.limit_reset) : null;
+  }
+
+  function mayLimit(k: Key): boolean {
+    return canAct === true && k.kind === 'inference' && k.is_active && k.snapshot !== null && k.snapshot.limit === null && limitSetOf(k) === null;
+  }
+
+  async function confirmLimit() {
+    const r = pendingLimit;
+    if (!r) return;
+    setPendingLimit(null);
+    setLimitBusy(true);
+    setLimitErrors({});
+    setLimitMessage(null);
+    try {
+      const a = await api.setKeyLimit(r.k.id, { limit: r.limit, limit_reset: r.limit_reset });
+      const text = limitText(a.after?.limit ?? r.limit, a.after?.limit_reset ?? r.limit_reset);
+      setLimitsSet((m) => new Map(m).set(r.k.id, text));
+      updateParams({ limit: undefined });
+      setMsg({ tone: 'success', text: `“${r.k.name}” now has an OpenRouter limit of ${text}: OpenRouter refuses its requests past it.` });
+      setLimits.reload();
+      // The row shows the limit from the key's snapshot: take a fresh one.
+      try {
+        replace((await api.syncKey(r.k.id)).key);
+      } catch {
+        // Synced a moment ago (429) or OpenRouter busy: the next sync shows it.
+      }
+    } catch (e) {
+      const f = fieldErrors(e, { limit: 'The limit', limit_reset: 'The reset window' });
+      setLimitErrors(f.fields);
+      setLimitMessage(e instanceof ApiError && e.status === 422 && Object.keys(f.fields).length > 0 ? null : f.message);
+    } finally {
+      setLimitBusy(false);
+    }
+  }
+
+  function actionsOf(id: number): KeyAction[] {
+    const now = Date.now();
+    const inForce = (applied.data?.items ?? []).filter((a) => a.api_key_id === id);
+    const dry = (dryRuns.data?.items ?? []).filter((a) => a.api_key_id === id && Date.parse(a.restore_at) > now);
+    return [...inForce, ...dry];
+  }
+
+  async function confirmUndo() {
+    const a = pendingUndo;
+    if (!a) return;
+    setPendingUndo(null);
+    setUndoing(a.id);
+    try {
+      setMsg(undoMessage(await api.undoAction(a.id)));
+    } catch (e) {
+      setMsg({ tone: 'error', text: `Could not undo the action on “${a.api_key_name}”: ${errorMessage(e)}` });
+    } finally {
+      setUndoing(null);
+      applied.reload();
+      dryRuns.reload();
+      res.reload();
+      invalidateExcept('keys', 'budgets');
+    }
+  }
 
   function budgetsOf(id: number): Budget[] {
     return sortBudgets((budgetsRes.data ?? []).filter((b) => b.scope === 'key' && b.api_key_id === id));
@@ -138,6 +224,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
       ) : null}
 
       <AddKeyForm
+        management={params.get('add') === 'management'}
         onCreated={(k) => {
           res.mutate((old) => [...(old ?? []), k]);
           clearCacheExceptKeys();
@@ -178,7 +265,13 @@ export function Keys({ params }: { params: URLSearchParams }) {
                     key={k.id}
                     k={k}
                     budgets={budgetsOf(k.id)}
+                    actions={actionsOf(k.id)}
+                    undoing={undoing}
+                    onUndo={setPendingUndo}
                     budgetOpen={budgetKeyId === k.id}
+                    mayLimit={mayLimit(k)}
+                    limitOpen={limitKeyId === k.id}
+                    limitSet={limitSetOf(k)}
                     busy={busyIds.has(k.id)}
                     onRenamed={(u) => {
                       replace(u);
@@ -199,6 +292,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
         <KeyBudgets
           k={budgetKey}
           budgets={budgetsOf(budgetKey.id)}
+          canAct={canAct ?? true}
           loaded={budgetsRes.data !== undefined}
           error={budgetsRes.error}
           msg={budgetMsg}
@@ -208,18 +302,47 @@ export function Keys({ params }: { params: URLSearchParams }) {
         />
       ) : null}
 
+      {limitKey && mayLimit(limitKey) ? (
+        <KeyLimitPanel
+          k={limitKey}
+          budgets={budgetsOf(limitKey.id)}
+          errors={limitErrors}
+          message={limitMessage}
+          busy={limitBusy}
+          onRequest={(r) => {
+            setLimitErrors({});
+            setLimitMessage(null);
+            setPendingLimit(r);
+          }}
+        />
+      ) : null}
+
       <ConfirmDialog
-        open={pendingDelete !== null || pendingBudget !== null}
-        title={pendingBudget ? `Delete the ${pendingBudget.period} budget of “${pendingBudget.api_key_name ?? ''}”?` : `Delete “${pendingDelete?.name ?? ''}”?`}
-        confirmLabel={deleting ? 'Deleting…' : pendingBudget ? 'Delete budget' : 'Delete key'}
+        open={pendingDelete !== null || pendingBudget !== null || pendingUndo !== null || pendingLimit !== null}
+        title={
+          pendingLimit
+            ? limitTitle(pendingLimit)
+            : pendingUndo
+            ? undoTitle(pendingUndo)
+            : pendingBudget
+              ? `Delete the ${pendingBudget.period} budget of “${pendingBudget.api_key_name ?? ''}”?`
+              : `Delete “${pendingDelete?.name ?? ''}”?`
+        }
+        confirmLabel={pendingLimit ? 'Set the limit' : pendingUndo ? 'Put it back' : deleting ? 'Deleting…' : pendingBudget ? 'Delete budget' : 'Delete key'}
         busy={deleting}
-        onConfirm={() => void (pendingBudget ? confirmBudgetDelete() : confirmDelete())}
+        onConfirm={() => void (pendingLimit ? confirmLimit() : pendingUndo ? confirmUndo() : pendingBudget ? confirmBudgetDelete() : confirmDelete())}
         onCancel={() => {
           setPendingDelete(null);
           setPendingBudget(null);
+          setPendingUndo(null);
+          setPendingLimit(null);
         }}
       >
-        {pendingBudget ? (
+        {pendingLimit ? (
+          <LimitBody r={pendingLimit} />
+        ) : pendingUndo ? (
+          <UndoBody a={pendingUndo} />
+        ) : pendingBudget ? (
           <p>No more alerts for this budget. Past alerts stay listed. If the key has a limit on OpenRouter, that limit is tracked again instead.</p>
         ) : (
           <p>The key and all the usage recorded for it are removed from OpenRouter Watcher. The key itself keeps working at OpenRouter.</p>
@@ -229,10 +352,23 @@ export function Keys({ params }: { params: URLSearchParams }) {
   );
 }
 
-function AddKeyForm({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
+/** `management`: opened from "Add a management key" (`#/keys?add=management`):
+ *  the kind is preset and the form takes the focus. */
+function AddKeyForm({ onCreated, management }: { onCreated: (k: CreatedKey) => void; management: boolean }) {
   const [name, setName] = useState('');
   const [key, setKey] = useState('');
-  const [kind, setKind] = useState<KeyKind>('inference');
+  const [kind, setKind] = useState<KeyKind>(management ? 'management' : 'inference');
+  useEffect(() => {
+    if (!management) return;
+    setKind('management');
+    // After the view's own focus on its heading.
+    const frame = requestAnimationFrame(() => {
+      const input = document.getElementById('key-name');
+      input?.focus();
+      input?.scrollIntoView({ block: 'center' });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [management]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [created, setCreated] = useState<CreatedKey | null>(null);
@@ -329,6 +465,7 @@ function AddKeyForm({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
 function KeyBudgets({
   k,
   budgets,
+  canAct,
   loaded,
   error,
   msg,
@@ -338,6 +475,7 @@ function KeyBudgets({
 }: {
   k: Key;
   budgets: Budget[];
+  canAct: boolean;
   loaded: boolean;
   error: unknown;
   msg: Msg;
@@ -372,6 +510,7 @@ function KeyBudgets({
       {loaded ? (
         <BudgetManager
           apiKeyId={k.id}
+          canAct={canAct}
           budgets={budgets}
           idPrefix={`key-${k.id}-budget`}
           onChanged={onChanged}
@@ -386,7 +525,13 @@ function KeyBudgets({
 function KeyItem({
   k,
   budgets,
+  actions,
+  undoing,
+  onUndo,
   budgetOpen,
+  mayLimit,
+  limitOpen,
+  limitSet,
   busy,
   onRenamed,
   onToggle,
@@ -395,7 +540,16 @@ function KeyItem({
 }: {
   k: Key;
   budgets: Budget[];
+  /** What policies did to this key: in force, or this period's dry runs. */
+  actions: KeyAction[];
+  undoing: number | null;
+  onUndo: (a: KeyAction) => void;
   budgetOpen: boolean;
+  /** Whether to offer "Set an OpenRouter limit" (no limit, a management key). */
+  mayLimit: boolean;
+  limitOpen: boolean;
+  /** A limit just set here, not in the snapshot yet ("25 USD monthly"). */
+  limitSet: string | null;
   busy: boolean;
   onRenamed: (k: Key) => void;
   onToggle: () => void;
@@ -432,121 +586,162 @@ function KeyItem({
   }
 
   return (
-    <tr data-testid="key-item" data-key-id={k.id} data-name={k.name} data-status={k.validation_status} data-active={String(k.is_active)} data-synced={k.last_synced_at ?? ''}>
-      <th scope="row">
-        {editing ? (
-          <form class="inline-form" onSubmit={save} noValidate>
-            <TextField id={`rename-${k.id}`} label={`New name for ${k.name}`} value={name} onValue={setName} error={error} />
-            <div class="inline-actions">
-              <button class="button small primary" type="submit" disabled={saving}>
-                Save
-              </button>
-              <button
-                class="button small"
-                type="button"
-                onClick={() => {
-                  setEditing(false);
-                  setName(k.name);
-                  setError(undefined);
-                }}
-              >
-                Cancel
-              </button>
-            </div>
-          </form>
-        ) : (
-          <>
-            <span class="key-name">{k.name}</span>
-            <span class="preview">{k.key_preview}</span>
-          </>
-        )}
-      </th>
-      <td>{k.kind === 'management' ? 'Management' : 'Inference'}</td>
-      <td>
-        <span class="badges">
-          <span class={`badge status-${k.validation_status}`} title={statusSentence(k.validation_status)}>
-            {statusText(k)}
+    <>
+      <tr class={actions.length > 0 ? 'has-policy' : undefined} data-testid="key-item" data-key-id={k.id} data-name={k.name} data-status={k.validation_status} data-active={String(k.is_active)} data-synced={k.last_synced_at ?? ''}>
+        <th scope="row">
+          {editing ? (
+            <form class="inline-form" onSubmit={save} noValidate>
+              <TextField id={`rename-${k.id}`} label={`New name for ${k.name}`} value={name} onValue={setName} error={error} />
+              <div class="inline-actions">
+                <button class="button small primary" type="submit" disabled={saving}>
+                  Save
+                </button>
+                <button
+                  class="button small"
+                  type="button"
+                  onClick={() => {
+                    setEditing(false);
+                    setName(k.name);
+                    setError(undefined);
+                  }}
+                >
+                  Cancel
+                </button>
+              </div>
+            </form>
+          ) : (
+            <>
+              <span class="key-name">{k.name}</span>
+              <span class="preview">{k.key_preview}</span>
+            </>
+          )}
+        </th>
+        <td>{k.kind === 'management' ? 'Management' : 'Inference'}</td>
+        <td>
+          <span class="badges">
+            <span class={`badge status-${k.validation_status}`} title={statusSentence(k.validation_status)}>
+              {statusText(k)}
+            </span>
+            {!k.is_active ? <span class="badge muted">Disabled</span> : null}
+            {stale ? <span class="badge stale">Stale</span> : null}
           </span>
-          {!k.is_active ? <span class="badge muted">Disabled</span> : null}
-          {stale ? <span class="badge stale">Stale</span> : null}
-        </span>
-        {k.last_sync_error ? <span class="error-text">{k.last_sync_error}</span> : null}
-      </td>
-      <td class="num nowrap">
-        {snap ? (
-          <>
-            {snap.limit === null ? 'No limit' : <Amount value={snap.limit} />}
-            {snap.limit_remaining !== null ? (
+          {k.last_sync_error ? <span class="error-text">{k.last_sync_error}</span> : null}
+        </td>
+        <td class="num nowrap">
+          {snap ? (
+            <>
+              {snap.limit !== null ? (
+                <Amount value={snap.limit} />
+              ) : limitSet ? (
+                <span data-testid="limit-set">
+                  Limit set: {limitSet}
+                  <span class="sub-line">shown after the next sync</span>
+                </span>
+              ) : (
+                'No limit'
+              )}
+              {mayLimit ? (
+                <button
+                  type="button"
+                  class="button small limit-offer"
+                  aria-expanded={limitOpen}
+                  aria-controls={limitOpen ? 'key-limit-panel' : undefined}
+                  onClick={() => updateParams({ limit: limitOpen ? undefined : k.id, budget: undefined })}
+                  data-testid="offer-limit"
+                >
+                  Set an OpenRouter limit<span class="sr-only"> on {k.name}</span>
+                </button>
+              ) : null}
+              {snap.limit_remaining !== null ? (
+                <span class="sub-line">
+                  <Amount value={snap.limit_remaining} /> left
+                </span>
+              ) : null}
+              {snap.limit_reset ? <span class="sub-line">resets {snap.limit_reset}</span> : null}
+            </>
+          ) : (
+            '—'
+          )}
+        </td>
+        <td class="num nowrap">
+          {snap ? (
+            <>
               <span class="sub-line">
-                <Amount value={snap.limit_remaining} /> left
+                today <Amount value={snap.usage_daily} />
               </span>
-            ) : null}
-            {snap.limit_reset ? <span class="sub-line">resets {snap.limit_reset}</span> : null}
-          </>
-        ) : (
-          '—'
-        )}
-      </td>
-      <td class="num nowrap">
-        {snap ? (
-          <>
-            <span class="sub-line">
-              today <Amount value={snap.usage_daily} />
-            </span>
-            <span class="sub-line">
-              week <Amount value={snap.usage_weekly} />
-            </span>
-            <span class="sub-line">
-              month <Amount value={snap.usage_monthly} />
-            </span>
-          </>
-        ) : (
-          '—'
-        )}
-      </td>
-      <td class="budget-cell">
-        {budgets.map((b) => (
-          <BudgetBar key={`${b.id ?? 'limit'}-${b.period}`} b={b} compact />
-        ))}
-        {k.kind === 'inference' ? (
-          <button
-            type="button"
-            class="button small"
-            aria-expanded={budgetOpen}
-            aria-controls={budgetOpen ? 'key-budget-panel' : undefined}
-            onClick={() => updateParams({ budget: budgetOpen ? undefined : k.id })}
-            data-testid="manage-budget"
-          >
-            {budgets.some((b) => b.source === 'budget') ? 'Edit budget' : 'Set budget'}
-            <span class="sr-only"> of {k.name}</span>
-          </button>
-        ) : (
-          <span class="hint-inline">—</span>
-        )}
-      </td>
-      <td class="nowrap">{k.kind === 'inference' ? <span title={formatTimestamp(k.last_synced_at)}>{ago(k.last_synced_at)}</span> : 'not synced itself'}</td>
-      <td>
-        <div class="row-actions">
-          {!editing ? (
-            <button type="button" class="button small" onClick={() => setEditing(true)}>
-              Rename<span class="sr-only"> {k.name}</span>
+              <span class="sub-line">
+                week <Amount value={snap.usage_weekly} />
+              </span>
+              <span class="sub-line">
+                month <Amount value={snap.usage_monthly} />
+              </span>
+            </>
+          ) : (
+            '—'
+          )}
+        </td>
+        <td class="budget-cell">
+          {budgets.map((b) => (
+            <BudgetBar key={`${b.id ?? 'limit'}-${b.period}`} b={b} compact />
+          ))}
+          {k.kind === 'inference' ? (
+            <button
+              type="button"
+              class="button small"
+              aria-expanded={budgetOpen}
+              aria-controls={budgetOpen ? 'key-budget-panel' : undefined}
+              onClick={() => updateParams({ budget: budgetOpen ? undefined : k.id, limit: undefined })}
+              data-testid="manage-budget"
+            >
+              {budgets.some((b) => b.source === 'budget') ? 'Edit budget' : 'Set budget'}
+              <span class="sr-only"> of {k.name}</span>
             </button>
-          ) : null}
-          <button type="button" class="button small" onClick={onToggle} disabled={busy} data-testid="toggle-key">
-            {k.is_active ? 'Disable' : 'Enable'}
-            <span class="sr-only"> {k.name}</span>
-          </button>
-          {k.kind === 'inference' && k.is_active ? (
-            <button type="button" class="button small" onClick={onSync} disabled={busy} data-testid="sync-key">
-              {busy ? 'Syncing…' : 'Sync now'}
+          ) : (
+            <span class="hint-inline">—</span>
+          )}
+        </td>
+        <td class="nowrap">{k.kind === 'inference' ? <span title={formatTimestamp(k.last_synced_at)}>{ago(k.last_synced_at)}</span> : 'not synced itself'}</td>
+        <td>
+          <div class="row-actions">
+            {!editing ? (
+              <button type="button" class="button small" onClick={() => setEditing(true)}>
+                Rename<span class="sr-only"> {k.name}</span>
+              </button>
+            ) : null}
+            <button type="button" class="button small" onClick={onToggle} disabled={busy} data-testid="toggle-key">
+              {k.is_active ? 'Disable' : 'Enable'}
               <span class="sr-only"> {k.name}</span>
             </button>
-          ) : null}
-          <button type="button" class="button small danger-outline" onClick={onDelete} disabled={busy} data-testid="delete-key">
-            Delete<span class="sr-only"> {k.name}</span>
-          </button>
-        </div>
-      </td>
-    </tr>
+            {k.kind === 'inference' && k.is_active ? (
+              <button type="button" class="button small" onClick={onSync} disabled={busy} data-testid="sync-key">
+                {busy ? 'Syncing…' : 'Sync now'}
+                <span class="sr-only"> {k.name}</span>
+              </button>
+            ) : null}
+            <button type="button" class="button small danger-outline" onClick={onDelete} disabled={busy} data-testid="delete-key">
+              Delete<span class="sr-only"> {k.name}</span>
+            </button>
+          </div>
+        </td>
+      </tr>
+      {actions.length > 0 ? (
+        <tr class="key-policy" data-testid="key-policy" data-key-id={k.id}>
+          <td colSpan={8}>
+            {actions.map((a) => (
+              <p key={a.id} class="key-policy-note" data-testid="key-policy-note" data-action-id={a.id} data-state={a.state} data-action={a.action}>
+                <span class={`badge action-${a.state}`}>{a.state === 'applied' ? (a.action === 'limit' ? 'Limited' : 'Disabled') : 'Dry run'}</span>
+                <span data-testid="key-policy-text">{keyActionSentence(a)}</span>
+                {a.state === 'applied' ? (
+                  <button type="button" class="button small" onClick={() => onUndo(a)} disabled={undoing === a.id} data-testid="undo-action">
+                    {undoing === a.id ? 'Undoing…' : 'Undo'}
+                    <span class="sr-only"> the policy's action on {k.name}</span>
+                  </button>
+                ) : null}
+              </p>
+            ))}
+          </td>
+        </tr>
+      ) : null}
+    </>
   );
 }
