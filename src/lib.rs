@@ -27,7 +27,6 @@ pub use watcher_core::{clock, config, domain, error};
 
 pub mod alerts;
 pub mod app;
-pub mod audit;
 pub mod auth;
 pub mod bounded;
 pub mod changes;
@@ -41,6 +40,7 @@ pub mod panic;
 pub mod public_api;
 pub mod rate_limit;
 pub mod routes;
+pub mod security_log;
 pub mod store;
 pub mod usage;
 pub mod webhooks;

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
 use crate::auth::handlers::{new_session, Attempts, TokenView};
 use crate::auth::session::AuthUser;
 use crate::auth::{jwt, password};
@@ -19,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::ctx::{Ctx, Incoming};
 use crate::http::reply::Reply;
 use crate::public_api;
+use crate::security_log::{self, Event, Subject};
 use crate::store;
 
 #[derive(Deserialize, ToSchema)]
@@ -92,7 +92,7 @@ pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> 
         user_id: Some(account.id),
         ..Subject::default()
     };
-    audit::record(Event::PasswordChanged, &network, &subject);
+    security_log::record(Event::PasswordChanged, &network, &subject);
     let (revoked_tokens, paused_webhooks) = if body.revoke_other_access {
         revoke_other_access(app, user, &now).await?
     } else {
@@ -182,7 +182,7 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         user_id: Some(account.id),
         ..Subject::default()
     };
-    audit::record(Event::AccountDeleted, &req.client_network(), &subject);
+    security_log::record(Event::AccountDeleted, &req.client_network(), &subject);
     Ok(Reply::no_content())
 }
 
@@ -206,7 +206,7 @@ async fn confirm_password(
             user_id: Some(user_id),
             ..Subject::default()
         };
-        audit::record(Event::PasswordChangeFailed, &network, &subject);
+        security_log::record(Event::PasswordChangeFailed, &network, &subject);
         return Err(AppError::invalid(field, "is not the account's password"));
     }
     attempts.give_back(app).await;

@@ -1,13 +1,12 @@
 //! `/api/auth/*`: register, login, logout, me, password change, account
 //! deletion. Each security event is logged as one structured line
-//! (`audit`), never with a secret.
+//! (`security_log`), never with a secret.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
 use crate::auth::session::AuthUser;
 use crate::auth::{jwt, password};
 use crate::clock;
@@ -18,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
 use crate::rate_limit::{self, Bucket};
+use crate::security_log::{self, Event, Subject};
 use crate::store::{self, users::UserRow, Unique};
 
 /// Failed logins (and wrong current passwords) allowed per client network
@@ -118,7 +118,7 @@ pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
                 user_id: Some(user.id),
                 ..Subject::default()
             };
-            audit::record(Event::Register, &network, &subject);
+            security_log::record(Event::Register, &network, &subject);
             Reply::created(&UserView::from(user))
         }
         Ok(None) => Err(AppError::internal("user insert returned no row")),
@@ -186,7 +186,7 @@ pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
             email_sha256: Some(&email_hash),
             ..Subject::default()
         };
-        audit::record(Event::LoginFailed, &network, &subject);
+        security_log::record(Event::LoginFailed, &network, &subject);
         return Err(AppError::Unauthorized(
             "Invalid email or password.".to_owned(),
         ));
@@ -196,7 +196,7 @@ pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
         user_id: Some(user.id),
         ..Subject::default()
     };
-    audit::record(Event::LoginOk, &network, &subject);
+    security_log::record(Event::LoginOk, &network, &subject);
     issue_session(app, &secret, user.id, user.session_epoch)
 }
 
@@ -255,7 +255,7 @@ impl Attempts {
                     email_sha256: Some(email_hash),
                     ..Subject::default()
                 };
-                audit::record(Event::LoginThrottled, network, &subject);
+                security_log::record(Event::LoginThrottled, network, &subject);
                 return Err(refused);
             }
         }
@@ -291,7 +291,7 @@ pub async fn logout(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         user_id: Some(user.user_id),
         ..Subject::default()
     };
-    audit::record(Event::Logout, &req.client_network(), &subject);
+    security_log::record(Event::Logout, &req.client_network(), &subject);
     Ok(Reply::no_content())
 }
 

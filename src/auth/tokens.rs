@@ -1,7 +1,7 @@
 //! `/api/tokens`: API tokens for the public API. The plaintext is shown once,
 //! in the creation response; only its SHA-256 and a display prefix are kept.
 
-use crate::audit::{self, Event, Subject};
+use crate::security_log::{self, Event, Subject};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
@@ -123,7 +123,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         id: Some(row.id),
         ..Subject::default()
     };
-    audit::record(Event::TokenCreated, &req.client_network(), &subject);
+    security_log::record(Event::TokenCreated, &req.client_network(), &subject);
     Reply::created(&CreatedView {
         id: row.id,
         name: row.name,
@@ -178,6 +178,6 @@ pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         id: Some(id),
         ..Subject::default()
     };
-    audit::record(Event::TokenRevoked, &req.client_network(), &subject);
+    security_log::record(Event::TokenRevoked, &req.client_network(), &subject);
     Ok(Reply::no_content())
 }

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
@@ -26,6 +25,7 @@ use crate::keys::vault::Vault;
 use crate::keys::views::KeyView;
 use crate::openrouter::{Budget, CallError, Client};
 use crate::rate_limit::{self, Bucket};
+use crate::security_log::{self, Event, Subject};
 use crate::store::{self, api_keys::NewKey, Unique};
 
 /// Calls the immediate validation may make (one retry).
@@ -130,7 +130,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         id: Some(id),
         ..Subject::default()
     };
-    audit::record(Event::KeyAdded, &req.client_network(), &subject);
+    security_log::record(Event::KeyAdded, &req.client_network(), &subject);
     let row = store::api_keys::get(&db, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::internal("stored key vanished"))?;
@@ -304,7 +304,7 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
             id: Some(id),
             ..Subject::default()
         };
-        audit::record(Event::KeyDeleted, &req.client_network(), &subject);
+        security_log::record(Event::KeyDeleted, &req.client_network(), &subject);
         Ok(Reply::no_content())
     } else {
         Err(AppError::not_found("API key"))
