@@ -11,13 +11,15 @@ use super::view::{self, BudgetView};
 use crate::alerts::period::UserPeriod;
 use crate::auth::session::AuthUser;
 use crate::clock;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::money::{EnteredAmount, Money};
 use crate::domain::page::{Page, Pagination};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
-use crate::store::{self, budgets::NewBudget, Unique};
+use crate::http::route::Changed;
+use crate::store::{self, budgets::BudgetRow, budgets::NewBudget, Unique};
 
 /// 1,000,000 USD: far above any real budget, far below overflow.
 const MAX_AMOUNT_UNITS: i64 = 1_000_000 * 10_000_000_000;
@@ -105,6 +107,24 @@ async fn view_of(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<BudgetView
         .ok_or_else(|| AppError::not_found("Budget"))
 }
 
+/// A budget's terms as the audit log records them.
+fn terms(amount: Money, period: &str, thresholds: &str) -> Fields {
+    Fields::new()
+        .with("amount", amount.to_string())
+        .with("period", period)
+        .with("thresholds", thresholds)
+}
+
+/// An audit entry about budget `row` (`monthly budget`, on its key if any).
+fn entry_of(user: &AuthUser, kind: Kind, row: &BudgetRow) -> Entry {
+    let entry = Entry::by_user(user.user_id, kind, &format!("{} budget", row.period))
+        .reference(Fields::new().with("budget_id", row.id));
+    match row.api_key_id {
+        Some(key) => entry.key(key),
+        None => entry,
+    }
+}
+
 /// The account's budgets
 ///
 /// Explicit budgets, then implicit ones (keys' OpenRouter limits), each with its status and runway.
@@ -156,7 +176,7 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
         (status = 409, description = "This scope already has a budget for this period, or the account has 100 budgets.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let body: CreateBody = cx.req.json()?;
     let amount = amount(body.amount.0)?;
     let period = Period::parse("period", &body.period)?;
@@ -184,7 +204,15 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
             },
         );
     };
-    Reply::created(&view_of(cx, user, row.id).await?)
+    let entry = entry_of(user, Kind::BudgetCreated, &row).created(terms(
+        row.amount,
+        &row.period,
+        &row.thresholds,
+    ));
+    Ok(Changed::new(
+        Reply::created(&view_of(cx, user, row.id).await?)?,
+        entry,
+    ))
 }
 
 fn conflict_for(err: AppError) -> AppError {
@@ -212,7 +240,7 @@ fn conflict_for(err: AppError) -> AppError {
         (status = 409, description = "This scope already has a budget for that period.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let body: UpdateBody = cx.req.json()?;
     if body.amount.is_none() && body.period.is_none() && body.thresholds.is_none() {
         return Err(AppError::invalid(
@@ -234,13 +262,14 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         None => Thresholds::from_text(&current.thresholds).unwrap_or_default(),
     };
     let now = clock::timestamp(clock::now());
+    let thresholds = thresholds.to_text();
     let found = store::budgets::update(
         &db,
         user.user_id,
         id,
         amount,
         period.as_str(),
-        &thresholds.to_text(),
+        &thresholds,
         &now,
     )
     .await
@@ -248,7 +277,14 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
     if !found {
         return Err(AppError::not_found("Budget"));
     }
-    Reply::ok(&view_of(cx, user, id).await?)
+    let entry = entry_of(user, Kind::BudgetUpdated, &current).changed(
+        terms(current.amount, &current.period, &current.thresholds),
+        terms(amount, period.as_str(), &thresholds),
+    );
+    Ok(Changed::new(
+        Reply::ok(&view_of(cx, user, id).await?)?,
+        entry,
+    ))
 }
 
 /// Delete a budget
@@ -264,12 +300,16 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         (status = 204, description = "Deleted."),
     )
 )]
-pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
-    if store::budgets::delete(&cx.app.db()?, user.user_id, id).await? {
-        Ok(Reply::no_content())
-    } else {
-        Err(AppError::not_found("Budget"))
-    }
+pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
+    let row = store::budgets::delete(&cx.app.db()?, user.user_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Budget"))?;
+    let entry = entry_of(user, Kind::BudgetDeleted, &row).removed(terms(
+        row.amount,
+        &row.period,
+        &row.thresholds,
+    ));
+    Ok(Changed::new(Reply::no_content(), entry))
 }
 
 /// The account's alerts

@@ -11,11 +11,13 @@ use crate::auth::session::AuthUser;
 use crate::auth::{jwt, password};
 use crate::clock;
 use crate::domain::account::{Email, Password};
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::network::is_loopback;
 use crate::domain::secrets::sha256_hex;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::rate_limit::{self, Bucket};
 use crate::security_log::{self, Event, Subject};
 use crate::store::{self, users::UserRow, Unique};
@@ -89,7 +91,7 @@ impl From<UserRow> for UserView {
         (status = 429, description = "Too many sign-ups from this network (5 per hour per IPv4 address or IPv6 /64).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
-pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
+pub async fn register(cx: &Ctx<'_>) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let body: CredentialsBody = req.json()?;
     let email = Email::parse(&body.email)?;
@@ -119,7 +121,9 @@ pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
                 ..Subject::default()
             };
             security_log::record(Event::Register, &network, &subject);
-            Reply::created(&UserView::from(user))
+            let entry = Entry::by_user(user.id, Kind::AccountCreated, &user.email)
+                .created(Fields::new().with("email", user.email.as_str()));
+            Ok(Changed::new(Reply::created(&UserView::from(user))?, entry))
         }
         Ok(None) => Err(AppError::internal("user insert returned no row")),
         Err(e) if store::unique_violation(&e) == Some(Unique::UserEmail) => Err(

@@ -205,12 +205,12 @@ pub async fn update(
     Ok(changed > 0)
 }
 
-pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<bool> {
-    Ok(super::run(
+/// The deleted row; `None` when the user has no such budget.
+pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<BudgetRow>> {
+    super::first(
         db,
-        "DELETE FROM budgets WHERE id = ?1 AND user_id = ?2",
+        &format!("DELETE FROM budgets WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"),
         args![id, user_id],
     )
-    .await?
-        > 0)
+    .await
 }
