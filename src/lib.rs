@@ -27,6 +27,7 @@ pub use watcher_core::{clock, config, domain, error};
 
 pub mod alerts;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bounded;
 pub mod changes;

@@ -19,6 +19,7 @@ pub static TABLES: &[&[Route]] = &[
     crate::usage::ROUTES,
     crate::alerts::ROUTES,
     crate::webhooks::ROUTES,
+    crate::audit::ROUTES,
     crate::public_api::ROUTES,
 ];
 
