@@ -78,6 +78,7 @@ fn start() -> Result<Clocked, String> {
         run_dir().join("clocked-wrangler.log"),
     );
     let stack = for_tests(sim, &dir, &log, &["WEBHOOK_LOOPBACK:1"]).start()?;
+    super::harness::dump_audit_log_at_exit(&dir);
     let sim = stack.sim.ok_or("the clocked stack has no simulator")?;
     Ok(Clocked {
         sim,
