@@ -42,6 +42,7 @@ pub mod policies;
 pub mod public_api;
 pub mod rate_limit;
 pub mod routes;
+pub mod security_log;
 pub mod store;
 pub mod usage;
 pub mod webhooks;

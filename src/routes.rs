@@ -20,6 +20,7 @@ pub static TABLES: &[&[Route]] = &[
     crate::alerts::ROUTES,
     crate::policies::ROUTES,
     crate::webhooks::ROUTES,
+    crate::audit::ROUTES,
     crate::public_api::ROUTES,
 ];
 

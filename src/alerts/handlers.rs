@@ -11,13 +11,16 @@ use super::view::{self, BudgetView};
 use crate::alerts::period::UserPeriod;
 use crate::auth::session::AuthUser;
 use crate::clock;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::money::{EnteredAmount, Money};
 use crate::domain::page::{Page, Pagination};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::policies::terms;
+use crate::store::budgets::{BudgetRow, PolicyColumns};
 use crate::store::{self, budgets::NewBudget, Unique};
 
 /// 1,000,000 USD: far above any real budget, far below overflow.
@@ -115,34 +118,6 @@ fn thresholds(values: Option<&[i64]>) -> AppResult<Thresholds> {
     })
 }
 
-fn requested(
-    action: &Option<String>,
-    action_at: Option<Option<i64>>,
-    dry_run: Option<bool>,
-) -> terms::Requested<'_> {
-    terms::Requested {
-        action: action.as_deref(),
-        action_at,
-        dry_run,
-    }
-}
-
-async fn policy_of(
-    db: &worker::D1Database,
-    user: &AuthUser,
-    asked: &terms::Requested<'_>,
-    current: Option<&store::budgets::BudgetRow>,
-    api_key_id: Option<i64>,
-) -> AppResult<crate::policies::Policy> {
-    let acts = asked.action.is_some_and(|a| a != "notify")
-        || (asked.action.is_none() && current.is_some_and(|row| row.action != "notify"));
-    let has_management_key = acts
-        && store::api_keys::management_key_id(db, user.user_id)
-            .await?
-            .is_some();
-    terms::resolve(asked, current, api_key_id.is_some(), has_management_key)
-}
-
 async fn standing_of(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<AccountStanding> {
     standing::load(&cx.app.db()?, user.user_id, clock::now()).await
 }
@@ -156,6 +131,27 @@ async fn view_of(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<BudgetView
         .find(|b| b.id == Some(id))
         .map(|b| view::budget_view(b, &standing))
         .ok_or_else(|| AppError::not_found("Budget"))
+}
+
+/// A budget's terms and policy as the audit log records them.
+fn recorded(amount: Money, period: &str, thresholds: &str, policy: &PolicyColumns<'_>) -> Fields {
+    Fields::new()
+        .with("amount", amount.to_string())
+        .with("period", period)
+        .with("thresholds", thresholds)
+        .with("action", policy.action)
+        .with("action_at", policy.action_at)
+        .with("dry_run", policy.dry_run)
+}
+
+/// An audit entry about budget `row` (`monthly budget`, on its key if any).
+fn entry_of(user: &AuthUser, kind: Kind, row: &BudgetRow) -> Entry {
+    let entry = Entry::by_user(user.user_id, kind, &format!("{} budget", row.period))
+        .reference(Fields::new().with("budget_id", row.id));
+    match row.api_key_id {
+        Some(key) => entry.key(key),
+        None => entry,
+    }
 }
 
 /// The account's budgets
@@ -209,16 +205,16 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
         (status = 409, description = "This scope already has a budget for this period, or the account has 100 budgets.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let body: CreateBody = cx.req.json()?;
     let amount = amount(body.amount.0)?;
     let period = Period::parse("period", &body.period)?;
     let thresholds = thresholds(body.thresholds.as_deref())?;
     let db = cx.app.db()?;
-    let policy = policy_of(
+    let policy = terms::policy_of(
         &db,
         user,
-        &requested(&body.action, body.action_at, body.dry_run),
+        &terms::requested(&body.action, body.action_at, body.dry_run),
         None,
         body.api_key_id,
     )
@@ -246,7 +242,16 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
             },
         );
     };
-    Reply::created(&view_of(cx, user, row.id).await?)
+    let entry = entry_of(user, Kind::BudgetCreated, &row).created(recorded(
+        row.amount,
+        &row.period,
+        &row.thresholds,
+        &row.policy(),
+    ));
+    Ok(Changed::new(
+        Reply::created(&view_of(cx, user, row.id).await?)?,
+        entry,
+    ))
 }
 
 fn conflict_for(err: AppError) -> AppError {
@@ -274,9 +279,9 @@ fn conflict_for(err: AppError) -> AppError {
         (status = 409, description = "This scope already has a budget for that period.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let body: UpdateBody = cx.req.json()?;
-    let asked = requested(&body.action, body.action_at, body.dry_run);
+    let asked = terms::requested(&body.action, body.action_at, body.dry_run);
     if body.amount.is_none()
         && body.period.is_none()
         && body.thresholds.is_none()
@@ -302,8 +307,8 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         Some(values) => Thresholds::new("thresholds", values)?,
         None => Thresholds::from_text(&current.thresholds).unwrap_or_default(),
     };
-    let policy = policy_of(&db, user, &asked, Some(&current), current.api_key_id).await?;
-    let terms = NewBudget {
+    let policy = terms::policy_of(&db, user, &asked, Some(&current), current.api_key_id).await?;
+    let changed = NewBudget {
         user_id: user.user_id,
         api_key_id: current.api_key_id,
         amount,
@@ -312,13 +317,25 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         policy: terms::columns(&policy),
     };
     let now = clock::timestamp(clock::now());
-    let found = store::budgets::update(&db, id, &terms, &now)
+    let found = store::budgets::update(&db, id, &changed, &now)
         .await
         .map_err(conflict_for)?;
     if !found {
         return Err(AppError::not_found("Budget"));
     }
-    Reply::ok(&view_of(cx, user, id).await?)
+    let entry = entry_of(user, Kind::BudgetUpdated, &current).changed(
+        recorded(
+            current.amount,
+            &current.period,
+            &current.thresholds,
+            &current.policy(),
+        ),
+        recorded(amount, period.as_str(), changed.thresholds, &changed.policy),
+    );
+    Ok(Changed::new(
+        Reply::ok(&view_of(cx, user, id).await?)?,
+        entry,
+    ))
 }
 
 /// Delete a budget
@@ -334,12 +351,17 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         (status = 204, description = "Deleted."),
     )
 )]
-pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
-    if store::budgets::delete(&cx.app.db()?, user.user_id, id).await? {
-        Ok(Reply::no_content())
-    } else {
-        Err(AppError::not_found("Budget"))
-    }
+pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
+    let row = store::budgets::delete(&cx.app.db()?, user.user_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Budget"))?;
+    let entry = entry_of(user, Kind::BudgetDeleted, &row).removed(recorded(
+        row.amount,
+        &row.period,
+        &row.thresholds,
+        &row.policy(),
+    ));
+    Ok(Changed::new(Reply::no_content(), entry))
 }
 
 /// The account's alerts

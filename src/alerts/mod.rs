@@ -25,7 +25,7 @@ pub const ROUTES: &[Route] = &[
         Box::pin(handlers::list(cx, user))
     })
     .doc::<handlers::__path_list>(),
-    route::session("POST", "/api/budgets", |cx, user| {
+    route::change("POST", "/api/budgets", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
     .json()
@@ -34,12 +34,12 @@ pub const ROUTES: &[Route] = &[
         Box::pin(handlers::get(cx, user, id))
     })
     .doc::<handlers::__path_get>(),
-    route::session_id("PATCH", "/api/budgets/{id}", |cx, user, id| {
+    route::change_id("PATCH", "/api/budgets/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
     .json()
     .doc::<handlers::__path_update>(),
-    route::session_id("DELETE", "/api/budgets/{id}", |cx, user, id| {
+    route::change_id("DELETE", "/api/budgets/{id}", |cx, user, id| {
         Box::pin(handlers::delete(cx, user, id))
     })
     .doc::<handlers::__path_delete>(),

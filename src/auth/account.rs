@@ -7,18 +7,20 @@ use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
 use crate::auth::handlers::{new_session, Attempts, TokenView};
 use crate::auth::session::AuthUser;
 use crate::auth::{jwt, password};
 use crate::clock;
 use crate::domain::account::Password;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::secrets::sha256_hex;
 use crate::domain::Invalid;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{Ctx, Incoming};
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::public_api;
+use crate::security_log::{self, Event, Subject};
 use crate::store;
 
 #[derive(Deserialize, ToSchema)]
@@ -67,7 +69,7 @@ struct PasswordChanged {
         (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
-pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let body: ChangePasswordBody = req.json()?;
     let new_password = Password::parse(body.new_password)
@@ -92,17 +94,25 @@ pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> 
         user_id: Some(account.id),
         ..Subject::default()
     };
-    audit::record(Event::PasswordChanged, &network, &subject);
+    security_log::record(Event::PasswordChanged, &network, &subject);
     let (revoked_tokens, paused_webhooks) = if body.revoke_other_access {
         revoke_other_access(app, user, &now).await?
     } else {
         (0, 0)
     };
-    Reply::ok(&PasswordChanged {
+    // Never the password: only that it changed, and what went with it.
+    let entry = Entry::by_user(account.id, Kind::PasswordChanged, "password").created(
+        Fields::new()
+            .secret("password", "changed")
+            .with("revoked_tokens", revoked_tokens)
+            .with("paused_webhooks", paused_webhooks),
+    );
+    let reply = Reply::ok(&PasswordChanged {
         session: new_session(app, &secret, account.id, epoch)?,
         revoked_tokens,
         paused_webhooks,
-    })
+    })?;
+    Ok(Changed::new(reply, entry))
 }
 
 /// Revokes the tokens and pauses the webhooks other sessions created; how
@@ -156,7 +166,7 @@ struct DeleteAccountBody {
 
 /// Delete the account
 ///
-/// Needs the password (attempts limited like logins). Removes the account and, in the same statement, its keys, snapshots, usage, API tokens and sessions; its API tokens stop answering at once. The account's id is never given to another account.
+/// Needs the password (attempts limited like logins). Removes the account and, in the same statement, its keys, snapshots, usage, API tokens, audit log and sessions; its API tokens stop answering at once. The account's id is never given to another account.
 #[utoipa::path(
     delete,
     path = "/api/auth/me",
@@ -182,7 +192,7 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         user_id: Some(account.id),
         ..Subject::default()
     };
-    audit::record(Event::AccountDeleted, &req.client_network(), &subject);
+    security_log::record(Event::AccountDeleted, &req.client_network(), &subject);
     Ok(Reply::no_content())
 }
 
@@ -206,7 +216,7 @@ async fn confirm_password(
             user_id: Some(user_id),
             ..Subject::default()
         };
-        audit::record(Event::PasswordChangeFailed, &network, &subject);
+        security_log::record(Event::PasswordChangeFailed, &network, &subject);
         return Err(AppError::invalid(field, "is not the account's password"));
     }
     attempts.give_back(app).await;

@@ -1,23 +1,25 @@
 //! `/api/auth/*`: register, login, logout, me, password change, account
 //! deletion. Each security event is logged as one structured line
-//! (`audit`), never with a secret.
+//! (`security_log`), never with a secret.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
 use crate::auth::session::AuthUser;
 use crate::auth::{jwt, password};
 use crate::clock;
 use crate::domain::account::{Email, Password};
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::network::is_loopback;
 use crate::domain::secrets::sha256_hex;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::rate_limit::{self, Bucket};
+use crate::security_log::{self, Event, Subject};
 use crate::store::{self, users::UserRow, Unique};
 
 /// Failed logins (and wrong current passwords) allowed per client network
@@ -89,7 +91,7 @@ impl From<UserRow> for UserView {
         (status = 429, description = "Too many sign-ups from this network (5 per hour per IPv4 address or IPv6 /64).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
-pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
+pub async fn register(cx: &Ctx<'_>) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let body: CredentialsBody = req.json()?;
     let email = Email::parse(&body.email)?;
@@ -118,8 +120,10 @@ pub async fn register(cx: &Ctx<'_>) -> AppResult<Reply> {
                 user_id: Some(user.id),
                 ..Subject::default()
             };
-            audit::record(Event::Register, &network, &subject);
-            Reply::created(&UserView::from(user))
+            security_log::record(Event::Register, &network, &subject);
+            let entry = Entry::by_user(user.id, Kind::AccountCreated, &user.email)
+                .created(Fields::new().with("email", user.email.as_str()));
+            Ok(Changed::new(Reply::created(&UserView::from(user))?, entry))
         }
         Ok(None) => Err(AppError::internal("user insert returned no row")),
         Err(e) if store::unique_violation(&e) == Some(Unique::UserEmail) => Err(
@@ -186,7 +190,7 @@ pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
             email_sha256: Some(&email_hash),
             ..Subject::default()
         };
-        audit::record(Event::LoginFailed, &network, &subject);
+        security_log::record(Event::LoginFailed, &network, &subject);
         return Err(AppError::Unauthorized(
             "Invalid email or password.".to_owned(),
         ));
@@ -196,7 +200,7 @@ pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
         user_id: Some(user.id),
         ..Subject::default()
     };
-    audit::record(Event::LoginOk, &network, &subject);
+    security_log::record(Event::LoginOk, &network, &subject);
     issue_session(app, &secret, user.id, user.session_epoch)
 }
 
@@ -255,7 +259,7 @@ impl Attempts {
                     email_sha256: Some(email_hash),
                     ..Subject::default()
                 };
-                audit::record(Event::LoginThrottled, network, &subject);
+                security_log::record(Event::LoginThrottled, network, &subject);
                 return Err(refused);
             }
         }
@@ -291,7 +295,7 @@ pub async fn logout(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         user_id: Some(user.user_id),
         ..Subject::default()
     };
-    audit::record(Event::Logout, &req.client_network(), &subject);
+    security_log::record(Event::Logout, &req.client_network(), &subject);
     Ok(Reply::no_content())
 }
 

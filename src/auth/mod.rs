@@ -9,34 +9,43 @@ pub mod session;
 pub mod settings;
 pub mod tokens;
 
-use crate::http::route::{self, Route};
+use crate::http::route::{self, Route, Unaudited};
 
 /// Accounts, sessions, API tokens and settings.
 pub const ROUTES: &[Route] = &[
-    route::open("POST", "/api/auth/register", |cx| {
+    route::open_change("POST", "/api/auth/register", |cx| {
         Box::pin(handlers::register(cx))
     })
     .json()
     .doc::<handlers::__path_register>(),
-    route::open("POST", "/api/auth/login", |cx| {
-        Box::pin(handlers::login(cx))
-    })
+    route::unaudited(
+        "POST",
+        "/api/auth/login",
+        "a sign-in changes nothing in the account (a security event: security_log)",
+        Unaudited::Open(|cx| Box::pin(handlers::login(cx))),
+    )
     .json()
     .doc::<handlers::__path_login>(),
-    route::session("POST", "/api/auth/logout", |cx, user| {
-        Box::pin(handlers::logout(cx, user))
-    })
+    route::unaudited(
+        "POST",
+        "/api/auth/logout",
+        "a sign-out changes nothing in the account (a security event: security_log)",
+        Unaudited::Session(|cx, user| Box::pin(handlers::logout(cx, user))),
+    )
     .doc::<handlers::__path_logout>(),
     route::session("GET", "/api/auth/me", |cx, user| {
         Box::pin(handlers::me(cx, user))
     })
     .doc::<handlers::__path_me>(),
-    route::session("DELETE", "/api/auth/me", |cx, user| {
-        Box::pin(account::delete_account(cx, user))
-    })
+    route::unaudited(
+        "DELETE",
+        "/api/auth/me",
+        "the account's audit log is deleted with it (a security event: security_log)",
+        Unaudited::Session(|cx, user| Box::pin(account::delete_account(cx, user))),
+    )
     .json()
     .doc::<account::__path_delete_account>(),
-    route::session("POST", "/api/auth/password", |cx, user| {
+    route::change("POST", "/api/auth/password", |cx, user| {
         Box::pin(account::change_password(cx, user))
     })
     .json()
@@ -45,12 +54,12 @@ pub const ROUTES: &[Route] = &[
         Box::pin(tokens::list(cx, user))
     })
     .doc::<tokens::__path_list>(),
-    route::session("POST", "/api/tokens", |cx, user| {
+    route::change("POST", "/api/tokens", |cx, user| {
         Box::pin(tokens::create(cx, user))
     })
     .json()
     .doc::<tokens::__path_create>(),
-    route::session_id("DELETE", "/api/tokens/{id}", |cx, user, id| {
+    route::change_id("DELETE", "/api/tokens/{id}", |cx, user, id| {
         Box::pin(tokens::revoke(cx, user, id))
     })
     .doc::<tokens::__path_revoke>(),
@@ -58,7 +67,7 @@ pub const ROUTES: &[Route] = &[
         Box::pin(settings::get(cx, user))
     })
     .doc::<settings::__path_get>(),
-    route::session("PATCH", "/api/settings", |cx, user| {
+    route::change("PATCH", "/api/settings", |cx, user| {
         Box::pin(settings::update(cx, user))
     })
     .json()

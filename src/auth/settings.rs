@@ -6,10 +6,12 @@ use watcher_core::api_doc::vocabulary;
 
 use crate::auth::session::AuthUser;
 use crate::clock;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::tz::Zone;
 use crate::error::AppResult;
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::store;
 
 #[derive(Serialize, ToSchema)]
@@ -58,12 +60,21 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         (status = 200, description = "The settings.", body = Settings),
     )
 )]
-pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let body: SettingsBody = cx.req.json()?;
     let zone = Zone::parse("tz", body.tz.trim())?;
+    let db = cx.app.db()?;
+    let was = store::users::tz(&db, user.user_id)
+        .await?
+        .ok_or_else(crate::auth::jwt::rejected)?;
     let now = clock::timestamp(clock::now());
-    store::users::set_tz(&cx.app.db()?, user.user_id, zone.name(), &now).await?;
-    Reply::ok(&Settings {
+    store::users::set_tz(&db, user.user_id, zone.name(), &now).await?;
+    let entry = Entry::by_user(user.user_id, Kind::SettingsUpdated, "settings").changed(
+        Fields::new().with("tz", was),
+        Fields::new().with("tz", zone.name()),
+    );
+    let reply = Reply::ok(&Settings {
         tz: zone.name().to_owned(),
-    })
+    })?;
+    Ok(Changed::new(reply, entry))
 }

@@ -1,7 +1,7 @@
 //! `/api/tokens`: API tokens for the public API. The plaintext is shown once,
 //! in the creation response; only its SHA-256 and a display prefix are kept.
 
-use crate::audit::{self, Event, Subject};
+use crate::security_log::{self, Event, Subject};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
@@ -9,10 +9,12 @@ use watcher_core::api_doc::vocabulary;
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::secrets::NewApiToken;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::store::{self, tokens::TokenRow};
 
 /// Active tokens one user may hold; revoke one to create another.
@@ -97,7 +99,7 @@ impl From<TokenRow> for TokenView {
         (status = 409, description = "The user already has 25 active tokens.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
     let name = Name::parse(&body.name)?;
@@ -123,13 +125,22 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         id: Some(row.id),
         ..Subject::default()
     };
-    audit::record(Event::TokenCreated, &req.client_network(), &subject);
-    Reply::created(&CreatedView {
+    security_log::record(Event::TokenCreated, &req.client_network(), &subject);
+    // The token itself never: its display prefix, as the list shows it.
+    let entry = Entry::by_user(user.user_id, Kind::TokenCreated, &row.name)
+        .created(
+            Fields::new()
+                .with("name", row.name.as_str())
+                .with("prefix", row.token_prefix.as_str()),
+        )
+        .reference(Fields::new().with("token_id", row.id));
+    let reply = Reply::created(&CreatedView {
         id: row.id,
         name: row.name,
         token: token.plaintext,
         created_at: row.created_at,
-    })
+    })?;
+    Ok(Changed::new(reply, entry))
 }
 
 /// List API tokens
@@ -165,19 +176,25 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         (status = 204, description = "Revoked."),
     )
 )]
-pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let now = clock::timestamp(clock::now());
-    let Some(token_hash) = store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? else {
+    let Some(revoked) = store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? else {
         return Err(AppError::not_found("API token"));
     };
     // Immediate: the token's object answers for it, so it is told too.
-    crate::public_api::revoke_token(app, &token_hash).await;
+    crate::public_api::revoke_token(app, &revoked.token_hash).await;
     let subject = Subject {
         user_id: Some(user.user_id),
         id: Some(id),
         ..Subject::default()
     };
-    audit::record(Event::TokenRevoked, &req.client_network(), &subject);
-    Ok(Reply::no_content())
+    security_log::record(Event::TokenRevoked, &req.client_network(), &subject);
+    let entry = Entry::by_user(user.user_id, Kind::TokenRevoked, &revoked.name)
+        .changed(
+            Fields::new().with("is_active", true),
+            Fields::new().with("is_active", false),
+        )
+        .reference(Fields::new().with("token_id", id));
+    Ok(Changed::new(Reply::no_content(), entry))
 }

@@ -18,7 +18,7 @@ use crate::changes::{Changes, Forget};
 use crate::error::{AppError, AppResult};
 use ctx::{Ctx, Incoming};
 use reply::Reply;
-use route::Handler;
+use route::{Changed, Handler};
 use router::{Body, Matched};
 
 /// What the edge (`lib.rs`) gives the HTTP layer.
@@ -144,20 +144,57 @@ async fn dispatch(
     let reply = match handler {
         Handler::Probe(probe) => probe(app).await,
         Handler::Open(open) => open(&cx).await,
-        Handler::Session(handler) => match session::require(app, req).await {
-            Ok(user) => handler(&cx, &user).await,
-            Err(refused) => Err(refused),
-        },
-        Handler::SessionId(handler) => match (session::require(app, req).await, id) {
-            (Ok(user), Some(id)) => handler(&cx, &user, id).await,
-            (Err(refused), _) => Err(refused),
-            // `route::session_id` paths hold an id: checked when they compile.
-            (Ok(_), None) => Err(AppError::internal("a session_id route matched no id")),
-        },
+        Handler::OpenChange(change) => recorded(app, change(&cx).await).await,
+        Handler::Session(_) | Handler::SessionId(_) | Handler::Change(_) | Handler::ChangeId(_) => {
+            match session::require(app, req).await {
+                Ok(user) => with_session(&cx, handler, &user, id).await,
+                Err(refused) => Err(refused),
+            }
+        }
         Handler::Public(public) => Ok(crate::public_api::handle(app, public, req).await),
     };
     changes.publish(app).await;
     reply
+}
+
+/// Runs a session's handler, once the session is live.
+async fn with_session(
+    cx: &Ctx<'_>,
+    handler: &Handler,
+    user: &session::AuthUser,
+    id: Option<i64>,
+) -> AppResult<Reply> {
+    match (handler, id) {
+        (Handler::Session(handler), _) => handler(cx, user).await,
+        (Handler::SessionId(handler), Some(id)) => handler(cx, user, id).await,
+        (Handler::Change(handler), _) => recorded(cx.app, handler(cx, user).await).await,
+        (Handler::ChangeId(handler), Some(id)) => {
+            recorded(cx.app, handler(cx, user, id).await).await
+        }
+        // `{id}` routes hold an id: checked when they compile.
+        _ => Err(AppError::internal("an {id} route matched no id")),
+    }
+}
+
+/// Records a change's audit entry when its answer is a success (an error
+/// changed nothing). The change is done by then: a failed write is logged
+/// as an error, and the answer stands.
+async fn recorded(app: &App, changed: AppResult<Changed>) -> AppResult<Reply> {
+    let Changed { reply, entry } = changed?;
+    if (200..300).contains(&reply.status) {
+        let written = match app.db() {
+            Ok(db) => crate::store::audit_log::record(&db, &entry).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            console_error!(
+                "audit log: {} of user {} not recorded: {e}",
+                entry.kind.as_str(),
+                entry.user_id
+            );
+        }
+    }
+    Ok(reply)
 }
 
 /// Sent on every response, the static assets' included (`public/_headers`

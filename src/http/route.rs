@@ -2,6 +2,15 @@
 //! handler's signature says what it receives, and the dispatcher resolves
 //! that credential before the handler runs, so no handler can forget it.
 //!
+//! Likewise the audit log: a route that changes something is declared with
+//! [`change`] (or [`change_id`], [`open_change`]), whose handler must answer
+//! a [`Changed`], which cannot be built without the change's audit entry;
+//! the dispatcher records the entry when the answer is a success. The
+//! constructors of the other kinds ([`open`], [`session`], [`session_id`])
+//! take `GET` only (any other method is a build error), so a new mutating
+//! route that records nothing does not compile. The few that record nothing
+//! by design say why, in their declaration ([`unaudited`]).
+//!
 //! A feature declares its endpoints with these constructors in its
 //! `ROUTES` table (e.g. `keys::ROUTES`); `crate::routes` lists the tables.
 
@@ -10,6 +19,7 @@ use std::pin::Pin;
 
 use crate::app::App;
 use crate::auth::session::AuthUser;
+use crate::domain::audit::Entry;
 use crate::error::AppResult;
 use crate::http::ctx::{Ctx, Incoming};
 use crate::http::reply::Reply;
@@ -18,6 +28,23 @@ use crate::usage::answers::PublicQuery;
 
 /// A handler's answer, boxed so endpoints of every feature share one table.
 pub type Answer<'a> = Pin<Box<dyn Future<Output = AppResult<Reply>> + 'a>>;
+
+/// The answer of a handler that changes something.
+pub type Change<'a> = Pin<Box<dyn Future<Output = AppResult<Changed>> + 'a>>;
+
+/// What a change answers: the reply, and the change's audit entry, which
+/// the dispatcher records when the reply is a success (`http::recorded`).
+#[derive(Debug)]
+pub struct Changed {
+    pub reply: Reply,
+    pub entry: Entry,
+}
+
+impl Changed {
+    pub fn new(reply: Reply, entry: Entry) -> Self {
+        Self { reply, entry }
+    }
+}
 
 /// One endpoint of the Worker.
 pub type Route = Endpoint<Handler>;
@@ -32,6 +59,12 @@ pub enum Handler {
     Session(for<'a> fn(&'a Ctx<'a>, &'a AuthUser) -> Answer<'a>),
     /// A live session, and the row id the path names.
     SessionId(for<'a> fn(&'a Ctx<'a>, &'a AuthUser, i64) -> Answer<'a>),
+    /// A change anyone may ask for (a sign-up): answers its audit entry.
+    OpenChange(for<'a> fn(&'a Ctx<'a>) -> Change<'a>),
+    /// A change by a live session's user: answers its audit entry.
+    Change(for<'a> fn(&'a Ctx<'a>, &'a AuthUser) -> Change<'a>),
+    /// A change of the row the path names: answers its audit entry.
+    ChangeId(for<'a> fn(&'a Ctx<'a>, &'a AuthUser, i64) -> Change<'a>),
     /// An API token, rate limited: the public API (`public_api`).
     Public(Public),
 }
@@ -44,6 +77,9 @@ impl std::fmt::Debug for Handler {
             Self::Open(_) => "Open",
             Self::Session(_) => "Session",
             Self::SessionId(_) => "SessionId",
+            Self::OpenChange(_) => "OpenChange",
+            Self::Change(_) => "Change",
+            Self::ChangeId(_) => "ChangeId",
             Self::Public(_) => "Public",
         })
     }
@@ -60,29 +96,101 @@ pub const fn probe(path: &'static str, handler: for<'a> fn(&'a App) -> Answer<'a
     Endpoint::new("GET", path, 0, Handler::Probe(handler))
 }
 
+/// A read: `GET` only (checked at compile time).
+const fn reads(method: &'static str) -> &'static str {
+    assert!(
+        matches!(method.as_bytes(), b"GET"),
+        "a route that changes something is declared with route::change (its audit entry) or route::unaudited (why not)"
+    );
+    method
+}
+
+/// A change: anything but `GET` (checked at compile time).
+const fn writes(method: &'static str) -> &'static str {
+    assert!(
+        !matches!(method.as_bytes(), b"GET"),
+        "a read is declared with route::open, session or session_id"
+    );
+    method
+}
+
+/// No credential, `GET` only (the document).
 pub const fn open(
     method: &'static str,
     path: &'static str,
     handler: for<'a> fn(&'a Ctx<'a>) -> Answer<'a>,
 ) -> Route {
-    Endpoint::new(method, path, 0, Handler::Open(handler))
+    Endpoint::new(reads(method), path, 0, Handler::Open(handler))
 }
 
+/// A live session, `GET` only.
 pub const fn session(
     method: &'static str,
     path: &'static str,
     handler: for<'a> fn(&'a Ctx<'a>, &'a AuthUser) -> Answer<'a>,
 ) -> Route {
-    Endpoint::new(method, path, 0, Handler::Session(handler))
+    Endpoint::new(reads(method), path, 0, Handler::Session(handler))
 }
 
-/// `path` holds one `{id}` (checked at compile time).
+/// A live session, `GET` only; `path` holds one `{id}` (checked at compile
+/// time).
 pub const fn session_id(
     method: &'static str,
     path: &'static str,
     handler: for<'a> fn(&'a Ctx<'a>, &'a AuthUser, i64) -> Answer<'a>,
 ) -> Route {
-    Endpoint::new(method, path, 1, Handler::SessionId(handler))
+    Endpoint::new(reads(method), path, 1, Handler::SessionId(handler))
+}
+
+/// A change anyone may ask for, recorded in the audit log of the account it
+/// concerns (the entry names it).
+pub const fn open_change(
+    method: &'static str,
+    path: &'static str,
+    handler: for<'a> fn(&'a Ctx<'a>) -> Change<'a>,
+) -> Route {
+    Endpoint::new(writes(method), path, 0, Handler::OpenChange(handler))
+}
+
+/// A change by a live session's user, recorded in the audit log.
+pub const fn change(
+    method: &'static str,
+    path: &'static str,
+    handler: for<'a> fn(&'a Ctx<'a>, &'a AuthUser) -> Change<'a>,
+) -> Route {
+    Endpoint::new(writes(method), path, 0, Handler::Change(handler))
+}
+
+/// A change of the row `path`'s `{id}` names, recorded in the audit log.
+pub const fn change_id(
+    method: &'static str,
+    path: &'static str,
+    handler: for<'a> fn(&'a Ctx<'a>, &'a AuthUser, i64) -> Change<'a>,
+) -> Route {
+    Endpoint::new(writes(method), path, 1, Handler::ChangeId(handler))
+}
+
+/// What a route that writes but records nothing in the audit log runs, with
+/// the reason, stated where the route is declared (`why`; the audit test
+/// of every mutating route lists the same exemptions).
+pub enum Unaudited {
+    Open(for<'a> fn(&'a Ctx<'a>) -> Answer<'a>),
+    Session(for<'a> fn(&'a Ctx<'a>, &'a AuthUser) -> Answer<'a>),
+}
+
+/// A route that writes and records nothing in the audit log, and `why`.
+pub const fn unaudited(
+    method: &'static str,
+    path: &'static str,
+    why: &'static str,
+    handler: Unaudited,
+) -> Route {
+    assert!(!why.is_empty(), "say why the route records nothing");
+    let handler = match handler {
+        Unaudited::Open(handler) => Handler::Open(handler),
+        Unaudited::Session(handler) => Handler::Session(handler),
+    };
+    Endpoint::new(writes(method), path, 0, handler)
 }
 
 /// A `GET` of the public API (its `OPTIONS` preflight is answered for every

@@ -1,6 +1,7 @@
 //! Weekly cleanup (Sunday 03:00 UTC): usage past the retention period,
 //! snapshots, job runs and alert events (with their webhook deliveries)
-//! older than 90 days, expired session denylist rows.
+//! older than 90 days, audit log entries older than a year, expired session
+//! denylist rows.
 //!
 //! Deletes run in batches of [`BATCH`] rows, each its own statement, so no
 //! single statement grows with the table; [`MAX_BATCHES`] per table bounds
@@ -15,17 +16,20 @@ use crate::clock;
 use crate::domain::dates::format_day;
 use crate::error::AppResult;
 use crate::store::job_runs::RunOutcome;
-use crate::store::{alerts, job_runs, sessions, snapshots, usage};
+use crate::store::{alerts, audit_log, job_runs, sessions, snapshots, usage};
 
 pub const BATCH: i64 = 5_000;
 pub const MAX_BATCHES: usize = 100;
 pub const OPERATIONAL_RETENTION_DAYS: i64 = 90;
+/// How long the audit log keeps an entry (README: "Audit log").
+pub const AUDIT_RETENTION_DAYS: i64 = 365;
 
 pub async fn run(app: &App, changes: &Changes) -> AppResult<RunOutcome> {
     let db = app.db()?;
     let now = clock::now();
     let usage_before = now.date_naive() - Duration::days(app.config.usage_retention_days);
     let operational_before = clock::timestamp(now - Duration::days(OPERATIONAL_RETENTION_DAYS));
+    let audit_before = clock::timestamp(now - Duration::days(AUDIT_RETENTION_DAYS));
     let now_text = clock::timestamp(now);
     let drained = [
         (
@@ -43,6 +47,10 @@ pub async fn run(app: &App, changes: &Changes) -> AppResult<RunOutcome> {
         (
             "alert_events",
             drain(|| alerts::delete_events_older_than(&db, &operational_before, BATCH)).await?,
+        ),
+        (
+            "audit_log",
+            drain(|| audit_log::delete_older_than(&db, &audit_before, BATCH)).await?,
         ),
         (
             "revoked_sessions",

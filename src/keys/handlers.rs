@@ -11,21 +11,23 @@ use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::key::{KeyKind, ValidationStatus};
 use crate::domain::secrets::OpenRouterKey;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::jobs::validate;
 use crate::keys::reads::owned;
 use crate::keys::vault::Vault;
 use crate::keys::views::KeyView;
 use crate::openrouter::{Budget, CallError, Client};
 use crate::rate_limit::{self, Bucket};
+use crate::security_log::{self, Event, Subject};
 use crate::store::{self, api_keys::NewKey, Unique};
 
 /// Calls the immediate validation may make (one retry).
@@ -107,7 +109,7 @@ fn conflict_for(err: AppError) -> AppError {
         (status = 429, description = "Too many keys added in the last hour.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
-pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
     let name = Name::parse(&body.name)?;
@@ -130,14 +132,24 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         id: Some(id),
         ..Subject::default()
     };
-    audit::record(Event::KeyAdded, &req.client_network(), &subject);
+    security_log::record(Event::KeyAdded, &req.client_network(), &subject);
     let row = store::api_keys::get(&db, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::internal("stored key vanished"))?;
-    Reply::created(&CreatedView {
+    let entry = Entry::by_user(user.user_id, Kind::KeyCreated, &row.name)
+        .key(id)
+        .created(
+            Fields::new()
+                .with("name", row.name.as_str())
+                .with("kind", row.kind.as_str())
+                .with("key_preview", row.key_preview.as_str())
+                .with("validation_status", row.validation_status.as_str()),
+        );
+    let reply = Reply::created(&CreatedView {
         key: KeyView::from(row),
         validation_detail: detail,
-    })
+    })?;
+    Ok(Changed::new(reply, entry))
 }
 
 /// Inserts the key's row, then seals the key bound to that row's id (the
@@ -254,7 +266,7 @@ fn outcome_of_failure(error: CallError) -> (ValidationStatus, Option<String>) {
         (status = 409, description = "Another key of the account already has this name.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let body: UpdateBody = req.json()?;
     if body.name.is_none() && body.is_active.is_none() {
@@ -264,9 +276,13 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         ));
     }
     let name = body.name.as_deref().map(Name::parse).transpose()?;
+    let db = app.db()?;
+    let before = store::api_keys::get(&db, user.user_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("API key"))?;
     let now = clock::timestamp(clock::now());
     let found = store::api_keys::update(
-        &app.db()?,
+        &db,
         user.user_id,
         id,
         name.as_ref().map(Name::as_str),
@@ -279,7 +295,19 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         return Err(AppError::not_found("API key"));
     }
     cx.changes.user(user.user_id);
-    Reply::ok(&owned(app, user.user_id, id).await?)
+    let view = owned(app, user.user_id, id).await?;
+    let fields = |name: &str, is_active: bool| {
+        Fields::new()
+            .with("name", name)
+            .with("is_active", is_active)
+    };
+    let entry = Entry::by_user(user.user_id, Kind::KeyUpdated, view.name())
+        .key(id)
+        .changed(
+            fields(&before.name, before.is_active),
+            fields(view.name(), view.is_active()),
+        );
+    Ok(Changed::new(Reply::ok(&view)?, entry))
 }
 
 /// Delete a key
@@ -295,18 +323,20 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         (status = 204, description = "Deleted."),
     )
 )]
-pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
-    if store::api_keys::delete(&app.db()?, user.user_id, id).await? {
-        cx.changes.user(user.user_id);
-        let subject = Subject {
-            user_id: Some(user.user_id),
-            id: Some(id),
-            ..Subject::default()
-        };
-        audit::record(Event::KeyDeleted, &req.client_network(), &subject);
-        Ok(Reply::no_content())
-    } else {
-        Err(AppError::not_found("API key"))
-    }
+    let Some(name) = store::api_keys::delete(&app.db()?, user.user_id, id).await? else {
+        return Err(AppError::not_found("API key"));
+    };
+    cx.changes.user(user.user_id);
+    let subject = Subject {
+        user_id: Some(user.user_id),
+        id: Some(id),
+        ..Subject::default()
+    };
+    security_log::record(Event::KeyDeleted, &req.client_network(), &subject);
+    let entry = Entry::by_user(user.user_id, Kind::KeyDeleted, &name)
+        .key(id)
+        .removed(Fields::new().with("name", name.as_str()));
+    Ok(Changed::new(Reply::no_content(), entry))
 }

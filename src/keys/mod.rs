@@ -14,7 +14,7 @@ pub const ROUTES: &[Route] = &[
         Box::pin(reads::list(cx, user))
     })
     .doc::<reads::__path_list>(),
-    route::session("POST", "/api/keys", |cx, user| {
+    route::change("POST", "/api/keys", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
     .json()
@@ -23,16 +23,16 @@ pub const ROUTES: &[Route] = &[
         Box::pin(reads::get(cx, user, id))
     })
     .doc::<reads::__path_get>(),
-    route::session_id("PATCH", "/api/keys/{id}", |cx, user, id| {
+    route::change_id("PATCH", "/api/keys/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
     .json()
     .doc::<handlers::__path_update>(),
-    route::session_id("DELETE", "/api/keys/{id}", |cx, user, id| {
+    route::change_id("DELETE", "/api/keys/{id}", |cx, user, id| {
         Box::pin(handlers::delete(cx, user, id))
     })
     .doc::<handlers::__path_delete>(),
-    route::session_id("POST", "/api/keys/{id}/sync", |cx, user, id| {
+    route::change_id("POST", "/api/keys/{id}/sync", |cx, user, id| {
         Box::pin(sync_now::sync_now(cx, user, id))
     })
     .doc::<sync_now::__path_sync_now>(),

@@ -6,11 +6,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
+use crate::app::App;
 use crate::auth::session::AuthUser;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::key::KeyKind;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::jobs::sync::{KeyResult, SyncRun};
 use crate::keys::reads::owned;
 use crate::keys::vault::Vault;
@@ -29,12 +32,22 @@ const MANUAL_SYNC_INTERVAL_SECS: i64 = 60;
 pub const MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR: u32 = 30;
 
 /// What a manual sync did (`sync_now`).
-#[derive(Serialize, ToSchema)]
+#[derive(Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum SyncStatus {
     Ok,
     Failed,
     Deferred,
+}
+
+impl SyncStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+            Self::Deferred => "deferred",
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -69,7 +82,7 @@ struct KeySyncResult {
         (status = 429, description = "This key was synced less than a minute ago, or the account ran 30 manual syncs in the last hour.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
-pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let app = cx.app;
     let db = app.db()?;
     let target = store::api_keys::target(&db, user.user_id, id)
@@ -85,24 +98,7 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply
             "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),
         ));
     }
-    rate_limit::enforce(
-        app,
-        &Bucket {
-            name: &format!("account-sync:{}", user.user_id),
-            limit: MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR,
-            window_secs: 3600,
-        },
-    )
-    .await?;
-    rate_limit::enforce(
-        app,
-        &Bucket {
-            name: &format!("key-sync:{id}"),
-            limit: 1,
-            window_secs: MANUAL_SYNC_INTERVAL_SECS,
-        },
-    )
-    .await?;
+    limit(app, user.user_id, id).await?;
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(MANUAL_SYNC_BUDGET);
     let run = SyncRun::prepare(
@@ -124,10 +120,37 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply
             .map(str::to_owned)
             .filter(|_| matches!(status, SyncStatus::Failed))
     });
-    Reply::ok(&KeySyncResult {
+    let entry = Entry::by_user(user.user_id, Kind::KeySyncRequested, view.name())
+        .key(id)
+        .created(Fields::new().with("status", status.as_str()));
+    let reply = Reply::ok(&KeySyncResult {
         key: view,
         sync: SyncOutcome { status, error },
-    })
+    })?;
+    Ok(Changed::new(reply, entry))
+}
+
+/// 30 manual syncs an hour per account, one a minute per key.
+async fn limit(app: &App, user_id: i64, id: i64) -> AppResult<()> {
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("account-sync:{user_id}"),
+            limit: MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR,
+            window_secs: 3600,
+        },
+    )
+    .await?;
+    rate_limit::enforce(
+        app,
+        &Bucket {
+            name: &format!("key-sync:{id}"),
+            limit: 1,
+            window_secs: MANUAL_SYNC_INTERVAL_SECS,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A manual sync's `status`, and why when it did not finish.

@@ -77,6 +77,14 @@ pub struct KeyView {
 }
 
 impl KeyView {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.is_active
+    }
+
     pub fn last_sync_error(&self) -> Option<&str> {
         self.last_sync_error.as_deref()
     }

@@ -143,8 +143,10 @@ fn operation(
 /// otherwise: the two schemes are the frame's `securitySchemes`.
 fn security(handler: &Handler) -> Value {
     match handler {
-        Handler::Probe(_) | Handler::Open(_) => serde_json::json!([]),
-        Handler::Session(_) | Handler::SessionId(_) => serde_json::json!([{ "sessionJwt": [] }]),
+        Handler::Probe(_) | Handler::Open(_) | Handler::OpenChange(_) => serde_json::json!([]),
+        Handler::Session(_) | Handler::SessionId(_) | Handler::Change(_) | Handler::ChangeId(_) => {
+            serde_json::json!([{ "sessionJwt": [] }])
+        }
         Handler::Public(_) => serde_json::json!([{ "apiToken": [] }]),
     }
 }

@@ -14,10 +14,11 @@ use chrono::Duration;
 use worker::D1Database;
 
 use super::events::{self, Step};
-use super::outcome::{call_failed, event, facts, failed, no_manager, outcome};
+use super::outcome::{audited, call_failed, event, facts, failed, kind_of, no_manager, outcome};
 use super::{restoration, target, Change, KeySettings, Patch};
 use crate::alerts::period::Period;
 use crate::clock::{self, timestamp};
+use crate::domain::audit::Kind;
 use crate::domain::money::Money;
 use crate::error::AppResult;
 use crate::jobs::sync::sealed;
@@ -241,6 +242,7 @@ async fn apply(
             after: serde_json::to_string(&after).ok(),
             detail: Some("dry run: nothing was changed on OpenRouter".to_owned()),
             via_key_id: Some(m.id),
+            audit: audited(row, Kind::PolicyDryRun, Some((before, &after))),
             ..outcome("dry_run")
         };
     }
@@ -267,15 +269,21 @@ async fn apply(
     }
 }
 
+/// Whether the action's period has ended on OpenRouter's clock (its
+/// answer's `Date`), not the Worker's.
+fn period_over(key: &ManagedKey, row: &ActionRow) -> bool {
+    let openrouter_now = key.served_at.as_deref().and_then(clock::parse_timestamp);
+    let period_end = clock::parse_timestamp(&row.period_end);
+    openrouter_now.unwrap_or_else(clock::now) >= period_end.unwrap_or_else(clock::now)
+}
+
 async fn restore(
     client: &Client<'_>,
     m: &Manager,
     row: &ActionRow,
     step: Step,
 ) -> Outcome<'static> {
-    let parse = |text: &Option<String>| -> Option<KeySettings> {
-        serde_json::from_str(text.as_deref()?).ok()
-    };
+    let parse = |text: &Option<String>| serde_json::from_str::<KeySettings>(text.as_deref()?).ok();
     let (Some(before), Some(after)) = (parse(&row.before), parse(&row.after)) else {
         return Outcome {
             detail: Some("left alone: the settings before the action were not recorded".to_owned()),
@@ -286,12 +294,7 @@ async fn restore(
         Ok(key) => key,
         Err(outcome) => return outcome,
     };
-    // The period ends on OpenRouter's clock, not the Worker's.
-    let openrouter_now = key.served_at.as_deref().and_then(clock::parse_timestamp);
-    let period_end = clock::parse_timestamp(&row.period_end);
-    if step == Step::Restored
-        && openrouter_now.unwrap_or_else(clock::now) < period_end.unwrap_or_else(clock::now)
-    {
+    if step == Step::Restored && !period_over(&key, row) {
         return outcome("applied");
     }
     let current = key.settings();
@@ -319,9 +322,13 @@ async fn restore(
             Err(e) => return call_failed(row, &e),
         }
     };
+    // A person's undo is recorded by its route (`policy.undone`).
+    let kind = kind_of(&current, &restored);
+    let audit = (step != Step::Undone).then(|| audited(row, kind, Some((&current, &restored))));
     Outcome {
         detail: None,
         event: event(events::changed(&facts(row), step, &current, &restored)),
+        audit: audit.flatten(),
         ..outcome(done)
     }
 }

@@ -5,11 +5,13 @@ use watcher_core::api_doc::vocabulary;
 use super::act;
 use super::view::{action_view, ActionPage, ActionState, ActionView};
 use crate::auth::session::AuthUser;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::page::Page;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::openrouter::{Budget, Client};
 use crate::store::key_actions;
 
@@ -67,7 +69,7 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         (status = 409, description = "Not an applied action, or no management key to act through.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn undo(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn undo(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let db = cx.app.db()?;
     let current = key_actions::get(&db, user.user_id, id)
         .await?
@@ -96,5 +98,18 @@ pub async fn undo(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let row = key_actions::get(&db, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Action"))?;
-    Reply::ok(&action_view(&row))
+    let view = action_view(&row);
+    let mut entry = Entry::by_user(user.user_id, Kind::PolicyUndone, &row.key_name)
+        .key(row.api_key_id)
+        .reference(
+            Fields::new()
+                .with("action_id", row.id)
+                .with("budget", row.budget_label.as_str())
+                .with("state", row.state.as_str()),
+        );
+    // Put back: from what the action had set to what was there before it.
+    if let (ActionState::Undone, Some(set), Some(back)) = (view.state, &view.after, &view.before) {
+        entry = entry.changed(set.audited(), back.audited());
+    }
+    Ok(Changed::new(Reply::ok(&view)?, entry))
 }

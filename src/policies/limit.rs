@@ -10,11 +10,13 @@ use super::{act, KeySettings, Patch};
 use crate::alerts::period::{Period, UserPeriod};
 use crate::auth::session::AuthUser;
 use crate::clock;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::key::KeyKind;
 use crate::domain::money::{EnteredAmount, Money};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::openrouter::{Budget, CallError, Client};
 use crate::store::{api_keys, key_actions};
 
@@ -48,7 +50,7 @@ struct LimitBody {
         (status = 503, description = "OpenRouter could not be reached; nothing was changed.", body = vocabulary::schemas::ServiceUnavailableError),
     )
 )]
-pub async fn set_limit(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn set_limit(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (limit, reset) = terms(cx.req.json()?)?;
     let db = cx.app.db()?;
     let key = api_keys::target(&db, user.user_id, id)
@@ -100,7 +102,11 @@ pub async fn set_limit(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Repl
     let row = key_actions::get(&db, user.user_id, action_id)
         .await?
         .ok_or_else(|| AppError::internal("the recorded action is gone"))?;
-    Reply::ok(&action_view(&row))
+    let entry = Entry::by_user(user.user_id, Kind::KeyLimitChanged, &row.key_name)
+        .key(id)
+        .changed(before.audited(), after.audited())
+        .reference(Fields::new().with("action_id", action_id));
+    Ok(Changed::new(Reply::ok(&action_view(&row))?, entry))
 }
 
 /// The limit and its window, checked.

@@ -25,11 +25,11 @@ pub const ROUTES: &[Route] = &[
         Box::pin(handlers::list(cx, user))
     })
     .doc::<handlers::__path_list>(),
-    route::session_id("POST", "/api/actions/{id}/undo", |cx, user, id| {
+    route::change_id("POST", "/api/actions/{id}/undo", |cx, user, id| {
         Box::pin(handlers::undo(cx, user, id))
     })
     .doc::<handlers::__path_undo>(),
-    route::session_id("POST", "/api/keys/{id}/limit", |cx, user, id| {
+    route::change_id("POST", "/api/keys/{id}/limit", |cx, user, id| {
         Box::pin(limit::set_limit(cx, user, id))
     })
     .json()

@@ -1,6 +1,8 @@
 //! Where a run leaves an action, and the event that says so.
 
 use super::events::{self, ActionFacts};
+use super::KeySettings;
+use crate::domain::audit::{Entry, Fields, Kind};
 use crate::openrouter::CallError;
 use crate::store::events::EventWrite;
 use crate::store::key_actions::{ActionRow, Outcome};
@@ -21,6 +23,7 @@ pub fn outcome(state: &'static str) -> Outcome<'static> {
         via_key_id: None,
         lease: "",
         event: None,
+        audit: None,
     }
 }
 
@@ -46,11 +49,43 @@ pub fn event(new: events::NewEvent) -> Option<EventWrite> {
     })
 }
 
+/// The audit log's entry for what the product did to the key.
+pub fn audited(
+    row: &ActionRow,
+    kind: Kind,
+    change: Option<(&KeySettings, &KeySettings)>,
+) -> Option<Entry> {
+    let entry = Entry::by_product(row.user_id, kind, &row.key_name)
+        .key(row.api_key_id)
+        .reference(
+            Fields::new()
+                .with("action_id", row.id)
+                .with("budget_id", row.budget_id)
+                .with("budget", row.budget_label.as_str())
+                .with("trigger", row.trigger_label.as_str()),
+        );
+    Some(match change {
+        Some((before, after)) => entry.changed(before.audited(), after.audited()),
+        None => entry,
+    })
+}
+
+/// What a change of the key's settings is, for the audit log.
+pub fn kind_of(before: &KeySettings, after: &KeySettings) -> Kind {
+    match (before.disabled, after.disabled) {
+        (false, true) => Kind::KeyDisabled,
+        (true, false) => Kind::KeyEnabled,
+        _ => Kind::KeyLimitChanged,
+    }
+}
+
 /// Given up: reported once.
 pub fn failed(row: &ActionRow, reason: &str) -> Outcome<'static> {
     Outcome {
         detail: Some(reason.to_owned()),
         event: event(events::failed(&facts(row), reason)),
+        audit: audited(row, Kind::PolicyFailed, None)
+            .map(|e| e.created(Fields::new().with("reason", reason))),
         ..outcome("failed")
     }
 }

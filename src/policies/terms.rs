@@ -1,6 +1,7 @@
 //! A budget's policy as a request sets it, checked against what can work:
 //! an action needs a management key to act through, and `limit` one key.
 
+use crate::auth::session::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::policies::{Action, Policy};
 use crate::store::budgets::{BudgetRow, PolicyColumns};
@@ -72,4 +73,32 @@ pub fn columns(policy: &Policy) -> PolicyColumns<'static> {
         action_at: policy.at_percent.map(i64::from),
         dry_run: policy.dry_run,
     }
+}
+
+pub fn requested(
+    action: &Option<String>,
+    action_at: Option<Option<i64>>,
+    dry_run: Option<bool>,
+) -> Requested<'_> {
+    Requested {
+        action: action.as_deref(),
+        action_at,
+        dry_run,
+    }
+}
+
+pub async fn policy_of(
+    db: &worker::D1Database,
+    user: &AuthUser,
+    asked: &Requested<'_>,
+    current: Option<&BudgetRow>,
+    api_key_id: Option<i64>,
+) -> AppResult<Policy> {
+    let acts = asked.action.is_some_and(|a| a != "notify")
+        || (asked.action.is_none() && current.is_some_and(|row| row.action != "notify"));
+    let has_management_key = acts
+        && crate::store::api_keys::management_key_id(db, user.user_id)
+            .await?
+            .is_some();
+    resolve(asked, current, api_key_id.is_some(), has_management_key)
 }

@@ -56,12 +56,17 @@ fn resolves_routes_with_their_credential_and_id() {
     assert_eq!(resolved("DELETE", "/api/auth/me"), ("Session".into(), None));
     assert_eq!(
         resolved("PATCH", "/api/keys/42"),
-        ("SessionId".into(), Some(42))
+        ("ChangeId".into(), Some(42))
     );
     assert_eq!(
         resolved("POST", "/api/keys/7/sync"),
-        ("SessionId".into(), Some(7))
+        ("ChangeId".into(), Some(7))
     );
+    assert_eq!(
+        resolved("POST", "/api/auth/register"),
+        ("OpenChange".into(), None)
+    );
+    assert_eq!(resolved("PATCH", "/api/settings"), ("Change".into(), None));
     assert_eq!(resolved("GET", "/api/usage.csv"), ("Session".into(), None));
     assert_eq!(
         resolved("GET", "/api/webhooks/2/deliveries"),
@@ -93,6 +98,33 @@ fn only_the_documented_bodies_are_read() {
         .collect();
     documented.sort();
     assert_eq!(with_body, documented);
+}
+
+/// The routes that write and record nothing in the audit log, each
+/// declared with `route::unaudited` and its reason (tests/api/audit.rs
+/// exempts the same ones).
+const UNAUDITED: [(&str, &str); 3] = [
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/logout"),
+    ("DELETE", "/api/auth/me"),
+];
+
+#[test]
+fn every_route_that_writes_records_its_change_or_is_exempt_by_name() {
+    for endpoint in router().unwrap().endpoints() {
+        let route = (endpoint.method, endpoint.path);
+        let records = matches!(
+            endpoint.handler,
+            Handler::OpenChange(_) | Handler::Change(_) | Handler::ChangeId(_)
+        );
+        let reads = endpoint.method == "GET";
+        assert_eq!(
+            records,
+            !reads && !UNAUDITED.contains(&route),
+            "{route:?} ({:?})",
+            endpoint.handler
+        );
+    }
 }
 
 #[test]

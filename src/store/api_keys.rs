@@ -220,15 +220,16 @@ pub async fn update(
 }
 
 /// Deletes a key; its snapshots and usage go with it (ON DELETE CASCADE,
-/// and the rollup triggers follow).
-pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<bool> {
-    Ok(super::run(
+/// and the rollup triggers follow). Its name; `None` when the user has no
+/// such key.
+pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<String>> {
+    let deleted: Option<super::Named> = super::first(
         db,
-        "DELETE FROM api_keys WHERE id = ?1 AND user_id = ?2",
+        "DELETE FROM api_keys WHERE id = ?1 AND user_id = ?2 RETURNING name",
         args![id, user_id],
     )
-    .await?
-        > 0)
+    .await?;
+    Ok(deleted.map(|row| row.name))
 }
 
 /// What the jobs need to call OpenRouter with a key.

@@ -147,6 +147,17 @@ pub struct NewBudget<'a> {
     pub policy: PolicyColumns<'a>,
 }
 
+impl BudgetRow {
+    /// Its policy columns.
+    pub fn policy(&self) -> PolicyColumns<'_> {
+        PolicyColumns {
+            action: &self.action,
+            action_at: self.action_at,
+            dry_run: self.dry_run != 0,
+        }
+    }
+}
+
 /// A budget's policy as stored (`policies::Policy`).
 pub struct PolicyColumns<'a> {
     pub action: &'a str,
@@ -234,12 +245,12 @@ pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) 
     Ok(changed > 0)
 }
 
-pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<bool> {
-    Ok(super::run(
+/// The deleted row; `None` when the user has no such budget.
+pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<BudgetRow>> {
+    super::first(
         db,
-        "DELETE FROM budgets WHERE id = ?1 AND user_id = ?2",
+        &format!("DELETE FROM budgets WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"),
         args![id, user_id],
     )
-    .await?
-        > 0)
+    .await
 }

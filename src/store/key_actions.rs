@@ -13,6 +13,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::events::{self, EventWrite};
 use super::money_text_opt;
 use crate::args;
+use crate::domain::audit::Entry;
 use crate::domain::money::Money;
 use crate::error::AppResult;
 
@@ -200,6 +201,8 @@ pub struct Outcome<'a> {
     /// Held only by the run that leased it: another's lease is not undone.
     pub lease: &'a str,
     pub event: Option<EventWrite>,
+    /// The audit log's entry for what the product did, in the same batch.
+    pub audit: Option<Entry>,
 }
 
 /// Settles an action and raises its event, in one batch; `false` when the
@@ -223,6 +226,9 @@ pub async fn settle(db: &D1Database, outcome: &Outcome<'_>, now: &str) -> AppRes
             outcome.lease
         ],
     )?];
+    if let Some(entry) = &outcome.audit {
+        statements.push(super::audit_log::statement(db, entry, now)?);
+    }
     if let Some(event) = &outcome.event {
         statements.extend(events::event_statements(
             db,

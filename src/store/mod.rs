@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod api_keys;
+pub mod audit_log;
 pub mod bucket_log;
 pub mod budgets;
 pub mod events;
@@ -192,6 +193,12 @@ pub fn changes(result: &worker::D1Result) -> AppResult<usize> {
 
 pub fn db_error(err: worker::Error) -> AppError {
     AppError::internal(format!("D1: {err}"))
+}
+
+/// A row's `name` (what `DELETE … RETURNING name` answers).
+#[derive(Deserialize)]
+pub struct Named {
+    pub name: String,
 }
 
 /// The UNIQUE indexes a client can run into (each mapped to a 409 by the

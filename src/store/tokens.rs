@@ -83,27 +83,28 @@ pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<TokenRow>> {
     .await
 }
 
-/// Revokes a token of this user and returns its hash (to drop what its rate
-/// limiter caches); `None` when there is no such token (or it belongs to
-/// someone else: same answer, no existence leak).
+/// A revoked token: its hash (to drop what its object caches) and name.
+#[derive(Deserialize)]
+pub struct Revoked {
+    pub token_hash: String,
+    pub name: String,
+}
+
+/// Revokes a token of this user; `None` when there is no such token (or it
+/// belongs to someone else: same answer, no existence leak).
 pub async fn revoke(
     db: &D1Database,
     user_id: i64,
     id: i64,
     now: &str,
-) -> AppResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Found {
-        token_hash: String,
-    }
-    let found: Option<Found> = super::first(
+) -> AppResult<Option<Revoked>> {
+    super::first(
         db,
         "UPDATE api_tokens SET is_active = 0, revoked_at = COALESCE(revoked_at, ?3)
-         WHERE id = ?1 AND user_id = ?2 RETURNING token_hash",
+         WHERE id = ?1 AND user_id = ?2 RETURNING token_hash, name",
         args![id, user_id, now],
     )
-    .await?;
-    Ok(found.map(|f| f.token_hash))
+    .await
 }
 
 /// Hashes of a user's active tokens.

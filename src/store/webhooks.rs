@@ -141,14 +141,16 @@ pub async fn update(
         > 0)
 }
 
-pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<bool> {
-    Ok(super::run(
+/// Deletes a webhook (its deliveries go with it); its name, `None` when
+/// the user has no such webhook.
+pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<String>> {
+    let deleted: Option<super::Named> = super::first(
         db,
-        "DELETE FROM webhooks WHERE id = ?1 AND user_id = ?2",
+        "DELETE FROM webhooks WHERE id = ?1 AND user_id = ?2 RETURNING name",
         args![id, user_id],
     )
-    .await?
-        > 0)
+    .await?;
+    Ok(deleted.map(|row| row.name))
 }
 
 /// A delivery with its event, as the log shows it.

@@ -12,12 +12,14 @@ use super::{deliver, sign, url};
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
+use crate::domain::audit::{url_shown, Entry, Fields, Kind};
 use crate::domain::event::NewEvent;
 use crate::domain::page::Page;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
+use crate::http::route::Changed;
 use crate::keys::vault::Vault;
 use crate::rate_limit::{self, Bucket};
 use crate::store::events::EventWrite;
@@ -70,6 +72,20 @@ async fn owned(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<WebhookRow> 
         .ok_or_else(|| AppError::not_found("Webhook"))
 }
 
+/// A webhook as the audit log records it: never its secret, and its URL
+/// only as `url_shown` (a path may hold a credential).
+fn fields(row: &WebhookRow) -> Fields {
+    Fields::new()
+        .with("name", row.name.as_str())
+        .with("url", url_shown(&row.url))
+        .with("format", row.format.as_str())
+        .with("is_active", row.is_active)
+}
+
+fn entry_of(user: &AuthUser, kind: Kind, id: i64, name: &str) -> Entry {
+    Entry::by_user(user.user_id, kind, name).reference(Fields::new().with("webhook_id", id))
+}
+
 /// The account's webhooks
 ///
 /// Without their secrets.
@@ -120,7 +136,7 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
         (status = 409, description = "The account already has 10 webhooks.", body = vocabulary::schemas::ConflictError),
     )
 )]
-pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let body: CreateBody = cx.req.json()?;
     let name = Name::parse(&body.name)?;
     let target = url::check(cx.app.config.webhook_policy, &body.url)?;
@@ -157,10 +173,14 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         }
         return Err(e);
     }
-    Reply::created(&CreatedWebhook {
-        webhook: WebhookView::from(owned(cx, user, id).await?),
+    let row = owned(cx, user, id).await?;
+    let entry = entry_of(user, Kind::WebhookCreated, id, &row.name)
+        .created(fields(&row).secret("secret", "created"));
+    let reply = Reply::created(&CreatedWebhook {
+        webhook: WebhookView::from(row),
         secret,
-    })
+    })?;
+    Ok(Changed::new(reply, entry))
 }
 
 /// Change a webhook
@@ -177,7 +197,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         (status = 200, description = "The webhook.", body = WebhookView),
     )
 )]
-pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let body: UpdateBody = cx.req.json()?;
     if body.name.is_none()
         && body.url.is_none()
@@ -206,11 +226,15 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         format: format.map(WebhookFormat::as_str),
         is_active: body.is_active,
     };
+    let before = owned(cx, user, id).await?;
     let now = clock::timestamp(clock::now());
     if !webhooks::update(&cx.app.db()?, user.user_id, id, &changes, &now).await? {
         return Err(AppError::not_found("Webhook"));
     }
-    get(cx, user, id).await
+    let after = owned(cx, user, id).await?;
+    let entry = entry_of(user, Kind::WebhookUpdated, id, &after.name)
+        .changed(fields(&before), fields(&after));
+    Ok(Changed::new(Reply::ok(&WebhookView::from(after))?, entry))
 }
 
 /// Delete a webhook
@@ -226,12 +250,13 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> 
         (status = 204, description = "Deleted."),
     )
 )]
-pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
-    if webhooks::delete(&cx.app.db()?, user.user_id, id).await? {
-        Ok(Reply::no_content())
-    } else {
-        Err(AppError::not_found("Webhook"))
-    }
+pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
+    let name = webhooks::delete(&cx.app.db()?, user.user_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Webhook"))?;
+    let entry = entry_of(user, Kind::WebhookDeleted, id, &name)
+        .removed(Fields::new().with("name", name.as_str()));
+    Ok(Changed::new(Reply::no_content(), entry))
 }
 
 /// A webhook's delivery log
@@ -285,7 +310,7 @@ pub const TESTS_PER_ACCOUNT_PER_HOUR: u32 = 30;
         (status = 429, description = "Too many tests: 10 an hour per webhook, 30 per account.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
-pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
+pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let webhook = owned(cx, user, id).await?;
     if !webhook.is_active {
         return Err(AppError::Conflict(
@@ -329,7 +354,9 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let row = webhooks::delivery(&db, delivery_id)
         .await?
         .ok_or_else(|| AppError::internal("test delivery vanished"))?;
-    Reply::ok(&DeliveryView::from(row))
+    let entry = entry_of(user, Kind::WebhookTested, id, &webhook.name)
+        .created(Fields::new().with("status", row.status.as_str()));
+    Ok(Changed::new(Reply::ok(&DeliveryView::from(row))?, entry))
 }
 
 /// The kind of the event `POST /api/webhooks/{id}/test` sends.

@@ -19,7 +19,7 @@ pub const ROUTES: &[Route] = &[
         Box::pin(handlers::list(cx, user))
     })
     .doc::<handlers::__path_list>(),
-    route::session("POST", "/api/webhooks", |cx, user| {
+    route::change("POST", "/api/webhooks", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
     .json()
@@ -28,12 +28,12 @@ pub const ROUTES: &[Route] = &[
         Box::pin(handlers::get(cx, user, id))
     })
     .doc::<handlers::__path_get>(),
-    route::session_id("PATCH", "/api/webhooks/{id}", |cx, user, id| {
+    route::change_id("PATCH", "/api/webhooks/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
     .json()
     .doc::<handlers::__path_update>(),
-    route::session_id("DELETE", "/api/webhooks/{id}", |cx, user, id| {
+    route::change_id("DELETE", "/api/webhooks/{id}", |cx, user, id| {
         Box::pin(handlers::delete(cx, user, id))
     })
     .doc::<handlers::__path_delete>(),
@@ -41,7 +41,7 @@ pub const ROUTES: &[Route] = &[
         Box::pin(handlers::deliveries(cx, user, id))
     })
     .doc::<handlers::__path_deliveries>(),
-    route::session_id("POST", "/api/webhooks/{id}/test", |cx, user, id| {
+    route::change_id("POST", "/api/webhooks/{id}/test", |cx, user, id| {
         Box::pin(handlers::test(cx, user, id))
     })
     .doc::<handlers::__path_test>(),

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 pub use launch::{Stack, StackBuilder, Worker};
 pub use openrouter_sim::{self, SimConfig, SimHandle};
 pub use ports::free_port;
-pub use reaper::{remove_at_exit, signal_group, Signal};
+pub use reaper::{before_exit, remove_at_exit, signal_group, Signal};
 pub use server::Server;
 pub use wrangler::{apply_migrations, cargo_bin, offline_env, wrangler, WASM_OPT};
 

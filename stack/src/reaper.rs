@@ -22,6 +22,9 @@ use std::time::Duration;
 static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// Directories removed at exit, after the groups are gone.
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// What runs at exit before any server is stopped.
+type Last = Box<dyn FnOnce() + Send>;
+static LAST: Mutex<Vec<Last>> = Mutex::new(Vec::new());
 static HOOK: Once = Once::new();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +65,13 @@ pub fn remove_at_exit(dir: &Path) {
     lock(&DIRS).push(dir.to_path_buf());
 }
 
+/// Runs `last` at exit, while the servers still run and before any
+/// directory is removed (a test run reading its database a last time).
+pub fn before_exit(last: Last) {
+    install_hook();
+    lock(&LAST).push(last);
+}
+
 fn install_hook() {
     HOOK.call_once(|| {
         // SAFETY: registers a plain `extern "C" fn` that takes no argument.
@@ -72,6 +82,10 @@ fn install_hook() {
 }
 
 extern "C" fn stop_everything() {
+    for last in std::mem::take(&mut *lock(&LAST)) {
+        // A panic must not cross into C: it would abort before the cleanup.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(last));
+    }
     let groups = std::mem::take(&mut *lock(&GROUPS));
     for &pgid in &groups {
         signal_group(pgid, Signal::Term);

@@ -9,6 +9,8 @@ mod helpers;
 mod accounts;
 mod alert_path;
 mod alerts;
+mod audit;
+mod audit_reads;
 mod browser;
 mod foundation;
 mod hardening;

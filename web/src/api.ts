@@ -106,6 +106,12 @@ export type DeliveryStatus = Delivery['status'];
 export type DeliveryAttempt = Schemas['DeliveryAttempt'];
 export type DeliveryPage = Schemas['DeliveryPage'];
 
+// ---- the audit log -------------------------------------------------------------
+
+export type AuditEntry = Schemas['AuditEntry'];
+export type AuditKind = Schemas['AuditKind'];
+export type AuditPage = Schemas['AuditPage'];
+
 // ---- session ---------------------------------------------------------------
 
 const SESSION_KEY = 'orw.session';
@@ -324,6 +330,13 @@ export const api = {
   usage: (query: Query, signal?: AbortSignal) => request<UsagePage>('/api/usage', { query, signal }),
   async usageCsv(query: Query): Promise<Blob> {
     const res = await send('/api/usage.csv' + queryString(query), {}, 'text/csv');
+    return res.blob();
+  },
+
+  /** `kind`: a kind (`key.updated`) or a family (`key`); newest first. */
+  audit: (query: Query, signal?: AbortSignal) => request<AuditPage>('/api/audit', { query, signal }),
+  async auditCsv(query: Query): Promise<Blob> {
+    const res = await send('/api/audit.csv' + queryString(query), {}, 'text/csv');
     return res.blob();
   },
 

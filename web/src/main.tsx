@@ -6,6 +6,7 @@ import { Layout } from './components/Layout';
 import { clearCache } from './hooks';
 import { navigate, PUBLIC_ROUTES, useRoute, type RouteName } from './router';
 import { Alerts } from './views/Alerts';
+import { Audit } from './views/Audit';
 import { Login, Register } from './views/Auth';
 import { Hourly } from './views/Hourly';
 import { Keys } from './views/Keys';
@@ -108,6 +109,9 @@ function App() {
       break;
     case 'tokens':
       view = <Tokens />;
+      break;
+    case 'audit':
+      view = <Audit params={route.params} />;
       break;
     case 'settings':
       view = <Settings />;

@@ -1325,6 +1325,62 @@ try {
     check(/#\/keys/.test(page.url()) && (await jwt()) === newJwt, `after a reload: ${page.url()}`);
   });
 
+  await step('audit: every change so far, newest first, no secret; filters, CSV, empty state', async () => {
+    await page.getByTestId('nav-audit').click();
+    await page.waitForURL(/#\/audit/);
+    await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+    const rows = page.getByTestId('audit-row');
+    await rows.first().waitFor();
+    const kinds = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    check(kinds[0] === 'password.changed', `newest first: ${kinds.slice(0, 3).join(', ')}`);
+    for (const k of ['key.created', 'key.updated', 'key.deleted', 'budget.created', 'webhook.created', 'token.created', 'settings.updated', 'account.created']) {
+      check(kinds.includes(k), `the audit log shows no ${k}: ${kinds.join(', ')}`);
+    }
+    check(kinds[kinds.length - 1] === 'account.created', `the oldest change is the sign-up: ${kinds.join(', ')}`);
+    const text = await page.locator('main').innerText();
+    check(/Password changed/.test(text) && /Key added/.test(text) && /→/.test(text), 'kinds and changes in words');
+    const content = await page.content();
+    for (const s of secrets) check(!content.includes(s), `a secret (${s.slice(0, 6)}…) is on the Audit screen`);
+    await axe('audit');
+
+    // A family of kinds, then one key's changes: in the URL, and only those rows.
+    await page.getByTestId('audit-kind').selectOption('key');
+    await page.waitForURL(/kind=key(&|$)/);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="audit-row"]')].every((r) => (r.getAttribute('data-kind') ?? '').startsWith('key.')));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-audit-csv').click()]);
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    const lines = csv.trim().split(/\r\n/);
+    check(lines[0] === 'id,at,actor,actor_user_id,kind,api_key_id,subject,before,after,reference', `CSV header: ${lines[0]}`);
+    check(lines.length > 2 && lines.slice(1).every((l) => /,key\.[a-z_]+,/.test(l)), `CSV of the key changes: ${csv.slice(0, 300)}`);
+    for (const s of secrets) check(!csv.includes(s), `a secret (${s.slice(0, 6)}…) is in the audit CSV`);
+
+    // Nothing matches: the empty state says so.
+    await page.getByTestId('audit-kind').selectOption('account.created');
+    const keyChoice = await page.getByTestId('audit-key').locator('option').nth(1).getAttribute('value');
+    await page.getByTestId('audit-key').selectOption(keyChoice ?? '');
+    await page.getByTestId('audit-empty').filter({ hasText: 'No change matches these filters.' }).waitFor();
+    await axe('audit (empty)');
+    await page.getByTestId('audit-key').selectOption('');
+    await page.getByTestId('audit-kind').selectOption('');
+    await rows.nth(1).waitFor();
+
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(150);
+      await shot(`audit-desktop-${scheme}`);
+      await axe(`audit (desktop, ${scheme})`);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await shot(`audit-phone-${scheme}`);
+      await axe(`audit (phone, ${scheme})`);
+      const overflow = await settledOverflow();
+      check(overflow <= 0, `the phone layout of Audit scrolls sideways by ${overflow}px`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   await step('log out; a protected route then lands on login', async () => {
     const token = await jwt();
     await page.getByTestId('logout').click();

@@ -1,8 +1,9 @@
 //! The secret scan that runs last: after the integration and browser tests,
 //! every response body they received (`responses.log`, less the responses
-//! that hand a secret out once) and the whole wrangler log of the run are
-//! searched for every password, JWT, API token and OpenRouter key the tests
-//! used (`secrets.txt`). The harness writes those files under
+//! that hand a secret out once), the whole wrangler log of the run and every
+//! entry of the audit log as the run ended (`audit_log.txt`) are searched
+//! for every password, JWT, API token, OpenRouter key and webhook secret the
+//! tests used (`secrets.txt`). The harness writes those files under
 //! `target/it/<pid>/`; a hit fails the run.
 
 use std::fs;
@@ -11,7 +12,7 @@ use std::path::Path;
 use crate::tools::Result;
 
 /// Files of a run that must not contain any secret.
-const SCANNED: [&str; 2] = ["responses.log", "wrangler.log"];
+const SCANNED: [&str; 3] = ["responses.log", "wrangler.log", "audit_log.txt"];
 
 /// Scans every run directory under `runs`; returns how many secrets were
 /// checked against how many bytes.
@@ -78,6 +79,17 @@ mod tests {
         assert!(
             !err.contains("abcdefghijkl"),
             "the report does not repeat the secret"
+        );
+        fs::write(run.join("wrangler.log"), "clean\n").unwrap();
+        fs::write(
+            run.join("audit_log.txt"),
+            "{\"kind\":\"token.created\",\"after\":\"or_api_abcdefghijkl\"}\n",
+        )
+        .unwrap();
+        let err = scan(&dir).unwrap_err();
+        assert!(
+            err.contains("audit_log.txt"),
+            "the audit log is scanned: {err}"
         );
         fs::remove_dir_all(&dir).unwrap();
     }

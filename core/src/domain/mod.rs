@@ -2,6 +2,7 @@
 //! invalid email, date range, page, amount or secret.
 
 pub mod account;
+pub mod audit;
 pub mod dates;
 pub mod event;
 pub mod key;

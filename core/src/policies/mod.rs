@@ -76,6 +76,16 @@ pub struct KeySettings {
     pub limit_reset: Option<String>,
 }
 
+impl KeySettings {
+    /// As the audit log records them (OpenRouter's settings: no secret).
+    pub fn audited(&self) -> crate::domain::audit::Fields {
+        crate::domain::audit::Fields::new()
+            .with("disabled", self.disabled)
+            .with("limit", self.limit.map(|m| m.to_string()))
+            .with("limit_reset", self.limit_reset.clone())
+    }
+}
+
 /// What an action is to set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {

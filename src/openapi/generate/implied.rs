@@ -19,10 +19,13 @@ fn implied(route: &Route) -> Vec<(&'static str, &'static str)> {
         ]);
         return implied;
     }
-    if matches!(route.handler, Handler::Session(_) | Handler::SessionId(_)) {
+    if matches!(
+        route.handler,
+        Handler::Session(_) | Handler::SessionId(_) | Handler::Change(_) | Handler::ChangeId(_)
+    ) {
         implied.push(("401", "Unauthorized"));
     }
-    if let Handler::SessionId(_) = route.handler {
+    if let Handler::SessionId(_) | Handler::ChangeId(_) = route.handler {
         // Another user's row, or none: the same answer.
         implied.push(("404", "NotFound"));
     }

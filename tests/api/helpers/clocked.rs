@@ -84,6 +84,7 @@ pub fn start_own(name: &str, seed: u64, vars: &[&str]) -> Result<Clocked, String
         run_dir().join(format!("{name}-wrangler.log")),
     );
     let stack = for_tests(sim, &dir, &log, vars).start()?;
+    super::harness::dump_audit_log_at_exit(&dir);
     let sim = stack
         .sim
         .ok_or(format!("the {name} stack has no simulator"))?;

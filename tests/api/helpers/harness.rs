@@ -180,6 +180,7 @@ impl TestApp {
         let stack = for_tests(stack, &persist_dir, &log_path, &[])
             .start()
             .unwrap_or_else(|why| panic!("{why}"));
+        dump_audit_log_at_exit(&persist_dir);
         TestApp {
             sim: stack.sim.expect("the OpenRouter simulator starts"),
             log_path,
@@ -197,6 +198,18 @@ impl TestApp {
     pub fn d1(&self, sql: &str) -> Vec<Value> {
         super::d1::d1_query(&self.persist_dir, sql)
     }
+}
+
+/// The secret scan reads the audit log too (`audit_log.txt`): every entry
+/// of this D1, as the run ends, one JSON object a line.
+pub fn dump_audit_log_at_exit(persist_dir: &Path) {
+    let dir = persist_dir.to_path_buf();
+    watcher_stack::before_exit(Box::new(move || {
+        let rows = super::d1::d1_try(&dir, "SELECT * FROM audit_log ORDER BY id")
+            .unwrap_or_else(|why| vec![Value::String(format!("the audit log: {why}"))]);
+        let lines: String = rows.iter().map(|row| format!("{row}\n")).collect();
+        append("audit_log.txt", &lines);
+    }));
 }
 
 /// A test's `wrangler dev` (workerd, local D1 in `persist_dir`, the

@@ -8,6 +8,7 @@ const NAV: { name: RouteName; label: string }[] = [
   { name: 'hourly', label: 'Hourly' },
   { name: 'alerts', label: 'Alerts' },
   { name: 'tokens', label: 'API tokens' },
+  { name: 'audit', label: 'Audit' },
 ];
 
 function skipToMain(e: Event) {

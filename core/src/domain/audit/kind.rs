@@ -1,0 +1,122 @@
+//! The kinds of change the audit log records.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// What happened: a family (what it is about) and a verb, dotted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = AuditKind)]
+pub enum Kind {
+    #[serde(rename = "account.created")]
+    AccountCreated,
+    #[serde(rename = "password.changed")]
+    PasswordChanged,
+    #[serde(rename = "settings.updated")]
+    SettingsUpdated,
+    #[serde(rename = "key.created")]
+    KeyCreated,
+    #[serde(rename = "key.updated")]
+    KeyUpdated,
+    #[serde(rename = "key.deleted")]
+    KeyDeleted,
+    #[serde(rename = "key.sync_requested")]
+    KeySyncRequested,
+    #[serde(rename = "budget.created")]
+    BudgetCreated,
+    #[serde(rename = "budget.updated")]
+    BudgetUpdated,
+    #[serde(rename = "budget.deleted")]
+    BudgetDeleted,
+    #[serde(rename = "webhook.created")]
+    WebhookCreated,
+    #[serde(rename = "webhook.updated")]
+    WebhookUpdated,
+    #[serde(rename = "webhook.deleted")]
+    WebhookDeleted,
+    #[serde(rename = "webhook.tested")]
+    WebhookTested,
+    #[serde(rename = "token.created")]
+    TokenCreated,
+    #[serde(rename = "token.revoked")]
+    TokenRevoked,
+    /// A policy disabled the key on OpenRouter (the product).
+    #[serde(rename = "key.disabled")]
+    KeyDisabled,
+    /// The key was enabled again on OpenRouter (the period ended).
+    #[serde(rename = "key.enabled")]
+    KeyEnabled,
+    /// The key's OpenRouter limit was set or put back (a policy, or a
+    /// person's one click).
+    #[serde(rename = "key.limit_changed")]
+    KeyLimitChanged,
+    /// A dry-run policy recorded what it would have set.
+    #[serde(rename = "policy.dry_run")]
+    PolicyDryRun,
+    /// A policy's action could not be taken (or put back).
+    #[serde(rename = "policy.failed")]
+    PolicyFailed,
+    /// A person undid a policy's action.
+    #[serde(rename = "policy.undone")]
+    PolicyUndone,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 22] = [
+        Kind::AccountCreated,
+        Kind::PasswordChanged,
+        Kind::SettingsUpdated,
+        Kind::KeyCreated,
+        Kind::KeyUpdated,
+        Kind::KeyDeleted,
+        Kind::KeySyncRequested,
+        Kind::BudgetCreated,
+        Kind::BudgetUpdated,
+        Kind::BudgetDeleted,
+        Kind::WebhookCreated,
+        Kind::WebhookUpdated,
+        Kind::WebhookDeleted,
+        Kind::WebhookTested,
+        Kind::TokenCreated,
+        Kind::TokenRevoked,
+        Kind::KeyDisabled,
+        Kind::KeyEnabled,
+        Kind::KeyLimitChanged,
+        Kind::PolicyDryRun,
+        Kind::PolicyFailed,
+        Kind::PolicyUndone,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AccountCreated => "account.created",
+            Self::PasswordChanged => "password.changed",
+            Self::SettingsUpdated => "settings.updated",
+            Self::KeyCreated => "key.created",
+            Self::KeyUpdated => "key.updated",
+            Self::KeyDeleted => "key.deleted",
+            Self::KeySyncRequested => "key.sync_requested",
+            Self::BudgetCreated => "budget.created",
+            Self::BudgetUpdated => "budget.updated",
+            Self::BudgetDeleted => "budget.deleted",
+            Self::WebhookCreated => "webhook.created",
+            Self::WebhookUpdated => "webhook.updated",
+            Self::WebhookDeleted => "webhook.deleted",
+            Self::WebhookTested => "webhook.tested",
+            Self::TokenCreated => "token.created",
+            Self::TokenRevoked => "token.revoked",
+            Self::KeyDisabled => "key.disabled",
+            Self::KeyEnabled => "key.enabled",
+            Self::KeyLimitChanged => "key.limit_changed",
+            Self::PolicyDryRun => "policy.dry_run",
+            Self::PolicyFailed => "policy.failed",
+            Self::PolicyUndone => "policy.undone",
+        }
+    }
+
+    /// What the kind is about: `key` of `key.updated`.
+    pub fn family(self) -> &'static str {
+        self.as_str()
+            .split_once('.')
+            .map_or(self.as_str(), |(family, _)| family)
+    }
+}
