@@ -265,6 +265,7 @@ async fn apply(
             before,
             &confirmed,
         )),
+        audit: audited(row, kind_of(before, &confirmed), Some((before, &confirmed))),
         ..outcome("applied")
     }
 }

@@ -253,6 +253,22 @@ async fn a_disable_policy_acts_once_and_is_put_back_at_the_reset_unless_a_person
     assert_eq!(disabled[0]["before"]["disabled"], false);
     assert_eq!(disabled[0]["after"]["disabled"], true);
 
+    // Each action is in the audit log, by the product, with before and after.
+    let audit = send(&base, &jwt, "GET", "/api/audit?kind=key.disabled", None).await;
+    let entries = audit.json["items"].as_array().expect("items");
+    assert_eq!(entries.len(), 2, "{}", audit.text);
+    for e in entries {
+        assert_eq!(
+            (
+                e["actor"].as_str(),
+                &e["before"]["disabled"],
+                &e["after"]["disabled"]
+            ),
+            (Some("product"), &json!(false), &json!(true)),
+            "{e}"
+        );
+    }
+
     // Another run the same period takes nothing again.
     stack.sync().await;
     assert_eq!((stack.patches(&runaway), stack.patches(&other)), (1, 1));
@@ -288,6 +304,14 @@ async fn a_disable_policy_acts_once_and_is_put_back_at_the_reset_unless_a_person
     );
     assert_eq!(stack.patches(&other), 2, "the person's PATCH only");
     assert_eq!(stack.seen(&admin, &other).await["disabled"], false);
+    let audit = send(&base, &jwt, "GET", "/api/audit?kind=key.enabled", None).await;
+    assert_eq!(
+        audit.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        audit.text
+    );
+    assert_eq!(audit.json["items"][0]["api_key_id"], runaway_id);
     let enabled = events_of(&base, &jwt, "key.enabled").await;
     assert_eq!(enabled.len(), 1, "{enabled:?}");
     assert_eq!(enabled[0]["api_key_id"], runaway_id);
