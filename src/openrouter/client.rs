@@ -15,7 +15,7 @@ use worker::{
 };
 
 use super::retry::{is_retryable_status, next_wait_ms, parse_retry_after};
-use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo};
+use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo, ListedKey};
 use crate::bounded::{read_bounded, Drain};
 use crate::domain::dates::format_day;
 
@@ -157,6 +157,20 @@ impl<'a> Client<'a> {
             format_day(date)
         );
         self.get::<Vec<ActivityRow>>(management_key, &path).await
+    }
+
+    /// One page of the account's API keys, disabled ones included, read with a
+    /// management key from `offset` (`GET /keys`, at most
+    /// [`super::types::KEYS_PAGE_SIZE`] a page; a shorter page is the last),
+    /// with OpenRouter's clock when it answered.
+    pub async fn list_keys(
+        &self,
+        management_key: &str,
+        offset: usize,
+    ) -> Result<(Vec<ListedKey>, Option<String>), CallError> {
+        let path = format!("/keys?include_disabled=true&offset={offset}");
+        self.get_dated::<Vec<ListedKey>>(management_key, &path)
+            .await
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str, path: &str) -> Result<T, CallError> {

@@ -14,6 +14,7 @@ mod foundation;
 mod hardening;
 mod integrations;
 mod keys;
+mod listing;
 mod public;
 mod queue;
 mod sync;
