@@ -2,8 +2,9 @@
 //! takes each key's snapshot from the management key's listing
 //! (`GET /keys`, 100 keys a page) instead of one `GET /key` per key, with
 //! the same exact figures; a key the listing does not hold falls back to
-//! `/key`; a management key that cannot list falls back to `/key` per key
-//! and says so on the run.
+//! `/key`; keys of the account not tracked yet are listed and imported
+//! without their secret, then synced from the listing; a management key
+//! that cannot list falls back to `/key` per key and says so on the run.
 //! On Workers of their own, whose runs no other test's keys join.
 
 use futures::stream::{self, StreamExt};
@@ -204,6 +205,119 @@ async fn the_account_is_read_in_one_call() {
     assert_snapshot_is_truth(&worker, foreign_id, &foreign[0].1).await;
     let spent = sim_get(&format!("/_sim/keys/{}/truth", tracked[0].1)).await;
     assert!(units(spent["usage"].as_str().unwrap()) > 0, "{spent}");
+}
+
+#[tokio::test]
+async fn untracked_keys_are_listed_imported_and_synced_from_the_listing() {
+    let worker = listing_worker("listing-import").await;
+    let user = user_at(&worker.base_url).await;
+    let account = unique("acct");
+    let tracked = sim_keys(&account, 2).await;
+    let others = sim_keys(&account, 5).await;
+    let admin = sim_key(json!({ "account": account, "kind": "management" })).await;
+    store(&worker, &user.jwt, &tracked, "inference").await;
+    let admin_key = [(admin.key.clone(), admin.hash.clone())];
+    let admin_id = store(&worker, &user.jwt, &admin_key, "management").await[0];
+
+    // Not tracked yet: the 5 others, newest first, each through the admin key.
+    let untracked = call_at(&worker.base_url, "GET", "/api/keys/untracked")
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(untracked.status, 200, "{}", untracked.text);
+    let items = untracked.json["items"].as_array().unwrap();
+    let listed: Vec<&str> = items.iter().map(|k| k["hash"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = others.iter().rev().map(|(_, h)| h.as_str()).collect();
+    assert_eq!(listed, expected);
+    assert!(items.iter().all(|k| k["management_key_id"] == admin_id));
+    assert!(items
+        .iter()
+        .all(|k| k["label"].as_str().unwrap().contains("...")));
+    assert_eq!(untracked.json["incomplete"], json!([]));
+
+    // Two are imported without their secret, one of them disabled on OpenRouter.
+    let (spender, quiet) = (&others[0], &others[1]);
+    let disable = json!({ "disabled": true });
+    manage(
+        reqwest::Method::PATCH,
+        &format!("/keys/{}", quiet.1),
+        &admin.key,
+        &disable,
+    )
+    .await;
+    chat(&spender.0, 100).await;
+    let imported = call_at(&worker.base_url, "POST", "/api/keys/import")
+        .bearer(&user.jwt)
+        .json(&json!({ "hashes": [spender.1, quiet.1] }))
+        .send()
+        .await;
+    assert_eq!(imported.status, 201, "{}", imported.text);
+    let views = imported.json["items"].as_array().unwrap();
+    assert_eq!(views.len(), 2);
+    for v in views {
+        assert_eq!(v["watched_via"], admin_id, "{v}");
+        assert!(v["key_preview"].as_str().unwrap().contains("..."), "{v}");
+    }
+    let watched: Vec<i64> = views.iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    let no_secret = format!(
+        "SELECT COUNT(*) AS n FROM api_keys WHERE id IN ({}, {}) AND key_ciphertext IS NULL
+           AND key_nonce IS NULL AND watched_via = {admin_id}",
+        watched[0], watched[1]
+    );
+    assert_eq!(
+        d1_query(&worker.persist_dir, &no_secret)[0]["n"],
+        2,
+        "no secret is stored"
+    );
+    // A first snapshot at once, from the listing.
+    assert_snapshot_is_truth(&worker, watched[0], &spender.1).await;
+
+    // Errors: tracked already (409), not listed (422), malformed (422); the
+    // management key cannot go while keys are watched through it (409).
+    let again = |hashes: Value| {
+        call_at(&worker.base_url, "POST", "/api/keys/import")
+            .bearer(&user.jwt)
+            .json(&json!({ "hashes": hashes }))
+            .send()
+    };
+    again(json!([spender.1]))
+        .await
+        .assert_error(409, "conflict");
+    again(json!(["f".repeat(64)]))
+        .await
+        .assert_error(422, "validation_error");
+    again(json!(["nope"]))
+        .await
+        .assert_error(422, "validation_error");
+    call_at(&worker.base_url, "DELETE", &format!("/api/keys/{admin_id}"))
+        .bearer(&user.jwt)
+        .send()
+        .await
+        .assert_error(409, "conflict");
+
+    // The hourly run syncs the watched keys from the listing (the spender
+    // spent since); a watched key is never sent to OpenRouter.
+    chat(&spender.0, 50).await;
+    let run = hourly_run(&worker).await;
+    let done = (run["status"].as_str(), run["keys_ok"].as_i64());
+    assert_eq!(done, (Some("ok"), Some(4)), "{run}");
+    for (id, (_, hash)) in watched.iter().zip([spender, quiet]) {
+        assert_snapshot_is_truth(&worker, *id, hash).await;
+        assert!(
+            calls(hash, "/key").await.is_empty(),
+            "a watched key is never sent"
+        );
+    }
+    assert_eq!(
+        d1_query(&worker.persist_dir, &no_secret)[0]["n"],
+        2,
+        "still no secret"
+    );
+    let left = call_at(&worker.base_url, "GET", "/api/keys/untracked")
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(left.json["items"].as_array().map(Vec::len), Some(3));
 }
 
 #[tokio::test]

@@ -42,6 +42,8 @@ export type KeySnapshot = Schemas['KeySnapshot'];
 export type Key = Schemas['Key'];
 export type CreatedKey = Schemas['CreatedKey'];
 export type KeySyncResult = Schemas['KeySyncResult'];
+export type UntrackedKey = Schemas['UntrackedKey'];
+export type UntrackedKeyList = Schemas['UntrackedKeyList'];
 /** `GET /api/keys/{id}`: the key with its budgets and the runway reached first. */
 export type KeyDetail = Schemas['KeyDetail'];
 
@@ -264,6 +266,17 @@ export const api = {
     request<Key>(`/api/keys/${id}`, { method: 'PATCH', body: patch }),
   deleteKey: (id: number) => request<void>(`/api/keys/${id}`, { method: 'DELETE' }),
   syncKey: (id: number) => request<KeySyncResult>(`/api/keys/${id}/sync`, { method: 'POST' }),
+  /** What the management keys list that no stored key matches (reads OpenRouter). */
+  untrackedKeys: (signal?: AbortSignal) => request<UntrackedKeyList>('/api/keys/untracked', { signal }),
+  /** Tracks keys by hash without their secret, 100 per request. */
+  async importKeys(hashes: string[]): Promise<Schemas['ImportedKeys']> {
+    const items: Key[] = [];
+    for (let i = 0; i < hashes.length; i += 100) {
+      const done = await request<Schemas['ImportedKeys']>('/api/keys/import', { method: 'POST', body: { hashes: hashes.slice(i, i + 100) } });
+      items.push(...done.items);
+    }
+    return { items };
+  },
 
   key: (id: number, signal?: AbortSignal) => request<KeyDetail>(`/api/keys/${id}`, { signal }),
 

@@ -6,6 +6,7 @@ import { BudgetManager } from '../components/BudgetForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
+import { UntrackedKeys } from '../components/UntrackedKeys';
 import { ago, formatTimestamp, isStale } from '../dates';
 import { statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
@@ -178,6 +179,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
                     key={k.id}
                     k={k}
                     budgets={budgetsOf(k.id)}
+                    watchedThrough={k.watched_via === null ? null : (keys.find((m) => m.id === k.watched_via)?.name ?? `key ${k.watched_via}`)}
                     budgetOpen={budgetKeyId === k.id}
                     busy={busyIds.has(k.id)}
                     onRenamed={(u) => {
@@ -194,6 +196,16 @@ export function Keys({ params }: { params: URLSearchParams }) {
           </div>
         ) : null}
       </section>
+
+      {keys ? (
+        <UntrackedKeys
+          keys={keys}
+          onImported={(imported) => {
+            res.mutate((old) => [...(old ?? []), ...imported]);
+            clearCacheExceptKeys();
+          }}
+        />
+      ) : null}
 
       {budgetKey ? (
         <KeyBudgets
@@ -386,6 +398,7 @@ function KeyBudgets({
 function KeyItem({
   k,
   budgets,
+  watchedThrough,
   budgetOpen,
   busy,
   onRenamed,
@@ -395,6 +408,8 @@ function KeyItem({
 }: {
   k: Key;
   budgets: Budget[];
+  /** The management key's name, for a key watched through it (no secret). */
+  watchedThrough: string | null;
   budgetOpen: boolean;
   busy: boolean;
   onRenamed: (k: Key) => void;
@@ -458,6 +473,11 @@ function KeyItem({
           <>
             <span class="key-name">{k.name}</span>
             <span class="preview">{k.key_preview}</span>
+            {watchedThrough !== null ? (
+              <span class="sub-line" data-testid="watched-note">
+                watched through “{watchedThrough}”; no secret stored
+              </span>
+            ) : null}
           </>
         )}
       </th>
