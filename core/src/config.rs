@@ -71,6 +71,12 @@ pub struct Config {
     /// delivered once more, as at-least-once delivery may do, so the tests
     /// prove a redelivery changes nothing. Never in `wrangler.toml`.
     pub redeliver_for_tests: bool,
+    /// Whether a sync reads a management key's listing of its account's
+    /// keys (`GET /keys`, one call per 100 keys) instead of one `GET /key`
+    /// per key (`SYNC_KEY_LISTING`, on; `0` turns it off: every key with a
+    /// secret is read by `/key` as before, a watched key is not synced).
+    /// The benchmark compares the two; an operator may fall back with it.
+    pub sync_key_listing: bool,
     /// `ORW_DEBUG_COUNTERS=1`: public answers carry `X-Debug-D1-Statements`.
     /// Set by the integration tests to prove a refused request costs no D1
     /// statement; never set in `wrangler.toml`.
@@ -130,6 +136,7 @@ impl Config {
             } else {
                 WebhookPolicy::Production
             },
+            sync_key_listing: lookup("SYNC_KEY_LISTING").is_none_or(|v| v.trim() != "0"),
             redeliver_for_tests: lookup("SYNC_REDELIVER_FOR_TESTS")
                 .is_some_and(|v| v.trim() == "1"),
             debug_counters: lookup("ORW_DEBUG_COUNTERS").is_some_and(|v| v.trim() == "1"),
@@ -215,6 +222,12 @@ mod tests {
         assert_eq!(c.sync_stall_timeout_secs, 3_300);
         assert_eq!(c.public_answer_cache_ms, 2_000);
         assert!(!c.debug_counters);
+        assert!(c.sync_key_listing);
+        assert!(
+            !config(&[("SYNC_KEY_LISTING", "0")])
+                .unwrap()
+                .sync_key_listing
+        );
         assert_eq!(c.webhook_policy, WebhookPolicy::Production);
         let dev = config(&[("WEBHOOK_LOOPBACK", "1")]).unwrap();
         assert_eq!(dev.webhook_policy, WebhookPolicy::AllowLoopback);

@@ -4,6 +4,8 @@
 pub use watcher_core::jobs::arithmetic;
 pub mod cleanup;
 pub use watcher_core::jobs::fanout;
+pub mod listing;
+pub mod plan;
 pub mod queue;
 pub mod sync;
 pub mod validate;
@@ -76,7 +78,7 @@ pub async fn run_scheduled(cron: &str, env: Env, forget: Forget) {
     let outcome = match job {
         // Planned into queue batches: the run stays `enqueued` until its
         // last batch reports (`jobs::queue`), unless there is nothing to do.
-        Some(Job::Sync) => match sync::plan(&app, run_id).await {
+        Some(Job::Sync) => match plan::plan(&app, run_id).await {
             Ok(None) => return,
             Ok(Some(outcome)) => Ok(outcome),
             Err(e) => Err(e),

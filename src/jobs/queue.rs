@@ -20,7 +20,8 @@ use futures_util::stream::{self, StreamExt};
 use worker::{D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use super::fanout::{retry_delay_secs, BatchMessage};
-use super::sync::{self, KeyResult, SyncRun, CONCURRENCY};
+use super::plan::summarise;
+use super::sync::{KeyResult, SyncRun, CONCURRENCY};
 use super::Heartbeat;
 use crate::app::App;
 use crate::changes::{Changes, Forget};
@@ -176,7 +177,7 @@ async fn run_keys(
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(app.config.sync_subrequest_budget);
     let targets = still_due(db, key_ids).await?;
-    let run = SyncRun::prepare(
+    let mut run = SyncRun::prepare(
         db,
         &vault,
         &app.config.openrouter_base_url,
@@ -185,6 +186,9 @@ async fn run_keys(
     )
     .await?
     .handing_off_rate_limits();
+    if app.config.sync_key_listing {
+        run.read_listings(&targets).await?;
+    }
     let heartbeat = Heartbeat::new(
         db,
         Some(run_id),
@@ -215,7 +219,7 @@ async fn run_keys(
         .collect();
     let done: Vec<KeyResult> = synced.into_iter().map(|(_, r)| r).collect();
     Ok(Attempt {
-        outcome: sync::summarise(&done, budget.used()),
+        outcome: summarise(&done, budget.used(), run.listings.notes()),
         remaining,
         rate_limited,
     })

@@ -1,9 +1,11 @@
 //! The hourly usage sync, for all keys or for one.
 //!
-//! Per key: `GET /key` (a snapshot), then either the management key's
-//! `/activity` per day not yet final, or per-day spend derived from
-//! snapshots. Keys run at most [`CONCURRENCY`] at a time (Workers allow six
-//! open connections); each failure stays with its key.
+//! Per key: a snapshot, from its account's listing when a management key
+//! reads it (`jobs::listing`: one call per 100 keys) or else `GET /key`,
+//! then either the management key's `/activity` per day not yet final, or
+//! per-day spend derived from snapshots. Keys run at most [`CONCURRENCY`] at
+//! a time (Workers allow six open connections); each failure stays with its
+//! key.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,24 +16,22 @@ use worker::D1Database;
 use super::arithmetic::{
     activity_days, aggregate_activity, final_through, final_through_after_failure, spend_per_day,
 };
-use crate::app::App;
+use super::listing::{self, Listings};
 use crate::clock;
 use crate::domain::dates::{format_day, parse_day};
+use crate::domain::key::KeyCounters;
 use crate::domain::money::Money;
 use crate::error::{AppError, AppResult};
 use crate::keys::vault::{Sealed, Vault};
 use crate::openrouter::{Budget, CallError, Client};
 use crate::store::api_keys::{self, SyncTarget};
-use crate::store::job_runs::RunOutcome;
-use crate::store::{key_actions, snapshots, sync_batches, usage};
+use crate::store::{key_actions, snapshots, usage};
 
 pub const CONCURRENCY: usize = 6;
 /// Per-call timeout for the jobs (a hung connection must not hold a slot).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(8);
 /// Snapshots older than this are not needed to derive per-day spend.
 const SNAPSHOT_LOOKBACK_DAYS: i64 = 40;
-/// Keys looked at per run; far above what one run's budget can serve.
-const QUEUE_LIMIT: i64 = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyResult {
@@ -58,41 +58,9 @@ pub struct SyncRun<'a> {
     pub budget: &'a Budget,
     /// Decrypted management keys by row id, loaded once per run.
     pub management_keys: HashMap<i64, String>,
+    /// What the listings of those keys showed ([`SyncRun::read_listings`]).
+    pub listings: Listings,
     pub today: NaiveDate,
-}
-
-/// The hourly run's plan: the keys to sync, oldest-synced first, dealt
-/// across accounts into batches of `SYNC_BATCH_SIZE`, one `SYNC_QUEUE`
-/// message each (see `jobs::queue` for their consumers). The run stays
-/// `enqueued` until its last batch reports; `Some` closes it now (nothing
-/// to sync, or nothing could be sent).
-pub async fn plan(app: &App, run_id: Option<i64>) -> AppResult<Option<RunOutcome>> {
-    let Some(run_id) = run_id else {
-        return Err(AppError::internal("a queued sync needs its run recorded"));
-    };
-    let db = app.db()?;
-    let queue = app.sync_queue()?;
-    let targets = api_keys::sync_plan(&db, QUEUE_LIMIT).await?;
-    if targets.is_empty() {
-        return Ok(Some(RunOutcome::default()));
-    }
-    let batches = super::fanout::batches(&targets, app.config.sync_batch_size);
-    sync_batches::plan(&db, run_id, &batches, &now()).await?;
-    let messages: Vec<super::fanout::BatchMessage> = (0..batches.len() as i64)
-        .map(|batch| super::fanout::BatchMessage { run_id, batch })
-        .collect();
-    // The platform takes at most 100 messages per send.
-    for (i, chunk) in messages.chunks(100).enumerate() {
-        if let Err(e) = queue.send_batch(chunk.to_vec()).await {
-            // The unsent batches will never report: the run is closed by the
-            // next one as stalled, and their keys are first in its plan.
-            worker::console_error!("sync run {run_id}: sending batches from {}: {e}", i * 100);
-            return Err(AppError::Unavailable(format!(
-                "SYNC_QUEUE refused the batches: {e}"
-            )));
-        }
-    }
-    Ok(None)
 }
 
 /// The stored key's ciphertext, if the row was sealed.
@@ -101,33 +69,6 @@ pub fn sealed(target: &SyncTarget) -> Option<Sealed> {
         ciphertext: target.key_ciphertext.clone()?,
         nonce: target.key_nonce.clone()?,
     })
-}
-
-pub fn summarise(results: &[KeyResult], subrequests: u32) -> RunOutcome {
-    let mut outcome = RunOutcome {
-        subrequests: i64::from(subrequests),
-        ..RunOutcome::default()
-    };
-    let mut errors = Vec::new();
-    for result in results {
-        match result {
-            KeyResult::Synced { rows } => {
-                outcome.keys_ok += 1;
-                outcome.rows_written += *rows as i64;
-            }
-            KeyResult::Failed { error } => {
-                outcome.keys_failed += 1;
-                errors.push(error.clone());
-            }
-            KeyResult::Deferred | KeyResult::RateLimited { .. } => outcome.keys_deferred += 1,
-        }
-    }
-    if !errors.is_empty() {
-        errors.sort();
-        errors.dedup();
-        outcome.error = Some(errors.into_iter().take(5).collect::<Vec<_>>().join("; "));
-    }
-    outcome
 }
 
 impl<'a> SyncRun<'a> {
@@ -156,8 +97,29 @@ impl<'a> SyncRun<'a> {
             client: Client::new(base_url, budget, CALL_TIMEOUT),
             budget,
             management_keys,
+            listings: Listings::default(),
             today: clock::today(),
         })
+    }
+
+    /// Reads the listings `targets` are read through (one subrequest per
+    /// page). A listing that failed is said on its management key; the
+    /// run's notes are [`Listings::notes`].
+    pub async fn read_listings(&mut self, targets: &[SyncTarget]) -> AppResult<()> {
+        self.listings = listing::read(&self.client, &self.management_keys, targets).await;
+        for target in targets {
+            let Some(id) = target.management_key_id else {
+                continue;
+            };
+            if let Some(e) = self.listings.failure(id).filter(|e| !listing::waits(e)) {
+                let why = format!(
+                    "cannot list its account's keys ({}); they are read one by one",
+                    e.describe()
+                );
+                api_keys::record_sync_error(self.db, id, &why, false, &now()).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A 429 ends a key's sync at once ([`KeyResult::RateLimited`]) instead
@@ -195,40 +157,73 @@ impl<'a> SyncRun<'a> {
             Some(_) => activity_days(self.today, synced_through),
             None => Vec::new(),
         };
+        let listed = self.listings.get(&target.key_hash);
         // Start a key only if its whole plan fits the budget left; the rest
         // waits for the next run, oldest-synced first.
-        if (self.budget.remaining() as usize) < 1 + days.len() {
+        let calls = usize::from(listed.is_none()).saturating_add(days.len());
+        if (self.budget.remaining() as usize) < calls {
             return Ok(KeyResult::Deferred);
         }
-        let Some(key) =
-            sealed(target).and_then(|s| self.vault.open(&s, target.user_id, target.id).ok())
-        else {
-            return self
-                .fail(target, "the stored key cannot be decrypted", false)
-                .await;
-        };
-        let info = match self.client.key_info(&key).await {
-            Ok(info) => info,
-            Err(CallError::BudgetExhausted) => return Ok(KeyResult::Deferred),
-            Err(CallError::RateLimited { retry_after }) => {
-                return Ok(KeyResult::RateLimited { retry_after })
-            }
-            Err(e) => {
-                // A key a policy disabled is refused by OpenRouter until it
-                // is put back: that is not an invalid key.
-                let invalid = matches!(e, CallError::Rejected { .. })
-                    && !key_actions::disabled_by_policy(self.db, target.id).await?;
-                return self.fail(target, &e.describe(), invalid).await;
-            }
+        let counters = match listed {
+            Some(l) => l.key.counters(l.served_at.clone()),
+            None => match self.counters_of(target).await? {
+                Ok(counters) => counters,
+                Err(result) => return Ok(result),
+            },
         };
         let now = now();
-        snapshots::insert(self.db, target.id, &info.counters(), &now, self.today).await?;
+        snapshots::insert(self.db, target.id, &counters, &now, self.today).await?;
         match management_key {
             Some(management_key) => self.sync_activity(target, management_key, days, &now).await,
             None => {
                 let rows = self.derive_from_snapshots(target, &now).await?;
                 api_keys::record_sync_success(self.db, target.id, &now, None).await?;
                 Ok(KeyResult::Synced { rows })
+            }
+        }
+    }
+
+    /// A key the listings did not show: its own `GET /key`, or why not
+    /// (`Err`: the key's result, recorded).
+    async fn counters_of(&self, target: &SyncTarget) -> AppResult<Result<KeyCounters, KeyResult>> {
+        let failed = target
+            .management_key_id
+            .and_then(|id| self.listings.failure(id));
+        match failed {
+            Some(CallError::BudgetExhausted) => return Ok(Err(KeyResult::Deferred)),
+            Some(CallError::RateLimited { retry_after }) => {
+                let retry_after = *retry_after;
+                return Ok(Err(KeyResult::RateLimited { retry_after }));
+            }
+            _ => {}
+        }
+        if !target.has_secret() {
+            let why = match failed {
+                Some(e) => format!("its management key could not list the account's keys ({})", e.describe()),
+                None => "not in its management key's listing (deleted on OpenRouter, or that management key is unusable)".to_owned(),
+            };
+            return self.fail(target, &why, false).await.map(Err);
+        }
+        let Some(key) =
+            sealed(target).and_then(|s| self.vault.open(&s, target.user_id, target.id).ok())
+        else {
+            return self
+                .fail(target, "the stored key cannot be decrypted", false)
+                .await
+                .map(Err);
+        };
+        match self.client.key_info(&key).await {
+            Ok(info) => Ok(Ok(info.counters())),
+            Err(CallError::BudgetExhausted) => Ok(Err(KeyResult::Deferred)),
+            Err(CallError::RateLimited { retry_after }) => {
+                Ok(Err(KeyResult::RateLimited { retry_after }))
+            }
+            Err(e) => {
+                // A key a policy disabled is refused by OpenRouter until it
+                // is put back: that is not an invalid key.
+                let invalid = matches!(e, CallError::Rejected { .. })
+                    && !key_actions::disabled_by_policy(self.db, target.id).await?;
+                self.fail(target, &e.describe(), invalid).await.map(Err)
             }
         }
     }
@@ -344,39 +339,4 @@ impl<'a> SyncRun<'a> {
 
 fn now() -> String {
     clock::timestamp(clock::now())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summaries_count_each_outcome() {
-        let results = [
-            KeyResult::Synced { rows: 3 },
-            KeyResult::Synced { rows: 0 },
-            KeyResult::Failed {
-                error: "key 9: boom".into(),
-            },
-            KeyResult::Deferred,
-        ];
-        let outcome = summarise(&results, 12);
-        assert_eq!(
-            (outcome.keys_ok, outcome.keys_failed, outcome.keys_deferred),
-            (2, 1, 1)
-        );
-        assert_eq!(outcome.rows_written, 3);
-        assert_eq!(outcome.subrequests, 12);
-        assert_eq!(outcome.error.as_deref(), Some("key 9: boom"));
-        assert_eq!(outcome.status(), "partial");
-        assert_eq!(
-            summarise(&[KeyResult::Synced { rows: 1 }], 1).status(),
-            "ok"
-        );
-        assert_eq!(
-            summarise(&[KeyResult::Failed { error: "x".into() }], 1).status(),
-            "failed"
-        );
-        assert_eq!(summarise(&[], 0).status(), "ok");
-    }
 }

@@ -4,7 +4,8 @@
 
 use futures_util::stream::{self, StreamExt};
 
-use super::sync::{summarise, KeyResult, CALL_TIMEOUT, CONCURRENCY};
+use super::plan::summarise;
+use super::sync::{KeyResult, CALL_TIMEOUT, CONCURRENCY};
 use crate::app::App;
 use crate::clock;
 use crate::domain::key::{KeyKind, ValidationStatus};
@@ -83,7 +84,7 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    Ok(summarise(&results, budget.used()))
+    Ok(summarise(&results, budget.used(), Vec::new()))
 }
 
 async fn disabled_by_policy(db: &worker::D1Database, api_key_id: i64) -> bool {

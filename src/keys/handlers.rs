@@ -82,7 +82,7 @@ struct CreatedView {
     validation_detail: Option<String>,
 }
 
-fn conflict_for(err: AppError) -> AppError {
+pub(super) fn conflict_for(err: AppError) -> AppError {
     match store::unique_violation(&err) {
         Some(Unique::KeyOfUser) => {
             AppError::Conflict("This OpenRouter key is already stored in your account.".to_owned())
@@ -312,7 +312,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
 
 /// Delete a key
 ///
-/// Deletes the key with its snapshots and usage rows. Another user's key is 404.
+/// Deletes the key with its snapshots and usage rows. Another user's key is 404. A management key that keys are watched through (imported without their secret) is 409 until they are deleted: they are synced through it.
 #[utoipa::path(
     delete,
     path = "/api/keys/{id}",
@@ -321,11 +321,19 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     params(vocabulary::params::KeyId),
     responses(
         (status = 204, description = "Deleted."),
+        (status = 409, description = "Keys are watched through this management key.", body = vocabulary::schemas::ConflictError),
     )
 )]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
-    let Some(name) = store::api_keys::delete(&app.db()?, user.user_id, id).await? else {
+    let db = app.db()?;
+    let watched = store::api_keys::watched_through(&db, user.user_id, id).await?;
+    if watched > 0 {
+        return Err(AppError::Conflict(format!(
+            "{watched} keys are watched through this management key; delete them first."
+        )));
+    }
+    let Some(name) = store::api_keys::delete(&db, user.user_id, id).await? else {
         return Err(AppError::not_found("API key"));
     };
     cx.changes.user(user.user_id);

@@ -1,8 +1,10 @@
 //! The key vault: OpenRouter keys encrypted at rest, and their handlers.
 
 pub mod handlers;
+pub mod import;
 pub mod reads;
 pub mod sync_now;
+pub mod untracked;
 pub mod vault;
 pub mod views;
 
@@ -19,6 +21,15 @@ pub const ROUTES: &[Route] = &[
     })
     .json()
     .doc::<handlers::__path_create>(),
+    route::session("GET", "/api/keys/untracked", |cx, user| {
+        Box::pin(untracked::untracked(cx, user))
+    })
+    .doc::<untracked::__path_untracked>(),
+    route::change("POST", "/api/keys/import", |cx, user| {
+        Box::pin(import::import_keys(cx, user))
+    })
+    .json()
+    .doc::<import::__path_import_keys>(),
     route::session_id("GET", "/api/keys/{id}", |cx, user, id| {
         Box::pin(reads::get(cx, user, id))
     })

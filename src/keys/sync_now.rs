@@ -22,8 +22,8 @@ use crate::openrouter::Budget;
 use crate::rate_limit::{self, Bucket};
 use crate::store;
 
-/// Outbound calls a manual sync may make: `/key` plus 30 days of activity,
-/// with room for retries.
+/// Outbound calls a manual sync may make: the listing's pages or `/key`,
+/// plus 30 days of activity, with room for retries.
 const MANUAL_SYNC_BUDGET: u32 = 40;
 const MANUAL_SYNC_INTERVAL_SECS: i64 = 60;
 /// Manual syncs one account may run per hour, across its keys: the hourly
@@ -69,7 +69,7 @@ struct KeySyncResult {
 
 /// Sync one key now
 ///
-/// Runs the hourly sync for this inference key right away (snapshot, and activity through the user's management key if any), at most once a minute per key (429 with Retry-After otherwise). An OpenRouter failure is not an HTTP error: the answer is 200 with `sync.status` `failed` and the reason (also recorded on the key). Management keys are not synced themselves: 409. Another user's key is 404. No body.
+/// Runs the hourly sync for this inference key right away (snapshot: from its account's listing when a management key reads it, else `GET /key`; and activity through that management key if any; a key watched through a management key is synced from its listing only), at most once a minute per key (429 with Retry-After otherwise). An OpenRouter failure is not an HTTP error: the answer is 200 with `sync.status` `failed` and the reason (also recorded on the key). Management keys are not synced themselves: 409. Another user's key is 404. No body.
 #[utoipa::path(
     post,
     path = "/api/keys/{id}/sync",
@@ -101,14 +101,12 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Chang
     limit(app, user.user_id, id).await?;
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(MANUAL_SYNC_BUDGET);
-    let run = SyncRun::prepare(
-        &db,
-        &vault,
-        &app.config.openrouter_base_url,
-        &budget,
-        std::slice::from_ref(&target),
-    )
-    .await?;
+    let targets = std::slice::from_ref(&target);
+    let base_url = &app.config.openrouter_base_url;
+    let mut run = SyncRun::prepare(&db, &vault, base_url, &budget, targets).await?;
+    if app.config.sync_key_listing {
+        run.read_listings(targets).await?;
+    }
     let result = run.key(&target).await;
     if matches!(result, KeyResult::Synced { rows } if rows > 0) {
         cx.changes.user(user.user_id);

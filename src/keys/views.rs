@@ -55,8 +55,10 @@ pub struct KeyView {
     #[schema(min_length = 1, max_length = 100)]
     name: String,
     kind: KeyKind,
-    /// The key's family prefix and last 4 characters only, e.g. `sk-or-v1-…a1b2`.
-    #[schema(pattern = "^sk-or-(v1-)?…[A-Za-z0-9_-]{4}$")]
+    /// The key's family prefix and last 4 characters only, e.g. `sk-or-v1-…a1b2`; for a key watched through a management key (no secret stored), OpenRouter's masked label, e.g. `sk-or-v1-abc...xyz`.
+    #[schema(
+        pattern = "^sk-or-(v1-)?(…[A-Za-z0-9_-]{4}|[A-Za-z0-9_-]{0,8}\\.\\.\\.[A-Za-z0-9_-]{0,8})$"
+    )]
     key_preview: String,
     is_active: bool,
     validation_status: ValidationStatus,
@@ -71,6 +73,9 @@ pub struct KeyView {
     created_at: String,
     #[schema(value_type = Timestamp)]
     updated_at: String,
+    /// The management key this key is watched through (imported from its account's listing with `POST /api/keys/import`): no secret is stored, the key is synced from that key's listing and never validated on its own. null for a key stored with its secret.
+    #[schema(required = true, minimum = 1, maximum = 9007199254740991_i64)]
+    watched_via: Option<i64>,
     /// Latest snapshot, or null when the key was never read from OpenRouter (management keys never have one).
     #[schema(required = true)]
     snapshot: Option<SnapshotView>,
@@ -118,6 +123,7 @@ impl From<KeyRow> for KeyView {
             last_sync_error: row.last_sync_error,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            watched_via: row.watched_via,
             snapshot,
         }
     }

@@ -10,12 +10,11 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use futures_util::future::{select, Either};
 use serde::de::DeserializeOwned;
-use worker::{
-    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
-};
+use worker::{AbortController, Delay, Fetch, Method};
 
+use super::request::{outbound, path_segment};
 use super::retry::{is_retryable_status, next_wait_ms, parse_retry_after};
-use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo, ManagedKey};
+use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo, ListedKey, ManagedKey};
 use crate::bounded::{read_bounded, Drain};
 use crate::domain::dates::format_day;
 use crate::policies::Patch;
@@ -168,7 +167,10 @@ impl<'a> Client<'a> {
         management_key: &str,
         hash: &str,
     ) -> Result<ManagedKey, CallError> {
-        let path = format!("/keys/{}", path_segment(hash)?);
+        let path = format!(
+            "/keys/{}",
+            path_segment(hash).ok_or(CallError::Refused { status: 400 })?
+        );
         let (mut key, served_at) = self.get_dated::<ManagedKey>(management_key, &path).await?;
         key.served_at = served_at;
         Ok(key)
@@ -182,11 +184,28 @@ impl<'a> Client<'a> {
         hash: &str,
         patch: &Patch,
     ) -> Result<ManagedKey, CallError> {
-        let path = format!("/keys/{}", path_segment(hash)?);
+        let path = format!(
+            "/keys/{}",
+            path_segment(hash).ok_or(CallError::Refused { status: 400 })?
+        );
         let body = serde_json::to_string(patch).map_err(|_| CallError::Malformed)?;
         self.call(management_key, Method::Patch, &path, Some(&body))
             .await
             .map(|(data, _)| data)
+    }
+
+    /// One page of the account's API keys, disabled ones included, read with a
+    /// management key from `offset` (`GET /keys`, at most
+    /// [`super::types::KEYS_PAGE_SIZE`] a page; a shorter page is the last),
+    /// with OpenRouter's clock when it answered.
+    pub async fn list_keys(
+        &self,
+        management_key: &str,
+        offset: usize,
+    ) -> Result<(Vec<ListedKey>, Option<String>), CallError> {
+        let path = format!("/keys?include_disabled=true&offset={offset}");
+        self.get_dated::<Vec<ListedKey>>(management_key, &path)
+            .await
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str, path: &str) -> Result<T, CallError> {
@@ -270,7 +289,7 @@ impl<'a> Client<'a> {
         url: &str,
         body: Option<&str>,
     ) -> Result<Answer, CallError> {
-        let request = outbound(key, method, url, body)?;
+        let request = outbound(key, method, url, body).map_err(|_| CallError::Network)?;
         let controller = AbortController::default();
         let signal = controller.signal();
         let fetch = Fetch::Request(request);
@@ -309,49 +328,6 @@ impl<'a> Client<'a> {
             }
         }
     }
-}
-
-/// The request to OpenRouter: bearer auth, JSON, and a redirect answered
-/// as is, never followed (following it would send the key to wherever it
-/// points).
-fn outbound(
-    key: &str,
-    method: Method,
-    url: &str,
-    body: Option<&str>,
-) -> Result<Request, CallError> {
-    let headers = Headers::new();
-    headers
-        .set("Authorization", &format!("Bearer {key}"))
-        .and_then(|_| headers.set("Accept", "application/json"))
-        .and_then(|_| match body {
-            Some(_) => headers.set("Content-Type", "application/json"),
-            None => Ok(()),
-        })
-        .and_then(|_| headers.set("HTTP-Referer", "https://github.com/openrouter-watcher"))
-        .and_then(|_| headers.set("X-Title", "OpenRouter Watcher"))
-        .map_err(|_| CallError::Network)?;
-    let mut init = RequestInit::new();
-    init.with_method(method)
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
-    if let Some(body) = body {
-        init.with_body(Some(wasm_bindgen::JsValue::from_str(body)));
-    }
-    Request::new_with_init(url, &init).map_err(|_| CallError::Network)
-}
-
-/// A key hash as one path segment: OpenRouter's hashes are hex; anything
-/// else is refused rather than sent into a URL.
-fn path_segment(hash: &str) -> Result<&str, CallError> {
-    let plain = !hash.is_empty()
-        && hash.len() <= 128
-        && hash
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    plain
-        .then_some(hash)
-        .ok_or(CallError::Refused { status: 400 })
 }
 
 /// One HTTP answer from OpenRouter.

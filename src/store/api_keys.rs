@@ -1,4 +1,13 @@
 //! `api_keys` queries. The key itself only ever exists here as ciphertext.
+//! What the jobs read and record of a key is in [`targets`]; the keys
+//! imported from a management key's listing, without a secret, in
+//! [`watched`].
+
+mod targets;
+mod watched;
+
+pub use targets::*;
+pub use watched::*;
 
 use serde::Deserialize;
 use worker::D1Database;
@@ -25,6 +34,8 @@ pub struct KeyRow {
     pub last_sync_error: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The management key this key is watched through (no secret stored).
+    pub watched_via: Option<i64>,
     pub snapshot_taken_at: Option<String>,
     #[serde(deserialize_with = "money_text_opt")]
     pub snapshot_limit: Option<Money>,
@@ -47,7 +58,7 @@ pub struct KeyRow {
 
 const VIEW: &str = "SELECT k.id, k.name, k.kind, k.key_preview, k.is_active, k.validation_status,
         k.last_validated_at, k.last_synced_at, k.last_sync_error, k.created_at, k.updated_at,
-        s.taken_at AS snapshot_taken_at,
+        k.watched_via, s.taken_at AS snapshot_taken_at,
         CAST(s.credit_limit AS TEXT) AS snapshot_limit,
         CAST(s.limit_remaining AS TEXT) AS snapshot_limit_remaining,
         s.limit_reset AS snapshot_limit_reset,
@@ -116,7 +127,7 @@ pub async fn seal(db: &D1Database, id: i64, ciphertext: &str, nonce: &str) -> Ap
 pub async fn remove_unsealed(db: &D1Database, id: i64) -> AppResult<usize> {
     super::run(
         db,
-        "DELETE FROM api_keys WHERE id = ?1 AND key_ciphertext IS NULL",
+        "DELETE FROM api_keys WHERE id = ?1 AND key_ciphertext IS NULL AND watched_via IS NULL",
         args![id],
     )
     .await
@@ -230,154 +241,4 @@ pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<
     )
     .await?;
     Ok(deleted.map(|row| row.name))
-}
-
-/// What the jobs need to call OpenRouter with a key.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SyncTarget {
-    pub id: i64,
-    pub user_id: i64,
-    pub kind: KeyKind,
-    pub key_hash: String,
-    pub key_ciphertext: Option<String>,
-    pub key_nonce: Option<String>,
-    pub validation_status: ValidationStatus,
-    #[serde(deserialize_with = "int_bool")]
-    pub is_active: bool,
-    pub last_synced_at: Option<String>,
-    pub activity_synced_through: Option<String>,
-    /// The user's management key, if any (for `/activity`).
-    pub management_key_id: Option<i64>,
-}
-
-const TARGET: &str = "SELECT k.id, k.user_id, k.kind, k.key_hash, k.key_ciphertext, k.key_nonce,
-        k.validation_status, k.is_active, k.last_synced_at, k.activity_synced_through,
-        (SELECT m.id FROM api_keys m
-          WHERE m.user_id = k.user_id AND m.kind = 'management' AND m.is_active = 1
-            AND m.validation_status != 'invalid' AND m.key_ciphertext IS NOT NULL
-          ORDER BY m.id LIMIT 1) AS management_key_id
-      FROM api_keys k";
-
-/// Active, not-invalid inference keys, least recently synced first.
-pub async fn sync_queue(db: &D1Database, limit: i64) -> AppResult<Vec<SyncTarget>> {
-    super::all(
-        db,
-        &format!(
-            "{TARGET} WHERE k.kind = 'inference' AND k.is_active = 1 AND k.validation_status != 'invalid'
-               AND k.key_ciphertext IS NOT NULL
-             ORDER BY k.last_synced_at IS NOT NULL, k.last_synced_at, k.id LIMIT ?1"
-        ),
-        args![limit],
-    )
-    .await
-}
-
-/// `(user_id, id)` of the keys [`sync_queue`] would give, in its order:
-/// what an hourly run plans its batches from (the consumers read the rest).
-pub async fn sync_plan(db: &D1Database, limit: i64) -> AppResult<Vec<(i64, i64)>> {
-    #[derive(Deserialize)]
-    struct Row {
-        user_id: i64,
-        id: i64,
-    }
-    let rows: Vec<Row> = super::all(
-        db,
-        "SELECT k.user_id, k.id FROM api_keys k
-         WHERE k.kind = 'inference' AND k.is_active = 1 AND k.validation_status != 'invalid'
-           AND k.key_ciphertext IS NOT NULL
-         ORDER BY k.last_synced_at IS NOT NULL, k.last_synced_at, k.id LIMIT ?1",
-        args![limit],
-    )
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.user_id, r.id)).collect())
-}
-
-/// Every stored key, least recently validated first (daily validation).
-pub async fn validation_queue(db: &D1Database, limit: i64) -> AppResult<Vec<SyncTarget>> {
-    super::all(
-        db,
-        &format!(
-            "{TARGET} WHERE k.key_ciphertext IS NOT NULL
-             ORDER BY k.last_validated_at IS NOT NULL, k.last_validated_at, k.id LIMIT ?1"
-        ),
-        args![limit],
-    )
-    .await
-}
-
-pub async fn target(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<SyncTarget>> {
-    super::first(
-        db,
-        &format!("{TARGET} WHERE k.id = ?1 AND k.user_id = ?2 AND k.key_ciphertext IS NOT NULL"),
-        args![id, user_id],
-    )
-    .await
-}
-
-pub async fn target_by_id(db: &D1Database, id: i64) -> AppResult<Option<SyncTarget>> {
-    super::first(db, &format!("{TARGET} WHERE k.id = ?1"), args![id]).await
-}
-
-pub async fn record_sync_success(
-    db: &D1Database,
-    id: i64,
-    now: &str,
-    activity_synced_through: Option<&str>,
-) -> AppResult<usize> {
-    super::run(
-        db,
-        "UPDATE api_keys SET last_synced_at = ?2, last_sync_error = NULL,
-                activity_synced_through = COALESCE(?3, activity_synced_through),
-                validation_status = 'valid', last_validated_at = COALESCE(last_validated_at, ?2)
-         WHERE id = ?1",
-        args![id, now, activity_synced_through],
-    )
-    .await
-}
-
-pub async fn record_sync_error(
-    db: &D1Database,
-    id: i64,
-    error: &str,
-    invalid: bool,
-    now: &str,
-) -> AppResult<usize> {
-    super::run(
-        db,
-        "UPDATE api_keys SET last_sync_error = ?2,
-                validation_status = CASE WHEN ?3 = 1 THEN 'invalid' ELSE validation_status END,
-                last_validated_at = CASE WHEN ?3 = 1 THEN ?4 ELSE last_validated_at END
-         WHERE id = ?1",
-        args![id, error, invalid, now],
-    )
-    .await
-}
-
-/// Several keys by id (the management keys a sync run needs).
-pub async fn targets_by_ids(db: &D1Database, ids: &[i64]) -> AppResult<Vec<SyncTarget>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    super::all(
-        db,
-        &format!("{TARGET} WHERE k.id IN (SELECT value FROM json_each(?1))"),
-        args![ids],
-    )
-    .await
-}
-
-/// Advances the activity resume point without marking the key synced
-/// (a run that ran out of budget half-way).
-pub async fn record_activity_progress(
-    db: &D1Database,
-    id: i64,
-    final_through: &str,
-) -> AppResult<usize> {
-    super::run(
-        db,
-        "UPDATE api_keys SET activity_synced_through = ?2 WHERE id = ?1",
-        args![id, final_through],
-    )
-    .await
 }

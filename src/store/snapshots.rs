@@ -1,4 +1,5 @@
-//! `key_snapshots`: one row per key per successful `GET /key`.
+//! `key_snapshots`: one row per key per successful reading of its counters
+//! (`GET /key`, or its entry in a management key's listing).
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -82,7 +83,10 @@ pub async fn insert(
                 "INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, label, credit_limit, limit_remaining,
                      limit_reset, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier,
                      rate_limit_requests, rate_limit_interval, served_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                         COALESCE(?12, (SELECT p.is_free_tier FROM key_snapshots p
+                                        WHERE p.api_key_id = ?1 ORDER BY p.id DESC LIMIT 1), 0),
+                         ?13, ?14, ?15)",
                 args![
                     api_key_id,
                     taken_at,

@@ -10,7 +10,7 @@ use crate::contract;
 use crate::helpers::*;
 
 /// Each recorded operation (by `operationId`) and the kind it records.
-const RECIPES: [(&str, &str); 18] = [
+const RECIPES: [(&str, &str); 19] = [
     ("register", "account.created"),
     ("createKey", "key.created"),
     ("updateKey", "key.updated"),
@@ -27,6 +27,7 @@ const RECIPES: [(&str, &str); 18] = [
     ("testWebhook", "webhook.tested"),
     ("deleteWebhook", "webhook.deleted"),
     ("setKeyLimit", "key.limit_changed"),
+    ("importKeys", "key.created"),
     ("undoKeyAction", "policy.undone"),
     // Last: it ends the session the others use (a new one is handed out).
     ("changePassword", "password.changed"),
@@ -112,6 +113,8 @@ struct World {
     unlimited: i64,
     /// A policy's action in force (a key disabled by it).
     action: i64,
+    /// A key of that OpenRouter account nobody tracks yet.
+    untracked: String,
 }
 
 impl World {
@@ -128,23 +131,25 @@ impl World {
             webhook: 0,
             unlimited: 0,
             action: 0,
+            untracked: String::new(),
         };
         world.key = world.add_key("walked").await;
         world.spare_key = world.add_key("spare").await;
         world.token = world.user.new_token("walked").await.0;
-        (world.unlimited, world.action) = world.policy_in_force().await;
+        (world.unlimited, world.action, world.untracked) = world.policy_in_force().await;
         world
     }
 
     /// A management key, a key without a limit, and a key a policy disabled
     /// (its budget crossed, then an hourly sync): what `setKeyLimit` and
     /// `undoKeyAction` act on.
-    async fn policy_in_force(&self) -> (i64, i64) {
+    async fn policy_in_force(&self) -> (i64, i64, String) {
         let acted = sim_key(json!({"generate": false})).await;
         let admin =
             sim_key(json!({"generate": false, "kind": "management", "account": acted.account}))
                 .await;
         let unlimited = sim_key(json!({"generate": false, "account": acted.account})).await;
+        let untracked = sim_key(json!({"generate": false, "account": acted.account})).await;
         assert_eq!(
             self.user
                 .add_key("admin", &admin.key, "management")
@@ -179,6 +184,7 @@ impl World {
         (
             unlimited,
             action.unwrap_or_else(|| panic!("no action in force: {}", actions.text)),
+            untracked.hash,
         )
     }
 
@@ -310,6 +316,12 @@ impl World {
             "setKeyLimit" => {
                 self.call("POST", &format!("/api/keys/{}/limit", self.unlimited))
                     .json(&json!({"limit": "20", "limit_reset": "monthly"}))
+                    .send()
+                    .await
+            }
+            "importKeys" => {
+                self.call("POST", "/api/keys/import")
+                    .json(&json!({"hashes": [self.untracked]}))
                     .send()
                     .await
             }

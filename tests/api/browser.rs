@@ -17,6 +17,10 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 async fn the_dashboard_in_a_real_browser() {
     let admin = sim_key(json!({ "kind": "management" })).await;
     let inference = sim_key(json!({ "account": admin.account })).await;
+    // A third key of the account, never given to the dashboard: listed as
+    // not tracked yet, and imported without its secret.
+    let untracked_name = unique("Staging");
+    sim_key(json!({ "account": admin.account, "label": untracked_name })).await;
     // Well formed, unknown to the simulator: OpenRouter answers 401.
     let rejected = format!("sk-or-v1-{}", "0bad".repeat(16));
     let run_dir = app().log_path.parent().expect("run dir").to_path_buf();
@@ -39,6 +43,7 @@ async fn the_dashboard_in_a_real_browser() {
         .env("ORW_KEY_INFERENCE", &inference.key)
         .env("ORW_KEY_MANAGEMENT", &admin.key)
         .env("ORW_KEY_REJECTED", &rejected)
+        .env("ORW_UNTRACKED_NAME", &untracked_name)
         .env("ORW_SECRETS_OUT", &secrets_out);
     let out = tokio::task::spawn_blocking(move || script.output())
         .await

@@ -354,6 +354,7 @@ mod tests {
             "last_sync_error": null,
             "created_at": "2026-11-25T20:00:00Z",
             "updated_at": "2026-11-25T20:00:00Z",
+            "watched_via": null,
             "snapshot": snapshot()
         })
     }
@@ -430,6 +431,29 @@ mod tests {
                 "id": 1, "name": "ci", "prefix": "or_api_AbC-_9",
                 "created_at": "2026-11-25T20:00:00Z", "last_used_at": null, "is_active": true
             }]),
+        );
+        let mut watched = key();
+        watched["key_preview"] = json!("sk-or-v1-0e6...c96");
+        watched["watched_via"] = json!(3);
+        assert_documented(
+            "POST",
+            "/api/keys/import",
+            201,
+            &json!({ "items": [watched] }),
+        );
+        assert_documented(
+            "GET",
+            "/api/keys/untracked",
+            200,
+            &json!({
+                "items": [{
+                    "hash": "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943",
+                    "name": "staging", "label": "sk-or-v1-0e6...c96", "disabled": false,
+                    "limit": null, "limit_reset": null, "usage": "1.5", "usage_monthly": "0.25",
+                    "management_key_id": 3
+                }],
+                "incomplete": [{ "management_key_id": 4, "reason": "its listing could not be read" }]
+            }),
         );
         assert_documented("DELETE", "/api/tokens/{id}", 204, &Value::Null);
         assert_documented("OPTIONS", "/api/v1/usage", 204, &Value::Null);

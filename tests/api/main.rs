@@ -16,6 +16,7 @@ mod foundation;
 mod hardening;
 mod integrations;
 mod keys;
+mod listing;
 mod policies;
 mod public;
 mod queue;

@@ -42,6 +42,8 @@ export type KeySnapshot = Schemas['KeySnapshot'];
 export type Key = Schemas['Key'];
 export type CreatedKey = Schemas['CreatedKey'];
 export type KeySyncResult = Schemas['KeySyncResult'];
+export type UntrackedKey = Schemas['UntrackedKey'];
+export type UntrackedKeyList = Schemas['UntrackedKeyList'];
 /** `GET /api/keys/{id}`: the key with its budgets and the runway reached first. */
 export type KeyDetail = Schemas['KeyDetail'];
 
@@ -285,6 +287,17 @@ export const api = {
   /** Sets an OpenRouter limit on a key with none, through the management key
    *  (an action, state `set`); 409 when it has one or nothing can act. */
   setKeyLimit: (id: number, body: SetKeyLimit) => request<KeyAction>(`/api/keys/${id}/limit`, { method: 'POST', body }),
+  /** What the management keys list that no stored key matches (reads OpenRouter). */
+  untrackedKeys: (signal?: AbortSignal) => request<UntrackedKeyList>('/api/keys/untracked', { signal }),
+  /** Tracks keys by hash without their secret, 100 per request. */
+  async importKeys(hashes: string[]): Promise<Schemas['ImportedKeys']> {
+    const items: Key[] = [];
+    for (let i = 0; i < hashes.length; i += 100) {
+      const done = await request<Schemas['ImportedKeys']>('/api/keys/import', { method: 'POST', body: { hashes: hashes.slice(i, i + 100) } });
+      items.push(...done.items);
+    }
+    return { items };
+  },
 
   key: (id: number, signal?: AbortSignal) => request<KeyDetail>(`/api/keys/${id}`, { signal }),
 

@@ -9,6 +9,7 @@
 //   ORW_CLIENT_IP       sent as CF-Connecting-IP on every request (own rate-limit buckets)
 //   ORW_KEY_INFERENCE   a valid inference key (simulator account with history)
 //   ORW_KEY_MANAGEMENT  a valid management key of the same account
+//   ORW_UNTRACKED_NAME  the name of a third key of that account, never given to the dashboard
 //   ORW_KEY_REJECTED    a well-formed key the simulator answers 401 for
 //   ORW_SECRETS_OUT     file: every secret seen (password, JWTs, API token, webhook secret), one per line
 //   ORW_CHROMIUM        optional, the browser binary (default /usr/bin/chromium)
@@ -44,6 +45,7 @@ const CLIENT_IP = need('ORW_CLIENT_IP');
 const KEY_INFERENCE = need('ORW_KEY_INFERENCE');
 const KEY_MANAGEMENT = need('ORW_KEY_MANAGEMENT');
 const KEY_REJECTED = need('ORW_KEY_REJECTED');
+const UNTRACKED_NAME = need('ORW_UNTRACKED_NAME');
 const SECRETS_OUT = need('ORW_SECRETS_OUT');
 const CHROMIUM = process.env.ORW_CHROMIUM || '/usr/bin/chromium';
 const SESSION_KEY = 'orw.session';
@@ -1220,6 +1222,42 @@ try {
     check((await page.getByLabel('Kind', { exact: true }).inputValue()) === 'management', 'the add form is set to a management key');
     // The keys as they are (the page cached the list answered without the management key).
     await page.locator('[data-testid="key-item"][data-name="Admin"]').waitFor();
+  await step('keys: a key of the account not tracked yet is listed, then imported without its secret (axe at both widths)', async () => {
+    const section = page.getByTestId('untracked-keys');
+    await section.waitFor();
+    const item = section.locator(`[data-testid="untracked-item"][data-name="${UNTRACKED_NAME}"]`);
+    await item.waitFor();
+    check((await section.getByTestId('untracked-item').count()) === 1, 'only the untracked key is listed (Production is tracked)');
+    check(/\.\.\./.test(await item.innerText()), "the row shows OpenRouter's masked label");
+    await axe('keys (untracked)');
+    for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await axe(`keys (untracked, phone, ${scheme})`);
+      await section.screenshot({ path: path.join(SHOTS, `keys-untracked-phone-${scheme}.png`) });
+      const overflow = await settledOverflow();
+      check(overflow <= 0, `the phone layout of Keys scrolls sideways by ${overflow}px`);
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(150);
+      await section.screenshot({ path: path.join(SHOTS, `keys-untracked-desktop-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    const before = count('POST /api/keys/import');
+    await item.getByTestId('import-key').click();
+    await section.getByTestId('untracked-result').waitFor();
+    check(count('POST /api/keys/import') === before + 1, 'one POST /api/keys/import');
+    const row = page.locator(`[data-testid="key-item"][data-name="${UNTRACKED_NAME}"]`);
+    await row.waitFor();
+    check(/no secret stored/.test(await row.getByTestId('watched-note').innerText()), 'the imported key says it is watched, without a secret');
+    check(/\.\.\./.test(await row.locator('.preview').innerText()), "its preview is OpenRouter's label");
+    check((await page.getByTestId('key-item').count()) === 3, 'three keys listed');
+    await section.getByText('Every key of your OpenRouter account is tracked.').waitFor();
+    await axe('keys (imported)');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(250);
+    await axe('keys (imported, phone)');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   await step('settings: account shown; wrong current password, mismatch and 429 are messages in the page', async () => {
@@ -1319,7 +1357,7 @@ try {
     await page.getByTestId('nav-keys').click();
     await page.waitForURL(/#\/keys/);
     await page.locator('[data-testid="key-item"][data-name="Production"]').waitFor();
-    check((await page.getByTestId('key-item').count()) === 2, 'the keys load with the new session');
+    check((await page.getByTestId('key-item').count()) === 3, 'the keys load with the new session (the imported one too)');
     await page.reload();
     await page.locator('[data-testid="key-item"][data-name="Production"]').waitFor();
     check(/#\/keys/.test(page.url()) && (await jwt()) === newJwt, `after a reload: ${page.url()}`);

@@ -71,8 +71,9 @@ mod tests {
     }
 }
 
-/// What OpenRouter's `/key` said of a key at one moment: the counters a
-/// snapshot stores (`store::snapshots`), free of the wire format.
+/// What OpenRouter said of a key at one moment (its `/key`, or its entry in a
+/// management key's listing): the counters a snapshot stores
+/// (`store::snapshots`), free of the wire format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyCounters {
     pub label: Option<String>,
@@ -84,7 +85,9 @@ pub struct KeyCounters {
     pub usage_daily: Money,
     pub usage_weekly: Money,
     pub usage_monthly: Money,
-    pub is_free_tier: bool,
+    /// `None`: not said (the management API's listing does not carry it); the
+    /// key's previous snapshot's value is kept.
+    pub is_free_tier: Option<bool>,
     pub rate_limit_requests: Option<i64>,
     pub rate_limit_interval: Option<String>,
     /// OpenRouter's clock when it answered (RFC 3339), when it said.

@@ -57,7 +57,7 @@ impl KeyInfo {
             usage_daily: self.usage_daily.unwrap_or(Money::ZERO),
             usage_weekly: self.usage_weekly.unwrap_or(Money::ZERO),
             usage_monthly: self.usage_monthly.unwrap_or(Money::ZERO),
-            is_free_tier: self.is_free_tier,
+            is_free_tier: Some(self.is_free_tier),
             rate_limit_requests: rate_limit.and_then(|r| r.requests),
             rate_limit_interval: rate_limit.and_then(|r| r.interval.clone()),
             served_at: self.served_at.clone(),
@@ -119,6 +119,60 @@ pub struct RateLimitInfo {
     pub requests: Option<i64>,
     #[serde(default)]
     pub interval: Option<String>,
+}
+
+/// One API key of a management key's listing, `GET /api/v1/keys` (at most
+/// [`KEYS_PAGE_SIZE`] a page): its counters are those of its own `/key`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedKey {
+    /// SHA-256 hex of the key: what this product stores as `key_hash`.
+    pub hash: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The masked key (`sk-or-v1-abc...xyz`), as `/key` gives it.
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    /// `None`: unlimited.
+    #[serde(default)]
+    pub limit: Option<Money>,
+    #[serde(default)]
+    pub limit_remaining: Option<Money>,
+    #[serde(default)]
+    pub limit_reset: Option<String>,
+    pub usage: Money,
+    #[serde(default)]
+    pub usage_daily: Option<Money>,
+    #[serde(default)]
+    pub usage_weekly: Option<Money>,
+    #[serde(default)]
+    pub usage_monthly: Option<Money>,
+}
+
+/// Keys per page of `GET /api/v1/keys`: a shorter page is the last.
+pub const KEYS_PAGE_SIZE: usize = 100;
+
+impl ListedKey {
+    /// The counters a snapshot keeps, read on OpenRouter's clock `served_at`
+    /// (the `Date` of the page's answer). The listing has no `is_free_tier`
+    /// nor rate limit: the snapshot keeps the key's previous free-tier flag.
+    pub fn counters(&self, served_at: Option<String>) -> KeyCounters {
+        KeyCounters {
+            label: self.label.clone(),
+            limit: self.limit,
+            limit_remaining: self.limit_remaining,
+            limit_reset: self.limit_reset.clone(),
+            usage: self.usage,
+            usage_daily: self.usage_daily.unwrap_or(Money::ZERO),
+            usage_weekly: self.usage_weekly.unwrap_or(Money::ZERO),
+            usage_monthly: self.usage_monthly.unwrap_or(Money::ZERO),
+            is_free_tier: None,
+            rate_limit_requests: None,
+            rate_limit_interval: None,
+            served_at,
+        }
+    }
 }
 
 /// One row of `GET /api/v1/activity`: one model through one endpoint
@@ -183,6 +237,30 @@ mod tests {
         let key: Envelope<KeyInfo> = serde_json::from_str(body).unwrap();
         assert!(key.data.limit.is_none());
         assert!(key.data.is_free_tier);
+    }
+
+    #[test]
+    fn parses_the_documented_listing_shape() {
+        let body = r#"{"data":[{"hash":"f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943",
+            "name":"My Production Key","label":"sk-or-v1-0e6...c96","disabled":false,"limit":100,
+            "limit_remaining":74.5000000001,"limit_reset":"monthly","include_byok_in_limit":false,
+            "usage":25.4999999999,"usage_daily":0.1,"usage_weekly":1.5,"usage_monthly":25.4999999999,
+            "byok_usage":17.38,"byok_usage_daily":0,"byok_usage_weekly":0,"byok_usage_monthly":0,
+            "created_at":"2025-08-24T10:30:00Z","updated_at":null,"expires_at":null,
+            "creator_user_id":"user_1","workspace_id":"w","external_user":null,"new_field":1}]}"#;
+        let page: Envelope<Vec<ListedKey>> = serde_json::from_str(body).unwrap();
+        let key = &page.data[0];
+        assert_eq!(key.limit_remaining.unwrap().units(), 745_000_000_001);
+        let c = key.counters(Some("2026-11-29T11:33:16Z".into()));
+        assert_eq!(c.usage.units(), 254_999_999_999);
+        assert_eq!(c.usage_daily.units(), 1_000_000_000);
+        assert_eq!(c.limit_reset.as_deref(), Some("monthly"));
+        assert_eq!(c.label.as_deref(), Some("sk-or-v1-0e6...c96"));
+        assert_eq!(c.is_free_tier, None);
+        assert_eq!(c.served_at.as_deref(), Some("2026-11-29T11:33:16Z"));
+        assert!(
+            serde_json::from_str::<Envelope<Vec<ListedKey>>>(r#"{"data":[{"hash":"x"}]}"#).is_err()
+        );
     }
 
     #[test]

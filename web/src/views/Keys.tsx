@@ -8,6 +8,7 @@ import { UndoBody, undoTitle } from '../components/KeyActions';
 import { KeyLimitPanel, LimitBody, limitTitle, type LimitRequest } from '../components/KeyLimit';
 import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
+import { UntrackedKeys } from '../components/UntrackedKeys';
 import { ago, formatTimestamp, isStale } from '../dates';
 import { statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
@@ -268,6 +269,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
                     actions={actionsOf(k.id)}
                     undoing={undoing}
                     onUndo={setPendingUndo}
+                    watchedThrough={k.watched_via === null ? null : (keys.find((m) => m.id === k.watched_via)?.name ?? `key ${k.watched_via}`)}
                     budgetOpen={budgetKeyId === k.id}
                     mayLimit={mayLimit(k)}
                     limitOpen={limitKeyId === k.id}
@@ -287,6 +289,16 @@ export function Keys({ params }: { params: URLSearchParams }) {
           </div>
         ) : null}
       </section>
+
+      {keys ? (
+        <UntrackedKeys
+          keys={keys}
+          onImported={(imported) => {
+            res.mutate((old) => [...(old ?? []), ...imported]);
+            clearCacheExceptKeys();
+          }}
+        />
+      ) : null}
 
       {budgetKey ? (
         <KeyBudgets
@@ -528,6 +540,7 @@ function KeyItem({
   actions,
   undoing,
   onUndo,
+  watchedThrough,
   budgetOpen,
   mayLimit,
   limitOpen,
@@ -544,6 +557,8 @@ function KeyItem({
   actions: KeyAction[];
   undoing: number | null;
   onUndo: (a: KeyAction) => void;
+  /** The management key's name, for a key watched through it (no secret). */
+  watchedThrough: string | null;
   budgetOpen: boolean;
   /** Whether to offer "Set an OpenRouter limit" (no limit, a management key). */
   mayLimit: boolean;
@@ -613,6 +628,11 @@ function KeyItem({
             <>
               <span class="key-name">{k.name}</span>
               <span class="preview">{k.key_preview}</span>
+              {watchedThrough !== null ? (
+                <span class="sub-line" data-testid="watched-note">
+                  watched through “{watchedThrough}”; no secret stored
+                </span>
+              ) : null}
             </>
           )}
         </th>

@@ -92,6 +92,11 @@ pub fn measure(
         // aborting them would undercount the slowest target most (8
         // in-flight 1-second requests per slice for the reference's usage).
         "--wait-ongoing-requests-after-deadline",
+        // A request `wrangler dev` holds (it now and then keeps one until
+        // its client gives up) is an error after a minute, not a bench
+        // that never ends.
+        "-t",
+        "60s",
     ]);
     if let Some(token) = bearer {
         cmd.args(["-H", &format!("Authorization: Bearer {token}")]);

@@ -74,7 +74,7 @@ pub fn render(report: &Report, root: &Path, opts: &Options, started: Instant) ->
     );
     let _ = writeln!(
         w,
-        "Ten more accounts store {SYNC_KEYS} simulator keys; one hourly run plans them into `SYNC_QUEUE` batches; each consumer invocation may make at most `SYNC_SUBREQUEST_BUDGET` ({}) calls to OpenRouter (the platform allows 1,000 subrequests per invocation). \"cron answered\" is when `/__scheduled` returned (planning done), \"run final\" when the last batch reported.\n",
+        "Ten more accounts store {SYNC_KEYS} simulator keys and their accounts' management keys; an hourly run plans them into `SYNC_QUEUE` batches, twice: without the management keys' listings (`SYNC_KEY_LISTING=0`, one `GET /key` per key) and with them (`GET /keys`, 100 keys a page); each consumer invocation may make at most `SYNC_SUBREQUEST_BUDGET` ({}) calls to OpenRouter (the platform allows 1,000 subrequests per invocation). \"cron answered\" is when `/__scheduled` returned (planning done), \"run final\" when the last batch reported; \"subrequests\" is the run's outbound calls as the Worker counted them (retries included), `GET /key` and `GET /keys` the simulator's log of the run.\n",
         about::sync_budget(root)
     );
     for line in &report.sync {

@@ -1,9 +1,17 @@
 //! Sync at scale: ten accounts store 10,000 simulator keys through the web
-//! API, then the hourly job is fired once: the cron plans the run into
-//! queue batches and returns; the run is final when its last batch reports.
-//! Reported: the wall time from the cron to the run's final status, the
-//! batches, the most subrequests one consumer invocation made (the
-//! platform's limit is per invocation) and keys per second.
+//! API, each with its OpenRouter account's management key, then the hourly
+//! job is fired twice on the same keys: once with `SYNC_KEY_LISTING=0` (one
+//! `GET /key` per key, as before the listing) and once as configured (each
+//! account's keys read from its management key's listing, `GET /keys`, 100
+//! a page). Both runs are the steady hourly state: the keys' activity is
+//! set final up to four days ago first (as after a first sync), so each
+//! key refetches the last 3 days of `/activity` in both. The cron plans
+//! each run into queue batches and returns; a run is final when its last
+//! batch reports. Reported per run: the wall time from the cron to the
+//! run's final status, the batches, the run's subrequests (exact: counted
+//! by the Worker), the simulator's `GET /key` and `GET /keys` calls, the
+//! most subrequests one consumer invocation made (the platform's limit is
+//! per invocation) and keys per second.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,10 +34,10 @@ const HTTP_THREADS: usize = 12;
 pub const SYNC_CRON: &str = "0+*+*+*+*";
 
 /// The report's lines (prose, then a table of runs).
-pub fn check(stack: &Stack) -> Result<Vec<String>> {
+pub fn check(stack: &mut Stack) -> Result<Vec<String>> {
     let mut lines = Vec::new();
     let t = Instant::now();
-    let keys = simulator_keys(&stack.sim.client())?;
+    let (keys, admins) = simulator_keys(&stack.sim.client())?;
     lines.push(format!(
         "{SYNC_KEYS} inference keys registered in the simulator, {ACCOUNTS} OpenRouter accounts of {} keys, in {:.1}s (`POST /_sim/keys/bulk`).",
         SYNC_KEYS / ACCOUNTS,
@@ -42,28 +50,70 @@ pub fn check(stack: &Stack) -> Result<Vec<String>> {
     }
     let jwts: Vec<String> = sessions.iter().map(|(_, jwt)| jwt.clone()).collect();
     lines.extend(store_keys(&api, &jwts, &keys));
+    store_admins(&api, &jwts, &admins)?;
     let first_user = sessions.iter().map(|(id, _)| *id).min().unwrap_or(0);
+    // The steady hourly state: activity final up to four days ago, so each
+    // key refetches the last 3 days (as after its first sync).
+    stack.query(&format!(
+        "UPDATE api_keys SET activity_synced_through = date('now', '-4 days')          WHERE user_id >= {first_user} AND kind = 'inference'"
+    ))?;
+    lines.push(format!(
+        "Each account also stores its OpenRouter account's management key; the keys' activity is set final up to {} (the steady hourly state: 3 days of `/activity` per key per run).",
+        "four days ago"
+    ));
     lines.push(String::new());
     lines.push(
-        "| cron answered | run final | status | batches | keys_ok | keys_failed | keys_dead | subrequests | most in one invocation | keys/s | keys synced |"
+        "| listing | cron answered | run final | status | batches | keys_ok | keys_failed | keys_dead | subrequests | `GET /key` | `GET /keys` | most in one invocation | keys/s | keys synced |"
             .into(),
     );
     lines.push(
-        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |".into(),
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |".into(),
     );
-    lines.extend(run_job(stack, first_user)?);
+    stack.restart_worker("sync-without-listing", &["SYNC_KEY_LISTING:0"])?;
+    lines.extend(run_job(stack, first_user, "off (`/key` per key)")?);
+    stack.restart_worker("sync-with-listing", &[])?;
+    lines.extend(run_job(stack, first_user, "on (`GET /keys`)")?);
     Ok(lines)
+}
+
+/// Each account stores its OpenRouter account's management key.
+fn store_admins(api: &Client, jwts: &[String], admins: &[String]) -> Result {
+    for (i, (jwt, key)) in jwts.iter().zip(admins).enumerate() {
+        let body =
+            json!({ "name": format!("admin{i}"), "key": key, "kind": "management" }).to_string();
+        expect(
+            api.post("/api/keys", Some(jwt), &body)?,
+            201,
+            "POST /api/keys (management)",
+        )?;
+    }
+    Ok(())
 }
 
 /// (label, key) of `SYNC_KEYS` new simulator keys, `SYNC_KEYS / ACCOUNTS`
 /// per OpenRouter account (the simulator, like OpenRouter, reads a key's
 /// account-wide figures on every `/key`), without generated history: the
-/// run's work is the calls and writes, whatever the keys spent.
-fn simulator_keys(sim: &Client) -> Result<Vec<(String, String)>> {
+/// run's work is the calls and writes, whatever the keys spent; and each
+/// account's management key.
+type SimKeys = (Vec<(String, String)>, Vec<String>);
+
+fn simulator_keys(sim: &Client) -> Result<SimKeys> {
     let mut keys = Vec::with_capacity(SYNC_KEYS);
+    let mut admins = Vec::with_capacity(ACCOUNTS);
     for account in 0..ACCOUNTS {
+        let name = format!("bench-sync-{account}-{}", std::process::id());
+        let admin =
+            json!({ "label": format!("{name}-admin"), "account": name, "kind": "management" });
+        let made = expect(
+            sim.post("/_sim/keys", None, &admin.to_string())?,
+            201,
+            "POST /_sim/keys",
+        )?
+        .json()?;
+        admins.push(made["key"].as_str().ok_or("no management key")?.to_owned());
         let body = json!({
             "count": SYNC_KEYS / ACCOUNTS,
+            "account": name,
             "generate": false,
             "prefix": format!("sync{account}-"),
         })
@@ -93,7 +143,7 @@ fn simulator_keys(sim: &Client) -> Result<Vec<(String, String)>> {
             keys.len()
         ));
     }
-    Ok(keys)
+    Ok((keys, admins))
 }
 
 /// `POST /api/keys` for each, `HTTP_THREADS` at a time: the report's lines.
@@ -136,9 +186,21 @@ fn store_keys(api: &Client, jwts: &[String], keys: &[(String, String)]) -> Vec<S
 }
 
 /// Fires the hourly job once and waits for its run's final status: one
-/// table row. The accounts' ids follow `first_user`.
-fn run_job(stack: &Stack, first_user: i64) -> Result<Vec<String>> {
+/// table row (`listing`: its first cell). The accounts' ids follow
+/// `first_user`.
+fn run_job(stack: &Stack, first_user: i64, listing: &str) -> Result<Vec<String>> {
     let scheduler = stack.worker.client().with_timeout(Duration::from_secs(600));
+    let sim = stack.sim.client();
+    expect(
+        sim.send("DELETE", "/_sim/requests", None, None)?,
+        200,
+        "DELETE /_sim/requests",
+    )?;
+    let before = stack
+        .query("SELECT COALESCE(MAX(id), 0) AS id FROM job_runs")?
+        .first()
+        .and_then(|r| r["id"].as_i64())
+        .unwrap_or(0);
     let t = Instant::now();
     expect(
         scheduler.get(&format!("/__scheduled?cron={SYNC_CRON}"), None)?,
@@ -146,8 +208,17 @@ fn run_job(stack: &Stack, first_user: i64) -> Result<Vec<String>> {
         "GET /__scheduled",
     )?;
     let answered = t.elapsed().as_secs_f64();
-    let row = latest_sync_run(stack, 0)?;
+    let row = latest_sync_run(stack, before)?;
     let wall = t.elapsed().as_secs_f64();
+    let calls = |path: &str| -> Result<usize> {
+        let log = expect(
+            sim.get(&format!("/_sim/requests?path={path}"), None)?,
+            200,
+            "GET /_sim/requests",
+        )?;
+        Ok(log.json()?.as_array().map_or(0, Vec::len))
+    };
+    let (key_calls, listing_calls) = (calls("/key")?, calls("/keys")?);
     let synced_sql = format!(
         "SELECT COUNT(*) AS n FROM api_keys WHERE user_id >= {first_user} AND last_synced_at IS NOT NULL"
     );
@@ -159,7 +230,7 @@ fn run_job(stack: &Stack, first_user: i64) -> Result<Vec<String>> {
     let f = |name| field(&row, name);
     let keys_ok = row["keys_ok"].as_f64().unwrap_or(0.0);
     let line = format!(
-        "| {answered:.1} s | {wall:.1} s | {} | {} | {} | {} | {} | {} | {} | {:.0} | {synced} / {SYNC_KEYS} |",
+        "| {listing} | {answered:.1} s | {wall:.1} s | {} | {} | {} | {} | {} | {} | {key_calls} | {listing_calls} | {} | {:.0} | {synced} / {SYNC_KEYS} |",
         f("status"),
         f("batches"),
         f("keys_ok"),
