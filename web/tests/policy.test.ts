@@ -32,6 +32,7 @@ function key(k: Partial<Key> = {}): Key {
     kind: 'management',
     key_preview: 'sk-or-v1-…abcd',
     is_active: true,
+    watched_via: null,
     validation_status: 'valid',
     last_validated_at: null,
     last_synced_at: null,
