@@ -17,14 +17,14 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::openrouter::types::{ListedKey, KEYS_PAGE_SIZE};
+use crate::openrouter::types::{ManagedKey, KEYS_PAGE_SIZE};
 use crate::openrouter::{CallError, Client};
 use crate::store::api_keys::SyncTarget;
 
 /// A key as a listing showed it, with OpenRouter's clock of that page.
 #[derive(Debug, Clone)]
 pub struct Listed {
-    pub key: ListedKey,
+    pub key: ManagedKey,
     pub served_at: Option<String>,
 }
 

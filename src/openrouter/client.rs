@@ -14,7 +14,7 @@ use worker::{AbortController, Delay, Fetch, Method};
 
 use super::request::{outbound, path_segment};
 use super::retry::{is_retryable_status, next_wait_ms, parse_retry_after};
-use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo, ListedKey, ManagedKey};
+use super::types::{ActivityRow, Credits, Envelope, ErrorBody, KeyInfo, ManagedKey};
 use crate::bounded::{read_bounded, Drain};
 use crate::domain::dates::format_day;
 use crate::policies::Patch;
@@ -202,9 +202,9 @@ impl<'a> Client<'a> {
         &self,
         management_key: &str,
         offset: usize,
-    ) -> Result<(Vec<ListedKey>, Option<String>), CallError> {
+    ) -> Result<(Vec<ManagedKey>, Option<String>), CallError> {
         let path = format!("/keys?include_disabled=true&offset={offset}");
-        self.get_dated::<Vec<ListedKey>>(management_key, &path)
+        self.get_dated::<Vec<ManagedKey>>(management_key, &path)
             .await
     }
 

@@ -65,54 +65,6 @@ impl KeyInfo {
     }
 }
 
-/// A key as the management API shows it (`GET|PATCH /api/v1/keys/{hash}`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct ManagedKey {
-    pub hash: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub disabled: bool,
-    #[serde(default)]
-    pub limit: Option<Money>,
-    #[serde(default)]
-    pub limit_remaining: Option<Money>,
-    #[serde(default)]
-    pub limit_reset: Option<String>,
-    #[serde(default)]
-    pub usage_daily: Option<Money>,
-    #[serde(default)]
-    pub usage_weekly: Option<Money>,
-    #[serde(default)]
-    pub usage_monthly: Option<Money>,
-    /// OpenRouter's clock when it answered (its `Date` header). Not in the body.
-    #[serde(skip)]
-    pub served_at: Option<String>,
-}
-
-impl ManagedKey {
-    /// The settings a policy may change.
-    pub fn settings(&self) -> crate::policies::KeySettings {
-        crate::policies::KeySettings {
-            disabled: self.disabled,
-            limit: self.limit,
-            limit_reset: self.limit_reset.clone(),
-        }
-    }
-
-    /// OpenRouter's usage counter over a budget period.
-    pub fn usage_over(&self, period: crate::alerts::period::Period) -> Money {
-        use crate::alerts::period::Period;
-        match period {
-            Period::Daily => self.usage_daily,
-            Period::Weekly => self.usage_weekly,
-            Period::Monthly => self.usage_monthly,
-            Period::Lifetime => None,
-        }
-        .unwrap_or(Money::ZERO)
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 pub struct RateLimitInfo {
     #[serde(default)]
@@ -121,10 +73,12 @@ pub struct RateLimitInfo {
     pub interval: Option<String>,
 }
 
-/// One API key of a management key's listing, `GET /api/v1/keys` (at most
-/// [`KEYS_PAGE_SIZE`] a page): its counters are those of its own `/key`.
+/// A key as OpenRouter's management API shows it: an item of a management
+/// key's listing, `GET /api/v1/keys` (at most [`KEYS_PAGE_SIZE`] a page),
+/// and the answer of `GET|PATCH /api/v1/keys/{hash}`. Its counters are
+/// those of its own `/key`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ListedKey {
+pub struct ManagedKey {
     /// SHA-256 hex of the key: what this product stores as `key_hash`.
     pub hash: String,
     #[serde(default)]
@@ -148,12 +102,38 @@ pub struct ListedKey {
     pub usage_weekly: Option<Money>,
     #[serde(default)]
     pub usage_monthly: Option<Money>,
+    /// OpenRouter's clock when it answered `GET|PATCH /keys/{hash}` (its
+    /// `Date` header; a listing's pages carry theirs beside the keys). Not
+    /// in the body.
+    #[serde(skip)]
+    pub served_at: Option<String>,
 }
 
 /// Keys per page of `GET /api/v1/keys`: a shorter page is the last.
 pub const KEYS_PAGE_SIZE: usize = 100;
 
-impl ListedKey {
+impl ManagedKey {
+    /// The settings a policy may change.
+    pub fn settings(&self) -> crate::policies::KeySettings {
+        crate::policies::KeySettings {
+            disabled: self.disabled,
+            limit: self.limit,
+            limit_reset: self.limit_reset.clone(),
+        }
+    }
+
+    /// OpenRouter's usage counter over a budget period.
+    pub fn usage_over(&self, period: crate::alerts::period::Period) -> Money {
+        use crate::alerts::period::Period;
+        match period {
+            Period::Daily => self.usage_daily,
+            Period::Weekly => self.usage_weekly,
+            Period::Monthly => self.usage_monthly,
+            Period::Lifetime => None,
+        }
+        .unwrap_or(Money::ZERO)
+    }
+
     /// The counters a snapshot keeps, read on OpenRouter's clock `served_at`
     /// (the `Date` of the page's answer). The listing has no `is_free_tier`
     /// nor rate limit: the snapshot keeps the key's previous free-tier flag.
@@ -248,7 +228,7 @@ mod tests {
             "byok_usage":17.38,"byok_usage_daily":0,"byok_usage_weekly":0,"byok_usage_monthly":0,
             "created_at":"2025-08-24T10:30:00Z","updated_at":null,"expires_at":null,
             "creator_user_id":"user_1","workspace_id":"w","external_user":null,"new_field":1}]}"#;
-        let page: Envelope<Vec<ListedKey>> = serde_json::from_str(body).unwrap();
+        let page: Envelope<Vec<ManagedKey>> = serde_json::from_str(body).unwrap();
         let key = &page.data[0];
         assert_eq!(key.limit_remaining.unwrap().units(), 745_000_000_001);
         let c = key.counters(Some("2026-11-29T11:33:16Z".into()));
@@ -259,7 +239,8 @@ mod tests {
         assert_eq!(c.is_free_tier, None);
         assert_eq!(c.served_at.as_deref(), Some("2026-11-29T11:33:16Z"));
         assert!(
-            serde_json::from_str::<Envelope<Vec<ListedKey>>>(r#"{"data":[{"hash":"x"}]}"#).is_err()
+            serde_json::from_str::<Envelope<Vec<ManagedKey>>>(r#"{"data":[{"hash":"x"}]}"#)
+                .is_err()
         );
     }
 
