@@ -159,7 +159,12 @@ fn store_keys(api: &Client, jwts: &[String], keys: &[(String, String)]) -> Vec<S
                     break;
                 };
                 let body = json!({ "name": name, "key": key }).to_string();
-                let jwt = &jwts[i % jwts.len()];
+                // The user of the key's OpenRouter account (keys come
+                // account by account): its management key lists them all.
+                let per_account = keys.len().div_ceil(jwts.len().max(1)).max(1);
+                let Some(jwt) = jwts.get(i / per_account) else {
+                    break;
+                };
                 let outcome = match api.post("/api/keys", Some(jwt), &body) {
                     Ok(resp) => resp.status.to_string(),
                     Err(e) => format!("error ({e})"),
