@@ -1222,6 +1222,8 @@ try {
     check((await page.getByLabel('Kind', { exact: true }).inputValue()) === 'management', 'the add form is set to a management key');
     // The keys as they are (the page cached the list answered without the management key).
     await page.locator('[data-testid="key-item"][data-name="Admin"]').waitFor();
+  });
+
   await step('keys: a key of the account not tracked yet is listed, then imported without its secret (axe at both widths)', async () => {
     const section = page.getByTestId('untracked-keys');
     await section.waitFor();
