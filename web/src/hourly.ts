@@ -6,6 +6,7 @@ import type { Dashboard, LocalDailyDay } from './api';
 import type { ChartSeries } from './components/CostChart';
 import { addDays, daysInclusive } from './dates';
 import { formatMoney, parseMoney } from './money';
+import { keepTop, TOP_SERIES } from './palette';
 import { isDate } from './validate';
 
 /** The figures a chart needs from an hour (the API's HourPoint). */
@@ -280,7 +281,7 @@ export function zoneCaption(tz: string, now: Date = new Date()): string {
 
 /** Local days stacked by key (from `by_key`): top keys, the rest in
  *  "Other"; a key's day with no figure stays null (a gap). */
-export function buildLocalSeries(d: Pick<Dashboard, 'key_status' | 'keys'>, local: readonly LocalDailyDay[], top = 8): ChartSeries[] {
+export function buildLocalSeries(d: Pick<Dashboard, 'key_status' | 'keys'>, local: readonly LocalDailyDay[], top = TOP_SERIES): ChartSeries[] {
   const names = new Map<number, string>();
   for (const k of d.key_status) names.set(k.id, k.name);
   for (const k of d.keys) names.set(k.api_key_id, k.name);
@@ -294,8 +295,7 @@ export function buildLocalSeries(d: Pick<Dashboard, 'key_status' | 'keys'>, loca
     .map((s, i) => ({ ...s, i, total: parseMoney(sumFigures(s.costs) ?? '0') }))
     .filter((s) => s.total !== 0n)
     .sort((a, b) => (a.total > b.total ? -1 : a.total < b.total ? 1 : a.i - b.i));
-  const keep = withTotals.length <= top + 1 ? withTotals : withTotals.slice(0, top);
-  const rest = withTotals.slice(keep.length);
+  const { keep, rest } = keepTop(withTotals, top);
   const out: ChartSeries[] = keep.map((s) => ({ label: s.label, costs: s.costs, values: s.costs.map((c) => (c === null ? null : Number(c))) }));
   if (rest.length > 0) {
     const costs = local.map((_, day) => sumFigures(rest.map((s) => s.costs[day] ?? null)));

@@ -11,15 +11,7 @@ export interface ChartSeries {
   other?: boolean;
 }
 
-const LIGHT = ['#2f6db5', '#d9660b', '#23915a', '#c8364b', '#7756c4', '#8a6a12', '#14879a', '#c2467f'];
-const DARK = ['#6ea8fe', '#ffa94d', '#5ad47a', '#ff7b8c', '#b59cff', '#e3c167', '#4fd1e0', '#f78bc6'];
-const OTHER = { light: '#8d939c', dark: '#7d848d' };
-
-export function seriesColor(index: number, other: boolean, dark: boolean): string {
-  if (other) return dark ? OTHER.dark : OTHER.light;
-  const palette = dark ? DARK : LIGHT;
-  return palette[index % palette.length] ?? '#888';
-}
+import { seriesColor } from '../palette';
 
 export function useDarkMode(): boolean {
   const query = '(prefers-color-scheme: dark)';

@@ -3,7 +3,8 @@ import { coversNote, type HourlySeries } from '../hourly';
 import { displayUsd } from '../money';
 import { useBarChart, type BarLook } from './barChart';
 import { gapLegend, gapPattern, hatch, withAlpha } from './chartGaps';
-import { seriesColor, useDarkMode } from './CostChart';
+import { useDarkMode } from './CostChart';
+import { seriesColor } from '../palette';
 
 const LOOK: BarLook = { autoSkipPadding: 16, legendBoxWidth: 14, bar: { categoryPercentage: 0.9, barPercentage: 1 } };
 

@@ -9,6 +9,7 @@ import { Segmented, RangePicker } from '../components/RangePicker';
 import { compareBy, SortHeader, type SortState } from '../components/SortHeader';
 import { ago, formatTimestamp, isStale, resolveRange, shortDay, todayUtc } from '../dates';
 import { ALL_MODELS, formatInt, formatPercent, modelLabel, statusText } from '../format';
+import { keepTop, TOP_SERIES } from '../palette';
 import { buildLocalSeries, dayAxisLabel, dayNotes, dayState, sumFigures, UTC, zoneToday } from '../hourly';
 import { cached, useResource, useTitle } from '../hooks';
 import { LocalDaysTable } from '../components/LocalDaysTable';
@@ -16,7 +17,6 @@ import { displayUsd, formatMoney, parseMoney, ratio, sumUnits } from '../money';
 import { href, updateParams } from '../router';
 import { sortBudgets } from '../runway';
 
-const TOP_SERIES = 8;
 
 type Group = 'model' | 'key';
 
@@ -452,8 +452,7 @@ export function buildSeries(d: Dashboard, group: Group): ChartSeries[] {
     .map((s, i) => ({ ...s, i, total: sumUnits(s.costs) }))
     .filter((s) => s.total !== 0n)
     .sort((a, b) => (a.total > b.total ? -1 : a.total < b.total ? 1 : a.i - b.i));
-  const keep = withTotals.length <= TOP_SERIES + 1 ? withTotals : withTotals.slice(0, TOP_SERIES);
-  const rest = withTotals.slice(keep.length);
+  const { keep, rest } = keepTop(withTotals);
   const out: ChartSeries[] = keep.map((s) => ({ label: s.label, costs: s.costs, values: s.costs.map(Number) }));
   if (rest.length > 0) {
     const costs = d.daily.map((_, day) => formatMoney(rest.reduce((acc, s) => acc + parseMoney(s.costs[day] ?? '0'), 0n)));
