@@ -38,7 +38,7 @@ pub struct ImportedKeys {
 #[schema(as = ImportKeysRequest, description = "Unknown fields are refused (422).")]
 struct ImportBody {
     /// Hashes of keys `GET /api/keys/untracked` lists (1 to 100, 64 hex characters each).
-    #[schema(min_items = 1, max_items = 100)]
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<vocabulary::schemas::KeyHash>)]
     hashes: Vec<String>,
 }
 

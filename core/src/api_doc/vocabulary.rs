@@ -180,6 +180,7 @@ pub mod schemas {
     named_schema!(Percent);
     named_schema!(Thresholds);
     named_schema!(Name);
+    named_schema!(KeyHash);
     named_schema!(TimeZone);
     named_schema!(AlertEvent);
     named_schema!(OpenApiDocument);
