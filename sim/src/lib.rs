@@ -20,6 +20,7 @@ mod state;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -40,6 +41,10 @@ pub struct SimConfig {
     pub seed: u64,
     /// Data to preload: `Some("demo")` or none.
     pub scenario: Option<String>,
+    /// OpenRouter's clock frozen at this moment from the start (before the
+    /// scenario's keys get their history, which then ends on its day); none:
+    /// the real time. `Sim::set_clock` moves or releases it later.
+    pub clock: Option<DateTime<Utc>>,
 }
 
 impl Default for SimConfig {
@@ -48,6 +53,7 @@ impl Default for SimConfig {
             port: 0,
             seed: 42,
             scenario: None,
+            clock: None,
         }
     }
 }
@@ -135,6 +141,9 @@ impl Drop for RunningSim {
 /// Binds `127.0.0.1:port` and serves on the current tokio runtime.
 pub async fn serve(config: SimConfig) -> std::io::Result<RunningSim> {
     let sim = Arc::new(Sim::new(config.seed));
+    if config.clock.is_some() {
+        sim.set_clock(config.clock);
+    }
     let scenario_keys = load_scenario(&sim, config.scenario.as_deref())?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
     let addr = listener.local_addr()?;

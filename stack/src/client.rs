@@ -1,12 +1,13 @@
 //! A tiny HTTP/1.1 client for loopback servers (plain HTTP, one connection
-//! per request), enough to drive the Worker, the simulator and the reference
-//! app without pulling an HTTP stack into xtask.
+//! per request, every step bounded), enough to wait for a server, seed the
+//! demo and drive the Worker, the simulator and the reference app from
+//! xtask, without an HTTP stack or an async runtime.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use crate::tools::Result;
+type Result<T> = std::result::Result<T, String>;
 
 pub struct Response {
     pub status: u16,
@@ -112,13 +113,13 @@ pub trait Reach {
     fn client(&self) -> Client;
 }
 
-impl Reach for watcher_stack::Server {
+impl Reach for crate::Server {
     fn client(&self) -> Client {
         Client::new(self.port)
     }
 }
 
-impl Reach for watcher_stack::SimHandle {
+impl Reach for crate::SimHandle {
     fn client(&self) -> Client {
         Client::new(self.addr().port())
     }

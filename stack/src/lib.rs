@@ -29,7 +29,9 @@
 //! # Ok::<(), String>(())
 //! ```
 
-mod http;
+pub mod client;
+pub mod d1;
+pub mod demo;
 mod launch;
 mod ports;
 mod reaper;

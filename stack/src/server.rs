@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use crate::client::{Client, Response};
 use crate::reaper::{self, Signal};
 
 /// Lines of the log an error shows.
@@ -16,6 +17,8 @@ const TAIL: usize = 40;
 /// that answer is the error (a Worker whose secrets are missing answers
 /// `/health` with 503 at once, and for ever).
 const WRONG_ANSWERS_FOR: Duration = Duration::from_secs(10);
+/// How long one readiness probe may take to answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Server {
     pub name: String,
@@ -70,7 +73,8 @@ impl Server {
         let started = Instant::now();
         let mut answering_since: Option<Instant> = None;
         loop {
-            if let Some((status, body)) = crate::http::get(self.port, path) {
+            let probe = Client::new(self.port).with_timeout(PROBE_TIMEOUT);
+            if let Ok(Response { status, body }) = probe.get(path, None) {
                 if status == 200 {
                     eprintln!(
                         "{} ready on {} in {:.1}s",

@@ -48,8 +48,8 @@ use self::report::Report;
 use self::requests::PublicRequest;
 use self::slices::Load;
 use self::stack::Stack;
-use crate::http::{Client, Reach};
 use crate::tools::{self, step, Result};
+use watcher_stack::client::{Client, Reach};
 
 pub(crate) struct Options {
     duration: Duration,

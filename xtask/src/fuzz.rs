@@ -34,8 +34,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::bench::stack::Stack;
-use crate::http::Reach;
 use crate::tools::{self, step, Result};
+use watcher_stack::client::Reach;
 
 use account::prepare;
 pub use venv::setup;

@@ -23,7 +23,6 @@ mod circles;
 mod deadlines;
 mod dev;
 mod fuzz;
-mod http;
 mod lint;
 mod openapi;
 mod pipeline;

@@ -78,6 +78,7 @@ pub fn start_own(name: &str, seed: u64, vars: &[&str]) -> Result<Clocked, String
         port: 0,
         seed,
         scenario: None,
+        clock: None,
     });
     let (dir, log) = (
         run_dir().join(format!("{name}-state")),

@@ -8,12 +8,12 @@
 //! takes the write lock, and a test's rare write holds it for a
 //! millisecond, waiting (busy timeout) for the Worker's rather than failing.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Statement, TransactionBehavior};
 use serde_json::{Map, Value};
+use watcher_stack::d1::{database_file, open};
 
 /// Rows of the local D1 in `persist_dir`; panics with the statement when
 /// SQLite refuses it.
@@ -73,14 +73,6 @@ impl Drop for WriteLock {
     }
 }
 
-fn open(file: &Path, flags: OpenFlags) -> Result<Connection, String> {
-    let db = Connection::open_with_flags(file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    db.busy_timeout(Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
-    Ok(db)
-}
-
 fn rows(mut statement: Statement<'_>) -> Result<Vec<Value>, String> {
     let columns: Vec<String> = statement
         .column_names()
@@ -98,28 +90,6 @@ fn rows(mut statement: Statement<'_>) -> Result<Vec<Value>, String> {
         out.push(Value::Object(object));
     }
     Ok(out)
-}
-
-/// The database's file: the one SQLite file of Miniflare's D1 object that
-/// is not its metadata.
-fn database_file(persist_dir: &Path) -> Result<PathBuf, String> {
-    let dir = persist_dir.join("v3/d1/miniflare-D1DatabaseObject");
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "sqlite")
-                && p.file_stem().is_some_and(|s| s != "metadata")
-        })
-        .collect();
-    match files.as_slice() {
-        [one] => Ok(one.clone()),
-        other => Err(format!(
-            "{}: {} databases, expected one",
-            dir.display(),
-            other.len()
-        )),
-    }
 }
 
 /// As `wrangler d1 execute --json` gives a cell: numbers, text, null, and

@@ -253,45 +253,18 @@ pub async fn trigger_cron(worker: &Worker, expr: &str) {
 /// running nor enqueued). Runs other tests start later are not waited for:
 /// on a busy machine their queue would keep this waiting for theirs.
 pub async fn wait_for_runs(persist_dir: &std::path::Path, after_id: i64) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(300);
-    let newest = "SELECT COALESCE(MAX(id), 0) AS id FROM job_runs";
-    let upto = loop {
-        let dir = persist_dir.to_path_buf();
-        let id = tokio::task::spawn_blocking(move || super::d1::d1_query(&dir, newest))
-            .await
-            .expect("joins")[0]["id"]
-            .as_i64()
-            .unwrap_or(0);
-        if id > after_id {
-            break id;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no job run after {after_id} was recorded"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM job_runs WHERE id > {after_id} AND id <= {upto}
-           AND status IN ('running', 'enqueued')"
-    );
-    loop {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let dir = persist_dir.to_path_buf();
-        let sql = sql.clone();
-        let open = tokio::task::spawn_blocking(move || super::d1::d1_query(&dir, &sql))
-            .await
-            .expect("joins")[0]["n"]
-            .as_i64()
-            .unwrap_or(0);
-        if open == 0 {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{open} job run(s) after {after_id} still not final after 5 minutes"
-        );
-    }
+    let dir = persist_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        watcher_stack::d1::wait_for_runs(
+            &dir,
+            after_id,
+            Duration::from_millis(100),
+            Duration::from_secs(300),
+        )
+    })
+    .await
+    .expect("joins")
+    .unwrap_or_else(|why| panic!("{why}"));
 }
 
 /// The newest job run's id, 0 when none has run.

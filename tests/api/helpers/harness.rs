@@ -173,6 +173,7 @@ impl TestApp {
                 port: 0,
                 seed: 42,
                 scenario: None,
+                clock: None,
             })
             // Public answers say how many D1 statements they cost; webhooks
             // may point at the tests' receiver on this machine.

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::http::{Client, Response};
 use crate::tools::Result;
+use watcher_stack::client::{Client, Response};
 
 const PASSWORD: &str = "bench-password-0123";
 

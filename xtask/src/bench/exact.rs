@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::account::expect;
 use super::dataset::{format_units, Dataset, Totals};
-use crate::http::Client;
 use crate::tools::Result;
+use watcher_stack::client::Client;
 
 /// (what was checked, passed) lines, in the order of the report.
 pub type Checks = Vec<(String, bool)>;

@@ -23,8 +23,8 @@ use super::requests::{PublicRequest, CACHE_OFF};
 use super::slices::Load;
 use super::stack::Stack;
 use super::Options;
-use crate::http::Reach;
 use crate::tools::{self, step, Result};
+use watcher_stack::client::Reach;
 use watcher_stack::Worker;
 
 /// The Worker with its names, beside the shipped one.

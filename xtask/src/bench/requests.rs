@@ -13,8 +13,8 @@ use super::reference::Reference;
 use super::report::{Report, Row, Run};
 use super::slices::{Load, Probe};
 use super::stack::Stack;
-use crate::http::{Client, Reach};
 use crate::tools::{step, Result};
+use watcher_stack::client::{Client, Reach};
 use watcher_stack::Worker;
 
 /// The Worker's setting in the cold phase: no answer cache at all.

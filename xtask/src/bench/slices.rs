@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use super::account::expect;
 use super::load::{self, Measure, Target};
 use super::Options;
-use crate::http::Client;
 use crate::tools::Result;
+use watcher_stack::client::Client;
 
 pub const SLICES: u32 = 3;
 

@@ -22,8 +22,8 @@ use serde_json::{json, Value};
 
 use super::account::{expect, register_and_login};
 use super::stack::Stack;
-use crate::http::{Client, Reach};
 use crate::tools::Result;
+use watcher_stack::client::{Client, Reach};
 
 pub const SYNC_KEYS: usize = 10_000;
 /// The keys belong to this many accounts (1,000 each): one account's key

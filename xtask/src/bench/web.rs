@@ -15,8 +15,8 @@ use super::report::{Report, Row};
 use super::requests::{cold_row, each, shifted_note, windows_30, windows_365, Cold};
 use super::slices::Load;
 use super::stack::Stack;
-use crate::http::Client;
 use crate::tools::Result;
+use watcher_stack::client::Client;
 
 const DASHBOARD: &str = "/api/stats/dashboard";
 const EXPORT: &str = "/api/usage.csv";

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use super::{EMAIL, PASSWORD};
 use crate::bench::stack::Stack;
-use crate::http::{Client, Reach};
 use crate::tools::{step, Result};
+use watcher_stack::client::{Client, Reach};
 
 pub struct Credentials {
     /// One session per pass.
@@ -61,7 +61,11 @@ pub fn prepare(stack: &Stack, sessions: usize) -> Result<Credentials> {
     Ok(Credentials { jwts, api_token })
 }
 
-fn expect(client: &Client, answer: Result<crate::http::Response>, status: u16) -> Result<Value> {
+fn expect(
+    client: &Client,
+    answer: Result<watcher_stack::client::Response>,
+    status: u16,
+) -> Result<Value> {
     let answer = answer?;
     if answer.status != status {
         return Err(format!(

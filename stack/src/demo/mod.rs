@@ -1,0 +1,216 @@
+//! The demo: an account with the simulator's demo keys, a week of hourly
+//! history recorded through the real sync (`history`), a webhook to a
+//! receiver on this machine (`receiver`), an API token for the public API,
+//! and a budget near its alert, whose alerts the last sync delivers. `cargo xtask dev` shows it to a newcomer;
+//! the browser test walks it.
+
+pub mod history;
+pub mod receiver;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use openrouter_sim::control::{KeyKind, RegisteredKey};
+use openrouter_sim::Sim;
+use serde_json::{json, Value};
+
+use crate::client::Client;
+use receiver::Receiver;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// The secrets a fresh demo made: the user's session and the API token
+/// (shown once, as the API shows it).
+pub struct Created {
+    pub jwt: String,
+    pub api_token: String,
+}
+
+/// What the demo is made of and where it lives.
+pub struct Demo<'a> {
+    pub worker: &'a Client,
+    pub sim: &'a Sim,
+    /// The simulator's demo scenario keys.
+    pub keys: &'a [RegisteredKey],
+    pub receiver: &'a Receiver,
+    /// The Worker's local state (its D1 tells when a sync's run is final).
+    pub persist_dir: &'a Path,
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+impl Demo<'_> {
+    /// A fresh local state: the account, its keys and webhook, the history
+    /// from `start` to the current hour through the real sync, then a budget
+    /// near its alert, whose alerts the last sync delivers to the receiver.
+    /// Leaves OpenRouter's clock at the real time.
+    pub fn create(&self, start: DateTime<Utc>) -> Result<Created> {
+        let jwt = self.sign_in()?;
+        self.add_keys(&jwt)?;
+        self.add_webhook(&jwt)?;
+        let api_token = self.add_token(&jwt)?;
+        history::record(self.sim, self.keys, self.worker, self.persist_dir, start)?;
+        // Back to the real time: the last reading was at the current hour.
+        self.sim.set_clock(None);
+        self.add_budget(&jwt)?;
+        self.sync_and_wait()?;
+        self.wait_for_delivery()?;
+        Ok(Created { jwt, api_token })
+    }
+
+    /// The state of an earlier run: its history replayed into the fresh
+    /// simulator (the readings are stored), one sync at the real time.
+    pub fn resume(&self, start: DateTime<Utc>) -> Result<String> {
+        history::replay(self.sim, self.keys, start)?;
+        self.sim.set_clock(None);
+        let jwt = self.sign_in()?;
+        self.sync_and_wait()?;
+        Ok(jwt)
+    }
+
+    /// Registers (once: a second run's answer is 409) and signs in.
+    fn sign_in(&self) -> Result<String> {
+        let credentials = json!({ "email": self.email, "password": self.password }).to_string();
+        let registered = self.worker.post("/api/auth/register", None, &credentials)?;
+        if registered.status != 201 && registered.status != 409 {
+            return Err(format!(
+                "register: {} {}",
+                registered.status, registered.body
+            ));
+        }
+        let login = self.worker.post("/api/auth/login", None, &credentials)?;
+        if login.status != 200 {
+            return Err(format!(
+                "login as {} failed ({}); delete .wrangler/state to start afresh",
+                self.email, login.status
+            ));
+        }
+        login.json()?["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "login answered without a token".to_owned())
+    }
+
+    /// The simulator's keys, the management key first (the first sync then
+    /// reads the account's listing).
+    fn add_keys(&self, jwt: &str) -> Result {
+        let mut keys = self.keys.to_vec();
+        if keys.is_empty() {
+            return Err("the simulator has no demo keys".into());
+        }
+        keys.sort_by_key(|k| k.kind != KeyKind::Management);
+        for key in keys {
+            let body = json!({ "name": key.label, "key": key.key, "kind": key.kind });
+            self.post(jwt, "/api/keys", &body)?;
+        }
+        Ok(())
+    }
+
+    fn add_webhook(&self, jwt: &str) -> Result {
+        let body = json!({
+            "name": "This machine (demo receiver)",
+            "url": self.receiver.url(),
+            "password": self.password,
+        });
+        self.post(jwt, "/api/webhooks", &body)
+    }
+
+    fn add_token(&self, jwt: &str) -> Result<String> {
+        let body = json!({ "name": "Demo integration", "password": self.password });
+        let answer = self
+            .worker
+            .post("/api/tokens", Some(jwt), &body.to_string())?;
+        if answer.status != 201 {
+            return Err(format!(
+                "POST /api/tokens: {} {}",
+                answer.status, answer.body
+            ));
+        }
+        answer.json()?["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "the token's answer has no token".to_owned())
+    }
+
+    /// A monthly budget on the busiest key at 90 % of what it spent this
+    /// month: its 50 % and 80 % alerts go out with the next sync.
+    fn add_budget(&self, jwt: &str) -> Result {
+        let keys = self.worker.get("/api/keys", Some(jwt))?.json()?;
+        let alice = keys["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|k| k["name"] == history::BUSIEST_KEY))
+            .ok_or("the busiest demo key is not among the demo user's keys")?;
+        let spent = alice["snapshot"]["usage_monthly"]
+            .as_str()
+            .ok_or("the busiest demo key has no snapshot")?;
+        let body = json!({
+            "api_key_id": alice["id"],
+            "amount": near_threshold(spent)?,
+            "period": "monthly",
+        });
+        self.post(jwt, "/api/budgets", &body)
+    }
+
+    fn sync_and_wait(&self) -> Result {
+        let before = crate::d1::newest_run(self.persist_dir)?;
+        let synced = self.worker.get("/__scheduled?cron=0+*+*+*+*", None)?;
+        if synced.status != 200 {
+            return Err(format!("sync: {} {}", synced.status, synced.body));
+        }
+        crate::d1::wait_for_runs(
+            self.persist_dir,
+            before,
+            Duration::from_millis(50),
+            Duration::from_secs(60),
+        )
+    }
+
+    /// The alerts are sent by the run's end; the receiver has them within
+    /// seconds of it.
+    fn wait_for_delivery(&self) -> Result {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.receiver.received() == 0 {
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "no alert reached the demo's webhook receiver ({})",
+                    self.receiver.log.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// A `201`, or a `409`: made by an earlier run on this state.
+    fn post(&self, jwt: &str, path: &str, body: &Value) -> Result {
+        let answer = self.worker.post(path, Some(jwt), &body.to_string())?;
+        if answer.status != 201 && answer.status != 409 {
+            return Err(format!("POST {path}: {} {}", answer.status, answer.body));
+        }
+        Ok(())
+    }
+}
+
+/// A budget amount (cents, rounded up) that `spent` (exact USD) is 90 % of.
+fn near_threshold(spent: &str) -> Result<String> {
+    let (whole, fraction) = spent.split_once('.').unwrap_or((spent, ""));
+    let cents_spent: u64 = format!("{whole}{:0<2}", fraction.get(..2).unwrap_or(fraction))
+        .parse()
+        .map_err(|e| format!("spent {spent:?}: {e}"))?;
+    let cents = (cents_spent.max(90) * 10).div_ceil(9);
+    Ok(format!("{}.{:02}", cents / 100, cents % 100))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_threshold;
+
+    #[test]
+    fn the_demo_budget_is_spent_to_ninety_percent() {
+        assert_eq!(near_threshold("9").unwrap(), "10.00");
+        assert_eq!(near_threshold("12.3456789").unwrap(), "13.72");
+        assert_eq!(near_threshold("0.01").unwrap(), "1.00");
+        assert!(near_threshold("abc").is_err());
+    }
+}
