@@ -22,21 +22,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { check, need, openBrowser, RESTARTED } from './kit.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const started = Date.now();
-
-/** @param {string} name */
-function need(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`e2e: ${name} is not set`);
-    process.exit(2);
-  }
-  return v;
-}
 
 const BASE = need('ORW_BASE_URL').replace(/\/$/, '');
 const SIM = need('ORW_SIM_URL').replace(/\/$/, '');
@@ -49,9 +37,6 @@ const UNTRACKED_NAME = need('ORW_UNTRACKED_NAME');
 const SECRETS_OUT = need('ORW_SECRETS_OUT');
 const CHROMIUM = process.env.ORW_CHROMIUM || '/usr/bin/chromium';
 const SESSION_KEY = 'orw.session';
-const AXE_SOURCE = fs.readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-fs.mkdirSync(SHOTS, { recursive: true });
 
 // ---- secrets: written as soon as seen, so a failed run still reports them --
 /** @type {Set<string>} */
@@ -70,12 +55,6 @@ function units(s) {
   if (!m) throw new Error(`not a money string: ${JSON.stringify(s)}`);
   const v = BigInt(m[2]) * 10n ** 10n + BigInt((m[3] ?? '').padEnd(10, '0') || '0');
   return m[1] === '-' ? -v : v;
-}
-
-// ---- assertions ------------------------------------------------------------------
-/** @param {unknown} cond @param {string} msg */
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
 }
 
 // ---- a webhook receiver: records every request with its raw body -------------
@@ -108,75 +87,11 @@ function signatureOk(r, secret) {
 }
 
 // ---- the browser ---------------------------------------------------------------
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-const context = await browser.newContext({
-  baseURL: BASE,
-  viewport: { width: 1280, height: 900 },
-  extraHTTPHeaders: { 'CF-Connecting-IP': CLIENT_IP },
-  acceptDownloads: true,
-  colorScheme: 'light',
-});
-// Under load, `wrangler dev`'s local proxy now and then answers a request
-// with a 503 "restarted mid-request" before the Worker saw it (see
-// tests/api/hardening.rs): like the Rust tests' client, the browser's
-// requests are sent once more when that happens, and counted.
-const RESTARTED = 'Your worker restarted mid-request';
-let resentAfterRestart = 0;
-// Should the route's own connection be dropped (the proxy closes idle
-// keep-alive connections), the browser sends the request itself, as it
-// would have without the route.
-await context.route('**/api/**', async (route) => {
-  let first;
-  try {
-    first = await route.fetch();
-  } catch {
-    return route.continue().catch(() => {});
-  }
-  if (first.status() === 503 && (await first.text().catch(() => '')).startsWith(RESTARTED)) {
-    resentAfterRestart += 1;
-    return route.continue().catch(() => {});
-  }
-  // A page that navigated away no longer wants the answer.
-  return route.fulfill({ response: first }).catch(() => {});
-});
-const page = await context.newPage();
-page.setDefaultTimeout(15_000);
-
-/** @type {string[]} */
-const consoleLog = [];
-/** @type {string[]} */
-const consoleErrors = [];
-const EXPECTED_ERROR = 'Failed to load resource: the server responded with a status of 4';
-page.on('console', (msg) => {
-  const line = `[${msg.type()}] ${msg.text()}`;
-  consoleLog.push(line);
-  if (msg.type() === 'error' && !msg.text().startsWith(EXPECTED_ERROR)) consoleErrors.push(line);
-});
-// The only 4xx a page may meet are the API's own answers (shown as
-// messages); a missing asset, icon or script is a defect.
-/** @type {string[]} */
-const failedAssets = [];
-page.on('response', (res) => {
-  const path = new URL(res.url()).pathname;
-  if (res.status() >= 400 && !path.startsWith('/api/')) failedAssets.push(`${res.status()} ${path}`);
-});
-page.on('pageerror', (err) => {
-  consoleLog.push(`[pageerror] ${err.message}`);
-  consoleErrors.push(`[pageerror] ${err.message}`);
-});
-// CSP violations of every document the page loads (reloads included).
-/** @type {string[]} */
-const cspViolations = [];
-await page.exposeFunction('__orwCspReport', (/** @type {string} */ v) => {
-  cspViolations.push(v);
-});
-await page.addInitScript(() => {
-  document.addEventListener('securitypolicyviolation', (e) => {
-    const w = /** @type {any} */ (window);
-    const v = `${e.violatedDirective} ${e.blockedURI}`;
-    (w.__csp ||= []).push(v);
-    w.__orwCspReport?.(v);
-  });
+const { browser, context, page, stats, step, axe, settledOverflow, shot, checkClean, fail } = await openBrowser({
+  base: BASE,
+  clientIp: CLIENT_IP,
+  shots: SHOTS,
+  chromium: CHROMIUM,
 });
 
 /** Requests the page sent, by "METHOD /path". */
@@ -190,51 +105,6 @@ page.on('request', (req) => {
 });
 /** @param {string} k */
 const count = (k) => sent.get(k) ?? 0;
-
-/** The page's sideways overflow once its layout has settled (charts resize
- *  a frame or more after the viewport does): waits up to 10 s for none,
- *  then measures, so a layout still moving is never what is judged. */
-async function settledOverflow() {
-  await page
-    .waitForFunction(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth, null, { timeout: 10_000 })
-    .catch(() => undefined);
-  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-}
-
-let current = 'start';
-/** @param {string} name @param {() => Promise<void>} fn */
-async function step(name, fn) {
-  current = name;
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-}
-
-/** Runs axe-core on the page as it is; fails on serious/critical violations.
- *  @param {string} screen */
-async function axe(screen) {
-  // page.evaluate is not subject to the page's CSP (a script tag would be).
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const w = /** @type {any} */ (window);
-    const r = await w.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((/** @type {any} */ v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 5).map((/** @type {any} */ n) => `${n.target.join(' ')} — ${n.failureSummary}`),
-    }));
-  });
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const minor = result.filter((v) => !(v.impact === 'serious' || v.impact === 'critical'));
-  if (minor.length) console.log(`   axe ${screen}: minor: ${minor.map((v) => `${v.id} (${v.impact}): ${v.nodes.join(' | ')}`).join('; ')}`);
-  check(bad.length === 0, `axe on ${screen}: ${bad.length} serious/critical violations:\n${JSON.stringify(bad, null, 2)}`);
-}
-
-/** @param {string} name */
-async function shot(name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 /** @param {string} hash */
 async function go(hash) {
@@ -259,7 +129,7 @@ async function resentOnce(send) {
   let res = await send();
   let text = await res.text();
   if (res.status === 503 && text.startsWith(RESTARTED)) {
-    resentAfterRestart += 1;
+    stats.resentAfterRestart += 1;
     res = await send();
     text = await res.text();
   }
@@ -1513,31 +1383,14 @@ try {
     check(/#\/login/.test(page.url()) && (await jwt()) === null, 'still on login, no session');
   });
 
-  await step('no console errors, no CSP violations', async () => {
-    const csp = [...cspViolations, ...(await page.evaluate(() => /** @type {any} */ (window).__csp ?? []))];
-    check(csp.length === 0, `CSP violations: ${csp.join('; ')}`);
-    check(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
-    check(failedAssets.length === 0, `assets that failed to load:\n${failedAssets.join('\n')}`);
-  });
+  await step('no console errors, no CSP violations', checkClean);
 
   receiver.close();
   console.log(
-    `e2e: all steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s (${resentAfterRestart} request(s) resent after the local proxy's restart); screenshots in ${SHOTS}`,
+    `e2e: all steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s (${stats.resentAfterRestart} request(s) resent after the local proxy's restart); screenshots in ${SHOTS}`,
   );
   await browser.close();
   process.exit(0);
 } catch (e) {
-  const err = /** @type {Error} */ (e);
-  console.log(`FAIL - ${current}`);
-  console.log(`  why: ${err.message}`);
-  console.log(`  page: ${page.url()}`);
-  console.log(`  last console messages:\n    ${consoleLog.slice(-15).join('\n    ') || '(none)'}`);
-  try {
-    await page.screenshot({ path: path.join(SHOTS, 'failure.png'), fullPage: true });
-    console.log(`  screenshot: ${path.join(SHOTS, 'failure.png')}`);
-  } catch {
-    // the page may be gone
-  }
-  await browser.close();
-  process.exit(1);
+  await fail(e);
 }
