@@ -4,8 +4,6 @@
 //! every screen, no console error, no CSP violation); this test prepares the
 //! simulator's keys, runs it, and feeds the secrets it saw to the log scan.
 
-use std::process::Command;
-
 use serde_json::json;
 
 use crate::helpers::*;
@@ -23,32 +21,26 @@ async fn the_dashboard_in_a_real_browser() {
     sim_key(json!({ "account": admin.account, "label": untracked_name })).await;
     // Well formed, unknown to the simulator: OpenRouter answers 401.
     let rejected = format!("sk-or-v1-{}", "0bad".repeat(16));
-    let run_dir = app().log_path.parent().expect("run dir").to_path_buf();
-    let secrets_out = run_dir.join("e2e-secrets.txt");
-    let screenshots = root().join("target/screenshots");
-    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
-
-    // A deadline on the whole walk (coreutils `timeout`, then SIGKILL): a
-    // browser that never finishes fails this test, never the run.
-    let mut script = Command::new("timeout");
-    script
-        .args(["--kill-after=10", "600", "node"])
-        .arg(root().join("web/tests/e2e.mjs"))
-        .current_dir(root())
-        .env("ORW_BASE_URL", &app().base_url)
-        .env("ORW_SIM_URL", app().sim.base_url())
-        .env("ORW_SCREENSHOT_DIR", &screenshots)
-        .env("ORW_CLIENT_IP", unique_ip())
-        .env("ORW_CHROMIUM", CHROMIUM)
-        .env("ORW_KEY_INFERENCE", &inference.key)
-        .env("ORW_KEY_MANAGEMENT", &admin.key)
-        .env("ORW_KEY_REJECTED", &rejected)
-        .env("ORW_UNTRACKED_NAME", &untracked_name)
-        .env("ORW_SECRETS_OUT", &secrets_out);
-    let out = tokio::task::spawn_blocking(move || script.output())
-        .await
-        .expect("the browser run joins")
-        .expect("node runs");
+    let secrets_out = app()
+        .log_path
+        .parent()
+        .expect("run dir")
+        .join("e2e-secrets.txt");
+    let env = [
+        ("ORW_BASE_URL", app().base_url.clone()),
+        ("ORW_SIM_URL", app().sim.base_url()),
+        ("ORW_SCREENSHOT_DIR", screenshot_dir().display().to_string()),
+        ("ORW_CLIENT_IP", unique_ip()),
+        ("ORW_CHROMIUM", CHROMIUM.to_owned()),
+        ("ORW_KEY_INFERENCE", inference.key.clone()),
+        ("ORW_KEY_MANAGEMENT", admin.key.clone()),
+        ("ORW_KEY_REJECTED", rejected),
+        ("ORW_UNTRACKED_NAME", untracked_name),
+        ("ORW_SECRETS_OUT", secrets_out.display().to_string()),
+    ];
+    // The secrets the walk saw go to the log scan even when it fails.
+    let walked = tokio::spawn(async move { walk("e2e.mjs", &env).await });
+    let outcome = walked.await;
     for secret in std::fs::read_to_string(&secrets_out)
         .unwrap_or_default()
         .lines()
@@ -56,17 +48,7 @@ async fn the_dashboard_in_a_real_browser() {
     {
         remember_secret(secret.trim());
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    let _ = std::fs::write(run_dir.join("e2e.log"), format!("{stdout}\n{stderr}"));
-    // The failing step first: a CI log may keep only the head of a panic.
-    let failure = stdout
-        .find("FAIL - ")
-        .map_or("(no failing step reported)", |at| &stdout[at..]);
-    assert!(
-        out.status.success(),
-        "the browser run failed ({}):\n{failure}\n--- stderr:\n{stderr}",
-        out.status
-    );
+    if let Err(failed) = outcome {
+        std::panic::resume_unwind(failed.into_panic());
+    }
 }

@@ -5,8 +5,6 @@
 //! week of hourly readings is there, the budget's alerts reached the
 //! receiver, and the spike is in the history.
 
-use std::process::Command;
-
 use chrono::Utc;
 use watcher_stack::client::{Client, Reach};
 use watcher_stack::demo::history;
@@ -85,32 +83,13 @@ async fn the_demo_fills_every_screen_in_a_real_browser() {
         "the receiver got: {delivered}"
     );
 
-    let screenshots = root().join("target/screenshots");
-    let mut script = Command::new("timeout");
-    script
-        .args(["--kill-after=10", "600", "node"])
-        .arg(root().join("web/tests/demo.mjs"))
-        .current_dir(root())
-        .env("ORW_BASE_URL", &stack.worker.base_url)
-        .env("ORW_CLIENT_IP", unique_ip())
-        .env("ORW_DEMO_EMAIL", EMAIL)
-        .env("ORW_DEMO_PASSWORD", &password)
-        .env("ORW_SCREENSHOT_DIR", &screenshots);
-    let out = tokio::task::spawn_blocking(move || script.output())
-        .await
-        .expect("the browser run joins")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    let _ = std::fs::write(run_dir.join("demo-walk.log"), format!("{stdout}\n{stderr}"));
-    let failure = stdout
-        .find("FAIL - ")
-        .map_or("(no failing step reported)", |at| &stdout[at..]);
-    assert!(
-        out.status.success(),
-        "the demo walk failed ({}):\n{failure}\n--- stderr:\n{stderr}",
-        out.status
-    );
+    let env = [
+        ("ORW_BASE_URL", stack.worker.base_url.clone()),
+        ("ORW_CLIENT_IP", unique_ip()),
+        ("ORW_DEMO_EMAIL", EMAIL.to_owned()),
+        ("ORW_DEMO_PASSWORD", password),
+        ("ORW_SCREENSHOT_DIR", screenshot_dir().display().to_string()),
+    ];
+    walk("demo.mjs", &env).await;
     drop(stack);
 }

@@ -79,17 +79,8 @@ impl Demo<'_> {
                 registered.status, registered.body
             ));
         }
-        let login = self.worker.post("/api/auth/login", None, &credentials)?;
-        if login.status != 200 {
-            return Err(format!(
-                "login as {} failed ({}); delete .wrangler/state to start afresh",
-                self.email, login.status
-            ));
-        }
-        login.json()?["access_token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| "login answered without a token".to_owned())
+        self.answer("/api/auth/login", None, &credentials, 200, "access_token")
+            .map_err(|e| format!("{e}; delete .wrangler/state to start afresh"))
     }
 
     /// The simulator's keys, the management key first (the first sync then
@@ -118,19 +109,26 @@ impl Demo<'_> {
 
     fn add_token(&self, jwt: &str) -> Result<String> {
         let body = json!({ "name": "Demo integration", "password": self.password });
-        let answer = self
-            .worker
-            .post("/api/tokens", Some(jwt), &body.to_string())?;
-        if answer.status != 201 {
-            return Err(format!(
-                "POST /api/tokens: {} {}",
-                answer.status, answer.body
-            ));
+        self.answer("/api/tokens", Some(jwt), &body.to_string(), 201, "token")
+    }
+
+    /// The text field `field` of `POST path`'s answer, which must be `status`.
+    fn answer(
+        &self,
+        path: &str,
+        jwt: Option<&str>,
+        body: &str,
+        status: u16,
+        field: &str,
+    ) -> Result<String> {
+        let answer = self.worker.post(path, jwt, body)?;
+        if answer.status != status {
+            return Err(format!("POST {path}: {} {}", answer.status, answer.body));
         }
-        answer.json()?["token"]
+        answer.json()?[field]
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| "the token's answer has no token".to_owned())
+            .ok_or_else(|| format!("POST {path} answered without `{field}`"))
     }
 
     /// A monthly budget on the busiest key at 90 % of what it spent this

@@ -1,7 +1,8 @@
 //! Helpers every integration test shares: the harness (one real Worker and
 //! one simulator for the whole run), the HTTP client that checks every
 //! response against `openapi.json`, fixtures (users, keys, simulator
-//! control, cron), direct reads of the local D1 and a webhook receiver.
+//! control, cron), direct reads of the local D1, a webhook receiver and
+//! the browser walks.
 
 mod clocked;
 mod d1;
@@ -9,6 +10,7 @@ mod fixtures;
 mod harness;
 mod http;
 mod receiver;
+mod walk;
 
 pub use clocked::*;
 pub use d1::*;
@@ -16,3 +18,4 @@ pub use fixtures::*;
 pub use harness::*;
 pub use http::*;
 pub use receiver::*;
+pub use walk::*;
