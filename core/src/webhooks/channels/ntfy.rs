@@ -7,7 +7,8 @@
 //! from the event's kind), so a key's name travels in the UTF-8 body.
 //!
 //! https://docs.ntfy.sh/publish/ (message title, priority 1–5 with 3 the
-//! default, tags as comma-separated emoji shortcodes or words) and its
+//! default, tags as comma-separated emoji shortcodes or words: here the
+//! severity's emoji and the kind's family) and its
 //! limitations: a message over 4,096 bytes becomes an attachment, so the
 //! body stays under [`BODY_MAX_BYTES`].
 
@@ -25,14 +26,23 @@ fn priority(severity: Severity) -> &'static str {
     }
 }
 
-/// An emoji shortcode ntfy shows before the title, and the severity.
+/// An emoji shortcode ntfy shows before the title (the severity's), and
+/// the kind's family as a word.
 fn tags(view: &View<'_>) -> String {
     let emoji = match view.severity {
         Severity::Info => "information_source",
         Severity::Warning => "warning",
         Severity::Critical => "rotating_light",
     };
-    format!("{emoji},{}", view.severity.as_str())
+    let family: String = crate::domain::severity::family(view.kind)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if family.is_empty() {
+        emoji.to_owned()
+    } else {
+        format!("{emoji},{family}")
+    }
 }
 
 /// `text` cut to at most `max` bytes on a character boundary, `…` when cut.
@@ -103,7 +113,7 @@ mod tests {
         let n = notification(&View::of(disabled));
         assert_eq!(n.headers[0].1, "OpenRouter Watcher: Key disabled");
         assert_eq!(n.headers[1].1, "5");
-        assert_eq!(n.headers[2].1, "rotating_light,critical");
+        assert_eq!(n.headers[2].1, "rotating_light,key");
         let body = String::from_utf8(n.body).unwrap();
         assert!(body.starts_with("Key “Production” was disabled"));
         assert!(body.contains("\nKey: Production"));
