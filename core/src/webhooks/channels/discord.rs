@@ -9,9 +9,9 @@
 //! ≤ 4,096, ≤ 25 fields (name ≤ 256, value ≤ 1,024), footer text ≤ 2,048,
 //! and all of an embed's text together ≤ 6,000.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{cut, View};
+use super::{cut, obj, View};
 use crate::domain::severity::Severity;
 
 pub const CONTENT_MAX: usize = 2000;
@@ -57,30 +57,45 @@ pub fn message(view: &View<'_>) -> Value {
         )
         .fold(0_usize, usize::saturating_add);
     let room = EMBED_TOTAL_MAX.saturating_sub(used).min(DESCRIPTION_MAX);
-    let mut embed = json!({
-        "title": title,
-        "description": cut(&view.text, room),
-        "color": colour(view.severity),
-        "fields": fields
-            .iter()
-            .map(|(name, value)| json!({"name": name, "value": value, "inline": true}))
-            .collect::<Vec<_>>(),
-        "footer": {"text": footer},
-    });
-    if let (false, Some(fields)) = (view.created_at.is_empty(), embed.as_object_mut()) {
-        fields.insert("timestamp".to_owned(), json!(view.created_at));
+    let fields: Vec<Value> = fields
+        .into_iter()
+        .map(|(name, value)| {
+            obj(vec![
+                ("name", name.into()),
+                ("value", value.into()),
+                ("inline", true.into()),
+            ])
+        })
+        .collect();
+    let mut embed = vec![
+        ("title", Value::from(title)),
+        ("description", cut(&view.text, room).into()),
+        ("color", colour(view.severity).into()),
+        ("fields", fields.into()),
+        ("footer", obj(vec![("text", footer.into())])),
+    ];
+    if !view.created_at.is_empty() {
+        embed.push(("timestamp", view.created_at.into()));
     }
-    json!({
-        "content": cut(&format!("[{}] {}", view.severity.as_str(), view.title), CONTENT_MAX),
-        "embeds": [embed],
-        "allowed_mentions": {"parse": []},
-    })
+    let content = cut(
+        &format!("[{}] {}", view.severity.as_str(), view.title),
+        CONTENT_MAX,
+    );
+    obj(vec![
+        ("content", content.into()),
+        ("embeds", vec![obj(embed)].into()),
+        (
+            "allowed_mentions",
+            obj(vec![("parse", Value::Array(Vec::new()))]),
+        ),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::{fixtures, render, WebhookFormat};
     use super::*;
+    use serde_json::json;
 
     fn chars(v: &Value) -> usize {
         v.as_str().map_or(0, |s| s.chars().count())

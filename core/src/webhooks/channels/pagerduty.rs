@@ -16,9 +16,9 @@
 //! it. Any other event triggers an incident of its own
 //! (`orw:event:<id>`).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{cut, View};
+use super::{cut, obj, View};
 
 pub const SUMMARY_MAX: usize = 1024;
 pub const DEDUP_KEY_MAX: usize = 255;
@@ -58,11 +58,11 @@ pub fn action_and_key(view: &View<'_>) -> (&'static str, String) {
 
 pub fn event(view: &View<'_>, routing_key: &str) -> Value {
     let (action, dedup_key) = action_and_key(view);
-    let mut event = json!({
-        "routing_key": routing_key,
-        "event_action": action,
-        "dedup_key": dedup_key,
-    });
+    let mut event = vec![
+        ("routing_key", Value::from(routing_key)),
+        ("event_action", action.into()),
+        ("dedup_key", dedup_key.into()),
+    ];
     if action == "trigger" {
         let source = view
             .event
@@ -72,24 +72,22 @@ pub fn event(view: &View<'_>, routing_key: &str) -> Value {
                 || "OpenRouter account".to_owned(),
                 |name| format!("OpenRouter key {name}"),
             );
-        let mut payload = json!({
-            "summary": cut(&view.text, SUMMARY_MAX),
-            "source": cut(&source, 255),
-            "severity": view.severity.as_str(),
-            "component": "openrouter-watcher",
-            "group": crate::domain::severity::family(view.kind),
-            "class": view.kind,
-            "custom_details": view.event,
-        });
-        if let (false, Some(fields)) = (view.created_at.is_empty(), payload.as_object_mut()) {
-            fields.insert("timestamp".to_owned(), json!(view.created_at));
+        let mut payload = vec![
+            ("summary", Value::from(cut(&view.text, SUMMARY_MAX))),
+            ("source", cut(&source, 255).into()),
+            ("severity", view.severity.as_str().into()),
+            ("component", "openrouter-watcher".into()),
+            ("group", crate::domain::severity::family(view.kind).into()),
+            ("class", view.kind.into()),
+            ("custom_details", view.event.clone()),
+        ];
+        if !view.created_at.is_empty() {
+            payload.push(("timestamp", view.created_at.into()));
         }
-        if let Some(fields) = event.as_object_mut() {
-            fields.insert("payload".to_owned(), payload);
-            fields.insert("client".to_owned(), json!("OpenRouter Watcher"));
-        }
+        event.push(("payload", obj(payload)));
+        event.push(("client", "OpenRouter Watcher".into()));
     }
-    event
+    obj(event)
 }
 
 #[cfg(test)]

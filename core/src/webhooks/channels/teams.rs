@@ -11,9 +11,9 @@
 //! takes messages up to about 28 KB; the card here stays under
 //! [`BODY_MAX_BYTES`].
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{cut, View};
+use super::{cut, obj, View};
 use crate::domain::severity::Severity;
 
 pub const CONTENT_TYPE: &str = "application/vnd.microsoft.card.adaptive";
@@ -35,40 +35,50 @@ fn colour(severity: Severity) -> &'static str {
 }
 
 pub fn message(view: &View<'_>) -> Value {
-    let mut body = vec![
-        json!({
-            "type": "TextBlock",
-            "text": cut(&view.title, 200),
-            "weight": "Bolder",
-            "size": "Medium",
-            "color": colour(view.severity),
-            "wrap": true,
-        }),
-        json!({"type": "TextBlock", "text": cut(&view.text, TEXT_MAX), "wrap": true}),
-    ];
+    let text = |t: String| Value::from(t);
+    let title = obj(vec![
+        ("type", "TextBlock".into()),
+        ("text", text(cut(&view.title, 200))),
+        ("weight", "Bolder".into()),
+        ("size", "Medium".into()),
+        ("color", colour(view.severity).into()),
+        ("wrap", true.into()),
+    ]);
+    let message = obj(vec![
+        ("type", "TextBlock".into()),
+        ("text", text(cut(&view.text, TEXT_MAX))),
+        ("wrap", true.into()),
+    ]);
+    let fact =
+        |title: &str, value: String| obj(vec![("title", title.into()), ("value", text(value))]);
     let mut facts: Vec<Value> = view
         .facts
         .iter()
-        .map(|(title, value)| json!({"title": title, "value": cut(value, FACT_MAX)}))
+        .map(|(title, value)| fact(title, cut(value, FACT_MAX)))
         .collect();
-    facts.push(json!({"title": "Severity", "value": view.severity.as_str()}));
+    facts.push(fact("Severity", view.severity.as_str().to_owned()));
     if !view.created_at.is_empty() {
-        facts.push(json!({"title": "At (UTC)", "value": view.created_at}));
+        facts.push(fact("At (UTC)", view.created_at.to_owned()));
     }
-    body.push(json!({"type": "FactSet", "facts": facts}));
-    json!({
-        "type": "message",
-        "attachments": [{
-            "contentType": CONTENT_TYPE,
-            "contentUrl": null,
-            "content": {
-                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                "type": "AdaptiveCard",
-                "version": VERSION,
-                "body": body,
-            },
-        }],
-    })
+    let fact_set = obj(vec![("type", "FactSet".into()), ("facts", facts.into())]);
+    let card = obj(vec![
+        (
+            "$schema",
+            "http://adaptivecards.io/schemas/adaptive-card.json".into(),
+        ),
+        ("type", "AdaptiveCard".into()),
+        ("version", VERSION.into()),
+        ("body", vec![title, message, fact_set].into()),
+    ]);
+    let attachment = obj(vec![
+        ("contentType", CONTENT_TYPE.into()),
+        ("contentUrl", Value::Null),
+        ("content", card),
+    ]);
+    obj(vec![
+        ("type", "message".into()),
+        ("attachments", vec![attachment].into()),
+    ])
 }
 
 #[cfg(test)]
