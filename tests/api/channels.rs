@@ -300,6 +300,11 @@ fn migration_0013_keeps_every_webhook_and_delivery() {
                         created_at, updated_at, created_by_session FROM webhooks ORDER BY id";
     let deliveries = "SELECT * FROM webhook_deliveries ORDER BY id";
     let (hooks_before, deliveries_before) = (dump(hooks), dump(deliveries));
+    // A column another migration before 0013 adds to either table must be
+    // carried by its rebuild too.
+    let columns = "SELECT name FROM pragma_table_info('webhooks')
+                   UNION ALL SELECT 'd.' || name FROM pragma_table_info('webhook_deliveries')";
+    let columns_before = dump(columns);
     assert_eq!((hooks_before.len(), deliveries_before.len()), (2, 3));
 
     let migration = this
@@ -309,6 +314,10 @@ fn migration_0013_keeps_every_webhook_and_delivery() {
     db.execute_batch(&std::fs::read_to_string(migration).unwrap())
         .unwrap();
 
+    let columns_after = dump(columns);
+    for column in &columns_before {
+        assert!(columns_after.contains(column), "{column:?} lost by 0013");
+    }
     assert_eq!(
         dump(hooks),
         hooks_before,
