@@ -238,6 +238,36 @@ async fn bad_filters_and_routing_keys_are_422_naming_the_field() {
         (back.status, back.error_field()),
         (422, "routing_key".to_owned())
     );
+
+    // The audit log says what happened to the routing key, never what it is.
+    let audit = call("GET", "/api/audit?kind=webhook")
+        .bearer(&user.jwt)
+        .send()
+        .await;
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    assert!(
+        !audit.text.contains(ROUTING_KEY),
+        "the routing key is in the audit log"
+    );
+    let entries = audit.json["items"].as_array().expect("items");
+    let forgot = &entries[0];
+    assert_eq!(forgot["kind"], "webhook.updated", "{forgot}");
+    assert_eq!(
+        (
+            &forgot["before"]["routing_key"],
+            &forgot["after"]["routing_key"]
+        ),
+        (&json!("set"), &json!("none"))
+    );
+    let created = entries
+        .iter()
+        .find(|e| e["kind"] == "webhook.created")
+        .expect("the creation");
+    assert_eq!(created["after"]["routing_key"], "created", "{created}");
+    assert_eq!(
+        created["after"]["event_kinds"],
+        r#"["budget","key.disabled"]"#
+    );
 }
 
 /// Migration 0013 rebuilds `webhooks` (and sets `webhook_deliveries`
