@@ -47,6 +47,11 @@ export function kindsToSend(ticked: readonly KindFilter[]): KindFilter[] | null 
   return FAMILIES.map((f) => f.value).filter((v) => ticked.includes(v));
 }
 
+/** The families a webhook's `event_kinds` ticks: every one for null. */
+export function tickedOf(kinds: readonly string[] | null): KindFilter[] {
+  return FAMILIES.map((f) => f.value).filter((v) => kinds === null || kinds.includes(v));
+}
+
 /** `All events · info and up`, `budget, key · critical only`. */
 export function filtersSummary(w: Pick<Webhook, 'event_kinds' | 'min_severity'>): string {
   const kinds = w.event_kinds === null ? 'all events' : w.event_kinds.join(', ');

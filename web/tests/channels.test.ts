@@ -4,7 +4,7 @@
 //   node_modules/.bin/esbuild web/tests/channels.test.ts --bundle --platform=node --format=esm --outfile=target/web-tests/channels.test.mjs --log-level=warning && node --test target/web-tests/channels.test.mjs
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FAMILIES, FORMATS, filtersSummary, formatShort, kindsToSend, parseFormat, parseSeverity } from '../src/channels';
+import { FAMILIES, FORMATS, filtersSummary, formatShort, kindsToSend, parseFormat, parseSeverity, tickedOf } from '../src/channels';
 
 test('every format the API takes is offered, by name', () => {
   assert.deepEqual(
@@ -31,4 +31,10 @@ test("a webhook's filters in a sentence", () => {
   assert.equal(filtersSummary({ event_kinds: null, min_severity: 'info' }), 'Receives all events · info and up');
   assert.equal(filtersSummary({ event_kinds: ['budget', 'key.disabled'], min_severity: 'critical' }), 'Receives budget, key.disabled · critical only');
   assert.equal(filtersSummary({ event_kinds: ['key'], min_severity: 'warning' }), 'Receives key · warnings and critical');
+});
+
+test('an edit form ticks every family for null, and the listed families otherwise', () => {
+  assert.deepEqual(tickedOf(null), FAMILIES.map((f) => f.value));
+  assert.deepEqual(tickedOf(['key', 'budget.recovered', 'policy']), ['key', 'policy']);
+  assert.deepEqual(tickedOf([]), []);
 });

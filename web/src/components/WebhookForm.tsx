@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, fieldErrors, type CreatedWebhook, type WebhookFormat } from '../api';
-import { FAMILIES, FORMATS, SEVERITIES, kindsToSend, parseFormat, parseSeverity, type KindFilter, type Severity } from '../channels';
+import { ApiError, api, fieldErrors, type CreatedWebhook, type Webhook, type WebhookFormat } from '../api';
+import { FAMILIES, FORMATS, SEVERITIES, filtersSummary, kindsToSend, parseFormat, parseSeverity, tickedOf, type KindFilter, type Severity } from '../channels';
 import { checkName, checkWebhookUrl } from '../validate';
 import { CheckField, SelectField, TextField } from './Field';
 import { Notice } from './Notice';
@@ -76,8 +76,6 @@ export function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) =>
     }
   }
 
-  const toggle = (v: KindFilter, on: boolean) => setTicked((t) => (on ? [...t.filter((x) => x !== v), v] : t.filter((x) => x !== v)));
-
   return (
     <>
       <h3>Add a webhook</h3>
@@ -112,29 +110,7 @@ export function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) =>
             />
           ) : null}
         </div>
-        <fieldset class="policy-fields" data-testid="webhook-filters" aria-describedby={errors.event_kinds ? 'webhook-kinds-error' : undefined}>
-          <legend>Which events it receives</legend>
-          <div class="form-row">
-            {FAMILIES.map((f) => (
-              <CheckField key={f.value} id={`webhook-kind-${f.value}`} label={f.label} checked={ticked.includes(f.value)} onChecked={(on) => toggle(f.value, on)} testId={`webhook-kind-${f.value}`} />
-            ))}
-            <SelectField
-              id="webhook-min-severity"
-              label="Least severity"
-              value={least}
-              onValue={(v) => setLeast(parseSeverity(v))}
-              options={SEVERITIES}
-              error={errors.min_severity}
-              hint="Critical: a key disabled by policy, a policy that failed. Warning: thresholds, projections, spikes."
-              testId="webhook-min-severity"
-            />
-          </div>
-          {errors.event_kinds ? (
-            <p class="field-error" id="webhook-kinds-error" data-testid="webhook-kinds-error">
-              {errors.event_kinds}
-            </p>
-          ) : null}
-        </fieldset>
+        <FilterFields idPrefix="webhook" ticked={ticked} setTicked={setTicked} least={least} setLeast={setLeast} errors={errors} />
         {reauth.field}
         {message ? (
           <Notice tone="error" testId="webhook-form-error">
@@ -147,6 +123,113 @@ export function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) =>
       </form>
       {created ? <NewSecret w={created} onDone={() => setCreated(null)} /> : null}
     </>
+  );
+}
+
+/** The event families (checkboxes) and the least severity a webhook receives. */
+function FilterFields(p: {
+  idPrefix: string;
+  ticked: KindFilter[];
+  setTicked: (f: (t: KindFilter[]) => KindFilter[]) => void;
+  least: Severity;
+  setLeast: (s: Severity) => void;
+  errors: Record<string, string>;
+}) {
+  const toggle = (v: KindFilter, on: boolean) => p.setTicked((t) => (on ? [...t.filter((x) => x !== v), v] : t.filter((x) => x !== v)));
+  const kindsError = `${p.idPrefix}-kinds-error`;
+  return (
+    <fieldset class="policy-fields" data-testid={`${p.idPrefix}-filters`} aria-describedby={p.errors.event_kinds ? kindsError : undefined}>
+      <legend>Which events it receives</legend>
+      <div class="form-row">
+        {FAMILIES.map((f) => (
+          <CheckField
+            key={f.value}
+            id={`${p.idPrefix}-kind-${f.value}`}
+            label={f.label}
+            checked={p.ticked.includes(f.value)}
+            onChecked={(on) => toggle(f.value, on)}
+            testId={`${p.idPrefix}-kind-${f.value}`}
+          />
+        ))}
+        <SelectField
+          id={`${p.idPrefix}-min-severity`}
+          label="Least severity"
+          value={p.least}
+          onValue={(v) => p.setLeast(parseSeverity(v))}
+          options={SEVERITIES}
+          error={p.errors.min_severity}
+          hint="Critical: a key disabled by policy, a policy that failed. Warning: thresholds, projections, spikes."
+          testId={`${p.idPrefix}-min-severity`}
+        />
+      </div>
+      {p.errors.event_kinds ? (
+        <p class="field-error" id={kindsError} data-testid={kindsError}>
+          {p.errors.event_kinds}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+/** A webhook's filters, changed in place. */
+export function EditFilters({ w, onSaved, onMessage }: { w: Webhook; onSaved: (w: Webhook) => void; onMessage: (m: { tone: 'success' | 'error'; text: string }) => void }) {
+  const [open, setOpen] = useState(false);
+  const [ticked, setTicked] = useState<KindFilter[]>(tickedOf(w.event_kinds));
+  const [least, setLeast] = useState<Severity>(w.min_severity);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const idPrefix = `webhook-${w.id}`;
+  const exact = (w.event_kinds ?? []).filter((k) => !FAMILIES.some((f) => f.value === k));
+
+  function start() {
+    setTicked(tickedOf(w.event_kinds));
+    setLeast(w.min_severity);
+    setErrors({});
+    setOpen(true);
+  }
+
+  async function save(e: Event) {
+    e.preventDefault();
+    const kinds = kindsToSend(ticked);
+    if (kinds === 'none') {
+      setErrors({ event_kinds: 'Choose at least one kind of event.' });
+      return;
+    }
+    setBusy(true);
+    try {
+      const u = await api.updateWebhook(w.id, { event_kinds: kinds, min_severity: least });
+      onSaved(u);
+      setOpen(false);
+      onMessage({ tone: 'success', text: `“${u.name}” now ${filtersSummary(u).replace(/^Receives/, 'receives')}.` });
+    } catch (ex) {
+      const f = fieldErrors(ex, { event_kinds: 'The events', min_severity: 'The severity' });
+      setErrors(f.fields);
+      if (Object.keys(f.fields).length === 0) onMessage({ tone: 'error', text: `Could not change “${w.name}”: ${f.message}` });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (!open) {
+    return (
+      <button type="button" class="button small" onClick={start} data-testid="edit-filters">
+        Change filters<span class="sr-only"> of {w.name}</span>
+      </button>
+    );
+  }
+  return (
+    <form class="webhook-form webhook-filters-form" onSubmit={save} noValidate data-testid="filters-form">
+      <FilterFields idPrefix={idPrefix} ticked={ticked} setTicked={setTicked} least={least} setLeast={setLeast} errors={errors} />
+      {exact.length > 0 ? <p class="hint">Also set through the API: {exact.join(', ')}. Saving keeps only the families ticked here.</p> : null}
+      <div class="row-actions wrap">
+        <button type="submit" class="button small primary" disabled={busy} data-testid="save-filters">
+          {busy ? 'Saving…' : 'Save filters'}
+        </button>
+        <button type="button" class="button small" onClick={() => setOpen(false)} disabled={busy}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 

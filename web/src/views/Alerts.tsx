@@ -17,7 +17,7 @@ import { ActionsPanel, UndoBody, undoTitle } from '../components/KeyActions';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { NewerOlder } from '../components/NewerOlder';
 import { Busy, Notice } from '../components/Notice';
-import { CreateWebhook } from '../components/WebhookForm';
+import { CreateWebhook, EditFilters } from '../components/WebhookForm';
 import { filtersSummary, formatShort } from '../channels';
 import { ago, formatTimestamp } from '../dates';
 import { attemptOutcome, deliverySummary, eventTypeLabel, formatInt, formatSeconds } from '../format';
@@ -311,6 +311,7 @@ function WebhookItem({
       <p class="hint" data-testid="webhook-filters-summary">
         {filtersSummary(w)}
       </p>
+      <EditFilters w={w} onSaved={onChanged} onMessage={onMessage} />
       <div class="row-actions wrap">
         <button type="button" class="button small primary" onClick={() => void test()} disabled={testing} data-testid="test-webhook">
           {testing ? 'Sending…' : 'Send test event'}
