@@ -253,6 +253,57 @@ mod tests {
         assert_eq!(view.facts, vec![("Spent (USD)", "3.5".to_owned())]);
     }
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any text, any bound: at most `max` characters, and what is
+            /// kept is the text's start.
+            #[test]
+            fn cut_stays_within_its_bound(text in "\\PC{0,300}", max in 0usize..400) {
+                let out = cut(&text, max);
+                prop_assert!(out.chars().count() <= max.max(1));
+                let kept = out.strip_suffix('…').unwrap_or(&out);
+                prop_assert!(text.starts_with(kept));
+            }
+
+            /// Any message, key name and reason: every channel's body keeps
+            /// its service's limits (checked by each module's `check`).
+            #[test]
+            fn any_event_renders_in_every_format(
+                message in "\\PC{0,3000}",
+                name in "\\PC{0,400}",
+                kind in "[a-z_.]{0,40}",
+            ) {
+                let event = json!({"id": 1, "created_at": "2026-12-04T21:00:00Z", "type": kind, "message": message, "api_key_name": name, "reason": name});
+                for format in WebhookFormat::ALL {
+                    let rendered = render(format, &event, Some("R0123456789abcdef0123456789abcde"));
+                    prop_assert!(rendered.is_ok());
+                }
+                let view = View::of(&event);
+                let body = super::super::discord::message(&view);
+                let total: usize = ["title", "description"]
+                    .iter()
+                    .map(|f| body["embeds"][0][f].as_str().map_or(0, |s| s.chars().count()))
+                    .sum::<usize>()
+                    + body["embeds"][0]["fields"].as_array().map_or(0, |fs| fs.iter().map(|f| {
+                        f["name"].as_str().map_or(0, |s| s.chars().count()) + f["value"].as_str().map_or(0, |s| s.chars().count())
+                    }).sum())
+                    + body["embeds"][0]["footer"]["text"].as_str().map_or(0, |s| s.chars().count());
+                prop_assert!(total <= super::super::discord::EMBED_TOTAL_MAX);
+                prop_assert!(body["content"].as_str().map_or(0, |s| s.chars().count()) <= super::super::discord::CONTENT_MAX);
+                let ntfy = super::super::ntfy::notification(&view);
+                prop_assert!(ntfy.body.len() <= super::super::ntfy::BODY_MAX_BYTES);
+                prop_assert!(ntfy.headers.iter().all(|(_, v)| v.bytes().all(|b| (0x20..0x7f).contains(&b))));
+                let pd = super::super::pagerduty::event(&view, "k");
+                let summary = pd["payload"]["summary"].as_str().map_or(0, |s| s.chars().count());
+                prop_assert!((1..=super::super::pagerduty::SUMMARY_MAX).contains(&summary));
+                prop_assert!(pd["dedup_key"].as_str().map_or(0, |s| s.chars().count()) <= super::super::pagerduty::DEDUP_KEY_MAX);
+            }
+        }
+    }
+
     #[test]
     fn json_and_slack_keep_their_shapes() {
         let event = json!({"id": 1, "created_at": "t", "type": "test", "message": "hi"});
