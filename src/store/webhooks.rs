@@ -159,6 +159,9 @@ pub struct Changes<'a> {
     /// `Some(None)`: every kind again.
     pub event_kinds: Option<Option<&'a str>>,
     pub min_severity: Option<&'a str>,
+    /// A new routing key, sealed (ciphertext, nonce). Without one, the
+    /// stored key stays while the format is `pagerduty` and goes otherwise.
+    pub routing_key: Option<(&'a str, &'a str)>,
 }
 
 pub async fn update(
@@ -175,9 +178,9 @@ pub async fn update(
              event_kinds = CASE WHEN ?8 THEN ?9 ELSE event_kinds END,
              min_severity = COALESCE(?10, min_severity),
              routing_key_ciphertext = CASE WHEN COALESCE(?5, format) = 'pagerduty'
-                 THEN routing_key_ciphertext END,
+                 THEN COALESCE(?11, routing_key_ciphertext) END,
              routing_key_nonce = CASE WHEN COALESCE(?5, format) = 'pagerduty'
-                 THEN routing_key_nonce END
+                 THEN COALESCE(?12, routing_key_nonce) END
          WHERE id = ?1 AND user_id = ?2",
         args![
             id,
@@ -189,7 +192,9 @@ pub async fn update(
             now,
             c.event_kinds.is_some(),
             c.event_kinds.flatten(),
-            c.min_severity
+            c.min_severity,
+            c.routing_key.map(|k| k.0),
+            c.routing_key.map(|k| k.1)
         ],
     )
     .await?

@@ -281,6 +281,13 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
         body.routing_key.as_deref(),
         before.has_routing_key,
     )?;
+    // Sealed before the update, which stores it with the rest at once.
+    let sealed = match routing_key.as_deref() {
+        Some(key) => {
+            Some(Vault::new(&cx.app.encryption_key()?).seal_routing_key(key, user.user_id, id)?)
+        }
+        None => None,
+    };
     let changes = Changes {
         name: name.as_ref().map(Name::as_str),
         url: target.as_deref(),
@@ -288,15 +295,13 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
         is_active: body.is_active,
         event_kinds: event_kinds.as_ref().map(Option::as_deref),
         min_severity: min_severity.map(Severity::as_str),
+        routing_key: sealed
+            .as_ref()
+            .map(|s| (s.ciphertext.as_str(), s.nonce.as_str())),
     };
-    let db = cx.app.db()?;
     let now = clock::timestamp(clock::now());
-    if !webhooks::update(&db, user.user_id, id, &changes, &now).await? {
+    if !webhooks::update(&cx.app.db()?, user.user_id, id, &changes, &now).await? {
         return Err(AppError::not_found("Webhook"));
-    }
-    if let Some(key) = routing_key.as_deref() {
-        let vault = Vault::new(&cx.app.encryption_key()?);
-        seal_routing_key(&db, &vault, user.user_id, id, key).await?;
     }
     let after = owned(cx, user, id).await?;
     let (old, new) = changed_fields(&before, &after, routing_key.is_some());

@@ -13,6 +13,7 @@ use crate::helpers::*;
 use crate::sync::SYNC;
 
 const ROUTING_KEY: &str = "R0chAnnelsTestKey0123456789abcde";
+const OTHER_KEY: &str = "R1chAnnelsOtherKey123456789abcde";
 
 async fn send(method: &str, path: &str, jwt: &str, body: Value) -> Res {
     call(method, path).bearer(jwt).json(&body).send().await
@@ -182,6 +183,8 @@ async fn a_warning_budget_alert_skips_key_only_and_critical_only_webhooks() {
 
 #[tokio::test]
 async fn bad_filters_and_routing_keys_are_422_naming_the_field() {
+    remember_secret(ROUTING_KEY);
+    remember_secret(OTHER_KEY);
     let user = new_user().await;
     let receiver = Receiver::start().await;
     let url = format!("{}/x", receiver.base_url);
@@ -238,6 +241,29 @@ async fn bad_filters_and_routing_keys_are_422_naming_the_field() {
         (back.status, back.error_field()),
         (422, "routing_key".to_owned())
     );
+
+    let again = send(
+        "PATCH",
+        &path,
+        &user.jwt,
+        json!({ "format": "pagerduty", "routing_key": OTHER_KEY }),
+    )
+    .await;
+    assert_eq!(
+        (again.status, &again.json["has_routing_key"]),
+        (200, &json!(true)),
+        "{}",
+        again.text
+    );
+    let tested = send("POST", &format!("{path}/test"), &user.jwt, json!({})).await;
+    assert_eq!(tested.json["status"], "delivered", "{}", tested.text);
+    assert_eq!(
+        one(&receiver, "pd").json()["routing_key"],
+        OTHER_KEY,
+        "the new key, sealed and opened"
+    );
+    let forgot_at = send("PATCH", &path, &user.jwt, json!({ "format": "json" })).await;
+    assert_eq!(forgot_at.json["has_routing_key"], false);
 
     // The audit log says what happened to the routing key, never what it is.
     let audit = call("GET", "/api/audit?kind=webhook")
