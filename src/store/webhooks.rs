@@ -117,26 +117,26 @@ pub async fn pause_others(
     .await
 }
 
-pub async fn seal(db: &D1Database, id: i64, ciphertext: &str, nonce: &str) -> AppResult<usize> {
-    super::run(
-        db,
-        "UPDATE webhooks SET secret_ciphertext = ?2, secret_nonce = ?3 WHERE id = ?1",
-        args![id, ciphertext, nonce],
-    )
-    .await
-}
-
-/// Stores a PagerDuty routing key, sealed.
-pub async fn seal_routing_key(
+/// Stores the signing secret and a PagerDuty routing key, each sealed
+/// (ciphertext, nonce), at once.
+pub async fn seal(
     db: &D1Database,
     id: i64,
-    ciphertext: &str,
-    nonce: &str,
+    secret: (&str, &str),
+    routing_key: Option<(&str, &str)>,
 ) -> AppResult<usize> {
     super::run(
         db,
-        "UPDATE webhooks SET routing_key_ciphertext = ?2, routing_key_nonce = ?3 WHERE id = ?1",
-        args![id, ciphertext, nonce],
+        "UPDATE webhooks SET secret_ciphertext = ?2, secret_nonce = ?3,
+             routing_key_ciphertext = ?4, routing_key_nonce = ?5
+         WHERE id = ?1",
+        args![
+            id,
+            secret.0,
+            secret.1,
+            routing_key.map(|k| k.0),
+            routing_key.map(|k| k.1)
+        ],
     )
     .await
 }

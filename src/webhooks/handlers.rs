@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
 use crate::http::route::Changed;
-use crate::keys::vault::Vault;
+use crate::keys::vault::{Sealed, Vault};
 use crate::store::webhooks::{self, Changes, NewWebhook, WebhookRow};
 
 /// Webhooks one account may have.
@@ -209,13 +209,14 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         })?;
     let secret = sign::new_secret().map_err(AppError::internal)?;
     let vault = Vault::new(&cx.app.encryption_key()?);
-    let mut stored = match vault.seal_webhook_secret(&secret, user.user_id, id) {
-        Ok(sealed) => webhooks::seal(&db, id, &sealed.ciphertext, &sealed.nonce).await,
-        Err(e) => Err(e),
-    };
-    if let (Ok(_), Some(key)) = (&stored, routing_key.as_deref()) {
-        stored = seal_routing_key(&db, &vault, user.user_id, id, key).await;
-    }
+    let stored = seal_new(
+        &db,
+        &vault,
+        (user.user_id, id),
+        &secret,
+        routing_key.as_deref(),
+    )
+    .await;
     if let Err(e) = stored {
         if let Err(cleanup) = webhooks::remove_unsealed(&db, id).await {
             worker::console_error!("cannot remove unsealed webhook {id}: {cleanup}");
@@ -309,6 +310,25 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     Ok(Changed::new(Reply::ok(&WebhookView::from(after))?, entry))
 }
 
+/// Stores a new webhook's secret and routing key, sealed, by one UPDATE:
+/// on failure the row is still unsealed (and the caller removes it).
+async fn seal_new(
+    db: &worker::D1Database,
+    vault: &Vault,
+    (user_id, id): (i64, i64),
+    secret: &str,
+    routing_key: Option<&str>,
+) -> AppResult<usize> {
+    fn pair(s: &Sealed) -> (&str, &str) {
+        (s.ciphertext.as_str(), s.nonce.as_str())
+    }
+    let sealed = vault.seal_webhook_secret(secret, user_id, id)?;
+    let key = routing_key
+        .map(|key| vault.seal_routing_key(key, user_id, id))
+        .transpose()?;
+    webhooks::seal(db, id, pair(&sealed), key.as_ref().map(pair)).await
+}
+
 /// The audit's before and after: the routing key only as held or not
 /// (`set`, `none`, `replaced`), never its value.
 fn changed_fields(before: &WebhookRow, after: &WebhookRow, new_key: bool) -> (Fields, Fields) {
@@ -326,17 +346,6 @@ fn changed_fields(before: &WebhookRow, after: &WebhookRow, new_key: bool) -> (Fi
         old.secret("routing_key", held(before.has_routing_key)),
         new.secret("routing_key", now_held),
     )
-}
-
-async fn seal_routing_key(
-    db: &worker::D1Database,
-    vault: &Vault,
-    user_id: i64,
-    id: i64,
-    key: &str,
-) -> AppResult<usize> {
-    let sealed = vault.seal_routing_key(key, user_id, id)?;
-    webhooks::seal_routing_key(db, id, &sealed.ciphertext, &sealed.nonce).await
 }
 
 /// Delete a webhook
