@@ -72,9 +72,10 @@ pub mod usage {
     pub mod shapes;
 }
 
-/// Webhook URL rules, signatures and retry rules.
+/// Webhook URL rules, signatures, retry rules and channels.
 pub mod webhooks {
     pub mod attempts;
+    pub mod channels;
     pub mod sign;
     pub mod url;
 }

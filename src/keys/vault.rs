@@ -5,7 +5,8 @@
 //!   `api_keys.id`, so a ciphertext copied to another row or user fails to
 //!   open instead of handing one user's key to another.
 //! * Webhook signing secrets are sealed the same way, bound to their
-//!   `webhooks` row (another associated data: neither opens as the other).
+//!   `webhooks` row (another associated data: neither opens as the other);
+//!   so are PagerDuty routing keys (a third: it never opens as a secret).
 //! * A version byte leads the stored ciphertext, so a future key rotation can
 //!   tell old ciphertexts from new ones.
 
@@ -36,6 +37,13 @@ fn associated_data(user_id: i64, key_id: i64) -> Vec<u8> {
 fn webhook_associated_data(user_id: i64, webhook_id: i64) -> Vec<u8> {
     format!("openrouter-watcher/webhooks/v{VERSION}/user:{user_id}/webhook:{webhook_id}")
         .into_bytes()
+}
+
+fn routing_key_associated_data(user_id: i64, webhook_id: i64) -> Vec<u8> {
+    format!(
+        "openrouter-watcher/webhooks/v{VERSION}/user:{user_id}/webhook:{webhook_id}/routing_key"
+    )
+    .into_bytes()
 }
 
 impl Vault {
@@ -74,6 +82,24 @@ impl Vault {
         self.open_with(sealed, &webhook_associated_data(user_id, webhook_id))
             .map_err(|()| {
                 AppError::internal(format!("webhook {webhook_id}'s secret cannot be decrypted"))
+            })
+    }
+
+    pub fn seal_routing_key(&self, key: &str, user_id: i64, webhook_id: i64) -> AppResult<Sealed> {
+        self.seal_with(key, &routing_key_associated_data(user_id, webhook_id))
+    }
+
+    pub fn open_routing_key(
+        &self,
+        sealed: &Sealed,
+        user_id: i64,
+        webhook_id: i64,
+    ) -> AppResult<String> {
+        self.open_with(sealed, &routing_key_associated_data(user_id, webhook_id))
+            .map_err(|()| {
+                AppError::internal(format!(
+                    "webhook {webhook_id}'s routing key cannot be decrypted"
+                ))
             })
     }
 
@@ -168,6 +194,16 @@ mod tests {
             nonce: "??".into(),
         };
         assert!(vault().open(&garbage, 1, 10).is_err());
+    }
+
+    #[test]
+    fn a_routing_key_opens_only_as_its_webhooks_routing_key() {
+        let sealed = vault().seal_routing_key("R0123", 1, 10).unwrap();
+        assert_eq!(vault().open_routing_key(&sealed, 1, 10).unwrap(), "R0123");
+        assert!(vault().open_routing_key(&sealed, 1, 11).is_err());
+        assert!(vault().open_webhook_secret(&sealed, 1, 10).is_err());
+        let secret = vault().seal_webhook_secret("whsec_x", 1, 10).unwrap();
+        assert!(vault().open_routing_key(&secret, 1, 10).is_err());
     }
 
     #[test]

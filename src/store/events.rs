@@ -4,6 +4,7 @@
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::args;
+use crate::domain::severity;
 use crate::error::AppResult;
 
 /// An event to store: unique per `(user_id, dedup_key)`, so a re-run or an
@@ -16,7 +17,10 @@ pub struct EventWrite {
 }
 
 /// Inserts an event (unless its dedup key exists) and its deliveries: to
-/// `only_webhook`, or to every active webhook of the account.
+/// `only_webhook` (a test, whatever its filters), or to every active webhook
+/// of the account whose filters take it: `event_kinds` NULL or listing the
+/// kind or its family, and `min_severity` at most the kind's severity (the
+/// rule of `domain::severity::receives`).
 pub fn event_statements(
     db: &D1Database,
     user_id: i64,
@@ -38,8 +42,19 @@ pub fn event_statements(
              SELECT w.id, e.id, ?3, ?3 FROM alert_events e
              JOIN webhooks w ON w.user_id = e.user_id AND w.is_active = 1
              WHERE e.user_id = ?1 AND e.dedup_key = ?2 AND e.created_at = ?3
-               AND (?4 IS NULL OR w.id = ?4)",
-            args![user_id, &e.dedup_key, now, only_webhook],
+               AND (w.id = ?4 OR (?4 IS NULL
+                   AND (w.event_kinds IS NULL
+                        OR EXISTS (SELECT 1 FROM json_each(w.event_kinds) k WHERE k.value IN (?5, ?6)))
+                   AND CASE w.min_severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END <= ?7))",
+            args![
+                user_id,
+                &e.dedup_key,
+                now,
+                only_webhook,
+                e.kind,
+                severity::family(e.kind),
+                severity::of_kind(e.kind).rank()
+            ],
         )?,
     ])
 }

@@ -20,9 +20,15 @@ pub struct WebhookRow {
     pub updated_at: String,
     pub last_status: Option<String>,
     pub last_at: Option<String>,
+    /// NULL: every kind; else a JSON array of kinds and families.
+    pub event_kinds: Option<String>,
+    pub min_severity: String,
+    #[serde(deserialize_with = "int_bool")]
+    pub has_routing_key: bool,
 }
 
 const VIEW: &str = "SELECT w.id, w.name, w.url, w.format, w.is_active, w.created_at, w.updated_at,
+        w.event_kinds, w.min_severity, w.routing_key_ciphertext IS NOT NULL AS has_routing_key,
         d.status AS last_status, d.updated_at AS last_at
      FROM webhooks w
      LEFT JOIN webhook_deliveries d ON d.id =
@@ -55,6 +61,9 @@ pub struct NewWebhook<'a> {
     pub name: &'a str,
     pub url: &'a str,
     pub format: &'a str,
+    /// JSON array, or `None` for every kind.
+    pub event_kinds: Option<&'a str>,
+    pub min_severity: &'a str,
 }
 
 pub async fn insert_unsealed(
@@ -69,11 +78,22 @@ pub async fn insert_unsealed(
     }
     Ok(super::first::<Id>(
         db,
-        "INSERT INTO webhooks (user_id, name, url, format, created_at, updated_at, created_by_session)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?7
+        "INSERT INTO webhooks (user_id, name, url, format, created_at, updated_at, created_by_session,
+             event_kinds, min_severity)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?7, ?8, ?9
          WHERE (SELECT COUNT(*) FROM webhooks WHERE user_id = ?1) < ?6
          RETURNING id",
-        args![new.user_id, new.name, new.url, new.format, now, max, new.session],
+        args![
+            new.user_id,
+            new.name,
+            new.url,
+            new.format,
+            now,
+            max,
+            new.session,
+            new.event_kinds,
+            new.min_severity
+        ],
     )
     .await?
     .map(|row| row.id))
@@ -97,11 +117,26 @@ pub async fn pause_others(
     .await
 }
 
-pub async fn seal(db: &D1Database, id: i64, ciphertext: &str, nonce: &str) -> AppResult<usize> {
+/// Stores the signing secret and a PagerDuty routing key, each sealed
+/// (ciphertext, nonce), at once.
+pub async fn seal(
+    db: &D1Database,
+    id: i64,
+    secret: (&str, &str),
+    routing_key: Option<(&str, &str)>,
+) -> AppResult<usize> {
     super::run(
         db,
-        "UPDATE webhooks SET secret_ciphertext = ?2, secret_nonce = ?3 WHERE id = ?1",
-        args![id, ciphertext, nonce],
+        "UPDATE webhooks SET secret_ciphertext = ?2, secret_nonce = ?3,
+             routing_key_ciphertext = ?4, routing_key_nonce = ?5
+         WHERE id = ?1",
+        args![
+            id,
+            secret.0,
+            secret.1,
+            routing_key.map(|k| k.0),
+            routing_key.map(|k| k.1)
+        ],
     )
     .await
 }
@@ -121,6 +156,12 @@ pub struct Changes<'a> {
     pub url: Option<&'a str>,
     pub format: Option<&'a str>,
     pub is_active: Option<bool>,
+    /// `Some(None)`: every kind again.
+    pub event_kinds: Option<Option<&'a str>>,
+    pub min_severity: Option<&'a str>,
+    /// A new routing key, sealed (ciphertext, nonce). Without one, the
+    /// stored key stays while the format is `pagerduty` and goes otherwise.
+    pub routing_key: Option<(&'a str, &'a str)>,
 }
 
 pub async fn update(
@@ -133,9 +174,28 @@ pub async fn update(
     Ok(super::run(
         db,
         "UPDATE webhooks SET name = COALESCE(?3, name), url = COALESCE(?4, url),
-             format = COALESCE(?5, format), is_active = COALESCE(?6, is_active), updated_at = ?7
+             format = COALESCE(?5, format), is_active = COALESCE(?6, is_active), updated_at = ?7,
+             event_kinds = CASE WHEN ?8 THEN ?9 ELSE event_kinds END,
+             min_severity = COALESCE(?10, min_severity),
+             routing_key_ciphertext = CASE WHEN COALESCE(?5, format) = 'pagerduty'
+                 THEN COALESCE(?11, routing_key_ciphertext) END,
+             routing_key_nonce = CASE WHEN COALESCE(?5, format) = 'pagerduty'
+                 THEN COALESCE(?12, routing_key_nonce) END
          WHERE id = ?1 AND user_id = ?2",
-        args![id, user_id, c.name, c.url, c.format, c.is_active, now],
+        args![
+            id,
+            user_id,
+            c.name,
+            c.url,
+            c.format,
+            c.is_active,
+            now,
+            c.event_kinds.is_some(),
+            c.event_kinds.flatten(),
+            c.min_severity,
+            c.routing_key.map(|k| k.0),
+            c.routing_key.map(|k| k.1)
+        ],
     )
     .await?
         > 0)
@@ -213,6 +273,8 @@ pub struct DueRow {
     pub format: String,
     pub secret_ciphertext: Option<String>,
     pub secret_nonce: Option<String>,
+    pub routing_key_ciphertext: Option<String>,
+    pub routing_key_nonce: Option<String>,
     pub event_id: i64,
     pub event_type: String,
     pub event_payload: String,
@@ -221,6 +283,7 @@ pub struct DueRow {
 
 const DUE: &str = "SELECT d.id, d.attempt_count, d.attempts, d.created_at,
         w.id AS webhook_id, w.user_id, w.url, w.format, w.secret_ciphertext, w.secret_nonce,
+        w.routing_key_ciphertext, w.routing_key_nonce,
         e.id AS event_id, e.type AS event_type, e.payload AS event_payload, e.created_at AS event_created_at
      FROM webhook_deliveries d
      JOIN webhooks w ON w.id = d.webhook_id

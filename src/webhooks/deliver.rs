@@ -20,6 +20,7 @@ use worker::{
 use super::attempts::{
     next_wait_ms, retry_wait_secs, status_after, Attempt, DeliveryStatus, Failure, Run,
 };
+use super::channels::{self, Rendered};
 use super::sign::signature;
 use super::url;
 use crate::clock;
@@ -108,7 +109,15 @@ impl Sender<'_> {
                     .await;
             }
         };
-        let body = body(&row)?;
+        let body = match self.body(&row) {
+            Ok(body) => body,
+            Err(e) => {
+                worker::console_error!("webhook {}: {e}", row.webhook_id);
+                return self
+                    .record(&row, run, &attempts, DeliveryStatus::Failed)
+                    .await;
+            }
+        };
         let mut tried: u32 = 0;
         loop {
             tried = tried.saturating_add(1);
@@ -155,7 +164,31 @@ impl Sender<'_> {
 
     /// One try. A URL this deployment would not accept today (stored before
     /// a rule tightened) is not called at all.
-    async fn send(&self, row: &DueRow, secret: &str, body: &[u8]) -> Attempt {
+    /// The body in the webhook's channel; PagerDuty's routing key is
+    /// opened here, for this body only.
+    fn body(&self, row: &DueRow) -> AppResult<Rendered> {
+        let format = channels::WebhookFormat::parse(&row.format)?;
+        let routing_key = match (&row.routing_key_ciphertext, &row.routing_key_nonce) {
+            (Some(ciphertext), Some(nonce)) => Some(self.vault.open_routing_key(
+                &Sealed {
+                    ciphertext: ciphertext.clone(),
+                    nonce: nonce.clone(),
+                },
+                row.user_id,
+                row.webhook_id,
+            )?),
+            _ => None,
+        };
+        let event =
+            crate::domain::event::render(row.event_id, &row.event_created_at, &row.event_payload);
+        let rendered = channels::render(format, &event, routing_key.as_deref())?;
+        if rendered.body.len() > MAX_BODY_BYTES {
+            return Err(AppError::internal("webhook payload over its bound"));
+        }
+        Ok(rendered)
+    }
+
+    async fn send(&self, row: &DueRow, secret: &str, body: &Rendered) -> Attempt {
         let started = clock::now();
         let at = clock::timestamp(started);
         let Ok(target) = url::check(self.policy, &row.url) else {
@@ -172,34 +205,25 @@ impl Sender<'_> {
     }
 }
 
-/// `{"event": …}`, or `{"text": …}` for Slack-compatible receivers.
-fn body(row: &DueRow) -> AppResult<Vec<u8>> {
-    let event =
-        crate::domain::event::render(row.event_id, &row.event_created_at, &row.event_payload);
-    let value = match row.format.as_str() {
-        "slack" => serde_json::json!({ "text": event.get("message") }),
-        _ => serde_json::json!({ "event": event }),
-    };
-    let bytes = serde_json::to_vec(&value).map_err(AppError::internal)?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(AppError::internal("webhook payload over its bound"));
-    }
-    Ok(bytes)
-}
-
 /// One `POST` to `url`: its status, or why there was none (never a secret).
-async fn exchange(row: &DueRow, url: &str, secret: &str, body: &[u8]) -> Result<u16, Failure> {
+async fn exchange(
+    row: &DueRow,
+    url: &str,
+    secret: &str,
+    rendered: &Rendered,
+) -> Result<u16, Failure> {
+    let body = rendered.body.as_slice();
     let timestamp = clock::now().timestamp();
     let headers = Headers::new();
     let set = [
-        ("Content-Type", "application/json".to_owned()),
+        ("Content-Type", rendered.content_type.to_owned()),
         ("User-Agent", "OpenRouter-Watcher-Webhooks/1".to_owned()),
         ("X-Watcher-Event", row.event_type.clone()),
         ("X-Watcher-Delivery", row.id.to_string()),
         ("X-Watcher-Timestamp", timestamp.to_string()),
         ("X-Watcher-Signature", signature(secret, timestamp, body)),
     ];
-    for (name, value) in &set {
+    for (name, value) in set.iter().chain(&rendered.headers) {
         headers.set(name, value).map_err(|_| Failure::Unsendable)?;
     }
     let mut init = RequestInit::new();

@@ -5,24 +5,18 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
-use super::views::{
-    CreatedWebhook, DeliveryPage, DeliveryView, WebhookFormat, WebhookList, WebhookView,
-};
-use super::{deliver, sign, url};
+use super::views::{CreatedWebhook, WebhookFormat, WebhookList, WebhookView};
+use super::{settings, sign, url};
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
 use crate::domain::audit::{url_shown, Entry, Fields, Kind};
-use crate::domain::event::NewEvent;
-use crate::domain::page::Page;
+use crate::domain::severity::{EventKindFilter, Severity};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
-use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::route::Changed;
-use crate::keys::vault::Vault;
-use crate::rate_limit::{self, Bucket};
-use crate::store::events::EventWrite;
+use crate::keys::vault::{Sealed, Vault};
 use crate::store::webhooks::{self, Changes, NewWebhook, WebhookRow};
 
 /// Webhooks one account may have.
@@ -41,6 +35,23 @@ struct CreateBody {
     #[serde(default)]
     #[schema(value_type = WebhookFormat, inline, nullable = false)]
     format: Option<String>,
+    /// Kinds (`budget.threshold_reached`) or families (`budget`, `key`, `policy`, …) it receives, at most 20; null or absent: every kind. An unknown one is 422.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<EventKindFilter>>, max_items = 20, min_items = 1)]
+    event_kinds: Option<Vec<String>>,
+    /// The least severity it receives (default info: everything). Each kind has one severity (README).
+    #[serde(default)]
+    #[schema(value_type = Severity, inline, nullable = false)]
+    min_severity: Option<String>,
+    /// PagerDuty's integration key (32 letters and digits): required for `pagerduty`, refused otherwise. Stored sealed, never shown.
+    #[serde(default)]
+    #[schema(
+        min_length = 32,
+        max_length = 32,
+        pattern = "^[A-Za-z0-9]{32}$",
+        nullable = false
+    )]
+    routing_key: Option<String>,
     /// The account's password. Needed when the session signed in more than 10 minutes ago (403 `reauthentication_required` without it, 422 on this field when wrong; attempts limited like logins).
     #[serde(default)]
     #[schema(max_length = 1024, nullable = false)]
@@ -64,9 +75,37 @@ struct UpdateBody {
     #[serde(default, deserialize_with = "crate::http::body::present")]
     #[schema(nullable = false)]
     is_active: Option<bool>,
+    /// Kinds or families it receives; null: every kind.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(value_type = Option<Vec<EventKindFilter>>, max_items = 20, min_items = 1)]
+    event_kinds: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(value_type = Severity, inline, nullable = false)]
+    min_severity: Option<String>,
+    /// A new PagerDuty integration key (for a `pagerduty` webhook only). Changing the format away from `pagerduty` forgets the stored one.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(
+        min_length = 32,
+        max_length = 32,
+        pattern = "^[A-Za-z0-9]{32}$",
+        nullable = false
+    )]
+    routing_key: Option<String>,
 }
 
-async fn owned(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<WebhookRow> {
+impl UpdateBody {
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.url.is_none()
+            && self.format.is_none()
+            && self.is_active.is_none()
+            && self.event_kinds.is_none()
+            && self.min_severity.is_none()
+            && self.routing_key.is_none()
+    }
+}
+
+pub(super) async fn owned(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<WebhookRow> {
     webhooks::get(&cx.app.db()?, user.user_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Webhook"))
@@ -80,9 +119,11 @@ fn fields(row: &WebhookRow) -> Fields {
         .with("url", url_shown(&row.url))
         .with("format", row.format.as_str())
         .with("is_active", row.is_active)
+        .with("event_kinds", row.event_kinds.as_deref().unwrap_or("all"))
+        .with("min_severity", row.min_severity.as_str())
 }
 
-fn entry_of(user: &AuthUser, kind: Kind, id: i64, name: &str) -> Entry {
+pub(super) fn entry_of(user: &AuthUser, kind: Kind, id: i64, name: &str) -> Entry {
     Entry::by_user(user.user_id, kind, name).reference(Fields::new().with("webhook_id", id))
 }
 
@@ -144,6 +185,9 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         .format
         .as_deref()
         .map_or(Ok(WebhookFormat::default()), WebhookFormat::parse)?;
+    let event_kinds = settings::kinds(body.event_kinds.as_deref())?;
+    let min_severity = settings::min_severity(body.min_severity.as_deref())?.unwrap_or_default();
+    let routing_key = settings::check_routing_key(format, body.routing_key.as_deref(), false)?;
     crate::auth::account::confirm_recent(cx, user, body.password.as_deref()).await?;
     let db = cx.app.db()?;
     let now = clock::timestamp(clock::now());
@@ -153,6 +197,8 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         name: name.as_str(),
         url: &target,
         format: format.as_str(),
+        event_kinds: event_kinds.as_deref(),
+        min_severity: min_severity.as_str(),
     };
     let id = webhooks::insert_unsealed(&db, &new, MAX_PER_USER, &now)
         .await?
@@ -163,10 +209,14 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         })?;
     let secret = sign::new_secret().map_err(AppError::internal)?;
     let vault = Vault::new(&cx.app.encryption_key()?);
-    let stored = match vault.seal_webhook_secret(&secret, user.user_id, id) {
-        Ok(sealed) => webhooks::seal(&db, id, &sealed.ciphertext, &sealed.nonce).await,
-        Err(e) => Err(e),
-    };
+    let stored = seal_new(
+        &db,
+        &vault,
+        (user.user_id, id),
+        &secret,
+        routing_key.as_deref(),
+    )
+    .await;
     if let Err(e) = stored {
         if let Err(cleanup) = webhooks::remove_unsealed(&db, id).await {
             worker::console_error!("cannot remove unsealed webhook {id}: {cleanup}");
@@ -174,8 +224,11 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         return Err(e);
     }
     let row = owned(cx, user, id).await?;
-    let entry = entry_of(user, Kind::WebhookCreated, id, &row.name)
-        .created(fields(&row).secret("secret", "created"));
+    let mut after = fields(&row).secret("secret", "created");
+    if row.has_routing_key {
+        after = after.secret("routing_key", "created");
+    }
+    let entry = entry_of(user, Kind::WebhookCreated, id, &row.name).created(after);
     let reply = Reply::created(&CreatedWebhook {
         webhook: WebhookView::from(row),
         secret,
@@ -185,7 +238,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
 
 /// Change a webhook
 ///
-/// Name, URL, format or active state; the secret stays.
+/// Name, URL, format, active state, filters or PagerDuty routing key; the signing secret stays.
 #[utoipa::path(
     patch,
     path = "/api/webhooks/{id}",
@@ -199,14 +252,10 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let body: UpdateBody = cx.req.json()?;
-    if body.name.is_none()
-        && body.url.is_none()
-        && body.format.is_none()
-        && body.is_active.is_none()
-    {
+    if body.is_empty() {
         return Err(AppError::invalid(
             "body",
-            "must set `name`, `url`, `format` and/or `is_active`",
+            "must set at least one of `name`, `url`, `format`, `is_active`, `event_kinds`, `min_severity`, `routing_key`",
         ));
     }
     let name = body.name.as_deref().map(Name::parse).transpose()?;
@@ -220,21 +269,83 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
         .as_deref()
         .map(WebhookFormat::parse)
         .transpose()?;
+    let event_kinds = body
+        .event_kinds
+        .as_ref()
+        .map(|kinds| settings::kinds(kinds.as_deref()))
+        .transpose()?;
+    let min_severity = settings::min_severity(body.min_severity.as_deref())?;
+    let before = owned(cx, user, id).await?;
+    let stored_format = WebhookFormat::parse(&before.format)?;
+    let routing_key = settings::check_routing_key(
+        format.unwrap_or(stored_format),
+        body.routing_key.as_deref(),
+        before.has_routing_key,
+    )?;
+    // Sealed before the update, which stores it with the rest at once.
+    let sealed = match routing_key.as_deref() {
+        Some(key) => {
+            Some(Vault::new(&cx.app.encryption_key()?).seal_routing_key(key, user.user_id, id)?)
+        }
+        None => None,
+    };
     let changes = Changes {
         name: name.as_ref().map(Name::as_str),
         url: target.as_deref(),
         format: format.map(WebhookFormat::as_str),
         is_active: body.is_active,
+        event_kinds: event_kinds.as_ref().map(Option::as_deref),
+        min_severity: min_severity.map(Severity::as_str),
+        routing_key: sealed
+            .as_ref()
+            .map(|s| (s.ciphertext.as_str(), s.nonce.as_str())),
     };
-    let before = owned(cx, user, id).await?;
     let now = clock::timestamp(clock::now());
     if !webhooks::update(&cx.app.db()?, user.user_id, id, &changes, &now).await? {
         return Err(AppError::not_found("Webhook"));
     }
     let after = owned(cx, user, id).await?;
-    let entry = entry_of(user, Kind::WebhookUpdated, id, &after.name)
-        .changed(fields(&before), fields(&after));
+    let (old, new) = changed_fields(&before, &after, routing_key.is_some());
+    let entry = entry_of(user, Kind::WebhookUpdated, id, &after.name).changed(old, new);
     Ok(Changed::new(Reply::ok(&WebhookView::from(after))?, entry))
+}
+
+/// Stores a new webhook's secret and routing key, sealed, by one UPDATE:
+/// on failure the row is still unsealed (and the caller removes it).
+async fn seal_new(
+    db: &worker::D1Database,
+    vault: &Vault,
+    (user_id, id): (i64, i64),
+    secret: &str,
+    routing_key: Option<&str>,
+) -> AppResult<usize> {
+    fn pair(s: &Sealed) -> (&str, &str) {
+        (s.ciphertext.as_str(), s.nonce.as_str())
+    }
+    let sealed = vault.seal_webhook_secret(secret, user_id, id)?;
+    let key = routing_key
+        .map(|key| vault.seal_routing_key(key, user_id, id))
+        .transpose()?;
+    webhooks::seal(db, id, pair(&sealed), key.as_ref().map(pair)).await
+}
+
+/// The audit's before and after: the routing key only as held or not
+/// (`set`, `none`, `replaced`), never its value.
+fn changed_fields(before: &WebhookRow, after: &WebhookRow, new_key: bool) -> (Fields, Fields) {
+    let held = |has: bool| if has { "set" } else { "none" };
+    let (old, new) = (fields(before), fields(after));
+    if !new_key && before.has_routing_key == after.has_routing_key {
+        return (old, new);
+    }
+    let now_held = if new_key && before.has_routing_key {
+        "replaced"
+    } else {
+        held(after.has_routing_key)
+    };
+    (
+        old.secret("routing_key", held(before.has_routing_key)),
+        new.secret("routing_key", now_held),
+    )
 }
 
 /// Delete a webhook
@@ -257,120 +368,4 @@ pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     let entry = entry_of(user, Kind::WebhookDeleted, id, &name)
         .removed(Fields::new().with("name", name.as_str()));
     Ok(Changed::new(Reply::no_content(), entry))
-}
-
-/// A webhook's delivery log
-///
-/// Each delivery with its event and every attempt, newest first.
-#[utoipa::path(
-    get,
-    path = "/api/webhooks/{id}/deliveries",
-    operation_id = "listDeliveries",
-    tag = "alerts",
-    params(vocabulary::params::WebhookId, vocabulary::params::Page, vocabulary::params::Limit),
-    responses(
-        (status = 200, description = "A page of deliveries.", body = DeliveryPage),
-        (status = 400, response = vocabulary::responses::BadRequest),
-        (status = 422, response = vocabulary::responses::ValidationError),
-    )
-)]
-pub async fn deliveries(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
-    let query = QueryParams::parse(cx.req.query.as_deref(), &["page", "limit"])?;
-    let page = Page::parse(query.get("page"), query.get("limit"))?;
-    owned(cx, user, id).await?;
-    let rows = webhooks::deliveries(&cx.app.db()?, id, page.limit(), page.offset()).await?;
-    let total = match rows.first().and_then(|r| r.total) {
-        Some(total) => total,
-        None => webhooks::count_deliveries(&cx.app.db()?, id).await?,
-    };
-    let items = rows.into_iter().map(DeliveryView::from).collect();
-    Reply::ok(&DeliveryPage {
-        items,
-        pagination: page.info(total),
-    })
-}
-
-/// Tests one webhook may send per hour, and one account across its
-/// webhooks: each is a POST to the receiver, made in the caller's request.
-pub const TESTS_PER_WEBHOOK_PER_HOUR: u32 = 10;
-pub const TESTS_PER_ACCOUNT_PER_HOUR: u32 = 30;
-
-/// Send a test event
-///
-/// Delivers a `test` event now, in this request: one try, whose outcome (delivered or failed) is final; a test never joins the retry queue. At most 10 an hour per webhook and 30 per account.
-#[utoipa::path(
-    post,
-    path = "/api/webhooks/{id}/test",
-    operation_id = "testWebhook",
-    tag = "alerts",
-    params(vocabulary::params::WebhookId),
-    responses(
-        (status = 200, description = "The delivery.", body = DeliveryView),
-        (status = 409, description = "The webhook is disabled.", body = vocabulary::schemas::ConflictError),
-        (status = 429, description = "Too many tests: 10 an hour per webhook, 30 per account.", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
-    )
-)]
-pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
-    let webhook = owned(cx, user, id).await?;
-    if !webhook.is_active {
-        return Err(AppError::Conflict(
-            "This webhook is disabled; enable it to send it events.".to_owned(),
-        ));
-    }
-    for (name, limit) in [
-        (format!("webhook-test:{id}"), TESTS_PER_WEBHOOK_PER_HOUR),
-        (
-            format!("webhook-tests:{}", user.user_id),
-            TESTS_PER_ACCOUNT_PER_HOUR,
-        ),
-    ] {
-        let bucket = Bucket {
-            name: &name,
-            limit,
-            window_secs: 3600,
-        };
-        rate_limit::enforce(cx.app, &bucket).await?;
-    }
-    let db = cx.app.db()?;
-    let now = clock::now();
-    let event = test_event(id, now.timestamp_millis());
-    let write = EventWrite {
-        dedup_key: event.dedup_key,
-        kind: event.kind,
-        api_key_id: None,
-        payload: event.payload.to_string(),
-    };
-    let delivery_id =
-        crate::store::alerts::insert_test(&db, user.user_id, id, &write, &clock::timestamp(now))
-            .await?
-            .ok_or_else(|| AppError::internal("test delivery was not created"))?;
-    let vault = Vault::new(&cx.app.encryption_key()?);
-    let sender = deliver::Sender {
-        db: &db,
-        vault: &vault,
-        policy: cx.app.config.webhook_policy,
-    };
-    sender.test(delivery_id).await?;
-    let row = webhooks::delivery(&db, delivery_id)
-        .await?
-        .ok_or_else(|| AppError::internal("test delivery vanished"))?;
-    let entry = entry_of(user, Kind::WebhookTested, id, &webhook.name)
-        .created(Fields::new().with("status", row.status.as_str()));
-    Ok(Changed::new(Reply::ok(&DeliveryView::from(row))?, entry))
-}
-
-/// The kind of the event `POST /api/webhooks/{id}/test` sends.
-const TEST: &str = "test";
-
-/// `at_millis` keeps two tests sent within a second apart.
-fn test_event(webhook_id: i64, at_millis: i64) -> NewEvent {
-    NewEvent {
-        dedup_key: format!("test:{webhook_id}|{at_millis}"),
-        kind: TEST,
-        api_key_id: None,
-        payload: serde_json::json!({
-            "type": TEST,
-            "message": "Test event from OpenRouter Watcher: this webhook receives alerts.",
-        }),
-    }
 }

@@ -1,12 +1,16 @@
 //! Webhooks: where alerts go (docs/alerts.md).
 //!
 //! Pure and natively tested: [`url`] (which URLs are accepted), [`sign`]
-//! (secrets, HMAC signatures) and [`attempts`] (retry rules). Worker glue:
-//! [`deliver`] (the signed `POST`s) and [`handlers`].
+//! (secrets, HMAC signatures), [`attempts`] (retry rules) and [`channels`]
+//! (each channel's body). Worker glue: [`deliver`] (the signed `POST`s),
+//! [`handlers`], [`log`] (the delivery log, tests) and [`settings`].
 
 pub use watcher_core::webhooks::attempts;
+pub use watcher_core::webhooks::channels;
 pub mod deliver;
 pub mod handlers;
+pub mod log;
+pub mod settings;
 pub mod views;
 pub use watcher_core::webhooks::sign;
 pub use watcher_core::webhooks::url;
@@ -38,11 +42,11 @@ pub const ROUTES: &[Route] = &[
     })
     .doc::<handlers::__path_delete>(),
     route::session_id("GET", "/api/webhooks/{id}/deliveries", |cx, user, id| {
-        Box::pin(handlers::deliveries(cx, user, id))
+        Box::pin(log::deliveries(cx, user, id))
     })
-    .doc::<handlers::__path_deliveries>(),
+    .doc::<log::__path_deliveries>(),
     route::change_id("POST", "/api/webhooks/{id}/test", |cx, user, id| {
-        Box::pin(handlers::test(cx, user, id))
+        Box::pin(log::test(cx, user, id))
     })
-    .doc::<handlers::__path_test>(),
+    .doc::<log::__path_test>(),
 ];

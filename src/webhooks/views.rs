@@ -8,37 +8,10 @@ use watcher_core::api_doc::vocabulary;
 use super::attempts::{Attempt, DeliveryStatus};
 use crate::domain::event;
 use crate::domain::page::Pagination;
-use crate::error::{AppError, AppResult};
+use crate::domain::severity::{EventKindFilter, Severity};
 use crate::store::webhooks::{DeliveryRow, WebhookRow};
 
-/// How a delivery's body is written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum WebhookFormat {
-    /// The event as JSON.
-    #[default]
-    Json,
-    /// Slack's incoming-webhook text.
-    Slack,
-}
-
-impl WebhookFormat {
-    const ALL: [WebhookFormat; 2] = [WebhookFormat::Json, WebhookFormat::Slack];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Json => "json",
-            Self::Slack => "slack",
-        }
-    }
-
-    pub fn parse(text: &str) -> AppResult<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|format| format.as_str() == text)
-            .ok_or_else(|| AppError::invalid("format", "must be json or slack"))
-    }
-}
+pub use watcher_core::webhooks::channels::WebhookFormat;
 
 #[derive(Serialize, ToSchema)]
 struct LastDelivery {
@@ -63,6 +36,14 @@ pub struct WebhookView {
     #[schema(value_type = WebhookFormat, inline)]
     format: String,
     is_active: bool,
+    /// The kinds (`budget.threshold_reached`) and families (`budget`: every `budget.*`) it receives; null: every kind.
+    #[schema(value_type = Option<Vec<EventKindFilter>>, required = true, max_items = 20)]
+    event_kinds: Option<Vec<String>>,
+    /// The least severity it receives (a test is always sent).
+    #[schema(value_type = Severity, inline)]
+    min_severity: String,
+    /// Whether a PagerDuty routing key is stored (sealed; it is never shown).
+    has_routing_key: bool,
     #[schema(value_type = vocabulary::schemas::Timestamp)]
     created_at: String,
     #[schema(value_type = vocabulary::schemas::Timestamp)]
@@ -83,6 +64,12 @@ impl From<WebhookRow> for WebhookView {
             url: row.url,
             format: row.format,
             is_active: row.is_active,
+            event_kinds: row
+                .event_kinds
+                .as_deref()
+                .and_then(|kinds| serde_json::from_str(kinds).ok()),
+            min_severity: row.min_severity,
+            has_routing_key: row.has_routing_key,
             created_at: row.created_at,
             updated_at: row.updated_at,
             last_delivery,

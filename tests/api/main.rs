@@ -12,6 +12,7 @@ mod alerts;
 mod audit;
 mod audit_reads;
 mod browser;
+mod channels;
 mod demo;
 mod foundation;
 mod hardening;

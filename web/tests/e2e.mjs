@@ -496,6 +496,49 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  await step('alerts: the webhook form offers every channel and its filters; PagerDuty asks for its routing key; a row\'s filters change in place', async () => {
+    const POST = 'POST /api/webhooks';
+    const before = count(POST);
+    const row = page.locator('[data-testid="webhook-row"][data-name="Local receiver"]');
+    check(/Receives all events · info and up/.test(await row.getByTestId('webhook-filters-summary').innerText()), 'the row says what it receives');
+    const format = page.getByLabel('Format', { exact: true });
+    const offered = await format.locator('option').evaluateAll((os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value));
+    check(offered.join(',') === 'json,slack,discord,teams,pagerduty,ntfy', `formats offered: ${offered.join(',')}`);
+    await format.selectOption('pagerduty');
+    await page.getByLabel('PagerDuty routing key', { exact: true }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('On call');
+    await page.getByLabel('URL', { exact: true }).fill('https://events.pagerduty.com/v2/enqueue');
+    for (const family of ['budget', 'key', 'policy', 'spend', 'data']) await page.getByTestId(`webhook-kind-${family}`).uncheck();
+    await page.getByLabel('Least severity', { exact: true }).selectOption('critical');
+    await page.getByTestId('webhook-submit').click();
+    await page.getByTestId('webhook-routing-key-error').waitFor();
+    await page.getByTestId('webhook-kinds-error').waitFor();
+    check(count(POST) === before, 'a form without a routing key or events was sent');
+    await axe('alerts (PagerDuty webhook form)');
+    for (const family of ['budget', 'key', 'policy', 'spend', 'data']) await page.getByTestId(`webhook-kind-${family}`).check();
+    await page.getByLabel('Least severity', { exact: true }).selectOption('info');
+    await format.selectOption('json');
+    await page.getByLabel('Name', { exact: true }).fill('');
+    await page.getByLabel('URL', { exact: true }).fill('');
+
+    const PATCH = `PATCH /api/webhooks/${await row.getAttribute('data-webhook-id')}`;
+    const patches = count(PATCH);
+    await row.getByTestId('edit-filters').click();
+    await row.getByLabel('Least severity', { exact: true }).selectOption('critical');
+    await row.getByLabel('Budget alerts', { exact: true }).uncheck();
+    await axe('alerts (webhook filters form)');
+    await row.getByTestId('save-filters').click();
+    const summary = row.getByTestId('webhook-filters-summary');
+    await summary.filter({ hasText: 'critical only' }).waitFor();
+    check((await summary.innerText()) === 'Receives key, policy, spend, data · critical only', `after the edit: ${await summary.innerText()}`);
+    check(count(PATCH) === patches + 1, 'one PATCH for the filters');
+    await row.getByTestId('edit-filters').click();
+    await row.getByLabel('Least severity', { exact: true }).selectOption('info');
+    await row.getByLabel('Budget alerts', { exact: true }).check();
+    await row.getByTestId('save-filters').click();
+    await summary.filter({ hasText: 'Receives all events · info and up' }).waitFor();
+  });
+
   await step('alerts: the secret is gone after a reload; disable, enable and delete (dialog)', async () => {
     await page.reload();
     const row = page.locator('[data-testid="webhook-row"][data-name="Local receiver"]');

@@ -10,6 +10,7 @@ pub mod money;
 pub mod network;
 pub mod page;
 pub mod secrets;
+pub mod severity;
 pub mod tz;
 pub mod usage;
 

@@ -1,9 +1,7 @@
 import { useState } from 'preact/hooks';
 import {
-  ApiError,
   api,
   errorMessage,
-  fieldErrors,
   type Budget,
   type CreatedWebhook,
   type Delivery,
@@ -13,23 +11,20 @@ import {
   type KeyAction,
   type KeyActionPage,
   type Webhook,
-  type WebhookFormat,
 } from '../api';
 import { BudgetManager } from '../components/BudgetForm';
 import { ActionsPanel, UndoBody, undoTitle } from '../components/KeyActions';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { SelectField, TextField } from '../components/Field';
 import { NewerOlder } from '../components/NewerOlder';
 import { Busy, Notice } from '../components/Notice';
-import { useReauth } from '../components/Reauth';
-import { SecretOnce } from '../components/SecretOnce';
+import { CreateWebhook, EditFilters } from '../components/WebhookForm';
+import { filtersSummary, formatShort } from '../channels';
 import { ago, formatTimestamp } from '../dates';
 import { attemptOutcome, deliverySummary, eventTypeLabel, formatInt, formatSeconds } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
 import { undoMessage, usableManagementKey, type Message } from '../policy';
 import { href, updateParams } from '../router';
 import { sortBudgets } from '../runway';
-import { checkName, checkWebhookUrl } from '../validate';
 
 type Msg = { tone: 'success' | 'error'; text: string } | null;
 type Pending = { kind: 'webhook'; w: Webhook } | { kind: 'budget'; b: Budget } | { kind: 'undo'; a: KeyAction } | null;
@@ -147,8 +142,8 @@ export function Alerts({ params }: { params: URLSearchParams }) {
       <section class="panel" aria-labelledby="webhooks-title">
         <h2 id="webhooks-title">Webhooks</h2>
         <p class="hint intro">
-          Each alert is sent as a POST to every active webhook: a JSON body (<code>{'{"event": …}'}</code>) or a Slack-compatible one (<code>{'{"text": …}'}</code>), signed with the
-          webhook's secret in <code>X-Watcher-Signature</code>.
+          Each alert is sent as a POST to every active webhook whose filters take it: a JSON body (<code>{'{"event": …}'}</code>), a Slack-compatible one (<code>{'{"text": …}'}</code>), a
+          Discord message, a Teams Adaptive Card, a PagerDuty Events v2 event or an ntfy notification, signed with the webhook's secret in <code>X-Watcher-Signature</code>.
         </p>
         <CreateWebhook
           onCreated={(w) => {
@@ -239,117 +234,6 @@ function stripSecret(w: CreatedWebhook): Webhook {
   return rest;
 }
 
-function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) => void }) {
-  const [name, setName] = useState('');
-  const [url, setUrl] = useState('');
-  const [format, setFormat] = useState<WebhookFormat>('json');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [created, setCreated] = useState<CreatedWebhook | null>(null);
-  const reauth = useReauth('webhook-password');
-
-  async function submit(e: Event) {
-    e.preventDefault();
-    const errs: Record<string, string> = {};
-    const n = checkName(name);
-    const u = checkWebhookUrl(url);
-    if (n) errs.name = n;
-    if (u) errs.url = u;
-    setErrors(errs);
-    setMessage(null);
-    if (n || u) return;
-    setBusy(true);
-    setCreated(null);
-    try {
-      const w = await api.createWebhook({ name: name.trim(), url: url.trim(), format, password: reauth.password });
-      setCreated(w);
-      setName('');
-      setUrl('');
-      reauth.reset();
-      onCreated(w);
-    } catch (ex) {
-      if (reauth.handle(ex)) return;
-      const f = fieldErrors(ex, { name: 'The name', url: 'The URL', format: 'The format' });
-      setErrors(f.fields);
-      setMessage(ex instanceof ApiError && ex.status === 422 && Object.keys(f.fields).length > 0 ? null : f.message);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  return (
-    <>
-      <h3>Add a webhook</h3>
-      <form class="webhook-form" onSubmit={submit} noValidate data-testid="webhook-form">
-        <div class="form-row">
-          <TextField id="webhook-name" label="Name" value={name} onValue={setName} error={errors.name} maxLength={200} hint="For example “Ops channel”." />
-          <TextField
-            id="webhook-url"
-            label="URL"
-            type="text"
-            inputMode="text"
-            autoComplete="off"
-            spellcheck={false}
-            value={url}
-            onValue={setUrl}
-            error={errors.url}
-            hint="https:// only; public addresses only."
-          />
-          <SelectField
-            id="webhook-format"
-            label="Format"
-            value={format}
-            onValue={(v) => setFormat(v === 'slack' ? 'slack' : 'json')}
-            options={[
-              { value: 'json', label: 'JSON (the whole event)' },
-              { value: 'slack', label: 'Slack (a text message)' },
-            ]}
-            error={errors.format}
-          />
-        </div>
-        {reauth.field}
-        {message ? (
-          <Notice tone="error" testId="webhook-form-error">
-            {message}
-          </Notice>
-        ) : null}
-        <button type="submit" class="button primary" disabled={busy} data-testid="webhook-submit">
-          {busy ? 'Adding…' : 'Add webhook'}
-        </button>
-      </form>
-      {created ? <NewSecret w={created} onDone={() => setCreated(null)} /> : null}
-    </>
-  );
-}
-
-/** The signing secret, shown once after the create. */
-function NewSecret({ w, onDone }: { w: CreatedWebhook; onDone: () => void }) {
-  return (
-    <SecretOnce
-      value={w.secret}
-      noun="secret"
-      notice={
-        <>
-          Webhook “{w.name}” added. <strong>Copy its signing secret now: it will not be shown again.</strong> Your receiver uses it to check that alerts come from OpenRouter Watcher.
-        </>
-      }
-      label={<>Signing secret of “{w.name}”</>}
-      inputId="webhook-secret"
-      boxTestId="webhook-secret-box"
-      inputTestId="webhook-secret"
-      copyTestId="copy-secret"
-      doneTestId="secret-done"
-      onDone={onDone}
-    >
-      <p class="hint">
-        To verify a delivery: compute HMAC-SHA256 with this secret over <code>X-Watcher-Timestamp</code> + <code>.</code> + the raw body, compare it in constant time with the hex after{' '}
-        <code>v1=</code> in <code>X-Watcher-Signature</code>, and refuse timestamps older than 5 minutes.
-      </p>
-    </SecretOnce>
-  );
-}
-
 function WebhookItem({
   w,
   onChanged,
@@ -409,7 +293,7 @@ function WebhookItem({
           <code class="webhook-url">{w.url}</code>
         </div>
         <span class="badges">
-          <span class="badge">{w.format === 'slack' ? 'Slack' : 'JSON'}</span>
+          <span class="badge">{formatShort(w.format)}</span>
           {w.is_active ? <span class="badge status-valid">Active</span> : <span class="badge muted">Disabled</span>}
         </span>
       </div>
@@ -424,6 +308,10 @@ function WebhookItem({
         )}{' '}
         · added {formatTimestamp(w.created_at)}
       </p>
+      <p class="hint" data-testid="webhook-filters-summary">
+        {filtersSummary(w)}
+      </p>
+      <EditFilters w={w} onSaved={onChanged} onMessage={onMessage} />
       <div class="row-actions wrap">
         <button type="button" class="button small primary" onClick={() => void test()} disabled={testing} data-testid="test-webhook">
           {testing ? 'Sending…' : 'Send test event'}
