@@ -28,7 +28,7 @@ pub const MAX_PER_USER: i64 = 10;
 struct CreateBody {
     #[schema(value_type = vocabulary::schemas::Name)]
     name: String,
-    /// `https://` only, no credentials, parsed as the runtime parses URLs (WHATWG): the host must be a public name (with a dot, not `localhost`, `.local`, `.internal`, `.home.arpa` and the like) or a public address (no loopback, private, shared, link-local, documentation or reserved IPv4; for IPv6 global unicast only, without the 6to4/Teredo forms of a private address), however it is spelled (`https://2130706433/` is 127.0.0.1). Stored, shown and called as the parser serialises it. Under `wrangler dev` (`WEBHOOK_LOOPBACK=1`) loopback hosts over http too.
+    /// `https://` only, no credentials, parsed as the runtime parses URLs (WHATWG): the host must be a public name (with a dot, not `localhost`, `.local`, `.internal`, `.home.arpa` and the like) or a public address (no loopback, private, shared, link-local, documentation or reserved IPv4; for IPv6 global unicast only, without the 6to4/Teredo forms of a private address), however it is spelled (`https://2130706433/` is 127.0.0.1), and written in ASCII (an internationalised domain name in its `xn--` form; the dashboard converts it). Stored, shown and called as the parser serialises it. Under `wrangler dev` (`WEBHOOK_LOOPBACK=1`) loopback hosts over http too.
     #[schema(max_length = 2048)]
     url: String,
     /// Default json.

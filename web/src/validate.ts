@@ -168,3 +168,16 @@ export function checkWebhookUrl(input: string): string | null {
   if (u.username !== '' || u.password !== '') return 'The URL must not contain a user name or password.';
   return null;
 }
+
+/** A URL as the API takes it: parsed as the browser parses it (WHATWG), so
+ *  an internationalised host name goes in its xn-- (punycode) form, which is
+ *  the only form the API accepts; left as typed when it does not parse (the
+ *  API then says why). */
+export function asciiUrl(input: string): string {
+  const text = input.trim();
+  try {
+    return new URL(text).href;
+  } catch {
+    return text;
+  }
+}

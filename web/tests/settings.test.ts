@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { ApiError, needsPassword, passwordFormErrors } from '../src/api';
 import { formatWait, PASSWORD_CHANGED, passwordChangedMessage } from '../src/format';
 import { parseHash } from '../src/router';
-import { checkPassword, checkPasswordChange } from '../src/validate';
+import { asciiUrl, checkPassword, checkPasswordChange } from '../src/validate';
 
 const good = 'correct horse battery';
 
@@ -114,4 +114,10 @@ test('an old session is asked for its password, a wrong one is said so', () => {
   const other = new ApiError(422, 'validation_error', 'bad name', [{ field: 'name', reason: 'is empty' }]);
   assert.equal(needsPassword(other), null);
   assert.equal(needsPassword(new Error('x')), null);
+});
+
+test('a webhook URL goes to the API as the browser parses it: an internationalised host in its xn-- form', () => {
+  assert.equal(asciiUrl(' https://bücher.example/hook '), 'https://xn--bcher-kva.example/hook');
+  assert.equal(asciiUrl('https://Hooks.Example.com'), 'https://hooks.example.com/');
+  assert.equal(asciiUrl('not a url'), 'not a url', 'left as typed: the API says why');
 });

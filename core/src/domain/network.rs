@@ -41,8 +41,8 @@ pub fn is_loopback(reported: Option<&str>) -> bool {
 /// What the Worker needs to know of an absolute URL before calling it, as
 /// the runtime will read it: parsed by the `url` crate, which implements
 /// the WHATWG URL standard workerd's `fetch` follows. So `https://127.1/`,
-/// `https://0x7f000001/`, `https://１２７.0.0.1/` or `%2e` dots are the
-/// loopback address they are, not a name.
+/// `https://0x7f000001/` or `%2e` dots are the loopback address they are,
+/// not a name; a host that is not ASCII is refused (no Unicode mapping).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlTarget {
     /// Lower-cased.
@@ -171,7 +171,6 @@ mod tests {
             "https://0177.0.0.1/",
             "https://127.1/",
             "https://127%2e0%2e0%2e1/",
-            "https://\u{ff11}\u{ff12}\u{ff17}.0.0.1/",
             "https://[::ffff:127.0.0.1]/",
             "https://example.com\\@127.0.0.1/",
         ] {
@@ -196,6 +195,10 @@ mod tests {
             "://x",
             "http://[::1/",
             "https://exa mple.com/",
+            // Host names are mapped in ASCII only (core's manifest): full-
+            // width digits are refused, not read as 127.0.0.1.
+            "https://\u{ff11}\u{ff12}\u{ff17}.0.0.1/",
+            "https://b\u{fc}cher.example/",
         ] {
             assert_eq!(UrlTarget::parse(none), None, "{none}");
         }

@@ -4,8 +4,9 @@
 //! The URL is parsed as the runtime parses it (WHATWG, the `url` crate: see
 //! [`UrlTarget`]) and the parsed host is checked, so no spelling of an
 //! address (`https://2130706433/`, `https://0x7f000001/`, `https://127.1/`,
-//! `%2e` dots, full-width digits, `[::127.0.0.1]`) slips through. What is
-//! stored, and later called, is the parser's serialisation of it.
+//! `%2e` dots, `[::127.0.0.1]`) slips through, and a host that is not ASCII
+//! (full-width digits, an unconverted internationalised name) is refused.
+//! What is stored, and later called, is the parser's serialisation of it.
 //!
 //! Production: `https://` only, no credentials in the URL; a name must have
 //! a dot and not end in a special-use or internal suffix ([`INTERNAL_NAMES`]);
@@ -56,7 +57,15 @@ pub fn check(policy: WebhookPolicy, text: &str) -> Result<String, Invalid> {
     if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("must not contain spaces or control characters"));
     }
-    let target = UrlTarget::parse(text).ok_or_else(|| bad("must be an absolute https:// URL"))?;
+    let target = UrlTarget::parse(text).ok_or_else(|| {
+        // The parser maps host names in ASCII only (core's manifest says
+        // why); a path or query that is not ASCII is percent-encoded.
+        if text.is_ascii() {
+            bad("must be an absolute https:// URL")
+        } else {
+            bad("must name its host in ASCII: give an internationalised domain name in its xn-- (punycode) form")
+        }
+    })?;
     if target.has_credentials {
         return Err(bad("must not contain a user name or password"));
     }
@@ -161,6 +170,17 @@ mod tests {
             "stored as the parser serialises it"
         );
         assert!(ok("https://93.184.216.34:8443/hook").is_ok());
+        assert_eq!(
+            ok("https://xn--bcher-kva.example/h%C3%BC").as_deref(),
+            Ok("https://xn--bcher-kva.example/h%C3%BC")
+        );
+        assert_eq!(
+            ok("https://example.com/hü").as_deref(),
+            Ok("https://example.com/h%C3%BC"),
+            "a path that is not ASCII is percent-encoded"
+        );
+        let idn = ok("https://bücher.example/hook").unwrap_err();
+        assert!(idn.reason.contains("xn--"), "{idn:?}");
         assert!(ok("https://[2606:4700::1111]/hook").is_ok());
         assert!(
             ok("https://[2002:5db8:d822::1]/hook").is_ok(),

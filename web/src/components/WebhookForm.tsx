@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, fieldErrors, type CreatedWebhook, type Webhook, type WebhookFormat } from '../api';
 import { FAMILIES, FORMATS, SEVERITIES, filtersSummary, kindsToSend, parseFormat, parseSeverity, tickedOf, type KindFilter, type Severity } from '../channels';
-import { checkName, checkWebhookUrl } from '../validate';
+import { asciiUrl, checkName, checkWebhookUrl } from '../validate';
 import { CheckField, SelectField, TextField } from './Field';
 import { Notice } from './Notice';
 import { useReauth } from './Reauth';
@@ -53,7 +53,7 @@ export function CreateWebhook({ onCreated }: { onCreated: (w: CreatedWebhook) =>
     try {
       const w = await api.createWebhook({
         name: name.trim(),
-        url: url.trim(),
+        url: asciiUrl(url),
         format,
         event_kinds: kinds,
         min_severity: least,
