@@ -1,7 +1,7 @@
 // @ts-check
 // The populated demo in a real Chromium: `cargo xtask dev`'s data (a week of
-// hourly readings through the real sync, a budget near its alert, alerts
-// delivered to a webhook, an API token), made by tests/api/demo.rs with the
+// hourly readings through the real sync, budgets near their alerts, one with
+// a dry-run policy, alerts delivered to a webhook, an API token), made by tests/api/demo.rs with the
 // same code (`watcher_stack::demo`), walked screen by screen as a newcomer
 // would: every screen shows data (no "No figure yet", no "No projection
 // yet", no empty list), axe-clean, at desktop and phone width, light and
@@ -97,7 +97,9 @@ const SCREENS = [
     ready: async () => {
       const events = await atLeast('[data-testid="event-row"]', 2);
       const hooks = await atLeast('[data-testid="webhook-row"]', 1);
-      return `${events} events, ${hooks} webhook`;
+      // The weekly budget's policy, in a dry run: what it would have done.
+      const actions = await atLeast('[data-testid="action-row"][data-state="dry_run"]', 1);
+      return `${events} events, ${hooks} webhook, ${actions} dry-run action`;
     },
   },
   {

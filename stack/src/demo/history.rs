@@ -28,6 +28,8 @@ pub const DAYS: i64 = 8;
 const SPIKE_HOUR: i64 = DAYS * 24 - 20;
 /// The demo key that spends most (and runs away once).
 pub const BUSIEST_KEY: &str = "demo-alice";
+/// The other inference key (its budget has a policy).
+pub const GUARDED_KEY: &str = "demo-bob";
 const SPIKE_KEY: &str = BUSIEST_KEY;
 /// What the runaway hour costs, in micro-USD (about 40 of its usual peaks).
 const SPIKE_MICROS: u64 = 14_250_000;
@@ -145,10 +147,16 @@ pub fn record(
     Ok(())
 }
 
-/// Puts the history's spend into a fresh simulator without syncing (the
-/// readings are already stored), so its running totals match them.
+/// Records the current hour (the one after the history) so far.
+pub fn spend_now(sim: &Sim, keys: &[RegisteredKey], start: DateTime<Utc>) -> Result {
+    spend_hour(sim, keys, start + Span::hours(DAYS * 24), DAYS * 24)
+}
+
+/// Puts the history's spend (and the hour after it the first run recorded)
+/// into a fresh simulator without syncing (the readings are already
+/// stored), so its running totals match them.
 pub fn replay(sim: &Sim, keys: &[RegisteredKey], start: DateTime<Utc>) -> Result {
-    (0..DAYS * 24).try_for_each(|h| spend_hour(sim, keys, start + Span::hours(h), h))
+    (0..=DAYS * 24).try_for_each(|h| spend_hour(sim, keys, start + Span::hours(h), h))
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The demo: an account with the simulator's demo keys, a week of hourly
 //! history recorded through the real sync (`history`), a webhook to a
 //! receiver on this machine (`receiver`), an API token for the public API,
-//! and a budget near its alert, whose alerts the last sync delivers. `cargo xtask dev` shows it to a newcomer;
+//! and two budgets near their alerts (one with a dry-run policy), whose
+//! alerts and action the last sync delivers and records. `cargo xtask dev` shows it to a newcomer;
 //! the browser test walks it.
 
 pub mod history;
@@ -42,8 +43,8 @@ pub struct Demo<'a> {
 
 impl Demo<'_> {
     /// A fresh local state: the account, its keys and webhook, the history
-    /// from `start` to the current hour through the real sync, then a budget
-    /// near its alert, whose alerts the last sync delivers to the receiver.
+    /// from `start` to the current hour through the real sync, then budgets
+    /// near their alerts, whose alerts the last sync delivers to the receiver.
     /// Leaves OpenRouter's clock at the real time.
     pub fn create(&self, start: DateTime<Utc>) -> Result<Created> {
         let jwt = self.sign_in()?;
@@ -51,9 +52,12 @@ impl Demo<'_> {
         self.add_webhook(&jwt)?;
         let api_token = self.add_token(&jwt)?;
         history::record(self.sim, self.keys, self.worker, self.persist_dir, start)?;
-        // Back to the real time: the last reading was at the current hour.
+        // Back to the real time: the last reading was at the current hour,
+        // whose spend so far the last sync reads (so a period that began
+        // this hour has spend too).
         self.sim.set_clock(None);
-        self.add_budget(&jwt)?;
+        history::spend_now(self.sim, self.keys, start)?;
+        self.add_budgets(&jwt)?;
         self.sync_and_wait()?;
         self.wait_for_delivery()?;
         Ok(Created { jwt, api_token })
@@ -131,23 +135,37 @@ impl Demo<'_> {
             .ok_or_else(|| format!("POST {path} answered without `{field}`"))
     }
 
-    /// A monthly budget on the busiest key at 90 % of what it spent this
-    /// month: its 50 % and 80 % alerts go out with the next sync.
-    fn add_budget(&self, jwt: &str) -> Result {
+    /// Two budgets near their alerts, each at 90 % of what its key spent in
+    /// the period: a monthly one on the busiest key that only notifies (its
+    /// 50 % and 80 % alerts go out with the next sync), and a weekly one on
+    /// the other key whose policy would disable it at 80 %, in a dry run (the
+    /// next sync records what it would have done, and changes nothing).
+    fn add_budgets(&self, jwt: &str) -> Result {
         let keys = self.worker.get("/api/keys", Some(jwt))?.json()?;
-        let alice = keys["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|k| k["name"] == history::BUSIEST_KEY))
-            .ok_or("the busiest demo key is not among the demo user's keys")?;
-        let spent = alice["snapshot"]["usage_monthly"]
-            .as_str()
-            .ok_or("the busiest demo key has no snapshot")?;
-        let body = json!({
-            "api_key_id": alice["id"],
-            "amount": near_threshold(spent)?,
-            "period": "monthly",
-        });
-        self.post(jwt, "/api/budgets", &body)
+        let budget = |name: &str, period: &str| -> Result<Value> {
+            let key = keys["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|k| k["name"] == name))
+                .ok_or_else(|| format!("{name} is not among the demo user's keys"))?;
+            let spent = key["snapshot"][format!("usage_{period}")]
+                .as_str()
+                .ok_or_else(|| format!("{name} has no snapshot"))?;
+            Ok(json!({
+                "api_key_id": key["id"],
+                "amount": near_threshold(spent)?,
+                "period": period,
+            }))
+        };
+        self.post(
+            jwt,
+            "/api/budgets",
+            &budget(history::BUSIEST_KEY, "monthly")?,
+        )?;
+        let mut guarded = budget(history::GUARDED_KEY, "weekly")?;
+        guarded["action"] = json!("disable");
+        guarded["action_at"] = json!(80);
+        guarded["dry_run"] = json!(true);
+        self.post(jwt, "/api/budgets", &guarded)
     }
 
     fn sync_and_wait(&self) -> Result {
@@ -190,14 +208,22 @@ impl Demo<'_> {
     }
 }
 
-/// A budget amount (cents, rounded up) that `spent` (exact USD) is 90 % of.
+/// A budget amount that `spent` (exact USD) is 90 % of, rounded up: to the
+/// cent from a dollar, to the micro-USD below (early in a period).
 fn near_threshold(spent: &str) -> Result<String> {
     let (whole, fraction) = spent.split_once('.').unwrap_or((spent, ""));
-    let cents_spent: u64 = format!("{whole}{:0<2}", fraction.get(..2).unwrap_or(fraction))
+    let micros: u64 = format!("{whole}{:0<6}", fraction.get(..6).unwrap_or(fraction))
         .parse()
         .map_err(|e| format!("spent {spent:?}: {e}"))?;
-    let cents = (cents_spent.max(90) * 10).div_ceil(9);
-    Ok(format!("{}.{:02}", cents / 100, cents % 100))
+    if micros == 0 {
+        return Err("nothing spent in the period: no budget can be near its alert".into());
+    }
+    let amount = (micros * 10).div_ceil(9);
+    if amount >= 1_000_000 {
+        let cents = amount.div_ceil(10_000);
+        return Ok(format!("{}.{:02}", cents / 100, cents % 100));
+    }
+    Ok(format!("0.{amount:06}"))
 }
 
 #[cfg(test)]
@@ -208,7 +234,8 @@ mod tests {
     fn the_demo_budget_is_spent_to_ninety_percent() {
         assert_eq!(near_threshold("9").unwrap(), "10.00");
         assert_eq!(near_threshold("12.3456789").unwrap(), "13.72");
-        assert_eq!(near_threshold("0.01").unwrap(), "1.00");
+        assert_eq!(near_threshold("0.00288").unwrap(), "0.003200");
+        assert!(near_threshold("0").is_err());
         assert!(near_threshold("abc").is_err());
     }
 }
