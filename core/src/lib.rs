@@ -39,6 +39,7 @@ pub mod alerts {
     pub mod marks;
     pub mod period;
     pub mod runway;
+    pub mod spike;
     pub mod thresholds;
 }
 
@@ -63,6 +64,7 @@ pub mod rate_limit {
 /// shared shapes, OpenMetrics, FOCUS and CSV rendering.
 pub mod usage {
     pub mod csv;
+    pub mod drift;
     pub mod export;
     pub mod focus;
     pub mod hourly;
