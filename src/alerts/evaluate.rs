@@ -11,14 +11,14 @@ use chrono::{DateTime, Utc};
 use worker::D1Database;
 
 use super::assess::{assess, BudgetDef, KeyState};
-use super::events::{budget_event, woke_up_event, NewEvent};
+use super::events::{budget_event, woke_up_event};
 use super::marks::{evaluate, watch_activity, ActivityMark, Observation};
 use super::runway::Outlook;
+use super::spikes::event_write;
 use super::standing::{self, AccountStanding};
 use crate::clock::{parse_timestamp, timestamp};
 use crate::error::AppResult;
 use crate::store::alerts::{self, ActivityWrite, Evaluation, MarksWrite};
-use crate::store::events::EventWrite;
 
 /// Evaluates each account; one account's failure is logged and leaves the
 /// others (and the sync) alone. Returns how many events were raised.
@@ -50,16 +50,36 @@ async fn account(db: &D1Database, user_id: i64) -> AppResult<usize> {
             ))
         })
         .collect();
-    let evaluation = plan(user_id, &standing, &activity, now);
+    let mut evaluation = plan(user_id, &standing, &activity, now);
+    if let Some(latest) = super::spikes::latest(&standing.keys) {
+        watch_spend(db, user_id, latest, &standing, &mut evaluation).await;
+    }
     let raised = evaluation.events.len();
-    if !(evaluation.marks.is_empty()
-        && evaluation.activity.is_empty()
-        && evaluation.claims.is_empty()
-        && raised == 0)
-    {
+    if !evaluation.is_empty() {
         alerts::record(db, &evaluation, &timestamp(now)).await?;
     }
     Ok(raised)
+}
+
+/// Spikes and drift as of the account's latest observation. Reading them
+/// can fail without holding back the budgets' alerts: logged, left for the
+/// next run (which judges the same hours and days again).
+async fn watch_spend(
+    db: &D1Database,
+    user_id: i64,
+    latest: DateTime<Utc>,
+    standing: &AccountStanding,
+    out: &mut Evaluation,
+) {
+    match super::spikes::load(db, user_id, latest).await {
+        Ok(Some(watch)) => super::spikes::plan(&watch, &standing.keys, out),
+        Ok(None) => {}
+        Err(e) => worker::console_error!("spike check of account {user_id}: {e}"),
+    }
+    match super::drifts::load(db, user_id, latest).await {
+        Ok(inputs) => super::drifts::plan(&inputs, &standing.keys, out),
+        Err(e) => worker::console_error!("drift check of account {user_id}: {e}"),
+    }
 }
 
 /// What one account's latest snapshots change: marks to write and events to
@@ -76,6 +96,8 @@ pub fn plan(
         activity: Vec::new(),
         events: Vec::new(),
         claims: Vec::new(),
+        spike_marks: Vec::new(),
+        drifts: Vec::new(),
     };
     let now = timestamp(now);
     for budget in &standing.budgets {
@@ -157,15 +179,6 @@ fn plan_activity(key: &KeyState, previous: Option<&ActivityMark>, out: &mut Eval
             usage: mark.usage,
             last_spent_at: timestamp(mark.last_spent_at),
         });
-    }
-}
-
-fn event_write(event: NewEvent) -> EventWrite {
-    EventWrite {
-        dedup_key: event.dedup_key,
-        kind: event.kind,
-        api_key_id: event.api_key_id,
-        payload: event.payload.to_string(),
     }
 }
 

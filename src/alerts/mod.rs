@@ -3,18 +3,24 @@
 //! Pure and natively tested: [`period`] (OpenRouter's reset windows),
 //! [`thresholds`], [`runway`] (projection), [`marks`] (what fires once and
 //! when it re-arms), [`assess`] (where a budget stands), [`events`] (what
-//! an alert says) and [`evaluate::plan`]. Worker glue: [`standing`] (one D1
-//! batch), [`evaluate::accounts`] (run by the hourly sync) and [`handlers`].
+//! an alert says), [`spike`] (spend spikes), [`drift`] (activity against
+//! the running total) and [`evaluate::plan`]. Worker glue: [`standing`]
+//! (one D1 batch), [`spikes`] and [`drifts`] (what they read),
+//! [`evaluate::accounts`] (run by the hourly sync) and [`handlers`].
 
 pub use watcher_core::alerts::assess;
+pub mod drifts;
 pub mod evaluate;
 pub use watcher_core::alerts::events;
 pub mod handlers;
 pub use watcher_core::alerts::marks;
 pub use watcher_core::alerts::period;
 pub use watcher_core::alerts::runway;
+pub use watcher_core::alerts::spike;
+pub mod spikes;
 pub mod standing;
 pub use watcher_core::alerts::thresholds;
+pub use watcher_core::usage::drift;
 pub mod view;
 
 use crate::http::route::{self, Route};

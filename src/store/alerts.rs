@@ -56,6 +56,19 @@ pub struct Evaluation {
     pub events: Vec<EventWrite>,
     /// Actions its policies ask for (`key_actions`).
     pub claims: Vec<super::key_actions::Claim>,
+    pub spike_marks: Vec<super::spike_marks::SpikeMarkWrite>,
+    pub drifts: Vec<super::key_drift::DriftWrite>,
+}
+
+impl Evaluation {
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
+            && self.activity.is_empty()
+            && self.events.is_empty()
+            && self.claims.is_empty()
+            && self.spike_marks.is_empty()
+            && self.drifts.is_empty()
+    }
 }
 
 /// Writes it atomically; each new event gets a pending delivery per active
@@ -101,6 +114,12 @@ pub async fn record(db: &D1Database, evaluation: &Evaluation, now: &str) -> AppR
     }
     for e in &evaluation.events {
         statements.extend(super::events::event_statements(db, user_id, e, None, now)?);
+    }
+    for mark in &evaluation.spike_marks {
+        statements.push(super::spike_marks::statement(db, user_id, mark, now)?);
+    }
+    for drift in &evaluation.drifts {
+        statements.push(super::key_drift::statement(db, drift, now)?);
     }
     for claim in &evaluation.claims {
         statements.push(super::key_actions::claim_statement(

@@ -209,3 +209,35 @@ pub async fn readings(
         None => Ok(Vec::new()),
     }
 }
+
+/// A key's running total at the start of a UTC day (OpenRouter's clock),
+/// from the day's first snapshot: `usage - usage_daily`.
+#[derive(Debug, Deserialize)]
+pub struct DayStartTotal {
+    pub api_key_id: i64,
+    pub day: String,
+    #[serde(deserialize_with = "super::money_text")]
+    pub start_total: Money,
+}
+
+/// The user's keys' day-start totals of the days from `from_day` on.
+pub async fn day_start_totals(
+    db: &D1Database,
+    user_id: i64,
+    from_day: &str,
+) -> AppResult<Vec<DayStartTotal>> {
+    super::all(
+        db,
+        "SELECT api_key_id, day, CAST(start_total AS TEXT) AS start_total FROM (
+             SELECT s.api_key_id, substr(COALESCE(s.served_at, s.taken_at), 1, 10) AS day,
+                    s.usage - s.usage_daily AS start_total,
+                    ROW_NUMBER() OVER (PARTITION BY s.api_key_id, substr(COALESCE(s.served_at, s.taken_at), 1, 10)
+                                       ORDER BY COALESCE(s.served_at, s.taken_at), s.id) AS n
+             FROM key_snapshots s
+             WHERE s.api_key_id IN (SELECT id FROM api_keys WHERE user_id = ?1)
+               AND COALESCE(s.served_at, s.taken_at) >= ?2)
+         WHERE n = 1",
+        args![user_id, from_day],
+    )
+    .await
+}

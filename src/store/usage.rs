@@ -128,6 +128,33 @@ pub async fn delete_older_than(
     Ok(owners.into_iter().map(|o| o.user_id).collect())
 }
 
+/// A key's `/activity` total of one day (the drift check).
+#[derive(Debug, Deserialize)]
+pub struct ActivityDay {
+    pub api_key_id: i64,
+    pub date: String,
+    #[serde(deserialize_with = "super::money_text")]
+    pub cost: Money,
+}
+
+/// The user's keys' `/activity` totals of the days `[from, to]` (rows
+/// derived from snapshots are not OpenRouter's activity: left out).
+pub async fn activity_days(
+    db: &D1Database,
+    user_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<ActivityDay>> {
+    super::all(
+        db,
+        "SELECT api_key_id, date, CAST(SUM(cost) AS TEXT) AS cost FROM usage_stats
+         WHERE user_id = ?1 AND source = 'activity' AND date BETWEEN ?2 AND ?3
+         GROUP BY api_key_id, date",
+        args![user_id, format_day(from), format_day(to)],
+    )
+    .await
+}
+
 // ---- public API (token lookup folded in): `usage/public.rs` ---------------
 
 mod public;

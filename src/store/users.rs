@@ -119,3 +119,33 @@ pub async fn set_tz(db: &D1Database, id: i64, tz: &str, now: &str) -> AppResult<
     .await?
         > 0)
 }
+
+/// The account's spike sensitivity (`off`, `low`, `normal`, `high`).
+pub async fn spike_sensitivity(db: &D1Database, id: i64) -> AppResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        spike_sensitivity: String,
+    }
+    Ok(super::first::<Row>(
+        db,
+        "SELECT spike_sensitivity FROM users WHERE id = ?1",
+        args![id],
+    )
+    .await?
+    .map(|row| row.spike_sensitivity))
+}
+
+pub async fn set_spike_sensitivity(
+    db: &D1Database,
+    id: i64,
+    sensitivity: &str,
+    now: &str,
+) -> AppResult<bool> {
+    Ok(super::run(
+        db,
+        "UPDATE users SET spike_sensitivity = ?2, updated_at = ?3 WHERE id = ?1",
+        args![id, sensitivity, now],
+    )
+    .await?
+        > 0)
+}
