@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
+use crate::alerts::spike::Sensitivity;
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::audit::{Entry, Fields, Kind};
@@ -18,6 +19,8 @@ use crate::store;
 struct Settings {
     #[schema(value_type = vocabulary::schemas::TimeZone)]
     tz: String,
+    /// How readily spend spikes are told (docs/alerts.md): `off`, `low`, `normal` (default) or `high`.
+    spike_sensitivity: Sensitivity,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -25,7 +28,22 @@ struct Settings {
 #[schema(as = UpdateSettingsRequest)]
 struct SettingsBody {
     #[schema(value_type = vocabulary::schemas::TimeZone)]
-    tz: String,
+    tz: Option<String>,
+    /// `off`, `low`, `normal` or `high`; anything else is 422.
+    spike_sensitivity: Option<String>,
+}
+
+async fn current(db: &worker::D1Database, user_id: i64) -> AppResult<Settings> {
+    let tz = store::users::tz(db, user_id)
+        .await?
+        .ok_or_else(crate::auth::jwt::rejected)?;
+    let stored = store::users::spike_sensitivity(db, user_id).await?;
+    let spike_sensitivity =
+        Sensitivity::parse("spike_sensitivity", stored.as_deref().unwrap_or("normal"))?;
+    Ok(Settings {
+        tz,
+        spike_sensitivity,
+    })
 }
 
 /// The account's preferences
@@ -41,15 +59,12 @@ struct SettingsBody {
     )
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    let tz = store::users::tz(&cx.app.db()?, user.user_id)
-        .await?
-        .ok_or_else(crate::auth::jwt::rejected)?;
-    Reply::ok(&Settings { tz })
+    Reply::ok(&current(&cx.app.db()?, user.user_id).await?)
 }
 
 /// Change the account's preferences
 ///
-/// `tz`: an IANA zone name; unknown names are 422.
+/// `tz`: an IANA zone name; `spike_sensitivity`: `off`, `low`, `normal` or `high` (docs/alerts.md). Either may be left out; a bad value is 422 naming it.
 #[utoipa::path(
     patch,
     path = "/api/settings",
@@ -62,19 +77,30 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let body: SettingsBody = cx.req.json()?;
-    let zone = Zone::parse("tz", body.tz.trim())?;
+    let zone = match body.tz.as_deref() {
+        Some(tz) => Some(Zone::parse("tz", tz.trim())?),
+        None => None,
+    };
+    let sensitivity = match body.spike_sensitivity.as_deref() {
+        Some(text) => Some(Sensitivity::parse("spike_sensitivity", text)?),
+        None => None,
+    };
     let db = cx.app.db()?;
-    let was = store::users::tz(&db, user.user_id)
-        .await?
-        .ok_or_else(crate::auth::jwt::rejected)?;
+    let was = current(&db, user.user_id).await?;
     let now = clock::timestamp(clock::now());
-    store::users::set_tz(&db, user.user_id, zone.name(), &now).await?;
-    let entry = Entry::by_user(user.user_id, Kind::SettingsUpdated, "settings").changed(
-        Fields::new().with("tz", was),
-        Fields::new().with("tz", zone.name()),
-    );
-    let reply = Reply::ok(&Settings {
-        tz: zone.name().to_owned(),
-    })?;
+    let (mut before, mut after) = (Fields::new(), Fields::new());
+    if let Some(zone) = &zone {
+        store::users::set_tz(&db, user.user_id, zone.name(), &now).await?;
+        before = before.with("tz", was.tz.clone());
+        after = after.with("tz", zone.name());
+    }
+    if let Some(level) = sensitivity {
+        store::users::set_spike_sensitivity(&db, user.user_id, level.as_str(), &now).await?;
+        before = before.with("spike_sensitivity", was.spike_sensitivity.as_str());
+        after = after.with("spike_sensitivity", level.as_str());
+    }
+    let entry =
+        Entry::by_user(user.user_id, Kind::SettingsUpdated, "settings").changed(before, after);
+    let reply = Reply::ok(&current(&db, user.user_id).await?)?;
     Ok(Changed::new(reply, entry))
 }

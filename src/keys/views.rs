@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
+use watcher_core::api_doc::vocabulary;
 use watcher_core::api_doc::vocabulary::schemas::{NullableMoney, NullableTimestamp, Timestamp};
 
 use crate::domain::key::{KeyKind, ValidationStatus};
@@ -79,6 +80,21 @@ pub struct KeyView {
     /// Latest snapshot, or null when the key was never read from OpenRouter (management keys never have one).
     #[schema(required = true)]
     snapshot: Option<SnapshotView>,
+    /// The latest UTC day whose OpenRouter `/activity` rows and running total disagreed by more than 0.0001 USD (docs/alerts.md), with both exact figures; null when no checked day ever did. Stored figures are never rewritten.
+    #[schema(required = true)]
+    drift: Option<DriftView>,
+}
+
+/// A day whose two figures of a key's spend disagree.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = KeyDrift)]
+pub struct DriftView {
+    #[schema(value_type = vocabulary::schemas::Date)]
+    day: String,
+    /// The sum of OpenRouter's `/activity` rows of the day.
+    activity: Money,
+    /// What the key's running total (`usage`) grew by over the day.
+    running_total: Money,
 }
 
 impl KeyView {
@@ -111,7 +127,16 @@ impl From<KeyRow> for KeyView {
             }),
             _ => None,
         };
+        let drift = match (row.drift_day, row.drift_activity, row.drift_running_total) {
+            (Some(day), Some(activity), Some(running_total)) => Some(DriftView {
+                day,
+                activity,
+                running_total,
+            }),
+            _ => None,
+        };
         Self {
+            drift,
             id: row.id,
             name: row.name,
             kind: row.kind,

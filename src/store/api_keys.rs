@@ -51,6 +51,12 @@ pub struct KeyRow {
     #[serde(deserialize_with = "money_text_opt")]
     pub snapshot_usage_monthly: Option<Money>,
     pub snapshot_is_free_tier: Option<i64>,
+    /// The key's latest drifting day (`key_drift`), NULL when none.
+    pub drift_day: Option<String>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub drift_activity: Option<Money>,
+    #[serde(deserialize_with = "money_text_opt")]
+    pub drift_running_total: Option<Money>,
     /// Rows matching the list query, repeated on each row (window function).
     #[serde(default)]
     pub total: Option<i64>,
@@ -67,6 +73,16 @@ const VIEW: &str = "SELECT k.id, k.name, k.kind, k.key_preview, k.is_active, k.v
         CAST(s.usage_weekly AS TEXT) AS snapshot_usage_weekly,
         CAST(s.usage_monthly AS TEXT) AS snapshot_usage_monthly,
         s.is_free_tier AS snapshot_is_free_tier";
+
+/// [`VIEW`] with the latest drifting day's columns.
+fn view() -> String {
+    format!("{VIEW}, {}", super::key_drift::COLUMNS)
+}
+
+/// The latest snapshot and drifting day joined to `k`.
+fn joins() -> String {
+    format!("{LATEST_SNAPSHOT} {}", super::key_drift::LATEST)
+}
 
 const LATEST_SNAPSHOT: &str = "LEFT JOIN key_snapshots s ON s.id =
         (SELECT id FROM key_snapshots WHERE api_key_id = k.id ORDER BY taken_at DESC, id DESC LIMIT 1)";
@@ -152,7 +168,11 @@ pub async fn set_validation(
 pub async fn all_of_user(db: &D1Database, user_id: i64) -> AppResult<Vec<KeyRow>> {
     super::all(
         db,
-        &format!("{VIEW} FROM api_keys k {LATEST_SNAPSHOT} WHERE k.user_id = ?1 ORDER BY k.id"),
+        &format!(
+            "{} FROM api_keys k {} WHERE k.user_id = ?1 ORDER BY k.id",
+            view(),
+            joins()
+        ),
         args![user_id],
     )
     .await
@@ -167,8 +187,10 @@ pub async fn list(
     super::all(
         db,
         &format!(
-            "{VIEW}, COUNT(*) OVER () AS total FROM api_keys k {LATEST_SNAPSHOT}
-             WHERE k.user_id = ?1 ORDER BY k.id LIMIT ?2 OFFSET ?3"
+            "{}, COUNT(*) OVER () AS total FROM api_keys k {}
+             WHERE k.user_id = ?1 ORDER BY k.id LIMIT ?2 OFFSET ?3",
+            view(),
+            joins()
         ),
         args![user_id, limit, offset],
     )
@@ -205,7 +227,11 @@ pub async fn management_key_id(db: &D1Database, user_id: i64) -> AppResult<Optio
 pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<KeyRow>> {
     super::first(
         db,
-        &format!("{VIEW} FROM api_keys k {LATEST_SNAPSHOT} WHERE k.id = ?1 AND k.user_id = ?2"),
+        &format!(
+            "{} FROM api_keys k {} WHERE k.id = ?1 AND k.user_id = ?2",
+            view(),
+            joins()
+        ),
         args![id, user_id],
     )
     .await
