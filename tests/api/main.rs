@@ -22,6 +22,7 @@ mod listing;
 mod policies;
 mod public;
 mod queue;
+mod spikes;
 mod sync;
 mod tokens;
 mod web;

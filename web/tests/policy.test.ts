@@ -33,6 +33,7 @@ function key(k: Partial<Key> = {}): Key {
     key_preview: 'sk-or-v1-…abcd',
     is_active: true,
     watched_via: null,
+    drift: null,
     validation_status: 'valid',
     last_validated_at: null,
     last_synced_at: null,
