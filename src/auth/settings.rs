@@ -27,9 +27,12 @@ struct Settings {
 #[serde(deny_unknown_fields)]
 #[schema(as = UpdateSettingsRequest)]
 struct SettingsBody {
-    #[schema(value_type = vocabulary::schemas::TimeZone)]
+    #[serde(default)]
+    #[schema(value_type = Option<vocabulary::schemas::TimeZone>)]
     tz: Option<String>,
     /// `off`, `low`, `normal` or `high`; anything else is 422.
+    #[serde(default)]
+    #[schema(value_type = Option<Sensitivity>)]
     spike_sensitivity: Option<String>,
 }
 

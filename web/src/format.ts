@@ -68,12 +68,31 @@ export function eventTypeLabel(type: string): string {
       return 'Key limit changed by policy';
     case 'policy.failed':
       return 'Policy failed';
+    case 'spend.spike':
+      return 'Spend spike';
+    case 'data.drift':
+      return 'Figures disagree';
     case 'test':
       return 'Test';
     default:
       return type;
   }
 }
+
+/** A key's drift in words: "On 2026-12-03 OpenRouter's activity says 3.5
+ * USD, the running total grew by 3 USD", or null when it never drifted. */
+export function driftText(drift: Key['drift'] | undefined): string | null {
+  if (!drift) return null;
+  return `On ${drift.day} OpenRouter's activity says ${drift.activity} USD, the running total grew by ${drift.running_total} USD.`;
+}
+
+/** The spike sensitivities, as the Settings control offers them. */
+export const SPIKE_LEVELS: ReadonlyArray<{ value: 'off' | 'low' | 'normal' | 'high'; label: string }> = [
+  { value: 'off', label: 'Off: never' },
+  { value: 'low', label: 'Low: from 5 USD an hour, 5× the usual' },
+  { value: 'normal', label: 'Normal: from 1 USD an hour, 3× the usual' },
+  { value: 'high', label: 'High: from 0.25 USD an hour, 2× the usual' },
+];
 
 /** A delivery attempt in words: "HTTP 200", "HTTP 500", or the error. */
 export function attemptOutcome(a: { status_code: number | null; error: string | null }): string {

@@ -10,7 +10,7 @@ import { SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { UntrackedKeys } from '../components/UntrackedKeys';
 import { ago, formatTimestamp, isStale } from '../dates';
-import { statusSentence, statusText } from '../format';
+import { driftText, statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
 import { keyActionSentence, limitText, undoMessage, usableManagementKey } from '../policy';
 import { updateParams } from '../router';
@@ -646,6 +646,11 @@ function KeyItem({
             {stale ? <span class="badge stale">Stale</span> : null}
           </span>
           {k.last_sync_error ? <span class="error-text">{k.last_sync_error}</span> : null}
+          {k.drift ? (
+            <span class="error-text" data-testid="key-drift">
+              {driftText(k.drift)}
+            </span>
+          ) : null}
         </td>
         <td class="num nowrap">
           {snap ? (

@@ -7,7 +7,7 @@ import { ago, formatTimestamp } from '../dates';
 import { browserZone, UTC, zoneCaption, zoneNames } from '../hourly';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
 import { navigate } from '../router';
-import { passwordChangedMessage } from '../format';
+import { passwordChangedMessage, SPIKE_LEVELS } from '../format';
 import { checkPasswordChange, checkPresent, PASSWORD_MAX, PASSWORD_MIN, type PasswordChangeErrors } from '../validate';
 
 export const ACCOUNT_DELETED = 'Your account was deleted.';
@@ -45,6 +45,7 @@ export function Settings() {
       </section>
 
       <TimeZone />
+      <SpendSpikes />
       <ChangePassword email={user?.email ?? ''} />
       <DeleteAccount email={user?.email ?? ''} />
     </section>
@@ -64,6 +65,54 @@ export function zoneError(e: unknown): string {
 }
 
 /** The account's zone: local day totals and the hourly curve follow it. */
+type Level = (typeof SPIKE_LEVELS)[number]['value'];
+
+/** How readily spend spikes are told (docs/alerts.md): saved on change. */
+function SpendSpikes() {
+  const res = useResource<AccountSettings>('settings', (signal) => api.settings(signal));
+  const current = res.data?.spike_sensitivity ?? null;
+  const [message, setMessage] = useState<Message>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function save(level: Level) {
+    setMessage(null);
+    setBusy(true);
+    try {
+      const saved = await api.updateSettings({ spike_sensitivity: level });
+      res.mutate(() => saved);
+      setMessage({ tone: 'success', text: `Spend spikes: ${saved.spike_sensitivity}.` });
+    } catch (ex) {
+      setMessage({ tone: 'error', text: `Could not save: ${errorMessage(ex)}` });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="panel" aria-labelledby="spikes-title" data-testid="spikes-section">
+      <h2 id="spikes-title">Spend spikes</h2>
+      <p class="hint">
+        An hour of a key (or of the account) far above its usual, the median of its previous week of hours, raises one alert per episode.
+      </p>
+      <label for="spike-sensitivity">Sensitivity</label>
+      <select
+        id="spike-sensitivity"
+        data-testid="spike-sensitivity"
+        value={current ?? 'normal'}
+        disabled={busy || current === null}
+        onChange={(e) => void save((e.currentTarget as HTMLSelectElement).value as Level)}
+      >
+        {SPIKE_LEVELS.map((l) => (
+          <option key={l.value} value={l.value}>
+            {l.label}
+          </option>
+        ))}
+      </select>
+      {message ? <Notice tone={message.tone}>{message.text}</Notice> : null}
+    </section>
+  );
+}
+
 function TimeZone() {
   const res = useResource<AccountSettings>('settings', (signal) => api.settings(signal));
   const current = res.data?.tz ?? null;
