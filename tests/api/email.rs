@@ -32,17 +32,23 @@ async fn preview(user: &User) -> Res {
     post("/api/digest/preview").bearer(&user.jwt).send().await
 }
 
-/// A user with a confirmed address, and its confirmation message.
+/// A user with a confirmed address.
 pub async fn confirmed_user() -> (User, String) {
     let user = new_user().await;
-    let address = set_address(&user).await;
+    let address = confirm(&user).await;
+    (user, address)
+}
+
+/// Sets and confirms an address for `user`; the address.
+pub async fn confirm(user: &User) -> String {
+    let address = set_address(user).await;
     let mail = wait_for_mail(&address, 1).await;
     let token = mail[0].token_after("/api/email/confirm").expect("a link");
     let res = post(&format!("/api/email/confirm?token={token}"))
         .send()
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    (user, address)
+    address
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod audit_reads;
 mod browser;
 mod channels;
 mod demo;
+mod digests;
 mod email;
 mod foundation;
 mod hardening;
