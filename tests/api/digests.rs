@@ -110,3 +110,58 @@ async fn a_digest_equals_the_dashboard_and_is_sent_once_per_period() {
     assert_eq!(res.json["total_cost"], board.json["totals"]["total_cost"]);
     assert_eq!(wait_for_mail(&address, 3).await.len(), 3);
 }
+
+/// To a Slack webhook a digest is `{"text"}`: a preview arrives at once,
+/// signed like every delivery; the webhook channel without a webhook is
+/// a 422 on `webhook_id`.
+#[tokio::test]
+async fn a_preview_to_a_slack_webhook_is_its_text() {
+    let user = new_user().await;
+    let receiver = Receiver::start().await;
+    let created = call("POST", "/api/webhooks")
+        .bearer(&user.jwt)
+        .json(&json!({"name": "digests", "url": format!("{}/digest", receiver.base_url), "format": "slack"}))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.json["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_owned();
+    remember_secret(&secret);
+    let id = created.json["id"].as_i64().expect("an id");
+    let res = call("PUT", "/api/settings/digest")
+        .bearer(&user.jwt)
+        .json(&json!({"schedule": "monthly", "channel": "webhook", "webhook_id": id}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = post("/api/digest/preview").bearer(&user.jwt).send().await;
+    assert_eq!(
+        (res.status, &res.json["status"]),
+        (200, &json!("sent")),
+        "{}",
+        res.text
+    );
+    assert_eq!(res.json["kind"], "monthly");
+    let got = receiver.received("/digest");
+    assert_eq!(got.len(), 1, "one delivery");
+    assert!(got[0].signed_with(&secret));
+    let text = got[0].json()["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(text.contains("Monthly OpenRouter spend (so far)"), "{text}");
+    assert!(!text.contains(&secret));
+    let res = call("PUT", "/api/settings/digest")
+        .bearer(&user.jwt)
+        .json(&json!({"schedule": "weekly", "channel": "webhook", "webhook_id": null}))
+        .send()
+        .await;
+    assert_eq!(
+        (res.status, res.error_field()),
+        (422, "webhook_id".to_owned()),
+        "{}",
+        res.text
+    );
+}
