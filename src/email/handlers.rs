@@ -262,14 +262,21 @@ pub async fn confirm_page(cx: &Ctx<'_>) -> AppResult<Reply> {
     params(("token" = String, Query, description = "The signed token of the message's link.")),
     responses(
         (status = 200, description = "Confirmed.", body = LinkResult),
+        (status = 409, description = "The address was unsubscribed since.", body = watcher_core::api_doc::vocabulary::schemas::ConflictError),
         (status = 422, response = watcher_core::api_doc::vocabulary::responses::ValidationError),
     )
 )]
 pub async fn confirm(cx: &Ctx<'_>) -> AppResult<Changed> {
     let row = checked(cx, Purpose::Confirm).await?;
+    // An old confirmation link never undoes an unsubscribe.
+    if row.status == "unsubscribed" {
+        return Err(AppError::Conflict(
+            "This address was unsubscribed; set it again to confirm it.".to_owned(),
+        ));
+    }
     let now = clock::timestamp(clock::now());
     let db = cx.app.db()?;
-    let from = [row.status.as_str(); 2];
+    let from = ["unconfirmed", "confirmed"];
     store::email::set_status(&db, row.user_id, &row.nonce, from, "confirmed", &now).await?;
     let entry = Entry::by_user(row.user_id, Kind::EmailConfirmed, "e-mail address").changed(
         Fields::new().with("status", row.status.as_str()),

@@ -154,6 +154,16 @@ async fn one_click_unsubscribe_stops_the_mail_without_a_session() {
     );
     assert_eq!(status(&user).await["status"], "unsubscribed");
     preview(&user).await.assert_error(409, "conflict");
+    let old = mail[0].token_after("/api/email/confirm").expect("a link");
+    post(&format!("/api/email/confirm?token={old}"))
+        .send()
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(
+        status(&user).await["status"],
+        "unsubscribed",
+        "an old link undoes nothing"
+    );
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(mail_to(&address).len(), 2, "nothing after unsubscribing");
 }
