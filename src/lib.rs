@@ -31,6 +31,8 @@ pub mod audit;
 pub mod auth;
 pub mod bounded;
 pub mod changes;
+pub mod digest;
+pub mod email;
 pub mod health;
 pub mod http;
 pub mod jobs;

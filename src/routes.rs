@@ -20,6 +20,8 @@ pub static TABLES: &[&[Route]] = &[
     crate::alerts::ROUTES,
     crate::policies::ROUTES,
     crate::webhooks::ROUTES,
+    crate::email::ROUTES,
+    crate::digest::ROUTES,
     crate::audit::ROUTES,
     crate::public_api::ROUTES,
 ];

@@ -43,6 +43,19 @@ pub mod alerts {
     pub mod thresholds;
 }
 
+/// Digests: their periods in the account's time zone, and what they say.
+pub mod digest {
+    pub mod period;
+    pub mod render;
+}
+
+/// E-mail: signed links, the raw message, and its settings.
+pub mod email {
+    pub mod link;
+    pub mod mime;
+    pub mod settings;
+}
+
 /// The sync's arithmetic and its fan-out into queue batches.
 pub mod jobs {
     pub mod arithmetic;

@@ -16,6 +16,8 @@ pub enum Body {
     Csv(String),
     /// `usage::metrics` text for Prometheus.
     OpenMetrics(String),
+    /// A small page of ours (an e-mail link's confirmation button).
+    Html(String),
     Empty,
 }
 
@@ -79,6 +81,14 @@ impl Reply {
         }
     }
 
+    pub fn html(text: String) -> Self {
+        Self {
+            status: 200,
+            body: Body::Html(text),
+            headers: Vec::new(),
+        }
+    }
+
     pub fn error(err: &AppError) -> Self {
         Self {
             status: err.status(),
@@ -109,6 +119,7 @@ impl Reply {
             Body::Json(_) | Body::RawJson(_) => Some("application/json; charset=utf-8"),
             Body::Csv(_) => Some("text/csv; charset=utf-8"),
             Body::OpenMetrics(_) => Some(crate::usage::metrics::CONTENT_TYPE),
+            Body::Html(_) => Some("text/html; charset=utf-8"),
             Body::Empty => None,
         }
     }
@@ -117,7 +128,9 @@ impl Reply {
         match &self.body {
             Body::Json(value) => value.to_string().into_bytes(),
             Body::RawJson(text) => text.clone().into_bytes(),
-            Body::Csv(text) | Body::OpenMetrics(text) => text.clone().into_bytes(),
+            Body::Csv(text) | Body::OpenMetrics(text) | Body::Html(text) => {
+                text.clone().into_bytes()
+            }
             Body::Empty => Vec::new(),
         }
     }

@@ -26,10 +26,13 @@ pub enum Job {
     Sync,
     Validate,
     Cleanup,
+    /// Weekly and monthly digests (`digest::job`), half an hour after the
+    /// sync so a period's last hours are in.
+    Digest,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::Sync, Job::Validate, Job::Cleanup];
+    pub const ALL: [Job; 4] = [Job::Sync, Job::Validate, Job::Cleanup, Job::Digest];
 
     /// Its trigger in `wrangler.toml`'s `[triggers] crons` (a test keeps the
     /// two equal).
@@ -38,6 +41,7 @@ impl Job {
             Job::Sync => "0 * * * *",
             Job::Validate => "0 2 * * *",
             Job::Cleanup => "0 3 * * 0",
+            Job::Digest => "30 * * * *",
         }
     }
 
@@ -57,6 +61,7 @@ impl Job {
             Job::Sync => "usage_sync",
             Job::Validate => "key_validation",
             Job::Cleanup => "cleanup",
+            Job::Digest => "digests",
         }
     }
 }
@@ -85,6 +90,7 @@ pub async fn run_scheduled(cron: &str, env: Env, forget: Forget) {
         },
         Some(Job::Validate) => validate::run(&app).await,
         Some(Job::Cleanup) => cleanup::run(&app, &changes).await,
+        Some(Job::Digest) => crate::digest::job::run(&app).await,
         None => Ok(RunOutcome {
             error: Some(format!("unknown cron expression {cron:?}")),
             ..RunOutcome::default()

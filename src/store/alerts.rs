@@ -202,3 +202,24 @@ pub async fn delete_events_older_than(
     )
     .await
 }
+
+/// The account's alert events from `from` (included) to `to` (excluded),
+/// oldest first: what a digest lists. Tests and digests themselves are
+/// not alerts.
+pub async fn events_between(
+    db: &D1Database,
+    user_id: i64,
+    from: &str,
+    to: &str,
+    limit: i64,
+) -> AppResult<Vec<EventRow>> {
+    super::all(
+        db,
+        "SELECT id, payload, created_at, COUNT(*) OVER () AS total FROM alert_events
+         WHERE user_id = ?1 AND created_at >= ?2 AND created_at < ?3
+           AND type <> 'test' AND type NOT LIKE 'digest.%'
+         ORDER BY created_at, id LIMIT ?4",
+        args![user_id, from, to, limit],
+    )
+    .await
+}

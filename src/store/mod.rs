@@ -11,6 +11,8 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod bucket_log;
 pub mod budgets;
+pub mod digests;
+pub mod email;
 pub mod events;
 pub mod job_runs;
 pub mod key_actions;

@@ -118,11 +118,8 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     if let Some(id) = filter.api_key_id {
         key_rows.retain(|k| k.id == id);
     }
-    let cells = usage::overview_cells(&db, &filter).await?;
-    let model_cells: Vec<ModelCell> = cells.models.into_iter().map(model_cell).collect();
-    let key_cells: Vec<KeyCell> = cells.keys.into_iter().map(key_cell).collect();
     let names: Vec<(i64, String)> = key_rows.iter().map(|k| (k.id, k.name.clone())).collect();
-    let view = overview::build(&range, &model_cells, &key_cells, &names).map_err(overflow)?;
+    let view = overview_of(&db, &filter, &names).await?;
     let spend = period_spend(&key_rows, now)?;
     let key_status = key_rows.into_iter().map(KeyView::from).collect();
     let standing = crate::alerts::standing::load(&db, user.user_id, now).await?;
@@ -148,6 +145,20 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         tz: zone.name(),
         local_daily: local_daily.await?,
     })
+}
+
+/// Totals, keys and models of `filter` from the same rows: what the
+/// dashboard shows, and what a digest says (`digest::gather`), so the two
+/// agree to the last unit.
+pub async fn overview_of(
+    db: &worker::D1Database,
+    filter: &UsageFilter<'_>,
+    names: &[(i64, String)],
+) -> AppResult<overview::Overview> {
+    let cells = usage::overview_cells(db, filter).await?;
+    let model_cells: Vec<ModelCell> = cells.models.into_iter().map(model_cell).collect();
+    let key_cells: Vec<KeyCell> = cells.keys.into_iter().map(key_cell).collect();
+    overview::build(&filter.range, &model_cells, &key_cells, names).map_err(overflow)
 }
 
 fn model_cell(row: ModelCellRow) -> ModelCell {

@@ -10,7 +10,7 @@ use crate::contract;
 use crate::helpers::*;
 
 /// Each recorded operation (by `operationId`) and the kind it records.
-const RECIPES: [(&str, &str); 19] = [
+const RECIPES: [(&str, &str); 24] = [
     ("register", "account.created"),
     ("createKey", "key.created"),
     ("updateKey", "key.updated"),
@@ -29,6 +29,11 @@ const RECIPES: [(&str, &str); 19] = [
     ("setKeyLimit", "key.limit_changed"),
     ("importKeys", "key.created"),
     ("undoKeyAction", "policy.undone"),
+    ("setEmail", "email.address_set"),
+    ("confirmEmail", "email.confirmed"),
+    ("setDigestSettings", "settings.updated"),
+    ("previewDigest", "digest.previewed"),
+    ("unsubscribeEmail", "email.unsubscribed"),
     // Last: it ends the session the others use (a new one is handed out).
     ("changePassword", "password.changed"),
 ];
@@ -115,6 +120,8 @@ struct World {
     action: i64,
     /// A key of that OpenRouter account nobody tracks yet.
     untracked: String,
+    /// The e-mail address `setEmail` set.
+    address: String,
 }
 
 impl World {
@@ -132,6 +139,7 @@ impl World {
             unlimited: 0,
             action: 0,
             untracked: String::new(),
+            address: format!("{}@example.org", unique("walked")),
         };
         world.key = world.add_key("walked").await;
         world.spare_key = world.add_key("spare").await;
@@ -330,7 +338,48 @@ impl World {
                     .send()
                     .await
             }
+            "setEmail" | "confirmEmail" | "setDigestSettings" | "previewDigest"
+            | "unsubscribeEmail" => self.perform_email(op).await,
             other => panic!("no recipe performs {other}"),
+        }
+    }
+}
+
+impl World {
+    /// The e-mail and digest operations, in the order of the recipes.
+    async fn perform_email(&mut self, op: &str) -> Res {
+        match op {
+            "setEmail" => {
+                self.call("PUT", "/api/settings/email")
+                    .json(&json!({"address": self.address}))
+                    .send()
+                    .await
+            }
+            "confirmEmail" => {
+                let mail = wait_for_mail(&self.address, 1).await;
+                let token = mail[0].token_after("/api/email/confirm").expect("a link");
+                post(&format!("/api/email/confirm?token={token}"))
+                    .send()
+                    .await
+            }
+            "setDigestSettings" => {
+                self.call("PUT", "/api/settings/digest")
+                    .json(&json!({"schedule": "weekly", "channel": "email", "webhook_id": null}))
+                    .send()
+                    .await
+            }
+            "previewDigest" => self.call("POST", "/api/digest/preview").send().await,
+            _ => {
+                let mail = wait_for_mail(&self.address, 2).await;
+                let header = mail[1].header("List-Unsubscribe").expect("the header");
+                let token = header.split("token=").nth(1).expect("a token");
+                post(&format!(
+                    "/api/email/unsubscribe?token={}",
+                    token.trim_end_matches('>')
+                ))
+                .send()
+                .await
+            }
         }
     }
 }

@@ -14,6 +14,8 @@ mod audit_reads;
 mod browser;
 mod channels;
 mod demo;
+mod digests;
+mod email;
 mod foundation;
 mod hardening;
 mod integrations;

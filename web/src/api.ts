@@ -179,7 +179,7 @@ export function queryString(query: Query | undefined): string {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   query?: Query;
   body?: unknown;
   /** Send the session JWT (default true). */
@@ -334,6 +334,11 @@ export const api = {
   settings: (signal?: AbortSignal) => request<Settings>('/api/settings', { signal }),
   /** 422 (`field: "tz"`) for a zone the Worker does not know. */
   updateSettings: (patch: Schemas['UpdateSettingsRequest']) => request<Settings>('/api/settings', { method: 'PATCH', body: patch }),
+  emailSettings: (signal?: AbortSignal) => request<Schemas['EmailSettings']>('/api/settings/email', { signal }),
+  setEmail: (address: string) => request<Schemas['EmailAddressSet']>('/api/settings/email', { method: 'PUT', body: { address } }),
+  digestSettings: (signal?: AbortSignal) => request<Schemas['DigestSettings']>('/api/settings/digest', { signal }),
+  setDigestSettings: (body: Schemas['DigestSettings']) => request<Schemas['DigestSettings']>('/api/settings/digest', { method: 'PUT', body }),
+  previewDigest: () => request<Schemas['DigestPreview']>('/api/digest/preview', { method: 'POST' }),
   /** `start_date`/`end_date` are local days of `tz` (default: the account's
    *  zone; yesterday and today); no `api_key_id`: every key summed. */
   hourly: (query: { api_key_id?: number | string; start_date?: string; end_date?: string; tz?: string }, signal?: AbortSignal) =>

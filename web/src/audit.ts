@@ -25,6 +25,10 @@ const KIND_LABELS: Record<AuditKind, string> = {
   'policy.dry_run': 'Policy dry run',
   'policy.failed': 'Policy failed',
   'policy.undone': 'Policy action undone',
+  'email.address_set': 'E-mail address set',
+  'email.confirmed': 'E-mail address confirmed',
+  'email.unsubscribed': 'E-mail unsubscribed',
+  'digest.previewed': 'Digest preview sent',
 };
 
 const FAMILY_LABELS: Record<string, string> = {
@@ -36,6 +40,8 @@ const FAMILY_LABELS: Record<string, string> = {
   webhook: 'Webhooks',
   token: 'API tokens',
   policy: 'Policies',
+  email: 'E-mail',
+  digest: 'Digests',
 };
 
 /** A kind in words; a kind this page does not know yet, as it is. */

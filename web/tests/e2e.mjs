@@ -646,6 +646,25 @@ try {
     await shot('settings-timezone-desktop-light');
   });
 
+  await step('settings: e-mail and digests; an address is set unconfirmed, a preview before confirming is refused and says why', async () => {
+    const section = page.getByTestId('email-section');
+    await section.waitFor();
+    await page.locator('[data-testid="email-status"][data-status]').waitFor();
+    await page.getByTestId('email-address').fill('browser-walk@example.org');
+    await page.getByTestId('email-save').click();
+    await page.locator('[data-testid="email-status"][data-status="unconfirmed"]').waitFor();
+    check(/confirmation message was sent/.test(await page.getByTestId('email-message').innerText()), `the address's answer: ${await page.getByTestId('email-message').innerText()}`);
+    check((await page.getByTestId('email-save').innerText()) === 'Resend confirmation', 'an unconfirmed address offers to resend');
+    await page.getByTestId('digest-schedule').selectOption('weekly');
+    await page.getByTestId('digest-save').click();
+    await page.getByTestId('email-message').filter({ hasText: 'Digest settings saved.' }).waitFor();
+    await page.getByTestId('digest-preview').click();
+    await page.getByTestId('email-message').filter({ hasText: 'Confirm an e-mail address first' }).waitFor();
+    check((await page.getByTestId('email-message').getAttribute('role')) === 'alert', 'the refusal is announced');
+    await axe('settings (e-mail and digests)');
+    await section.screenshot({ path: path.join(SHOTS, 'settings-email-light.png') });
+  });
+
   await step('overview in America/Los_Angeles: local days by key, labelled; per-model figures said to be by UTC day', async () => {
     await page.getByTestId('nav-overview').click();
     await page.waitForURL(/#\/overview/);

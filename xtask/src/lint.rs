@@ -78,17 +78,19 @@ const RUNTIME_CRATES: [&str; 4] = ["worker", "wasm-bindgen", "js-sys", "web-sys"
 /// The modules that compute on money, time and counts: each denies
 /// unchecked arithmetic (`clippy::arithmetic_side_effects`), so an overflow
 /// is a checked or saturating operation that says what happens at the edge.
-pub const CHECKED_ARITHMETIC: [&str; 17] = [
+pub const CHECKED_ARITHMETIC: [&str; 19] = [
     "core/src/alerts/assess.rs",
     "src/alerts/evaluate.rs",
     "core/src/alerts/marks.rs",
     "core/src/alerts/period.rs",
     "core/src/alerts/runway.rs",
     "core/src/alerts/thresholds.rs",
+    "core/src/digest/period.rs",
     "core/src/domain/dates.rs",
     "core/src/domain/money.rs",
     "core/src/domain/page.rs",
     "core/src/domain/tz.rs",
+    "core/src/email/link.rs",
     "core/src/jobs/arithmetic.rs",
     "core/src/jobs/fanout.rs",
     "core/src/rate_limit/window.rs",

@@ -1,7 +1,8 @@
 //! The secret scan that runs last: after the integration and browser tests,
 //! every response body they received (`responses.log`, less the responses
 //! that hand a secret out once), the whole wrangler log of the run and every
-//! entry of the audit log as the run ended (`audit_log.txt`) are searched
+//! entry of the audit log as the run ended (`audit_log.txt`) and every
+//! e-mail message sent (`mail.log`, raw and decoded) are searched
 //! for every password, JWT, API token, OpenRouter key and webhook secret the
 //! tests used (`secrets.txt`). The harness writes those files under
 //! `target/it/<pid>/`; a hit fails the run.
@@ -11,8 +12,9 @@ use std::path::Path;
 
 use crate::tools::Result;
 
-/// Files of a run that must not contain any secret.
-const SCANNED: [&str; 3] = ["responses.log", "wrangler.log", "audit_log.txt"];
+/// Files of a run that must not contain any secret: `mail.log` holds
+/// every message the run's Workers sent, raw and decoded.
+const SCANNED: [&str; 4] = ["responses.log", "wrangler.log", "audit_log.txt", "mail.log"];
 
 /// Scans every run directory under `runs`; returns how many secrets were
 /// checked against how many bytes.
@@ -91,6 +93,10 @@ mod tests {
             err.contains("audit_log.txt"),
             "the audit log is scanned: {err}"
         );
+        fs::write(run.join("audit_log.txt"), "clean\n").unwrap();
+        fs::write(run.join("mail.log"), "Subject: x\n\nor_api_abcdefghijkl\n").unwrap();
+        let err = scan(&dir).unwrap_err();
+        assert!(err.contains("mail.log"), "every message is scanned: {err}");
         fs::remove_dir_all(&dir).unwrap();
     }
 

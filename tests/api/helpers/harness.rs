@@ -182,6 +182,7 @@ impl TestApp {
             .start()
             .unwrap_or_else(|why| panic!("{why}"));
         dump_audit_log_at_exit(&persist_dir);
+        super::mailbox::keep_mail_at_exit();
         TestApp {
             sim: stack.sim.expect("the OpenRouter simulator starts"),
             log_path,

@@ -9,6 +9,7 @@ mod d1;
 mod fixtures;
 mod harness;
 mod http;
+mod mailbox;
 mod receiver;
 mod walk;
 
@@ -17,5 +18,6 @@ pub use d1::*;
 pub use fixtures::*;
 pub use harness::*;
 pub use http::*;
+pub use mailbox::*;
 pub use receiver::*;
 pub use walk::*;

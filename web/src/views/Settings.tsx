@@ -3,6 +3,7 @@ import { api, ApiError, errorMessage, passwordFormErrors, setFlash, setToken, ty
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
+import { EmailAndDigests } from '../components/SettingsEmail';
 import { ago, formatTimestamp } from '../dates';
 import { browserZone, UTC, zoneCaption, zoneNames } from '../hourly';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
@@ -27,7 +28,7 @@ export function Settings() {
         </h1>
         <Busy active={me.loading} label={user ? 'Updating…' : 'Loading…'} />
       </div>
-      <p class="lede">Your account, its time zone, its password, and deleting it.</p>
+      <p class="lede">Your account, its time zone, spend spikes, e-mail and digests, its password, and deleting it.</p>
 
       <section class="panel" aria-labelledby="account-title">
         <h2 id="account-title">Account</h2>
@@ -46,6 +47,7 @@ export function Settings() {
 
       <TimeZone />
       <SpendSpikes />
+      <EmailAndDigests />
       <ChangePassword email={user?.email ?? ''} />
       <DeleteAccount email={user?.email ?? ''} />
     </section>

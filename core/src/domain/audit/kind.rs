@@ -58,10 +58,22 @@ pub enum Kind {
     /// A person undid a policy's action.
     #[serde(rename = "policy.undone")]
     PolicyUndone,
+    /// An e-mail address was set (unconfirmed until its link is followed).
+    #[serde(rename = "email.address_set")]
+    EmailAddressSet,
+    /// The address was confirmed through its signed link.
+    #[serde(rename = "email.confirmed")]
+    EmailConfirmed,
+    /// The address was unsubscribed (one click, no session).
+    #[serde(rename = "email.unsubscribed")]
+    EmailUnsubscribed,
+    /// A digest preview was sent.
+    #[serde(rename = "digest.previewed")]
+    DigestPreviewed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 26] = [
         Kind::AccountCreated,
         Kind::PasswordChanged,
         Kind::SettingsUpdated,
@@ -84,6 +96,10 @@ impl Kind {
         Kind::PolicyDryRun,
         Kind::PolicyFailed,
         Kind::PolicyUndone,
+        Kind::EmailAddressSet,
+        Kind::EmailConfirmed,
+        Kind::EmailUnsubscribed,
+        Kind::DigestPreviewed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -110,6 +126,10 @@ impl Kind {
             Self::PolicyDryRun => "policy.dry_run",
             Self::PolicyFailed => "policy.failed",
             Self::PolicyUndone => "policy.undone",
+            Self::EmailAddressSet => "email.address_set",
+            Self::EmailConfirmed => "email.confirmed",
+            Self::EmailUnsubscribed => "email.unsubscribed",
+            Self::DigestPreviewed => "digest.previewed",
         }
     }
 

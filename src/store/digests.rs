@@ -1,0 +1,111 @@
+//! `digest_settings` and `digest_runs`: what digests an account wants, and
+//! each account, kind and period claimed once before it is sent.
+
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::args;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SettingsRow {
+    pub schedule: String,
+    pub channel: String,
+    pub webhook_id: Option<i64>,
+}
+
+pub async fn settings(db: &D1Database, user_id: i64) -> AppResult<Option<SettingsRow>> {
+    super::first(
+        db,
+        "SELECT schedule, channel, webhook_id FROM digest_settings WHERE user_id = ?1",
+        args![user_id],
+    )
+    .await
+}
+
+pub async fn set_settings(
+    db: &D1Database,
+    user_id: i64,
+    row: &SettingsRow,
+    now: &str,
+) -> AppResult<usize> {
+    super::run(
+        db,
+        "INSERT INTO digest_settings (user_id, schedule, channel, webhook_id, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (user_id) DO UPDATE SET schedule = excluded.schedule,
+             channel = excluded.channel, webhook_id = excluded.webhook_id,
+             updated_at = excluded.updated_at",
+        args![user_id, &row.schedule, &row.channel, row.webhook_id, now],
+    )
+    .await
+}
+
+/// An account that wants digests, with its zone.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Subscriber {
+    pub user_id: i64,
+    pub schedule: String,
+    pub channel: String,
+    pub webhook_id: Option<i64>,
+    pub tz: Option<String>,
+}
+
+/// Accounts that want digests, after `after_user` (a run's page).
+pub async fn subscribers(
+    db: &D1Database,
+    after_user: i64,
+    limit: i64,
+) -> AppResult<Vec<Subscriber>> {
+    super::all(
+        db,
+        "SELECT d.user_id, d.schedule, d.channel, d.webhook_id, u.tz
+         FROM digest_settings d JOIN users u ON u.id = d.user_id
+         WHERE d.schedule <> 'off' AND d.user_id > ?1
+         ORDER BY d.user_id LIMIT ?2",
+        args![after_user, limit],
+    )
+    .await
+}
+
+/// Claims an account's digest of a period: its row id when this caller is
+/// the first, `None` when it was claimed before (a re-run sends nothing).
+pub async fn claim(
+    db: &D1Database,
+    user_id: i64,
+    kind: &str,
+    period: (&str, &str),
+    channel: &str,
+    now: &str,
+) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    let row: Option<Id> = super::first(
+        db,
+        "INSERT INTO digest_runs (user_id, kind, period_start, period_end, channel, status, claimed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6)
+         ON CONFLICT (user_id, kind, period_start) DO NOTHING
+         RETURNING id",
+        args![user_id, kind, period.0, period.1, channel, now],
+    )
+    .await?;
+    Ok(row.map(|r| r.id))
+}
+
+/// What became of a claimed digest.
+pub async fn finish(
+    db: &D1Database,
+    id: i64,
+    status: &str,
+    detail: Option<&str>,
+    now: &str,
+) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE digest_runs SET status = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1",
+        args![id, status, detail, now],
+    )
+    .await
+}

@@ -1,0 +1,136 @@
+//! `email_addresses` and `email_sends`: the account's address and every
+//! message asked for (the daily cap counts the sent ones).
+
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::args;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AddressRow {
+    pub user_id: i64,
+    pub address: String,
+    pub status: String,
+    pub nonce: String,
+    pub confirmed_at: Option<String>,
+    pub updated_at: String,
+}
+
+pub async fn get(db: &D1Database, user_id: i64) -> AppResult<Option<AddressRow>> {
+    super::first(
+        db,
+        "SELECT user_id, address, status, nonce, confirmed_at, updated_at
+         FROM email_addresses WHERE user_id = ?1",
+        args![user_id],
+    )
+    .await
+}
+
+/// Sets a new, unconfirmed address with a new nonce (older links die).
+pub async fn set_unconfirmed(
+    db: &D1Database,
+    user_id: i64,
+    address: &str,
+    nonce: &str,
+    now: &str,
+) -> AppResult<usize> {
+    super::run(
+        db,
+        "INSERT INTO email_addresses (user_id, address, status, nonce, confirmed_at, updated_at)
+         VALUES (?1, ?2, 'unconfirmed', ?3, NULL, ?4)
+         ON CONFLICT (user_id) DO UPDATE SET address = excluded.address, status = 'unconfirmed',
+             nonce = excluded.nonce, confirmed_at = NULL, updated_at = excluded.updated_at",
+        args![user_id, address, nonce, now],
+    )
+    .await
+}
+
+/// Moves the address whose nonce the link carried to `status` (from
+/// `from`); 0 when it changed since.
+pub async fn set_status(
+    db: &D1Database,
+    user_id: i64,
+    nonce: &str,
+    from: [&str; 2],
+    status: &str,
+    now: &str,
+) -> AppResult<usize> {
+    let [from_a, from_b] = from;
+    super::run(
+        db,
+        "UPDATE email_addresses
+         SET status = ?4, updated_at = ?5,
+             confirmed_at = CASE WHEN ?4 = 'confirmed' THEN ?5 ELSE confirmed_at END
+         WHERE user_id = ?1 AND nonce = ?2
+           AND status IN (?3, ?6)",
+        args![user_id, nonce, from_a, status, now, from_b],
+    )
+    .await
+}
+
+/// Takes one of the day's `cap` messages for the account: a `sent` row
+/// when under the cap (its id), else a `capped` row and `None`. One
+/// statement each, so two senders at once cannot both take the last one.
+pub async fn take_send(
+    db: &D1Database,
+    user_id: i64,
+    day: &str,
+    purpose: &str,
+    cap: i64,
+    now: &str,
+) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    let taken: Option<Id> = super::first(
+        db,
+        "INSERT INTO email_sends (user_id, day, purpose, status, created_at)
+         SELECT ?1, ?2, ?3, 'sent', ?5
+         WHERE (SELECT COUNT(*) FROM email_sends
+                WHERE user_id = ?1 AND day = ?2 AND status = 'sent') < ?4
+         RETURNING id",
+        args![user_id, day, purpose, cap, now],
+    )
+    .await?;
+    if taken.is_none() {
+        super::run(
+            db,
+            "INSERT INTO email_sends (user_id, day, purpose, status, created_at)
+             VALUES (?1, ?2, ?3, 'capped', ?4)",
+            args![user_id, day, purpose, now],
+        )
+        .await?;
+    }
+    Ok(taken.map(|row| row.id))
+}
+
+/// The binding refused a message: it does not count against the cap.
+pub async fn mark_failed(db: &D1Database, id: i64) -> AppResult<usize> {
+    super::run(
+        db,
+        "UPDATE email_sends SET status = 'failed' WHERE id = ?1",
+        args![id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DayCounts {
+    pub sent: i64,
+    pub capped: i64,
+}
+
+/// The account's messages of `day`, sent and refused by the cap.
+pub async fn day_counts(db: &D1Database, user_id: i64, day: &str) -> AppResult<DayCounts> {
+    Ok(super::first(
+        db,
+        "SELECT COALESCE(SUM(status = 'sent'), 0) AS sent,
+                COALESCE(SUM(status = 'capped'), 0) AS capped
+         FROM email_sends WHERE user_id = ?1 AND day = ?2",
+        args![user_id, day],
+    )
+    .await?
+    .unwrap_or_default())
+}
