@@ -355,6 +355,7 @@ mod tests {
             "created_at": "2026-11-25T20:00:00Z",
             "updated_at": "2026-11-25T20:00:00Z",
             "watched_via": null,
+            "drift": null,
             "snapshot": snapshot()
         })
     }

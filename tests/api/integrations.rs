@@ -236,7 +236,10 @@ async fn local_days_sum_their_hours_with_23_and_25_hour_days_and_half_hour_zones
 async fn the_zone_is_a_preference_and_unknown_zones_are_422() {
     let user = new_user().await;
     let settings = get("/api/settings").bearer(&user.jwt).send().await;
-    assert_eq!(settings.json, json!({ "tz": "UTC" }));
+    assert_eq!(
+        settings.json,
+        json!({ "tz": "UTC", "spike_sensitivity": "normal" })
+    );
     let dash = get("/api/stats/dashboard").bearer(&user.jwt).send().await;
     assert_eq!(
         (dash.json["tz"].as_str(), &dash.json["local_daily"]),
@@ -261,7 +264,11 @@ async fn the_zone_is_a_preference_and_unknown_zones_are_422() {
         .json(&json!({ "tz": "Asia/Kolkata" }))
         .send()
         .await;
-    assert_eq!(saved.json, json!({ "tz": "Asia/Kolkata" }));
+    // A partial PATCH leaves the other setting as it was.
+    assert_eq!(
+        saved.json,
+        json!({ "tz": "Asia/Kolkata", "spike_sensitivity": "normal" })
+    );
     let curve = get("/api/usage/hourly").bearer(&user.jwt).send().await;
     assert_eq!(curve.json["tz"], "Asia/Kolkata");
     assert_eq!(
