@@ -2,8 +2,8 @@
 //! (`watcher_stack::demo`) on a stack of its own, then walked in a real
 //! browser (`web/tests/demo.mjs`): every screen populated, axe-clean at
 //! both widths in both schemes. Also what the demo promises by itself: the
-//! week of hourly readings is there, the budget's alerts reached the
-//! receiver, and the spike is in the history.
+//! week of hourly readings is there, the budget's alerts, the history's
+//! spike and a digest preview reached the receiver.
 
 use chrono::Utc;
 use watcher_stack::client::{Client, Reach};
@@ -82,6 +82,24 @@ async fn the_demo_fills_every_screen_in_a_real_browser() {
         delivered.contains("budget.threshold"),
         "the receiver got: {delivered}"
     );
+    // The runaway hour of the history raised one spike on its key (one
+    // episode, not one per hour), with no budget asking for it; the receiver
+    // has it, and the digest preview the demo sent.
+    let spikes = d1_query(
+        &dir,
+        &format!(
+            "SELECT COUNT(*) AS n FROM alert_events e JOIN api_keys k ON k.id = e.api_key_id
+              WHERE e.type = 'spend.spike' AND k.name = '{}'",
+            history::BUSIEST_KEY
+        ),
+    );
+    assert_eq!(spikes[0]["n"], 1, "spikes on {}", history::BUSIEST_KEY);
+    for kind in ["spend.spike", "digest.weekly"] {
+        assert!(
+            delivered.contains(kind),
+            "no {kind}; the receiver got: {delivered}"
+        );
+    }
 
     let env = [
         ("ORW_BASE_URL", stack.worker.base_url.clone()),

@@ -1,7 +1,8 @@
 // @ts-check
 // The populated demo in a real Chromium: `cargo xtask dev`'s data (a week of
 // hourly readings through the real sync, budgets near their alerts, one with
-// a dry-run policy, alerts delivered to a webhook, an API token), made by tests/api/demo.rs with the
+// a dry-run policy, alerts (a spend spike among them) and a digest preview
+// delivered to a webhook, an API token), made by tests/api/demo.rs with the
 // same code (`watcher_stack::demo`), walked screen by screen as a newcomer
 // would: every screen shows data (no "No figure yet", no "No projection
 // yet", no empty list), axe-clean, at desktop and phone width, light and
@@ -96,6 +97,8 @@ const SCREENS = [
     hash: '#/alerts',
     ready: async () => {
       const events = await atLeast('[data-testid="event-row"]', 2);
+      // The history's runaway hour, noticed with no budget asking for it.
+      await atLeast('[data-testid="event-row"][data-type="spend.spike"]', 1);
       const hooks = await atLeast('[data-testid="webhook-row"]', 1);
       // The weekly budget's policy, in a dry run: what it would have done.
       const actions = await atLeast('[data-testid="action-row"][data-state="dry_run"]', 1);
@@ -117,7 +120,12 @@ const SCREENS = [
     hash: '#/settings',
     ready: async () => {
       await page.getByTestId('account-email').filter({ hasText: need('ORW_DEMO_EMAIL') }).waitFor();
-      return 'the account';
+      // The demo sends weekly digests to its receiver (a preview went out).
+      // The select shows 'off' until the settings arrive: wait for 'weekly'.
+      await page.waitForFunction(
+        () => /** @type {HTMLSelectElement | null} */ (document.querySelector('[data-testid="digest-schedule"]'))?.value === 'weekly',
+      );
+      return 'the account, weekly digests to the receiver';
     },
   },
 ];

@@ -44,7 +44,8 @@ pub struct Demo<'a> {
 impl Demo<'_> {
     /// A fresh local state: the account, its keys and webhook, the history
     /// from `start` to the current hour through the real sync, then budgets
-    /// near their alerts, whose alerts the last sync delivers to the receiver.
+    /// near their alerts, whose alerts the last sync delivers to the receiver,
+    /// and a digest preview sent to it.
     /// Leaves OpenRouter's clock at the real time.
     pub fn create(&self, start: DateTime<Utc>) -> Result<Created> {
         let jwt = self.sign_in()?;
@@ -60,6 +61,7 @@ impl Demo<'_> {
         self.add_budgets(&jwt)?;
         self.sync_and_wait()?;
         self.wait_for_delivery()?;
+        self.preview_digest(&jwt)?;
         Ok(Created { jwt, api_token })
     }
 
@@ -194,6 +196,39 @@ impl Demo<'_> {
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// Weekly digests to the receiver's webhook, and this week's so far
+    /// sent to it now ("Send me a preview now"), so the receiver's log
+    /// shows one beside the alerts.
+    fn preview_digest(&self, jwt: &str) -> Result {
+        let hooks = self.worker.get("/api/webhooks", Some(jwt))?.json()?;
+        let receiver = hooks["webhooks"]
+            .as_array()
+            .and_then(|items| items.iter().find(|h| h["url"] == self.receiver.url()))
+            .ok_or("the demo's webhook is not among the user's webhooks")?;
+        let settings = json!({
+            "schedule": "weekly",
+            "channel": "webhook",
+            "webhook_id": receiver["id"],
+        });
+        let set = self.worker.send(
+            "PUT",
+            "/api/settings/digest",
+            Some(jwt),
+            Some(&settings.to_string()),
+        )?;
+        if set.status != 200 {
+            return Err(format!(
+                "PUT /api/settings/digest: {} {}",
+                set.status, set.body
+            ));
+        }
+        let sent = self.answer("/api/digest/preview", Some(jwt), "", 200, "status")?;
+        if sent != "sent" {
+            return Err(format!("the digest preview was not sent: {sent}"));
         }
         Ok(())
     }
