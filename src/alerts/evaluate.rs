@@ -72,7 +72,7 @@ async fn watch_spend(
     out: &mut Evaluation,
 ) {
     match super::spikes::load(db, user_id, latest).await {
-        Ok(Some(watch)) => super::spikes::plan(&watch, &standing.keys, out),
+        Ok(Some(watch)) => super::spikes::plan(&watch, standing, out),
         Ok(None) => {}
         Err(e) => worker::console_error!("spike check of account {user_id}: {e}"),
     }

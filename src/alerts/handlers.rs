@@ -58,6 +58,10 @@ struct CreateBody {
     #[serde(default, deserialize_with = "crate::http::body::present")]
     #[schema(nullable = false)]
     dry_run: Option<bool>,
+    /// true: also take the action when a spend spike starts on a key the budget covers (docs/alerts.md), whatever the budget's spend; once per key and period like the other triggers, undone at the reset. Needs `action` `disable` or `limit` (422 otherwise); false (the default) when the action goes back to `notify`.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(nullable = false)]
+    action_on_spike: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -85,6 +89,10 @@ struct UpdateBody {
     #[serde(default, deserialize_with = "crate::http::body::present")]
     #[schema(nullable = false)]
     dry_run: Option<bool>,
+    /// true: also take the action when a spend spike starts on a key the budget covers (docs/alerts.md), whatever the budget's spend; once per key and period like the other triggers, undone at the reset. Needs `action` `disable` or `limit` (422 otherwise); false (the default) when the action goes back to `notify`.
+    #[serde(default, deserialize_with = "crate::http::body::present")]
+    #[schema(nullable = false)]
+    action_on_spike: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -142,6 +150,7 @@ fn recorded(amount: Money, period: &str, thresholds: &str, policy: &PolicyColumn
         .with("action", policy.action)
         .with("action_at", policy.action_at)
         .with("dry_run", policy.dry_run)
+        .with("action_on_spike", policy.on_spike)
 }
 
 /// An audit entry about budget `row` (`monthly budget`, on its key if any).
@@ -214,7 +223,12 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let policy = terms::policy_of(
         &db,
         user,
-        &terms::requested(&body.action, body.action_at, body.dry_run),
+        &terms::requested(
+            &body.action,
+            body.action_at,
+            body.dry_run,
+            body.action_on_spike,
+        ),
         None,
         body.api_key_id,
     )
@@ -281,13 +295,19 @@ fn conflict_for(err: AppError) -> AppError {
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let body: UpdateBody = cx.req.json()?;
-    let asked = terms::requested(&body.action, body.action_at, body.dry_run);
+    let asked = terms::requested(
+        &body.action,
+        body.action_at,
+        body.dry_run,
+        body.action_on_spike,
+    );
     if body.amount.is_none()
         && body.period.is_none()
         && body.thresholds.is_none()
         && asked.action.is_none()
         && asked.action_at.is_none()
         && asked.dry_run.is_none()
+        && asked.action_on_spike.is_none()
     {
         return Err(AppError::invalid(
             "body",

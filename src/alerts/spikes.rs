@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use worker::D1Database;
 
-use super::assess::KeyState;
+use super::assess::{assess, KeyState};
 use super::spike::{self, Hour, Mark, Sensitivity, BASELINE_HOURS, JUDGED_HOURS};
+use super::standing::AccountStanding;
 use crate::clock::{parse_timestamp, timestamp};
 use crate::error::{AppError, AppResult};
 use crate::store;
@@ -103,11 +104,15 @@ pub async fn load(
 }
 
 /// Each key's spikes, and the account's when it has two keys or more (with
-/// one, the account's curve is the key's: its spike is already told).
-pub fn plan(watch: &Watch, keys: &[KeyState], out: &mut Evaluation) {
+/// one, the account's curve is the key's: its spike is already told); and
+/// the actions of the policies that act on a key's spike.
+pub fn plan(watch: &Watch, standing: &AccountStanding, out: &mut Evaluation) {
     let Some(terms) = watch.sensitivity.terms() else {
         return;
     };
+    let keys = &standing.keys;
+    // (key, the hour its episode began) for the policies.
+    let mut begun: Vec<(i64, DateTime<Utc>)> = Vec::new();
     let mut judge = |subject: String, key: Option<(i64, &str)>, hours: &[Hour]| {
         let judged = spike::judge(hours, BASELINE_HOURS, &terms);
         let previous = watch.marks.get(&subject).copied();
@@ -115,6 +120,9 @@ pub fn plan(watch: &Watch, keys: &[KeyState], out: &mut Evaluation) {
         for start in &starts {
             let event = spike::event(key, start, watch.sensitivity);
             out.events.push(event_write(event));
+            if let Some((id, _)) = key {
+                begun.push((id, start.hour.start));
+            }
         }
         if let Some(mark) = mark.filter(|m| Some(*m) != previous) {
             out.spike_marks.push(SpikeMarkWrite {
@@ -141,6 +149,14 @@ pub fn plan(watch: &Watch, keys: &[KeyState], out: &mut Evaluation) {
             None,
             &spike::sum_hours(&all, &watch.hour_starts),
         );
+    }
+    for budget in &standing.budgets {
+        let Some(state) = assess(budget, keys) else {
+            continue;
+        };
+        out.claims.extend(begun.iter().filter_map(|&(id, hour)| {
+            crate::policies::plan::spike_claim(budget, &state, id, hour)
+        }));
     }
 }
 

@@ -75,6 +75,7 @@ pub fn budget_def(row: BudgetRow) -> AppResult<BudgetDef> {
                 None => None,
             },
             dry_run: row.dry_run != 0,
+            on_spike: row.action_on_spike != 0,
         },
     })
 }

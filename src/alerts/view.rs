@@ -56,6 +56,8 @@ pub struct BudgetView {
     pub action_at: Option<u8>,
     /// true: the action is recorded, never taken.
     pub dry_run: bool,
+    /// true: the action is also taken when a spend spike starts on a key the budget covers (docs/alerts.md), whatever its spend.
+    pub action_on_spike: bool,
     /// Null until a snapshot exists.
     #[schema(required = true)]
     pub status: Option<StatusView>,
@@ -126,6 +128,7 @@ pub fn budget_view(budget: &BudgetDef, standing: &AccountStanding) -> BudgetView
         action: budget.policy.action,
         action_at: budget.policy.at_percent,
         dry_run: budget.policy.dry_run,
+        action_on_spike: budget.policy.on_spike,
         status,
         runway: assessment.and_then(|a| a.runway),
     }

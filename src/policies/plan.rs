@@ -1,42 +1,71 @@
 //! Which actions an account's evaluation asks for: each explicit budget
 //! whose policy triggered, on its key or (an account budget) on each key
-//! with a snapshot. Claims are idempotent (`store::key_actions`), so asking
+//! with a snapshot; and each spike on a key of a budget whose policy acts
+//! on spikes. Claims are idempotent (`store::key_actions`), so asking
 //! again every hour while the line stays crossed takes nothing twice.
 
-use super::{triggered, Action};
+use chrono::{DateTime, Utc};
+
+use super::{spike_triggered, triggered, Action, Trigger};
 use crate::alerts::assess::{Assessment, BudgetDef};
 use crate::alerts::standing::AccountStanding;
 use crate::clock::timestamp;
 use crate::store::key_actions::Claim;
 
 pub fn claims(budget: &BudgetDef, state: &Assessment, standing: &AccountStanding) -> Vec<Claim> {
-    let (Some(budget_id), Some(trigger)) =
-        (budget.id, triggered(&budget.policy, budget.amount, state))
-    else {
+    let Some(trigger) = triggered(&budget.policy, budget.amount, state) else {
         return Vec::new();
     };
-    let (Some(start), Some(end)) = (state.window.start, state.window.end) else {
-        return Vec::new();
-    };
-    let limit = budget.policy.action == Action::Limit;
     standing
         .keys
         .iter()
         .filter(|k| k.latest.is_some())
         .filter(|k| budget.api_key_id.is_none_or(|id| id == k.api_key_id))
-        .map(|key| Claim {
-            api_key_id: key.api_key_id,
-            budget_id,
-            budget_label: format!("{} USD {} budget", budget.amount, budget.period.as_str()),
-            trigger_label: trigger.label(),
-            action: budget.policy.action.as_str(),
-            dry_run: budget.policy.dry_run,
-            period_start: timestamp(start),
-            period_end: timestamp(end),
-            target_limit: limit.then_some(budget.amount),
-            target_reset: limit.then_some(budget.period.as_str()),
-        })
+        .filter_map(|key| claim(budget, state, key.api_key_id, trigger))
         .collect()
+}
+
+/// The claim a spike that began at `hour` on key `api_key_id` makes on
+/// `budget`: only on a budget that covers the key (its own, or the
+/// account's) and whose policy acts on spikes, and only on that key (the
+/// runaway one), not on every key of an account budget.
+pub fn spike_claim(
+    budget: &BudgetDef,
+    state: &Assessment,
+    api_key_id: i64,
+    hour: DateTime<Utc>,
+) -> Option<Claim> {
+    if budget.api_key_id.is_some_and(|id| id != api_key_id) {
+        return None;
+    }
+    let trigger = spike_triggered(&budget.policy, state, hour)?;
+    claim(budget, state, api_key_id, trigger)
+}
+
+fn claim(
+    budget: &BudgetDef,
+    state: &Assessment,
+    api_key_id: i64,
+    trigger: Trigger,
+) -> Option<Claim> {
+    let (Some(budget_id), Some(start), Some(end)) =
+        (budget.id, state.window.start, state.window.end)
+    else {
+        return None;
+    };
+    let limit = budget.policy.action == Action::Limit;
+    Some(Claim {
+        api_key_id,
+        budget_id,
+        budget_label: format!("{} USD {} budget", budget.amount, budget.period.as_str()),
+        trigger_label: trigger.label(),
+        action: budget.policy.action.as_str(),
+        dry_run: budget.policy.dry_run,
+        period_start: timestamp(start),
+        period_end: timestamp(end),
+        target_limit: limit.then_some(budget.amount),
+        target_reset: limit.then_some(budget.period.as_str()),
+    })
 }
 
 #[cfg(test)]
@@ -72,6 +101,7 @@ mod tests {
                 action,
                 at_percent: at,
                 dry_run: false,
+                on_spike: true,
             },
         }
     }
@@ -97,6 +127,27 @@ mod tests {
         assert_eq!(c[0].target_reset, Some("monthly"));
         assert_eq!(c[0].period_end, "2027-01-01T00:00:00Z");
         assert_eq!(c[0].trigger_label, "80 %");
+    }
+
+    #[test]
+    fn a_spike_claims_only_its_own_key_on_a_budget_that_covers_it() {
+        let hour = crate::clock::parse_timestamp("2026-12-09T03:00:00Z").unwrap();
+        let keys = vec![key(1, "1"), key(2, "1")];
+        let account = budget(None, Action::Disable, Some(100));
+        let state = assess(&account, &keys).unwrap();
+        let c = spike_claim(&account, &state, 2, hour).expect("a claim on key 2");
+        assert_eq!((c.api_key_id, c.action), (2, "disable"));
+        assert_eq!(c.trigger_label, "spend spike at 2026-12-09 03:00 UTC");
+        let other = budget(Some(1), Action::Limit, Some(100));
+        let state = assess(&other, &keys).unwrap();
+        assert!(
+            spike_claim(&other, &state, 2, hour).is_none(),
+            "key 1's budget"
+        );
+        let mut quiet = account.clone();
+        quiet.policy.on_spike = false;
+        let state = assess(&quiet, &keys).unwrap();
+        assert!(spike_claim(&quiet, &state, 2, hour).is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub struct Requested<'a> {
     /// `Some(None)`: act on projected exhaustion.
     pub action_at: Option<Option<i64>>,
     pub dry_run: Option<bool>,
+    pub action_on_spike: Option<bool>,
 }
 
 /// Where an action with no `action_at` acts: when the amount is reached.
@@ -45,6 +46,19 @@ pub fn resolve(
     let dry_run = requested
         .dry_run
         .unwrap_or_else(|| current.is_some_and(|row| row.dry_run != 0));
+    // Asked for in this request, a spike trigger needs an action; kept from
+    // before, it lapses with the action (a notify-only budget never acts).
+    let on_spike = match (requested.action_on_spike, current) {
+        (Some(true), _) if action == Action::Notify => {
+            return Err(AppError::invalid(
+                "action_on_spike",
+                "acts with the budget's action: set \"action\" to \"disable\" or \"limit\"",
+            ))
+        }
+        (Some(asked), _) => asked,
+        (None, Some(row)) => row.action_on_spike != 0 && action != Action::Notify,
+        (None, None) => false,
+    };
     if action != Action::Notify && !has_management_key {
         return Err(AppError::invalid(
             "action",
@@ -63,6 +77,7 @@ pub fn resolve(
         action,
         at_percent,
         dry_run,
+        on_spike,
     })
 }
 
@@ -72,6 +87,7 @@ pub fn columns(policy: &Policy) -> PolicyColumns<'static> {
         action: policy.action.as_str(),
         action_at: policy.at_percent.map(i64::from),
         dry_run: policy.dry_run,
+        on_spike: policy.on_spike,
     }
 }
 
@@ -79,11 +95,13 @@ pub fn requested(
     action: &Option<String>,
     action_at: Option<Option<i64>>,
     dry_run: Option<bool>,
+    action_on_spike: Option<bool>,
 ) -> Requested<'_> {
     Requested {
         action: action.as_deref(),
         action_at,
         dry_run,
+        action_on_spike,
     }
 }
 

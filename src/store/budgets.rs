@@ -22,6 +22,7 @@ pub struct BudgetRow {
     pub action: String,
     pub action_at: Option<i64>,
     pub dry_run: i64,
+    pub action_on_spike: i64,
 }
 
 /// A key of the account with its latest snapshot (columns NULL when none)
@@ -63,7 +64,7 @@ pub struct MarksRow {
 
 const COLUMNS: &str =
     "id, api_key_id, CAST(amount AS TEXT) AS amount, period, thresholds, created_at, updated_at,
-     action, action_at, dry_run";
+     action, action_at, dry_run, action_on_spike";
 
 /// Everything a user's budgets are assessed from, in one batch: budgets,
 /// keys with their snapshots, marks.
@@ -154,6 +155,7 @@ impl BudgetRow {
             action: &self.action,
             action_at: self.action_at,
             dry_run: self.dry_run != 0,
+            on_spike: self.action_on_spike != 0,
         }
     }
 }
@@ -163,6 +165,7 @@ pub struct PolicyColumns<'a> {
     pub action: &'a str,
     pub action_at: Option<i64>,
     pub dry_run: bool,
+    pub on_spike: bool,
 }
 
 /// The new row; `None` when `api_key_id` is not a key of the user or the
@@ -179,8 +182,8 @@ pub async fn insert(
         db,
         &format!(
             "INSERT INTO budgets (user_id, api_key_id, amount, period, thresholds, created_at, updated_at,
-                 action, action_at, dry_run)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?8, ?9, ?10
+                 action, action_at, dry_run, action_on_spike)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?8, ?9, ?10, ?11
              WHERE (?2 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND user_id = ?1))
                AND (SELECT COUNT(*) FROM budgets WHERE user_id = ?1) < ?7
              RETURNING {COLUMNS}"
@@ -195,7 +198,8 @@ pub async fn insert(
             max,
             new.policy.action,
             new.policy.action_at,
-            new.policy.dry_run
+            new.policy.dry_run,
+            new.policy.on_spike
         ],
     )
     .await
@@ -220,7 +224,7 @@ pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) 
             super::statement(
                 db,
                 "UPDATE budgets SET amount = ?3, period = ?4, thresholds = ?5, updated_at = ?6,
-                     action = ?7, action_at = ?8, dry_run = ?9
+                     action = ?7, action_at = ?8, dry_run = ?9, action_on_spike = ?10
                  WHERE id = ?1 AND user_id = ?2",
                 args![
                     id,
@@ -231,7 +235,8 @@ pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) 
                     now,
                     policy.action,
                     policy.action_at,
-                    policy.dry_run
+                    policy.dry_run,
+                    policy.on_spike
                 ],
             )?,
             super::statement(

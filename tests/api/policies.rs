@@ -494,6 +494,15 @@ async fn a_policy_needs_a_management_key_and_limit_needs_a_key() {
         .await;
     assert_eq!(notify.status, 201, "{}", notify.text);
     assert_eq!(notify.json["action"], "notify");
+    assert_eq!(notify.json["action_on_spike"], false);
+    // A spike trigger acts with the budget's action: none, none to take.
+    let res = call("PATCH", &format!("/api/budgets/{}", notify.json["id"]))
+        .bearer(&user.jwt)
+        .json(&json!({ "action_on_spike": true }))
+        .send()
+        .await;
+    res.assert_error(422, "validation_error");
+    assert_eq!(res.error_field(), "action_on_spike");
 
     let admin =
         sim_key(json!({ "generate": false, "kind": "management", "account": sim.account })).await;
@@ -600,5 +609,90 @@ async fn one_click_sets_a_limit_on_a_key_without_one_and_never_replaces_a_person
         again.text.contains("already has an OpenRouter limit"),
         "{}",
         again.text
+    );
+}
+
+/// A spike is a trigger a budget can act on before its amount is near: the
+/// runaway key is disabled at once, the other key of the account budget is
+/// left alone, and one action is taken however many syncs see the spike.
+#[tokio::test]
+async fn a_spike_disables_the_runaway_key_at_once_and_only_it() {
+    const USD: i64 = 10_000_000_000;
+    let (_turn, stack) = stack().await;
+    let today = day_from_now(0);
+    let t0: chrono::DateTime<chrono::Utc> = format!("{today}T00:00:30Z").parse().expect("a time");
+    let stamp = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    stack.freeze(&stamp(t0));
+    let base = stack.worker.base_url.clone();
+    let jwt = user_at(&base).await.jwt;
+    let account = unique("spiky");
+    let admin = stack.key(&account, "management");
+    let (runaway, steady) = (
+        stack.key(&account, "inference"),
+        stack.key(&account, "inference"),
+    );
+    stored(&base, &jwt, "Admin", &admin, "management").await;
+    let mut ids = Vec::new();
+    for (name, key) in [("Runaway agent", &runaway), ("Steady", &steady)] {
+        // OpenRouter's running total continues the week of readings below:
+        // 2 USD an hour for 168 hours.
+        stack.spend(&key.hash, &day_from_now(-8), "338");
+        let id = stored(&base, &jwt, name, key, "inference").await;
+        let rows: Vec<(i64, String, i64)> = (1..=169)
+            .map(|back| {
+                (
+                    id,
+                    stamp(t0 - chrono::Duration::hours(back)),
+                    2 * USD * (169 - back),
+                )
+            })
+            .collect();
+        seed_snapshots(&stack.worker.persist_dir, &rows);
+        ids.push(id);
+    }
+    let b = budget(
+        &base,
+        &jwt,
+        json!({ "api_key_id": null, "amount": "100000", "period": "monthly", "action": "disable", "action_on_spike": true }),
+    )
+    .await;
+    assert_eq!(b["action_on_spike"], true, "{b}");
+    stack.sync().await;
+    assert!(
+        actions_on(&base, &jwt, ids[0]).await.is_empty(),
+        "no spike yet"
+    );
+    // Two runaway hours: one episode, one action.
+    for hour in 1..=2 {
+        stack.spend(&runaway.hash, &today, "40");
+        stack.spend(&steady.hash, &today, "2.1");
+        stack.freeze(&stamp(t0 + chrono::Duration::hours(hour)));
+        stack.sync().await;
+    }
+    let actions = actions_on(&base, &jwt, ids[0]).await;
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(
+        (
+            actions[0]["state"].as_str(),
+            actions[0]["action"].as_str(),
+            actions[0]["trigger"].as_str()
+        ),
+        (
+            Some("applied"),
+            Some("disable"),
+            Some(format!("spend spike at {today} 00:00 UTC").as_str())
+        )
+    );
+    assert_eq!(stack.seen(&admin, &runaway).await["disabled"], true);
+    assert_eq!(stack.patches(&runaway), 1, "acted once");
+    assert!(
+        actions_on(&base, &jwt, ids[1]).await.is_empty(),
+        "the steady key"
+    );
+    assert_eq!(stack.seen(&admin, &steady).await["disabled"], false);
+    let spikes = events_of(&base, &jwt, "spend.spike").await;
+    assert!(
+        spikes.iter().any(|e| e["api_key_id"] == ids[0]),
+        "the spike is told too: {spikes:?}"
     );
 }

@@ -21,10 +21,11 @@ export function triggerText(actionAt: number | null): string {
 
 /** A budget's policy in words ("Disables the key at 80 % · dry run"), or
  *  null when it only notifies. */
-export function policyText(b: Pick<Budget, 'action' | 'action_at' | 'dry_run' | 'scope'>): string | null {
+export function policyText(b: Pick<Budget, 'action' | 'action_at' | 'dry_run' | 'scope' | 'action_on_spike'>): string | null {
   if (b.action === 'notify') return null;
   const what = b.action === 'limit' ? 'Limits the key on OpenRouter to the budget' : b.scope === 'account' ? 'Disables every key on OpenRouter' : 'Disables the key on OpenRouter';
-  return `${what} ${triggerText(b.action_at)}${b.dry_run ? ' · dry run' : ''}`;
+  const spike = b.action_on_spike ? (b.scope === 'account' ? ', and a key whose spend spikes at once' : ', or at once on a spend spike') : '';
+  return `${what} ${triggerText(b.action_at)}${spike}${b.dry_run ? ' · dry run' : ''}`;
 }
 
 /** "10 USD monthly", "2.50 USD (never resets)". */

@@ -60,6 +60,7 @@ function budget(b: Partial<Budget> = {}): Budget {
     action: 'notify',
     action_at: 100,
     dry_run: false,
+    action_on_spike: false,
     status: null,
     runway: null,
     ...b,
@@ -103,6 +104,11 @@ test("a budget's policy in words", () => {
   assert.equal(policyText(budget({ action: 'disable', action_at: 80, dry_run: true })), 'Disables the key on OpenRouter at 80 % · dry run');
   assert.equal(policyText(budget({ action: 'disable', action_at: 100, scope: 'account' })), 'Disables every key on OpenRouter at 100 %');
   assert.equal(policyText(budget({ action: 'limit', action_at: null })), 'Limits the key on OpenRouter to the budget when projected to run out');
+  assert.equal(policyText(budget({ action: 'disable', action_at: 100, action_on_spike: true })), 'Disables the key on OpenRouter at 100 %, or at once on a spend spike');
+  assert.equal(
+    policyText(budget({ action: 'disable', action_at: 100, scope: 'account', action_on_spike: true, dry_run: true })),
+    'Disables every key on OpenRouter at 100 %, and a key whose spend spikes at once · dry run',
+  );
   assert.equal(triggerText(1), 'at 1 %');
 });
 

@@ -42,6 +42,7 @@ function budget(b: Partial<Budget> = {}): Budget {
     action: 'notify',
     action_at: 100,
     dry_run: false,
+    action_on_spike: false,
     status: {
       as_of: '2026-11-29T10:00:04Z',
       period_start: '2026-11-01T00:00:00Z',

@@ -13,7 +13,7 @@
 pub mod events;
 pub mod trigger;
 
-pub use trigger::{triggered, Trigger};
+pub use trigger::{spike_triggered, triggered, Trigger};
 
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +60,9 @@ pub struct Policy {
     /// the projection says the amount is reached before the period resets.
     pub at_percent: Option<u8>,
     pub dry_run: bool,
+    /// Also act when a spend spike starts on a key the budget covers
+    /// (`alerts::spike`), whatever the budget's spend.
+    pub on_spike: bool,
 }
 
 /// The settings of an OpenRouter key a policy may change, as its management

@@ -2,6 +2,8 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
+use chrono::{DateTime, Utc};
+
 use super::{Action, Policy};
 use crate::alerts::assess::Assessment;
 use crate::alerts::runway::Outlook;
@@ -12,6 +14,8 @@ use crate::domain::money::Money;
 pub enum Trigger {
     Percent(u8),
     Projected,
+    /// A spend spike whose episode began in the hour starting then.
+    Spike(DateTime<Utc>),
 }
 
 impl Trigger {
@@ -19,8 +23,24 @@ impl Trigger {
         match self {
             Trigger::Percent(p) => format!("{p} %"),
             Trigger::Projected => "projected exhaustion".to_owned(),
+            Trigger::Spike(hour) => format!("spend spike at {} UTC", hour.format("%Y-%m-%d %H:%M")),
         }
     }
+}
+
+/// Whether a spike that began at `hour` on one of the budget's keys calls
+/// for its policy's action: the policy acts on spikes, and the budget has a
+/// period (what the product restores at) that the hour is in.
+pub fn spike_triggered(
+    policy: &Policy,
+    state: &Assessment,
+    hour: DateTime<Utc>,
+) -> Option<Trigger> {
+    let (Some(start), Some(end)) = (state.window.start, state.window.end) else {
+        return None;
+    };
+    let acts = policy.on_spike && policy.action != Action::Notify;
+    (acts && start <= hour && hour < end).then_some(Trigger::Spike(hour))
 }
 
 /// Whether the budget, as assessed now, calls for its policy's action.
@@ -70,6 +90,7 @@ mod tests {
             action: Action::Disable,
             at_percent: Some(80),
             dry_run: false,
+            on_spike: false,
         };
         assert_eq!(
             triggered(&policy, usd("10"), &assessed("7.9999999999")),
@@ -90,10 +111,48 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_spike_acts_only_for_a_policy_that_asks_within_its_period() {
+        let mut policy = Policy {
+            action: Action::Disable,
+            at_percent: Some(100),
+            dry_run: false,
+            on_spike: true,
+        };
+        let state = assessed("0");
+        let hour = at("2026-12-09T03:00:00Z");
+        assert_eq!(
+            spike_triggered(&policy, &state, hour),
+            Some(Trigger::Spike(hour))
+        );
+        assert_eq!(
+            Trigger::Spike(hour).label(),
+            "spend spike at 2026-12-09 03:00 UTC"
+        );
+        let before = at("2026-11-30T23:00:00Z");
+        assert_eq!(
+            spike_triggered(&policy, &state, before),
+            None,
+            "an earlier period's"
+        );
+        let mut lifetime = assessed("0");
+        lifetime.window.end = None;
+        assert_eq!(
+            spike_triggered(&policy, &lifetime, hour),
+            None,
+            "nothing to restore at"
+        );
+        policy.action = Action::Notify;
+        assert_eq!(spike_triggered(&policy, &state, hour), None);
+        policy.action = Action::Limit;
+        policy.on_spike = false;
+        assert_eq!(spike_triggered(&policy, &state, hour), None);
+    }
+
     proptest! {
         #[test]
         fn no_amount_makes_the_trigger_panic(spent in any::<i64>(), amount in any::<i64>(), p in 1u8..=100) {
-            let policy = Policy { action: Action::Limit, at_percent: Some(p), dry_run: true };
+            let policy = Policy { action: Action::Limit, at_percent: Some(p), dry_run: true, on_spike: true };
             let mut state = assessed("0");
             state.spent = Money::from_units(spent);
             let _ = triggered(&policy, Money::from_units(amount), &state);

@@ -18,6 +18,7 @@ const LABELS = {
   action: 'The action',
   action_at: 'Act at',
   dry_run: 'Dry run',
+  action_on_spike: 'Also on a spend spike',
 };
 
 /** When the action is taken: at a percentage of the amount, or on the projection. */
@@ -55,6 +56,7 @@ export function BudgetForm({
   const [actWhen, setActWhen] = useState<ActWhen>(existing && existing.action !== 'notify' && existing.action_at === null ? 'projected' : 'percent');
   const [actAt, setActAt] = useState(String(existing?.action_at ?? 100));
   const [dryRun, setDryRun] = useState(existing?.dry_run ?? false);
+  const [onSpike, setOnSpike] = useState(existing?.action_on_spike ?? false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -62,13 +64,13 @@ export function BudgetForm({
   const acts = action !== 'notify';
 
   /** The policy fields sent: only what the form shows (none without a management key). */
-  function policyBody(errs: Record<string, string>): Pick<BudgetPatch, 'action' | 'action_at' | 'dry_run'> {
+  function policyBody(errs: Record<string, string>): Pick<BudgetPatch, 'action' | 'action_at' | 'dry_run' | 'action_on_spike'> {
     if (!canAct) return {};
-    if (!acts) return { action };
-    if (actWhen === 'projected') return { action, action_at: null, dry_run: dryRun };
+    if (!acts) return { action, action_on_spike: false };
+    if (actWhen === 'projected') return { action, action_at: null, dry_run: dryRun, action_on_spike: onSpike };
     const at = parseActAt(actAt);
     if (at.error !== null) errs.action_at = at.error;
-    return { action, action_at: at.value, dry_run: dryRun };
+    return { action, action_at: at.value, dry_run: dryRun, action_on_spike: onSpike };
   }
 
   async function submit(e: Event) {
@@ -95,6 +97,7 @@ export function BudgetForm({
         setActWhen('percent');
         setActAt('100');
         setDryRun(false);
+        setOnSpike(false);
       }
     } catch (ex) {
       if (ex instanceof ApiError && ex.status === 409) {
@@ -107,7 +110,7 @@ export function BudgetForm({
           delete f.fields.action_at;
         }
         // Fields the form does not show (no management key): in the message.
-        const shown = canAct ? (acts ? ['amount', 'period', 'thresholds', 'action', 'action_at', 'act_when', 'dry_run'] : ['amount', 'period', 'thresholds', 'action']) : ['amount', 'period', 'thresholds'];
+        const shown = canAct ? (acts ? ['amount', 'period', 'thresholds', 'action', 'action_at', 'act_when', 'dry_run', 'action_on_spike'] : ['amount', 'period', 'thresholds', 'action']) : ['amount', 'period', 'thresholds'];
         const hidden = Object.entries(f.fields).filter(([k]) => !shown.includes(k));
         for (const [k] of hidden) delete f.fields[k];
         setErrors(f.fields);
@@ -204,6 +207,17 @@ export function BudgetForm({
               />
             ) : null}
           </div>
+          {acts ? (
+            <CheckField
+              id={`${idPrefix}-on-spike`}
+              label={keyScoped ? 'Also when the key’s spend spikes' : 'Also on the key whose spend spikes'}
+              checked={onSpike}
+              onChecked={setOnSpike}
+              error={errors.action_on_spike}
+              hint="Acts on the runaway key as soon as a spend spike starts (Settings › Spend spikes), before the budget is reached; undone at the reset like the rest."
+              testId="budget-on-spike"
+            />
+          ) : null}
           {acts ? (
             <CheckField
               id={`${idPrefix}-dry-run`}
