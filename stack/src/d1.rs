@@ -89,12 +89,55 @@ pub fn wait_for_runs(
             }
         }
         if Instant::now() >= deadline {
-            return Err(if upto.is_some() {
-                format!("{open_runs} job run(s) after {after_id} not final after {limit:?}")
+            return Err(if let Some(upto) = upto {
+                format!(
+                    "{open_runs} job run(s) after {after_id} not final after {limit:?}:\n{}",
+                    open_runs_report(&db, after_id, upto)
+                )
             } else {
                 format!("no job run after {after_id} recorded within {limit:?}")
             });
         }
         std::thread::sleep(poll);
+    }
+}
+
+/// The runs still open between `after_id` and `upto`, each with its batches
+/// not final: what a wait that timed out was waiting for (a batch never
+/// delivered, one held by a consumer, a run never planned).
+fn open_runs_report(db: &Connection, after_id: i64, upto: i64) -> String {
+    let query = || -> rusqlite::Result<Vec<String>> {
+        let mut statement = db.prepare(
+            "SELECT r.id, r.job, r.status, r.started_at, COALESCE(r.heartbeat_at, '-'),
+                    COALESCE(b.batch, -1), COALESCE(b.status, '-'), COALESCE(b.attempts, 0),
+                    COALESCE(b.lease_holder, '-'), COALESCE(b.leased_until, '-'),
+                    COALESCE(b.started_at, '-')
+               FROM job_runs r LEFT JOIN sync_batches b
+                 ON b.run_id = r.id AND b.status IN ('queued', 'running')
+              WHERE r.id > ?1 AND r.id <= ?2 AND r.status IN ('running', 'enqueued')
+              ORDER BY r.id, b.batch",
+        )?;
+        let rows = statement.query_map([after_id, upto], |row| {
+            Ok(format!(
+                "run {} ({}) {} since {} (heartbeat {}): batch {} {} attempts {} holder {} until {} started {}",
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, i64>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, i64>(7)?,
+                row.get::<_, String>(8)?,
+                row.get::<_, String>(9)?,
+                row.get::<_, String>(10)?,
+            ))
+        })?;
+        rows.collect()
+    };
+    match query() {
+        Ok(lines) if lines.is_empty() => "(none left open when read again)".to_owned(),
+        Ok(lines) => lines.join("\n"),
+        Err(e) => format!("(the open runs could not be read: {e})"),
     }
 }
