@@ -1,18 +1,18 @@
 //! `/api/budgets` and `/api/alerts` (docs/alerts.md).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use super::period::Period;
+use super::requests::{CreateBody, UpdateBody};
 use super::standing::{self, AccountStanding};
 use super::thresholds::Thresholds;
 use super::view::{self, BudgetView};
-use crate::alerts::period::UserPeriod;
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::audit::{Entry, Fields, Kind};
-use crate::domain::money::{EnteredAmount, Money};
+use crate::domain::money::Money;
 use crate::domain::page::{Page, Pagination};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
@@ -29,71 +29,6 @@ const MAX_AMOUNT_UNITS: i64 = 1_000_000 * 10_000_000_000;
 /// (at 50 keys); 100 is far past any real use, and bounds what the hourly
 /// evaluation reads per account.
 pub const MAX_PER_USER: i64 = 100;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = CreateBudgetRequest)]
-struct CreateBody {
-    /// The key; null or absent: the whole account.
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
-    api_key_id: Option<i64>,
-    #[schema(inline)]
-    amount: EnteredAmount,
-    #[schema(inline, value_type = UserPeriod)]
-    period: String,
-    /// Default [50, 80, 100].
-    #[serde(default)]
-    #[schema(inline, nullable = false, value_type = vocabulary::schemas::Thresholds)]
-    thresholds: Option<Vec<i64>>,
-    /// What the budget does to its keys besides alerting (docs/policies.md): `notify` (the default: alert only), `disable` (disable the key on OpenRouter; for an account budget, every key of the account), `limit` (set the key's OpenRouter limit over the budget's period so what it may still spend is what the budget has left; key budgets only). `disable` and `limit` act through the account's management key (422 without one) and are undone when the period resets.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(inline, nullable = false, value_type = crate::policies::Action)]
-    action: Option<String>,
-    /// The percentage of the amount at which the action is taken (1 to 100; 100 when a new budget does not say); null: when the projection says the amount is reached before the period resets.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    action_at: Option<Option<i64>>,
-    /// true: record what the action would do without changing anything on OpenRouter.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(nullable = false)]
-    dry_run: Option<bool>,
-    /// true: also take the action when a spend spike starts on a key the budget covers (docs/alerts.md), whatever the budget's spend; once per key and period like the other triggers, undone at the reset. Needs `action` `disable` or `limit` (422 otherwise); false (the default) when the action goes back to `notify`.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(nullable = false)]
-    action_on_spike: Option<bool>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = UpdateBudgetRequest, description = "New terms re-arm the budget (its thresholds may fire again in this period).", min_properties = 1)]
-struct UpdateBody {
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(inline, nullable = false)]
-    amount: Option<EnteredAmount>,
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(inline, nullable = false, value_type = UserPeriod)]
-    period: Option<String>,
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(inline, nullable = false, value_type = vocabulary::schemas::Thresholds)]
-    thresholds: Option<Vec<i64>>,
-    /// What the budget does to its keys besides alerting (docs/policies.md): `notify` (the default: alert only), `disable` (disable the key on OpenRouter; for an account budget, every key of the account), `limit` (set the key's OpenRouter limit over the budget's period so what it may still spend is what the budget has left; key budgets only). `disable` and `limit` act through the account's management key (422 without one) and are undone when the period resets.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(inline, nullable = false, value_type = crate::policies::Action)]
-    action: Option<String>,
-    /// The percentage of the amount at which the action is taken (1 to 100; 100 when a new budget does not say); null: when the projection says the amount is reached before the period resets.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    action_at: Option<Option<i64>>,
-    /// true: record what the action would do without changing anything on OpenRouter.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(nullable = false)]
-    dry_run: Option<bool>,
-    /// true: also take the action when a spend spike starts on a key the budget covers (docs/alerts.md), whatever the budget's spend; once per key and period like the other triggers, undone at the reset. Needs `action` `disable` or `limit` (422 otherwise); false (the default) when the action goes back to `notify`.
-    #[serde(default, deserialize_with = "crate::http::body::present")]
-    #[schema(nullable = false)]
-    action_on_spike: Option<bool>,
-}
 
 #[derive(Serialize, ToSchema)]
 struct BudgetList {
@@ -220,19 +155,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let period = Period::parse("period", &body.period)?;
     let thresholds = thresholds(body.thresholds.as_deref())?;
     let db = cx.app.db()?;
-    let policy = terms::policy_of(
-        &db,
-        user,
-        &terms::requested(
-            &body.action,
-            body.action_at,
-            body.dry_run,
-            body.action_on_spike,
-        ),
-        None,
-        body.api_key_id,
-    )
-    .await?;
+    let policy = terms::policy_of(&db, user, &body.policy(), None, body.api_key_id).await?;
     let new = NewBudget {
         user_id: user.user_id,
         api_key_id: body.api_key_id,
@@ -295,20 +218,7 @@ fn conflict_for(err: AppError) -> AppError {
 )]
 pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let body: UpdateBody = cx.req.json()?;
-    let asked = terms::requested(
-        &body.action,
-        body.action_at,
-        body.dry_run,
-        body.action_on_spike,
-    );
-    if body.amount.is_none()
-        && body.period.is_none()
-        && body.thresholds.is_none()
-        && asked.action.is_none()
-        && asked.action_at.is_none()
-        && asked.dry_run.is_none()
-        && asked.action_on_spike.is_none()
-    {
+    if body.is_empty() {
         return Err(AppError::invalid(
             "body",
             "must set `amount`, `period`, `thresholds` and/or the policy",
@@ -327,6 +237,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
         Some(values) => Thresholds::new("thresholds", values)?,
         None => Thresholds::from_text(&current.thresholds).unwrap_or_default(),
     };
+    let asked = body.policy();
     let policy = terms::policy_of(&db, user, &asked, Some(&current), current.api_key_id).await?;
     let changed = NewBudget {
         user_id: user.user_id,

@@ -6,7 +6,8 @@
 //! an alert says), [`spike`] (spend spikes), [`drift`] (activity against
 //! the running total) and [`evaluate::plan`]. Worker glue: [`standing`]
 //! (one D1 batch), [`spikes`] and [`drifts`] (what they read),
-//! [`evaluate::accounts`] (run by the hourly sync) and [`handlers`].
+//! [`evaluate::accounts`] (run by the hourly sync), [`handlers`] and their
+//! bodies ([`requests`]).
 
 pub use watcher_core::alerts::assess;
 pub mod drifts;
@@ -16,6 +17,7 @@ pub mod handlers;
 pub use watcher_core::alerts::marks;
 pub use watcher_core::alerts::period;
 pub use watcher_core::alerts::runway;
+pub mod requests;
 pub use watcher_core::alerts::spike;
 pub mod spikes;
 pub mod standing;

@@ -142,18 +142,13 @@ pub async fn insert_test(
         super::events::event_statements(db, user_id, event, Some(webhook_id), now)?,
     )
     .await?;
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    Ok(super::first::<Id>(
+    super::first_id(
         db,
         "SELECT d.id FROM webhook_deliveries d JOIN alert_events e ON e.id = d.event_id
          WHERE e.user_id = ?1 AND e.dedup_key = ?2 AND d.webhook_id = ?3",
         args![user_id, &event.dedup_key, webhook_id],
     )
-    .await?
-    .map(|row| row.id))
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -106,11 +106,7 @@ pub async fn insert_unsealed(
     now: &str,
     max_keys: i64,
 ) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let row: Option<Id> = super::first(
+    super::first_id(
         db,
         "INSERT INTO api_keys (user_id, name, kind, key_preview, key_hash, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6
@@ -126,8 +122,7 @@ pub async fn insert_unsealed(
             max_keys
         ],
     )
-    .await?;
-    Ok(row.map(|r| r.id))
+    .await
 }
 
 /// Stores the key's ciphertext and nonce (base64) on its row.
@@ -210,18 +205,13 @@ pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
 /// first active, not-invalid one (the one [`SyncTarget::management_key_id`]
 /// names).
 pub async fn management_key_id(db: &D1Database, user_id: i64) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    Ok(super::first::<Id>(
+    super::first_id(
         db,
         "SELECT id FROM api_keys WHERE user_id = ?1 AND kind = 'management' AND is_active = 1
            AND validation_status != 'invalid' AND key_ciphertext IS NOT NULL ORDER BY id LIMIT 1",
         args![user_id],
     )
-    .await?
-    .map(|row| row.id))
+    .await
 }
 
 pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<KeyRow>> {

@@ -78,20 +78,14 @@ pub async fn claim(
     channel: &str,
     now: &str,
 ) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let row: Option<Id> = super::first(
+    super::first_id(
         db,
         "INSERT INTO digest_runs (user_id, kind, period_start, period_end, channel, status, claimed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6)
          ON CONFLICT (user_id, kind, period_start) DO NOTHING
          RETURNING id",
         args![user_id, kind, period.0, period.1, channel, now],
-    )
-    .await?;
-    Ok(row.map(|r| r.id))
+    ).await
 }
 
 /// What became of a claimed digest.

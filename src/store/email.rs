@@ -80,11 +80,7 @@ pub async fn take_send(
     cap: i64,
     now: &str,
 ) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let taken: Option<Id> = super::first(
+    let taken = super::first_id(
         db,
         "INSERT INTO email_sends (user_id, day, purpose, status, created_at)
          SELECT ?1, ?2, ?3, 'sent', ?5
@@ -103,7 +99,7 @@ pub async fn take_send(
         )
         .await?;
     }
-    Ok(taken.map(|row| row.id))
+    Ok(taken)
 }
 
 /// The binding refused a message: it does not count against the cap.

@@ -1,6 +1,5 @@
 //! `job_runs`: one row per cron invocation, opened at start, closed at end.
 
-use serde::Deserialize;
 use worker::D1Database;
 
 use crate::args;
@@ -50,17 +49,11 @@ pub async fn probe(db: &D1Database) -> AppResult<()> {
 }
 
 pub async fn start(db: &D1Database, job: &str, cron: &str, now: &str) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let row: Option<Id> = super::first(
+    super::first_id(
         db,
         "INSERT INTO job_runs (job, cron, started_at, status) VALUES (?1, ?2, ?3, 'running') RETURNING id",
         args![job, cron, now],
-    )
-    .await?;
-    Ok(row.map(|r| r.id))
+    ).await
 }
 
 pub async fn finish(

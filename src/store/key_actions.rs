@@ -301,11 +301,7 @@ pub struct Set<'a> {
 
 /// Its id.
 pub async fn record_set(db: &D1Database, set: &Set<'_>, now: &str) -> AppResult<i64> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    super::first::<Id>(
+    super::first_id(
         db,
         "INSERT INTO key_actions (user_id, api_key_id, budget_id, budget_label, trigger_label, action,
              dry_run, period_start, period_end, target_limit, target_reset, state, before, after,
@@ -324,6 +320,5 @@ pub async fn record_set(db: &D1Database, set: &Set<'_>, now: &str) -> AppResult<
         ],
     )
     .await?
-    .map(|row| row.id)
     .ok_or_else(|| crate::error::AppError::internal("the action was not recorded"))
 }

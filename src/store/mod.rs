@@ -139,6 +139,16 @@ pub async fn first<T: DeserializeOwned>(
     retry_busy(|| statement.first::<T>(None)).await
 }
 
+/// The `id` of the one row `sql` returns (an `INSERT … RETURNING id`, or a
+/// lookup); `None` when it returns none.
+pub async fn first_id(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<Option<i64>> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    Ok(first::<Id>(db, sql, args).await?.map(|row| row.id))
+}
+
 pub async fn all<T: DeserializeOwned>(
     db: &D1Database,
     sql: &str,

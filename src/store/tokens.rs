@@ -138,15 +138,10 @@ pub async fn touch(db: &D1Database, id: i64, now: &str, stale_before: &str) -> A
 /// The id of the active token with this hash (the public path's token check
 /// when a request carries no question to fold it into).
 pub async fn active_id(db: &D1Database, token_hash: &str) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let row: Option<Id> = super::first(
+    super::first_id(
         db,
         "SELECT id FROM api_tokens WHERE token_hash = ?1 AND is_active = 1",
         args![token_hash],
     )
-    .await?;
-    Ok(row.map(|r| r.id))
+    .await
 }

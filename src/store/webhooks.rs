@@ -72,11 +72,7 @@ pub async fn insert_unsealed(
     max: i64,
     now: &str,
 ) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    Ok(super::first::<Id>(
+    super::first_id(
         db,
         "INSERT INTO webhooks (user_id, name, url, format, created_at, updated_at, created_by_session,
              event_kinds, min_severity)
@@ -95,8 +91,7 @@ pub async fn insert_unsealed(
             new.min_severity
         ],
     )
-    .await?
-    .map(|row| row.id))
+    .await
 }
 
 /// Pauses the user's active webhooks created by any session but `session`

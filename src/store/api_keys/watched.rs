@@ -30,11 +30,7 @@ pub async fn insert_watched(
     now: &str,
     max_keys: i64,
 ) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let row: Option<Id> = crate::store::first(
+    crate::store::first_id(
         db,
         "INSERT INTO api_keys (user_id, name, kind, key_preview, key_hash, watched_via,
                                validation_status, last_validated_at, created_at, updated_at)
@@ -53,8 +49,7 @@ pub async fn insert_watched(
             max_keys
         ],
     )
-    .await?;
-    Ok(row.map(|r| r.id))
+    .await
 }
 
 /// The hashes of every key the user stores (sealed or watched).
