@@ -138,6 +138,14 @@ async fn sync_batch(
     .await?;
     let key_ids = match claim {
         Claim::Gone | Claim::Done => return Ok(Verdict::Ack),
+        Claim::Untaken => {
+            worker::console_warn!(
+                "batch {} of run {}: not claimed; tried again",
+                m.batch,
+                m.run_id
+            );
+            return Ok(Verdict::RetryAfter(5));
+        }
         Claim::Held { until } => {
             let wait = clock::parse_timestamp(&until).map_or(60, |t| (t - now).num_seconds());
             return Ok(Verdict::RetryAfter(retry_delay_secs(Some(

@@ -47,6 +47,10 @@ pub enum Claim {
     Held { until: String },
     /// No such batch (its run was cleaned up).
     Gone,
+    /// Still queued, yet the claim took nothing (D1 reported no change):
+    /// never acknowledged, or the batch would stay queued and its run open
+    /// until the next run closes it as stalled; the message is tried again.
+    Untaken,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +98,7 @@ pub async fn claim(
         Some(s) if s.status == "running" => Claim::Held {
             until: s.leased_until.unwrap_or_default(),
         },
+        Some(s) if s.status == "queued" => Claim::Untaken,
         Some(_) => Claim::Done,
     })
 }
