@@ -49,8 +49,10 @@ pub mod digest {
     pub mod render;
 }
 
-/// E-mail: signed links, the raw message, and its settings.
+/// E-mail: signed links, the raw message, its settings, and what an alert
+/// e-mail says.
 pub mod email {
+    pub mod alert_letter;
     pub mod link;
     pub mod mime;
     pub mod settings;

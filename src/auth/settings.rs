@@ -8,7 +8,9 @@ use crate::alerts::spike::Sensitivity;
 use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::audit::{Entry, Fields, Kind};
+use crate::domain::severity::Severity;
 use crate::domain::tz::Zone;
+use crate::domain::Invalid;
 use crate::error::AppResult;
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
@@ -21,6 +23,9 @@ struct Settings {
     tz: String,
     /// How readily spend spikes are told (docs/alerts.md): `off`, `low`, `normal` (default) or `high`.
     spike_sensitivity: Sensitivity,
+    /// Which alerts also come by e-mail to the confirmed address (README, "E-mail and digests"): `off` (default), or the least severity mailed: `info` (every alert), `warning`, `critical`.
+    #[schema(pattern = "^(off|info|warning|critical)$")]
+    alert_emails: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -34,6 +39,20 @@ struct SettingsBody {
     #[serde(default)]
     #[schema(value_type = Option<Sensitivity>)]
     spike_sensitivity: Option<String>,
+    /// `off`, `info`, `warning` or `critical`; anything else is 422.
+    #[serde(default)]
+    #[schema(pattern = "^(off|info|warning|critical)$")]
+    alert_emails: Option<String>,
+}
+
+/// `alert_emails` as stored: `None` for `off`, else the least severity.
+fn alert_emails(text: &str) -> AppResult<Option<Severity>> {
+    match text {
+        "off" => Ok(None),
+        other => Severity::parse(other).map(Some).map_err(|_| {
+            Invalid::new("alert_emails", "must be off, info, warning or critical").into()
+        }),
+    }
 }
 
 async fn current(db: &worker::D1Database, user_id: i64) -> AppResult<Settings> {
@@ -43,9 +62,13 @@ async fn current(db: &worker::D1Database, user_id: i64) -> AppResult<Settings> {
     let stored = store::users::spike_sensitivity(db, user_id).await?;
     let spike_sensitivity =
         Sensitivity::parse("spike_sensitivity", stored.as_deref().unwrap_or("normal"))?;
+    let alert_emails = store::users::alert_email_severity(db, user_id)
+        .await?
+        .unwrap_or_else(|| "off".to_owned());
     Ok(Settings {
         tz,
         spike_sensitivity,
+        alert_emails,
     })
 }
 
@@ -67,7 +90,7 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 
 /// Change the account's preferences
 ///
-/// `tz`: an IANA zone name; `spike_sensitivity`: `off`, `low`, `normal` or `high` (docs/alerts.md). Either may be left out; a bad value is 422 naming it.
+/// `tz`: an IANA zone name; `spike_sensitivity`: `off`, `low`, `normal` or `high` (docs/alerts.md); `alert_emails`: `off`, `info`, `warning` or `critical`. Each may be left out; a bad value is 422 naming it.
 #[utoipa::path(
     patch,
     path = "/api/settings",
@@ -88,6 +111,10 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         Some(text) => Some(Sensitivity::parse("spike_sensitivity", text)?),
         None => None,
     };
+    let mailed = match body.alert_emails.as_deref() {
+        Some(text) => Some(alert_emails(text)?),
+        None => None,
+    };
     let db = cx.app.db()?;
     let was = current(&db, user.user_id).await?;
     let now = clock::timestamp(clock::now());
@@ -101,6 +128,12 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         store::users::set_spike_sensitivity(&db, user.user_id, level.as_str(), &now).await?;
         before = before.with("spike_sensitivity", was.spike_sensitivity.as_str());
         after = after.with("spike_sensitivity", level.as_str());
+    }
+    if let Some(least) = mailed {
+        let stored = least.map(Severity::as_str);
+        store::users::set_alert_email_severity(&db, user.user_id, stored, &now).await?;
+        before = before.with("alert_emails", was.alert_emails.as_str());
+        after = after.with("alert_emails", stored.unwrap_or("off"));
     }
     let entry =
         Entry::by_user(user.user_id, Kind::SettingsUpdated, "settings").changed(before, after);

@@ -41,7 +41,7 @@ pub struct Letter<'a> {
     pub to: &'a str,
     /// The address's nonce, signed into the unsubscribe link.
     pub nonce: &'a str,
-    /// `confirmation`, `digest` or `preview` (`email_sends.purpose`).
+    /// `confirmation`, `digest`, `preview` or `alert` (`email_sends.purpose`).
     pub purpose: &'static str,
     pub subject: &'a str,
     pub text: &'a str,

@@ -219,7 +219,7 @@ async fn run_keys(
         vault: &vault,
         policy: app.config.webhook_policy,
     };
-    after_sync(&run, &sender, &synced, &heartbeat).await;
+    after_sync(app, &run, &sender, &synced, &heartbeat).await;
     let remaining = results
         .iter()
         .filter(|(_, _, r)| matches!(r, None | Some(KeyResult::RateLimited { .. })))
@@ -279,6 +279,7 @@ async fn sync_keys(
 /// events among them). None can fail the sync: what goes wrong is logged,
 /// and stays pending for the next run.
 async fn after_sync(
+    app: &App,
     run: &SyncRun<'_>,
     sender: &crate::webhooks::deliver::Sender<'_>,
     synced: &[(i64, KeyResult)],
@@ -308,6 +309,11 @@ async fn after_sync(
         Err(e) => worker::console_error!("webhook deliveries: {e}"),
     }
     heartbeat.beat().await;
+    // After the policies: a key they disabled is in the same message.
+    let mailed = crate::email::alerts::send_due(app, &accounts).await;
+    if mailed > 0 {
+        worker::console_log!("alerts: {mailed} e-mail(s) sent");
+    }
 }
 
 #[cfg(test)]

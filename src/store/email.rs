@@ -130,3 +130,75 @@ pub async fn day_counts(db: &D1Database, user_id: i64, day: &str) -> AppResult<D
     .await?
     .unwrap_or_default())
 }
+
+/// Where an account's alerts go by e-mail: its confirmed address and the
+/// least severity it asked for; `None` when it asked for none or has no
+/// confirmed address.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlertTarget {
+    pub severity: String,
+    pub address: String,
+    pub nonce: String,
+}
+
+pub async fn alert_target(db: &D1Database, user_id: i64) -> AppResult<Option<AlertTarget>> {
+    super::first(
+        db,
+        "SELECT u.alert_email_severity AS severity, a.address, a.nonce
+         FROM users u JOIN email_addresses a ON a.user_id = u.id
+         WHERE u.id = ?1 AND u.alert_email_severity IS NOT NULL AND a.status = 'confirmed'",
+        args![user_id],
+    )
+    .await
+}
+
+/// An event not mailed yet.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnmailedEvent {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The account's events raised since `since` and not mailed, oldest first
+/// (at most `limit`).
+pub async fn unmailed_events(
+    db: &D1Database,
+    user_id: i64,
+    since: &str,
+    limit: i64,
+) -> AppResult<Vec<UnmailedEvent>> {
+    super::all(
+        db,
+        "SELECT id, type FROM alert_events
+         WHERE user_id = ?1 AND emailed_at IS NULL AND created_at >= ?2
+         ORDER BY id LIMIT ?3",
+        args![user_id, since, limit],
+    )
+    .await
+}
+
+/// A mailed event's payload.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClaimedEvent {
+    pub id: i64,
+    pub payload: String,
+}
+
+/// Marks events `ids` (a JSON array) mailed and returns those this caller
+/// marked: another run that claimed one first gets it, this one does not.
+pub async fn claim_events(
+    db: &D1Database,
+    user_id: i64,
+    ids: &str,
+    now: &str,
+) -> AppResult<Vec<ClaimedEvent>> {
+    super::all(
+        db,
+        "UPDATE alert_events SET emailed_at = ?3
+         WHERE user_id = ?1 AND emailed_at IS NULL AND id IN (SELECT value FROM json_each(?2))
+         RETURNING id, payload",
+        args![user_id, ids, now],
+    )
+    .await
+}

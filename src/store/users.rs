@@ -149,3 +149,34 @@ pub async fn set_spike_sensitivity(
     .await?
         > 0)
 }
+
+/// The least severity of the events the account wants by e-mail; `None`:
+/// none.
+pub async fn alert_email_severity(db: &D1Database, id: i64) -> AppResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        alert_email_severity: Option<String>,
+    }
+    Ok(super::first::<Row>(
+        db,
+        "SELECT alert_email_severity FROM users WHERE id = ?1",
+        args![id],
+    )
+    .await?
+    .and_then(|row| row.alert_email_severity))
+}
+
+pub async fn set_alert_email_severity(
+    db: &D1Database,
+    id: i64,
+    severity: Option<&str>,
+    now: &str,
+) -> AppResult<bool> {
+    Ok(super::run(
+        db,
+        "UPDATE users SET alert_email_severity = ?2, updated_at = ?3 WHERE id = ?1",
+        args![id, severity, now],
+    )
+    .await?
+        > 0)
+}

@@ -196,3 +196,75 @@ async fn the_daily_cap_holds_and_is_reported() {
     );
     wait_for_mail(&address, usize::try_from(cap).expect("a count")).await;
 }
+
+/// Alerts by e-mail: an account that asked for warnings gets the alerts of
+/// an hourly check in one message to its confirmed address, with the
+/// unsubscribe headers; a second check that raises nothing new sends
+/// nothing more; `critical` leaves a threshold (a warning) out; a bad
+/// level is a 422 naming the field.
+#[tokio::test]
+async fn alerts_come_by_e_mail_once_at_the_severity_asked_for() {
+    let (user, address) = confirmed_user().await;
+    let sim = sim_key(json!({ "generate": false })).await;
+    let key = user.add_key("Mailed", &sim.key, "inference").await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    let key_id = key.json["id"].as_i64().expect("an id");
+    let budget = post("/api/budgets")
+        .bearer(&user.jwt)
+        .json(&json!({ "api_key_id": key_id, "amount": "1", "period": "daily" }))
+        .send()
+        .await;
+    assert_eq!(budget.status, 201, "{}", budget.text);
+    let bad = call("PATCH", "/api/settings")
+        .bearer(&user.jwt)
+        .json(&json!({ "alert_emails": "loud" }))
+        .send()
+        .await;
+    bad.assert_error(422, "validation_error");
+    assert_eq!(bad.error_field(), "alert_emails");
+    let set = call("PATCH", "/api/settings")
+        .bearer(&user.jwt)
+        .json(&json!({ "alert_emails": "warning" }))
+        .send()
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.json["alert_emails"], "warning");
+
+    spend_today(&sim, "0.6").await;
+    fire_cron("0 * * * *").await;
+    // The confirmation, then one message with the 50 % alert.
+    let mail = wait_for_mail(&address, 2).await;
+    let alert = &mail[1];
+    assert!(
+        alert.text().contains("[warning]") && alert.text().contains("50"),
+        "{}",
+        alert.text()
+    );
+    assert!(alert.text().contains("#/alerts"), "{}", alert.text());
+    assert_eq!(
+        alert.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert!(!alert.text().contains(&sim.key), "no key in a message");
+    fire_cron("0 * * * *").await;
+    assert_eq!(mail_to(&address).len(), 2, "nothing new, nothing sent");
+
+    // Critical only: the 80 % threshold (a warning) raises an event and no mail.
+    let set = call("PATCH", "/api/settings")
+        .bearer(&user.jwt)
+        .json(&json!({ "alert_emails": "critical" }))
+        .send()
+        .await;
+    assert_eq!(set.json["alert_emails"], "critical", "{}", set.text);
+    spend_today(&sim, "0.3").await;
+    fire_cron("0 * * * *").await;
+    let events = get("/api/alerts").bearer(&user.jwt).send().await;
+    let thresholds = events.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["type"] == "budget.threshold_reached")
+        .count();
+    assert_eq!(thresholds, 2, "{}", events.text);
+    assert_eq!(mail_to(&address).len(), 2, "a warning is not critical");
+}

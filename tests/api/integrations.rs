@@ -238,7 +238,7 @@ async fn the_zone_is_a_preference_and_unknown_zones_are_422() {
     let settings = get("/api/settings").bearer(&user.jwt).send().await;
     assert_eq!(
         settings.json,
-        json!({ "tz": "UTC", "spike_sensitivity": "normal" })
+        json!({ "tz": "UTC", "spike_sensitivity": "normal", "alert_emails": "off" })
     );
     let dash = get("/api/stats/dashboard").bearer(&user.jwt).send().await;
     assert_eq!(
@@ -267,7 +267,7 @@ async fn the_zone_is_a_preference_and_unknown_zones_are_422() {
     // A partial PATCH leaves the other setting as it was.
     assert_eq!(
         saved.json,
-        json!({ "tz": "Asia/Kolkata", "spike_sensitivity": "normal" })
+        json!({ "tz": "Asia/Kolkata", "spike_sensitivity": "normal", "alert_emails": "off" })
     );
     let curve = get("/api/usage/hourly").bearer(&user.jwt).send().await;
     assert_eq!(curve.json["tz"], "Asia/Kolkata");

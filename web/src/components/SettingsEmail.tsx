@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorMessage, type Webhook } from '../api';
+import { api, errorMessage, type Settings, type Webhook } from '../api';
 import { emailStatusText, previewText } from '../email';
 import { useResource } from '../hooks';
 import { TextField } from './Field';
@@ -13,6 +13,8 @@ export function EmailAndDigests() {
   const email = useResource('email-settings', (signal) => api.emailSettings(signal));
   const digest = useResource('digest-settings', (signal) => api.digestSettings(signal));
   const hooks = useResource<Webhook[]>('webhooks', (signal) => api.webhooks(signal));
+  const prefs = useResource<Settings>('settings', (signal) => api.settings(signal));
+  const [alerts, setAlerts] = useState('off');
   const [address, setAddress] = useState('');
   const [schedule, setSchedule] = useState('off');
   const [channel, setChannel] = useState('email');
@@ -23,6 +25,9 @@ export function EmailAndDigests() {
   useEffect(() => {
     if (email.data?.address) setAddress(email.data.address);
   }, [email.data?.address]);
+  useEffect(() => {
+    if (prefs.data) setAlerts(prefs.data.alert_emails);
+  }, [prefs.data?.alert_emails]);
   useEffect(() => {
     if (!digest.data) return;
     setSchedule(digest.data.schedule);
@@ -54,6 +59,12 @@ export function EmailAndDigests() {
       digest.mutate(() => saved);
       return 'Digest settings saved.';
     });
+  const saveAlerts = () =>
+    run(async () => {
+      const saved = await api.updateSettings({ alert_emails: alerts });
+      prefs.mutate(() => saved);
+      return alerts === 'off' ? 'Alerts no longer come by e-mail.' : 'Alert e-mail settings saved.';
+    });
   const preview = () =>
     run(async () => {
       const sent = await api.previewDigest();
@@ -65,7 +76,7 @@ export function EmailAndDigests() {
   return (
     <section class="panel" aria-labelledby="email-title" data-testid="email-section">
       <h2 id="email-title">E-mail and digests</h2>
-      <p class="hint intro">Weekly (Monday to Sunday) or monthly spend digests in your time zone, by e-mail or to a webhook. An address gets nothing but its confirmation until you confirm it; every message has a one-click unsubscribe.</p>
+      <p class="hint intro">Alerts as they happen, and weekly (Monday to Sunday) or monthly spend digests in your time zone, by e-mail or to a webhook. An address gets nothing but its confirmation until you confirm it; every message has a one-click unsubscribe.</p>
       {email.error ? <Notice tone="error">Could not load your e-mail settings: {errorMessage(email.error)}</Notice> : null}
       <p data-testid="email-status" data-status={status}>
         {emailStatusText(status)}
@@ -81,6 +92,29 @@ export function EmailAndDigests() {
         <TextField id="email-address" label="E-mail address" type="email" value={address} onValue={setAddress} autoComplete="email" maxLength={254} testId="email-address" />
         <button type="submit" disabled={busy || address.trim() === ''} data-testid="email-save">
           {status === 'unconfirmed' ? 'Resend confirmation' : 'Save address'}
+        </button>
+      </form>
+      <form
+        class="settings-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void saveAlerts();
+        }}
+      >
+        <div class="field">
+          <label for="alert-emails">Alerts by e-mail</label>
+          <select id="alert-emails" value={alerts} onChange={(e) => setAlerts((e.currentTarget as HTMLSelectElement).value)} aria-describedby="alert-emails-hint" data-testid="alert-emails">
+            <option value="off">Off</option>
+            <option value="critical">Critical only (a key disabled, a policy that failed)</option>
+            <option value="warning">Warnings and critical (thresholds, spikes, drift…)</option>
+            <option value="info">Every alert</option>
+          </select>
+          <p class="hint" id="alert-emails-hint">
+            One message per hourly check that raised any, to your confirmed address, within the daily cap.
+          </p>
+        </div>
+        <button type="submit" disabled={busy} data-testid="alert-emails-save">
+          Save alert e-mails
         </button>
       </form>
       <form
