@@ -17,7 +17,9 @@ use crate::store::{self, usage};
 /// A validated public-API question, as it travels from the Worker to the
 /// token's Durable Object (dates as `YYYY-MM-DD`, re-parsed on arrival).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "route", rename_all = "snake_case")]
+// Externally tagged: an internally tagged enum deserialises through a
+// buffer of every field, several KB of the wasm for the same answer.
+#[serde(rename_all = "snake_case")]
 pub enum PublicQuery {
     Stats {
         start: String,
