@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::domain::scope::Scope;
 use crate::domain::Invalid;
 use serde_json::{json, Value};
 
@@ -39,6 +40,9 @@ pub enum AppError {
     /// The session is fine but too old for this action: send the password.
     #[error("{0}")]
     ReauthenticationRequired(String),
+    /// A valid API token without the scope this operation needs (RFC 6750 §3).
+    #[error("insufficient scope")]
+    InsufficientScope(Scope),
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<&'static str> },
     #[error("{0}")]
@@ -99,7 +103,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized(_) => 401,
-            Self::ReauthenticationRequired(_) => 403,
+            Self::ReauthenticationRequired(_) | Self::InsufficientScope(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
@@ -118,6 +122,7 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized(_) => "unauthorized",
             Self::ReauthenticationRequired(_) => "reauthentication_required",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -141,6 +146,9 @@ impl AppError {
             | Self::Upstream(m)
             | Self::Unavailable(m) => m.clone(),
             Self::Validation { message, .. } => message.clone(),
+            Self::InsufficientScope(scope) => {
+                format!("This token lacks the scope {}.", scope.name())
+            }
             Self::MethodNotAllowed { allow } => {
                 format!("This route only accepts {}.", allow.join(", "))
             }
@@ -173,6 +181,13 @@ impl AppError {
             Self::MethodNotAllowed { allow } => vec![("Allow", allow.join(", "))],
             Self::RateLimited { retry_after } => vec![("Retry-After", retry_after.to_string())],
             Self::Unauthorized(_) => vec![("WWW-Authenticate", "Bearer".to_owned())],
+            Self::InsufficientScope(scope) => vec![(
+                "WWW-Authenticate",
+                format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                    scope.name()
+                ),
+            )],
             _ => vec![],
         }
     }
@@ -223,6 +238,23 @@ mod tests {
         };
         assert_eq!(err.status(), 405);
         assert_eq!(err.headers(), vec![("Allow", "GET, HEAD".to_owned())]);
+    }
+
+    #[test]
+    fn a_missing_scope_is_a_403_naming_it_in_body_and_header() {
+        let err = AppError::InsufficientScope(Scope::UsageRead);
+        assert_eq!(err.status(), 403);
+        assert_eq!(
+            err.body(),
+            json!({"error": {"code": "insufficient_scope", "message": "This token lacks the scope usage:read."}})
+        );
+        assert_eq!(
+            err.headers(),
+            vec![(
+                "WWW-Authenticate",
+                r#"Bearer error="insufficient_scope", scope="usage:read""#.to_owned()
+            )]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Name;
 use crate::domain::audit::{Entry, Fields, Kind};
+use crate::domain::scope::{self, Scope, Scopes};
 use crate::domain::secrets::NewApiToken;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
@@ -26,6 +27,18 @@ pub const MAX_ACTIVE_TOKENS: i64 = 25;
 struct CreateBody {
     #[schema(value_type = vocabulary::schemas::Name)]
     name: String,
+    /// What the token may read, each scope once; absent or null: all four (full read access).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Scope>>, min_items = 1, max_items = 4, nullable = false)]
+    scopes: Option<Vec<String>>,
+    /// Ids of the account's keys the token may see (every endpoint then shows only their figures); absent or null: every key. An id that is not one of your keys is 422.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
+    api_key_ids: Option<Vec<i64>>,
+    /// When the token stops working (then 401 like a revoked one): after now and at most 365 days ahead; absent or null: never.
+    #[serde(default)]
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp)]
+    expires_at: Option<String>,
     /// The account's password. Needed when the session signed in more than 10 minutes ago (403 `reauthentication_required` without it, 422 on this field when wrong; attempts limited like logins).
     #[serde(default)]
     #[schema(max_length = 1024)]
@@ -45,6 +58,40 @@ struct CreatedView {
     token: String,
     #[schema(value_type = vocabulary::schemas::Timestamp)]
     created_at: String,
+    /// What the token may read.
+    #[schema(value_type = Vec<Scope>, min_items = 1, max_items = 4)]
+    scopes: Vec<&'static str>,
+    /// The only keys it sees (a deleted key drops out: possibly none left), or null: every key.
+    #[schema(required = true)]
+    api_key_ids: Option<Vec<i64>>,
+    /// When it stops working, or null: never.
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
+    expires_at: Option<String>,
+    /// Whether `expires_at` has passed (an expired token answers 401; deleted 30 days after).
+    expired: bool,
+}
+
+/// What a token may read, and until when, as both views show it.
+struct GrantView {
+    scopes: Vec<&'static str>,
+    api_key_ids: Option<Vec<i64>>,
+    expires_at: Option<String>,
+    expired: bool,
+}
+
+impl GrantView {
+    fn of(row: &TokenRow, key_ids: Option<Vec<i64>>, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let expiry = row
+            .expires_at
+            .as_deref()
+            .map(|t| clock::parse_timestamp(t).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC));
+        Self {
+            scopes: Scopes::from_bits(row.scopes).names(),
+            api_key_ids: key_ids.filter(|_| row.key_limited),
+            expires_at: row.expires_at.clone(),
+            expired: scope::is_expired(expiry, now),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -64,6 +111,17 @@ struct TokenView {
     last_used_at: Option<String>,
     /// false once revoked.
     is_active: bool,
+    /// What the token may read.
+    #[schema(value_type = Vec<Scope>, min_items = 1, max_items = 4)]
+    scopes: Vec<&'static str>,
+    /// The only keys it sees (a deleted key drops out: possibly none left), or null: every key.
+    #[schema(required = true)]
+    api_key_ids: Option<Vec<i64>>,
+    /// When it stops working, or null: never.
+    #[schema(value_type = vocabulary::schemas::NullableTimestamp, required = true)]
+    expires_at: Option<String>,
+    /// Whether `expires_at` has passed (an expired token answers 401; deleted 30 days after).
+    expired: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -71,9 +129,19 @@ struct TokenView {
 #[schema(description = "Every token of the user, revoked ones included (is_active false).")]
 struct ApiTokenList(Vec<TokenView>);
 
-impl From<TokenRow> for TokenView {
-    fn from(row: TokenRow) -> Self {
+impl TokenView {
+    fn of(row: TokenRow, now: chrono::DateTime<chrono::Utc>) -> Self {
+        // `group_concat` of integer ids: digits and commas only.
+        let key_ids = row
+            .key_ids
+            .as_deref()
+            .map(|ids| ids.split(',').filter_map(|id| id.parse().ok()).collect());
+        let grant = GrantView::of(&row, Some(key_ids.unwrap_or_default()), now);
         Self {
+            scopes: grant.scopes,
+            api_key_ids: grant.api_key_ids,
+            expires_at: grant.expires_at,
+            expired: grant.expired,
             id: row.id,
             name: row.name,
             prefix: row.token_prefix,
@@ -86,7 +154,7 @@ impl From<TokenRow> for TokenView {
 
 /// Create an API token
 ///
-/// Mints a token for the public API (`or_api_` + 32 random bytes, base64url). The plaintext appears in this response only; only its SHA-256 and a display prefix are stored. At most 25 active tokens per user (409 beyond; revoke one first).
+/// Mints a token for the public API (`or_api_` + 32 random bytes, base64url). The plaintext appears in this response only; only its SHA-256 and a display prefix are stored. Optionally limited to some scopes (`stats:read`, `usage:read`, `keys:read`, `metrics:read`; default all four), to some of your keys (`api_key_ids`) and in time (`expires_at`, at most 365 days ahead). At most 25 active, unexpired tokens per user (409 beyond; revoke one first).
 #[utoipa::path(
     post,
     path = "/api/tokens",
@@ -96,24 +164,32 @@ impl From<TokenRow> for TokenView {
     responses(
         (status = 201, description = "Created; `token` is shown this once.", body = CreatedView),
         (status = 403, description = "The session signed in more than 10 minutes ago: send `password`.", body = vocabulary::schemas::ReauthenticationRequiredError),
-        (status = 409, description = "The user already has 25 active tokens.", body = vocabulary::schemas::ConflictError),
+        (status = 409, description = "The user already has 25 active, unexpired tokens.", body = vocabulary::schemas::ConflictError),
     )
 )]
 pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let body: CreateBody = req.json()?;
     let name = Name::parse(&body.name)?;
+    let now = clock::now();
+    let scopes = Scopes::parse(body.scopes.as_deref())?;
+    let expires_at = scope::parse_expiry(body.expires_at.as_deref(), now)?.map(clock::timestamp);
+    let db = app.db()?;
+    let key_ids = own_keys(&db, user.user_id, body.api_key_ids).await?;
     crate::auth::account::confirm_recent(cx, user, body.password.as_deref()).await?;
     let token = NewApiToken::generate().map_err(AppError::internal)?;
-    let now = clock::timestamp(clock::now());
+    let key_list = key_ids.as_deref().map(json_ids);
     let new = store::tokens::NewToken {
         user_id: user.user_id,
         session: &user.session.jti,
         name: name.as_str(),
         hash: &token.hash,
         prefix: &token.prefix,
+        scopes: scopes.bits(),
+        expires_at,
+        key_ids: key_list,
     };
-    let row = store::tokens::insert_capped(&app.db()?, &new, &now, MAX_ACTIVE_TOKENS)
+    let row = store::tokens::insert_capped(&db, &new, &clock::timestamp(now), MAX_ACTIVE_TOKENS)
         .await?
         .ok_or_else(|| {
             AppError::Conflict(format!(
@@ -126,12 +202,16 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         ..Subject::default()
     };
     security_log::record(Event::TokenCreated, &req.client_network(), &subject);
+    let grant = GrantView::of(&row, key_ids, now);
     // The token itself never: its display prefix, as the list shows it.
     let entry = Entry::by_user(user.user_id, Kind::TokenCreated, &row.name)
         .created(
             Fields::new()
                 .with("name", row.name.as_str())
-                .with("prefix", row.token_prefix.as_str()),
+                .with("prefix", row.token_prefix.as_str())
+                .with("scopes", grant.scopes.clone())
+                .with("api_key_ids", grant.api_key_ids.clone())
+                .with("expires_at", grant.expires_at.clone()),
         )
         .reference(Fields::new().with("token_id", row.id));
     let reply = Reply::created(&CreatedView {
@@ -139,8 +219,46 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         name: row.name,
         token: token.plaintext,
         created_at: row.created_at,
+        scopes: grant.scopes,
+        api_key_ids: grant.api_key_ids,
+        expires_at: grant.expires_at,
+        expired: grant.expired,
     })?;
     Ok(Changed::new(reply, entry))
+}
+
+/// The request's `api_key_ids`, each once, when every one is a key of the
+/// user: another account's key is refused exactly like an unknown one.
+async fn own_keys(
+    db: &worker::D1Database,
+    user_id: i64,
+    ids: Option<Vec<i64>>,
+) -> AppResult<Option<Vec<i64>>> {
+    let Some(mut ids) = ids else {
+        return Ok(None);
+    };
+    let invalid = || {
+        AppError::invalid(
+            "api_key_ids",
+            "must list 1 to 100 of your keys, and only your keys",
+        )
+    };
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(invalid());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let owned = store::tokens::owned_keys(db, user_id, &json_ids(&ids)).await?;
+    if usize::try_from(owned).ok() != Some(ids.len()) {
+        return Err(invalid());
+    }
+    Ok(Some(ids))
+}
+
+/// Ids as a JSON array (for SQLite's `json_each`).
+fn json_ids(ids: &[i64]) -> String {
+    let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", listed.join(","))
 }
 
 /// List API tokens
@@ -159,7 +277,9 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let app = cx.app;
     let rows = store::tokens::list(&app.db()?, user.user_id).await?;
     Reply::ok(&ApiTokenList(
-        rows.into_iter().map(TokenView::from).collect(),
+        rows.into_iter()
+            .map(|row| TokenView::of(row, clock::now()))
+            .collect(),
     ))
 }
 

@@ -88,6 +88,8 @@ impl std::fmt::Debug for Handler {
 /// A public-API endpoint: the question its query string asks (invalid
 /// parameters are still a charged call), and how the answer is sent.
 pub struct Public {
+    /// What a token needs to be answered (its security requirement).
+    pub scope: crate::domain::scope::Scope,
     pub question: fn(&Incoming) -> AppResult<PublicQuery>,
     pub reply: fn(String) -> Reply,
 }

@@ -1,7 +1,7 @@
 //! Weekly cleanup (Sunday 03:00 UTC): usage past the retention period,
 //! snapshots, job runs and alert events (with their webhook deliveries)
 //! older than 90 days, audit log entries older than a year, expired session
-//! denylist rows.
+//! denylist rows, API tokens expired for more than 30 days.
 //!
 //! Deletes run in batches of [`BATCH`] rows, each its own statement, so no
 //! single statement grows with the table; [`MAX_BATCHES`] per table bounds
@@ -14,9 +14,10 @@ use crate::app::App;
 use crate::changes::Changes;
 use crate::clock;
 use crate::domain::dates::format_day;
-use crate::error::AppResult;
+use crate::domain::scope;
+use crate::error::{AppError, AppResult};
 use crate::store::job_runs::RunOutcome;
-use crate::store::{alerts, audit_log, job_runs, sessions, snapshots, usage};
+use crate::store::{alerts, audit_log, job_runs, sessions, snapshots, tokens, usage};
 
 pub const BATCH: i64 = 5_000;
 pub const MAX_BATCHES: usize = 100;
@@ -31,6 +32,11 @@ pub async fn run(app: &App, changes: &Changes) -> AppResult<RunOutcome> {
     let operational_before = clock::timestamp(now - Duration::days(OPERATIONAL_RETENTION_DAYS));
     let audit_before = clock::timestamp(now - Duration::days(AUDIT_RETENTION_DAYS));
     let now_text = clock::timestamp(now);
+    // An expired token is listed as such for a while, so its owner sees
+    // why their integration stopped, then goes.
+    let tokens_before = scope::purge_before(now)
+        .map(clock::timestamp)
+        .ok_or_else(|| AppError::internal("the calendar cannot go back 30 days"))?;
     let drained = [
         (
             "usage_stats",
@@ -55,6 +61,10 @@ pub async fn run(app: &App, changes: &Changes) -> AppResult<RunOutcome> {
         (
             "revoked_sessions",
             drain(|| sessions::delete_expired(&db, &now_text, BATCH)).await?,
+        ),
+        (
+            "api_tokens",
+            drain(|| tokens::delete_expired_before(&db, &tokens_before, BATCH)).await?,
         ),
     ];
     let deleted: usize = drained.iter().map(|(_, (rows, _))| rows).sum();

@@ -147,7 +147,9 @@ fn security(handler: &Handler) -> Value {
         Handler::Session(_) | Handler::SessionId(_) | Handler::Change(_) | Handler::ChangeId(_) => {
             serde_json::json!([{ "sessionJwt": [] }])
         }
-        Handler::Public(_) => serde_json::json!([{ "apiToken": [] }]),
+        // The one scope the operation needs (OpenAPI 3.1 lists scopes for
+        // any scheme): a token without it is 403 `insufficient_scope`.
+        Handler::Public(public) => serde_json::json!([{ "apiToken": [public.scope.name()] }]),
     }
 }
 

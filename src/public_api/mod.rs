@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::clock;
 use crate::domain::dates::DateRange;
 use crate::domain::page::Page;
+use crate::domain::scope::Scope;
 use crate::domain::secrets::api_token_hash;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Incoming;
@@ -38,6 +39,7 @@ pub const ROUTES: &[Route] = &[
     route::public(
         "/api/v1/stats",
         Public {
+            scope: Scope::StatsRead,
             question: stats,
             reply: json,
         },
@@ -46,6 +48,7 @@ pub const ROUTES: &[Route] = &[
     route::public(
         "/api/v1/usage",
         Public {
+            scope: Scope::UsageRead,
             question: usage,
             reply: json,
         },
@@ -54,6 +57,7 @@ pub const ROUTES: &[Route] = &[
     route::public(
         "/api/v1/keys",
         Public {
+            scope: Scope::KeysRead,
             question: keys,
             reply: json,
         },
@@ -62,6 +66,7 @@ pub const ROUTES: &[Route] = &[
     route::public(
         "/api/v1/metrics",
         Public {
+            scope: Scope::MetricsRead,
             question: metrics,
             reply: Reply::openmetrics,
         },
@@ -84,7 +89,7 @@ pub async fn handle(app: &App, endpoint: &Public, req: &Incoming) -> Reply {
         Ok(query) => (Some(query), None),
         Err(invalid) => (None, Some(invalid)),
     };
-    match ask(app, &token_hash, query).await {
+    match ask(app, &token_hash, endpoint.scope, query).await {
         Ok(Some((outcome, d1_statements))) => {
             let reply = match outcome {
                 PublicOutcome::Answered { decision, body } => {
@@ -95,6 +100,10 @@ pub async fn handle(app: &App, endpoint: &Public, req: &Incoming) -> Reply {
                     None => log_internal(AppError::internal("charged without an answer")),
                 },
                 PublicOutcome::Limited { decision } => limited(&decision),
+                PublicOutcome::Denied { decision } => with_rate_headers(
+                    Reply::error(&AppError::InsufficientScope(endpoint.scope)),
+                    &decision,
+                ),
                 PublicOutcome::Invalid => return refuse(app, req, unauthenticated()).await,
             };
             with_debug_counter(app, reply, d1_statements)
@@ -104,16 +113,18 @@ pub async fn handle(app: &App, endpoint: &Public, req: &Incoming) -> Reply {
     }
 }
 
-/// `None` when the token is not an active API token.
+/// `None` when the token is not an active, unexpired API token.
 async fn ask(
     app: &App,
     token_hash: &str,
+    scope: Scope,
     query: Option<PublicQuery>,
 ) -> AppResult<Option<(PublicOutcome, u32)>> {
     let bucket_name = token_bucket_name(token_hash);
     let bucket = token_bucket(app, &bucket_name);
     let ask = PublicAsk {
         token_hash: token_hash.to_owned(),
+        scope: scope.name().to_owned(),
         query,
         limit: bucket.limit,
         window_secs: bucket.window_secs,
@@ -214,7 +225,7 @@ fn ip_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
 
 /// Totals over a date range
 ///
-/// Totals of requests, cost and tokens over the user's keys between start_date and end_date (inclusive). Defaults: end = today (UTC), start = end - 29 days. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
+/// Needs scope `stats:read`. Totals of requests, cost and tokens over the token's keys (the account's, or those it is limited to) between start_date and end_date (inclusive). Defaults: end = today (UTC), start = end - 29 days. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
 #[utoipa::path(
     get,
     path = "/api/v1/stats",
@@ -235,7 +246,7 @@ fn stats(req: &Incoming) -> AppResult<PublicQuery> {
 
 /// Usage per day and model
 ///
-/// Rows aggregated over the user's keys by (date, model), ordered by date then model, paginated. Both dates are required. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
+/// Needs scope `usage:read`. Rows aggregated over the token's keys (the account's, or those it is limited to) by (date, model), ordered by date then model, paginated. Both dates are required. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
 #[utoipa::path(
     get,
     path = "/api/v1/usage",
@@ -262,7 +273,7 @@ fn usage(req: &Incoming) -> AppResult<PublicQuery> {
 
 /// Keys with all-time totals
 ///
-/// The user's keys with their all-time requests and cost. Never a key value or preview. Takes no parameters. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
+/// Needs scope `keys:read`. The token's keys (the account's, or those it is limited to) with their all-time requests and cost. Never a key value or preview. Takes no parameters. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
 #[utoipa::path(
     get,
     path = "/api/v1/keys",
@@ -278,7 +289,7 @@ fn keys(_: &Incoming) -> AppResult<PublicQuery> {
 
 /// OpenMetrics for Prometheus and Grafana
 ///
-/// The account's figures as OpenMetrics text (`application/openmetrics-text; version=1.0.0`): per key spend in the current UTC day/week/month (`openrouter_key_spend_usd{period}`), all-time usage (`openrouter_key_usage_usd_total`), limit and remaining (absent, never +Inf, when unlimited), seconds since the last sync; per model requests, tokens and spend of the last completed UTC day (named by `openrouter_model_day_info{day}`). Exact decimals. Same token and rate limit as every /api/v1 route (scrape every few minutes: the figures change hourly). Takes no parameters.
+/// Needs scope `metrics:read`. The figures of the token's keys (the account's, or those it is limited to) as OpenMetrics text (`application/openmetrics-text; version=1.0.0`): per key spend in the current UTC day/week/month (`openrouter_key_spend_usd{period}`), all-time usage (`openrouter_key_usage_usd_total`), limit and remaining (absent, never +Inf, when unlimited), seconds since the last sync; per model requests, tokens and spend of the last completed UTC day (named by `openrouter_model_day_info{day}`). Exact decimals. Same token and rate limit as every /api/v1 route (scrape every few minutes: the figures change hourly). Takes no parameters.
 #[utoipa::path(
     get,
     path = "/api/v1/metrics",

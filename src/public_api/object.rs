@@ -9,7 +9,10 @@
 //! memory ([`TokenAsk::Invalidate`]); a revocation ([`TokenAsk::Revoke`]) is
 //! remembered in storage and refuses the token without asking D1. Both bump
 //! a generation, so an answer computed while they happened is served to its
-//! own request at most, never kept.
+//! own request at most, never kept. Each answer carries what the token's row
+//! granted (scopes, expiry), checked whenever it is served: an expired token
+//! is refused like an unknown one, a call outside its scopes is charged and
+//! refused (`Denied`).
 
 use std::cell::{Cell, RefCell};
 
@@ -19,6 +22,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 use super::wire::{PublicAsk, PublicOutcome, TokenAsk};
 use crate::clock;
 use crate::config::Config;
+use crate::domain::scope::{Grant, Scope};
 use crate::error::AppError;
 use crate::rate_limit::log::BucketLog;
 use crate::store::{bucket_log, tokens};
@@ -38,9 +42,10 @@ pub struct PublicToken {
     /// Bumped by every invalidation and revocation: an answer computed
     /// across a bump is not cached.
     generation: Cell<u64>,
-    /// The token was found active in D1 (by an answer or a token check)
-    /// this recently (epoch ms); cleared with the answers.
-    token_seen_ms: Cell<Option<(i64, i64)>>,
+    /// What D1 granted the token when it was last found active (by an
+    /// answer or a token check), and when (epoch ms); cleared with the
+    /// answers.
+    token_seen: RefCell<Option<(Grant, i64)>>,
     /// Read from storage once per object lifetime.
     revoked: Cell<Option<bool>>,
     /// When this object last recorded the token's use (epoch ms).
@@ -59,7 +64,7 @@ impl DurableObject for PublicToken {
             log: BucketLog::default(),
             answers: RefCell::new(TimedCache::new(answer_ttl_ms)),
             generation: Cell::new(0),
-            token_seen_ms: Cell::new(None),
+            token_seen: RefCell::new(None),
             revoked: Cell::new(None),
             last_used_ms: Cell::new(None),
         }
@@ -110,6 +115,11 @@ impl DurableObject for PublicToken {
     }
 }
 
+/// Whether the token may be given what it asks (an unknown scope: no).
+fn allows(grant: &Grant, ask: &PublicAsk) -> bool {
+    Scope::parse(&ask.scope).is_some_and(|scope| grant.scopes.allows(scope))
+}
+
 impl PublicToken {
     fn decide(
         &self,
@@ -123,7 +133,7 @@ impl PublicToken {
 
     fn forget(&self) {
         self.answers.borrow_mut().clear();
-        self.token_seen_ms.set(None);
+        *self.token_seen.borrow_mut() = None;
         self.generation.set(self.generation.get().wrapping_add(1));
     }
 
@@ -157,7 +167,9 @@ impl PublicToken {
             Some(query) => self.answer(ask, query, d1_statements).await?,
             None => self.check_token(ask, d1_statements).await?,
         };
-        let Some((token_id, body)) = found else {
+        // Checked on every answer, fresh or cached: an expired token is
+        // unknown, and the expiry is read anew, never cached past.
+        let Some((grant, body)) = found.filter(|(grant, _)| !grant.is_expired(clock::now())) else {
             return Ok(PublicOutcome::Invalid);
         };
         let decision = self
@@ -166,7 +178,10 @@ impl PublicToken {
         if !decision.allowed {
             return Ok(PublicOutcome::Limited { decision });
         }
-        self.record_use(token_id);
+        if !allows(&grant, ask) {
+            return Ok(PublicOutcome::Denied { decision });
+        }
+        self.record_use(grant.token_id);
         Ok(match body {
             Some(body) => PublicOutcome::Answered { decision, body },
             None => PublicOutcome::Charged { decision },
@@ -175,19 +190,22 @@ impl PublicToken {
 
     /// The answer to the question, from memory or one D1 statement; `None`
     /// when the token is not (or no longer) valid. A revocation or a change
-    /// that arrived while D1 answered wins: the answer is not kept.
+    /// that arrived while D1 answered wins: the answer is not kept. Only an
+    /// answer the token may be given is kept; the cache is this token's
+    /// alone (one object per token) and its scopes never change, yet the
+    /// grant is checked again whenever an answer is served.
     async fn answer(
         &self,
         ask: &PublicAsk,
         query: &PublicQuery,
         d1_statements: &mut u32,
-    ) -> std::result::Result<Option<(i64, Option<String>)>, AppError> {
+    ) -> std::result::Result<Option<(Grant, Option<String>)>, AppError> {
         let generation = self.generation.get();
         let now_ms = clock::now().timestamp_millis();
         let key = query.cache_key();
         let cached = self.answers.borrow().get(&key, now_ms);
         if let Some(answer) = cached {
-            return Ok(Some((answer.token_id, Some(answer.body))));
+            return Ok(Some((answer.grant, Some(answer.body))));
         }
         let db = self.env.d1("DB").map_err(AppError::internal)?;
         *d1_statements += 1;
@@ -199,14 +217,16 @@ impl PublicToken {
                 return Ok(None);
             }
         } else {
-            self.remember_last_used(&answer);
-            let stored_at = clock::now().timestamp_millis();
-            self.answers
-                .borrow_mut()
-                .put(key, answer.clone(), stored_at);
-            self.token_seen_ms.set(Some((answer.token_id, now_ms)));
+            self.remember_last_used(&answer.grant);
+            *self.token_seen.borrow_mut() = Some((answer.grant.clone(), now_ms));
+            if allows(&answer.grant, ask) {
+                let stored_at = clock::now().timestamp_millis();
+                self.answers
+                    .borrow_mut()
+                    .put(key, answer.clone(), stored_at);
+            }
         }
-        Ok(Some((answer.token_id, Some(answer.body))))
+        Ok(Some((answer.grant, Some(answer.body))))
     }
 
     /// A request without a question (invalid parameters): only whether the
@@ -215,29 +235,29 @@ impl PublicToken {
         &self,
         ask: &PublicAsk,
         d1_statements: &mut u32,
-    ) -> std::result::Result<Option<(i64, Option<String>)>, AppError> {
+    ) -> std::result::Result<Option<(Grant, Option<String>)>, AppError> {
         let generation = self.generation.get();
         let now_ms = clock::now().timestamp_millis();
-        if let Some((id, seen)) = self.token_seen_ms.get() {
+        if let Some((grant, seen)) = self.token_seen.borrow().as_ref() {
             if now_ms - seen < self.answers.borrow().ttl_ms() {
-                return Ok(Some((id, None)));
+                return Ok(Some((grant.clone(), None)));
             }
         }
         let db = self.env.d1("DB").map_err(AppError::internal)?;
         *d1_statements += 1;
-        let Some(id) = tokens::active_id(&db, &ask.token_hash).await? else {
+        let Some(grant) = tokens::active_grant(&db, &ask.token_hash).await? else {
             return Ok(None);
         };
         if self.generation.get() != generation && self.is_revoked().map_err(AppError::internal)? {
             return Ok(None);
         }
-        self.token_seen_ms.set(Some((id, now_ms)));
-        Ok(Some((id, None)))
+        *self.token_seen.borrow_mut() = Some((grant.clone(), now_ms));
+        Ok(Some((grant, None)))
     }
 
-    fn remember_last_used(&self, answer: &Answer) {
+    fn remember_last_used(&self, grant: &Grant) {
         if self.last_used_ms.get().is_none() {
-            let stored = answer
+            let stored = grant
                 .last_used_at
                 .as_deref()
                 .and_then(clock::parse_timestamp);

@@ -24,6 +24,9 @@ pub enum TokenAsk {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PublicAsk {
     pub token_hash: String,
+    /// The scope the operation needs, by name (`Scope::name`): a token
+    /// without it is charged and refused (`Denied`), whatever the question.
+    pub scope: String,
     pub query: Option<PublicQuery>,
     pub limit: u32,
     pub window_secs: i64,
@@ -44,7 +47,12 @@ pub enum PublicOutcome {
     Limited {
         decision: Decision,
     },
-    /// Not an active API token: nothing charged, nothing stored.
+    /// A valid token without the operation's scope: charged, not answered.
+    Denied {
+        decision: Decision,
+    },
+    /// Not an active API token (or an expired one): nothing charged,
+    /// nothing stored.
     Invalid,
 }
 
@@ -61,6 +69,7 @@ enum Outcome {
     Answered(Decision),
     Charged(Decision),
     Limited(Decision),
+    Denied(Decision),
     Invalid,
 }
 
@@ -71,6 +80,7 @@ impl PublicOutcome {
             Self::Answered { decision, body } => (Outcome::Answered(*decision), body.as_str()),
             Self::Charged { decision } => (Outcome::Charged(*decision), ""),
             Self::Limited { decision } => (Outcome::Limited(*decision), ""),
+            Self::Denied { decision } => (Outcome::Denied(*decision), ""),
             Self::Invalid => (Outcome::Invalid, ""),
         };
         let head = Head {
@@ -94,6 +104,7 @@ impl PublicOutcome {
             Outcome::Answered(decision) => Self::Answered { decision, body },
             Outcome::Charged(decision) => Self::Charged { decision },
             Outcome::Limited(decision) => Self::Limited { decision },
+            Outcome::Denied(decision) => Self::Denied { decision },
             Outcome::Invalid => Self::Invalid,
         };
         Some((outcome, head.d1_statements))
@@ -103,6 +114,7 @@ impl PublicOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::scope::Scope;
 
     #[test]
     fn outcomes_cross_the_wire_intact() {
@@ -127,6 +139,7 @@ mod tests {
                 },
             },
             PublicOutcome::Charged { decision },
+            PublicOutcome::Denied { decision },
             PublicOutcome::Invalid,
         ] {
             let text = outcome.encode(1);
@@ -143,6 +156,7 @@ mod tests {
     fn asks_cross_the_wire_intact() {
         let ask = TokenAsk::Public(PublicAsk {
             token_hash: "ab".repeat(32),
+            scope: Scope::KeysRead.name().to_owned(),
             query: Some(PublicQuery::Keys),
             limit: 1000,
             window_secs: 3600,

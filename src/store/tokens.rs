@@ -4,6 +4,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use crate::args;
+use crate::domain::scope::Grant;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -15,9 +16,19 @@ pub struct TokenRow {
     pub last_used_at: Option<String>,
     #[serde(deserialize_with = "super::int_bool")]
     pub is_active: bool,
+    /// Bit set of `domain::scope::Scopes`.
+    pub scopes: i64,
+    pub expires_at: Option<String>,
+    #[serde(deserialize_with = "super::int_bool")]
+    pub key_limited: bool,
+    /// The keys of a limited token, comma-separated (listings only; NULL
+    /// when it has none).
+    #[serde(default)]
+    pub key_ids: Option<String>,
 }
 
-const COLUMNS: &str = "id, name, token_prefix, created_at, last_used_at, is_active";
+const COLUMNS: &str =
+    "id, name, token_prefix, created_at, last_used_at, is_active, scopes, expires_at, key_limited";
 
 /// A token to store: its owner, the session creating it, what is shown.
 pub struct NewToken<'a> {
@@ -27,25 +38,82 @@ pub struct NewToken<'a> {
     pub name: &'a str,
     pub hash: &'a str,
     pub prefix: &'a str,
+    /// Bit set of `domain::scope::Scopes`.
+    pub scopes: i64,
+    pub expires_at: Option<String>,
+    /// The only keys it may see (a JSON array of the user's key ids), or
+    /// `None` for every key.
+    pub key_ids: Option<String>,
 }
 
-/// Inserts a token unless the user already holds `max_active` active ones
-/// (checked in the same statement, so two racing requests cannot both pass).
+/// Inserts a token unless the user already holds `max_active` active,
+/// unexpired ones (checked in the same statement, so two racing requests
+/// cannot both pass), with its keys in the same transaction.
 pub async fn insert_capped(
     db: &D1Database,
     new: &NewToken<'_>,
     now: &str,
     max_active: i64,
 ) -> AppResult<Option<TokenRow>> {
-    super::first(
+    let insert = super::statement(
         db,
         &format!(
-            "INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, created_at, created_by_session)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?7
-             WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = ?1 AND is_active = 1) < ?6
+            "INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, created_at, created_by_session,
+                                     scopes, expires_at, key_limited)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?7, ?8, ?9, ?10 IS NOT NULL
+             WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = ?1 AND is_active = 1
+                      AND (expires_at IS NULL OR expires_at > ?5)) < ?6
              RETURNING {COLUMNS}"
         ),
-        args![new.user_id, new.name, new.hash, new.prefix, now, max_active, new.session],
+        args![
+            new.user_id,
+            new.name,
+            new.hash,
+            new.prefix,
+            now,
+            max_active,
+            new.session,
+            new.scopes,
+            new.expires_at.as_deref(),
+            new.key_ids.as_deref()
+        ],
+    )?;
+    // Only the user's own keys, by the new token's (unique) hash: nothing
+    // when the insert above was refused.
+    let keys = super::statement(
+        db,
+        "INSERT INTO api_token_keys (token_id, api_key_id)
+         SELECT t.id, k.id FROM api_tokens t
+         JOIN api_keys k ON k.user_id = t.user_id AND k.id IN (SELECT value FROM json_each(?2))
+         WHERE t.token_hash = ?1",
+        args![new.hash, new.key_ids.as_deref().unwrap_or("[]")],
+    )?;
+    let results = super::batch_results(db, vec![insert, keys]).await?;
+    let Some(inserted) = results.first() else {
+        return Ok(None);
+    };
+    let rows: Vec<TokenRow> = inserted.results().map_err(super::db_error)?;
+    Ok(rows.into_iter().next())
+}
+
+/// How many of these ids (a JSON array) are keys of the user.
+pub async fn owned_keys(db: &D1Database, user_id: i64, key_ids: &str) -> AppResult<i64> {
+    super::count(
+        db,
+        "SELECT COUNT(*) AS n FROM api_keys
+         WHERE user_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        args![user_id, key_ids],
+    )
+    .await
+}
+
+/// Deletes tokens that expired before `before`, a batch at a time.
+pub async fn delete_expired_before(db: &D1Database, before: &str, batch: i64) -> AppResult<usize> {
+    super::run(
+        db,
+        "DELETE FROM api_tokens WHERE id IN
+           (SELECT id FROM api_tokens WHERE expires_at < ?1 LIMIT ?2)",
+        args![before, batch],
     )
     .await
 }
@@ -77,7 +145,12 @@ pub async fn revoke_others(
 pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<TokenRow>> {
     super::all(
         db,
-        &format!("SELECT {COLUMNS} FROM api_tokens WHERE user_id = ?1 ORDER BY id"),
+        &format!(
+            "SELECT {COLUMNS},
+                (SELECT group_concat(api_key_id) FROM api_token_keys WHERE token_id = api_tokens.id)
+                  AS key_ids
+             FROM api_tokens WHERE user_id = ?1 ORDER BY id"
+        ),
         args![user_id],
     )
     .await
@@ -135,13 +208,22 @@ pub async fn touch(db: &D1Database, id: i64, now: &str, stale_before: &str) -> A
     .await
 }
 
-/// The id of the active token with this hash (the public path's token check
-/// when a request carries no question to fold it into).
-pub async fn active_id(db: &D1Database, token_hash: &str) -> AppResult<Option<i64>> {
-    super::first_id(
+/// What the active token with this hash is granted (the public path's
+/// token check when a request carries no question to fold it into).
+pub async fn active_grant(db: &D1Database, token_hash: &str) -> AppResult<Option<Grant>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        last_used_at: Option<String>,
+        scopes: i64,
+        expires_at: Option<String>,
+    }
+    let row: Option<Row> = super::first(
         db,
-        "SELECT id FROM api_tokens WHERE token_hash = ?1 AND is_active = 1",
+        "SELECT id, last_used_at, scopes, expires_at FROM api_tokens
+         WHERE token_hash = ?1 AND is_active = 1",
         args![token_hash],
     )
-    .await
+    .await?;
+    Ok(row.map(|r| Grant::of(r.id, r.last_used_at, r.scopes, r.expires_at.as_deref())))
 }

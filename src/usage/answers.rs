@@ -11,13 +11,16 @@ use super::shapes::{Answer, Period, Summary};
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, Pagination};
+use crate::domain::scope::Grant;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, usage};
 
 /// A validated public-API question, as it travels from the Worker to the
 /// token's Durable Object (dates as `YYYY-MM-DD`, re-parsed on arrival).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "route", rename_all = "snake_case")]
+// Externally tagged: an internally tagged enum deserialises through a
+// buffer of every field, several KB of the wasm for the same answer.
+#[serde(rename_all = "snake_case")]
 pub enum PublicQuery {
     Stats {
         start: String,
@@ -84,7 +87,7 @@ struct UsageItem<'a> {
 #[derive(Serialize, ToSchema)]
 #[schema(as = PublicUsagePage)]
 pub struct UsageResponse<'a> {
-    /// Rows aggregated over the user's keys by (date, model), ordered by date then model.
+    /// Rows aggregated over the token's keys by (date, model), ordered by date then model.
     items: Vec<UsageItem<'a>>,
     pagination: Pagination,
 }
@@ -166,8 +169,12 @@ async fn stats(db: &D1Database, token_hash: &str, range: &DateRange) -> AppResul
         period: Period::of(range),
     };
     Ok(Some(Answer {
-        token_id: row.token_id,
-        last_used_at: row.last_used_at,
+        grant: Grant::of(
+            row.token_id,
+            row.last_used_at,
+            row.scopes,
+            row.expires_at.as_deref(),
+        ),
         body: to_value(&body)?,
     }))
 }
@@ -187,8 +194,12 @@ async fn usage_page(
     };
     let body = usage_body(&found, page.info(found.total))?;
     Ok(Some(Answer {
-        token_id: found.token_id,
-        last_used_at: found.last_used_at,
+        grant: Grant::of(
+            found.token_id,
+            found.last_used_at.clone(),
+            found.scopes,
+            found.expires_at.as_deref(),
+        ),
         body,
     }))
 }
@@ -218,7 +229,12 @@ async fn keys(db: &D1Database, token_hash: &str) -> AppResult<Option<Answer>> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let (token_id, last_used_at) = (first.token_id, first.last_used_at.clone());
+    let grant = Grant::of(
+        first.token_id,
+        first.last_used_at.clone(),
+        first.scopes,
+        first.expires_at.as_deref(),
+    );
     let items = rows
         .into_iter()
         .filter_map(|row| {
@@ -244,8 +260,7 @@ async fn keys(db: &D1Database, token_hash: &str) -> AppResult<Option<Answer>> {
         .collect::<AppResult<Vec<_>>>()?;
     let total = items.len();
     Ok(Some(Answer {
-        token_id,
-        last_used_at,
+        grant,
         body: to_value(&KeysResponse { items, total })?,
     }))
 }
@@ -273,6 +288,8 @@ mod tests {
         usage::PublicUsagePage {
             token_id: 1,
             last_used_at: None,
+            scopes: 15,
+            expires_at: None,
             total,
             items: items.to_owned(),
         }

@@ -32,8 +32,12 @@ pub async fn metrics(db: &D1Database, token_hash: &str, day: &str) -> AppResult<
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Some(Answer {
-        token_id: found.token_id,
-        last_used_at: found.last_used_at,
+        grant: crate::domain::scope::Grant::of(
+            found.token_id,
+            found.last_used_at,
+            found.scopes,
+            found.expires_at.as_deref(),
+        ),
         body: render(&keys, &models, day, crate::clock::now()),
     }))
 }

@@ -430,7 +430,9 @@ mod tests {
             200,
             &json!([{
                 "id": 1, "name": "ci", "prefix": "or_api_AbC-_9",
-                "created_at": "2026-11-25T20:00:00Z", "last_used_at": null, "is_active": true
+                "created_at": "2026-11-25T20:00:00Z", "last_used_at": null, "is_active": true,
+                "scopes": ["metrics:read"], "api_key_ids": [3], "expires_at": "2027-03-04T00:00:00Z",
+                "expired": false
             }]),
         );
         let mut watched = key();

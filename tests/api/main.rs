@@ -24,6 +24,7 @@ mod listing;
 mod policies;
 mod public;
 mod queue;
+mod scopes;
 mod spikes;
 mod sync;
 mod tokens;

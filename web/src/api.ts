@@ -66,6 +66,8 @@ export type LocalDailyDay = Schemas['LocalDayTotal'];
 
 export type ApiToken = Schemas['ApiToken'];
 export type CreatedToken = Schemas['CreatedToken'];
+export type TokenScope = Schemas['TokenScope'];
+export type CreateTokenRequest = Schemas['CreateTokenRequest'];
 
 // ---- budgets, alerts, webhooks (docs/alerts.md) ------------------------------
 
@@ -360,7 +362,7 @@ export const api = {
 
   tokens: (signal?: AbortSignal) => request<Schemas['ApiTokenList']>('/api/tokens', { signal }),
   /** `password`: needed when the session signed in more than 10 minutes ago (see `needsPassword`). */
-  createToken: (name: string, password?: string) => request<CreatedToken>('/api/tokens', { method: 'POST', body: { name, password } }),
+  createToken: (body: CreateTokenRequest) => request<CreatedToken>('/api/tokens', { method: 'POST', body }),
   revokeToken: (id: number) => request<void>(`/api/tokens/${id}`, { method: 'DELETE' }),
 };
 

@@ -877,6 +877,39 @@ try {
     check(r.status === 401, `a revoked token answered ${r.status}`);
   });
 
+  await step('tokens: a scoped token (metrics only, one key, 30 days) is checked in the page, created and listed; /api/v1 refuses it usage with 403', async () => {
+    await page.getByLabel('Name', { exact: true }).fill('e2e metrics');
+    for (const s of ['stats-read', 'usage-read', 'keys-read', 'metrics-read']) await page.getByTestId(`token-scope-${s}`).uncheck();
+    await page.getByTestId('create-token-submit').click();
+    const scopesError = page.getByTestId('token-scopes-error');
+    await scopesError.waitFor();
+    const describedBy = await page.getByTestId('token-scopes-fields').getAttribute('aria-describedby');
+    check(describedBy === 'token-scopes-error', `the scopes' error is not tied to its fieldset: ${describedBy}`);
+    await axe('tokens (no scope ticked)');
+    await page.getByTestId('token-scope-metrics-read').check();
+    await page.getByTestId('token-limit-keys').check();
+    const firstKey = page.locator('[data-testid^="token-only-key-"]').first();
+    await firstKey.check();
+    const keyName = (await page.locator(`label[for="${await firstKey.getAttribute('id')}"]`).innerText()).trim();
+    await page.getByTestId('token-expiry').selectOption('30');
+    await page.getByTestId('create-token-submit').click();
+    const input = page.getByTestId('new-token');
+    await input.waitFor();
+    const scoped = await input.inputValue();
+    remember(scoped);
+    const row = page.locator('[data-testid="token-row"][data-active="true"]').filter({ hasText: 'e2e metrics' });
+    await row.waitFor();
+    check((await row.getByTestId('token-scopes').innerText()).trim() === 'metrics:read', 'the row lists its one scope');
+    check((await row.getByTestId('token-keys').innerText()).trim() === keyName, `the row names its key ${keyName}`);
+    const status = await row.getByTestId('token-status').innerText();
+    check(/expires \d{1,2} [A-Z][a-z]{2} \d{4}/.test(status), `the row says when it expires: ${status}`);
+    await axe('tokens (scoped)');
+    const metrics = await apiGet('/api/v1/metrics', { Authorization: `Bearer ${scoped}` });
+    check(metrics.status === 200, `/api/v1/metrics: ${metrics.status}`);
+    const usage = await apiGet(`/api/v1/usage?start_date=${period30.start}&end_date=${period30.end}`, { Authorization: `Bearer ${scoped}` });
+    check(usage.status === 403 && usage.json().error.code === 'insufficient_scope', `/api/v1/usage: ${usage.status} ${usage.text}`);
+  });
+
   await step('keys: sync now answers; delete asks first (dialog)', async () => {
     await page.getByTestId('nav-keys').click();
     await page.waitForURL(/#\/keys/);

@@ -213,7 +213,7 @@ pub fn build_worker() -> Result {
 /// worker-build keeps the names for stack traces; ours need none: the
 /// panic hook logs the panic's message and source location.
 fn strip_names(wasm: &Path) -> Result {
-    step("wasm-opt --strip-debug --strip-producers");
+    step("wasm-opt -Oz --strip-debug --strip-producers");
     let stripped = wasm.with_extension("stripped.wasm");
     // The features worker-build enables, no more: a newer encoding could
     // reach workerd before it reads it.
@@ -230,7 +230,9 @@ fn strip_names(wasm: &Path) -> Result {
     run(Command::new(root().join(WASM_OPT))
         .arg(wasm)
         .args(features)
-        .args(["--strip-debug", "--strip-producers", "-o"])
+        // -Oz once more over worker-build's pass: ~2.5 KB gzip fewer, for
+        // ~20 s of build.
+        .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
         .arg(&stripped))?;
     fs::rename(&stripped, wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
     check_wasm_budget(wasm)

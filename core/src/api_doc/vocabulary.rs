@@ -177,6 +177,7 @@ pub mod schemas {
     named_schema!(InternalError);
     named_schema!(ServiceUnavailableError);
     named_schema!(ReauthenticationRequiredError);
+    named_schema!(InsufficientScopeError);
     named_schema!(Percent);
     named_schema!(Thresholds);
     named_schema!(Name);
@@ -260,6 +261,7 @@ pub mod responses {
     named_response!(PublicBadRequest);
     named_response!(PublicUnauthorized);
     named_response!(PublicValidationError);
+    named_response!(PublicInsufficientScope);
     named_response!(PublicRateLimited);
     named_response!(PublicInternal);
 }

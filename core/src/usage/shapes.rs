@@ -9,13 +9,13 @@ use crate::api_doc::vocabulary;
 
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
+use crate::domain::scope::Grant;
 
-/// The answer (serialised once, served many times) and the token it was
-/// given to.
+/// The answer (serialised once, served many times) and what the token's
+/// row granted when it was read (checked again whenever it is served).
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub token_id: i64,
-    pub last_used_at: Option<String>,
+    pub grant: Grant,
     pub body: String,
 }
 

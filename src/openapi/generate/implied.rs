@@ -14,6 +14,7 @@ fn implied(route: &Route) -> Vec<(&'static str, &'static str)> {
         // The token's object decides before anything else runs.
         implied.extend([
             ("401", "PublicUnauthorized"),
+            ("403", "PublicInsufficientScope"),
             ("429", "PublicRateLimited"),
             ("500", "PublicInternal"),
         ]);

@@ -12,17 +12,12 @@ use crate::domain::dates::{format_day, DateRange};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
-/// The token's row fields every public query returns.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TokenUse {
-    pub token_id: i64,
-    pub last_used_at: Option<String>,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct PublicStatsRow {
     pub token_id: i64,
     pub last_used_at: Option<String>,
+    pub scopes: i64,
+    pub expires_at: Option<String>,
     pub total_requests: i64,
     pub total_cost: String,
     pub total_tokens_input: i64,
@@ -52,6 +47,8 @@ pub async fn public_stats(
 pub struct PublicUsagePage {
     pub token_id: i64,
     pub last_used_at: Option<String>,
+    pub scopes: i64,
+    pub expires_at: Option<String>,
     pub total: i64,
     /// The page's rows as compact JSON (see [`PUBLIC_USAGE`]).
     pub items: String,
@@ -92,7 +89,7 @@ impl PublicUsagePage {
     }
 }
 
-/// One page of (date, model) rows over all the user's keys, plus the total
+/// One page of (date, model) rows over the token's keys, plus the total
 /// count; `None` when the token is not valid (a page past the end is `[]`).
 pub async fn public_usage(
     db: &D1Database,
@@ -119,6 +116,8 @@ pub async fn public_usage(
 pub struct PublicKeyRow {
     pub token_id: i64,
     pub last_used_at: Option<String>,
+    pub scopes: i64,
+    pub expires_at: Option<String>,
     pub id: Option<i64>,
     pub name: Option<String>,
     pub is_active: Option<i64>,
@@ -126,8 +125,8 @@ pub struct PublicKeyRow {
     pub total_cost: String,
 }
 
-/// The user's keys with all-time totals; one row with NULL key columns when
-/// the user has no keys, no rows when the token is not valid.
+/// The token's keys with all-time totals; one row with NULL key columns
+/// when it sees none, no rows when the token is not valid.
 pub async fn public_keys(db: &D1Database, token_hash: &str) -> AppResult<Vec<PublicKeyRow>> {
     store::all(db, PUBLIC_KEYS, args![token_hash]).await
 }
@@ -137,6 +136,8 @@ pub async fn public_keys(db: &D1Database, token_hash: &str) -> AppResult<Vec<Pub
 pub struct PublicMetrics {
     pub token_id: i64,
     pub last_used_at: Option<String>,
+    pub scopes: i64,
+    pub expires_at: Option<String>,
     pub keys: Vec<MetricsKey>,
     pub models: Vec<MetricsModel>,
 }
@@ -177,6 +178,8 @@ pub async fn public_metrics(
     struct Row {
         token_id: i64,
         last_used_at: Option<String>,
+        scopes: i64,
+        expires_at: Option<String>,
         keys: String,
         models: String,
     }
@@ -186,6 +189,8 @@ pub async fn public_metrics(
     Ok(Some(PublicMetrics {
         token_id: row.token_id,
         last_used_at: row.last_used_at,
+        scopes: row.scopes,
+        expires_at: row.expires_at,
         keys: serde_json::from_str(&row.keys).map_err(AppError::internal)?,
         models: serde_json::from_str(&row.models).map_err(AppError::internal)?,
     }))
