@@ -179,10 +179,28 @@ pub async fn forget_answers(app: &App, user_id: i64) {
     }
 }
 
+/// How long a write waits for a token's object to forget its answers.
+/// Forgetting is a courtesy (the answers expire on their own within
+/// seconds); an object that does not answer must not hold up the write
+/// that asked, least of all a queue consumer, whose batch would stay
+/// unreported and hold up every batch after it (seen under `wrangler
+/// dev`: a consumer's run never reported while the object kept silent).
+const FORGET_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn forget_token(app: &App, token_hash: &str) {
-    if let Err(e) = invalidate(app, &token_bucket_name(token_hash)).await {
-        worker::console_error!("cannot refresh a token's answers: {e}");
-    }
+    let object = token_bucket_name(token_hash);
+    let asked = Box::pin(invalidate(app, &object));
+    let waited = Box::pin(worker::Delay::from(FORGET_WAIT));
+    let outcome = futures_util::future::select(asked, waited).await;
+    match outcome {
+        futures_util::future::Either::Left((Ok(()), _)) => {}
+        futures_util::future::Either::Left((Err(e), _)) => {
+            worker::console_error!("cannot refresh a token's answers: {e}");
+        }
+        futures_util::future::Either::Right(_) => worker::console_warn!(
+            "a token's object did not answer within {FORGET_WAIT:?}; its answers expire on their own"
+        ),
+    };
 }
 
 /// Tells a revoked token's object, so it refuses the token at once and
