@@ -90,9 +90,11 @@ export function EmailAndDigests() {
         }}
       >
         <TextField id="email-address" label="E-mail address" type="email" value={address} onValue={setAddress} autoComplete="email" maxLength={254} testId="email-address" />
-        <button type="submit" disabled={busy || address.trim() === ''} data-testid="email-save">
-          {status === 'unconfirmed' ? 'Resend confirmation' : 'Save address'}
-        </button>
+        <div class="form-actions">
+          <button type="submit" class="button primary" disabled={busy || address.trim() === ''} data-testid="email-save">
+            {status === 'unconfirmed' ? 'Resend confirmation' : 'Save address'}
+          </button>
+        </div>
       </form>
       <form
         class="settings-form"
@@ -113,9 +115,11 @@ export function EmailAndDigests() {
             One message per hourly check that raised any, to your confirmed address, within the daily cap.
           </p>
         </div>
-        <button type="submit" disabled={busy} data-testid="alert-emails-save">
-          Save alert e-mails
-        </button>
+        <div class="form-actions">
+          <button type="submit" class="button primary" disabled={busy} data-testid="alert-emails-save">
+            Save alert e-mails
+          </button>
+        </div>
       </form>
       <form
         class="settings-form"
@@ -155,13 +159,17 @@ export function EmailAndDigests() {
             </select>
           </div>
         ) : null}
-        <button type="submit" disabled={busy} data-testid="digest-save">
-          Save digest settings
-        </button>
+        <div class="form-actions">
+          <button type="submit" class="button primary" disabled={busy} data-testid="digest-save">
+            Save digest settings
+          </button>
+        </div>
       </form>
-      <button type="button" disabled={busy} onClick={() => void preview()} data-testid="digest-preview">
-        Send me a preview now
-      </button>
+      <div class="form-actions">
+        <button type="button" class="button" disabled={busy} onClick={() => void preview()} data-testid="digest-preview">
+          Send me a preview now
+        </button>
+      </div>
       {message ? (
         <Notice tone={message.tone} testId="email-message">
           {message.text}
