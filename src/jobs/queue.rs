@@ -104,7 +104,7 @@ async fn dead_letter(app: &App, m: BatchMessage) -> Verdict {
 }
 
 async fn sync_message(app: &App, m: BatchMessage, message_id: &str, forget: Forget) -> Verdict {
-    match sync_batch(app, m, message_id, forget).await {
+    let verdict = match sync_batch(app, m, message_id, forget).await {
         Ok(Verdict::Ack) if app.config.redeliver_for_tests => {
             // Tests only (`SYNC_REDELIVER_FOR_TESTS`): the queue delivers
             // this message once more, as at-least-once delivery may.
@@ -115,7 +115,11 @@ async fn sync_message(app: &App, m: BatchMessage, message_id: &str, forget: Forg
             worker::console_error!("batch {} of run {}: {e}", m.batch, m.run_id);
             Verdict::RetryAfter(10)
         }
-    }
+    };
+    // The consumer's last word on the message: a delivery that logged it
+    // and never ended was held up after the handler, not in it.
+    worker::console_log!("batch {} of run {}: {verdict:?}", m.batch, m.run_id);
+    verdict
 }
 
 async fn sync_batch(
