@@ -107,6 +107,14 @@ pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 )]
 pub async fn set(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let body: DigestSettings = cx.req.json()?;
+    // An id out of the document's range is refused whatever the channel
+    // (with `email` it would be ignored, not accepted).
+    if body
+        .webhook_id
+        .is_some_and(|id| !(1..=9_007_199_254_740_991).contains(&id))
+    {
+        return Err(Invalid::new("webhook_id", "must be 1 to 9007199254740991, or null").into());
+    }
     if !["off", "weekly", "monthly", "both"].contains(&body.schedule.as_str()) {
         return Err(Invalid::new("schedule", "must be off, weekly, monthly or both").into());
     }

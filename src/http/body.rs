@@ -49,6 +49,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "A JSON request body is required.".to_owned(),
         ));
     }
+    // Every body of the API is an object; serde would also read a struct
+    // from an array of its fields in order (`[null, null]` was a valid
+    // settings change).
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b == b'[') {
+        return Err(AppError::Validation {
+            message: "Invalid request body: must be a JSON object.".to_owned(),
+            details: vec![FieldError::new("body", "must be a JSON object")],
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(de);
     result.map_err(|err| {
@@ -137,6 +147,13 @@ mod tests {
             "remember"
         );
         assert_eq!(field_of(parse_json::<Login>(b"1").unwrap_err()), "body");
+    }
+
+    #[test]
+    fn an_array_of_the_fields_is_not_the_object() {
+        let err = parse_json::<Login>(br#" ["a", true]"#).unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert_eq!(field_of(err), "body");
     }
 
     #[test]
