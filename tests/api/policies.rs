@@ -163,18 +163,6 @@ async fn actions_on(base: &str, jwt: &str, key_id: i64) -> Vec<Value> {
         .collect()
 }
 
-async fn events_of(base: &str, jwt: &str, kind: &str) -> Vec<Value> {
-    let res = send(base, jwt, "GET", "/api/alerts?limit=100", None).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    res.json["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter(|e| e["type"] == kind)
-        .cloned()
-        .collect()
-}
-
 #[tokio::test]
 async fn a_disable_policy_acts_once_and_is_put_back_at_the_reset_unless_a_person_changed_the_key() {
     let (_turn, stack) = stack().await;

@@ -261,11 +261,7 @@ async fn bad_scopes_keys_and_expiries_are_422_naming_the_field_and_change_nothin
             .send()
             .await;
         res.assert_error(422, "validation_error");
-        assert_eq!(
-            res.json["error"]["details"][0]["field"], field,
-            "{body}: {}",
-            res.text
-        );
+        assert_eq!(res.error_field(), field, "{body}: {}", res.text);
     }
     assert_eq!(count(), before, "nothing created, nothing recorded");
 }

@@ -32,23 +32,6 @@ async fn store_key(base: &str, jwt: &str, name: &str, key: &str, kind: &str) -> 
     res.json["id"].as_i64().expect("id")
 }
 
-/// The account's events of `kind` (every sync the test ran has finished:
-/// `Clocked::sync` waits for its run's end).
-async fn events(base: &str, jwt: &str, kind: &str) -> Vec<Value> {
-    let res = call_at(base, "GET", "/api/alerts?limit=100")
-        .bearer(jwt)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    res.json["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter(|e| e["type"] == kind)
-        .cloned()
-        .collect()
-}
-
 fn stamp(at: chrono::DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -97,7 +80,7 @@ async fn a_runaway_hour_raises_one_spike_and_steady_or_cent_level_keys_none() {
         stack.freeze(&stamp(t0 + Duration::hours(hour)));
         stack.sync().await;
     }
-    let spikes = events(&base, &jwt, "spend.spike").await;
+    let spikes = events_of(&base, &jwt, "spend.spike").await;
     let of = |id: i64| {
         spikes
             .iter()
@@ -154,7 +137,7 @@ async fn a_day_whose_activity_differs_from_the_running_total_drifts_once() {
     stack.freeze(&format!("{next}T03:00:00Z"));
     stack.sync().await;
     stack.sync().await;
-    let drifts = events(&base, &jwt, "data.drift").await;
+    let drifts = events_of(&base, &jwt, "data.drift").await;
     assert_eq!(drifts.len(), 1, "{drifts:?}");
     let drift = &drifts[0];
     assert_eq!(drift["api_key_id"], late_id);

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::harness::{app, remember_secret, start_worker, unique, Worker, PASSWORD};
-use super::http::{client, post, Res};
+use super::http::{call_at, client, post, Res};
 
 /// A registered, logged-in user.
 pub struct User {
@@ -347,4 +347,21 @@ pub async fn user_with_keys() -> (User, Vec<i64>, String) {
     }
     let (_, token) = user.new_token("integration").await;
     (user, ids, token)
+}
+
+/// The events of `kind` of the account signed in as `jwt` on the Worker at
+/// `base` (the newest 100), as `/api/alerts` lists them.
+pub async fn events_of(base: &str, jwt: &str, kind: &str) -> Vec<Value> {
+    let res = call_at(base, "GET", "/api/alerts?limit=100")
+        .bearer(jwt)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["type"] == kind)
+        .cloned()
+        .collect()
 }
