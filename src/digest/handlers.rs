@@ -33,8 +33,9 @@ struct DigestSettings {
     /// `email` (the confirmed address) or `webhook` (`webhook_id`).
     #[schema(pattern = "^(email|webhook)$")]
     channel: String,
-    /// The webhook digests go to when `channel` is `webhook` (not a PagerDuty one).
-    #[schema(required = true, minimum = 1, maximum = 9007199254740991_i64)]
+    /// The webhook digests go to when `channel` is `webhook` (not a PagerDuty one);
+    /// omitted in a change means null. Always present in an answer.
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     #[serde(default)]
     webhook_id: Option<i64>,
 }
