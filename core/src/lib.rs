@@ -21,6 +21,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod access;
 pub mod api_doc;
 pub mod clock;
 pub mod config;
