@@ -84,6 +84,8 @@ fn team_domains_are_hosts_or_origins() {
         "https://user:pw@myteam.cloudflareaccess.com",
         "ftp://myteam.cloudflareaccess.com",
         "my team",
+        // Upper case beside non-ASCII once tripped a debug assertion in idna.
+        "A\u{a1}",
     ] {
         assert_eq!(origin(refused), None, "{refused}");
     }
