@@ -210,6 +210,12 @@ async fn confirm_password(
         .ok_or_else(jwt::rejected)?;
     let network = req.client_network();
     let email_hash = sha256_hex(&account.email);
+    if !account.has_password {
+        return Err(AppError::invalid(
+            field,
+            "cannot be checked: this account has no password (it signs in through Cloudflare Access)",
+        ));
+    }
     let attempts = Attempts::reserve(app, &network, &email_hash).await?;
     if !password::verify(presented, &account.password_hash)? {
         let subject = Subject {

@@ -180,9 +180,11 @@ pub async fn login(cx: &Ctx<'_>) -> AppResult<Reply> {
 
     let credentials = store::users::credentials(&app.db()?, &email).await?;
     // Unknown emails verify against a dummy hash: same cost, same answer.
+    // So do accounts without a password (made by a Cloudflare Access
+    // sign-in): no password signs them in, whatever their stored marker.
     let (found, phc) = match &credentials {
-        Some(c) => (Some(c), c.password_hash.as_str()),
-        None => (None, password::DUMMY_HASH),
+        Some(c) if c.has_password => (Some(c), c.password_hash.as_str()),
+        _ => (None, password::DUMMY_HASH),
     };
     let matches = password::verify(&body.password, phc)?;
     let Some(user) = found.filter(|_| matches) else {

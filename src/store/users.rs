@@ -17,8 +17,39 @@ pub struct UserRow {
 pub struct Credentials {
     pub id: i64,
     pub email: String,
+    /// [`NO_PASSWORD`] when `has_password` is false.
     pub password_hash: String,
     pub session_epoch: i64,
+    /// False for an account created by a Cloudflare Access sign-in: no
+    /// password can sign it in (migration 0018).
+    #[serde(deserialize_with = "super::int_bool")]
+    pub has_password: bool,
+}
+
+/// What an account without a password stores as its hash: not a PHC string
+/// (no parameters, salt or hash), so no password can ever verify against
+/// it, and the login never tries (`has_password`). Migration 0018 ties the
+/// two together.
+pub const NO_PASSWORD: &str = "$argon2id$none";
+
+/// An account created by a Cloudflare Access sign-in: no password
+/// ([`NO_PASSWORD`]); a duplicate email is a UNIQUE violation, as for
+/// [`insert`].
+pub async fn insert_without_password(
+    db: &D1Database,
+    email: &str,
+    now: &str,
+) -> AppResult<Option<Credentials>> {
+    super::first(
+        db,
+        "INSERT INTO users (id, email, password_hash, has_password, created_at, updated_at)
+         VALUES (MAX(COALESCE((SELECT MAX(id) FROM users), 0),
+                     (SELECT id FROM user_id_high_water WHERE singleton = 1)) + 1,
+                 ?1, ?2, 0, ?3, ?3)
+         RETURNING id, email, password_hash, session_epoch, has_password",
+        args![email, NO_PASSWORD, now],
+    )
+    .await
 }
 
 /// Inserts a user; a duplicate email surfaces as a UNIQUE violation. The id
@@ -45,7 +76,7 @@ pub async fn insert(
 pub async fn credentials(db: &D1Database, email: &str) -> AppResult<Option<Credentials>> {
     super::first(
         db,
-        "SELECT id, email, password_hash, session_epoch FROM users WHERE email = ?1",
+        "SELECT id, email, password_hash, session_epoch, has_password FROM users WHERE email = ?1",
         args![email],
     )
     .await
@@ -54,7 +85,7 @@ pub async fn credentials(db: &D1Database, email: &str) -> AppResult<Option<Crede
 pub async fn credentials_by_id(db: &D1Database, id: i64) -> AppResult<Option<Credentials>> {
     super::first(
         db,
-        "SELECT id, email, password_hash, session_epoch FROM users WHERE id = ?1",
+        "SELECT id, email, password_hash, session_epoch, has_password FROM users WHERE id = ?1",
         args![id],
     )
     .await
