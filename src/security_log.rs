@@ -19,6 +19,10 @@ pub enum Event {
     TokenRevoked,
     KeyAdded,
     KeyDeleted,
+    /// A sign-in through Cloudflare Access.
+    AccessLoginOk,
+    /// A Cloudflare Access assertion refused (`reason` says which check).
+    AccessRefused,
 }
 
 impl Event {
@@ -36,6 +40,8 @@ impl Event {
             Event::TokenRevoked => "token_revoked",
             Event::KeyAdded => "key_added",
             Event::KeyDeleted => "key_deleted",
+            Event::AccessLoginOk => "access_login_ok",
+            Event::AccessRefused => "access_refused",
         }
     }
 }
@@ -48,6 +54,8 @@ pub struct Subject<'a> {
     pub id: Option<i64>,
     /// SHA-256 hex of the email tried (failed logins), shortened.
     pub email_sha256: Option<&'a str>,
+    /// Why a credential was refused (a short fixed name, never its value).
+    pub reason: Option<&'a str>,
 }
 
 /// The line for one event.
@@ -63,6 +71,9 @@ pub fn line(event: Event, client_network: &str, subject: &Subject<'_>) -> String
     }
     if let Some(hash) = subject.email_sha256 {
         fields.insert("email_sha256".into(), json!(&hash[..hash.len().min(16)]));
+    }
+    if let Some(reason) = subject.reason {
+        fields.insert("reason".into(), json!(reason));
     }
     Value::Object(fields).to_string()
 }

@@ -1,6 +1,8 @@
 //! Accounts and credentials: argon2id passwords, HS256 session JWTs with a
-//! `jti` denylist, login throttling, and API tokens for the public API.
+//! `jti` denylist, login throttling, sign-in through Cloudflare Access
+//! (`access`), and API tokens for the public API.
 
+pub mod access;
 pub mod account;
 pub mod handlers;
 pub mod jwt;
@@ -26,6 +28,10 @@ pub const ROUTES: &[Route] = &[
     )
     .json()
     .doc::<handlers::__path_login>(),
+    route::access("POST", "/api/auth/access", |cx, user| {
+        Box::pin(access::sign_in::sign_in(cx, user))
+    })
+    .doc::<access::sign_in::__path_sign_in>(),
     route::unaudited(
         "POST",
         "/api/auth/logout",

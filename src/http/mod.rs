@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use worker::{console_error, Env, Headers, Request, Response};
 
 use crate::app::App;
-use crate::auth::session;
+use crate::auth::{access, session};
 use crate::changes::{Changes, Forget};
 use crate::error::{AppError, AppResult};
 use ctx::{Ctx, Incoming};
 use reply::Reply;
-use route::{Changed, Handler};
+use route::{Changed, Handler, SignedIn};
 use router::{Body, Matched};
 
 /// What the edge (`lib.rs`) gives the HTTP layer.
@@ -151,6 +151,10 @@ async fn dispatch(
                 Err(refused) => Err(refused),
             }
         }
+        Handler::Access(sign_in) => match access::require(app, req).await {
+            Ok(user) => signed_in(app, sign_in(&cx, &user).await).await,
+            Err(refused) => Err(refused),
+        },
         Handler::Public(public) => Ok(crate::public_api::handle(app, public, req).await),
     };
     changes.publish(app).await;
@@ -195,6 +199,17 @@ async fn recorded(app: &App, changed: AppResult<Changed>) -> AppResult<Reply> {
         }
     }
     Ok(reply)
+}
+
+/// A sign-in's answer, with the account it created recorded like a change.
+async fn signed_in(app: &App, signed: AppResult<SignedIn>) -> AppResult<Reply> {
+    match signed? {
+        SignedIn {
+            reply,
+            created: Some(entry),
+        } => recorded(app, Ok(Changed { reply, entry })).await,
+        SignedIn { reply, .. } => Ok(reply),
+    }
 }
 
 /// Sent on every response, the static assets' included (`public/_headers`

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::app::App;
+use crate::auth::access::AccessUser;
 use crate::auth::session::AuthUser;
 use crate::domain::audit::Entry;
 use crate::error::AppResult;
@@ -46,6 +47,18 @@ impl Changed {
     }
 }
 
+/// What a sign-in through Cloudflare Access answers: the reply, and the
+/// audit entry of the account it created on first sight (signing in alone
+/// changes nothing), recorded like a change's when the reply is a success.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub reply: Reply,
+    pub created: Option<Entry>,
+}
+
+/// The answer of a sign-in through Cloudflare Access.
+pub type SignIn<'a> = Pin<Box<dyn Future<Output = AppResult<SignedIn>> + 'a>>;
+
 /// One endpoint of the Worker.
 pub type Route = Endpoint<Handler>;
 
@@ -65,6 +78,9 @@ pub enum Handler {
     Change(for<'a> fn(&'a Ctx<'a>, &'a AuthUser) -> Change<'a>),
     /// A change of the row the path names: answers its audit entry.
     ChangeId(for<'a> fn(&'a Ctx<'a>, &'a AuthUser, i64) -> Change<'a>),
+    /// A verified Cloudflare Access assertion (`auth::access`); the
+    /// handler receives the person it names.
+    Access(for<'a> fn(&'a Ctx<'a>, &'a AccessUser) -> SignIn<'a>),
     /// An API token, rate limited: the public API (`public_api`).
     Public(Public),
 }
@@ -80,6 +96,7 @@ impl std::fmt::Debug for Handler {
             Self::OpenChange(_) => "OpenChange",
             Self::Change(_) => "Change",
             Self::ChangeId(_) => "ChangeId",
+            Self::Access(_) => "Access",
             Self::Public(_) => "Public",
         })
     }
@@ -193,6 +210,18 @@ pub const fn unaudited(
         Unaudited::Session(handler) => Handler::Session(handler),
     };
     Endpoint::new(writes(method), path, 0, handler)
+}
+
+/// A sign-in through Cloudflare Access: the dispatcher verifies the
+/// request's assertion first (404 when Access is off, 401 naming the failed
+/// check). It writes (an account on first sight, recorded in the audit log
+/// through [`SignedIn`]), so it is not a `GET`.
+pub const fn access(
+    method: &'static str,
+    path: &'static str,
+    handler: for<'a> fn(&'a Ctx<'a>, &'a AccessUser) -> SignIn<'a>,
+) -> Route {
+    Endpoint::new(writes(method), path, 0, Handler::Access(handler))
 }
 
 /// A `GET` of the public API (its `OPTIONS` preflight is answered for every

@@ -150,6 +150,7 @@ fn security(handler: &Handler) -> Value {
         // The one scope the operation needs (OpenAPI 3.1 lists scopes for
         // any scheme): a token without it is 403 `insufficient_scope`.
         Handler::Public(public) => serde_json::json!([{ "apiToken": [public.scope.name()] }]),
+        Handler::Access(_) => serde_json::json!([{ "cloudflareAccess": [] }]),
     }
 }
 

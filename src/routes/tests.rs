@@ -74,6 +74,10 @@ fn resolves_routes_with_their_credential_and_id() {
     );
     assert_eq!(resolved("GET", "/api/v1/keys/"), ("Public".into(), None));
     assert_eq!(resolved("GET", "/api/v1/metrics"), ("Public".into(), None));
+    assert_eq!(
+        resolved("POST", "/api/auth/access"),
+        ("Access".into(), None)
+    );
 }
 
 #[test]
@@ -113,9 +117,10 @@ const UNAUDITED: [(&str, &str); 3] = [
 fn every_route_that_writes_records_its_change_or_is_exempt_by_name() {
     for endpoint in router().unwrap().endpoints() {
         let route = (endpoint.method, endpoint.path);
+        // An Access sign-in records the account it creates (`SignedIn`).
         let records = matches!(
             endpoint.handler,
-            Handler::OpenChange(_) | Handler::Change(_) | Handler::ChangeId(_)
+            Handler::OpenChange(_) | Handler::Change(_) | Handler::ChangeId(_) | Handler::Access(_)
         );
         let reads = endpoint.method == "GET";
         assert_eq!(

@@ -22,7 +22,11 @@ fn implied(route: &Route) -> Vec<(&'static str, &'static str)> {
     }
     if matches!(
         route.handler,
-        Handler::Session(_) | Handler::SessionId(_) | Handler::Change(_) | Handler::ChangeId(_)
+        Handler::Session(_)
+            | Handler::SessionId(_)
+            | Handler::Change(_)
+            | Handler::ChangeId(_)
+            | Handler::Access(_)
     ) {
         implied.push(("401", "Unauthorized"));
     }
