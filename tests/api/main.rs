@@ -6,6 +6,7 @@ mod contract;
 mod crash;
 mod helpers;
 
+mod access;
 mod accounts;
 mod alert_path;
 mod alerts;

@@ -115,10 +115,11 @@ pub fn remember_secret(secret: &str) {
     }
 }
 
-/// Responses documented to hand a secret out once: the session of a login
-/// or a password change, a new API token, a new webhook's signing secret.
-const HANDS_OUT_A_SECRET: [(&str, &str, u16); 4] = [
+/// Responses documented to hand a secret out once: the session of a login,
+/// an Access sign-in or a password change, a new API token, a new webhook's signing secret.
+const HANDS_OUT_A_SECRET: [(&str, &str, u16); 5] = [
     ("POST", "/api/auth/login", 200),
+    ("POST", "/api/auth/access", 200),
     ("POST", "/api/auth/password", 200),
     ("POST", "/api/tokens", 201),
     ("POST", "/api/webhooks", 201),
@@ -168,6 +169,10 @@ impl TestApp {
         }
         let log_path = run_dir.join("wrangler.log");
         let _ = std::fs::create_dir_all(&run_dir);
+        // Sign-in through Cloudflare Access, against a fake team on this
+        // machine (`access`); no other route reads its header.
+        let team = format!("ACCESS_TEAM_DOMAIN:{}", super::access::fake_team().origin);
+        let audience = format!("ACCESS_AUD:{}", super::access::ACCESS_AUD);
         let stack = Stack::builder()
             .sim(SimConfig {
                 port: 0,
@@ -177,7 +182,7 @@ impl TestApp {
             })
             // Public answers say how many D1 statements they cost; webhooks
             // may point at the tests' receiver on this machine.
-            .vars(&["ORW_DEBUG_COUNTERS:1", "WEBHOOK_LOOPBACK:1"]);
+            .vars(&["ORW_DEBUG_COUNTERS:1", "WEBHOOK_LOOPBACK:1", &team, &audience]);
         let stack = for_tests(stack, &persist_dir, &log_path, &[])
             .start()
             .unwrap_or_else(|why| panic!("{why}"));

@@ -4,6 +4,7 @@
 //! control, cron), direct reads of the local D1, a webhook receiver and
 //! the browser walks.
 
+mod access;
 mod clocked;
 mod d1;
 mod fixtures;
@@ -13,6 +14,7 @@ mod mailbox;
 mod receiver;
 mod walk;
 
+pub use access::*;
 pub use clocked::*;
 pub use d1::*;
 pub use fixtures::*;
