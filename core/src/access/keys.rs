@@ -55,7 +55,8 @@ pub fn parse_key_set(body: &[u8]) -> Option<Vec<Jwk>> {
     if body.len() > MAX_KEY_SET_BYTES {
         return None;
     }
-    let set: Value = serde_json::from_slice(body).ok()?;
+    // From text: see `access::json_object`.
+    let set: Value = serde_json::from_str(std::str::from_utf8(body).ok()?).ok()?;
     let keys = set.get("keys")?.as_array()?;
     Some(keys.iter().filter_map(rs256_key).collect())
 }

@@ -237,7 +237,10 @@ fn json_object(segment: &str) -> Result<Map<String, Value>, Refusal> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| Refusal::Malformed)?;
-    match serde_json::from_slice(&bytes) {
+    // From text, as the Worker's other JSON values are read: one copy of
+    // the parser in the wasm, not a second for byte slices.
+    let text = std::str::from_utf8(&bytes).map_err(|_| Refusal::Malformed)?;
+    match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(Refusal::Malformed),
     }
