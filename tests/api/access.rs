@@ -11,7 +11,10 @@ use crate::helpers::*;
 const HEADER: &str = "Cf-Access-Jwt-Assertion";
 
 async fn sign_in(assertion: &str) -> Res {
-    post("/api/auth/access").header(HEADER, assertion).send().await
+    post("/api/auth/access")
+        .header(HEADER, assertion)
+        .send()
+        .await
 }
 
 fn fresh_email() -> String {
@@ -135,11 +138,7 @@ async fn refused_assertions_are_401_naming_the_check_and_create_nothing() {
             team.sign(&claims, Key::Stranger),
             "signed by a key not in the team's key set",
         ),
-        (
-            "alg none",
-            unsigned(&claims),
-            "algorithm is not RS256",
-        ),
+        ("alg none", unsigned(&claims), "algorithm is not RS256"),
         (
             "wrong iss",
             team.sign(
@@ -164,7 +163,11 @@ async fn refused_assertions_are_401_naming_the_check_and_create_nothing() {
             "signature does not verify",
         ),
         ("malformed", "not.a-jwt".to_owned(), "not a well-formed JWT"),
-        ("malformed", format!("{head}.{signature}.x"), "not a well-formed JWT"),
+        (
+            "malformed",
+            format!("{head}.{signature}.x"),
+            "not a well-formed JWT",
+        ),
         ("empty", String::new(), "no Cf-Access-Jwt-Assertion header"),
     ];
     for (what, assertion, says) in &cases {
@@ -173,7 +176,10 @@ async fn refused_assertions_are_401_naming_the_check_and_create_nothing() {
         res.assert_error(401, "unauthorized");
         let message = res.json["error"]["message"].as_str().unwrap();
         assert!(message.contains(says), "{what}: {message}");
-        assert!(message.starts_with("Cloudflare Access: "), "{what}: {message}");
+        assert!(
+            message.starts_with("Cloudflare Access: "),
+            "{what}: {message}"
+        );
         assert!(
             assertion.len() < 8 || !res.text.contains(assertion.as_str()),
             "{what}: the token is echoed"
@@ -198,7 +204,11 @@ async fn the_key_set_is_kept_not_fetched_per_sign_in() {
         me(&sign_in(&team.assertion(&fresh_email())).await).await;
     }
     // Another test's unknown key may have asked once more meanwhile.
-    assert!(team.fetches() <= before + 1, "{} fetches", team.fetches() - before);
+    assert!(
+        team.fetches() <= before + 1,
+        "{} fetches",
+        team.fetches() - before
+    );
 }
 
 #[tokio::test]
@@ -228,7 +238,39 @@ async fn sign_ins_and_refusals_are_security_events_without_the_token() {
             assert!(!log.contains(&assertion) && !log.contains(&refused));
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no access events logged");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no access events logged"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test]
+async fn without_the_settings_the_route_is_404_and_the_header_means_nothing() {
+    let (dir, log) = (
+        run_dir().join("no-access-state"),
+        run_dir().join("no-access-wrangler.log"),
+    );
+    // The variables of wrangler.toml, as deployed: no Access.
+    let worker = own_worker(dir, log, &[]).await;
+    let user = user_at(&worker.base_url).await;
+    let assertion = fake_team().assertion(&user.email);
+    remember_secret(&assertion);
+    let res = call_at(&worker.base_url, "POST", "/api/auth/access")
+        .header(HEADER, &assertion)
+        .send()
+        .await;
+    res.assert_error(404, "not_found");
+    assert!(res.text.contains("not enabled"), "{}", res.text);
+    let me = call_at(&worker.base_url, "GET", "/api/auth/me")
+        .header(HEADER, &assertion)
+        .send()
+        .await;
+    me.assert_error(401, "unauthorized");
+    let login = call_at(&worker.base_url, "POST", "/api/auth/login")
+        .json(&json!({ "email": user.email, "password": PASSWORD }))
+        .send()
+        .await;
+    assert_eq!(login.status, 200, "passwords work as before");
 }

@@ -182,7 +182,12 @@ impl TestApp {
             })
             // Public answers say how many D1 statements they cost; webhooks
             // may point at the tests' receiver on this machine.
-            .vars(&["ORW_DEBUG_COUNTERS:1", "WEBHOOK_LOOPBACK:1", &team, &audience]);
+            .vars(&[
+                "ORW_DEBUG_COUNTERS:1",
+                "WEBHOOK_LOOPBACK:1",
+                &team,
+                &audience,
+            ]);
         let stack = for_tests(stack, &persist_dir, &log_path, &[])
             .start()
             .unwrap_or_else(|why| panic!("{why}"));
