@@ -20,8 +20,12 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const WORKER_WASM: &str = "build/index_bg.wasm";
 /// The Worker's wasm, gzipped, may weigh at most this: every cold start
 /// compiles all of it, and Cloudflare counts the upload gzipped. What keeps
-/// it there is in the workspace manifest's release profile.
-pub const WASM_BUDGET_GZIP_BYTES: usize = 800_000;
+/// it there is in the workspace manifest's release profile. Raised from
+/// 800,000 for sign-in through Cloudflare Access (`auth::access`: the
+/// assertion checks, the key-set fetch and cache, WebCrypto through
+/// wasm-bindgen; no RSA crate): measured 799,034 -> 809,611 bytes gzip. Far
+/// under Cloudflare's own limit (3 MB gzip on the free plan).
+pub const WASM_BUDGET_GZIP_BYTES: usize = 810_000;
 
 /// Prints a step's title with the seconds since the first step, so a CI log
 /// shows where the time went.
