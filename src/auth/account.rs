@@ -159,14 +159,14 @@ pub async fn confirm_recent(
 #[serde(deny_unknown_fields)]
 #[schema(as = DeleteAccountRequest, description = "Unknown fields are refused (422).")]
 struct DeleteAccountBody {
-    /// The account's password (422 on this field when wrong).
+    /// The account's password (422 on this field when wrong or missing). An account without one (made by a Cloudflare Access sign-in) sends none: its session must have signed in within the last 10 minutes.
     #[schema(max_length = 1024)]
-    password: String,
+    password: Option<String>,
 }
 
 /// Delete the account
 ///
-/// Needs the password (attempts limited like logins). Removes the account and, in the same statement, its keys, snapshots, usage, API tokens, audit log and sessions; its API tokens stop answering at once. The account's id is never given to another account.
+/// Needs the password (attempts limited like logins); an account without one (Cloudflare Access) needs a session signed in within the last 10 minutes instead. Removes the account and, in the same statement, its keys, snapshots, usage, API tokens, audit log and sessions; its API tokens stop answering at once. The account's id is never given to another account.
 #[utoipa::path(
     delete,
     path = "/api/auth/me",
@@ -175,6 +175,7 @@ struct DeleteAccountBody {
     request_body = DeleteAccountBody,
     responses(
         (status = 204, description = "Deleted."),
+        (status = 403, description = "An account without a password (Cloudflare Access) whose session signed in more than 10 minutes ago: sign in through Access again.", body = vocabulary::schemas::ReauthenticationRequiredError),
         (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
     )
 )]
@@ -182,7 +183,10 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: DeleteAccountBody = req.json()?;
     let db = app.db()?;
-    let account = confirm_password(app, req, user.user_id, &body.password, "password").await?;
+    let account = match body.password.as_deref() {
+        Some(password) => confirm_password(app, req, user.user_id, password, "password").await?,
+        None => confirm_without_password(app, user).await?,
+    };
     let token_hashes = store::tokens::active_hashes(&db, account.id).await?;
     store::users::delete(&db, account.id).await?;
     for hash in &token_hashes {
@@ -194,6 +198,29 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     };
     security_log::record(Event::AccountDeleted, &req.client_network(), &subject);
     Ok(Reply::no_content())
+}
+
+/// An account without a password (made by a Cloudflare Access sign-in)
+/// confirms who it is by a fresh sign-in: a session younger than
+/// [`REAUTH_AFTER_SECS`], as a password account's creating a token.
+async fn confirm_without_password(
+    app: &App,
+    user: &AuthUser,
+) -> AppResult<store::users::Credentials> {
+    let account = store::users::credentials_by_id(&app.db()?, user.user_id)
+        .await?
+        .ok_or_else(jwt::rejected)?;
+    if account.has_password {
+        return Err(AppError::invalid("password", "is required"));
+    }
+    let age = clock::now().signed_duration_since(user.session.issued_at);
+    if age.num_seconds() >= REAUTH_AFTER_SECS {
+        return Err(AppError::ReauthenticationRequired(format!(
+            "This session signed in more than {} minutes ago: sign in again through Cloudflare Access.",
+            REAUTH_AFTER_SECS / 60
+        )));
+    }
+    Ok(account)
 }
 
 /// The signed-in user's password, checked with the login's attempt limits;

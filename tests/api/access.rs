@@ -274,3 +274,37 @@ async fn without_the_settings_the_route_is_404_and_the_header_means_nothing() {
         .await;
     assert_eq!(login.status, 200, "passwords work as before");
 }
+
+#[tokio::test]
+async fn an_account_without_a_password_deletes_itself_from_a_fresh_session() {
+    let email = fresh_email();
+    let session = sign_in(&fake_team().assertion(&email)).await;
+    let jwt = session.json["access_token"].as_str().unwrap().to_owned();
+    remember_secret(&jwt);
+    let res = call("DELETE", "/api/auth/me")
+        .bearer(&jwt)
+        .json(&json!({ "password": PASSWORD }))
+        .send()
+        .await;
+    res.assert_error(422, "validation_error");
+    assert!(res.text.contains("no password"), "{}", res.text);
+    assert_eq!(users_named(&email).len(), 1);
+    let res = call("DELETE", "/api/auth/me")
+        .bearer(&jwt)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert!(users_named(&email).is_empty());
+
+    // A password account still needs its password.
+    let user = new_user().await;
+    let res = call("DELETE", "/api/auth/me")
+        .bearer(&user.jwt)
+        .json(&json!({}))
+        .send()
+        .await;
+    res.assert_error(422, "validation_error");
+    assert_eq!(res.error_field(), "password");
+    assert_eq!(users_named(&user.email).len(), 1);
+}
