@@ -289,6 +289,8 @@ impl StackBuilder {
         };
         let mut cmd = wrangler();
         cmd.args(self.dev_args(port, inspector, sim_url));
+        let (name, registry) = self.dev_registry();
+        cmd.env(name, registry);
         if self.prebuilt {
             cmd.env("ORW_SKIP_BUILD", "1").env("CI", "true");
         }
@@ -299,6 +301,24 @@ impl StackBuilder {
             inspector_port: inspector,
             server,
         })
+    }
+
+    /// The dev registry this `wrangler dev` reads and writes: its own,
+    /// beside its state. wrangler's default is one per machine
+    /// (`~/.config/.wrangler/registry`), where every Worker announces
+    /// itself by name and every `wrangler dev` watches the others; the test
+    /// stacks run a dozen Workers of the same name at once, starting and
+    /// stopping, each rewriting the others' entry. Runs where they shared it
+    /// logged workerd's "RPC connection broken … incoming RPC message
+    /// exceeds size limit" and then lost requests in flight: a queue batch
+    /// never reported (the queue stalled for good) or a dashboard request
+    /// answered after 28 s. No Worker here binds another by name, so a
+    /// registry of its own loses nothing.
+    fn dev_registry(&self) -> (&'static str, PathBuf) {
+        (
+            "WRANGLER_REGISTRY_PATH",
+            self.persist_dir.join("dev-registry"),
+        )
     }
 
     /// `wrangler dev`'s arguments.
@@ -363,6 +383,19 @@ mod tests {
             "dev -c /f.toml --local --ip 127.0.0.1 --port 1000 --inspector-port 1001 \
              --persist-to /s --show-interactive-dev-session=false"
         );
+    }
+
+    #[test]
+    fn each_worker_has_a_dev_registry_of_its_own_beside_its_state() {
+        let (a, b) = (
+            Stack::builder().persist_dir("/s1"),
+            Stack::other_worker(Path::new("/f.toml"), "/noop").persist_dir("/s2"),
+        );
+        assert_eq!(
+            a.dev_registry(),
+            ("WRANGLER_REGISTRY_PATH", PathBuf::from("/s1/dev-registry"))
+        );
+        assert_eq!(b.dev_registry().1, PathBuf::from("/s2/dev-registry"));
     }
 
     #[test]
