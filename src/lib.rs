@@ -39,6 +39,7 @@ pub mod jobs;
 pub mod keys;
 pub mod openapi;
 pub mod openrouter;
+pub mod orgs;
 pub mod panic;
 pub mod policies;
 pub mod public_api;
@@ -66,8 +67,8 @@ const SITE: http::Site = http::Site {
 
 /// What a write that changes `/api/v1`'s answers clears: the user's tokens'
 /// cached answers (`changes`).
-fn forget_answers(app: &app::App, user_id: i64) -> Pin<Box<dyn Future<Output = ()> + '_>> {
-    Box::pin(public_api::forget_answers(app, user_id))
+fn forget_answers(app: &app::App, org_id: i64) -> Pin<Box<dyn Future<Output = ()> + '_>> {
+    Box::pin(public_api::forget_answers(app, org_id))
 }
 
 #[event(start)]

@@ -23,6 +23,7 @@ pub static TABLES: &[&[Route]] = &[
     crate::email::ROUTES,
     crate::digest::ROUTES,
     crate::audit::ROUTES,
+    crate::orgs::ROUTES,
     crate::public_api::ROUTES,
 ];
 

@@ -31,7 +31,7 @@ pub struct Inputs {
 
 /// The days settled as of `latest` (OpenRouter's clock), with their
 /// figures; no day to check reads nothing.
-pub async fn load(db: &D1Database, user_id: i64, latest: DateTime<Utc>) -> AppResult<Inputs> {
+pub async fn load(db: &D1Database, org_id: i64, latest: DateTime<Utc>) -> AppResult<Inputs> {
     let days = days_to_check(latest);
     let mut inputs = Inputs {
         days,
@@ -42,7 +42,7 @@ pub async fn load(db: &D1Database, user_id: i64, latest: DateTime<Utc>) -> AppRe
     let (Some(first), Some(last)) = (inputs.days.first(), inputs.days.last()) else {
         return Ok(inputs);
     };
-    for row in store::usage::activity_days(db, user_id, *first, *last).await? {
+    for row in store::usage::activity_days(db, org_id, *first, *last).await? {
         if let Ok(day) = parse_day("date", &row.date) {
             inputs
                 .activity
@@ -51,7 +51,7 @@ pub async fn load(db: &D1Database, user_id: i64, latest: DateTime<Utc>) -> AppRe
                 .insert(day, row.cost);
         }
     }
-    for row in store::snapshots::day_start_totals(db, user_id, &format_day(*first)).await? {
+    for row in store::snapshots::day_start_totals(db, org_id, &format_day(*first)).await? {
         if let Ok(day) = parse_day("day", &row.day) {
             inputs
                 .starts
@@ -60,7 +60,7 @@ pub async fn load(db: &D1Database, user_id: i64, latest: DateTime<Utc>) -> AppRe
                 .insert(day, row.start_total);
         }
     }
-    for (key, day) in store::key_drift::known(db, user_id, &format_day(*first)).await? {
+    for (key, day) in store::key_drift::known(db, org_id, &format_day(*first)).await? {
         if let Ok(day) = parse_day("day", &day) {
             inputs.known.insert((key, day));
         }

@@ -22,21 +22,21 @@ use crate::store::alerts::{self, ActivityWrite, Evaluation, MarksWrite};
 
 /// Evaluates each account; one account's failure is logged and leaves the
 /// others (and the sync) alone. Returns how many events were raised.
-pub async fn accounts(db: &D1Database, user_ids: &[i64]) -> usize {
+pub async fn accounts(db: &D1Database, org_ids: &[i64]) -> usize {
     let mut raised = 0;
-    for &user_id in user_ids {
-        match account(db, user_id).await {
+    for &org_id in org_ids {
+        match account(db, org_id).await {
             Ok(n) => raised = n.saturating_add(raised),
-            Err(e) => worker::console_error!("alert evaluation of account {user_id}: {e}"),
+            Err(e) => worker::console_error!("alert evaluation of account {org_id}: {e}"),
         }
     }
     raised
 }
 
-async fn account(db: &D1Database, user_id: i64) -> AppResult<usize> {
+async fn account(db: &D1Database, org_id: i64) -> AppResult<usize> {
     let now = crate::clock::now();
-    let standing = standing::load(db, user_id, now).await?;
-    let activity = alerts::activity_marks(db, user_id)
+    let standing = standing::load(db, org_id, now).await?;
+    let activity = alerts::activity_marks(db, org_id)
         .await?
         .into_iter()
         .filter_map(|row| {
@@ -50,9 +50,9 @@ async fn account(db: &D1Database, user_id: i64) -> AppResult<usize> {
             ))
         })
         .collect();
-    let mut evaluation = plan(user_id, &standing, &activity, now);
+    let mut evaluation = plan(org_id, &standing, &activity, now);
     if let Some(latest) = super::spikes::latest(&standing.keys) {
-        watch_spend(db, user_id, latest, &standing, &mut evaluation).await;
+        watch_spend(db, org_id, latest, &standing, &mut evaluation).await;
     }
     let raised = evaluation.events.len();
     if !evaluation.is_empty() {
@@ -66,32 +66,32 @@ async fn account(db: &D1Database, user_id: i64) -> AppResult<usize> {
 /// next run (which judges the same hours and days again).
 async fn watch_spend(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     latest: DateTime<Utc>,
     standing: &AccountStanding,
     out: &mut Evaluation,
 ) {
-    match super::spikes::load(db, user_id, latest).await {
+    match super::spikes::load(db, org_id, latest).await {
         Ok(Some(watch)) => super::spikes::plan(&watch, standing, out),
         Ok(None) => {}
-        Err(e) => worker::console_error!("spike check of account {user_id}: {e}"),
+        Err(e) => worker::console_error!("spike check of account {org_id}: {e}"),
     }
-    match super::drifts::load(db, user_id, latest).await {
+    match super::drifts::load(db, org_id, latest).await {
         Ok(inputs) => super::drifts::plan(&inputs, &standing.keys, out),
-        Err(e) => worker::console_error!("drift check of account {user_id}: {e}"),
+        Err(e) => worker::console_error!("drift check of account {org_id}: {e}"),
     }
 }
 
 /// What one account's latest snapshots change: marks to write and events to
 /// raise. Nothing is written for what did not change.
 pub fn plan(
-    user_id: i64,
+    org_id: i64,
     standing: &AccountStanding,
     activity: &HashMap<i64, ActivityMark>,
     now: DateTime<Utc>,
 ) -> Evaluation {
     let mut evaluation = Evaluation {
-        user_id,
+        org_id,
         marks: Vec::new(),
         activity: Vec::new(),
         events: Vec::new(),

@@ -62,7 +62,7 @@ fn thresholds(values: Option<&[i64]>) -> AppResult<Thresholds> {
 }
 
 async fn standing_of(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<AccountStanding> {
-    standing::load(&cx.app.db()?, user.user_id, clock::now()).await
+    standing::load(&cx.app.db()?, user.org_id, clock::now()).await
 }
 
 /// The view of budget `id` as it stands now.
@@ -90,8 +90,13 @@ fn recorded(amount: Money, period: &str, thresholds: &str, policy: &PolicyColumn
 
 /// An audit entry about budget `row` (`monthly budget`, on its key if any).
 fn entry_of(user: &AuthUser, kind: Kind, row: &BudgetRow) -> Entry {
-    let entry = Entry::by_user(user.user_id, kind, &format!("{} budget", row.period))
-        .reference(Fields::new().with("budget_id", row.id));
+    let entry = Entry::by_user(
+        user.org_id,
+        user.user_id,
+        kind,
+        &format!("{} budget", row.period),
+    )
+    .reference(Fields::new().with("budget_id", row.id));
     match row.api_key_id {
         Some(key) => entry.key(key),
         None => entry,
@@ -157,7 +162,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let db = cx.app.db()?;
     let policy = terms::policy_of(&db, user, &body.policy(), None, body.api_key_id).await?;
     let new = NewBudget {
-        user_id: user.user_id,
+        org_id: user.org_id,
         api_key_id: body.api_key_id,
         amount,
         period: period.as_str(),
@@ -170,7 +175,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         .map_err(conflict_for)?
     else {
         return Err(
-            if store::budgets::count(&db, user.user_id).await? >= MAX_PER_USER {
+            if store::budgets::count(&db, user.org_id).await? >= MAX_PER_USER {
                 AppError::Conflict(format!(
                     "You already have {MAX_PER_USER} budgets; delete one first."
                 ))
@@ -225,7 +230,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
         ));
     }
     let db = cx.app.db()?;
-    let current = store::budgets::get(&db, user.user_id, id)
+    let current = store::budgets::get(&db, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Budget"))?;
     let amount = amount(body.amount.map_or(current.amount, |a| a.0))?;
@@ -240,7 +245,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     let asked = body.policy();
     let policy = terms::policy_of(&db, user, &asked, Some(&current), current.api_key_id).await?;
     let changed = NewBudget {
-        user_id: user.user_id,
+        org_id: user.org_id,
         api_key_id: current.api_key_id,
         amount,
         period: period.as_str(),
@@ -283,7 +288,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     )
 )]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
-    let row = store::budgets::delete(&cx.app.db()?, user.user_id, id)
+    let row = store::budgets::delete(&cx.app.db()?, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Budget"))?;
     let entry = entry_of(user, Kind::BudgetDeleted, &row).removed(recorded(
@@ -314,10 +319,10 @@ pub async fn events(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let query = QueryParams::parse(cx.req.query.as_deref(), &["page", "limit"])?;
     let page = Page::parse(query.get("page"), query.get("limit"))?;
     let db = cx.app.db()?;
-    let rows = store::alerts::events(&db, user.user_id, page.limit(), page.offset()).await?;
+    let rows = store::alerts::events(&db, user.org_id, page.limit(), page.offset()).await?;
     let total = match rows.first().and_then(|r| r.total) {
         Some(total) => total,
-        None => store::alerts::count_events(&db, user.user_id).await?,
+        None => store::alerts::count_events(&db, user.org_id).await?,
     };
     let items = rows
         .iter()

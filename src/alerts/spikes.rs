@@ -43,12 +43,8 @@ fn hour_starts(latest: DateTime<Utc>) -> Option<Vec<DateTime<Utc>>> {
 }
 
 /// `None` when spikes are off for the account (nothing is read).
-pub async fn load(
-    db: &D1Database,
-    user_id: i64,
-    latest: DateTime<Utc>,
-) -> AppResult<Option<Watch>> {
-    let stored = store::users::spike_sensitivity(db, user_id).await?;
+pub async fn load(db: &D1Database, org_id: i64, latest: DateTime<Utc>) -> AppResult<Option<Watch>> {
+    let stored = store::organisations::spike_sensitivity(db, org_id).await?;
     let sensitivity =
         Sensitivity::parse("spike_sensitivity", stored.as_deref().unwrap_or("normal"))
             .map_err(|_| AppError::internal("stored spike sensitivity unreadable"))?;
@@ -65,7 +61,7 @@ pub async fn load(
         return Ok(None);
     };
     let rows =
-        store::snapshots::readings(db, user_id, None, &timestamp(from), &timestamp(to)).await?;
+        store::snapshots::readings(db, org_id, None, &timestamp(from), &timestamp(to)).await?;
     let mut readings: BTreeMap<i64, Vec<Reading>> = BTreeMap::new();
     for row in rows {
         let at =
@@ -84,7 +80,7 @@ pub async fn load(
             (key, spike::per_hour(&curve, &starts))
         })
         .collect();
-    let marks = store::spike_marks::of_user(db, user_id)
+    let marks = store::spike_marks::of_user(db, org_id)
         .await?
         .into_iter()
         .filter_map(|row| {

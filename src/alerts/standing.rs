@@ -34,9 +34,9 @@ impl AccountStanding {
     }
 }
 
-pub async fn load(db: &D1Database, user_id: i64, now: DateTime<Utc>) -> AppResult<AccountStanding> {
+pub async fn load(db: &D1Database, org_id: i64, now: DateTime<Utc>) -> AppResult<AccountStanding> {
     let since = crate::clock::timestamp(super::assess::burn_scan_start(now));
-    let rows = budgets::standing(db, user_id, &since, super::runway::WINDOW_DAYS).await?;
+    let rows = budgets::standing(db, org_id, &since, super::runway::WINDOW_DAYS).await?;
     let keys: Vec<KeyState> = rows.keys.into_iter().map(key_state).collect();
     let mut defs = rows
         .budgets

@@ -70,7 +70,7 @@ pub struct AuditPage {
 
 fn filter(user: &AuthUser, query: &QueryParams) -> AppResult<AuditFilter> {
     Ok(AuditFilter {
-        user_id: user.user_id,
+        org_id: user.org_id,
         kind: query
             .get("kind")
             .map(|k| KindFilter::parse("kind", k))

@@ -101,7 +101,7 @@ pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed
         (0, 0)
     };
     // Never the password: only that it changed, and what went with it.
-    let entry = Entry::by_user(account.id, Kind::PasswordChanged, "password").created(
+    let entry = Entry::by_user(user.org_id, account.id, Kind::PasswordChanged, "password").created(
         Fields::new()
             .secret("password", "changed")
             .with("revoked_tokens", revoked_tokens)
@@ -120,11 +120,11 @@ pub async fn change_password(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed
 async fn revoke_other_access(app: &App, user: &AuthUser, now: &str) -> AppResult<(usize, usize)> {
     let db = app.db()?;
     let session = user.session.jti.as_str();
-    let hashes = store::tokens::revoke_others(&db, user.user_id, session, now).await?;
+    let hashes = store::tokens::revoke_others(&db, user.org_id, session, now).await?;
     for hash in &hashes {
         public_api::revoke_token(app, hash).await;
     }
-    let paused = store::webhooks::pause_others(&db, user.user_id, session, now).await?;
+    let paused = store::webhooks::pause_others(&db, user.org_id, session, now).await?;
     Ok((hashes.len(), paused))
 }
 
@@ -187,8 +187,19 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         Some(password) => confirm_password(app, req, user.user_id, password, "password").await?,
         None => confirm_without_password(app, user).await?,
     };
-    let token_hashes = store::tokens::active_hashes(&db, account.id).await?;
-    store::users::delete(&db, account.id).await?;
+    let stranded = store::organisations::left_without_owner(&db, account.id).await?;
+    if !stranded.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "This account is the last owner of organisation {}: make another member its owner first.",
+            join_ids(&stranded)
+        )));
+    }
+    // The organisations only this person belongs to go with them.
+    let mut token_hashes = Vec::new();
+    for org_id in store::organisations::sole_member_of(&db, account.id).await? {
+        token_hashes.extend(store::tokens::active_hashes(&db, org_id).await?);
+    }
+    store::organisations::delete_with_person(&db, account.id).await?;
     for hash in &token_hashes {
         public_api::revoke_token(app, hash).await;
     }
@@ -254,4 +265,11 @@ async fn confirm_password(
     }
     attempts.give_back(app).await;
     Ok(account)
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

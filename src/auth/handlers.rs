@@ -20,7 +20,7 @@ use crate::http::reply::Reply;
 use crate::http::route::Changed;
 use crate::rate_limit::{self, Bucket};
 use crate::security_log::{self, Event, Subject};
-use crate::store::{self, users::UserRow, Unique};
+use crate::store::{self, users::Registered, users::UserRow, Unique};
 
 /// Failed logins (and wrong current passwords) allowed per client network
 /// and per email within the window.
@@ -115,13 +115,16 @@ pub async fn register(cx: &Ctx<'_>) -> AppResult<Changed> {
     let hash = password::hash(password.expose())?;
     let now = clock::timestamp(clock::now());
     match store::users::insert(&app.db()?, email.as_str(), &hash, &now).await {
-        Ok(Some(user)) => {
+        Ok(Some(Registered {
+            person: user,
+            org_id,
+        })) => {
             let subject = Subject {
                 user_id: Some(user.id),
                 ..Subject::default()
             };
             security_log::record(Event::Register, &network, &subject);
-            let entry = Entry::by_user(user.id, Kind::AccountCreated, &user.email)
+            let entry = Entry::by_user(org_id, user.id, Kind::AccountCreated, &user.email)
                 .created(Fields::new().with("email", user.email.as_str()));
             Ok(Changed::new(Reply::created(&UserView::from(user))?, entry))
         }

@@ -55,14 +55,14 @@ fn alert_emails(text: &str) -> AppResult<Option<Severity>> {
     }
 }
 
-async fn current(db: &worker::D1Database, user_id: i64) -> AppResult<Settings> {
-    let tz = store::users::tz(db, user_id)
+async fn current(db: &worker::D1Database, org_id: i64) -> AppResult<Settings> {
+    let tz = store::organisations::tz(db, org_id)
         .await?
         .ok_or_else(crate::auth::jwt::rejected)?;
-    let stored = store::users::spike_sensitivity(db, user_id).await?;
+    let stored = store::organisations::spike_sensitivity(db, org_id).await?;
     let spike_sensitivity =
         Sensitivity::parse("spike_sensitivity", stored.as_deref().unwrap_or("normal"))?;
-    let alert_emails = store::users::alert_email_severity(db, user_id)
+    let alert_emails = store::organisations::alert_email_severity(db, org_id)
         .await?
         .unwrap_or_else(|| "off".to_owned());
     Ok(Settings {
@@ -85,7 +85,7 @@ async fn current(db: &worker::D1Database, user_id: i64) -> AppResult<Settings> {
     )
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    Reply::ok(&current(&cx.app.db()?, user.user_id).await?)
+    Reply::ok(&current(&cx.app.db()?, user.org_id).await?)
 }
 
 /// Change the account's preferences
@@ -116,27 +116,27 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         None => None,
     };
     let db = cx.app.db()?;
-    let was = current(&db, user.user_id).await?;
+    let was = current(&db, user.org_id).await?;
     let now = clock::timestamp(clock::now());
     let (mut before, mut after) = (Fields::new(), Fields::new());
     if let Some(zone) = &zone {
-        store::users::set_tz(&db, user.user_id, zone.name(), &now).await?;
+        store::organisations::set_tz(&db, user.org_id, zone.name(), &now).await?;
         before = before.with("tz", was.tz.clone());
         after = after.with("tz", zone.name());
     }
     if let Some(level) = sensitivity {
-        store::users::set_spike_sensitivity(&db, user.user_id, level.as_str(), &now).await?;
+        store::organisations::set_spike_sensitivity(&db, user.org_id, level.as_str(), &now).await?;
         before = before.with("spike_sensitivity", was.spike_sensitivity.as_str());
         after = after.with("spike_sensitivity", level.as_str());
     }
     if let Some(least) = mailed {
         let stored = least.map(Severity::as_str);
-        store::users::set_alert_email_severity(&db, user.user_id, stored, &now).await?;
+        store::organisations::set_alert_email_severity(&db, user.org_id, stored, &now).await?;
         before = before.with("alert_emails", was.alert_emails.as_str());
         after = after.with("alert_emails", stored.unwrap_or("off"));
     }
-    let entry =
-        Entry::by_user(user.user_id, Kind::SettingsUpdated, "settings").changed(before, after);
-    let reply = Reply::ok(&current(&db, user.user_id).await?)?;
+    let entry = Entry::by_user(user.org_id, user.user_id, Kind::SettingsUpdated, "settings")
+        .changed(before, after);
+    let reply = Reply::ok(&current(&db, user.org_id).await?)?;
     Ok(Changed::new(reply, entry))
 }

@@ -175,12 +175,12 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let scopes = Scopes::parse(body.scopes.as_deref())?;
     let expires_at = scope::parse_expiry(body.expires_at.as_deref(), now)?.map(clock::timestamp);
     let db = app.db()?;
-    let key_ids = own_keys(&db, user.user_id, body.api_key_ids).await?;
+    let key_ids = own_keys(&db, user.org_id, body.api_key_ids).await?;
     crate::auth::account::confirm_recent(cx, user, body.password.as_deref()).await?;
     let token = NewApiToken::generate().map_err(AppError::internal)?;
     let key_list = key_ids.as_deref().map(json_ids);
     let new = store::tokens::NewToken {
-        user_id: user.user_id,
+        org_id: user.org_id,
         session: &user.session.jti,
         name: name.as_str(),
         hash: &token.hash,
@@ -204,7 +204,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     security_log::record(Event::TokenCreated, &req.client_network(), &subject);
     let grant = GrantView::of(&row, key_ids, now);
     // The token itself never: its display prefix, as the list shows it.
-    let entry = Entry::by_user(user.user_id, Kind::TokenCreated, &row.name)
+    let entry = Entry::by_user(user.org_id, user.user_id, Kind::TokenCreated, &row.name)
         .created(
             Fields::new()
                 .with("name", row.name.as_str())
@@ -231,7 +231,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
 /// user: another account's key is refused exactly like an unknown one.
 async fn own_keys(
     db: &worker::D1Database,
-    user_id: i64,
+    org_id: i64,
     ids: Option<Vec<i64>>,
 ) -> AppResult<Option<Vec<i64>>> {
     let Some(mut ids) = ids else {
@@ -248,7 +248,7 @@ async fn own_keys(
     }
     ids.sort_unstable();
     ids.dedup();
-    let owned = store::tokens::owned_keys(db, user_id, &json_ids(&ids)).await?;
+    let owned = store::tokens::owned_keys(db, org_id, &json_ids(&ids)).await?;
     if usize::try_from(owned).ok() != Some(ids.len()) {
         return Err(invalid());
     }
@@ -275,7 +275,7 @@ fn json_ids(ids: &[i64]) -> String {
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let app = cx.app;
-    let rows = store::tokens::list(&app.db()?, user.user_id).await?;
+    let rows = store::tokens::list(&app.db()?, user.org_id).await?;
     Reply::ok(&ApiTokenList(
         rows.into_iter()
             .map(|row| TokenView::of(row, clock::now()))
@@ -299,7 +299,7 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let now = clock::timestamp(clock::now());
-    let Some(revoked) = store::tokens::revoke(&app.db()?, user.user_id, id, &now).await? else {
+    let Some(revoked) = store::tokens::revoke(&app.db()?, user.org_id, id, &now).await? else {
         return Err(AppError::not_found("API token"));
     };
     // Immediate: the token's object answers for it, so it is told too.
@@ -310,7 +310,7 @@ pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
         ..Subject::default()
     };
     security_log::record(Event::TokenRevoked, &req.client_network(), &subject);
-    let entry = Entry::by_user(user.user_id, Kind::TokenRevoked, &revoked.name)
+    let entry = Entry::by_user(user.org_id, user.user_id, Kind::TokenRevoked, &revoked.name)
         .changed(
             Fields::new().with("is_active", true),
             Fields::new().with("is_active", false),

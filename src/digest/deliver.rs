@@ -37,20 +37,20 @@ fn skipped(why: &str) -> Fate {
 
 pub async fn deliver(
     app: &App,
-    user_id: i64,
+    org_id: i64,
     settings: &SettingsRow,
     digest: &Digest,
     timing: Timing,
 ) -> AppResult<Fate> {
     match settings.channel.as_str() {
-        "webhook" => to_webhook(app, user_id, settings.webhook_id, digest, timing).await,
-        _ => by_email(app, user_id, digest).await,
+        "webhook" => to_webhook(app, org_id, settings.webhook_id, digest, timing).await,
+        _ => by_email(app, org_id, digest).await,
     }
 }
 
-async fn by_email(app: &App, user_id: i64, digest: &Digest) -> AppResult<Fate> {
+async fn by_email(app: &App, org_id: i64, digest: &Digest) -> AppResult<Fate> {
     let db = app.db()?;
-    let Some(address) = store::email::get(&db, user_id).await? else {
+    let Some(address) = store::email::get(&db, org_id).await? else {
         return Ok(skipped("no e-mail address"));
     };
     if address.status != "confirmed" {
@@ -60,7 +60,7 @@ async fn by_email(app: &App, user_id: i64, digest: &Digest) -> AppResult<Fate> {
     let outcome = send::send(
         app,
         &Letter {
-            user_id,
+            org_id,
             to: &address.address,
             nonce: &address.nonce,
             purpose: if digest.preview { "preview" } else { "digest" },
@@ -85,7 +85,7 @@ fn event_kind(period: &Period) -> &'static str {
 
 async fn to_webhook(
     app: &App,
-    user_id: i64,
+    org_id: i64,
     webhook_id: Option<i64>,
     digest: &Digest,
     timing: Timing,
@@ -93,7 +93,7 @@ async fn to_webhook(
     let (db, Some(id)) = (app.db()?, webhook_id) else {
         return Ok(skipped("no webhook chosen"));
     };
-    let Some(hook) = store::webhooks::get(&db, user_id, id).await? else {
+    let Some(hook) = store::webhooks::get(&db, org_id, id).await? else {
         return Ok(skipped("the webhook was deleted"));
     };
     if !hook.is_active {
@@ -119,7 +119,7 @@ async fn to_webhook(
         .to_string(),
     };
     let Some(delivery) =
-        store::alerts::insert_test(&db, user_id, id, &write, &clock::timestamp(now)).await?
+        store::alerts::insert_test(&db, org_id, id, &write, &clock::timestamp(now)).await?
     else {
         return Ok(skipped("already delivered"));
     };

@@ -22,7 +22,7 @@ use crate::usage::dashboard::overview_of;
 const MAX_ALERTS: i64 = 20;
 
 pub struct Asked<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
     pub zone: &'a Zone,
     pub period: Period,
     pub previous: Period,
@@ -35,17 +35,17 @@ fn range_of(period: &Period) -> AppResult<DateRange> {
 }
 
 pub async fn gather(db: &D1Database, asked: &Asked<'_>, now: DateTime<Utc>) -> AppResult<Digest> {
-    let keys = store::api_keys::all_of_user(db, asked.user_id).await?;
+    let keys = store::api_keys::all_of_user(db, asked.org_id).await?;
     let names: Vec<(i64, String)> = keys.iter().map(|k| (k.id, k.name.clone())).collect();
     let filter = |range| UsageFilter {
-        user_id: asked.user_id,
+        org_id: asked.org_id,
         range,
         api_key_id: None,
         model: None,
     };
     let this = overview_of(db, &filter(range_of(&asked.period)?), &names).await?;
     let before = overview_of(db, &filter(range_of(&asked.previous)?), &names).await?;
-    let standing = crate::alerts::standing::load(db, asked.user_id, now).await?;
+    let standing = crate::alerts::standing::load(db, asked.org_id, now).await?;
     let budgets = crate::alerts::view::all(&standing);
     let alerts = alerts_of(db, asked).await?;
     let spent: Vec<i64> = this
@@ -112,7 +112,7 @@ async fn alerts_of(db: &D1Database, asked: &Asked<'_>) -> AppResult<Vec<AlertLin
     let to = asked.zone.day_start(after);
     let rows = store::alerts::events_between(
         db,
-        asked.user_id,
+        asked.org_id,
         &clock::timestamp(from),
         &clock::timestamp(to),
         MAX_ALERTS,

@@ -60,8 +60,8 @@ struct PreviewView {
     total_cost: crate::domain::money::Money,
 }
 
-async fn stored(cx: &Ctx<'_>, user_id: i64) -> AppResult<SettingsRow> {
-    Ok(store::digests::settings(&cx.app.db()?, user_id)
+async fn stored(cx: &Ctx<'_>, org_id: i64) -> AppResult<SettingsRow> {
+    Ok(store::digests::settings(&cx.app.db()?, org_id)
         .await?
         .unwrap_or(SettingsRow {
             schedule: "off".to_owned(),
@@ -89,7 +89,7 @@ fn shown(row: SettingsRow) -> DigestSettings {
     responses((status = 200, description = "The settings.", body = DigestSettings))
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    Reply::ok(&shown(stored(cx, user.user_id).await?))
+    Reply::ok(&shown(stored(cx, user.org_id).await?))
 }
 
 /// Choose the account's digests
@@ -121,29 +121,29 @@ pub async fn set(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     }
     let webhook_id = match body.channel.as_str() {
         "email" => None,
-        "webhook" => Some(usable_webhook(cx, user.user_id, body.webhook_id).await?),
+        "webhook" => Some(usable_webhook(cx, user.org_id, body.webhook_id).await?),
         _ => return Err(Invalid::new("channel", "must be email or webhook").into()),
     };
-    let before = stored(cx, user.user_id).await?;
+    let before = stored(cx, user.org_id).await?;
     let after = SettingsRow {
         schedule: body.schedule,
         channel: body.channel,
         webhook_id,
     };
     let now = clock::timestamp(clock::now());
-    store::digests::set_settings(&cx.app.db()?, user.user_id, &after, &now).await?;
+    store::digests::set_settings(&cx.app.db()?, user.org_id, &after, &now).await?;
     let fields = |row: &SettingsRow| {
         Fields::new()
             .with("digest", row.schedule.as_str())
             .with("digest_channel", row.channel.as_str())
             .with("digest_webhook_id", row.webhook_id)
     };
-    let entry = Entry::by_user(user.user_id, Kind::SettingsUpdated, "digests")
+    let entry = Entry::by_user(user.org_id, user.user_id, Kind::SettingsUpdated, "digests")
         .changed(fields(&before), fields(&after));
     Ok(Changed::new(Reply::ok(&shown(after))?, entry))
 }
 
-async fn usable_webhook(cx: &Ctx<'_>, user_id: i64, id: Option<i64>) -> AppResult<i64> {
+async fn usable_webhook(cx: &Ctx<'_>, org_id: i64, id: Option<i64>) -> AppResult<i64> {
     let missing = || {
         Invalid::new(
             "webhook_id",
@@ -151,7 +151,7 @@ async fn usable_webhook(cx: &Ctx<'_>, user_id: i64, id: Option<i64>) -> AppResul
         )
     };
     let id = id.ok_or_else(missing)?;
-    let hook = store::webhooks::get(&cx.app.db()?, user_id, id)
+    let hook = store::webhooks::get(&cx.app.db()?, org_id, id)
         .await?
         .ok_or_else(missing)?;
     if hook.format == "pagerduty" {
@@ -175,10 +175,10 @@ async fn usable_webhook(cx: &Ctx<'_>, user_id: i64, id: Option<i64>) -> AppResul
     )
 )]
 pub async fn preview(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
-    let settings = stored(cx, user.user_id).await?;
+    let settings = stored(cx, user.org_id).await?;
     let db = cx.app.db()?;
-    ready(cx, user.user_id, &settings).await?;
-    let name = format!("digest-preview:{}", user.user_id);
+    ready(cx, user.org_id, &settings).await?;
+    let name = format!("digest-preview:{}", user.org_id);
     let bucket = Bucket {
         name: &name,
         limit: PREVIEWS_PER_HOUR,
@@ -189,13 +189,13 @@ pub async fn preview(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         "monthly" => DigestKind::Monthly,
         _ => DigestKind::Weekly,
     };
-    let zone = zone_of(&db, user.user_id, None).await?;
+    let zone = zone_of(&db, user.org_id, None).await?;
     let now = clock::now();
     let bad_period = || AppError::internal("digest period out of the calendar");
     let period = period::to_date(kind, zone.day_of(now)).ok_or_else(bad_period)?;
     let previous = period::previous_to_date(&period).ok_or_else(bad_period)?;
     let asked = Asked {
-        user_id: user.user_id,
+        org_id: user.org_id,
         zone: &zone,
         period,
         previous,
@@ -203,8 +203,14 @@ pub async fn preview(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         dashboard_url: super::dashboard_url(cx.app)?,
     };
     let digest = gather::gather(&db, &asked, now).await?;
-    let fate = deliver::deliver(cx.app, user.user_id, &settings, &digest, Timing::Now).await?;
-    let entry = Entry::by_user(user.user_id, Kind::DigestPreviewed, "digest preview").created(
+    let fate = deliver::deliver(cx.app, user.org_id, &settings, &digest, Timing::Now).await?;
+    let entry = Entry::by_user(
+        user.org_id,
+        user.user_id,
+        Kind::DigestPreviewed,
+        "digest preview",
+    )
+    .created(
         Fields::new()
             .with("kind", kind.as_str())
             .with("channel", settings.channel.as_str())
@@ -222,7 +228,7 @@ pub async fn preview(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
 }
 
 /// A preview needs somewhere to go: a confirmed address or a webhook.
-async fn ready(cx: &Ctx<'_>, user_id: i64, settings: &SettingsRow) -> AppResult<()> {
+async fn ready(cx: &Ctx<'_>, org_id: i64, settings: &SettingsRow) -> AppResult<()> {
     if settings.channel == "webhook" {
         return match settings.webhook_id {
             Some(_) => Ok(()),
@@ -231,7 +237,7 @@ async fn ready(cx: &Ctx<'_>, user_id: i64, settings: &SettingsRow) -> AppResult<
             )),
         };
     }
-    let confirmed = store::email::get(&cx.app.db()?, user_id)
+    let confirmed = store::email::get(&cx.app.db()?, org_id)
         .await?
         .is_some_and(|a| a.status == "confirmed");
     match confirmed {

@@ -44,7 +44,7 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
     'pages: loop {
         let page = store::digests::subscribers(&db, after, PAGE).await?;
         for sub in &page {
-            after = sub.user_id;
+            after = sub.org_id;
             for kind in kinds(&sub.schedule) {
                 if outcome.keys_ok.saturating_add(outcome.keys_failed) >= MAX_PER_RUN {
                     break 'pages;
@@ -53,7 +53,7 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
                     Ok(None) => {}
                     Ok(Some(fate)) => count(&mut outcome, &fate),
                     Err(e) => {
-                        worker::console_error!("digest of account {}: {e}", sub.user_id);
+                        worker::console_error!("digest of account {}: {e}", sub.org_id);
                         outcome.keys_failed = outcome.keys_failed.saturating_add(1);
                     }
                 }
@@ -96,7 +96,7 @@ async fn send_queued(app: &App, db: &D1Database) {
 async fn ready(db: &D1Database, sub: &Subscriber) -> AppResult<bool> {
     Ok(match sub.channel.as_str() {
         "webhook" => sub.webhook_id.is_some(),
-        _ => store::email::get(db, sub.user_id)
+        _ => store::email::get(db, sub.org_id)
             .await?
             .is_some_and(|a| a.status == "confirmed"),
     })
@@ -124,7 +124,7 @@ async fn one(
     let stamp = clock::timestamp(now);
     let claimed = store::digests::claim(
         db,
-        sub.user_id,
+        sub.org_id,
         kind.as_str(),
         (&start, &end),
         &sub.channel,
@@ -140,7 +140,7 @@ async fn one(
         webhook_id: sub.webhook_id,
     };
     let asked = Asked {
-        user_id: sub.user_id,
+        org_id: sub.org_id,
         zone: &zone,
         period,
         previous,
@@ -148,7 +148,7 @@ async fn one(
         dashboard_url: super::dashboard_url(app)?,
     };
     let fate = match gather::gather(db, &asked, now).await {
-        Ok(digest) => deliver::deliver(app, sub.user_id, &settings, &digest, Timing::Queued).await,
+        Ok(digest) => deliver::deliver(app, sub.org_id, &settings, &digest, Timing::Queued).await,
         Err(e) => Err(e),
     }
     .unwrap_or_else(|e| Fate {

@@ -26,21 +26,21 @@ const PER_MESSAGE: i64 = 50;
 
 /// Mails each account's new events; returns how many messages were sent.
 /// What goes wrong is logged: a mail never fails the sync.
-pub async fn send_due(app: &App, user_ids: &[i64]) -> usize {
+pub async fn send_due(app: &App, org_ids: &[i64]) -> usize {
     let mut sent = 0_usize;
-    for &user_id in user_ids {
-        match send_account(app, user_id).await {
+    for &org_id in org_ids {
+        match send_account(app, org_id).await {
             Ok(Some(Outcome::Sent)) => sent = sent.saturating_add(1),
             Ok(_) => {}
-            Err(e) => worker::console_error!("alert e-mail of account {user_id}: {e}"),
+            Err(e) => worker::console_error!("alert e-mail of account {org_id}: {e}"),
         }
     }
     sent
 }
 
-async fn send_account(app: &App, user_id: i64) -> AppResult<Option<Outcome>> {
+async fn send_account(app: &App, org_id: i64) -> AppResult<Option<Outcome>> {
     let db = app.db()?;
-    let Some(target) = store::email::alert_target(&db, user_id).await? else {
+    let Some(target) = store::email::alert_target(&db, org_id).await? else {
         return Ok(None);
     };
     let least = Severity::parse(&target.severity)
@@ -50,7 +50,7 @@ async fn send_account(app: &App, user_id: i64) -> AppResult<Option<Outcome>> {
         .checked_sub_signed(LOOKBACK)
         .ok_or_else(|| AppError::internal("alert e-mail lookback"))?;
     let unmailed =
-        store::email::unmailed_events(&db, user_id, &clock::timestamp(since), PER_MESSAGE).await?;
+        store::email::unmailed_events(&db, org_id, &clock::timestamp(since), PER_MESSAGE).await?;
     let wanted: Vec<i64> = unmailed
         .iter()
         .filter(|e| alert_letter::wanted(&e.kind, least))
@@ -60,7 +60,7 @@ async fn send_account(app: &App, user_id: i64) -> AppResult<Option<Outcome>> {
         return Ok(None);
     }
     let ids = serde_json::to_string(&wanted).map_err(AppError::internal)?;
-    let claimed = store::email::claim_events(&db, user_id, &ids, &clock::timestamp(now)).await?;
+    let claimed = store::email::claim_events(&db, org_id, &ids, &clock::timestamp(now)).await?;
     if claimed.is_empty() {
         return Ok(None);
     }
@@ -70,7 +70,7 @@ async fn send_account(app: &App, user_id: i64) -> AppResult<Option<Outcome>> {
         .collect();
     let (subject, text) = alert_letter::render(&lines, &crate::digest::dashboard_url(app)?);
     let letter = Letter {
-        user_id,
+        org_id,
         to: &target.address,
         nonce: &target.nonce,
         purpose: "alert",

@@ -69,12 +69,12 @@ struct LinkResult {
     status: &'static str,
 }
 
-pub async fn view(cx: &Ctx<'_>, user_id: i64) -> AppResult<EmailView> {
+pub async fn view(cx: &Ctx<'_>, org_id: i64) -> AppResult<EmailView> {
     let db = cx.app.db()?;
     let settings = send::settings(cx.app)?;
-    let row = store::email::get(&db, user_id).await?;
+    let row = store::email::get(&db, org_id).await?;
     let today = clock::today().format("%Y-%m-%d").to_string();
-    let counts = store::email::day_counts(&db, user_id, &today).await?;
+    let counts = store::email::day_counts(&db, org_id, &today).await?;
     Ok(EmailView {
         status: row
             .as_ref()
@@ -98,7 +98,7 @@ pub async fn view(cx: &Ctx<'_>, user_id: i64) -> AppResult<EmailView> {
     responses((status = 200, description = "The address.", body = EmailView))
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    Reply::ok(&view(cx, user.user_id).await?)
+    Reply::ok(&view(cx, user.org_id).await?)
 }
 
 /// Set the account's e-mail address
@@ -120,14 +120,27 @@ pub async fn set(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let address = Email::parse(&body.address)
         .map_err(|_| Invalid::new("address", "is not a valid email address"))?;
     let db = cx.app.db()?;
-    let before = store::email::get(&db, user.user_id).await?;
+    let before = store::email::get(&db, user.org_id).await?;
     let mut nonce = [0u8; 16];
     getrandom::getrandom(&mut nonce).map_err(AppError::internal)?;
     let nonce = hex::encode(nonce);
     let now = clock::timestamp(clock::now());
-    store::email::set_unconfirmed(&db, user.user_id, address.as_str(), &nonce, &now).await?;
-    let outcome = send_confirmation(cx, user.user_id, address.as_str(), &nonce).await?;
-    let entry = Entry::by_user(user.user_id, Kind::EmailAddressSet, "e-mail address").changed(
+    store::email::set_unconfirmed(
+        &db,
+        (user.org_id, user.user_id),
+        address.as_str(),
+        &nonce,
+        &now,
+    )
+    .await?;
+    let outcome = send_confirmation(cx, user.org_id, address.as_str(), &nonce).await?;
+    let entry = Entry::by_user(
+        user.org_id,
+        user.user_id,
+        Kind::EmailAddressSet,
+        "e-mail address",
+    )
+    .changed(
         before.map_or_else(Fields::new, |b| {
             Fields::new()
                 .with("address", b.address)
@@ -138,25 +151,20 @@ pub async fn set(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
             .with("status", "unconfirmed"),
     );
     let reply = Reply::ok(&SetView {
-        settings: view(cx, user.user_id).await?,
+        settings: view(cx, user.org_id).await?,
         confirmation: outcome.as_str(),
     })?;
     Ok(Changed::new(reply, entry))
 }
 
-async fn send_confirmation(
-    cx: &Ctx<'_>,
-    user_id: i64,
-    to: &str,
-    nonce: &str,
-) -> AppResult<Outcome> {
+async fn send_confirmation(cx: &Ctx<'_>, org_id: i64, to: &str, nonce: &str) -> AppResult<Outcome> {
     let settings = send::settings(cx.app)?;
     let url = send::link_url(
         cx.app,
         &settings,
         "/api/email/confirm",
         Purpose::Confirm,
-        user_id,
+        org_id,
         nonce,
     )?;
     let text = format!(
@@ -167,7 +175,7 @@ async fn send_confirmation(
     send::send(
         cx.app,
         &Letter {
-            user_id,
+            org_id,
             to,
             nonce,
             purpose: "confirmation",
@@ -180,6 +188,15 @@ async fn send_confirmation(
 }
 
 /// The account a link's token names, checked against its address's nonce.
+/// A link's click, recorded as the person who set the address (whoever
+/// reads that mailbox); the product's own once that person is gone.
+fn by_link(row: &store::email::AddressRow, kind: Kind) -> Entry {
+    match row.set_by {
+        Some(user_id) => Entry::by_user(row.org_id, user_id, kind, "e-mail address"),
+        None => Entry::by_product(row.org_id, kind, "e-mail address"),
+    }
+}
+
 async fn checked(cx: &Ctx<'_>, purpose: Purpose) -> AppResult<store::email::AddressRow> {
     let query = QueryParams::parse(cx.req.query.as_deref(), &["token"])?;
     let refused = || {
@@ -191,7 +208,7 @@ async fn checked(cx: &Ctx<'_>, purpose: Purpose) -> AppResult<store::email::Addr
     let token = query.get("token").ok_or_else(refused)?;
     let claims = link::claims(token, purpose).map_err(|_| refused())?;
     let db = cx.app.db()?;
-    let row = store::email::get(&db, claims.user_id)
+    let row = store::email::get(&db, claims.org_id)
         .await?
         .ok_or_else(refused)?;
     link::verify(
@@ -277,8 +294,8 @@ pub async fn confirm(cx: &Ctx<'_>) -> AppResult<Changed> {
     let now = clock::timestamp(clock::now());
     let db = cx.app.db()?;
     let from = ["unconfirmed", "confirmed"];
-    store::email::set_status(&db, row.user_id, &row.nonce, from, "confirmed", &now).await?;
-    let entry = Entry::by_user(row.user_id, Kind::EmailConfirmed, "e-mail address").changed(
+    store::email::set_status(&db, row.org_id, &row.nonce, from, "confirmed", &now).await?;
+    let entry = by_link(&row, Kind::EmailConfirmed).changed(
         Fields::new().with("status", row.status.as_str()),
         Fields::new().with("status", "confirmed"),
     );
@@ -336,8 +353,8 @@ pub async fn unsubscribe(cx: &Ctx<'_>) -> AppResult<Changed> {
     let now = clock::timestamp(clock::now());
     let db = cx.app.db()?;
     let from = ["unconfirmed", "confirmed"];
-    store::email::set_status(&db, row.user_id, &row.nonce, from, "unsubscribed", &now).await?;
-    let entry = Entry::by_user(row.user_id, Kind::EmailUnsubscribed, "e-mail address").changed(
+    store::email::set_status(&db, row.org_id, &row.nonce, from, "unsubscribed", &now).await?;
+    let entry = by_link(&row, Kind::EmailUnsubscribed).changed(
         Fields::new().with("status", row.status.as_str()),
         Fields::new().with("status", "unsubscribed"),
     );

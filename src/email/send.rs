@@ -37,7 +37,7 @@ impl Outcome {
 
 /// One message to an account's address.
 pub struct Letter<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
     pub to: &'a str,
     /// The address's nonce, signed into the unsubscribe link.
     pub nonce: &'a str,
@@ -58,13 +58,13 @@ pub fn link_url(
     settings: &EmailSettings,
     path: &str,
     purpose: Purpose,
-    user_id: i64,
+    org_id: i64,
     nonce: &str,
 ) -> AppResult<String> {
     let token = link::sign(
         &app.jwt_secret()?,
         purpose,
-        user_id,
+        org_id,
         nonce,
         clock::now().timestamp(),
     );
@@ -85,7 +85,7 @@ pub async fn send(app: &App, letter: &Letter<'_>) -> AppResult<Outcome> {
     let day = now.date_naive().format("%Y-%m-%d").to_string();
     let Some(send_id) = store::email::take_send(
         &db,
-        letter.user_id,
+        letter.org_id,
         &day,
         letter.purpose,
         settings.daily_cap,
@@ -95,7 +95,7 @@ pub async fn send(app: &App, letter: &Letter<'_>) -> AppResult<Outcome> {
     else {
         worker::console_warn!(
             "email: account {} is over its daily cap; a {} message was not sent",
-            letter.user_id,
+            letter.org_id,
             letter.purpose
         );
         return Ok(Outcome::Capped);
@@ -105,7 +105,7 @@ pub async fn send(app: &App, letter: &Letter<'_>) -> AppResult<Outcome> {
         &settings,
         "/api/email/unsubscribe",
         Purpose::Unsubscribe,
-        letter.user_id,
+        letter.org_id,
         letter.nonce,
     )?;
     let unique = unique()?;

@@ -194,7 +194,7 @@ async fn recorded(app: &App, changed: AppResult<Changed>) -> AppResult<Reply> {
             console_error!(
                 "audit log: {} of user {} not recorded: {e}",
                 entry.kind.as_str(),
-                entry.user_id
+                entry.org_id
             );
         }
     }

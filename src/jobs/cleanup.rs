@@ -114,7 +114,7 @@ async fn drain_usage(
         let owners = usage::delete_older_than(db, before, BATCH).await?;
         deleted += owners.len();
         let short = (owners.len() as i64) < BATCH;
-        changes.users(owners);
+        changes.orgs(owners);
         if short {
             return Ok((deleted, false));
         }

@@ -212,7 +212,7 @@ async fn run_keys(
         .filter_map(|(user, _, r)| r.clone().map(|r| (*user, r)))
         .filter(|(_, r)| !matches!(r, KeyResult::RateLimited { .. }))
         .collect();
-    changes.users(
+    changes.orgs(
         synced
             .iter()
             .filter(|(_, r)| matches!(r, KeyResult::Synced { rows } if *rows > 0))
@@ -263,14 +263,14 @@ async fn sync_keys(
         .map(|target| async {
             // After a 429 the rest of the batch waits for the retry.
             if limited.get().is_some() {
-                return (target.user_id, target.id, None);
+                return (target.org_id, target.id, None);
             }
             let result = run.key(target).await;
             if let KeyResult::RateLimited { retry_after } = result {
                 limited.set(Some(retry_after));
             }
             heartbeat.beat().await;
-            (target.user_id, target.id, Some(result))
+            (target.org_id, target.id, Some(result))
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
@@ -292,7 +292,7 @@ async fn after_sync(
     let mut users: Vec<i64> = synced
         .iter()
         .filter(|(_, result)| matches!(result, KeyResult::Synced { .. }))
-        .map(|(user_id, _)| *user_id)
+        .map(|(org_id, _)| *org_id)
         .collect();
     users.sort_unstable();
     users.dedup();
@@ -300,7 +300,7 @@ async fn after_sync(
     heartbeat.beat().await;
     // Every account of the batch, synced or not: a key disabled by policy
     // may fail its sync, and must still be put back at its period's end.
-    let mut accounts: Vec<i64> = synced.iter().map(|(user_id, _)| *user_id).collect();
+    let mut accounts: Vec<i64> = synced.iter().map(|(org_id, _)| *org_id).collect();
     accounts.sort_unstable();
     accounts.dedup();
     let acted = crate::policies::act::accounts(sender.db, run.vault, &run.client, &accounts).await;

@@ -84,7 +84,7 @@ impl<'a> SyncRun<'a> {
         ids.dedup();
         let mut management_keys = HashMap::new();
         for target in api_keys::targets_by_ids(db, &ids).await? {
-            match sealed(&target).map(|s| vault.open(&s, target.user_id, target.id)) {
+            match sealed(&target).map(|s| vault.open(&s, target.org_id, target.id)) {
                 Some(Ok(plaintext)) => {
                     management_keys.insert(target.id, plaintext);
                 }
@@ -205,7 +205,7 @@ impl<'a> SyncRun<'a> {
             return self.fail(target, &why, false).await.map(Err);
         }
         let Some(key) =
-            sealed(target).and_then(|s| self.vault.open(&s, target.user_id, target.id).ok())
+            sealed(target).and_then(|s| self.vault.open(&s, target.org_id, target.id).ok())
         else {
             return self
                 .fail(target, "the stored key cannot be decrypted", false)
@@ -249,7 +249,7 @@ impl<'a> SyncRun<'a> {
                     rows += usage::replace_activity_day(
                         self.db,
                         target.id,
-                        target.user_id,
+                        target.org_id,
                         day,
                         &models,
                         now,
@@ -326,7 +326,7 @@ impl<'a> SyncRun<'a> {
             })
             .collect::<AppResult<Vec<_>>>()?;
         let days = spend_per_day(&starts);
-        usage::upsert_key_totals(self.db, target.id, target.user_id, &days, now).await
+        usage::upsert_key_totals(self.db, target.id, target.org_id, &days, now).await
     }
 
     async fn fail(&self, target: &SyncTarget, error: &str, invalid: bool) -> AppResult<KeyResult> {

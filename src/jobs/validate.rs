@@ -44,7 +44,7 @@ pub async fn run(app: &App) -> AppResult<RunOutcome> {
         async move {
             let now = clock::timestamp(clock::now());
             let Some(key) = super::sync::sealed(&target)
-                .and_then(|s| vault.open(&s, target.user_id, target.id).ok())
+                .and_then(|s| vault.open(&s, target.org_id, target.id).ok())
             else {
                 return KeyResult::Failed {
                     error: format!("key {}: the stored key cannot be decrypted", target.id),

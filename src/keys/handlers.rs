@@ -118,25 +118,25 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     rate_limit::enforce(
         app,
         &Bucket {
-            name: &format!("key-add:{}", user.user_id),
+            name: &format!("key-add:{}", user.org_id),
             limit: app.config.key_adds_per_hour,
             window_secs: 3600,
         },
     )
     .await?;
-    let id = store_sealed(app, &db, user.user_id, &name, body.kind, &key).await?;
+    let id = store_sealed(app, &db, user, &name, body.kind, &key).await?;
     let detail = validate_now(app, &db, id, body.kind, &key).await?;
-    cx.changes.user(user.user_id);
+    cx.changes.org(user.org_id);
     let subject = Subject {
         user_id: Some(user.user_id),
         id: Some(id),
         ..Subject::default()
     };
     security_log::record(Event::KeyAdded, &req.client_network(), &subject);
-    let row = store::api_keys::get(&db, user.user_id, id)
+    let row = store::api_keys::get(&db, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::internal("stored key vanished"))?;
-    let entry = Entry::by_user(user.user_id, Kind::KeyCreated, &row.name)
+    let entry = Entry::by_user(user.org_id, user.user_id, Kind::KeyCreated, &row.name)
         .key(id)
         .created(
             Fields::new()
@@ -157,14 +157,15 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
 async fn store_sealed(
     app: &App,
     db: &D1Database,
-    user_id: i64,
+    user: &AuthUser,
     name: &Name,
     kind: KeyKind,
     key: &OpenRouterKey,
 ) -> AppResult<i64> {
     let vault = Vault::new(&app.encryption_key()?);
     let new_key = NewKey {
-        user_id,
+        org_id: user.org_id,
+        added_by: user.user_id,
         name: name.as_str(),
         kind,
         preview: &key.preview(),
@@ -178,7 +179,7 @@ async fn store_sealed(
         .ok_or_else(|| {
             AppError::Conflict(format!("You already have {max} keys; delete one first."))
         })?;
-    let stored = match vault.seal(key.expose(), user_id, id) {
+    let stored = match vault.seal(key.expose(), user.org_id, id) {
         Ok(sealed) => store::api_keys::seal(db, id, &sealed.ciphertext, &sealed.nonce).await,
         Err(e) => Err(e),
     };
@@ -277,13 +278,13 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     }
     let name = body.name.as_deref().map(Name::parse).transpose()?;
     let db = app.db()?;
-    let before = store::api_keys::get(&db, user.user_id, id)
+    let before = store::api_keys::get(&db, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("API key"))?;
     let now = clock::timestamp(clock::now());
     let found = store::api_keys::update(
         &db,
-        user.user_id,
+        user.org_id,
         id,
         name.as_ref().map(Name::as_str),
         body.is_active,
@@ -294,14 +295,14 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     if !found {
         return Err(AppError::not_found("API key"));
     }
-    cx.changes.user(user.user_id);
-    let view = owned(app, user.user_id, id).await?;
+    cx.changes.org(user.org_id);
+    let view = owned(app, user.org_id, id).await?;
     let fields = |name: &str, is_active: bool| {
         Fields::new()
             .with("name", name)
             .with("is_active", is_active)
     };
-    let entry = Entry::by_user(user.user_id, Kind::KeyUpdated, view.name())
+    let entry = Entry::by_user(user.org_id, user.user_id, Kind::KeyUpdated, view.name())
         .key(id)
         .changed(
             fields(&before.name, before.is_active),
@@ -327,23 +328,23 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (app, req) = (cx.app, cx.req);
     let db = app.db()?;
-    let watched = store::api_keys::watched_through(&db, user.user_id, id).await?;
+    let watched = store::api_keys::watched_through(&db, user.org_id, id).await?;
     if watched > 0 {
         return Err(AppError::Conflict(format!(
             "{watched} keys are watched through this management key; delete them first."
         )));
     }
-    let Some(name) = store::api_keys::delete(&db, user.user_id, id).await? else {
+    let Some(name) = store::api_keys::delete(&db, user.org_id, id).await? else {
         return Err(AppError::not_found("API key"));
     };
-    cx.changes.user(user.user_id);
+    cx.changes.org(user.org_id);
     let subject = Subject {
         user_id: Some(user.user_id),
         id: Some(id),
         ..Subject::default()
     };
     security_log::record(Event::KeyDeleted, &req.client_network(), &subject);
-    let entry = Entry::by_user(user.user_id, Kind::KeyDeleted, &name)
+    let entry = Entry::by_user(user.org_id, user.user_id, Kind::KeyDeleted, &name)
         .key(id)
         .removed(Fields::new().with("name", name.as_str()));
     Ok(Changed::new(Reply::no_content(), entry))

@@ -62,9 +62,10 @@ pub async fn import_keys(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let hashes = requested(&body.hashes)?;
     let db = cx.app.db()?;
     let imported = run(cx, &db, user, &hashes).await?;
-    cx.changes.user(user.user_id);
+    cx.changes.org(user.org_id);
     let names: Vec<String> = imported.iter().map(|k| k.name().to_string()).collect();
     let entry = Entry::by_user(
+        user.org_id,
         user.user_id,
         Kind::KeyCreated,
         &format!("{} imported from OpenRouter", names.join(", ")),
@@ -113,8 +114,8 @@ async fn run(
     user: &AuthUser,
     hashes: &[String],
 ) -> AppResult<Vec<KeyView>> {
-    let accounts = checked(cx, db, user.user_id, hashes).await?;
-    let mut names: Vec<String> = store::api_keys::all_of_user(db, user.user_id)
+    let accounts = checked(cx, db, user.org_id, hashes).await?;
+    let mut names: Vec<String> = store::api_keys::all_of_user(db, user.org_id)
         .await?
         .into_iter()
         .map(|row| row.name)
@@ -126,8 +127,8 @@ async fn run(
         };
         let name = unique_name(listed.key.name.as_deref().unwrap_or_default(), hash, &names);
         names.push(name.clone());
-        let id = store_one(cx, db, user.user_id, (hash, &name, *via), listed).await?;
-        if let Some(row) = store::api_keys::get(db, user.user_id, id).await? {
+        let id = store_one(cx, db, user, (hash, &name, *via), listed).await?;
+        if let Some(row) = store::api_keys::get(db, user.org_id, id).await? {
             imported.push(KeyView::from(row));
         }
     }
@@ -139,10 +140,10 @@ async fn run(
 async fn checked(
     cx: &Ctx<'_>,
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     hashes: &[String],
 ) -> AppResult<AccountKeys> {
-    let stored = store::api_keys::hashes_of_user(db, user_id).await?;
+    let stored = store::api_keys::hashes_of_user(db, org_id).await?;
     if hashes.iter().any(|h| stored.contains(h)) {
         return Err(AppError::Conflict(
             "A key you asked for is already tracked in your account.".to_owned(),
@@ -156,7 +157,7 @@ async fn checked(
             "You may hold {max} keys; you have {held}."
         )));
     }
-    let accounts = read_accounts(cx.app, db, user_id).await?;
+    let accounts = read_accounts(cx.app, db, org_id).await?;
     let missing: Vec<&String> = hashes
         .iter()
         .filter(|h| accounts.find(h).is_none())
@@ -182,7 +183,7 @@ async fn checked(
 async fn store_one(
     cx: &Ctx<'_>,
     db: &D1Database,
-    user_id: i64,
+    user: &AuthUser,
     (hash, name, via): (&str, &str, i64),
     listed: &Listed,
 ) -> AppResult<i64> {
@@ -191,7 +192,8 @@ async fn store_one(
     let now = clock::now();
     let stamp = clock::timestamp(now);
     let watched = WatchedKey {
-        user_id,
+        org_id: user.org_id,
+        added_by: user.user_id,
         name,
         preview: &preview,
         key_hash: hash,
@@ -206,7 +208,7 @@ async fn store_one(
     let counters = listed.key.counters(listed.served_at.clone());
     store::snapshots::insert(db, id, &counters, &stamp, now.date_naive()).await?;
     let subject = Subject {
-        user_id: Some(user_id),
+        user_id: Some(user.user_id),
         id: Some(id),
         ..Subject::default()
     };

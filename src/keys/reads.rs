@@ -36,10 +36,10 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let query = QueryParams::parse(req.query.as_deref(), &["page", "limit"])?;
     let page = Page::parse(query.get("page"), query.get("limit"))?;
     let db = app.db()?;
-    let rows = store::api_keys::list(&db, user.user_id, page.limit(), page.offset()).await?;
+    let rows = store::api_keys::list(&db, user.org_id, page.limit(), page.offset()).await?;
     let total = match rows.first().and_then(|r| r.total) {
         Some(total) => total,
-        None => store::api_keys::count(&db, user.user_id).await?,
+        None => store::api_keys::count(&db, user.org_id).await?,
     };
     let items = rows.into_iter().map(KeyView::from).collect::<Vec<_>>();
     Reply::ok(&KeyList {
@@ -66,7 +66,7 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 pub async fn snapshots(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let query = QueryParams::parse(cx.req.query.as_deref(), &["limit"])?;
     let limit = parse_bounded("limit", query.get("limit"), 168, 1, 1000)?;
-    let rows = store::snapshots::of_key(&cx.app.db()?, user.user_id, id, limit)
+    let rows = store::snapshots::of_key(&cx.app.db()?, user.org_id, id, limit)
         .await?
         .ok_or_else(|| AppError::not_found("API key"))?;
     let items: Vec<SnapshotView> = rows.into_iter().map(SnapshotView::from).collect();
@@ -76,8 +76,8 @@ pub async fn snapshots(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Repl
     })
 }
 
-pub(super) async fn owned(app: &App, user_id: i64, id: i64) -> AppResult<KeyView> {
-    let row = store::api_keys::get(&app.db()?, user_id, id)
+pub(super) async fn owned(app: &App, org_id: i64, id: i64) -> AppResult<KeyView> {
+    let row = store::api_keys::get(&app.db()?, org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("API key"))?;
     Ok(KeyView::from(row))
@@ -112,8 +112,8 @@ struct KeyDetail {
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let app = cx.app;
-    let key = owned(app, user.user_id, id).await?;
-    let standing = crate::alerts::standing::load(&app.db()?, user.user_id, clock::now()).await?;
+    let key = owned(app, user.org_id, id).await?;
+    let standing = crate::alerts::standing::load(&app.db()?, user.org_id, clock::now()).await?;
     let (budgets, runway) = crate::alerts::view::of_key(&standing, id);
     Reply::ok(&KeyDetail {
         key,

@@ -85,7 +85,7 @@ struct KeySyncResult {
 pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let app = cx.app;
     let db = app.db()?;
-    let target = store::api_keys::target(&db, user.user_id, id)
+    let target = store::api_keys::target(&db, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("API key"))?;
     if !target.is_active {
@@ -98,7 +98,7 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Chang
             "Management keys are not synced themselves; they are used to read your inference keys' activity.".to_owned(),
         ));
     }
-    limit(app, user.user_id, id).await?;
+    limit(app, user.org_id, id).await?;
     let vault = Vault::new(&app.encryption_key()?);
     let budget = Budget::new(MANUAL_SYNC_BUDGET);
     let targets = std::slice::from_ref(&target);
@@ -109,18 +109,23 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Chang
     }
     let result = run.key(&target).await;
     if matches!(result, KeyResult::Synced { rows } if rows > 0) {
-        cx.changes.user(user.user_id);
+        cx.changes.org(user.org_id);
     }
     let (status, error) = sync_status(&result);
-    let view = owned(app, user.user_id, id).await?;
+    let view = owned(app, user.org_id, id).await?;
     let error = error.or_else(|| {
         view.last_sync_error()
             .map(str::to_owned)
             .filter(|_| matches!(status, SyncStatus::Failed))
     });
-    let entry = Entry::by_user(user.user_id, Kind::KeySyncRequested, view.name())
-        .key(id)
-        .created(Fields::new().with("status", status.as_str()));
+    let entry = Entry::by_user(
+        user.org_id,
+        user.user_id,
+        Kind::KeySyncRequested,
+        view.name(),
+    )
+    .key(id)
+    .created(Fields::new().with("status", status.as_str()));
     let reply = Reply::ok(&KeySyncResult {
         key: view,
         sync: SyncOutcome { status, error },
@@ -129,11 +134,11 @@ pub async fn sync_now(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Chang
 }
 
 /// 30 manual syncs an hour per account, one a minute per key.
-async fn limit(app: &App, user_id: i64, id: i64) -> AppResult<()> {
+async fn limit(app: &App, org_id: i64, id: i64) -> AppResult<()> {
     rate_limit::enforce(
         app,
         &Bucket {
-            name: &format!("account-sync:{user_id}"),
+            name: &format!("account-sync:{org_id}"),
             limit: MANUAL_SYNCS_PER_ACCOUNT_PER_HOUR,
             window_secs: 3600,
         },

@@ -86,9 +86,9 @@ pub(super) struct AccountKeys {
 pub(super) async fn read_accounts(
     app: &App,
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
 ) -> AppResult<AccountKeys> {
-    let bucket = format!("key-listing:{user_id}");
+    let bucket = format!("key-listing:{org_id}");
     rate_limit::enforce(
         app,
         &Bucket {
@@ -99,7 +99,7 @@ pub(super) async fn read_accounts(
     )
     .await?;
     let vault = Vault::new(&app.encryption_key()?);
-    let managers = store::api_keys::management_keys(db, user_id).await?;
+    let managers = store::api_keys::management_keys(db, org_id).await?;
     // Every page, and a few retries each.
     let calls = MAX_LISTING_PAGES
         .saturating_mul(2)
@@ -111,7 +111,7 @@ pub(super) async fn read_accounts(
         incomplete: Vec::new(),
     };
     for manager in managers {
-        let reason = match sealed(&manager).map(|s| vault.open(&s, user_id, manager.id)) {
+        let reason = match sealed(&manager).map(|s| vault.open(&s, org_id, manager.id)) {
             Some(Ok(secret)) => match read_all(&client, &secret, MAX_LISTING_PAGES).await {
                 Ok((listed, complete)) => {
                     keys.add(manager.id, listed);
@@ -170,8 +170,8 @@ pub(super) fn is_hash(text: &str) -> bool {
 )]
 pub async fn untracked(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let db = cx.app.db()?;
-    let accounts = read_accounts(cx.app, &db, user.user_id).await?;
-    let stored = store::api_keys::hashes_of_user(&db, user.user_id).await?;
+    let accounts = read_accounts(cx.app, &db, user.org_id).await?;
+    let stored = store::api_keys::hashes_of_user(&db, user.org_id).await?;
     let items = accounts
         .found
         .into_iter()

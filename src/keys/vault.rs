@@ -1,9 +1,11 @@
 //! Encryption at rest for OpenRouter keys: AES-256-GCM.
 //!
 //! * A fresh random 96-bit nonce per encryption (two seals of one key differ).
-//! * Associated data binds a ciphertext to its row: `user_id` and the
-//!   `api_keys.id`, so a ciphertext copied to another row or user fails to
-//!   open instead of handing one user's key to another.
+//! * Associated data binds a ciphertext to its row: `org_id` and the
+//!   `api_keys.id`, so a ciphertext copied to another row or organisation
+//!   fails to open instead of handing one organisation's key to another.
+//!   The text still says `user:`: migration 0019 kept each account's id as
+//!   its organisation's, so every ciphertext sealed before it still opens.
 //! * Webhook signing secrets are sealed the same way, bound to their
 //!   `webhooks` row (another associated data: neither opens as the other);
 //!   so are PagerDuty routing keys (a third: it never opens as a secret).
@@ -30,20 +32,18 @@ pub struct Vault {
     cipher: Aes256Gcm,
 }
 
-fn associated_data(user_id: i64, key_id: i64) -> Vec<u8> {
-    format!("openrouter-watcher/api_keys/v{VERSION}/user:{user_id}/key:{key_id}").into_bytes()
+fn associated_data(org_id: i64, key_id: i64) -> Vec<u8> {
+    format!("openrouter-watcher/api_keys/v{VERSION}/user:{org_id}/key:{key_id}").into_bytes()
 }
 
-fn webhook_associated_data(user_id: i64, webhook_id: i64) -> Vec<u8> {
-    format!("openrouter-watcher/webhooks/v{VERSION}/user:{user_id}/webhook:{webhook_id}")
+fn webhook_associated_data(org_id: i64, webhook_id: i64) -> Vec<u8> {
+    format!("openrouter-watcher/webhooks/v{VERSION}/user:{org_id}/webhook:{webhook_id}")
         .into_bytes()
 }
 
-fn routing_key_associated_data(user_id: i64, webhook_id: i64) -> Vec<u8> {
-    format!(
-        "openrouter-watcher/webhooks/v{VERSION}/user:{user_id}/webhook:{webhook_id}/routing_key"
-    )
-    .into_bytes()
+fn routing_key_associated_data(org_id: i64, webhook_id: i64) -> Vec<u8> {
+    format!("openrouter-watcher/webhooks/v{VERSION}/user:{org_id}/webhook:{webhook_id}/routing_key")
+        .into_bytes()
 }
 
 impl Vault {
@@ -53,49 +53,49 @@ impl Vault {
         }
     }
 
-    pub fn seal(&self, plaintext: &str, user_id: i64, key_id: i64) -> AppResult<Sealed> {
-        self.seal_with(plaintext, &associated_data(user_id, key_id))
+    pub fn seal(&self, plaintext: &str, org_id: i64, key_id: i64) -> AppResult<Sealed> {
+        self.seal_with(plaintext, &associated_data(org_id, key_id))
     }
 
     /// The plaintext key, or an error that says only that it cannot be opened
     /// (wrong row, wrong `ENCRYPTION_KEY`, or tampering).
-    pub fn open(&self, sealed: &Sealed, user_id: i64, key_id: i64) -> AppResult<String> {
-        self.open_with(sealed, &associated_data(user_id, key_id))
+    pub fn open(&self, sealed: &Sealed, org_id: i64, key_id: i64) -> AppResult<String> {
+        self.open_with(sealed, &associated_data(org_id, key_id))
             .map_err(|()| AppError::internal(format!("stored key {key_id} cannot be decrypted")))
     }
 
     pub fn seal_webhook_secret(
         &self,
         secret: &str,
-        user_id: i64,
+        org_id: i64,
         webhook_id: i64,
     ) -> AppResult<Sealed> {
-        self.seal_with(secret, &webhook_associated_data(user_id, webhook_id))
+        self.seal_with(secret, &webhook_associated_data(org_id, webhook_id))
     }
 
     pub fn open_webhook_secret(
         &self,
         sealed: &Sealed,
-        user_id: i64,
+        org_id: i64,
         webhook_id: i64,
     ) -> AppResult<String> {
-        self.open_with(sealed, &webhook_associated_data(user_id, webhook_id))
+        self.open_with(sealed, &webhook_associated_data(org_id, webhook_id))
             .map_err(|()| {
                 AppError::internal(format!("webhook {webhook_id}'s secret cannot be decrypted"))
             })
     }
 
-    pub fn seal_routing_key(&self, key: &str, user_id: i64, webhook_id: i64) -> AppResult<Sealed> {
-        self.seal_with(key, &routing_key_associated_data(user_id, webhook_id))
+    pub fn seal_routing_key(&self, key: &str, org_id: i64, webhook_id: i64) -> AppResult<Sealed> {
+        self.seal_with(key, &routing_key_associated_data(org_id, webhook_id))
     }
 
     pub fn open_routing_key(
         &self,
         sealed: &Sealed,
-        user_id: i64,
+        org_id: i64,
         webhook_id: i64,
     ) -> AppResult<String> {
-        self.open_with(sealed, &routing_key_associated_data(user_id, webhook_id))
+        self.open_with(sealed, &routing_key_associated_data(org_id, webhook_id))
             .map_err(|()| {
                 AppError::internal(format!(
                     "webhook {webhook_id}'s routing key cannot be decrypted"

@@ -37,7 +37,7 @@ use crate::routes::TABLES;
 
 mod implied;
 mod normalise;
-use implied::add_implied_responses;
+use implied::{add_implied_parameters, add_implied_responses};
 use normalise::normalise;
 
 /// What the document says beyond the code.
@@ -59,6 +59,7 @@ pub fn document() -> Result<Value, String> {
         };
         let mut operation = operation(&doc, route.path, &method, &mut derived)?;
         add_implied_responses(route, &mut operation);
+        add_implied_parameters(route, &mut operation);
         operation["security"] = security(&route.handler);
         let operation = in_key_order(operation, OPERATION_KEYS);
         let item = paths

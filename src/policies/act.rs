@@ -37,15 +37,15 @@ pub struct Manager {
     pub key: String,
 }
 
-pub async fn manager(db: &D1Database, vault: &Vault, user_id: i64) -> AppResult<Option<Manager>> {
-    let Some(id) = api_keys::management_key_id(db, user_id).await? else {
+pub async fn manager(db: &D1Database, vault: &Vault, org_id: i64) -> AppResult<Option<Manager>> {
+    let Some(id) = api_keys::management_key_id(db, org_id).await? else {
         return Ok(None);
     };
     let Some(row) = api_keys::target_by_id(db, id).await? else {
         return Ok(None);
     };
     Ok(sealed(&row)
-        .and_then(|s| vault.open(&s, row.user_id, row.id).ok())
+        .and_then(|s| vault.open(&s, row.org_id, row.id).ok())
         .map(|key| Manager { id, key }))
 }
 
@@ -58,10 +58,10 @@ pub const PERSON_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8
 pub async fn manager_for(
     app: &crate::app::App,
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
 ) -> AppResult<Manager> {
     let vault = Vault::new(&app.encryption_key()?);
-    manager(db, &vault, user_id).await?.ok_or_else(|| {
+    manager(db, &vault, org_id).await?.ok_or_else(|| {
         crate::error::AppError::Conflict(
             "The account has no usable management key to act through.".to_owned(),
         )
@@ -71,10 +71,10 @@ pub async fn manager_for(
 /// Works on the due actions of each account; returns how many settled.
 pub async fn accounts(db: &D1Database, vault: &Vault, client: &Client<'_>, users: &[i64]) -> usize {
     let mut settled = 0usize;
-    for &user_id in users {
-        match account(db, vault, client, user_id).await {
+    for &org_id in users {
+        match account(db, vault, client, org_id).await {
             Ok(n) => settled = settled.saturating_add(n),
-            Err(e) => worker::console_error!("policy actions of account {user_id}: {e}"),
+            Err(e) => worker::console_error!("policy actions of account {org_id}: {e}"),
         }
     }
     settled
@@ -84,15 +84,15 @@ async fn account(
     db: &D1Database,
     vault: &Vault,
     client: &Client<'_>,
-    user_id: i64,
+    org_id: i64,
 ) -> AppResult<usize> {
     let now = clock::now();
     let lease = lease_end(now);
-    let rows = key_actions::take_due(db, user_id, &timestamp(now), &lease).await?;
+    let rows = key_actions::take_due(db, org_id, &timestamp(now), &lease).await?;
     if rows.is_empty() {
         return Ok(0);
     }
-    let manager = manager(db, vault, user_id).await?;
+    let manager = manager(db, vault, org_id).await?;
     let mut settled = 0usize;
     for row in &rows {
         let result = match (&manager, row.state.as_str()) {
@@ -102,7 +102,7 @@ async fn account(
         };
         let outcome = Outcome {
             id: row.id,
-            user_id,
+            org_id,
             lease: &lease,
             ..result
         };
@@ -119,18 +119,18 @@ pub async fn undo(
     db: &D1Database,
     client: &Client<'_>,
     manager: &Manager,
-    user_id: i64,
+    org_id: i64,
     id: i64,
 ) -> AppResult<Option<String>> {
     let now = clock::now();
     let lease = lease_end(now);
-    let Some(row) = key_actions::lease_applied(db, user_id, id, &timestamp(now), &lease).await?
+    let Some(row) = key_actions::lease_applied(db, org_id, id, &timestamp(now), &lease).await?
     else {
         return Ok(None);
     };
     let outcome = Outcome {
         id,
-        user_id,
+        org_id,
         lease: &lease,
         ..restore(client, manager, &row, Step::Undone).await
     };

@@ -44,10 +44,10 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     };
     let state = state.map(ActionState::as_str);
     let db = cx.app.db()?;
-    let rows = key_actions::list(&db, user.user_id, state, page.limit(), page.offset()).await?;
+    let rows = key_actions::list(&db, user.org_id, state, page.limit(), page.offset()).await?;
     let total = match rows.first().and_then(|r| r.total) {
         Some(total) => total,
-        None => key_actions::count(&db, user.user_id, state).await?,
+        None => key_actions::count(&db, user.org_id, state).await?,
     };
     Reply::ok(&ActionPage {
         items: rows.iter().map(action_view).collect(),
@@ -71,7 +71,7 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
 )]
 pub async fn undo(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let db = cx.app.db()?;
-    let current = key_actions::get(&db, user.user_id, id)
+    let current = key_actions::get(&db, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Action"))?;
     if current.state != "applied" {
@@ -80,14 +80,14 @@ pub async fn undo(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> 
             current.state.replace('_', " ")
         )));
     }
-    let manager = act::manager_for(cx.app, &db, user.user_id).await?;
+    let manager = act::manager_for(cx.app, &db, user.org_id).await?;
     let budget = Budget::new(act::PERSON_CALLS);
     let client = Client::new(
         &cx.app.config.openrouter_base_url,
         &budget,
         act::PERSON_TIMEOUT,
     );
-    if act::undo(&db, &client, &manager, user.user_id, id)
+    if act::undo(&db, &client, &manager, user.org_id, id)
         .await?
         .is_none()
     {
@@ -95,11 +95,11 @@ pub async fn undo(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> 
             "The hourly run is working on this action right now; try again in a minute.".to_owned(),
         ));
     }
-    let row = key_actions::get(&db, user.user_id, id)
+    let row = key_actions::get(&db, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Action"))?;
     let view = action_view(&row);
-    let mut entry = Entry::by_user(user.user_id, Kind::PolicyUndone, &row.key_name)
+    let mut entry = Entry::by_user(user.org_id, user.user_id, Kind::PolicyUndone, &row.key_name)
         .key(row.api_key_id)
         .reference(
             Fields::new()

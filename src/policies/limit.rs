@@ -53,11 +53,11 @@ struct LimitBody {
 pub async fn set_limit(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
     let (limit, reset) = terms(cx.req.json()?)?;
     let db = cx.app.db()?;
-    let key = api_keys::target(&db, user.user_id, id)
+    let key = api_keys::target(&db, user.org_id, id)
         .await?
         .filter(|k| k.kind == KeyKind::Inference)
         .ok_or_else(|| AppError::not_found("API key"))?;
-    let manager = act::manager_for(cx.app, &db, user.user_id).await?;
+    let manager = act::manager_for(cx.app, &db, user.org_id).await?;
     let budget = Budget::new(act::PERSON_CALLS);
     let client = Client::new(
         &cx.app.config.openrouter_base_url,
@@ -79,18 +79,13 @@ pub async fn set_limit(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Chan
         limit: Some(limit),
         limit_reset: reset.map(|p| p.as_str().to_owned()),
     };
-    let after = client
-        .update_key(
-            &manager.key,
-            &key.key_hash,
-            &Patch::between(&before, &wanted),
-        )
-        .await
+    let patch = Patch::between(&before, &wanted);
+    let after = (client.update_key(&manager.key, &key.key_hash, &patch).await)
         .map_err(openrouter_error)?
         .settings();
     let now = clock::timestamp(clock::now());
     let set = key_actions::Set {
-        user_id: user.user_id,
+        org_id: user.org_id,
         api_key_id: id,
         via_key_id: manager.id,
         before: serde_json::to_string(&before).unwrap_or_default(),
@@ -99,13 +94,18 @@ pub async fn set_limit(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Chan
         target_reset: reset.map(Period::as_str),
     };
     let action_id = key_actions::record_set(&db, &set, &now).await?;
-    let row = key_actions::get(&db, user.user_id, action_id)
+    let row = key_actions::get(&db, user.org_id, action_id)
         .await?
         .ok_or_else(|| AppError::internal("the recorded action is gone"))?;
-    let entry = Entry::by_user(user.user_id, Kind::KeyLimitChanged, &row.key_name)
-        .key(id)
-        .changed(before.audited(), after.audited())
-        .reference(Fields::new().with("action_id", action_id));
+    let entry = Entry::by_user(
+        user.org_id,
+        user.user_id,
+        Kind::KeyLimitChanged,
+        &row.key_name,
+    )
+    .key(id)
+    .changed(before.audited(), after.audited())
+    .reference(Fields::new().with("action_id", action_id));
     Ok(Changed::new(Reply::ok(&action_view(&row))?, entry))
 }
 

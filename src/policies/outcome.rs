@@ -15,7 +15,7 @@ pub const MAX_TRIES: i64 = 3;
 pub fn outcome(state: &'static str) -> Outcome<'static> {
     Outcome {
         id: 0,
-        user_id: 0,
+        org_id: 0,
         state,
         after: None,
         detail: None,
@@ -55,7 +55,7 @@ pub fn audited(
     kind: Kind,
     change: Option<(&KeySettings, &KeySettings)>,
 ) -> Option<Entry> {
-    let entry = Entry::by_product(row.user_id, kind, &row.key_name)
+    let entry = Entry::by_product(row.org_id, kind, &row.key_name)
         .key(row.api_key_id)
         .reference(
             Fields::new()

@@ -115,7 +115,7 @@ pub async fn policy_of(
     let acts = asked.action.is_some_and(|a| a != "notify")
         || (asked.action.is_none() && current.is_some_and(|row| row.action != "notify"));
     let has_management_key = acts
-        && crate::store::api_keys::management_key_id(db, user.user_id)
+        && crate::store::api_keys::management_key_id(db, user.org_id)
             .await?
             .is_some();
     resolve(asked, current, api_key_id.is_some(), has_management_key)

@@ -164,9 +164,9 @@ pub async fn refuse(app: &App, req: &Incoming, err: AppError) -> Reply {
 /// Makes every active token of a user forget its cached answers: called by
 /// each product write that changes what `/api/v1` shows. Failures are logged;
 /// the caches expire on their own within seconds.
-pub async fn forget_answers(app: &App, user_id: i64) {
+pub async fn forget_answers(app: &App, org_id: i64) {
     let hashes = match app.db() {
-        Ok(db) => store::tokens::active_hashes(&db, user_id).await,
+        Ok(db) => store::tokens::active_hashes(&db, org_id).await,
         Err(e) => Err(e),
     };
     match hashes {

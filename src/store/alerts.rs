@@ -1,7 +1,7 @@
 //! `alert_marks`, `key_activity_marks` and `alert_events`: what the hourly
 //! evaluation remembers and what it raised. One evaluation of one account
 //! is written in one batch (one transaction); events are unique per
-//! `(user_id, dedup_key)`, so a re-run inserts nothing twice.
+//! `(org_id, dedup_key)`, so a re-run inserts nothing twice.
 
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -20,13 +20,13 @@ pub struct ActivityMarkRow {
     pub last_spent_at: String,
 }
 
-pub async fn activity_marks(db: &D1Database, user_id: i64) -> AppResult<Vec<ActivityMarkRow>> {
+pub async fn activity_marks(db: &D1Database, org_id: i64) -> AppResult<Vec<ActivityMarkRow>> {
     super::all(
         db,
         "SELECT m.api_key_id, CAST(m.snapshot_usage AS TEXT) AS snapshot_usage, m.last_spent_at
          FROM key_activity_marks m JOIN api_keys k ON k.id = m.api_key_id
-         WHERE k.user_id = ?1",
-        args![user_id],
+         WHERE k.org_id = ?1",
+        args![org_id],
     )
     .await
 }
@@ -50,7 +50,7 @@ pub struct ActivityWrite {
 
 /// One account's evaluation.
 pub struct Evaluation {
-    pub user_id: i64,
+    pub org_id: i64,
     pub marks: Vec<MarksWrite>,
     pub activity: Vec<ActivityWrite>,
     pub events: Vec<EventWrite>,
@@ -75,12 +75,12 @@ impl Evaluation {
 /// webhook of the account. Marks of a budget or key deleted meanwhile are
 /// skipped rather than failing the batch.
 pub async fn record(db: &D1Database, evaluation: &Evaluation, now: &str) -> AppResult<usize> {
-    let user_id = evaluation.user_id;
+    let org_id = evaluation.org_id;
     let mut statements: Vec<D1PreparedStatement> = Vec::new();
     for m in &evaluation.marks {
         statements.push(super::statement(
             db,
-            "INSERT INTO alert_marks (subject, user_id, budget_id, api_key_id, terms, armed_at, period_start,
+            "INSERT INTO alert_marks (subject, org_id, budget_id, api_key_id, terms, armed_at, period_start,
                  fired_percent, projection_alerted, updated_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
              WHERE (?3 IS NULL OR EXISTS (SELECT 1 FROM budgets WHERE id = ?3))
@@ -90,7 +90,7 @@ pub async fn record(db: &D1Database, evaluation: &Evaluation, now: &str) -> AppR
                  projection_alerted = excluded.projection_alerted, updated_at = excluded.updated_at",
             args![
                 &m.subject,
-                user_id,
+                org_id,
                 m.budget_id,
                 m.api_key_id,
                 &m.terms,
@@ -113,18 +113,16 @@ pub async fn record(db: &D1Database, evaluation: &Evaluation, now: &str) -> AppR
         )?);
     }
     for e in &evaluation.events {
-        statements.extend(super::events::event_statements(db, user_id, e, None, now)?);
+        statements.extend(super::events::event_statements(db, org_id, e, None, now)?);
     }
     for mark in &evaluation.spike_marks {
-        statements.push(super::spike_marks::statement(db, user_id, mark, now)?);
+        statements.push(super::spike_marks::statement(db, org_id, mark, now)?);
     }
     for drift in &evaluation.drifts {
         statements.push(super::key_drift::statement(db, drift, now)?);
     }
     for claim in &evaluation.claims {
-        statements.push(super::key_actions::claim_statement(
-            db, user_id, claim, now,
-        )?);
+        statements.push(super::key_actions::claim_statement(db, org_id, claim, now)?);
     }
     super::batch(db, statements).await
 }
@@ -132,21 +130,21 @@ pub async fn record(db: &D1Database, evaluation: &Evaluation, now: &str) -> AppR
 /// A test event for one webhook; its delivery's id.
 pub async fn insert_test(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     webhook_id: i64,
     event: &EventWrite,
     now: &str,
 ) -> AppResult<Option<i64>> {
     super::batch(
         db,
-        super::events::event_statements(db, user_id, event, Some(webhook_id), now)?,
+        super::events::event_statements(db, org_id, event, Some(webhook_id), now)?,
     )
     .await?;
     super::first_id(
         db,
         "SELECT d.id FROM webhook_deliveries d JOIN alert_events e ON e.id = d.event_id
-         WHERE e.user_id = ?1 AND e.dedup_key = ?2 AND d.webhook_id = ?3",
-        args![user_id, &event.dedup_key, webhook_id],
+         WHERE e.org_id = ?1 AND e.dedup_key = ?2 AND d.webhook_id = ?3",
+        args![org_id, &event.dedup_key, webhook_id],
     )
     .await
 }
@@ -162,24 +160,24 @@ pub struct EventRow {
 
 pub async fn events(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<EventRow>> {
     super::all(
         db,
         "SELECT id, payload, created_at, COUNT(*) OVER () AS total FROM alert_events
-         WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
-        args![user_id, limit, offset],
+         WHERE org_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+        args![org_id, limit, offset],
     )
     .await
 }
 
-pub async fn count_events(db: &D1Database, user_id: i64) -> AppResult<i64> {
+pub async fn count_events(db: &D1Database, org_id: i64) -> AppResult<i64> {
     super::count(
         db,
-        "SELECT COUNT(*) AS n FROM alert_events WHERE user_id = ?1",
-        args![user_id],
+        "SELECT COUNT(*) AS n FROM alert_events WHERE org_id = ?1",
+        args![org_id],
     )
     .await
 }
@@ -203,7 +201,7 @@ pub async fn delete_events_older_than(
 /// not alerts.
 pub async fn events_between(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     from: &str,
     to: &str,
     limit: i64,
@@ -211,10 +209,10 @@ pub async fn events_between(
     super::all(
         db,
         "SELECT id, payload, created_at, COUNT(*) OVER () AS total FROM alert_events
-         WHERE user_id = ?1 AND created_at >= ?2 AND created_at < ?3
+         WHERE org_id = ?1 AND created_at >= ?2 AND created_at < ?3
            AND type <> 'test' AND type NOT LIKE 'digest.%'
          ORDER BY created_at, id LIMIT ?4",
-        args![user_id, from, to, limit],
+        args![org_id, from, to, limit],
     )
     .await
 }

@@ -89,7 +89,9 @@ const LATEST_SNAPSHOT: &str = "LEFT JOIN key_snapshots s ON s.id =
 
 /// A key's row before it is sealed.
 pub struct NewKey<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
+    /// The person who added it.
+    pub added_by: i64,
     pub name: &'a str,
     pub kind: KeyKind,
     pub preview: &'a str,
@@ -108,18 +110,19 @@ pub async fn insert_unsealed(
 ) -> AppResult<Option<i64>> {
     super::first_id(
         db,
-        "INSERT INTO api_keys (user_id, name, kind, key_preview, key_hash, created_at, updated_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6
-         WHERE (SELECT COUNT(*) FROM api_keys WHERE user_id = ?1) < ?7
+        "INSERT INTO api_keys (org_id, name, kind, key_preview, key_hash, created_at, updated_at, added_by)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?8
+         WHERE (SELECT COUNT(*) FROM api_keys WHERE org_id = ?1) < ?7
          RETURNING id",
         args![
-            key.user_id,
+            key.org_id,
             key.name,
             key.kind.as_str(),
             key.preview,
             key.key_hash,
             now,
-            max_keys
+            max_keys,
+            key.added_by
         ],
     )
     .await
@@ -160,43 +163,38 @@ pub async fn set_validation(
 
 /// Every key of a user with its latest snapshot, oldest first (the
 /// dashboard's status table; a user's keys are few).
-pub async fn all_of_user(db: &D1Database, user_id: i64) -> AppResult<Vec<KeyRow>> {
+pub async fn all_of_user(db: &D1Database, org_id: i64) -> AppResult<Vec<KeyRow>> {
     super::all(
         db,
         &format!(
-            "{} FROM api_keys k {} WHERE k.user_id = ?1 ORDER BY k.id",
+            "{} FROM api_keys k {} WHERE k.org_id = ?1 ORDER BY k.id",
             view(),
             joins()
         ),
-        args![user_id],
+        args![org_id],
     )
     .await
 }
 
-pub async fn list(
-    db: &D1Database,
-    user_id: i64,
-    limit: i64,
-    offset: i64,
-) -> AppResult<Vec<KeyRow>> {
+pub async fn list(db: &D1Database, org_id: i64, limit: i64, offset: i64) -> AppResult<Vec<KeyRow>> {
     super::all(
         db,
         &format!(
             "{}, COUNT(*) OVER () AS total FROM api_keys k {}
-             WHERE k.user_id = ?1 ORDER BY k.id LIMIT ?2 OFFSET ?3",
+             WHERE k.org_id = ?1 ORDER BY k.id LIMIT ?2 OFFSET ?3",
             view(),
             joins()
         ),
-        args![user_id, limit, offset],
+        args![org_id, limit, offset],
     )
     .await
 }
 
-pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
+pub async fn count(db: &D1Database, org_id: i64) -> AppResult<i64> {
     super::count(
         db,
-        "SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ?1",
-        args![user_id],
+        "SELECT COUNT(*) AS n FROM api_keys WHERE org_id = ?1",
+        args![org_id],
     )
     .await
 }
@@ -204,25 +202,25 @@ pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
 /// The management key the account acts and reads activity through: its
 /// first active, not-invalid one (the one [`SyncTarget::management_key_id`]
 /// names).
-pub async fn management_key_id(db: &D1Database, user_id: i64) -> AppResult<Option<i64>> {
+pub async fn management_key_id(db: &D1Database, org_id: i64) -> AppResult<Option<i64>> {
     super::first_id(
         db,
-        "SELECT id FROM api_keys WHERE user_id = ?1 AND kind = 'management' AND is_active = 1
+        "SELECT id FROM api_keys WHERE org_id = ?1 AND kind = 'management' AND is_active = 1
            AND validation_status != 'invalid' AND key_ciphertext IS NOT NULL ORDER BY id LIMIT 1",
-        args![user_id],
+        args![org_id],
     )
     .await
 }
 
-pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<KeyRow>> {
+pub async fn get(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<KeyRow>> {
     super::first(
         db,
         &format!(
-            "{} FROM api_keys k {} WHERE k.id = ?1 AND k.user_id = ?2",
+            "{} FROM api_keys k {} WHERE k.id = ?1 AND k.org_id = ?2",
             view(),
             joins()
         ),
-        args![id, user_id],
+        args![id, org_id],
     )
     .await
 }
@@ -230,7 +228,7 @@ pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<Key
 /// Renames and/or (de)activates; `false` when the user has no such key.
 pub async fn update(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     id: i64,
     name: Option<&str>,
     is_active: Option<bool>,
@@ -239,8 +237,8 @@ pub async fn update(
     let changed = super::run(
         db,
         "UPDATE api_keys SET name = COALESCE(?3, name), is_active = COALESCE(?4, is_active), updated_at = ?5
-         WHERE id = ?1 AND user_id = ?2",
-        args![id, user_id, name, is_active, now],
+         WHERE id = ?1 AND org_id = ?2",
+        args![id, org_id, name, is_active, now],
     )
     .await?;
     Ok(changed > 0)
@@ -249,11 +247,11 @@ pub async fn update(
 /// Deletes a key; its snapshots and usage go with it (ON DELETE CASCADE,
 /// and the rollup triggers follow). Its name; `None` when the user has no
 /// such key.
-pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<String>> {
+pub async fn delete(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<String>> {
     let deleted: Option<super::Named> = super::first(
         db,
-        "DELETE FROM api_keys WHERE id = ?1 AND user_id = ?2 RETURNING name",
-        args![id, user_id],
+        "DELETE FROM api_keys WHERE id = ?1 AND org_id = ?2 RETURNING name",
+        args![id, org_id],
     )
     .await?;
     Ok(deleted.map(|row| row.name))

@@ -6,7 +6,7 @@
 //!
 //! ```ignore
 //! use crate::domain::audit::{Entry, Fields, Kind};
-//! let entry = Entry::by_product(user_id, Kind::KeyUpdated, &key_name)
+//! let entry = Entry::by_product(org_id, Kind::KeyUpdated, &key_name)
 //!     .key(key_id)
 //!     .changed(Fields::new().with("is_active", true), Fields::new().with("is_active", false))
 //!     .reference(Fields::new().with("budget_id", budget_id));
@@ -26,7 +26,7 @@ use crate::domain::audit::{Entry, Fields, KindFilter};
 use crate::error::AppResult;
 
 const INSERT: &str = "INSERT INTO audit_log
-    (user_id, at, actor, actor_user_id, kind, api_key_id, subject, before, after, reference)
+    (org_id, at, actor, actor_user_id, kind, api_key_id, subject, before, after, reference)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 /// The statement that records `entry` at `at` (RFC 3339), to run in the
@@ -45,7 +45,7 @@ pub async fn record(db: &D1Database, entry: &Entry) -> AppResult<()> {
 fn values(entry: &Entry, at: &str) -> Vec<super::Arg> {
     let json = |fields: &Option<Fields>| fields.as_ref().map(Fields::to_json);
     args![
-        entry.user_id,
+        entry.org_id,
         at,
         entry.actor.as_str(),
         entry.actor.user_id(),
@@ -61,7 +61,7 @@ fn values(entry: &Entry, at: &str) -> Vec<super::Arg> {
 /// Which entries of an account a read selects.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditFilter {
-    pub user_id: i64,
+    pub org_id: i64,
     pub kind: Option<KindFilter>,
     pub api_key_id: Option<i64>,
 }
@@ -75,11 +75,11 @@ impl AuditFilter {
             Some(KindFilter::Family(family)) => (None, Some(format!("{family}."))),
             None => (None, None),
         };
-        args![self.user_id, exact, family, self.api_key_id]
+        args![self.org_id, exact, family, self.api_key_id]
     }
 }
 
-const WHERE: &str = "WHERE user_id = ?1 AND (?2 IS NULL OR kind = ?2)
+const WHERE: &str = "WHERE org_id = ?1 AND (?2 IS NULL OR kind = ?2)
     AND (?3 IS NULL OR substr(kind, 1, length(?3)) = ?3)
     AND (?4 IS NULL OR api_key_id = ?4)";
 

@@ -80,15 +80,15 @@ pub struct Standing {
 /// work whatever small skew the two clocks have.
 pub async fn standing(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     scan_since: &str,
     window_days: i64,
 ) -> AppResult<Standing> {
     let statements = vec![
         super::statement(
             db,
-            &format!("SELECT {COLUMNS} FROM budgets WHERE user_id = ?1 ORDER BY api_key_id IS NOT NULL, api_key_id, id"),
-            args![user_id],
+            &format!("SELECT {COLUMNS} FROM budgets WHERE org_id = ?1 ORDER BY api_key_id IS NOT NULL, api_key_id, id"),
+            args![org_id],
         )?,
         super::statement(
             db,
@@ -107,14 +107,14 @@ pub async fn standing(
                     AND COALESCE(served_at, taken_at) >= strftime('%Y-%m-%dT%H:%M:%SZ',
                         COALESCE(s.served_at, s.taken_at), '-' || ?3 || ' days')
                   ORDER BY taken_at ASC, id ASC LIMIT 1)
-             WHERE k.user_id = ?1 ORDER BY k.id",
-            args![user_id, scan_since, window_days],
+             WHERE k.org_id = ?1 ORDER BY k.id",
+            args![org_id, scan_since, window_days],
         )?,
         super::statement(
             db,
             "SELECT subject, terms, armed_at, period_start, fired_percent, projection_alerted
-             FROM alert_marks WHERE user_id = ?1",
-            args![user_id],
+             FROM alert_marks WHERE org_id = ?1",
+            args![org_id],
         )?,
     ];
     let results = super::batch_results(db, statements).await?;
@@ -130,17 +130,17 @@ pub async fn standing(
     })
 }
 
-pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<BudgetRow>> {
+pub async fn get(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<BudgetRow>> {
     super::first(
         db,
-        &format!("SELECT {COLUMNS} FROM budgets WHERE id = ?1 AND user_id = ?2"),
-        args![id, user_id],
+        &format!("SELECT {COLUMNS} FROM budgets WHERE id = ?1 AND org_id = ?2"),
+        args![id, org_id],
     )
     .await
 }
 
 pub struct NewBudget<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
     pub api_key_id: Option<i64>,
     pub amount: Money,
     pub period: &'a str,
@@ -181,15 +181,15 @@ pub async fn insert(
     super::first(
         db,
         &format!(
-            "INSERT INTO budgets (user_id, api_key_id, amount, period, thresholds, created_at, updated_at,
+            "INSERT INTO budgets (org_id, api_key_id, amount, period, thresholds, created_at, updated_at,
                  action, action_at, dry_run, action_on_spike)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?8, ?9, ?10, ?11
-             WHERE (?2 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND user_id = ?1))
-               AND (SELECT COUNT(*) FROM budgets WHERE user_id = ?1) < ?7
+             WHERE (?2 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND org_id = ?1))
+               AND (SELECT COUNT(*) FROM budgets WHERE org_id = ?1) < ?7
              RETURNING {COLUMNS}"
         ),
         args![
-            new.user_id,
+            new.org_id,
             new.api_key_id,
             new.amount,
             new.period,
@@ -205,19 +205,19 @@ pub async fn insert(
     .await
 }
 
-pub async fn count(db: &D1Database, user_id: i64) -> AppResult<i64> {
+pub async fn count(db: &D1Database, org_id: i64) -> AppResult<i64> {
     super::count(
         db,
-        "SELECT COUNT(*) AS n FROM budgets WHERE user_id = ?1",
-        args![user_id],
+        "SELECT COUNT(*) AS n FROM budgets WHERE org_id = ?1",
+        args![org_id],
     )
     .await
 }
 
 /// Changes the terms (and policy); the budget's marks go (it is re-armed).
-/// `terms.user_id` and `terms.api_key_id` are not changed.
+/// `terms.org_id` and `terms.api_key_id` are not changed.
 pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) -> AppResult<bool> {
-    let (user_id, policy) = (terms.user_id, &terms.policy);
+    let (org_id, policy) = (terms.org_id, &terms.policy);
     let changed = super::batch(
         db,
         vec![
@@ -225,10 +225,10 @@ pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) 
                 db,
                 "UPDATE budgets SET amount = ?3, period = ?4, thresholds = ?5, updated_at = ?6,
                      action = ?7, action_at = ?8, dry_run = ?9, action_on_spike = ?10
-                 WHERE id = ?1 AND user_id = ?2",
+                 WHERE id = ?1 AND org_id = ?2",
                 args![
                     id,
-                    user_id,
+                    org_id,
                     terms.amount,
                     terms.period,
                     terms.thresholds,
@@ -241,8 +241,8 @@ pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) 
             )?,
             super::statement(
                 db,
-                "DELETE FROM alert_marks WHERE budget_id = ?1 AND user_id = ?2",
-                args![id, user_id],
+                "DELETE FROM alert_marks WHERE budget_id = ?1 AND org_id = ?2",
+                args![id, org_id],
             )?,
         ],
     )
@@ -251,11 +251,11 @@ pub async fn update(db: &D1Database, id: i64, terms: &NewBudget<'_>, now: &str) 
 }
 
 /// The deleted row; `None` when the user has no such budget.
-pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<BudgetRow>> {
+pub async fn delete(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<BudgetRow>> {
     super::first(
         db,
-        &format!("DELETE FROM budgets WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"),
-        args![id, user_id],
+        &format!("DELETE FROM budgets WHERE id = ?1 AND org_id = ?2 RETURNING {COLUMNS}"),
+        args![id, org_id],
     )
     .await
 }

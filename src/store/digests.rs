@@ -14,29 +14,29 @@ pub struct SettingsRow {
     pub webhook_id: Option<i64>,
 }
 
-pub async fn settings(db: &D1Database, user_id: i64) -> AppResult<Option<SettingsRow>> {
+pub async fn settings(db: &D1Database, org_id: i64) -> AppResult<Option<SettingsRow>> {
     super::first(
         db,
-        "SELECT schedule, channel, webhook_id FROM digest_settings WHERE user_id = ?1",
-        args![user_id],
+        "SELECT schedule, channel, webhook_id FROM digest_settings WHERE org_id = ?1",
+        args![org_id],
     )
     .await
 }
 
 pub async fn set_settings(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     row: &SettingsRow,
     now: &str,
 ) -> AppResult<usize> {
     super::run(
         db,
-        "INSERT INTO digest_settings (user_id, schedule, channel, webhook_id, updated_at)
+        "INSERT INTO digest_settings (org_id, schedule, channel, webhook_id, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (user_id) DO UPDATE SET schedule = excluded.schedule,
+         ON CONFLICT (org_id) DO UPDATE SET schedule = excluded.schedule,
              channel = excluded.channel, webhook_id = excluded.webhook_id,
              updated_at = excluded.updated_at",
-        args![user_id, &row.schedule, &row.channel, row.webhook_id, now],
+        args![org_id, &row.schedule, &row.channel, row.webhook_id, now],
     )
     .await
 }
@@ -44,26 +44,26 @@ pub async fn set_settings(
 /// An account that wants digests, with its zone.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Subscriber {
-    pub user_id: i64,
+    pub org_id: i64,
     pub schedule: String,
     pub channel: String,
     pub webhook_id: Option<i64>,
     pub tz: Option<String>,
 }
 
-/// Accounts that want digests, after `after_user` (a run's page).
+/// Accounts that want digests, after `after_org` (a run's page).
 pub async fn subscribers(
     db: &D1Database,
-    after_user: i64,
+    after_org: i64,
     limit: i64,
 ) -> AppResult<Vec<Subscriber>> {
     super::all(
         db,
-        "SELECT d.user_id, d.schedule, d.channel, d.webhook_id, u.tz
-         FROM digest_settings d JOIN users u ON u.id = d.user_id
-         WHERE d.schedule <> 'off' AND d.user_id > ?1
-         ORDER BY d.user_id LIMIT ?2",
-        args![after_user, limit],
+        "SELECT d.org_id, d.schedule, d.channel, d.webhook_id, o.tz
+         FROM digest_settings d JOIN organisations o ON o.id = d.org_id
+         WHERE d.schedule <> 'off' AND d.org_id > ?1
+         ORDER BY d.org_id LIMIT ?2",
+        args![after_org, limit],
     )
     .await
 }
@@ -72,7 +72,7 @@ pub async fn subscribers(
 /// the first, `None` when it was claimed before (a re-run sends nothing).
 pub async fn claim(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     kind: &str,
     period: (&str, &str),
     channel: &str,
@@ -80,11 +80,11 @@ pub async fn claim(
 ) -> AppResult<Option<i64>> {
     super::first_id(
         db,
-        "INSERT INTO digest_runs (user_id, kind, period_start, period_end, channel, status, claimed_at)
+        "INSERT INTO digest_runs (org_id, kind, period_start, period_end, channel, status, claimed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6)
-         ON CONFLICT (user_id, kind, period_start) DO NOTHING
+         ON CONFLICT (org_id, kind, period_start) DO NOTHING
          RETURNING id",
-        args![user_id, kind, period.0, period.1, channel, now],
+        args![org_id, kind, period.0, period.1, channel, now],
     ).await
 }
 

@@ -1,4 +1,4 @@
-//! `email_addresses` and `email_sends`: the account's address and every
+//! `email_addresses` and `email_sends`: the organisation's address and every
 //! message asked for (the daily cap counts the sent ones).
 
 use serde::Deserialize;
@@ -9,20 +9,23 @@ use crate::error::AppResult;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AddressRow {
-    pub user_id: i64,
+    pub org_id: i64,
     pub address: String,
     pub status: String,
     pub nonce: String,
     pub confirmed_at: Option<String>,
     pub updated_at: String,
+    /// The person who set the address (`None` once they are deleted): a
+    /// link's click is recorded as theirs.
+    pub set_by: Option<i64>,
 }
 
-pub async fn get(db: &D1Database, user_id: i64) -> AppResult<Option<AddressRow>> {
+pub async fn get(db: &D1Database, org_id: i64) -> AppResult<Option<AddressRow>> {
     super::first(
         db,
-        "SELECT user_id, address, status, nonce, confirmed_at, updated_at
-         FROM email_addresses WHERE user_id = ?1",
-        args![user_id],
+        "SELECT org_id, address, status, nonce, confirmed_at, updated_at, set_by
+         FROM email_addresses WHERE org_id = ?1",
+        args![org_id],
     )
     .await
 }
@@ -30,18 +33,19 @@ pub async fn get(db: &D1Database, user_id: i64) -> AppResult<Option<AddressRow>>
 /// Sets a new, unconfirmed address with a new nonce (older links die).
 pub async fn set_unconfirmed(
     db: &D1Database,
-    user_id: i64,
+    (org_id, set_by): (i64, i64),
     address: &str,
     nonce: &str,
     now: &str,
 ) -> AppResult<usize> {
     super::run(
         db,
-        "INSERT INTO email_addresses (user_id, address, status, nonce, confirmed_at, updated_at)
-         VALUES (?1, ?2, 'unconfirmed', ?3, NULL, ?4)
-         ON CONFLICT (user_id) DO UPDATE SET address = excluded.address, status = 'unconfirmed',
-             nonce = excluded.nonce, confirmed_at = NULL, updated_at = excluded.updated_at",
-        args![user_id, address, nonce, now],
+        "INSERT INTO email_addresses (org_id, address, status, nonce, confirmed_at, updated_at, set_by)
+         VALUES (?1, ?2, 'unconfirmed', ?3, NULL, ?4, ?5)
+         ON CONFLICT (org_id) DO UPDATE SET address = excluded.address, status = 'unconfirmed',
+             nonce = excluded.nonce, confirmed_at = NULL, updated_at = excluded.updated_at,
+             set_by = excluded.set_by",
+        args![org_id, address, nonce, now, set_by],
     )
     .await
 }
@@ -50,7 +54,7 @@ pub async fn set_unconfirmed(
 /// `from`); 0 when it changed since.
 pub async fn set_status(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     nonce: &str,
     from: [&str; 2],
     status: &str,
@@ -62,9 +66,9 @@ pub async fn set_status(
         "UPDATE email_addresses
          SET status = ?4, updated_at = ?5,
              confirmed_at = CASE WHEN ?4 = 'confirmed' THEN ?5 ELSE confirmed_at END
-         WHERE user_id = ?1 AND nonce = ?2
+         WHERE org_id = ?1 AND nonce = ?2
            AND status IN (?3, ?6)",
-        args![user_id, nonce, from_a, status, now, from_b],
+        args![org_id, nonce, from_a, status, now, from_b],
     )
     .await
 }
@@ -74,7 +78,7 @@ pub async fn set_status(
 /// statement each, so two senders at once cannot both take the last one.
 pub async fn take_send(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     day: &str,
     purpose: &str,
     cap: i64,
@@ -82,20 +86,20 @@ pub async fn take_send(
 ) -> AppResult<Option<i64>> {
     let taken = super::first_id(
         db,
-        "INSERT INTO email_sends (user_id, day, purpose, status, created_at)
+        "INSERT INTO email_sends (org_id, day, purpose, status, created_at)
          SELECT ?1, ?2, ?3, 'sent', ?5
          WHERE (SELECT COUNT(*) FROM email_sends
-                WHERE user_id = ?1 AND day = ?2 AND status = 'sent') < ?4
+                WHERE org_id = ?1 AND day = ?2 AND status = 'sent') < ?4
          RETURNING id",
-        args![user_id, day, purpose, cap, now],
+        args![org_id, day, purpose, cap, now],
     )
     .await?;
     if taken.is_none() {
         super::run(
             db,
-            "INSERT INTO email_sends (user_id, day, purpose, status, created_at)
+            "INSERT INTO email_sends (org_id, day, purpose, status, created_at)
              VALUES (?1, ?2, ?3, 'capped', ?4)",
-            args![user_id, day, purpose, now],
+            args![org_id, day, purpose, now],
         )
         .await?;
     }
@@ -119,13 +123,13 @@ pub struct DayCounts {
 }
 
 /// The account's messages of `day`, sent and refused by the cap.
-pub async fn day_counts(db: &D1Database, user_id: i64, day: &str) -> AppResult<DayCounts> {
+pub async fn day_counts(db: &D1Database, org_id: i64, day: &str) -> AppResult<DayCounts> {
     Ok(super::first(
         db,
         "SELECT COALESCE(SUM(status = 'sent'), 0) AS sent,
                 COALESCE(SUM(status = 'capped'), 0) AS capped
-         FROM email_sends WHERE user_id = ?1 AND day = ?2",
-        args![user_id, day],
+         FROM email_sends WHERE org_id = ?1 AND day = ?2",
+        args![org_id, day],
     )
     .await?
     .unwrap_or_default())
@@ -141,13 +145,13 @@ pub struct AlertTarget {
     pub nonce: String,
 }
 
-pub async fn alert_target(db: &D1Database, user_id: i64) -> AppResult<Option<AlertTarget>> {
+pub async fn alert_target(db: &D1Database, org_id: i64) -> AppResult<Option<AlertTarget>> {
     super::first(
         db,
-        "SELECT u.alert_email_severity AS severity, a.address, a.nonce
-         FROM users u JOIN email_addresses a ON a.user_id = u.id
-         WHERE u.id = ?1 AND u.alert_email_severity IS NOT NULL AND a.status = 'confirmed'",
-        args![user_id],
+        "SELECT o.alert_email_severity AS severity, a.address, a.nonce
+         FROM organisations o JOIN email_addresses a ON a.org_id = o.id
+         WHERE o.id = ?1 AND o.alert_email_severity IS NOT NULL AND a.status = 'confirmed'",
+        args![org_id],
     )
     .await
 }
@@ -164,16 +168,16 @@ pub struct UnmailedEvent {
 /// (at most `limit`).
 pub async fn unmailed_events(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     since: &str,
     limit: i64,
 ) -> AppResult<Vec<UnmailedEvent>> {
     super::all(
         db,
         "SELECT id, type FROM alert_events
-         WHERE user_id = ?1 AND emailed_at IS NULL AND created_at >= ?2
+         WHERE org_id = ?1 AND emailed_at IS NULL AND created_at >= ?2
          ORDER BY id LIMIT ?3",
-        args![user_id, since, limit],
+        args![org_id, since, limit],
     )
     .await
 }
@@ -189,16 +193,16 @@ pub struct ClaimedEvent {
 /// marked: another run that claimed one first gets it, this one does not.
 pub async fn claim_events(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     ids: &str,
     now: &str,
 ) -> AppResult<Vec<ClaimedEvent>> {
     super::all(
         db,
         "UPDATE alert_events SET emailed_at = ?3
-         WHERE user_id = ?1 AND emailed_at IS NULL AND id IN (SELECT value FROM json_each(?2))
+         WHERE org_id = ?1 AND emailed_at IS NULL AND id IN (SELECT value FROM json_each(?2))
          RETURNING id, payload",
-        args![user_id, ids, now],
+        args![org_id, ids, now],
     )
     .await
 }

@@ -35,19 +35,19 @@ pub struct Claim {
 
 pub fn claim_statement(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     claim: &Claim,
     now: &str,
 ) -> AppResult<D1PreparedStatement> {
     super::statement(
         db,
-        "INSERT OR IGNORE INTO key_actions (user_id, api_key_id, budget_id, budget_label, trigger_label,
+        "INSERT OR IGNORE INTO key_actions (org_id, api_key_id, budget_id, budget_label, trigger_label,
              action, dry_run, period_start, period_end, target_limit, target_reset, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12
-         WHERE EXISTS (SELECT 1 FROM budgets WHERE id = ?3 AND user_id = ?1)
-           AND EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND user_id = ?1)",
+         WHERE EXISTS (SELECT 1 FROM budgets WHERE id = ?3 AND org_id = ?1)
+           AND EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND org_id = ?1)",
         args![
-            user_id,
+            org_id,
             claim.api_key_id,
             claim.budget_id,
             &claim.budget_label,
@@ -67,7 +67,7 @@ pub fn claim_statement(
 #[derive(Debug, Clone, Deserialize)]
 pub struct ActionRow {
     pub id: i64,
-    pub user_id: i64,
+    pub org_id: i64,
     pub api_key_id: i64,
     pub key_name: String,
     pub key_hash: String,
@@ -93,7 +93,7 @@ pub struct ActionRow {
     pub total: Option<i64>,
 }
 
-const COLUMNS: &str = "a.id, a.user_id, a.api_key_id, k.name AS key_name, k.key_hash, a.budget_id,
+const COLUMNS: &str = "a.id, a.org_id, a.api_key_id, k.name AS key_name, k.key_hash, a.budget_id,
     a.budget_label, a.trigger_label, a.action, a.dry_run, a.period_start, a.period_end,
     CAST(a.target_limit AS TEXT) AS target_limit, a.target_reset, a.state, a.before, a.after,
     a.detail, a.attempts, a.via_key_id, a.created_at, a.updated_at";
@@ -105,7 +105,7 @@ const COLUMNS: &str = "a.id, a.user_id, a.api_key_id, k.name AS key_name, k.key_
 /// checks OpenRouter's clock again on its answer.
 pub async fn take_due(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     now: &str,
     lease_until: &str,
 ) -> AppResult<Vec<ActionRow>> {
@@ -113,22 +113,22 @@ pub async fn take_due(
         db,
         "UPDATE key_actions SET lease_until = ?3 WHERE id IN (
              SELECT a.id FROM key_actions a
-             WHERE a.user_id = ?1 AND a.state IN ('pending', 'applied')
+             WHERE a.org_id = ?1 AND a.state IN ('pending', 'applied')
                AND (a.lease_until IS NULL OR a.lease_until < ?2)
                AND (a.state = 'pending' OR a.period_end <= ?2 OR a.period_end <= (
                    SELECT MAX((SELECT COALESCE(s.served_at, s.taken_at) FROM key_snapshots s
                                WHERE s.api_key_id = k.id ORDER BY s.taken_at DESC, s.id DESC LIMIT 1))
-                   FROM api_keys k WHERE k.user_id = a.user_id))
+                   FROM api_keys k WHERE k.org_id = a.org_id))
              ORDER BY a.id LIMIT 20)",
-        args![user_id, now, lease_until],
+        args![org_id, now, lease_until],
     )?;
     let read = super::statement(
         db,
         &format!(
             "SELECT {COLUMNS} FROM key_actions a JOIN api_keys k ON k.id = a.api_key_id
-             WHERE a.user_id = ?1 AND a.lease_until = ?2 ORDER BY a.id"
+             WHERE a.org_id = ?1 AND a.lease_until = ?2 ORDER BY a.id"
         ),
-        args![user_id, lease_until],
+        args![org_id, lease_until],
     )?;
     let results = super::batch_results(db, vec![leased, read]).await?;
     match results.get(1) {
@@ -141,7 +141,7 @@ pub async fn take_due(
 /// when it is not the account's, not applied, or held by a run now.
 pub async fn lease_applied(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     id: i64,
     now: &str,
     lease_until: &str,
@@ -149,25 +149,25 @@ pub async fn lease_applied(
     let leased = super::run(
         db,
         "UPDATE key_actions SET lease_until = ?4
-         WHERE id = ?2 AND user_id = ?1 AND state = 'applied'
+         WHERE id = ?2 AND org_id = ?1 AND state = 'applied'
            AND (lease_until IS NULL OR lease_until < ?3)",
-        args![user_id, id, now, lease_until],
+        args![org_id, id, now, lease_until],
     )
     .await?;
     if leased == 0 {
         return Ok(None);
     }
-    get(db, user_id, id).await
+    get(db, org_id, id).await
 }
 
-pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<ActionRow>> {
+pub async fn get(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<ActionRow>> {
     super::first(
         db,
         &format!(
             "SELECT {COLUMNS} FROM key_actions a JOIN api_keys k ON k.id = a.api_key_id
-             WHERE a.id = ?1 AND a.user_id = ?2"
+             WHERE a.id = ?1 AND a.org_id = ?2"
         ),
-        args![id, user_id],
+        args![id, org_id],
     )
     .await
 }
@@ -191,7 +191,7 @@ pub async fn keep_before(db: &D1Database, id: i64, before: &str) -> AppResult<Op
 /// Where a run leaves an action.
 pub struct Outcome<'a> {
     pub id: i64,
-    pub user_id: i64,
+    pub org_id: i64,
     pub state: &'a str,
     pub after: Option<String>,
     pub detail: Option<String>,
@@ -213,10 +213,10 @@ pub async fn settle(db: &D1Database, outcome: &Outcome<'_>, now: &str) -> AppRes
         "UPDATE key_actions SET state = ?3, after = COALESCE(?4, after), detail = ?5,
              attempts = attempts + ?6, via_key_id = COALESCE(?7, via_key_id),
              lease_until = NULL, updated_at = ?8
-         WHERE id = ?1 AND user_id = ?2 AND lease_until = ?9",
+         WHERE id = ?1 AND org_id = ?2 AND lease_until = ?9",
         args![
             outcome.id,
-            outcome.user_id,
+            outcome.org_id,
             outcome.state,
             outcome.after.as_deref(),
             outcome.detail.as_deref(),
@@ -232,7 +232,7 @@ pub async fn settle(db: &D1Database, outcome: &Outcome<'_>, now: &str) -> AppRes
     if let Some(event) = &outcome.event {
         statements.extend(events::event_statements(
             db,
-            outcome.user_id,
+            outcome.org_id,
             event,
             None,
             now,
@@ -248,7 +248,7 @@ pub async fn settle(db: &D1Database, outcome: &Outcome<'_>, now: &str) -> AppRes
 /// A page of the account's actions, newest first; `state` filters.
 pub async fn list(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     state: Option<&str>,
     limit: i64,
     offset: i64,
@@ -258,19 +258,19 @@ pub async fn list(
         &format!(
             "SELECT {COLUMNS}, COUNT(*) OVER () AS total
              FROM key_actions a JOIN api_keys k ON k.id = a.api_key_id
-             WHERE a.user_id = ?1 AND (?2 IS NULL OR a.state = ?2)
+             WHERE a.org_id = ?1 AND (?2 IS NULL OR a.state = ?2)
              ORDER BY a.id DESC LIMIT ?3 OFFSET ?4"
         ),
-        args![user_id, state, limit, offset],
+        args![org_id, state, limit, offset],
     )
     .await
 }
 
-pub async fn count(db: &D1Database, user_id: i64, state: Option<&str>) -> AppResult<i64> {
+pub async fn count(db: &D1Database, org_id: i64, state: Option<&str>) -> AppResult<i64> {
     super::count(
         db,
-        "SELECT COUNT(*) AS n FROM key_actions WHERE user_id = ?1 AND (?2 IS NULL OR state = ?2)",
-        args![user_id, state],
+        "SELECT COUNT(*) AS n FROM key_actions WHERE org_id = ?1 AND (?2 IS NULL OR state = ?2)",
+        args![org_id, state],
     )
     .await
 }
@@ -290,7 +290,7 @@ pub async fn disabled_by_policy(db: &D1Database, api_key_id: i64) -> AppResult<b
 /// A limit a person set from the dashboard (`policies::limit`): recorded
 /// as an action that is never put back.
 pub struct Set<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
     pub api_key_id: i64,
     pub via_key_id: i64,
     pub before: String,
@@ -303,13 +303,13 @@ pub struct Set<'a> {
 pub async fn record_set(db: &D1Database, set: &Set<'_>, now: &str) -> AppResult<i64> {
     super::first_id(
         db,
-        "INSERT INTO key_actions (user_id, api_key_id, budget_id, budget_label, trigger_label, action,
+        "INSERT INTO key_actions (org_id, api_key_id, budget_id, budget_label, trigger_label, action,
              dry_run, period_start, period_end, target_limit, target_reset, state, before, after,
              via_key_id, created_at, updated_at)
          VALUES (?1, ?2, NULL, 'set by you', 'one click', 'limit', 0, ?3, ?3, ?4, ?5, 'set', ?6, ?7, ?8, ?3, ?3)
          RETURNING id",
         args![
-            set.user_id,
+            set.org_id,
             set.api_key_id,
             now,
             set.target_limit,

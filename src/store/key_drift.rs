@@ -42,7 +42,7 @@ pub const COLUMNS: &str = "d.day AS drift_day, CAST(d.activity AS TEXT) AS drift
 
 /// The drifting days already found of the user's keys, from `from_day`
 /// on: `(api_key_id, day)`.
-pub async fn known(db: &D1Database, user_id: i64, from_day: &str) -> AppResult<Vec<(i64, String)>> {
+pub async fn known(db: &D1Database, org_id: i64, from_day: &str) -> AppResult<Vec<(i64, String)>> {
     #[derive(serde::Deserialize)]
     struct Row {
         api_key_id: i64,
@@ -51,8 +51,8 @@ pub async fn known(db: &D1Database, user_id: i64, from_day: &str) -> AppResult<V
     let rows: Vec<Row> = super::all(
         db,
         "SELECT d.api_key_id, d.day FROM key_drift d JOIN api_keys k ON k.id = d.api_key_id
-         WHERE k.user_id = ?1 AND d.day >= ?2",
-        args![user_id, from_day],
+         WHERE k.org_id = ?1 AND d.day >= ?2",
+        args![org_id, from_day],
     )
     .await?;
     Ok(rows.into_iter().map(|r| (r.api_key_id, r.day)).collect())

@@ -17,6 +17,7 @@ pub mod events;
 pub mod job_runs;
 pub mod key_actions;
 pub mod key_drift;
+pub mod organisations;
 pub mod sessions;
 pub mod snapshots;
 pub mod spike_marks;
@@ -142,11 +143,21 @@ pub async fn first<T: DeserializeOwned>(
 /// The `id` of the one row `sql` returns (an `INSERT … RETURNING id`, or a
 /// lookup); `None` when it returns none.
 pub async fn first_id(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<Option<i64>> {
-    #[derive(serde::Deserialize)]
-    struct Id {
-        id: i64,
-    }
     Ok(first::<Id>(db, sql, args).await?.map(|row| row.id))
+}
+
+/// The ids of every row `sql` returns (as `id`).
+pub async fn ids(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<Vec<i64>> {
+    Ok(all::<Id>(db, sql, args)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: i64,
 }
 
 pub async fn all<T: DeserializeOwned>(
@@ -230,7 +241,7 @@ pub enum Unique {
 }
 
 /// The index a failed write broke, if it was one of [`Unique`]. SQLite
-/// names the index's columns (`UNIQUE constraint failed: api_keys.user_id,
+/// names the index's columns (`UNIQUE constraint failed: api_keys.org_id,
 /// api_keys.key_hash`); this is the one place that reads that text.
 pub fn unique_violation(err: &AppError) -> Option<Unique> {
     let AppError::Internal(cause) = err else {
@@ -247,8 +258,8 @@ pub fn unique_violation(err: &AppError) -> Option<Unique> {
         .collect();
     match columns.as_slice() {
         ["users.email"] => Some(Unique::UserEmail),
-        ["api_keys.user_id", "api_keys.key_hash"] => Some(Unique::KeyOfUser),
-        ["api_keys.user_id", "api_keys.name"] => Some(Unique::KeyNameOfUser),
+        ["api_keys.org_id", "api_keys.key_hash"] => Some(Unique::KeyOfUser),
+        ["api_keys.org_id", "api_keys.name"] => Some(Unique::KeyNameOfUser),
         _ => None,
     }
 }
@@ -290,13 +301,13 @@ mod tests {
         let err = |text: &str| AppError::internal(format!("D1: {text}"));
         assert_eq!(
             unique_violation(&err(
-                "D1_ERROR: UNIQUE constraint failed: api_keys.user_id, api_keys.key_hash: SQLITE_CONSTRAINT"
+                "D1_ERROR: UNIQUE constraint failed: api_keys.org_id, api_keys.key_hash: SQLITE_CONSTRAINT"
             )),
             Some(Unique::KeyOfUser)
         );
         assert_eq!(
             unique_violation(&err(
-                "UNIQUE constraint failed: api_keys.user_id, api_keys.name"
+                "UNIQUE constraint failed: api_keys.org_id, api_keys.name"
             )),
             Some(Unique::KeyNameOfUser)
         );

@@ -17,22 +17,37 @@ pub async fn revoke(db: &D1Database, jti: &str, expires_at: &str) -> AppResult<(
     .map(drop)
 }
 
-/// Whether the session is live: its user exists and is still in the
-/// session's epoch (no password change since), and its `jti` is not
-/// revoked. One statement for all three checks.
-pub async fn live_user(db: &D1Database, user_id: i64, epoch: i64, jti: &str) -> AppResult<bool> {
-    #[derive(Deserialize)]
-    struct Row {
-        live: i64,
-    }
-    let row: Option<Row> = super::first(
+/// A live session's membership: `None` fields when the person is no member
+/// of the organisation asked for.
+#[derive(Deserialize)]
+pub struct LiveMember {
+    pub org_id: Option<i64>,
+    pub role: Option<String>,
+}
+
+/// Whether the session is live (its user exists and is still in the
+/// session's epoch, no password change since, and its `jti` is not
+/// revoked), and the person's organisation and role: the one asked for, or
+/// the first they joined. One statement for all of it.
+pub async fn live_member(
+    db: &D1Database,
+    user_id: i64,
+    epoch: i64,
+    jti: &str,
+    org_id: Option<i64>,
+) -> AppResult<Option<LiveMember>> {
+    super::first(
         db,
-        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND session_epoch = ?3)
-                AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?2) AS live",
-        args![user_id, jti, epoch],
+        "SELECT m.org_id, m.role
+         FROM users u
+         LEFT JOIN memberships m ON m.user_id = u.id AND (?4 IS NULL OR m.org_id = ?4)
+         WHERE u.id = ?1 AND u.session_epoch = ?3
+           AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?2)
+         ORDER BY m.joined_at, m.org_id
+         LIMIT 1",
+        args![user_id, jti, epoch, org_id],
     )
-    .await?;
-    Ok(row.is_some_and(|r| r.live == 1))
+    .await
 }
 
 pub async fn delete_expired(db: &D1Database, now: &str, batch: i64) -> AppResult<usize> {

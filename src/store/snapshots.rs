@@ -36,11 +36,11 @@ pub struct SnapshotRow {
 /// user's (or does not exist).
 pub async fn of_key(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     api_key_id: i64,
     limit: i64,
 ) -> AppResult<Option<Vec<SnapshotRow>>> {
-    let owned = super::api_keys::get(db, user_id, api_key_id)
+    let owned = super::api_keys::get(db, org_id, api_key_id)
         .await?
         .is_some();
     if !owned {
@@ -183,7 +183,7 @@ pub struct KeyReading {
 /// them over as one compact JSON text (far faster than thousands of rows).
 pub async fn readings(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     api_key_id: Option<i64>,
     from: &str,
     to: &str,
@@ -198,10 +198,10 @@ pub async fn readings(
          FROM (SELECT s.api_key_id, COALESCE(s.served_at, s.taken_at) AS observed_at,
                       CAST(s.usage AS TEXT) AS usage
                FROM key_snapshots s
-               WHERE s.api_key_id IN (SELECT id FROM api_keys WHERE user_id = ?1 AND (?2 IS NULL OR id = ?2))
+               WHERE s.api_key_id IN (SELECT id FROM api_keys WHERE org_id = ?1 AND (?2 IS NULL OR id = ?2))
                  AND COALESCE(s.served_at, s.taken_at) >= ?3 AND COALESCE(s.served_at, s.taken_at) < ?4
                ORDER BY s.api_key_id, observed_at) r",
-        args![user_id, api_key_id, from, to],
+        args![org_id, api_key_id, from, to],
     )
     .await?;
     match text {
@@ -223,7 +223,7 @@ pub struct DayStartTotal {
 /// The user's keys' day-start totals of the days from `from_day` on.
 pub async fn day_start_totals(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     from_day: &str,
 ) -> AppResult<Vec<DayStartTotal>> {
     super::all(
@@ -234,10 +234,10 @@ pub async fn day_start_totals(
                     ROW_NUMBER() OVER (PARTITION BY s.api_key_id, substr(COALESCE(s.served_at, s.taken_at), 1, 10)
                                        ORDER BY COALESCE(s.served_at, s.taken_at), s.id) AS n
              FROM key_snapshots s
-             WHERE s.api_key_id IN (SELECT id FROM api_keys WHERE user_id = ?1)
+             WHERE s.api_key_id IN (SELECT id FROM api_keys WHERE org_id = ?1)
                AND COALESCE(s.served_at, s.taken_at) >= ?2)
          WHERE n = 1",
-        args![user_id, from_day],
+        args![org_id, from_day],
     )
     .await
 }

@@ -15,11 +15,11 @@ pub struct SpikeMarkRow {
     pub last_spike: String,
 }
 
-pub async fn of_user(db: &D1Database, user_id: i64) -> AppResult<Vec<SpikeMarkRow>> {
+pub async fn of_user(db: &D1Database, org_id: i64) -> AppResult<Vec<SpikeMarkRow>> {
     super::all(
         db,
-        "SELECT subject, episode_start, last_spike FROM spike_marks WHERE user_id = ?1",
-        args![user_id],
+        "SELECT subject, episode_start, last_spike FROM spike_marks WHERE org_id = ?1",
+        args![org_id],
     )
     .await
 }
@@ -34,20 +34,20 @@ pub struct SpikeMarkWrite {
 /// The mark's upsert; skipped when its key was deleted meanwhile.
 pub fn statement(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     mark: &SpikeMarkWrite,
     now: &str,
 ) -> AppResult<D1PreparedStatement> {
     super::statement(
         db,
-        "INSERT INTO spike_marks (user_id, subject, api_key_id, episode_start, last_spike, updated_at)
+        "INSERT INTO spike_marks (org_id, subject, api_key_id, episode_start, last_spike, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6
          WHERE ?3 IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = ?3)
-         ON CONFLICT (user_id, subject) DO UPDATE SET episode_start = excluded.episode_start,
+         ON CONFLICT (org_id, subject) DO UPDATE SET episode_start = excluded.episode_start,
              last_spike = excluded.last_spike, updated_at = excluded.updated_at
          WHERE excluded.last_spike > spike_marks.last_spike",
         args![
-            user_id,
+            org_id,
             &mark.subject,
             mark.api_key_id,
             &mark.episode_start,

@@ -32,7 +32,7 @@ const COLUMNS: &str =
 
 /// A token to store: its owner, the session creating it, what is shown.
 pub struct NewToken<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
     /// The creating session's JWT id.
     pub session: &'a str,
     pub name: &'a str,
@@ -58,15 +58,15 @@ pub async fn insert_capped(
     let insert = super::statement(
         db,
         &format!(
-            "INSERT INTO api_tokens (user_id, name, token_hash, token_prefix, created_at, created_by_session,
+            "INSERT INTO api_tokens (org_id, name, token_hash, token_prefix, created_at, created_by_session,
                                      scopes, expires_at, key_limited)
              SELECT ?1, ?2, ?3, ?4, ?5, ?7, ?8, ?9, ?10 IS NOT NULL
-             WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = ?1 AND is_active = 1
+             WHERE (SELECT COUNT(*) FROM api_tokens WHERE org_id = ?1 AND is_active = 1
                       AND (expires_at IS NULL OR expires_at > ?5)) < ?6
              RETURNING {COLUMNS}"
         ),
         args![
-            new.user_id,
+            new.org_id,
             new.name,
             new.hash,
             new.prefix,
@@ -84,7 +84,7 @@ pub async fn insert_capped(
         db,
         "INSERT INTO api_token_keys (token_id, api_key_id)
          SELECT t.id, k.id FROM api_tokens t
-         JOIN api_keys k ON k.user_id = t.user_id AND k.id IN (SELECT value FROM json_each(?2))
+         JOIN api_keys k ON k.org_id = t.org_id AND k.id IN (SELECT value FROM json_each(?2))
          WHERE t.token_hash = ?1",
         args![new.hash, new.key_ids.as_deref().unwrap_or("[]")],
     )?;
@@ -97,12 +97,12 @@ pub async fn insert_capped(
 }
 
 /// How many of these ids (a JSON array) are keys of the user.
-pub async fn owned_keys(db: &D1Database, user_id: i64, key_ids: &str) -> AppResult<i64> {
+pub async fn owned_keys(db: &D1Database, org_id: i64, key_ids: &str) -> AppResult<i64> {
     super::count(
         db,
         "SELECT COUNT(*) AS n FROM api_keys
-         WHERE user_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-        args![user_id, key_ids],
+         WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        args![org_id, key_ids],
     )
     .await
 }
@@ -122,7 +122,7 @@ pub async fn delete_expired_before(db: &D1Database, before: &str, batch: i64) ->
 /// (or before sessions were recorded); their hashes, to tell their objects.
 pub async fn revoke_others(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     session: &str,
     now: &str,
 ) -> AppResult<Vec<String>> {
@@ -133,25 +133,25 @@ pub async fn revoke_others(
     let rows: Vec<Hash> = super::all(
         db,
         "UPDATE api_tokens SET is_active = 0, revoked_at = ?3
-         WHERE user_id = ?1 AND is_active = 1
+         WHERE org_id = ?1 AND is_active = 1
            AND (created_by_session IS NULL OR created_by_session <> ?2)
          RETURNING token_hash",
-        args![user_id, session, now],
+        args![org_id, session, now],
     )
     .await?;
     Ok(rows.into_iter().map(|r| r.token_hash).collect())
 }
 
-pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<TokenRow>> {
+pub async fn list(db: &D1Database, org_id: i64) -> AppResult<Vec<TokenRow>> {
     super::all(
         db,
         &format!(
             "SELECT {COLUMNS},
                 (SELECT group_concat(api_key_id) FROM api_token_keys WHERE token_id = api_tokens.id)
                   AS key_ids
-             FROM api_tokens WHERE user_id = ?1 ORDER BY id"
+             FROM api_tokens WHERE org_id = ?1 ORDER BY id"
         ),
-        args![user_id],
+        args![org_id],
     )
     .await
 }
@@ -167,29 +167,29 @@ pub struct Revoked {
 /// belongs to someone else: same answer, no existence leak).
 pub async fn revoke(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     id: i64,
     now: &str,
 ) -> AppResult<Option<Revoked>> {
     super::first(
         db,
         "UPDATE api_tokens SET is_active = 0, revoked_at = COALESCE(revoked_at, ?3)
-         WHERE id = ?1 AND user_id = ?2 RETURNING token_hash, name",
-        args![id, user_id, now],
+         WHERE id = ?1 AND org_id = ?2 RETURNING token_hash, name",
+        args![id, org_id, now],
     )
     .await
 }
 
 /// Hashes of a user's active tokens.
-pub async fn active_hashes(db: &D1Database, user_id: i64) -> AppResult<Vec<String>> {
+pub async fn active_hashes(db: &D1Database, org_id: i64) -> AppResult<Vec<String>> {
     #[derive(Deserialize)]
     struct Hash {
         token_hash: String,
     }
     let rows: Vec<Hash> = super::all(
         db,
-        "SELECT token_hash FROM api_tokens WHERE user_id = ?1 AND is_active = 1",
-        args![user_id],
+        "SELECT token_hash FROM api_tokens WHERE org_id = ?1 AND is_active = 1",
+        args![org_id],
     )
     .await?;
     Ok(rows.into_iter().map(|r| r.token_hash).collect())

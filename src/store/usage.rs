@@ -1,4 +1,4 @@
-//! `usage_stats` and its rollups (`usage_user_day`, `usage_user_day_model`,
+//! `usage_stats` and its rollups (`usage_org_day`, `usage_org_day_model`,
 //! `usage_key_total`, kept exact by the triggers in `migrations/`).
 //!
 //! Public-API reads fold the token lookup into the data query, so each
@@ -19,7 +19,7 @@ use crate::error::AppResult;
 pub const ALL_MODELS: &str = "(all models)";
 
 const UPSERT: &str = "INSERT INTO usage_stats
-        (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+        (api_key_id, org_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CAST(?8 AS INTEGER), ?9, ?10)
      ON CONFLICT (api_key_id, date, model) DO UPDATE SET
         requests_count = excluded.requests_count, tokens_input = excluded.tokens_input,
@@ -37,7 +37,7 @@ use crate::domain::usage::ModelUsage;
 pub async fn replace_activity_day(
     db: &D1Database,
     api_key_id: i64,
-    user_id: i64,
+    org_id: i64,
     day: NaiveDate,
     models: &BTreeMap<String, ModelUsage>,
     now: &str,
@@ -57,7 +57,7 @@ pub async fn replace_activity_day(
             UPSERT,
             args![
                 api_key_id,
-                user_id,
+                org_id,
                 date.as_str(),
                 model.as_str(),
                 totals.requests,
@@ -77,12 +77,12 @@ pub async fn replace_activity_day(
 pub async fn upsert_key_totals(
     db: &D1Database,
     api_key_id: i64,
-    user_id: i64,
+    org_id: i64,
     days: &[(NaiveDate, Money)],
     now: &str,
 ) -> AppResult<usize> {
     let sql = "INSERT INTO usage_stats
-            (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+            (api_key_id, org_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
          SELECT ?1, ?2, ?3, ?4, 0, 0, 0, CAST(?5 AS INTEGER), 'key_totals', ?6
          WHERE NOT EXISTS (SELECT 1 FROM usage_stats WHERE api_key_id = ?1 AND date = ?3 AND source = 'activity')
          ON CONFLICT (api_key_id, date, model) DO UPDATE SET cost = excluded.cost, updated_at = excluded.updated_at
@@ -93,14 +93,7 @@ pub async fn upsert_key_totals(
             super::statement(
                 db,
                 sql,
-                args![
-                    api_key_id,
-                    user_id,
-                    format_day(*day),
-                    ALL_MODELS,
-                    *cost,
-                    now
-                ],
+                args![api_key_id, org_id, format_day(*day), ALL_MODELS, *cost, now],
             )
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -116,16 +109,16 @@ pub async fn delete_older_than(
 ) -> AppResult<Vec<i64>> {
     #[derive(Deserialize)]
     struct Owner {
-        user_id: i64,
+        org_id: i64,
     }
     let owners: Vec<Owner> = super::all(
         db,
         "DELETE FROM usage_stats WHERE id IN (SELECT id FROM usage_stats WHERE date < ?1 LIMIT ?2)
-         RETURNING user_id",
+         RETURNING org_id",
         args![format_day(before), batch],
     )
     .await?;
-    Ok(owners.into_iter().map(|o| o.user_id).collect())
+    Ok(owners.into_iter().map(|o| o.org_id).collect())
 }
 
 /// A key's `/activity` total of one day (the drift check).
@@ -141,16 +134,16 @@ pub struct ActivityDay {
 /// derived from snapshots are not OpenRouter's activity: left out).
 pub async fn activity_days(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<ActivityDay>> {
     super::all(
         db,
         "SELECT api_key_id, date, CAST(SUM(cost) AS TEXT) AS cost FROM usage_stats
-         WHERE user_id = ?1 AND source = 'activity' AND date BETWEEN ?2 AND ?3
+         WHERE org_id = ?1 AND source = 'activity' AND date BETWEEN ?2 AND ?3
          GROUP BY api_key_id, date",
-        args![user_id, format_day(from), format_day(to)],
+        args![org_id, format_day(from), format_day(to)],
     )
     .await
 }
@@ -166,7 +159,7 @@ pub use public_sql::{PUBLIC_KEYS, PUBLIC_METRICS, PUBLIC_STATS, PUBLIC_USAGE};
 
 /// Filters of `/api/usage` and `/api/usage.csv`.
 pub struct UsageFilter<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
     pub range: DateRange,
     pub api_key_id: Option<i64>,
     pub model: Option<&'a str>,
@@ -185,7 +178,7 @@ pub struct KeyUsageRow {
     pub total: Option<i64>,
 }
 
-const KEY_USAGE_WHERE: &str = "WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+const KEY_USAGE_WHERE: &str = "WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3
        AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)";
 
 /// Rows per (date, model, key), ordered by date, model, key. `limit` None:
@@ -205,7 +198,7 @@ pub async fn key_usage(
              ORDER BY date, model, api_key_id LIMIT ?6 OFFSET ?7"
         ),
         args![
-            filter.user_id,
+            filter.org_id,
             format_day(filter.range.start()),
             format_day(filter.range.end()),
             filter.api_key_id,
@@ -222,7 +215,7 @@ pub async fn key_usage_count(db: &D1Database, filter: &UsageFilter<'_>) -> AppRe
         db,
         &format!("SELECT COUNT(*) AS n FROM usage_stats {KEY_USAGE_WHERE}"),
         args![
-            filter.user_id,
+            filter.org_id,
             format_day(filter.range.start()),
             format_day(filter.range.end()),
             filter.api_key_id,
@@ -263,17 +256,17 @@ pub struct OverviewCells {
 /// (at most days x models rows); from `usage_stats` otherwise.
 const MODEL_CELLS_ROLLUP: &str = "SELECT date, model, requests_count, tokens_input, tokens_output,
         CAST(cost AS TEXT) AS cost
-     FROM usage_user_day_model
-     WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?5 IS NULL OR model = ?5)";
+     FROM usage_org_day_model
+     WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?5 IS NULL OR model = ?5)";
 
 const MODEL_CELLS_OF_KEY: &str = "SELECT date, model, requests_count, tokens_input, tokens_output,
         CAST(cost AS TEXT) AS cost
      FROM usage_stats
-     WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 AND api_key_id = ?4 AND (?5 IS NULL OR model = ?5)";
+     WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3 AND api_key_id = ?4 AND (?5 IS NULL OR model = ?5)";
 
 const KEY_CELLS: &str = "SELECT date, api_key_id, SUM(requests_count) AS requests_count,
         CAST(SUM(cost) AS TEXT) AS cost
-     FROM usage_stats WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+     FROM usage_stats WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3
        AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)
      GROUP BY date, api_key_id";
 
@@ -284,7 +277,7 @@ pub async fn overview_cells(db: &D1Database, filter: &UsageFilter<'_>) -> AppRes
     );
     let args = || {
         args![
-            filter.user_id,
+            filter.org_id,
             start.as_str(),
             end.as_str(),
             filter.api_key_id,
@@ -325,16 +318,16 @@ pub struct ModelSpendRow {
 }
 
 /// Every model the account's keys have used, from the per-user rollup (its
-/// primary key starts with `user_id`), most expensive first, then by name.
-pub async fn models_used(db: &D1Database, user_id: i64) -> AppResult<Vec<ModelSpendRow>> {
+/// primary key starts with `org_id`), most expensive first, then by name.
+pub async fn models_used(db: &D1Database, org_id: i64) -> AppResult<Vec<ModelSpendRow>> {
     super::all(
         db,
         "SELECT model, MIN(date) AS first_date, MAX(date) AS last_date,
                 SUM(requests_count) AS requests_count, SUM(tokens_input) AS tokens_input,
                 SUM(tokens_output) AS tokens_output, CAST(SUM(cost) AS TEXT) AS cost
-         FROM usage_user_day_model WHERE user_id = ?1
+         FROM usage_org_day_model WHERE org_id = ?1
          GROUP BY model ORDER BY SUM(cost) DESC, model",
-        args![user_id],
+        args![org_id],
     )
     .await
 }

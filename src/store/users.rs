@@ -1,5 +1,6 @@
 //! `users` queries.
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -32,6 +33,16 @@ pub struct Credentials {
 /// two together.
 pub const NO_PASSWORD: &str = "$argon2id$none";
 
+/// A person just registered, and the personal organisation made for them
+/// (they own it; their keys and figures live there).
+pub struct Registered<T> {
+    pub person: T,
+    pub org_id: i64,
+}
+
+/// Name of the organisation every person gets at registration.
+pub const PERSONAL: &str = "Personal";
+
 /// An account created by a Cloudflare Access sign-in: no password
 /// ([`NO_PASSWORD`]); a duplicate email is a UNIQUE violation, as for
 /// [`insert`].
@@ -39,8 +50,8 @@ pub async fn insert_without_password(
     db: &D1Database,
     email: &str,
     now: &str,
-) -> AppResult<Option<Credentials>> {
-    super::first(
+) -> AppResult<Option<Registered<Credentials>>> {
+    register(
         db,
         "INSERT INTO users (id, email, password_hash, has_password, created_at, updated_at)
          VALUES (MAX(COALESCE((SELECT MAX(id) FROM users), 0),
@@ -48,6 +59,7 @@ pub async fn insert_without_password(
                  ?1, ?2, 0, ?3, ?3)
          RETURNING id, email, password_hash, session_epoch, has_password",
         args![email, NO_PASSWORD, now],
+        now,
     )
     .await
 }
@@ -60,8 +72,8 @@ pub async fn insert(
     email: &str,
     password_hash: &str,
     now: &str,
-) -> AppResult<Option<UserRow>> {
-    super::first(
+) -> AppResult<Option<Registered<UserRow>>> {
+    register(
         db,
         "INSERT INTO users (id, email, password_hash, created_at, updated_at)
          VALUES (MAX(COALESCE((SELECT MAX(id) FROM users), 0),
@@ -69,8 +81,60 @@ pub async fn insert(
                  ?1, ?2, ?3, ?3)
          RETURNING id, email, created_at",
         args![email, password_hash, now],
+        now,
     )
     .await
+}
+
+/// The person (`insert_person`, which returns their row), their personal
+/// organisation and their membership, as one transaction: no person is
+/// ever left without an organisation.
+async fn register<T: DeserializeOwned>(
+    db: &D1Database,
+    insert_person: &str,
+    args: Vec<super::Arg>,
+    now: &str,
+) -> AppResult<Option<Registered<T>>> {
+    let Some((person, org_id)) = register_rows(db, insert_person, args, now).await? else {
+        return Ok(None);
+    };
+    let person = person.results::<T>().map_err(super::db_error)?;
+    Ok(person
+        .into_iter()
+        .next()
+        .map(|person| Registered { person, org_id }))
+}
+
+/// [`register`]'s statements: the person's result, and the organisation's
+/// id (one copy of this code for every kind of person row).
+async fn register_rows(
+    db: &D1Database,
+    insert_person: &str,
+    args: Vec<super::Arg>,
+    now: &str,
+) -> AppResult<Option<(worker::D1Result, i64)>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    let person = super::statement(db, insert_person, args)?;
+    let organisation = super::organisations::insert_statement(db, PERSONAL, now)?;
+    let membership = super::statement(
+        db,
+        "INSERT INTO memberships (org_id, user_id, role, joined_at)
+         VALUES ((SELECT MAX(id) FROM organisations), (SELECT MAX(id) FROM users), 'owner', ?1)",
+        args![now],
+    )?;
+    let results = super::batch_results(db, vec![person, organisation, membership]).await?;
+    for result in &results {
+        super::changes(result)?;
+    }
+    let mut results = results.into_iter();
+    let (Some(person), Some(organisation)) = (results.next(), results.next()) else {
+        return Ok(None);
+    };
+    let org = organisation.results::<Id>().map_err(super::db_error)?;
+    Ok(org.into_iter().next().map(|org| (person, org.id)))
 }
 
 pub async fn credentials(db: &D1Database, email: &str) -> AppResult<Option<Credentials>> {
@@ -113,12 +177,6 @@ pub async fn change_password(
     Ok(row.map(|r| r.session_epoch))
 }
 
-/// Deletes the account; its keys, snapshots, usage (rollups follow through
-/// the triggers) and API tokens go with it by cascade, in one statement.
-pub async fn delete(db: &D1Database, id: i64) -> AppResult<usize> {
-    super::run(db, "DELETE FROM users WHERE id = ?1", args![id]).await
-}
-
 pub async fn by_id(db: &D1Database, id: i64) -> AppResult<Option<UserRow>> {
     super::first(
         db,
@@ -126,88 +184,4 @@ pub async fn by_id(db: &D1Database, id: i64) -> AppResult<Option<UserRow>> {
         args![id],
     )
     .await
-}
-
-/// The user's time-zone preference (an IANA name, `UTC` by default).
-pub async fn tz(db: &D1Database, id: i64) -> AppResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Row {
-        tz: String,
-    }
-    Ok(
-        super::first::<Row>(db, "SELECT tz FROM users WHERE id = ?1", args![id])
-            .await?
-            .map(|row| row.tz),
-    )
-}
-
-pub async fn set_tz(db: &D1Database, id: i64, tz: &str, now: &str) -> AppResult<bool> {
-    Ok(super::run(
-        db,
-        "UPDATE users SET tz = ?2, updated_at = ?3 WHERE id = ?1",
-        args![id, tz, now],
-    )
-    .await?
-        > 0)
-}
-
-/// The account's spike sensitivity (`off`, `low`, `normal`, `high`).
-pub async fn spike_sensitivity(db: &D1Database, id: i64) -> AppResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Row {
-        spike_sensitivity: String,
-    }
-    Ok(super::first::<Row>(
-        db,
-        "SELECT spike_sensitivity FROM users WHERE id = ?1",
-        args![id],
-    )
-    .await?
-    .map(|row| row.spike_sensitivity))
-}
-
-pub async fn set_spike_sensitivity(
-    db: &D1Database,
-    id: i64,
-    sensitivity: &str,
-    now: &str,
-) -> AppResult<bool> {
-    Ok(super::run(
-        db,
-        "UPDATE users SET spike_sensitivity = ?2, updated_at = ?3 WHERE id = ?1",
-        args![id, sensitivity, now],
-    )
-    .await?
-        > 0)
-}
-
-/// The least severity of the events the account wants by e-mail; `None`:
-/// none.
-pub async fn alert_email_severity(db: &D1Database, id: i64) -> AppResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Row {
-        alert_email_severity: Option<String>,
-    }
-    Ok(super::first::<Row>(
-        db,
-        "SELECT alert_email_severity FROM users WHERE id = ?1",
-        args![id],
-    )
-    .await?
-    .and_then(|row| row.alert_email_severity))
-}
-
-pub async fn set_alert_email_severity(
-    db: &D1Database,
-    id: i64,
-    severity: Option<&str>,
-    now: &str,
-) -> AppResult<bool> {
-    Ok(super::run(
-        db,
-        "UPDATE users SET alert_email_severity = ?2, updated_at = ?3 WHERE id = ?1",
-        args![id, severity, now],
-    )
-    .await?
-        > 0)
 }

@@ -34,20 +34,20 @@ const VIEW: &str = "SELECT w.id, w.name, w.url, w.format, w.is_active, w.created
      LEFT JOIN webhook_deliveries d ON d.id =
          (SELECT id FROM webhook_deliveries WHERE webhook_id = w.id ORDER BY id DESC LIMIT 1)";
 
-pub async fn list(db: &D1Database, user_id: i64) -> AppResult<Vec<WebhookRow>> {
+pub async fn list(db: &D1Database, org_id: i64) -> AppResult<Vec<WebhookRow>> {
     super::all(
         db,
-        &format!("{VIEW} WHERE w.user_id = ?1 ORDER BY w.id"),
-        args![user_id],
+        &format!("{VIEW} WHERE w.org_id = ?1 ORDER BY w.id"),
+        args![org_id],
     )
     .await
 }
 
-pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<WebhookRow>> {
+pub async fn get(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<WebhookRow>> {
     super::first(
         db,
-        &format!("{VIEW} WHERE w.id = ?1 AND w.user_id = ?2"),
-        args![id, user_id],
+        &format!("{VIEW} WHERE w.id = ?1 AND w.org_id = ?2"),
+        args![id, org_id],
     )
     .await
 }
@@ -55,7 +55,7 @@ pub async fn get(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<Web
 /// The new row's id, without its secret (the seal needs the id; [`seal`]
 /// completes it); `None` when the account already has `max` webhooks.
 pub struct NewWebhook<'a> {
-    pub user_id: i64,
+    pub org_id: i64,
     /// The creating session's JWT id.
     pub session: &'a str,
     pub name: &'a str,
@@ -74,13 +74,13 @@ pub async fn insert_unsealed(
 ) -> AppResult<Option<i64>> {
     super::first_id(
         db,
-        "INSERT INTO webhooks (user_id, name, url, format, created_at, updated_at, created_by_session,
+        "INSERT INTO webhooks (org_id, name, url, format, created_at, updated_at, created_by_session,
              event_kinds, min_severity)
          SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?7, ?8, ?9
-         WHERE (SELECT COUNT(*) FROM webhooks WHERE user_id = ?1) < ?6
+         WHERE (SELECT COUNT(*) FROM webhooks WHERE org_id = ?1) < ?6
          RETURNING id",
         args![
-            new.user_id,
+            new.org_id,
             new.name,
             new.url,
             new.format,
@@ -98,16 +98,16 @@ pub async fn insert_unsealed(
 /// (or before sessions were recorded); how many.
 pub async fn pause_others(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     session: &str,
     now: &str,
 ) -> AppResult<usize> {
     super::run(
         db,
         "UPDATE webhooks SET is_active = 0, updated_at = ?3
-         WHERE user_id = ?1 AND is_active = 1
+         WHERE org_id = ?1 AND is_active = 1
            AND (created_by_session IS NULL OR created_by_session <> ?2)",
-        args![user_id, session, now],
+        args![org_id, session, now],
     )
     .await
 }
@@ -161,7 +161,7 @@ pub struct Changes<'a> {
 
 pub async fn update(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     id: i64,
     c: &Changes<'_>,
     now: &str,
@@ -176,10 +176,10 @@ pub async fn update(
                  THEN COALESCE(?11, routing_key_ciphertext) END,
              routing_key_nonce = CASE WHEN COALESCE(?5, format) = 'pagerduty'
                  THEN COALESCE(?12, routing_key_nonce) END
-         WHERE id = ?1 AND user_id = ?2",
+         WHERE id = ?1 AND org_id = ?2",
         args![
             id,
-            user_id,
+            org_id,
             c.name,
             c.url,
             c.format,
@@ -198,11 +198,11 @@ pub async fn update(
 
 /// Deletes a webhook (its deliveries go with it); its name, `None` when
 /// the user has no such webhook.
-pub async fn delete(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<String>> {
+pub async fn delete(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<String>> {
     let deleted: Option<super::Named> = super::first(
         db,
-        "DELETE FROM webhooks WHERE id = ?1 AND user_id = ?2 RETURNING name",
-        args![id, user_id],
+        "DELETE FROM webhooks WHERE id = ?1 AND org_id = ?2 RETURNING name",
+        args![id, org_id],
     )
     .await?;
     Ok(deleted.map(|row| row.name))
@@ -263,7 +263,7 @@ pub struct DueRow {
     pub attempts: String,
     pub created_at: String,
     pub webhook_id: i64,
-    pub user_id: i64,
+    pub org_id: i64,
     pub url: String,
     pub format: String,
     pub secret_ciphertext: Option<String>,
@@ -277,7 +277,7 @@ pub struct DueRow {
 }
 
 const DUE: &str = "SELECT d.id, d.attempt_count, d.attempts, d.created_at,
-        w.id AS webhook_id, w.user_id, w.url, w.format, w.secret_ciphertext, w.secret_nonce,
+        w.id AS webhook_id, w.org_id, w.url, w.format, w.secret_ciphertext, w.secret_nonce,
         w.routing_key_ciphertext, w.routing_key_nonce,
         e.id AS event_id, e.type AS event_type, e.payload AS event_payload, e.created_at AS event_created_at
      FROM webhook_deliveries d
@@ -309,7 +309,7 @@ pub async fn due(
         &format!(
             "WITH waiting AS (
                  SELECT d.id, ROW_NUMBER() OVER (
-                          PARTITION BY w.user_id ORDER BY d.attempt_count > 0, d.id) AS turn
+                          PARTITION BY w.org_id ORDER BY d.attempt_count > 0, d.id) AS turn
                  FROM webhook_deliveries d
                  JOIN webhooks w ON w.id = d.webhook_id
                  JOIN alert_events e ON e.id = d.event_id

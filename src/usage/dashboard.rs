@@ -107,13 +107,13 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let now = clock::now();
     let range = dashboard_range(&query, now.date_naive())?;
     let filter = UsageFilter {
-        user_id: user.user_id,
+        org_id: user.org_id,
         range,
         api_key_id: key_filter(&query)?,
         model: model_filter(&query)?,
     };
     let db = app.db()?;
-    let mut key_rows = store::api_keys::all_of_user(&db, user.user_id).await?;
+    let mut key_rows = store::api_keys::all_of_user(&db, user.org_id).await?;
     // Like the other usage filters, another user's key simply matches nothing.
     if let Some(id) = filter.api_key_id {
         key_rows.retain(|k| k.id == id);
@@ -122,10 +122,10 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let view = overview_of(&db, &filter, &names).await?;
     let spend = period_spend(&key_rows, now)?;
     let key_status = key_rows.into_iter().map(KeyView::from).collect();
-    let standing = crate::alerts::standing::load(&db, user.user_id, now).await?;
-    let zone = local::zone_of(&db, user.user_id, query.get("tz")).await?;
+    let standing = crate::alerts::standing::load(&db, user.org_id, now).await?;
+    let zone = local::zone_of(&db, user.org_id, query.get("tz")).await?;
     let days = local_days_of(&query, &range, zone.day_of(now))?;
-    let local_daily = local::local_daily(&db, user.user_id, filter.api_key_id, &zone, &days);
+    let local_daily = local::local_daily(&db, user.org_id, filter.api_key_id, &zone, &days);
     Reply::ok(&DashboardResponse {
         period: Period::of(&range),
         totals: view.totals,

@@ -31,11 +31,11 @@ use crate::store;
 pub const MAX_HOURLY_DAYS: i64 = 31;
 
 /// The zone a request asks for, else the account's preference.
-pub async fn zone_of(db: &D1Database, user_id: i64, asked: Option<&str>) -> AppResult<Zone> {
+pub async fn zone_of(db: &D1Database, org_id: i64, asked: Option<&str>) -> AppResult<Zone> {
     if let Some(name) = asked {
         return Ok(Zone::parse("tz", name)?);
     }
-    let stored = store::users::tz(db, user_id).await?;
+    let stored = store::organisations::tz(db, org_id).await?;
     Ok(stored
         .and_then(|name| Zone::parse("tz", &name).ok())
         .unwrap_or_default())
@@ -49,7 +49,7 @@ pub struct Curves {
 
 pub async fn curves(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     api_key_id: Option<i64>,
     zone: &Zone,
     range: &DateRange,
@@ -66,7 +66,7 @@ pub async fn curves(
     let to = end.checked_add_signed(Duration::hours(1)).unwrap_or(end);
     let rows = store::snapshots::readings(
         db,
-        user_id,
+        org_id,
         api_key_id,
         &clock::timestamp(from),
         &clock::timestamp(to),
@@ -136,7 +136,7 @@ pub async fn hourly(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         &["api_key_id", "start_date", "end_date", "tz"],
     )?;
     let db = cx.app.db()?;
-    let zone = zone_of(&db, user.user_id, query.get("tz")).await?;
+    let zone = zone_of(&db, user.org_id, query.get("tz")).await?;
     let api_key_id = query
         .get("api_key_id")
         .map(|v| parse_bounded("api_key_id", Some(v), 0, 1, i64::MAX))
@@ -150,11 +150,11 @@ pub async fn hourly(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         .into());
     }
     if let Some(id) = api_key_id {
-        store::api_keys::get(&db, user.user_id, id)
+        store::api_keys::get(&db, user.org_id, id)
             .await?
             .ok_or_else(|| AppError::not_found("API key"))?;
     }
-    let curves = curves(&db, user.user_id, api_key_id, &zone, &range).await?;
+    let curves = curves(&db, user.org_id, api_key_id, &zone, &range).await?;
     let hours = match api_key_id.and_then(|id| curves.by_key.get(&id)) {
         Some(one) => one.clone(),
         None => summed(&curves),
@@ -235,7 +235,7 @@ pub struct LocalDayTotal {
 /// dashboard's `daily` already is by local day.
 pub async fn local_daily(
     db: &D1Database,
-    user_id: i64,
+    org_id: i64,
     api_key_id: Option<i64>,
     zone: &Zone,
     range: &DateRange,
@@ -243,7 +243,7 @@ pub async fn local_daily(
     if zone.is_utc() {
         return Ok(None);
     }
-    let curves = curves(db, user_id, api_key_id, zone, range).await?;
+    let curves = curves(db, org_id, api_key_id, zone, range).await?;
     let all = hourly::local_days(zone, &zip(&curves.hour_starts, &summed(&curves)));
     let per_key: Vec<(i64, Vec<LocalDay>)> = curves
         .by_key

@@ -61,7 +61,7 @@ struct ModelList {
     )
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    let rows = usage::models_used(&cx.app.db()?, user.user_id).await?;
+    let rows = usage::models_used(&cx.app.db()?, user.org_id).await?;
     Reply::ok(&ModelList {
         models: rows.into_iter().map(ModelSpend::from).collect(),
     })

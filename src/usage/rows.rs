@@ -43,14 +43,10 @@ const FILTERS: [&str; 4] = ["start_date", "end_date", "api_key_id", "model"];
 
 /// Shared by `/api/usage` and `/api/usage.csv`: dates default like the
 /// public stats (last 30 days).
-fn filter<'q>(
-    user_id: i64,
-    query: &'q QueryParams,
-    today: NaiveDate,
-) -> AppResult<UsageFilter<'q>> {
+fn filter<'q>(org_id: i64, query: &'q QueryParams, today: NaiveDate) -> AppResult<UsageFilter<'q>> {
     let range = DateRange::with_defaults(query.get("start_date"), query.get("end_date"), today)?;
     Ok(UsageFilter {
-        user_id,
+        org_id,
         range,
         api_key_id: key_filter(query)?,
         model: model_filter(query)?,
@@ -117,7 +113,7 @@ pub async fn usage(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let mut known = FILTERS.to_vec();
     known.extend(["page", "limit"]);
     let query = QueryParams::parse(req.query.as_deref(), &known)?;
-    let filter = filter(user.user_id, &query, clock::today())?;
+    let filter = filter(user.org_id, &query, clock::today())?;
     let page = Page::parse(query.get("page"), query.get("limit"))?;
     let db = app.db()?;
     let rows = usage::key_usage(&db, &filter, Some((page.limit(), page.offset()))).await?;
@@ -161,7 +157,7 @@ pub async fn usage_csv(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     known.push("format");
     let query = QueryParams::parse(req.query.as_deref(), &known)?;
     let format = ExportFormat::parse(query.get("format"))?;
-    let filter = filter(user.user_id, &query, clock::today())?;
+    let filter = filter(user.org_id, &query, clock::today())?;
     let db = app.db()?;
     let rows = usage::key_usage(&db, &filter, Some((CSV_MAX_ROWS + 1, 0))).await?;
     if rows.len() as i64 > CSV_MAX_ROWS {
@@ -179,7 +175,7 @@ pub async fn usage_csv(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     Ok(match format {
         ExportFormat::Csv => Reply::csv(plain_csv(rows)?, &format!("usage-{start}-{end}.csv")),
         ExportFormat::Focus => Reply::csv(
-            focus_csv(&db, user.user_id, rows).await?,
+            focus_csv(&db, user.org_id, rows).await?,
             &format!("usage-focus-{start}-{end}.csv"),
         ),
     })
@@ -204,20 +200,20 @@ fn plain_csv(rows: Vec<KeyUsageRow>) -> AppResult<String> {
 
 async fn focus_csv(
     db: &worker::D1Database,
-    user_id: i64,
+    org_id: i64,
     rows: Vec<KeyUsageRow>,
 ) -> AppResult<String> {
-    let account = store::users::by_id(db, user_id)
+    let org_name = store::organisations::name(db, org_id)
         .await?
         .ok_or_else(crate::auth::jwt::rejected)?;
-    let names: std::collections::HashMap<i64, String> = store::api_keys::all_of_user(db, user_id)
+    let names: std::collections::HashMap<i64, String> = store::api_keys::all_of_user(db, org_id)
         .await?
         .into_iter()
         .map(|k| (k.id, k.name))
         .collect();
     let account = focus::Account {
-        id: user_id,
-        name: &account.email,
+        id: org_id,
+        name: &org_name,
     };
     let mut text = focus::header();
     for row in rows {

@@ -99,7 +99,7 @@ impl Sender<'_> {
         };
         let secret = match self
             .vault
-            .open_webhook_secret(&sealed, row.user_id, row.webhook_id)
+            .open_webhook_secret(&sealed, row.org_id, row.webhook_id)
         {
             Ok(secret) => secret,
             Err(e) => {
@@ -174,7 +174,7 @@ impl Sender<'_> {
                     ciphertext: ciphertext.clone(),
                     nonce: nonce.clone(),
                 },
-                row.user_id,
+                row.org_id,
                 row.webhook_id,
             )?),
             _ => None,

@@ -106,7 +106,7 @@ impl UpdateBody {
 }
 
 pub(super) async fn owned(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<WebhookRow> {
-    webhooks::get(&cx.app.db()?, user.user_id, id)
+    webhooks::get(&cx.app.db()?, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Webhook"))
 }
@@ -124,7 +124,8 @@ fn fields(row: &WebhookRow) -> Fields {
 }
 
 pub(super) fn entry_of(user: &AuthUser, kind: Kind, id: i64, name: &str) -> Entry {
-    Entry::by_user(user.user_id, kind, name).reference(Fields::new().with("webhook_id", id))
+    Entry::by_user(user.org_id, user.user_id, kind, name)
+        .reference(Fields::new().with("webhook_id", id))
 }
 
 /// The account's webhooks
@@ -140,7 +141,7 @@ pub(super) fn entry_of(user: &AuthUser, kind: Kind, id: i64, name: &str) -> Entr
     )
 )]
 pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
-    let rows = webhooks::list(&cx.app.db()?, user.user_id).await?;
+    let rows = webhooks::list(&cx.app.db()?, user.org_id).await?;
     let views: Vec<WebhookView> = rows.into_iter().map(WebhookView::from).collect();
     Reply::ok(&WebhookList { webhooks: views })
 }
@@ -192,7 +193,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let db = cx.app.db()?;
     let now = clock::timestamp(clock::now());
     let new = NewWebhook {
-        user_id: user.user_id,
+        org_id: user.org_id,
         session: &user.session.jti,
         name: name.as_str(),
         url: &target,
@@ -212,7 +213,7 @@ pub async fn create(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let stored = seal_new(
         &db,
         &vault,
-        (user.user_id, id),
+        (user.org_id, id),
         &secret,
         routing_key.as_deref(),
     )
@@ -285,7 +286,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
     // Sealed before the update, which stores it with the rest at once.
     let sealed = match routing_key.as_deref() {
         Some(key) => {
-            Some(Vault::new(&cx.app.encryption_key()?).seal_routing_key(key, user.user_id, id)?)
+            Some(Vault::new(&cx.app.encryption_key()?).seal_routing_key(key, user.org_id, id)?)
         }
         None => None,
     };
@@ -301,7 +302,7 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
             .map(|s| (s.ciphertext.as_str(), s.nonce.as_str())),
     };
     let now = clock::timestamp(clock::now());
-    if !webhooks::update(&cx.app.db()?, user.user_id, id, &changes, &now).await? {
+    if !webhooks::update(&cx.app.db()?, user.org_id, id, &changes, &now).await? {
         return Err(AppError::not_found("Webhook"));
     }
     let after = owned(cx, user, id).await?;
@@ -315,16 +316,16 @@ pub async fn update(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
 async fn seal_new(
     db: &worker::D1Database,
     vault: &Vault,
-    (user_id, id): (i64, i64),
+    (org_id, id): (i64, i64),
     secret: &str,
     routing_key: Option<&str>,
 ) -> AppResult<usize> {
     fn pair(s: &Sealed) -> (&str, &str) {
         (s.ciphertext.as_str(), s.nonce.as_str())
     }
-    let sealed = vault.seal_webhook_secret(secret, user_id, id)?;
+    let sealed = vault.seal_webhook_secret(secret, org_id, id)?;
     let key = routing_key
-        .map(|key| vault.seal_routing_key(key, user_id, id))
+        .map(|key| vault.seal_routing_key(key, org_id, id))
         .transpose()?;
     webhooks::seal(db, id, pair(&sealed), key.as_ref().map(pair)).await
 }
@@ -362,7 +363,7 @@ fn changed_fields(before: &WebhookRow, after: &WebhookRow, new_key: bool) -> (Fi
     )
 )]
 pub async fn delete(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> {
-    let name = webhooks::delete(&cx.app.db()?, user.user_id, id)
+    let name = webhooks::delete(&cx.app.db()?, user.org_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("Webhook"))?;
     let entry = entry_of(user, Kind::WebhookDeleted, id, &name)

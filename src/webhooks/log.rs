@@ -81,7 +81,7 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> 
     for (name, limit) in [
         (format!("webhook-test:{id}"), TESTS_PER_WEBHOOK_PER_HOUR),
         (
-            format!("webhook-tests:{}", user.user_id),
+            format!("webhook-tests:{}", user.org_id),
             TESTS_PER_ACCOUNT_PER_HOUR,
         ),
     ] {
@@ -102,7 +102,7 @@ pub async fn test(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed> 
         payload: event.payload.to_string(),
     };
     let delivery_id =
-        crate::store::alerts::insert_test(&db, user.user_id, id, &write, &clock::timestamp(now))
+        crate::store::alerts::insert_test(&db, user.org_id, id, &write, &clock::timestamp(now))
             .await?
             .ok_or_else(|| AppError::internal("test delivery was not created"))?;
     let vault = Vault::new(&cx.app.encryption_key()?);

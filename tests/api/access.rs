@@ -55,7 +55,7 @@ async fn a_valid_assertion_signs_in_making_the_account_once() {
     let id = rows[0]["id"].as_i64().unwrap();
     assert_eq!(first["id"], id);
     let created = app().d1(&format!(
-        "SELECT kind FROM audit_log WHERE user_id = {id} AND kind = 'account.created'"
+        "SELECT kind FROM audit_log WHERE org_id = {id} AND kind = 'account.created'"
     ));
     assert_eq!(created.len(), 1, "the new account is in its audit log");
 

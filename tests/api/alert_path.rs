@@ -98,7 +98,7 @@ async fn a_poisoned_and_a_noisy_account_do_not_stop_anothers_alert_in_the_same_r
         &worker.persist_dir,
         &format!(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
-             INSERT INTO alert_events (user_id, dedup_key, type, api_key_id, payload, created_at)
+             INSERT INTO alert_events (org_id, dedup_key, type, api_key_id, payload, created_at)
              SELECT {}, 'noise-' || i, 'budget.threshold_reached', NULL,
                     '{{\"type\":\"budget.threshold_reached\",\"message\":\"noise\"}}', '{hour_ago}' FROM n;
              INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, attempt_count, created_at, updated_at)

@@ -163,7 +163,7 @@ async fn an_account_sees_only_its_own_entries() {
 
 fn entries_of(user_id: i64) -> i64 {
     app().d1(&format!(
-        "SELECT COUNT(*) AS n FROM audit_log WHERE user_id = {user_id}"
+        "SELECT COUNT(*) AS n FROM audit_log WHERE org_id = {user_id}"
     ))[0]["n"]
         .as_i64()
         .unwrap_or(-1)
@@ -174,14 +174,14 @@ async fn deleting_the_account_deletes_its_audit_log() {
     let user = new_user().await;
     add_key(&user, "doomed").await;
     user.new_token("doomed").await;
-    assert_eq!(entries_of(user.id), 3);
+    assert_eq!(entries_of(user.org), 3);
     let deleted = call("DELETE", "/api/auth/me")
         .bearer(&user.jwt)
         .json(&json!({"password": PASSWORD}))
         .send()
         .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
-    assert_eq!(entries_of(user.id), 0, "no entry outlives its account");
+    assert_eq!(entries_of(user.org), 0, "no entry outlives its account");
 }
 
 #[tokio::test]
@@ -193,9 +193,10 @@ async fn the_weekly_cleanup_keeps_a_year() {
             .to_string()
     };
     app().d1(&format!(
-        "INSERT INTO audit_log (user_id, at, actor, actor_user_id, kind, subject, after)
-         VALUES ({uid}, '{old}', 'user', {uid}, 'key.created', 'too old', '{{}}'),
-                ({uid}, '{kept}', 'product', NULL, 'key.updated', 'kept', NULL)",
+        "INSERT INTO audit_log (org_id, at, actor, actor_user_id, kind, subject, after)
+         VALUES ({org}, '{old}', 'user', {uid}, 'key.created', 'too old', '{{}}'),
+                ({org}, '{kept}', 'product', NULL, 'key.updated', 'kept', NULL)",
+        org = user.org,
         uid = user.id,
         old = at(366),
         kept = at(364),

@@ -20,7 +20,7 @@ fn usage_of(worker: &Worker, user_id: i64) -> Vec<Value> {
         &format!(
             "SELECT api_key_id, date, model, requests_count, tokens_input, tokens_output,
                     CAST(cost AS TEXT) AS cost
-             FROM usage_stats WHERE user_id = {user_id} ORDER BY api_key_id, date, model"
+             FROM usage_stats WHERE org_id = {user_id} ORDER BY api_key_id, date, model"
         ),
     )
 }
@@ -52,7 +52,7 @@ async fn a_sync_killed_midway_leaves_whole_days_and_the_next_run_completes_it() 
     let worker = start_worker(dir.clone(), log.clone()).await;
 
     let user = user_at(&worker.base_url).await;
-    let (user_id, jwt) = (user.id, user.jwt);
+    let (user_id, jwt) = (user.org, user.jwt);
     let admin = sim_key(json!({ "kind": "management" })).await;
     let add = |name: String, key: String, kind: &'static str| {
         let jwt = jwt.clone();

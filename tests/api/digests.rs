@@ -83,8 +83,8 @@ async fn a_digest_equals_the_dashboard_and_is_sent_once_per_period() {
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(mail_to(&address).len(), 2);
     let runs = app().d1(&format!(
-        "SELECT status FROM digest_runs WHERE user_id = {}",
-        user.id
+        "SELECT status FROM digest_runs WHERE org_id = {}",
+        user.org
     ));
     assert_eq!(runs, vec![json!({"status": "sent"})]);
 

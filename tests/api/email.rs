@@ -77,9 +77,9 @@ async fn an_address_gets_only_its_confirmation_until_confirmed() {
         format!("{token}x"),
         token.replacen(".", ".9", 1),
         // Signed for another account's nonce: the shape is right, the signature not.
-        format!("c.{}.99999999999.AAAA", user.id),
+        format!("c.{}.99999999999.AAAA", user.org),
         // Expired long ago.
-        format!("c.{}.1.AAAA", user.id),
+        format!("c.{}.1.AAAA", user.org),
     ] {
         let res = post(&format!("/api/email/confirm?token={bad}"))
             .send()

@@ -148,12 +148,12 @@ async fn an_account_holds_at_most_fifty_keys() {
         .map(|i| {
             format!(
                 "({}, 'k{i}', 'inference', 'sk-or-v1-…abcd', '{:064x}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-                user.id, i
+                user.org, i
             )
         })
         .collect();
     app().d1(&format!(
-        "INSERT INTO api_keys (user_id, name, kind, key_preview, key_hash, created_at, updated_at) VALUES {}",
+        "INSERT INTO api_keys (org_id, name, kind, key_preview, key_hash, created_at, updated_at) VALUES {}",
         values.join(", ")
     ));
     let res = user
@@ -165,8 +165,8 @@ async fn an_account_holds_at_most_fifty_keys() {
         .unwrap()
         .contains("50"));
     let count = app().d1(&format!(
-        "SELECT COUNT(*) AS n FROM api_keys WHERE user_id = {}",
-        user.id
+        "SELECT COUNT(*) AS n FROM api_keys WHERE org_id = {}",
+        user.org
     ));
     assert_eq!(count[0]["n"], 50, "nothing stored beyond the cap");
 }
@@ -299,21 +299,34 @@ async fn a_deleted_account_is_gone_with_everything_it_owned() {
         .assert_error(401, "unauthorized");
     let left = app().d1(&format!(
         "SELECT (SELECT COUNT(*) FROM users WHERE id = {id}) AS users,
-                (SELECT COUNT(*) FROM api_keys WHERE user_id = {id}) AS keys,
-                (SELECT COUNT(*) FROM api_tokens WHERE user_id = {id}) AS tokens,
-                (SELECT COUNT(*) FROM usage_stats WHERE user_id = {id}) AS usage,
-                (SELECT COUNT(*) FROM usage_user_day WHERE user_id = {id}) AS rollup,
+                (SELECT COUNT(*) FROM organisations WHERE id = {org}) AS organisations,
+                (SELECT COUNT(*) FROM memberships WHERE user_id = {id} OR org_id = {org}) AS memberships,
+                (SELECT COUNT(*) FROM api_keys WHERE org_id = {org}) AS keys,
+                (SELECT COUNT(*) FROM api_tokens WHERE org_id = {org}) AS tokens,
+                (SELECT COUNT(*) FROM usage_stats WHERE org_id = {org}) AS usage,
+                (SELECT COUNT(*) FROM usage_org_day WHERE org_id = {org}) AS rollup,
                 (SELECT COUNT(*) FROM key_snapshots s LEFT JOIN api_keys k ON k.id = s.api_key_id
-                  WHERE s.api_key_id IN ({k0}, {k1}) AND (k.id IS NULL OR k.user_id = {id})) AS snapshots,
+                  WHERE s.api_key_id IN ({k0}, {k1}) AND (k.id IS NULL OR k.org_id = {org})) AS snapshots,
                 (SELECT id FROM user_id_high_water) AS high_water",
         id = user.id,
+        org = user.org,
         k0 = keys[0],
         k1 = keys[1],
     ));
     // Snapshots of the deleted keys: none orphaned (a key id may already
     // belong to another test's new key: SQLite hands out the highest id + 1).
     let row = &left[0];
-    for table in ["users", "keys", "tokens", "usage", "rollup", "snapshots"] {
+    let tables = [
+        "users",
+        "organisations",
+        "memberships",
+        "keys",
+        "tokens",
+        "usage",
+        "rollup",
+        "snapshots",
+    ];
+    for table in tables {
         assert_eq!(row[table], 0, "{table} left behind: {row}");
     }
     assert!(row["high_water"].as_i64().unwrap() >= user.id);
@@ -321,6 +334,7 @@ async fn a_deleted_account_is_gone_with_everything_it_owned() {
     // The next account gets a new id, and the old session stays dead.
     let next = new_user().await;
     assert!(next.id > user.id, "id {} reused", user.id);
+    assert!(next.org > user.org, "organisation id {} reused", user.org);
     get("/api/auth/me")
         .bearer(&user.jwt)
         .send()
@@ -791,19 +805,19 @@ async fn snapshots_stay_bounded_whatever_an_account_clicks() {
         .map(|i| {
             format!(
                 "({}, 'copy {i}', 'inference', '{ciphertext}', '{nonce}', 'sk-or-…{i:04}', '{:064x}', '{now}', '{now}')",
-                user.id, 0xc0ffee_u64 + i
+                user.org, 0xc0ffee_u64 + i
             )
         })
         .collect();
     app().d1(&format!(
-        "INSERT INTO api_keys (user_id, name, kind, key_ciphertext, key_nonce, key_preview, key_hash, created_at, updated_at)
+        "INSERT INTO api_keys (org_id, name, kind, key_ciphertext, key_nonce, key_preview, key_hash, created_at, updated_at)
          VALUES {}",
         copies.join(", ")
     ));
     let ids: Vec<i64> = app()
         .d1(&format!(
-            "SELECT id FROM api_keys WHERE user_id = {} AND name LIKE 'copy %' ORDER BY id",
-            user.id
+            "SELECT id FROM api_keys WHERE org_id = {} AND name LIKE 'copy %' ORDER BY id",
+            user.org
         ))
         .iter()
         .map(|r| r["id"].as_i64().unwrap())

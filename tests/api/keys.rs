@@ -298,11 +298,11 @@ async fn deleting_a_key_removes_its_usage_and_snapshots_only() {
         .unwrap();
     let (yesterday, before) = (day(-1), day(-2));
     app().d1(&format!(
-        "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+        "INSERT INTO usage_stats (api_key_id, org_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
          VALUES ({gone_id}, {uid}, '{yesterday}', 'm/a', 1, 2, 3, 40, 'activity', 'x'),
                 ({kept_id}, {uid}, '{yesterday}', 'm/a', 5, 6, 7, 80, 'activity', 'x'),
                 ({kept_id}, {uid}, '{before}', 'm/b', 1, 1, 1, 1, 'activity', 'x')",
-        uid = user.id
+        uid = user.org
     ));
     let res = call("DELETE", &format!("/api/keys/{gone_id}"))
         .bearer(&user.jwt)
@@ -314,10 +314,10 @@ async fn deleting_a_key_removes_its_usage_and_snapshots_only() {
                 (SELECT COUNT(*) FROM key_snapshots WHERE api_key_id = {gone_id}) AS gone_snapshots,
                 (SELECT COUNT(*) FROM usage_stats WHERE api_key_id = {kept_id}) AS kept_usage,
                 (SELECT COUNT(*) FROM key_snapshots WHERE api_key_id = {kept_id}) AS kept_snapshots,
-                (SELECT requests_count FROM usage_user_day WHERE user_id = {uid} AND date = '{yesterday}') AS day_requests,
-                (SELECT cost FROM usage_user_day_model WHERE user_id = {uid} AND date = '{yesterday}' AND model = 'm/a') AS model_cost,
+                (SELECT requests_count FROM usage_org_day WHERE org_id = {uid} AND date = '{yesterday}') AS day_requests,
+                (SELECT cost FROM usage_org_day_model WHERE org_id = {uid} AND date = '{yesterday}' AND model = 'm/a') AS model_cost,
                 (SELECT COUNT(*) FROM usage_key_total WHERE api_key_id = {gone_id}) AS gone_total",
-        uid = user.id
+        uid = user.org
     ));
     let r = &rows[0];
     assert_eq!(

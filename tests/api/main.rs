@@ -22,6 +22,7 @@ mod hardening;
 mod integrations;
 mod keys;
 mod listing;
+mod organisations;
 mod policies;
 mod public;
 mod queue;

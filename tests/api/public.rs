@@ -138,8 +138,8 @@ async fn each_call_records_last_used_at() {
     };
     assert!(used.ends_with('Z'));
     let rows = app().d1(&format!(
-        "SELECT last_used_at FROM api_tokens WHERE user_id = {}",
-        user.id
+        "SELECT last_used_at FROM api_tokens WHERE org_id = {}",
+        user.org
     ));
     assert_eq!(rows[0]["last_used_at"], used.as_str());
 }

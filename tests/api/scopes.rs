@@ -227,9 +227,9 @@ async fn bad_scopes_keys_and_expiries_are_422_naming_the_field_and_change_nothin
     drop(other);
     let count = || {
         app().d1(&format!(
-            "SELECT (SELECT COUNT(*) FROM api_tokens WHERE user_id = {0}) AS tokens,
-                    (SELECT COUNT(*) FROM audit_log WHERE user_id = {0}) AS entries",
-            user.id
+            "SELECT (SELECT COUNT(*) FROM api_tokens WHERE org_id = {0}) AS tokens,
+                    (SELECT COUNT(*) FROM audit_log WHERE org_id = {0}) AS entries",
+            user.org
         ))
     };
     let before = count();
@@ -310,8 +310,8 @@ async fn the_cleanup_deletes_tokens_expired_for_more_than_thirty_days_only() {
     fire_cron(CLEANUP).await;
     let left: Vec<i64> = app()
         .d1(&format!(
-            "SELECT id FROM api_tokens WHERE user_id = {} ORDER BY id",
-            user.id
+            "SELECT id FROM api_tokens WHERE org_id = {} ORDER BY id",
+            user.org
         ))
         .iter()
         .filter_map(|r| r["id"].as_i64())

@@ -86,7 +86,7 @@ fn usage_rows(user_id: i64) -> Vec<Value> {
     app().d1(&format!(
         "SELECT api_key_id, date, model, requests_count, tokens_input, tokens_output,
                 CAST(cost AS TEXT) AS cost, source, updated_at
-         FROM usage_stats WHERE user_id = {user_id} ORDER BY api_key_id, date, model"
+         FROM usage_stats WHERE org_id = {user_id} ORDER BY api_key_id, date, model"
     ))
 }
 
@@ -124,7 +124,7 @@ pub async fn user_with_account(admin: &SimKey, n: usize) -> (User, Vec<(i64, Sim
 async fn activity_sync_equals_openrouter_exactly_and_is_idempotent() {
     let (user, keys) = user_with_activity(3).await;
     fire_cron(SYNC).await;
-    let first = usage_rows(user.id);
+    let first = usage_rows(user.org);
     for (id, sim) in &keys {
         let expected = truth_window(&sim.hash).await;
         assert!(
@@ -161,7 +161,7 @@ async fn activity_sync_equals_openrouter_exactly_and_is_idempotent() {
     );
 
     fire_cron(SYNC).await;
-    let second = usage_rows(user.id);
+    let second = usage_rows(user.org);
     assert_eq!(
         first, second,
         "a second sync must change nothing, updated_at included"
@@ -228,8 +228,8 @@ async fn one_key_failing_never_stops_the_others() {
         app().d1(&format!(
             "SELECT k.name, k.last_sync_error, k.validation_status, MAX(s.id) AS newest
              FROM api_keys k LEFT JOIN key_snapshots s ON s.api_key_id = k.id
-             WHERE k.user_id = {} GROUP BY k.id ORDER BY k.id",
-            user.id
+             WHERE k.org_id = {} GROUP BY k.id ORDER BY k.id",
+            user.org
         ))
     };
     let mut faults = Vec::new();
@@ -378,16 +378,16 @@ async fn cleanup_deletes_exactly_what_is_past_retention() {
     let old_snapshot =
         (chrono::Utc::now() - chrono::Duration::days(100)).format("%Y-%m-%dT%H:%M:%SZ");
     app().d1(&format!(
-        "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+        "INSERT INTO usage_stats (api_key_id, org_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
          VALUES ({id}, {uid}, '{old}', 'm', 1, 1, 1, 10, 'activity', 'x'),
                 ({id}, {uid}, '{kept_edge}', 'm', 2, 2, 2, 20, 'activity', 'x'),
                 ({id}, {uid}, '{recent}', 'm', 3, 3, 3, 30, 'activity', 'x');
          INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, usage, usage_daily, usage_weekly, usage_monthly, is_free_tier)
          VALUES ({id}, '{old_snapshot}', '{}', 1, 0, 0, 0, 0);
-         INSERT INTO alert_events (user_id, dedup_key, type, payload, created_at)
+         INSERT INTO alert_events (org_id, dedup_key, type, payload, created_at)
          VALUES ({uid}, 'old', 'test', '{{}}', '{old_snapshot}'), ({uid}, 'new', 'test', '{{}}', '{now}');",
         &old_snapshot.to_string()[..10],
-        uid = user.id,
+        uid = user.org,
         now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
     ));
     fire_cron(CLEANUP).await;
@@ -395,10 +395,10 @@ async fn cleanup_deletes_exactly_what_is_past_retention() {
         "SELECT (SELECT GROUP_CONCAT(date) FROM (SELECT date FROM usage_stats WHERE api_key_id = {id} ORDER BY date)) AS dates,
                 (SELECT COUNT(*) FROM key_snapshots WHERE api_key_id = {id} AND taken_at < '{edge}') AS old_snapshots,
                 (SELECT COUNT(*) FROM key_snapshots WHERE api_key_id = {id}) AS snapshots,
-                (SELECT COUNT(*) FROM usage_user_day WHERE user_id = {uid} AND date = '{old}') AS old_rollup,
+                (SELECT COUNT(*) FROM usage_org_day WHERE org_id = {uid} AND date = '{old}') AS old_rollup,
                 (SELECT CAST(cost AS TEXT) FROM usage_key_total WHERE api_key_id = {id}) AS key_total,
-                (SELECT GROUP_CONCAT(dedup_key) FROM alert_events WHERE user_id = {uid}) AS events",
-        uid = user.id,
+                (SELECT GROUP_CONCAT(dedup_key) FROM alert_events WHERE org_id = {uid}) AS events",
+        uid = user.org,
         edge = (chrono::Utc::now() - chrono::Duration::days(89)).format("%Y-%m-%dT%H:%M:%SZ"),
     ));
     let r = &rows[0];
@@ -425,7 +425,7 @@ async fn a_key_can_be_synced_on_demand_once_a_minute() {
     assert_eq!(res.json["sync"]["status"], "ok");
     assert!(res.json["key"]["last_synced_at"].is_string());
     assert!(!res.text.contains(&sim.key));
-    let rows = usage_rows(user.id);
+    let rows = usage_rows(user.org);
     assert_eq!(stored(&rows, *id), truth_window(&sim.hash).await);
     let again = post(&format!("/api/keys/{id}/sync"))
         .bearer(&user.jwt)
@@ -446,14 +446,14 @@ async fn activity_replaces_snapshot_derived_days_once_a_management_key_arrives()
     // What a sync without a management key would have written for two days.
     let (yesterday, before) = (day(-1), day(-2));
     app().d1(&format!(
-        "INSERT INTO usage_stats (api_key_id, user_id, date, model, cost, source, updated_at)
+        "INSERT INTO usage_stats (api_key_id, org_id, date, model, cost, source, updated_at)
          VALUES ({id}, {uid}, '{yesterday}', '(all models)', 999, 'key_totals', 'x'),
                 ({id}, {uid}, '{before}', '(all models)', 777, 'key_totals', 'x')",
-        uid = user.id
+        uid = user.org
     ));
     key_id(&user.add_key("admin", &admin.key, "management").await).await;
     fire_cron(SYNC).await;
-    let rows = usage_rows(user.id);
+    let rows = usage_rows(user.org);
     assert!(
         rows.iter()
             .all(|r| r["source"] == "activity" && r["model"] != "(all models)"),

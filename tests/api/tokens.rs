@@ -28,8 +28,8 @@ async fn the_plaintext_is_shown_once_and_only_its_hash_is_stored() {
     assert!(item.get("token").is_none());
 
     let rows = app().d1(&format!(
-        "SELECT token_hash, token_prefix FROM api_tokens WHERE user_id = {}",
-        user.id
+        "SELECT token_hash, token_prefix FROM api_tokens WHERE org_id = {}",
+        user.org
     ));
     let hash = rows[0]["token_hash"].as_str().unwrap();
     assert_eq!(hash.len(), 64);

@@ -9,6 +9,7 @@ pub mod key;
 pub mod money;
 pub mod network;
 pub mod page;
+pub mod role;
 pub mod scope;
 pub mod secrets;
 pub mod severity;

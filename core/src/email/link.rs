@@ -47,7 +47,7 @@ impl Purpose {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Claims {
     pub purpose: Purpose,
-    pub user_id: i64,
+    pub org_id: i64,
     pub expires: i64,
 }
 
@@ -74,23 +74,23 @@ fn signed_part(claims: &Claims, nonce: &str) -> String {
     format!(
         "{}.{}.{}.{nonce}",
         claims.purpose.tag(),
-        claims.user_id,
+        claims.org_id,
         claims.expires
     )
 }
 
 /// A token for `purpose`, valid from `now` (unix seconds) for its TTL.
-pub fn sign(secret: &[u8], purpose: Purpose, user_id: i64, nonce: &str, now: i64) -> String {
+pub fn sign(secret: &[u8], purpose: Purpose, org_id: i64, nonce: &str, now: i64) -> String {
     let claims = Claims {
         purpose,
-        user_id,
+        org_id,
         expires: now.saturating_add(purpose.ttl_secs()),
     };
     let signature = mac(&derived_key(secret), signed_part(&claims, nonce).as_bytes());
     format!(
         "{}.{}.{}.{}",
         purpose.tag(),
-        user_id,
+        org_id,
         claims.expires,
         URL_SAFE_NO_PAD.encode(signature)
     )
@@ -111,11 +111,11 @@ pub fn claims(token: &str, purpose: Purpose) -> Result<Claims, Refused> {
     if tag != purpose.tag() {
         return Err(Refused::Malformed);
     }
-    let user_id = user.parse::<i64>().map_err(|_| Refused::Malformed)?;
+    let org_id = user.parse::<i64>().map_err(|_| Refused::Malformed)?;
     let expires = expires.parse::<i64>().map_err(|_| Refused::Malformed)?;
     Ok(Claims {
         purpose,
-        user_id,
+        org_id,
         expires,
     })
 }
@@ -157,7 +157,7 @@ mod tests {
     fn a_token_verifies_until_it_expires() {
         let token = sign(SECRET, Purpose::Confirm, 7, "n1", 1_000);
         let ok = verify(SECRET, &token, Purpose::Confirm, "n1", 1_000).unwrap();
-        assert_eq!((ok.user_id, ok.expires), (7, 1_000 + CONFIRM_TTL_SECS));
+        assert_eq!((ok.org_id, ok.expires), (7, 1_000 + CONFIRM_TTL_SECS));
         assert_eq!(
             verify(
                 SECRET,
@@ -218,7 +218,7 @@ mod tests {
         fn extreme_times_sign_and_verify(now in any::<i64>(), user in any::<i64>()) {
             let token = sign(SECRET, Purpose::Unsubscribe, user, "n", now);
             let claims = claims(&token, Purpose::Unsubscribe).unwrap();
-            prop_assert_eq!(claims.user_id, user);
+            prop_assert_eq!(claims.org_id, user);
             let verdict = verify(SECRET, &token, Purpose::Unsubscribe, "n", now);
             prop_assert!(verdict.is_ok() || now == i64::MAX || claims.expires == now);
         }

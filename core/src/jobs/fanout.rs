@@ -30,7 +30,7 @@ pub struct BatchMessage {
     pub batch: i64,
 }
 
-/// `(user_id, key_id, listing)` in sync order (oldest synced first) to
+/// `(org_id, key_id, listing)` in sync order (oldest synced first) to
 /// batches of at most `size` key ids, accounts interleaved; the keys of one
 /// `listing` (the management key they are read through) stay together, in
 /// units of at most `size`.

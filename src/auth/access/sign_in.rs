@@ -14,7 +14,7 @@ use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
 use crate::http::route::SignedIn;
 use crate::security_log::{self, Event, Subject};
-use crate::store::{self, users::Credentials, Unique};
+use crate::store::{self, users::Credentials, users::Registered, Unique};
 
 /// Sign in through Cloudflare Access
 ///
@@ -68,17 +68,21 @@ pub async fn sign_in(cx: &Ctx<'_>, user: &AccessUser) -> AppResult<SignedIn> {
 async fn create(cx: &Ctx<'_>, email: &str) -> AppResult<Option<(Credentials, Entry)>> {
     let now = clock::timestamp(clock::now());
     match store::users::insert_without_password(&cx.app.db()?, email, &now).await {
-        Ok(Some(account)) => {
+        Ok(Some(Registered {
+            person: account,
+            org_id,
+        })) => {
             let subject = Subject {
                 user_id: Some(account.id),
                 ..Subject::default()
             };
             security_log::record(Event::Register, &cx.req.client_network(), &subject);
-            let entry = Entry::by_user(account.id, Kind::AccountCreated, &account.email).created(
-                Fields::new()
-                    .with("email", account.email.as_str())
-                    .with("sign_in", "cloudflare_access"),
-            );
+            let entry = Entry::by_user(org_id, account.id, Kind::AccountCreated, &account.email)
+                .created(
+                    Fields::new()
+                        .with("email", account.email.as_str())
+                        .with("sign_in", "cloudflare_access"),
+                );
             Ok(Some((account, entry)))
         }
         Ok(None) => Err(AppError::internal("user insert returned no row")),

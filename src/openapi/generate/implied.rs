@@ -30,20 +30,52 @@ fn implied(route: &Route) -> Vec<(&'static str, &'static str)> {
     ) {
         implied.push(("401", "Unauthorized"));
     }
-    if let Handler::SessionId(_) | Handler::ChangeId(_) = route.handler {
-        // Another user's row, or none: the same answer.
-        implied.push(("404", "NotFound"));
+    if is_session(&route.handler) {
+        // Another organisation's row, or none, or an organisation the
+        // person is not in: the same answer; a malformed `X-Organisation`
+        // is a 422 naming it.
+        implied.extend([("404", "NotFound"), ("422", "ValidationError")]);
     }
     if route.body == Body::Json {
         implied.extend([
             ("400", "BadRequest"),
             ("413", "PayloadTooLarge"),
             ("415", "UnsupportedMediaType"),
-            ("422", "ValidationError"),
         ]);
+        if !implied.contains(&("422", "ValidationError")) {
+            implied.push(("422", "ValidationError"));
+        }
     }
     implied.push(("500", "Internal"));
     implied
+}
+
+/// A route a session calls: it acts in one organisation.
+pub(super) fn is_session(handler: &Handler) -> bool {
+    matches!(
+        handler,
+        Handler::Session(_) | Handler::SessionId(_) | Handler::Change(_) | Handler::ChangeId(_)
+    )
+}
+
+/// The `X-Organisation` header every session's route takes, first among
+/// its parameters.
+pub(super) fn add_implied_parameters(route: &Route, operation: &mut Value) {
+    if !is_session(&route.handler) {
+        return;
+    }
+    let Some(object) = operation.as_object_mut() else {
+        return;
+    };
+    let parameters = object
+        .entry("parameters")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = parameters {
+        list.insert(
+            0,
+            serde_json::json!({ "$ref": "#/components/parameters/Organisation" }),
+        );
+    }
 }
 
 /// Adds the route's implied answers its operation does not state itself

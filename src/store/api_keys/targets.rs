@@ -12,7 +12,7 @@ use crate::store::int_bool;
 #[derive(Debug, Clone, Deserialize)]
 pub struct SyncTarget {
     pub id: i64,
-    pub user_id: i64,
+    pub org_id: i64,
     pub kind: KeyKind,
     pub key_hash: String,
     /// NULL for a watched key (and, for an instant, a key not sealed yet).
@@ -45,12 +45,12 @@ const USABLE: &str = "m.kind = 'management' AND m.is_active = 1
 /// The management key `k` is read through (see [`SyncTarget::management_key_id`]).
 const VIA: &str = "CASE WHEN k.watched_via IS NOT NULL
           THEN (SELECT m.id FROM api_keys m WHERE m.id = k.watched_via AND {USABLE})
-          ELSE (SELECT m.id FROM api_keys m WHERE m.user_id = k.user_id AND {USABLE}
+          ELSE (SELECT m.id FROM api_keys m WHERE m.org_id = k.org_id AND {USABLE}
                 ORDER BY m.id LIMIT 1) END";
 
 pub(super) fn target_sql() -> String {
     format!(
-        "SELECT k.id, k.user_id, k.kind, k.key_hash, k.key_ciphertext, k.key_nonce,
+        "SELECT k.id, k.org_id, k.kind, k.key_hash, k.key_ciphertext, k.key_nonce,
             k.validation_status, k.is_active, k.last_synced_at, k.activity_synced_through,
             {} AS management_key_id, k.watched_via
           FROM api_keys k",
@@ -77,24 +77,24 @@ pub async fn sync_queue(db: &D1Database, limit: i64) -> AppResult<Vec<SyncTarget
     .await
 }
 
-/// `(user_id, id, management key)` of the keys [`sync_queue`] would give, in
+/// `(org_id, id, management key)` of the keys [`sync_queue`] would give, in
 /// its order: what an hourly run plans its batches from (the consumers read
 /// the rest); the management key is the listing the key is read from.
 pub async fn sync_plan(db: &D1Database, limit: i64) -> AppResult<Vec<(i64, i64, Option<i64>)>> {
     #[derive(Deserialize)]
     struct Row {
-        user_id: i64,
+        org_id: i64,
         id: i64,
         via: Option<i64>,
     }
     let sql = format!(
-        "SELECT k.user_id, k.id, {} AS via FROM api_keys k
+        "SELECT k.org_id, k.id, {} AS via FROM api_keys k
          WHERE {DUE}
          ORDER BY k.last_synced_at IS NOT NULL, k.last_synced_at, k.id LIMIT ?1",
         VIA.replace("{USABLE}", USABLE)
     );
     let rows: Vec<Row> = crate::store::all(db, &sql, args![limit]).await?;
-    Ok(rows.into_iter().map(|r| (r.user_id, r.id, r.via)).collect())
+    Ok(rows.into_iter().map(|r| (r.org_id, r.id, r.via)).collect())
 }
 
 /// Every key stored with its secret, least recently validated first (daily
@@ -113,15 +113,15 @@ pub async fn validation_queue(db: &D1Database, limit: i64) -> AppResult<Vec<Sync
 }
 
 /// A user's key the sync can read: sealed, or watched.
-pub async fn target(db: &D1Database, user_id: i64, id: i64) -> AppResult<Option<SyncTarget>> {
+pub async fn target(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<SyncTarget>> {
     crate::store::first(
         db,
         &format!(
-            "{} WHERE k.id = ?1 AND k.user_id = ?2
+            "{} WHERE k.id = ?1 AND k.org_id = ?2
                AND (k.key_ciphertext IS NOT NULL OR k.watched_via IS NOT NULL)",
             target_sql()
         ),
-        args![id, user_id],
+        args![id, org_id],
     )
     .await
 }

@@ -20,7 +20,7 @@ pub const PUBLIC_STATS: &str = "SELECT t.id AS token_id, t.last_used_at, t.scope
      LEFT JOIN usage_stats s ON t.key_limited = 1
         AND s.api_key_id IN (SELECT api_key_id FROM api_token_keys WHERE token_id = t.id)
         AND s.date BETWEEN ?2 AND ?3
-     LEFT JOIN usage_user_day d ON t.key_limited = 0 AND d.user_id = t.user_id AND d.date BETWEEN ?2 AND ?3
+     LEFT JOIN usage_org_day d ON t.key_limited = 0 AND d.org_id = t.org_id AND d.date BETWEEN ?2 AND ?3
      WHERE t.token_hash = ?1 AND t.is_active = 1
      GROUP BY t.id";
 
@@ -32,12 +32,12 @@ pub const PUBLIC_STATS: &str = "SELECT t.id AS token_id, t.last_used_at, t.scope
 /// page are two index range scans: cheaper than any one-scan form (a window
 /// `COUNT(*) OVER ()` buffers the whole range).
 pub const PUBLIC_USAGE: &str = "WITH tok AS (
-        SELECT id, user_id, last_used_at, scopes, expires_at, key_limited
+        SELECT id, org_id, last_used_at, scopes, expires_at, key_limited
           FROM api_tokens WHERE token_hash = ?1 AND is_active = 1)
      SELECT tok.id AS token_id, tok.last_used_at, tok.scopes, tok.expires_at,
         CASE WHEN tok.key_limited = 0 THEN
-          (SELECT COUNT(*) FROM usage_user_day_model c
-            WHERE c.user_id = tok.user_id AND c.date BETWEEN ?2 AND ?3)
+          (SELECT COUNT(*) FROM usage_org_day_model c
+            WHERE c.org_id = tok.org_id AND c.date BETWEEN ?2 AND ?3)
         ELSE
           (SELECT COUNT(*) FROM (SELECT 1 FROM usage_stats s
             WHERE s.api_key_id IN (SELECT api_key_id FROM api_token_keys WHERE token_id = tok.id)
@@ -46,8 +46,8 @@ pub const PUBLIC_USAGE: &str = "WITH tok AS (
         CASE WHEN tok.key_limited = 0 THEN
           (SELECT json_group_array(json_array(p.date, p.model, p.requests_count, p.tokens_input,
                                               p.tokens_output, CAST(p.cost AS TEXT)))
-             FROM (SELECT * FROM usage_user_day_model m
-                    WHERE m.user_id = tok.user_id AND m.date BETWEEN ?2 AND ?3
+             FROM (SELECT * FROM usage_org_day_model m
+                    WHERE m.org_id = tok.org_id AND m.date BETWEEN ?2 AND ?3
                     ORDER BY m.date, m.model LIMIT ?4 OFFSET ?5) p)
         ELSE
           (SELECT json_group_array(json_array(p.date, p.model, p.requests_count, p.tokens_input,
@@ -69,7 +69,7 @@ pub const PUBLIC_KEYS: &str = "SELECT t.id AS token_id, t.last_used_at, t.scopes
         COALESCE(r.requests_count, 0) AS total_requests,
         CAST(COALESCE(r.cost, 0) AS TEXT) AS total_cost
      FROM api_tokens t
-     LEFT JOIN api_keys k ON k.user_id = t.user_id
+     LEFT JOIN api_keys k ON k.org_id = t.org_id
         AND (t.key_limited = 0 OR k.id IN (SELECT api_key_id FROM api_token_keys WHERE token_id = t.id))
      LEFT JOIN usage_key_total r ON r.api_key_id = k.id
      WHERE t.token_hash = ?1 AND t.is_active = 1
@@ -81,7 +81,7 @@ pub const PUBLIC_KEYS: &str = "SELECT t.id AS token_id, t.last_used_at, t.scopes
 /// named like their columns (money as unit text, snapshot columns null
 /// without one).
 pub const PUBLIC_METRICS: &str = "WITH tok AS (
-        SELECT id, user_id, last_used_at, scopes, expires_at, key_limited
+        SELECT id, org_id, last_used_at, scopes, expires_at, key_limited
           FROM api_tokens WHERE token_hash = ?1 AND is_active = 1)
      SELECT tok.id AS token_id, tok.last_used_at, tok.scopes, tok.expires_at,
         (SELECT json_group_array(json_object('id', k.id, 'name', k.name,
@@ -93,7 +93,7 @@ pub const PUBLIC_METRICS: &str = "WITH tok AS (
                     'credit_limit', CAST(s.credit_limit AS TEXT),
                     'limit_remaining', CAST(s.limit_remaining AS TEXT),
                     'limit_reset', s.limit_reset))
-           FROM (SELECT * FROM api_keys WHERE user_id = tok.user_id AND kind = 'inference'
+           FROM (SELECT * FROM api_keys WHERE org_id = tok.org_id AND kind = 'inference'
                    AND (tok.key_limited = 0
                         OR id IN (SELECT api_key_id FROM api_token_keys WHERE token_id = tok.id))
                  ORDER BY id) k
@@ -104,8 +104,8 @@ pub const PUBLIC_METRICS: &str = "WITH tok AS (
           (SELECT json_group_array(json_object('model', m.model,
                       'requests_count', m.requests_count, 'tokens_input', m.tokens_input,
                       'tokens_output', m.tokens_output, 'cost', CAST(m.cost AS TEXT)))
-             FROM (SELECT * FROM usage_user_day_model
-                    WHERE user_id = tok.user_id AND date = ?2 ORDER BY model) m)
+             FROM (SELECT * FROM usage_org_day_model
+                    WHERE org_id = tok.org_id AND date = ?2 ORDER BY model) m)
         ELSE
           (SELECT json_group_array(json_object('model', m.model,
                       'requests_count', m.requests_count, 'tokens_input', m.tokens_input,

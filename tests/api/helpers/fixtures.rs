@@ -12,7 +12,10 @@ use super::http::{call_at, client, post, Res};
 pub struct User {
     pub email: String,
     pub jwt: String,
+    /// The person.
     pub id: i64,
+    /// Their personal organisation, where their keys and figures live.
+    pub org: i64,
 }
 
 pub async fn register(email: &str, password: &str) -> Res {
@@ -68,10 +71,22 @@ pub async fn user_at(base_url: &str) -> User {
         .expect("access_token")
         .to_owned();
     remember_secret(&jwt);
+    let organisations = super::http::call_at(base_url, "GET", "/api/organisations")
+        .bearer(&jwt)
+        .send()
+        .await;
+    assert_eq!(
+        organisations.status, 200,
+        "organisations: {}",
+        organisations.text
+    );
+    let personal = &organisations.json["items"][0];
+    assert_eq!(personal["role"], "owner", "{personal}");
     User {
         email,
         jwt,
         id: created.json["id"].as_i64().expect("id"),
+        org: personal["id"].as_i64().expect("organisation id"),
     }
 }
 
@@ -322,14 +337,14 @@ pub fn seed(user: &User, key_ids: &[i64], rows: &[(usize, i64, &str, i64, i64, i
             format!(
                 "({}, {}, '{}', '{}', {req}, {tin}, {tout}, {cost}, 'activity', 'seed')",
                 key_ids[*k],
-                user.id,
+                user.org,
                 day(*offset),
                 model.replace('\'', "''")
             )
         })
         .collect();
     app().d1(&format!(
-        "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
+        "INSERT INTO usage_stats (api_key_id, org_id, date, model, requests_count, tokens_input, tokens_output, cost, source, updated_at)
          VALUES {}",
         values.join(", ")
     ));

@@ -189,7 +189,7 @@ fn key_rows(
     now: &str,
 ) -> Vec<BenchKey> {
     out.push_str(
-        "INSERT INTO api_keys (id, user_id, name, kind, key_ciphertext, key_nonce, key_preview, key_hash,\n\
+        "INSERT INTO api_keys (id, org_id, name, kind, key_ciphertext, key_nonce, key_preview, key_hash,\n\
          is_active, validation_status, created_at, updated_at) VALUES\n",
     );
     let mut keys = Vec::new();
@@ -254,7 +254,7 @@ impl Out {
     ) {
         if self.in_statement == 0 {
             self.sql.push_str(
-                "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count, \
+                "INSERT INTO usage_stats (api_key_id, org_id, date, model, requests_count, \
                  tokens_input, tokens_output, cost, source, updated_at) VALUES\n",
             );
         } else {

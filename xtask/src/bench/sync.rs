@@ -55,7 +55,7 @@ pub fn check(stack: &mut Stack) -> Result<Vec<String>> {
     // The steady hourly state: activity final up to four days ago, so each
     // key refetches the last 3 days (as after its first sync).
     stack.query(&format!(
-        "UPDATE api_keys SET activity_synced_through = date('now', '-4 days')          WHERE user_id >= {first_user} AND kind = 'inference'"
+        "UPDATE api_keys SET activity_synced_through = date('now', '-4 days')          WHERE org_id >= {first_user} AND kind = 'inference'"
     ))?;
     lines.push(format!(
         "Each account also stores its OpenRouter account's management key; the keys' activity is set final up to {} (the steady hourly state: 3 days of `/activity` per key per run).",
@@ -225,7 +225,7 @@ fn run_job(stack: &Stack, first_user: i64, listing: &str) -> Result<Vec<String>>
     };
     let (key_calls, listing_calls) = (calls("/key")?, calls("/keys")?);
     let synced_sql = format!(
-        "SELECT COUNT(*) AS n FROM api_keys WHERE user_id >= {first_user} AND last_synced_at IS NOT NULL"
+        "SELECT COUNT(*) AS n FROM api_keys WHERE org_id >= {first_user} AND last_synced_at IS NOT NULL"
     );
     let synced = stack
         .query(&synced_sql)?

@@ -130,8 +130,8 @@ impl Fields {
 /// One change, about to be recorded (its id and time come from the store).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// The account the entry belongs to (deleted with it).
-    pub user_id: i64,
+    /// The organisation the entry belongs to (deleted with it).
+    pub org_id: i64,
     pub actor: Actor,
     pub kind: Kind,
     /// The key it is about, if any.
@@ -148,19 +148,19 @@ pub struct Entry {
 const SUBJECT_CHARS: usize = 200;
 
 impl Entry {
-    /// A change the account's user made.
-    pub fn by_user(user_id: i64, kind: Kind, subject: &str) -> Self {
-        Self::new(user_id, Actor::User(user_id), kind, subject)
+    /// A change a person (`user_id`) made in organisation `org_id`.
+    pub fn by_user(org_id: i64, user_id: i64, kind: Kind, subject: &str) -> Self {
+        Self::new(org_id, Actor::User(user_id), kind, subject)
     }
 
-    /// An action the product took on the account, on its own.
-    pub fn by_product(user_id: i64, kind: Kind, subject: &str) -> Self {
-        Self::new(user_id, Actor::Product, kind, subject)
+    /// An action the product took in the organisation, on its own.
+    pub fn by_product(org_id: i64, kind: Kind, subject: &str) -> Self {
+        Self::new(org_id, Actor::Product, kind, subject)
     }
 
-    fn new(user_id: i64, actor: Actor, kind: Kind, subject: &str) -> Self {
+    fn new(org_id: i64, actor: Actor, kind: Kind, subject: &str) -> Self {
         Self {
-            user_id,
+            org_id,
             actor,
             kind,
             api_key_id: None,
@@ -261,15 +261,17 @@ mod tests {
 
     #[test]
     fn a_change_keeps_only_the_fields_that_differ() {
-        let entry = Entry::by_user(7, Kind::KeyUpdated, "prod").key(3).changed(
-            Fields::new().with("name", "prod").with("is_active", true),
-            Fields::new().with("name", "prod").with("is_active", false),
-        );
+        let entry = Entry::by_user(7, 7, Kind::KeyUpdated, "prod")
+            .key(3)
+            .changed(
+                Fields::new().with("name", "prod").with("is_active", true),
+                Fields::new().with("name", "prod").with("is_active", false),
+            );
         assert_eq!(entry.actor, Actor::User(7));
         assert_eq!(entry.api_key_id, Some(3));
         assert_eq!(entry.before.unwrap().to_json(), r#"{"is_active":true}"#);
         assert_eq!(entry.after.unwrap().to_json(), r#"{"is_active":false}"#);
-        let same = Entry::by_user(7, Kind::KeyUpdated, "prod").changed(
+        let same = Entry::by_user(7, 7, Kind::KeyUpdated, "prod").changed(
             Fields::new().with("name", "a"),
             Fields::new().with("name", "a"),
         );
@@ -291,7 +293,7 @@ mod tests {
     #[test]
     fn subjects_are_bounded() {
         let long = "é".repeat(500);
-        let entry = Entry::by_user(1, Kind::KeyCreated, &long);
+        let entry = Entry::by_user(1, 1, Kind::KeyCreated, &long);
         assert_eq!(entry.subject.chars().count(), SUBJECT_CHARS);
     }
 

@@ -1,0 +1,67 @@
+//! What a person may do in an organisation (README, "Teams").
+//!
+//! Roles are ordered: each holds every right of the ones below it. A route
+//! declares the least role it needs, and the dispatcher refuses a person
+//! below it before any handler runs.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Invalid;
+
+/// A person's role in an organisation, least first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads everything but key previews; changes nothing (the finance role).
+    Viewer,
+    /// Reads everything; manages the keys they added.
+    Member,
+    /// Manages keys, budgets, policies, webhooks, tokens, and members below admin.
+    Admin,
+    /// Everything, including deleting the organisation and handing it over.
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Member, Role::Admin, Role::Owner];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Member => "member",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+
+    /// A role as the database or a request names it.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| Invalid::new("role", "must be owner, admin, member or viewer"))
+    }
+
+    /// Whether this role holds every right of `needed`.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_round_trips_and_allows_exactly_those_below_it() {
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+            for (j, needed) in Role::ALL.into_iter().enumerate() {
+                assert_eq!(role.allows(needed), i >= j, "{role:?} needs {needed:?}");
+            }
+        }
+        assert_eq!(Role::parse("Owner").unwrap_err().field, "role");
+        assert!(Role::parse("").is_err());
+    }
+}

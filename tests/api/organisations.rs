@@ -1,0 +1,378 @@
+//! Organisations: migration 0019 on a populated database, and what a
+//! session's request acts in.
+
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+use serde_json::json;
+
+use crate::helpers::*;
+
+type Rows = Vec<Vec<String>>;
+
+fn dump(db: &Connection, sql: &str) -> Rows {
+    let mut statement = db.prepare(sql).unwrap();
+    let columns = statement.column_count();
+    statement
+        .query_map([], |row| {
+            Ok((0..columns)
+                .map(|i| match row.get_ref(i).unwrap() {
+                    ValueRef::Null => "NULL".to_owned(),
+                    ValueRef::Integer(n) => n.to_string(),
+                    ValueRef::Real(x) => x.to_string(),
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
+                    ValueRef::Blob(b) => format!("{b:?}"),
+                })
+                .collect())
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn sorted(mut rows: Rows) -> Rows {
+    rows.sort();
+    rows
+}
+
+/// The migrations in order, split at `name` (those before, and the rest).
+fn migrations_around(name: &str) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .partition(|p| p.file_name().unwrap().to_string_lossy().as_ref() < name)
+}
+
+/// Three accounts as 0018 stored them, each with keys, snapshots, usage on
+/// many days and models (the rollups built by the triggers), a token, a
+/// budget, events, a webhook, audit entries, an address and digests; one
+/// account deleted before (the high-water mark above it).
+fn populate(db: &Connection) {
+    let mut sql = String::new();
+    for user in 1..=4_i64 {
+        let hash = if user == 3 {
+            "$argon2id$none"
+        } else {
+            "$argon2id$v=19$x"
+        };
+        let has_password = i64::from(user != 3);
+        sql += &format!(
+            "INSERT INTO users (id, email, password_hash, has_password, session_epoch, tz,
+                                spike_sensitivity, alert_email_severity, created_at, updated_at)
+             VALUES ({user}, 'p{user}@example.com', '{hash}', {has_password}, {epoch}, '{tz}',
+                     'high', {severity}, '2026-0{user}-01T00:00:00Z', '2026-0{user}-02T00:00:00Z');",
+            epoch = user % 2,
+            tz = ["UTC", "Europe/Rome", "America/Vancouver", "Asia/Tokyo"][(user - 1) as usize],
+            severity = if user == 2 { "'warning'" } else { "NULL" },
+        );
+    }
+    sql += "DELETE FROM users WHERE id = 4;";
+    for user in 1..=3_i64 {
+        for k in 0..3_i64 {
+            let key = user * 10 + k;
+            sql += &format!(
+                "INSERT INTO api_keys (id, user_id, name, kind, key_ciphertext, key_nonce, key_preview,
+                                       key_hash, created_at, updated_at, watched_via)
+                 VALUES ({key}, {user}, 'key {k}', '{kind}', 'c{key}', 'n{key}', 'sk-or-v1-…{key}',
+                         '{hash:0>64}', 't', 't', NULL);
+                 INSERT INTO key_snapshots (api_key_id, taken_at, taken_on, credit_limit, usage,
+                                            usage_daily, usage_weekly, usage_monthly, is_free_tier)
+                 VALUES ({key}, '2026-11-30T10:00:00Z', '2026-11-30', {limit}, {usage}, 1, 2, 3, 0);",
+                kind = if k == 0 { "management" } else { "inference" },
+                hash = key,
+                limit = if k == 2 { "NULL".to_owned() } else { (key * 1_000).to_string() },
+                usage = key * 777,
+            );
+            for day in 1..=20_i64 {
+                for model in ["openai/gpt-4o", "anthropic/claude", "z/free"] {
+                    let cost = (key * 31 + day * 7) * 1_000_003 + model.len() as i64;
+                    sql += &format!(
+                        "INSERT INTO usage_stats (api_key_id, user_id, date, model, requests_count,
+                                                  tokens_input, tokens_output, cost, source, updated_at)
+                         VALUES ({key}, {user}, '2026-11-{day:02}', '{model}', {r}, {ti}, {to}, {cost},
+                                 'activity', 't');",
+                        r = day + key,
+                        ti = day * 100 + key,
+                        to = day * 10 + key,
+                    );
+                }
+            }
+        }
+        sql += &format!(
+            "UPDATE usage_stats SET cost = cost + 5, requests_count = requests_count + 1
+              WHERE user_id = {user} AND date = '2026-11-03';
+             DELETE FROM usage_stats WHERE user_id = {user} AND date = '2026-11-04' AND model = 'z/free';
+             INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at)
+             VALUES ({user}, {user}, 'grafana', '{th:0>64}', 'or_api_{user}', 't');
+             INSERT INTO budgets (id, user_id, api_key_id, amount, period, thresholds, created_at, updated_at)
+             VALUES ({user}, {user}, {key}, 500000000000, 'monthly', '[50,80,100]', 't', 't');
+             INSERT INTO alert_events (id, user_id, dedup_key, type, api_key_id, payload, created_at)
+             VALUES ({user}, {user}, 'd{user}', 'budget.threshold_reached', {key}, '{{}}', 't');
+             INSERT INTO webhooks (id, user_id, name, url, format, created_at, updated_at)
+             VALUES ({user}, {user}, 'ops', 'https://hooks.example/{user}', 'slack', 't', 't');
+             INSERT INTO audit_log (user_id, at, actor, actor_user_id, kind, subject, after)
+             VALUES ({user}, 't', 'user', {user}, 'key.created', 'key 1', '{{\"name\": \"key 1\"}}'),
+                    ({user}, 't', 'product', NULL, 'key.updated', 'key 1', NULL);
+             INSERT INTO email_addresses (user_id, address, status, nonce, updated_at)
+             VALUES ({user}, 'alerts{user}@example.com', 'confirmed', 'n{user}', 't');
+             INSERT INTO digest_settings (user_id, schedule, channel, updated_at)
+             VALUES ({user}, 'weekly', 'email', 't');",
+            th = user,
+            key = user * 10 + 1,
+        );
+    }
+    db.execute_batch(&sql).unwrap();
+}
+
+/// Every table that 0019 keeps, under its name before and after (the
+/// rollups are renamed; `users` splits, checked on its own).
+const KEPT: [(&str, &str); 20] = [
+    ("api_keys", "api_keys"),
+    ("key_snapshots", "key_snapshots"),
+    ("usage_stats", "usage_stats"),
+    ("usage_user_day", "usage_org_day"),
+    ("usage_user_day_model", "usage_org_day_model"),
+    ("usage_key_total", "usage_key_total"),
+    ("api_tokens", "api_tokens"),
+    ("api_token_keys", "api_token_keys"),
+    ("budgets", "budgets"),
+    ("alert_marks", "alert_marks"),
+    ("alert_events", "alert_events"),
+    ("webhooks", "webhooks"),
+    ("webhook_deliveries", "webhook_deliveries"),
+    ("audit_log", "audit_log"),
+    ("key_actions", "key_actions"),
+    ("spike_marks", "spike_marks"),
+    ("email_addresses", "email_addresses"),
+    ("email_sends", "email_sends"),
+    ("digest_settings", "digest_settings"),
+    ("digest_runs", "digest_runs"),
+];
+
+/// What the rollups must hold: recomputed from `usage_stats` itself.
+fn rollups_from_rows(db: &Connection) -> (Rows, Rows) {
+    let by_day = dump(
+        db,
+        "SELECT org_id, date, SUM(requests_count), SUM(tokens_input), SUM(tokens_output), SUM(cost)
+         FROM usage_stats GROUP BY org_id, date ORDER BY org_id, date",
+    );
+    let by_key = dump(
+        db,
+        "SELECT api_key_id, SUM(requests_count), SUM(cost) FROM usage_stats
+         GROUP BY api_key_id ORDER BY api_key_id",
+    );
+    (by_day, by_key)
+}
+
+#[test]
+fn migration_0019_keeps_every_row_and_figure_and_makes_each_account_an_organisation() {
+    let db = Connection::open_in_memory().unwrap();
+    db.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    let (before, this) = migrations_around("0019");
+    for file in &before {
+        db.execute_batch(&std::fs::read_to_string(file).unwrap())
+            .unwrap();
+    }
+    populate(&db);
+    let kept_before: Vec<Rows> = KEPT
+        .iter()
+        .map(|(old, _)| sorted(dump(&db, &format!("SELECT * FROM {old}"))))
+        .collect();
+    let people_before = dump(
+        &db,
+        "SELECT id, email, password_hash, has_password, session_epoch, created_at, updated_at
+         FROM users ORDER BY id",
+    );
+    let settings_before = dump(
+        &db,
+        "SELECT id, tz, spike_sensitivity, alert_email_severity, created_at, updated_at
+         FROM users ORDER BY id",
+    );
+    assert_eq!(people_before.len(), 3);
+
+    db.execute_batch(&std::fs::read_to_string(&this[0]).unwrap())
+        .unwrap();
+
+    for ((old, new), rows) in KEPT.iter().zip(&kept_before) {
+        let after = dump(&db, &format!("SELECT * FROM {new}"));
+        // New columns come last: the old ones hold the same values.
+        let cut = sorted(
+            after
+                .iter()
+                .map(|row| row[..rows.first().map_or(0, Vec::len)].to_vec())
+                .collect(),
+        );
+        assert_eq!(&cut, rows, "{old} -> {new}, row for row");
+    }
+    assert_eq!(
+        dump(
+            &db,
+            "SELECT id, email, password_hash, has_password, session_epoch, created_at, updated_at
+             FROM users ORDER BY id"
+        ),
+        people_before,
+        "every person, with their password and session epoch"
+    );
+    assert_eq!(
+        dump(
+            &db,
+            "SELECT id, tz, spike_sensitivity, alert_email_severity, created_at, updated_at
+             FROM organisations ORDER BY id"
+        ),
+        settings_before,
+        "every account's settings, now its organisation's"
+    );
+    assert_eq!(
+        dump(
+            &db,
+            "SELECT org_id, user_id, role FROM memberships ORDER BY org_id"
+        ),
+        (1..=3)
+            .map(|id| vec![id.to_string(), id.to_string(), "owner".to_owned()])
+            .collect::<Rows>(),
+        "each person owns the organisation holding their data"
+    );
+    assert_eq!(
+        dump(&db, "SELECT DISTINCT added_by = org_id FROM api_keys"),
+        [["1".to_owned()]],
+        "each key was added by its organisation's one person"
+    );
+    assert_eq!(
+        dump(&db, "SELECT DISTINCT set_by = org_id FROM email_addresses"),
+        [["1".to_owned()]]
+    );
+    assert!(dump(&db, "PRAGMA foreign_key_check").is_empty());
+    assert_eq!(dump(&db, "PRAGMA integrity_check"), [["ok".to_owned()]]);
+
+    // The rollups still follow every write exactly (SQLite's rename once
+    // turned the upserts' `excluded.` into the table's own name: doubling).
+    db.execute_batch(
+        "INSERT INTO usage_stats (api_key_id, org_id, date, model, requests_count, tokens_input,
+                                  tokens_output, cost, source, updated_at)
+         VALUES (11, 1, '2026-11-21', 'new/model', 3, 4, 5, 6, 'activity', 't'),
+                (11, 1, '2026-11-01', 'new/model', 7, 8, 9, 10, 'activity', 't')
+         ON CONFLICT (api_key_id, date, model) DO UPDATE SET cost = excluded.cost;
+         UPDATE usage_stats SET cost = cost * 2 WHERE api_key_id = 12 AND date = '2026-11-05';
+         DELETE FROM usage_stats WHERE api_key_id = 21 AND date = '2026-11-06';",
+    )
+    .unwrap();
+    let (by_day, by_key) = rollups_from_rows(&db);
+    assert_eq!(
+        dump(
+            &db,
+            "SELECT org_id, date, requests_count, tokens_input, tokens_output, cost
+             FROM usage_org_day ORDER BY org_id, date"
+        ),
+        by_day
+    );
+    assert_eq!(
+        dump(
+            &db,
+            "SELECT api_key_id, requests_count, cost FROM usage_key_total ORDER BY api_key_id"
+        ),
+        by_key
+    );
+
+    // Ids stay never reused: people and organisations, each on its own.
+    let refused = db.execute_batch(
+        "INSERT INTO organisations (id, name, created_at, updated_at) VALUES (4, 'x', 't', 't')",
+    );
+    assert!(refused.unwrap_err().to_string().contains("reuse"));
+    let refused = db.execute_batch(
+        "INSERT INTO users (id, email, password_hash, created_at, updated_at)
+         VALUES (4, 'again@example.com', '$argon2id$x', 't', 't')",
+    );
+    assert!(refused.unwrap_err().to_string().contains("reuse"));
+
+    // Deleting an organisation still takes everything of it, and only it.
+    db.execute_batch("DELETE FROM organisations WHERE id = 2;")
+        .unwrap();
+    for table in ["key_snapshots", "usage_key_total"] {
+        assert_eq!(
+            dump(
+                &db,
+                &format!("SELECT COUNT(*) FROM {table} WHERE api_key_id BETWEEN 20 AND 22")
+            ),
+            [["0".to_owned()]],
+            "{table} of organisation 2's keys"
+        );
+    }
+    for table in [
+        "api_keys",
+        "usage_stats",
+        "usage_org_day",
+        "budgets",
+        "webhooks",
+        "audit_log",
+    ] {
+        assert_eq!(
+            dump(
+                &db,
+                &format!("SELECT COUNT(*) FROM {table} WHERE org_id = 2")
+            ),
+            [["0".to_owned()]],
+            "{table} of organisation 2"
+        );
+    }
+    assert_eq!(
+        dump(&db, "SELECT COUNT(*) FROM users WHERE id = 2"),
+        [["1".to_owned()]],
+        "the person stays (only their membership goes)"
+    );
+    assert_eq!(
+        dump(&db, "SELECT COUNT(*) FROM api_keys WHERE org_id = 1"),
+        [["3".to_owned()]]
+    );
+}
+
+#[tokio::test]
+async fn a_session_acts_in_its_personal_organisation_or_the_one_it_names() {
+    let user = new_user().await;
+    let listed = get("/api/organisations").bearer(&user.jwt).send().await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(
+        listed.json["items"],
+        json!([{
+            "id": user.org,
+            "name": "Personal",
+            "role": "owner",
+            "members": 1,
+            "joined_at": listed.json["items"][0]["joined_at"],
+        }])
+    );
+    // Naming it changes nothing; naming another's is a 404 like any id
+    // that is not the person's; naming no id is a 422 naming the header.
+    let other = new_user().await;
+    let own = get("/api/keys")
+        .bearer(&user.jwt)
+        .header("X-Organisation", &user.org.to_string())
+        .send()
+        .await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    get("/api/keys")
+        .bearer(&user.jwt)
+        .header("X-Organisation", &other.org.to_string())
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    for malformed in ["0", "-1", "x", "", "9007199254740992"] {
+        let refused = get("/api/keys")
+            .bearer(&user.jwt)
+            .header("X-Organisation", malformed)
+            .send()
+            .await;
+        refused.assert_error(422, "validation_error");
+        assert_eq!(refused.error_field(), "X-Organisation", "{malformed:?}");
+    }
+    // The session is checked first: a bad one is a 401 whatever the header.
+    get("/api/keys")
+        .bearer("not-a-jwt")
+        .header("X-Organisation", "x")
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
+}
