@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::domain::role::Role;
 use crate::domain::scope::Scope;
 use crate::domain::Invalid;
 use serde_json::{json, Value};
@@ -43,6 +44,10 @@ pub enum AppError {
     /// A valid API token without the scope this operation needs (RFC 6750 §3).
     #[error("insufficient scope")]
     InsufficientScope(Scope),
+    /// A person whose role in the organisation is below what the
+    /// operation needs.
+    #[error("forbidden")]
+    Forbidden { needed: Role, held: Role },
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<&'static str> },
     #[error("{0}")]
@@ -103,7 +108,9 @@ impl AppError {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized(_) => 401,
-            Self::ReauthenticationRequired(_) | Self::InsufficientScope(_) => 403,
+            Self::ReauthenticationRequired(_)
+            | Self::InsufficientScope(_)
+            | Self::Forbidden { .. } => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
@@ -123,6 +130,7 @@ impl AppError {
             Self::Unauthorized(_) => "unauthorized",
             Self::ReauthenticationRequired(_) => "reauthentication_required",
             Self::InsufficientScope(_) => "insufficient_scope",
+            Self::Forbidden { .. } => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -149,6 +157,11 @@ impl AppError {
             Self::InsufficientScope(scope) => {
                 format!("This token lacks the scope {}.", scope.name())
             }
+            Self::Forbidden { needed, held } => format!(
+                "This needs the {} role in this organisation; yours is {}.",
+                needed.as_str(),
+                held.as_str()
+            ),
             Self::MethodNotAllowed { allow } => {
                 format!("This route only accepts {}.", allow.join(", "))
             }

@@ -7,6 +7,7 @@
 //! so every table is unit-tested natively; `http::route` holds the Worker's
 //! handler type.
 
+use crate::domain::role::{Permission, Role};
 use crate::error::AppError;
 
 /// One operation: a method on a path pattern, and what serves it.
@@ -20,6 +21,8 @@ pub struct Endpoint<H> {
     pub path: &'static str,
     pub body: Body,
     pub handler: H,
+    /// What the person's role must be (session routes; others ignore it).
+    pub permission: Permission,
     /// Its entry in the API document (see `api_doc`); kept only by the
     /// document's generator.
     #[cfg(feature = "openapi")]
@@ -48,6 +51,7 @@ impl<H> Endpoint<H> {
             path,
             body: Body::None,
             handler,
+            permission: Permission::AtLeast(Role::Viewer),
             #[cfg(feature = "openapi")]
             doc: None,
         }
@@ -63,6 +67,18 @@ impl<H> Endpoint<H> {
         {
             self.doc = Some(crate::api_doc::OperationDoc::of::<P>());
         }
+        self
+    }
+
+    /// The least role a person needs to call it.
+    pub const fn role(mut self, role: Role) -> Self {
+        self.permission = Permission::AtLeast(role);
+        self
+    }
+
+    /// `role` or above, or a member for a key they added (the `{id}`).
+    pub const fn own_key_or(mut self, role: Role) -> Self {
+        self.permission = Permission::OwnKeyOr(role);
         self
     }
 

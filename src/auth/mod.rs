@@ -11,6 +11,7 @@ pub mod session;
 pub mod settings;
 pub mod tokens;
 
+use crate::domain::role::Role;
 use crate::http::route::{self, Route, Unaudited};
 
 /// Accounts, sessions, API tokens and settings.
@@ -54,6 +55,8 @@ pub const ROUTES: &[Route] = &[
     route::change("POST", "/api/auth/password", |cx, user| {
         Box::pin(account::change_password(cx, user))
     })
+    // The person's own password, whatever their role.
+    .role(Role::Viewer)
     .json()
     .doc::<account::__path_change_password>(),
     route::session("GET", "/api/tokens", |cx, user| {

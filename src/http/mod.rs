@@ -15,6 +15,7 @@ use worker::{console_error, Env, Headers, Request, Response};
 use crate::app::App;
 use crate::auth::{access, session};
 use crate::changes::{Changes, Forget};
+use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use ctx::{Ctx, Incoming};
 use reply::Reply;
@@ -69,7 +70,7 @@ async fn handle(req: &mut Request, env: Env, site: &Site) -> AppResult<Reply> {
                 _ => e,
             })?;
             let changes = Changes::new(site.forget);
-            dispatch(&app, &endpoint.handler, id, &incoming, &changes).await
+            dispatch(&app, endpoint, id, &incoming, &changes).await
         }
         // Unknown routes and methods under /api/v1 are public-API answers
         // too: charged to the caller's IP bucket, with rate-limit headers.
@@ -135,19 +136,23 @@ async fn read(req: &mut Request, takes_body: bool) -> AppResult<Incoming> {
 /// public answers the handler's writes made stale.
 async fn dispatch(
     app: &App,
-    handler: &Handler,
+    endpoint: &route::Route,
     id: Option<i64>,
     req: &Incoming,
     changes: &Changes,
 ) -> AppResult<Reply> {
     let cx = Ctx { app, req, changes };
+    let handler = &endpoint.handler;
     let reply = match handler {
         Handler::Probe(probe) => probe(app).await,
         Handler::Open(open) => open(&cx).await,
         Handler::OpenChange(change) => recorded(app, change(&cx).await).await,
         Handler::Session(_) | Handler::SessionId(_) | Handler::Change(_) | Handler::ChangeId(_) => {
             match session::require(app, req).await {
-                Ok(user) => with_session(&cx, handler, &user, id).await,
+                Ok(user) => match permitted(app, endpoint.permission, &user, id).await {
+                    Ok(()) => with_session(&cx, handler, &user, id).await,
+                    Err(refused) => Err(refused),
+                },
                 Err(refused) => Err(refused),
             }
         }
@@ -159,6 +164,42 @@ async fn dispatch(
     };
     changes.publish(app).await;
     reply
+}
+
+/// Whether the person's role lets them call the route: the one place roles
+/// are checked, before any handler runs. A member's own key costs one
+/// query; every other case none.
+async fn permitted(
+    app: &App,
+    permission: Permission,
+    user: &session::AuthUser,
+    id: Option<i64>,
+) -> AppResult<()> {
+    let needed = match permission {
+        Permission::AtLeast(role) => role,
+        Permission::OwnKeyOr(role) if user.role.allows(role) => role,
+        Permission::OwnKeyOr(role) => {
+            if user.role == Role::Member {
+                if let Some(key_id) = id {
+                    let db = app.db()?;
+                    if crate::store::api_keys::added_by(&db, user.org_id, key_id).await?
+                        == Some(user.user_id)
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+            role
+        }
+    };
+    if user.role.allows(needed) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            needed,
+            held: user.role,
+        })
+    }
 }
 
 /// Runs a session's handler, once the session is live.

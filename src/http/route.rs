@@ -21,6 +21,7 @@ use crate::app::App;
 use crate::auth::access::AccessUser;
 use crate::auth::session::AuthUser;
 use crate::domain::audit::Entry;
+use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::http::ctx::{Ctx, Incoming};
 use crate::http::reply::Reply;
@@ -171,13 +172,16 @@ pub const fn open_change(
     Endpoint::new(writes(method), path, 0, Handler::OpenChange(handler))
 }
 
-/// A change by a live session's user, recorded in the audit log.
+/// A change by a live session's user, recorded in the audit log; an admin's
+/// or an owner's unless the declaration says otherwise (`.role`,
+/// `.own_key_or`): a new change is closed to members and viewers until
+/// someone decides it should not be.
 pub const fn change(
     method: &'static str,
     path: &'static str,
     handler: for<'a> fn(&'a Ctx<'a>, &'a AuthUser) -> Change<'a>,
 ) -> Route {
-    Endpoint::new(writes(method), path, 0, Handler::Change(handler))
+    Endpoint::new(writes(method), path, 0, Handler::Change(handler)).role(Role::Admin)
 }
 
 /// A change of the row `path`'s `{id}` names, recorded in the audit log.
@@ -186,7 +190,7 @@ pub const fn change_id(
     path: &'static str,
     handler: for<'a> fn(&'a Ctx<'a>, &'a AuthUser, i64) -> Change<'a>,
 ) -> Route {
-    Endpoint::new(writes(method), path, 1, Handler::ChangeId(handler))
+    Endpoint::new(writes(method), path, 1, Handler::ChangeId(handler)).role(Role::Admin)
 }
 
 /// What a route that writes but records nothing in the audit log runs, with

@@ -8,9 +8,11 @@ pub mod untracked;
 pub mod vault;
 pub mod views;
 
+use crate::domain::role::Role;
 use crate::http::route::{self, Route};
 
-/// The vault's operations.
+/// The vault's operations. A member adds keys and manages those they
+/// added; admins and owners manage every key.
 pub const ROUTES: &[Route] = &[
     route::session("GET", "/api/keys", |cx, user| {
         Box::pin(reads::list(cx, user))
@@ -19,6 +21,7 @@ pub const ROUTES: &[Route] = &[
     route::change("POST", "/api/keys", |cx, user| {
         Box::pin(handlers::create(cx, user))
     })
+    .role(Role::Member)
     .json()
     .doc::<handlers::__path_create>(),
     route::session("GET", "/api/keys/untracked", |cx, user| {
@@ -28,6 +31,7 @@ pub const ROUTES: &[Route] = &[
     route::change("POST", "/api/keys/import", |cx, user| {
         Box::pin(import::import_keys(cx, user))
     })
+    .role(Role::Member)
     .json()
     .doc::<import::__path_import_keys>(),
     route::session_id("GET", "/api/keys/{id}", |cx, user, id| {
@@ -37,15 +41,18 @@ pub const ROUTES: &[Route] = &[
     route::change_id("PATCH", "/api/keys/{id}", |cx, user, id| {
         Box::pin(handlers::update(cx, user, id))
     })
+    .own_key_or(Role::Admin)
     .json()
     .doc::<handlers::__path_update>(),
     route::change_id("DELETE", "/api/keys/{id}", |cx, user, id| {
         Box::pin(handlers::delete(cx, user, id))
     })
+    .own_key_or(Role::Admin)
     .doc::<handlers::__path_delete>(),
     route::change_id("POST", "/api/keys/{id}/sync", |cx, user, id| {
         Box::pin(sync_now::sync_now(cx, user, id))
     })
+    .own_key_or(Role::Admin)
     .doc::<sync_now::__path_sync_now>(),
     route::session_id("GET", "/api/keys/{id}/snapshots", |cx, user, id| {
         Box::pin(reads::snapshots(cx, user, id))

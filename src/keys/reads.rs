@@ -41,7 +41,10 @@ pub async fn list(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         Some(total) => total,
         None => store::api_keys::count(&db, user.org_id).await?,
     };
-    let items = rows.into_iter().map(KeyView::from).collect::<Vec<_>>();
+    let items = rows
+        .into_iter()
+        .map(|row| KeyView::from(row).seen_by(user.role))
+        .collect::<Vec<_>>();
     Reply::ok(&KeyList {
         items,
         pagination: page.info(total),
@@ -112,7 +115,7 @@ struct KeyDetail {
 )]
 pub async fn get(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Reply> {
     let app = cx.app;
-    let key = owned(app, user.org_id, id).await?;
+    let key = owned(app, user.org_id, id).await?.seen_by(user.role);
     let standing = crate::alerts::standing::load(&app.db()?, user.org_id, clock::now()).await?;
     let (budgets, runway) = crate::alerts::view::of_key(&standing, id);
     Reply::ok(&KeyDetail {

@@ -1,6 +1,7 @@
 //! What a stored key looks like to its owner: never the key, only its
 //! preview, its status and OpenRouter's latest figures.
 
+use crate::domain::role::Role;
 use serde::Serialize;
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
@@ -56,11 +57,12 @@ pub struct KeyView {
     #[schema(min_length = 1, max_length = 100)]
     name: String,
     kind: KeyKind,
-    /// The key's family prefix and last 4 characters only, e.g. `sk-or-v1-…a1b2`; for a key watched through a management key (no secret stored), OpenRouter's masked label, e.g. `sk-or-v1-abc...xyz`.
+    /// The key's family prefix and last 4 characters only, e.g. `sk-or-v1-…a1b2`; for a key watched through a management key (no secret stored), OpenRouter's masked label, e.g. `sk-or-v1-abc...xyz`. Null for a viewer (the finance role sees no part of a key).
     #[schema(
-        pattern = "^sk-or-(v1-)?(…[A-Za-z0-9_-]{4}|[A-Za-z0-9_-]{0,8}\\.\\.\\.[A-Za-z0-9_-]{0,8})$"
+        pattern = "^sk-or-(v1-)?(…[A-Za-z0-9_-]{4}|[A-Za-z0-9_-]{0,8}\\.\\.\\.[A-Za-z0-9_-]{0,8})$",
+        required = true
     )]
-    key_preview: String,
+    key_preview: Option<String>,
     is_active: bool,
     validation_status: ValidationStatus,
     #[schema(value_type = NullableTimestamp, required = true)]
@@ -98,6 +100,14 @@ pub struct DriftView {
 }
 
 impl KeyView {
+    /// The view as `role` may see it: a viewer sees no preview.
+    pub fn seen_by(mut self, role: Role) -> Self {
+        if role == Role::Viewer {
+            self.key_preview = None;
+        }
+        self
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -140,7 +150,7 @@ impl From<KeyRow> for KeyView {
             id: row.id,
             name: row.name,
             kind: row.kind,
-            key_preview: row.key_preview,
+            key_preview: Some(row.key_preview),
             is_active: row.is_active,
             validation_status: row.validation_status,
             last_validated_at: row.last_validated_at,

@@ -164,6 +164,8 @@ const OPERATION_KEYS: &[&str] = &[
     "parameters",
     "requestBody",
     "security",
+    "x-required-role",
+    "x-own-key",
     "responses",
 ];
 

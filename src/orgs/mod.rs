@@ -5,10 +5,37 @@
 //! (personal) organisation without it.
 
 pub mod handlers;
+pub mod members;
 
+use crate::domain::role::Role;
 use crate::http::route::{self, Route};
 
-pub const ROUTES: &[Route] = &[route::session("GET", "/api/organisations", |cx, user| {
-    Box::pin(handlers::list(cx, user))
-})
-.doc::<handlers::__path_list>()];
+pub const ROUTES: &[Route] = &[
+    route::session("GET", "/api/organisations", |cx, user| {
+        Box::pin(handlers::list(cx, user))
+    })
+    .doc::<handlers::__path_list>(),
+    route::change("POST", "/api/organisations", |cx, user| {
+        Box::pin(handlers::create(cx, user))
+    })
+    // Concerns the person, whatever their role where the request acts.
+    .role(Role::Viewer)
+    .json()
+    .doc::<handlers::__path_create>(),
+    route::session("GET", "/api/organisations/members", |cx, user| {
+        Box::pin(members::list(cx, user))
+    })
+    .doc::<members::__path_list>(),
+    route::change("POST", "/api/organisations/invitations", |cx, user| {
+        Box::pin(members::invite(cx, user))
+    })
+    .json()
+    .doc::<members::__path_invite>(),
+    route::change("POST", "/api/invitations/accept", |cx, user| {
+        Box::pin(members::accept(cx, user))
+    })
+    // Concerns the person: the invitation says where and with which role.
+    .role(Role::Viewer)
+    .json()
+    .doc::<members::__path_accept>(),
+];

@@ -256,3 +256,19 @@ pub async fn delete(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<S
     .await?;
     Ok(deleted.map(|row| row.name))
 }
+
+/// Who added the organisation's key `id` (`None`: no such key, or its
+/// person is gone).
+pub async fn added_by(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Row {
+        added_by: Option<i64>,
+    }
+    Ok(super::first::<Row>(
+        db,
+        "SELECT added_by FROM api_keys WHERE id = ?1 AND org_id = ?2",
+        args![id, org_id],
+    )
+    .await?
+    .and_then(|row| row.added_by))
+}

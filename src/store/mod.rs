@@ -14,6 +14,7 @@ pub mod budgets;
 pub mod digests;
 pub mod email;
 pub mod events;
+pub mod invitations;
 pub mod job_runs;
 pub mod key_actions;
 pub mod key_drift;

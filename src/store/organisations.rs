@@ -178,16 +178,74 @@ pub struct Membership {
 }
 
 /// The person's organisations, in the order a session picks its default
-/// by (`store::sessions::live_member`): first joined first.
+/// by (`store::sessions::live_member`): the personal one, then first
+/// joined first.
 pub async fn of_person(db: &D1Database, user_id: i64) -> AppResult<Vec<Membership>> {
     super::all(
         db,
         "SELECT m.org_id, o.name, m.role, m.joined_at,
                 (SELECT COUNT(*) FROM memberships c WHERE c.org_id = m.org_id) AS members
          FROM memberships m JOIN organisations o ON o.id = m.org_id
+              JOIN users u ON u.id = m.user_id
          WHERE m.user_id = ?1
-         ORDER BY m.joined_at, m.org_id",
+         ORDER BY m.org_id IS u.personal_org_id DESC, m.joined_at, m.org_id",
         args![user_id],
+    )
+    .await
+}
+
+/// A new organisation owned by `user_id`, as one transaction; its id.
+pub async fn create(
+    db: &D1Database,
+    name: &str,
+    user_id: i64,
+    now: &str,
+) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    let organisation = insert_statement(db, name, now)?;
+    let owner = super::statement(
+        db,
+        "INSERT INTO memberships (org_id, user_id, role, joined_at)
+         VALUES ((SELECT MAX(id) FROM organisations), ?1, 'owner', ?2)",
+        args![user_id, now],
+    )?;
+    let results = super::batch_results(db, vec![organisation, owner]).await?;
+    for result in &results {
+        super::changes(result)?;
+    }
+    Ok(match results.first() {
+        Some(result) => result
+            .results::<Id>()
+            .map_err(super::db_error)?
+            .into_iter()
+            .next()
+            .map(|row| row.id),
+        None => None,
+    })
+}
+
+/// One member of an organisation.
+#[derive(Debug, Deserialize)]
+pub struct Member {
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub joined_at: String,
+}
+
+/// The organisation's members, owners first, then by when they joined.
+pub async fn members(db: &D1Database, org_id: i64) -> AppResult<Vec<Member>> {
+    super::all(
+        db,
+        "SELECT m.user_id, u.email, m.role, m.joined_at
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = ?1
+         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
+                  m.joined_at, m.user_id",
+        args![org_id],
     )
     .await
 }

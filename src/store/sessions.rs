@@ -28,7 +28,7 @@ pub struct LiveMember {
 /// Whether the session is live (its user exists and is still in the
 /// session's epoch, no password change since, and its `jti` is not
 /// revoked), and the person's organisation and role: the one asked for, or
-/// the first they joined. One statement for all of it.
+/// their personal one (then the first they joined, should it be gone). One statement for all of it.
 pub async fn live_member(
     db: &D1Database,
     user_id: i64,
@@ -43,7 +43,7 @@ pub async fn live_member(
          LEFT JOIN memberships m ON m.user_id = u.id AND (?4 IS NULL OR m.org_id = ?4)
          WHERE u.id = ?1 AND u.session_epoch = ?3
            AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?2)
-         ORDER BY m.joined_at, m.org_id
+         ORDER BY m.org_id IS u.personal_org_id DESC, m.joined_at, m.org_id
          LIMIT 1",
         args![user_id, jti, epoch, org_id],
     )

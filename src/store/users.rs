@@ -125,7 +125,14 @@ async fn register_rows(
          VALUES ((SELECT MAX(id) FROM organisations), (SELECT MAX(id) FROM users), 'owner', ?1)",
         args![now],
     )?;
-    let results = super::batch_results(db, vec![person, organisation, membership]).await?;
+    let personal = super::statement(
+        db,
+        "UPDATE users SET personal_org_id = (SELECT MAX(id) FROM organisations)
+         WHERE id = (SELECT MAX(id) FROM users)",
+        args![],
+    )?;
+    let statements = vec![person, organisation, membership, personal];
+    let results = super::batch_results(db, statements).await?;
     for result in &results {
         super::changes(result)?;
     }

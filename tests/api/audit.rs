@@ -10,7 +10,7 @@ use crate::contract;
 use crate::helpers::*;
 
 /// Each recorded operation (by `operationId`) and the kind it records.
-const RECIPES: [(&str, &str); 24] = [
+const RECIPES: [(&str, &str); 27] = [
     ("register", "account.created"),
     ("createKey", "key.created"),
     ("updateKey", "key.updated"),
@@ -34,6 +34,10 @@ const RECIPES: [(&str, &str); 24] = [
     ("setDigestSettings", "settings.updated"),
     ("previewDigest", "digest.previewed"),
     ("unsubscribeEmail", "email.unsubscribed"),
+    ("inviteMember", "member.invited"),
+    // Recorded in the organisation made, and in the one joined.
+    ("createOrganisation", "organisation.created"),
+    ("acceptInvitation", "member.joined"),
     // Last: it ends the session the others use (a new one is handed out).
     ("changePassword", "password.changed"),
 ];
@@ -90,9 +94,18 @@ fn every_mutating_operation_has_a_recipe_or_a_reasoned_exemption() {
     assert!(EXEMPT.iter().all(|(_, why)| !why.is_empty()));
 }
 
-/// The newest entry and the count of a session's audit log.
+/// The newest entry and the count of a session's audit log (in `org`, or
+/// the person's own organisation).
 async fn newest(jwt: &str) -> (i64, Value) {
-    let res = get("/api/audit?limit=1").bearer(jwt).send().await;
+    newest_in(jwt, None).await
+}
+
+async fn newest_in(jwt: &str, org: Option<i64>) -> (i64, Value) {
+    let mut call = get("/api/audit?limit=1").bearer(jwt);
+    if let Some(org) = org {
+        call = call.header("X-Organisation", &org.to_string());
+    }
+    let res = call.send().await;
     assert_eq!(res.status, 200, "{}", res.text);
     let total = res.json["pagination"]["total"].as_i64().expect("total");
     (total, res.json["items"][0].clone())
@@ -126,6 +139,10 @@ struct World {
     untracked: String,
     /// The e-mail address `setEmail` set.
     address: String,
+    /// Another person's organisation, and their invitation of `user` to it.
+    host: User,
+    host_org: i64,
+    invitation: String,
 }
 
 impl World {
@@ -144,7 +161,11 @@ impl World {
             action: 0,
             untracked: String::new(),
             address: format!("{}@example.org", unique("walked")),
+            host: new_user().await,
+            host_org: 0,
+            invitation: String::new(),
         };
+        (world.host_org, world.invitation) = world.invited().await;
         world.key = world.add_key("walked").await;
         world.spare_key = world.add_key("spare").await;
         world.token = world.user.new_token("walked").await.0;
@@ -198,6 +219,35 @@ impl World {
             action.unwrap_or_else(|| panic!("no action in force: {}", actions.text)),
             untracked.hash,
         )
+    }
+
+    /// `host`'s team organisation, and their invitation of `user` to it.
+    async fn invited(&self) -> (i64, String) {
+        let made = post("/api/organisations")
+            .bearer(&self.host.jwt)
+            .json(&json!({"name": "Host team"}))
+            .send()
+            .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+        let org = made.json["id"].as_i64().expect("id");
+        let invited = post("/api/organisations/invitations")
+            .bearer(&self.host.jwt)
+            .header("X-Organisation", &org.to_string())
+            .json(&json!({"email": self.user.email, "role": "viewer"}))
+            .send()
+            .await;
+        assert_eq!(invited.status, 201, "{}", invited.text);
+        let token = invited.json["token"].as_str().expect("token").to_owned();
+        remember_secret(&token);
+        (org, token)
+    }
+
+    /// Whose audit log an operation writes to: (session, organisation).
+    fn log_of(&self, op: &str) -> (String, Option<i64>) {
+        match op {
+            "acceptInvitation" => (self.host.jwt.clone(), Some(self.host_org)),
+            _ => (self.user.jwt.clone(), None),
+        }
     }
 
     async fn add_key(&self, name: &str) -> i64 {
@@ -344,6 +394,24 @@ impl World {
             }
             "setEmail" | "confirmEmail" | "setDigestSettings" | "previewDigest"
             | "unsubscribeEmail" => self.perform_email(op).await,
+            "inviteMember" => {
+                self.call("POST", "/api/organisations/invitations")
+                    .json(&json!({"email": format!("{}@example.com", unique("invited")), "role": "member"}))
+                    .send()
+                    .await
+            }
+            "createOrganisation" => {
+                self.call("POST", "/api/organisations")
+                    .json(&json!({"name": "Walked team"}))
+                    .send()
+                    .await
+            }
+            "acceptInvitation" => {
+                self.call("POST", "/api/invitations/accept")
+                    .json(&json!({"token": self.invitation}))
+                    .send()
+                    .await
+            }
             other => panic!("no recipe performs {other}"),
         }
     }
@@ -395,7 +463,8 @@ async fn every_mutating_operation_leaves_exactly_one_entry_of_its_kind_and_no_se
         if op == "register" {
             continue;
         }
-        let (before, _) = newest(&world.user.jwt).await;
+        let (reader, org) = world.log_of(op);
+        let (before, _) = newest_in(&reader, org).await;
         let res = world.perform(op).await;
         assert!(
             (200..300).contains(&res.status),
@@ -403,7 +472,14 @@ async fn every_mutating_operation_leaves_exactly_one_entry_of_its_kind_and_no_se
             res.status,
             res.text
         );
-        let (after, entry) = newest(&world.user.jwt).await;
+        // Read again: a password change hands out a new session.
+        let (reader, org) = world.log_of(op);
+        let (before, (after, entry)) = if op == "createOrganisation" {
+            // A new organisation: its own log, holding this one entry.
+            (0, newest_in(&reader, res.json["id"].as_i64()).await)
+        } else {
+            (before, newest_in(&reader, org).await)
+        };
         assert_eq!(after, before + 1, "{op} left {} entries", after - before);
         assert_eq!(entry["kind"], kind, "{op}: {entry}");
         assert_eq!(entry["actor"], "user", "{op}: {entry}");

@@ -3,8 +3,9 @@
 
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use crate::contract;
 use crate::helpers::*;
 
 type Rows = Vec<Vec<String>>;
@@ -375,4 +376,414 @@ async fn a_session_acts_in_its_personal_organisation_or_the_one_it_names() {
         .send()
         .await
         .assert_error(401, "unauthorized");
+}
+
+/// Roles, least first, as the document names them.
+const ROLES: [&str; 4] = ["viewer", "member", "admin", "owner"];
+
+fn rank(role: &str) -> usize {
+    ROLES
+        .iter()
+        .position(|r| *r == role)
+        .unwrap_or_else(|| panic!("no role {role:?}"))
+}
+
+/// A team organisation: its owner, and one person of each other role, each
+/// invited and joined.
+struct Team {
+    org: i64,
+    owner: User,
+    people: Vec<(&'static str, User)>,
+}
+
+impl Team {
+    async fn new() -> Team {
+        let owner = new_user().await;
+        let made = post("/api/organisations")
+            .bearer(&owner.jwt)
+            .json(&json!({"name": "  The team  "}))
+            .send()
+            .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+        assert_eq!(
+            (
+                &made.json["name"],
+                &made.json["role"],
+                &made.json["members"]
+            ),
+            (&json!("The team"), &json!("owner"), &json!(1))
+        );
+        let org = made.json["id"].as_i64().expect("id");
+        let mut people = Vec::new();
+        for role in ["admin", "member", "viewer"] {
+            let person = new_user().await;
+            let token = invite(&owner, org, &person.email, role).await;
+            let joined = post("/api/invitations/accept")
+                .bearer(&person.jwt)
+                .json(&json!({ "token": token }))
+                .send()
+                .await;
+            assert_eq!(joined.status, 200, "{}", joined.text);
+            assert_eq!(
+                joined.json,
+                json!({"id": org, "name": "The team", "role": role})
+            );
+            people.push((role, person));
+        }
+        Team { org, owner, people }
+    }
+
+    fn as_(&self, person: &User, method: &str, path: &str) -> Call {
+        call(method, path)
+            .bearer(&person.jwt)
+            .header("X-Organisation", &self.org.to_string())
+    }
+
+    fn everyone(&self) -> Vec<(&'static str, &User)> {
+        let mut all: Vec<(&'static str, &User)> = self
+            .people
+            .iter()
+            .map(|(role, user)| (*role, user))
+            .collect();
+        all.push(("owner", &self.owner));
+        all
+    }
+
+    fn person(&self, role: &str) -> &User {
+        self.everyone()
+            .into_iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, user)| user)
+            .expect("a person of that role")
+    }
+}
+
+async fn invite(by: &User, org: i64, email: &str, role: &str) -> String {
+    let invited = post("/api/organisations/invitations")
+        .bearer(&by.jwt)
+        .header("X-Organisation", &org.to_string())
+        .json(&json!({ "email": email, "role": role }))
+        .send()
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    let token = invited.json["token"].as_str().expect("token").to_owned();
+    remember_secret(&token);
+    token
+}
+
+/// For every operation of the document that a session calls, and every
+/// role: the documented answer. Below the operation's `x-required-role`
+/// (or a member on a key they did not add, `x-own-key`) it is 403
+/// `forbidden` naming the role needed and the role held, whatever the
+/// request holds; at or above it never is. The request is one a handler
+/// refuses or finds nothing for (`{}`, an id nobody has), so no operation
+/// changes anything here.
+#[tokio::test]
+async fn every_operation_answers_each_role_as_the_document_says() {
+    let team = Team::new().await;
+    let mut checked = 0;
+    for (path, item) in contract::document()["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            let Some(required) = op.get("x-required-role").and_then(Value::as_str) else {
+                continue;
+            };
+            // Ends the session the rest of the walk uses; a viewer's, like
+            // any role's (accounts.rs signs out).
+            if op["operationId"] == "logout" {
+                assert_eq!(required, "viewer");
+                continue;
+            }
+            let own_key = op.get("x-own-key") == Some(&json!(true));
+            let url = path.replace("{id}", "9007199254740000");
+            for (role, person) in team.everyone() {
+                let mut request = team.as_(person, &method.to_ascii_uppercase(), &url);
+                if op.get("requestBody").is_some() {
+                    request = request.json(&json!({}));
+                }
+                let res = request.send().await;
+                let allowed = rank(role) >= rank(required);
+                let what = format!("{} {path} as {role}: {} {}", method, res.status, res.text);
+                if allowed {
+                    assert!(
+                        res.status != 403 || res.json["error"]["code"] != "forbidden",
+                        "{what}"
+                    );
+                    assert!(res.status < 500, "{what}");
+                } else {
+                    res.assert_error(403, "forbidden");
+                    let message = res.json["error"]["message"].as_str().unwrap_or_default();
+                    assert!(
+                        message.contains(&format!("the {required} role"))
+                            && message.contains(&format!("yours is {role}")),
+                        "{what}"
+                    );
+                    assert!(!own_key || rank(role) < rank("admin"), "{what}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4 * 45, "only {checked} answers checked");
+}
+
+#[tokio::test]
+async fn a_team_invites_and_each_role_does_what_it_may() {
+    let team = Team::new().await;
+    let (admin, member, viewer) = (
+        team.person("admin"),
+        team.person("member"),
+        team.person("viewer"),
+    );
+    // Everyone sees the members, owners first.
+    let members = team
+        .as_(viewer, "GET", "/api/organisations/members")
+        .send()
+        .await;
+    assert_eq!(members.status, 200, "{}", members.text);
+    let roles: Vec<&str> = members.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["role"].as_str().expect("role"))
+        .collect();
+    assert_eq!(roles, ["owner", "admin", "member", "viewer"]);
+    // Each person keeps their own organisation first, and lists both.
+    let listed = get("/api/organisations").bearer(&viewer.jwt).send().await;
+    assert_eq!(listed.json["items"][0]["id"], viewer.org);
+    assert_eq!(listed.json["items"][1]["id"], team.org);
+    assert_eq!(listed.json["items"][1]["role"], "viewer");
+    assert_eq!(listed.json["items"][1]["members"], 4);
+
+    // An invitation: once, for its address only, not past its week.
+    let stranger = new_user().await;
+    let token = invite(&team.owner, team.org, "someone-else@example.com", "member").await;
+    let refused = post("/api/invitations/accept")
+        .bearer(&stranger.jwt)
+        .json(&json!({ "token": token }))
+        .send()
+        .await;
+    refused.assert_error(422, "validation_error");
+    assert!(
+        refused.text.contains("another e-mail address"),
+        "{}",
+        refused.text
+    );
+    for token in ["or_inv_nope".to_owned(), "x".repeat(40)] {
+        post("/api/invitations/accept")
+            .bearer(&stranger.jwt)
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .assert_error(422, "validation_error");
+    }
+    let again = invite(&team.owner, team.org, &member.email, "viewer").await;
+    post("/api/invitations/accept")
+        .bearer(&member.jwt)
+        .json(&json!({ "token": again }))
+        .send()
+        .await
+        .assert_error(409, "conflict");
+    // Only an owner invites an admin; nobody invites an owner.
+    let by_admin = team
+        .as_(admin, "POST", "/api/organisations/invitations")
+        .json(&json!({"email": "next@example.com", "role": "admin"}))
+        .send()
+        .await;
+    by_admin.assert_error(403, "forbidden");
+    assert!(
+        by_admin.text.contains("the owner role"),
+        "{}",
+        by_admin.text
+    );
+    let owner_role = team
+        .as_(&team.owner, "POST", "/api/organisations/invitations")
+        .json(&json!({"email": "next@example.com", "role": "owner"}))
+        .send()
+        .await;
+    owner_role.assert_error(422, "validation_error");
+    assert_eq!(owner_role.error_field(), "role");
+
+    // A member adds keys and manages those; not the others'.
+    let owners_key = team.owner_key().await;
+    let sim = sim_key(json!({})).await;
+    remember_secret(&sim.key);
+    let added = team
+        .as_(member, "POST", "/api/keys")
+        .json(&json!({"name": "member's", "key": sim.key, "kind": "inference"}))
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let own = added.json["id"].as_i64().expect("id");
+    let renamed = team
+        .as_(member, "PATCH", &format!("/api/keys/{own}"))
+        .json(&json!({"name": "renamed by its adder"}))
+        .send()
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    team.as_(member, "PATCH", &format!("/api/keys/{owners_key}"))
+        .json(&json!({"name": "not theirs"}))
+        .send()
+        .await
+        .assert_error(403, "forbidden");
+    let by_admin = team
+        .as_(admin, "PATCH", &format!("/api/keys/{own}"))
+        .json(&json!({"name": "an admin's rename"}))
+        .send()
+        .await;
+    assert_eq!(by_admin.status, 200, "{}", by_admin.text);
+
+    // A viewer reads every key, without any part of one.
+    let seen = team.as_(viewer, "GET", "/api/keys").send().await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    assert_eq!(seen.json["items"].as_array().map(Vec::len), Some(2));
+    assert!(seen.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|k| k["key_preview"].is_null()));
+    let by_member = team.as_(member, "GET", "/api/keys").send().await;
+    assert!(by_member.json["items"][0]["key_preview"].is_string());
+    team.as_(viewer, "DELETE", &format!("/api/keys/{own}"))
+        .send()
+        .await
+        .assert_error(403, "forbidden");
+
+    // What each did is in the team's log, by name.
+    let log = team
+        .as_(viewer, "GET", "/api/audit?kind=member")
+        .send()
+        .await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    let joined: Vec<&Value> = log.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["kind"] == "member.joined")
+        .collect();
+    assert_eq!(joined.len(), 3);
+    assert!(joined.iter().any(|e| e["actor_user_id"] == viewer.id));
+    // The person's own organisation saw none of it.
+    let own_log = get("/api/audit?kind=member")
+        .bearer(&viewer.jwt)
+        .send()
+        .await;
+    assert_eq!(own_log.json["pagination"]["total"], 0);
+}
+
+impl Team {
+    /// A key the owner added to the team.
+    async fn owner_key(&self) -> i64 {
+        let sim = sim_key(json!({})).await;
+        remember_secret(&sim.key);
+        let added = self
+            .as_(&self.owner, "POST", "/api/keys")
+            .json(&json!({"name": "owner's", "key": sim.key, "kind": "inference"}))
+            .send()
+            .await;
+        assert_eq!(added.status, 201, "{}", added.text);
+        added.json["id"].as_i64().expect("id")
+    }
+}
+
+/// No organisation sees or touches another's rows: every operation of the
+/// document that names a row (`{id}`) answers another organisation's row as
+/// it answers none (404; a change may refuse its body first, 422), leaving
+/// the row as it was; and no read without an id shows any of it.
+#[tokio::test]
+async fn no_organisation_reaches_another_s_rows_through_any_operation() {
+    let team = Team::new().await;
+    let owner = &team.owner;
+    let marker = unique("foreign-marker");
+    let sim = sim_key(json!({})).await;
+    remember_secret(&sim.key);
+    let key = team
+        .as_(owner, "POST", "/api/keys")
+        .json(&json!({"name": marker, "key": sim.key, "kind": "inference"}))
+        .send()
+        .await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    let key = key.json["id"].as_i64().expect("id");
+    let budget = team
+        .as_(owner, "POST", "/api/budgets")
+        .json(&json!({"api_key_id": key, "amount": "10", "period": "monthly"}))
+        .send()
+        .await;
+    assert_eq!(budget.status, 201, "{}", budget.text);
+    let webhook = team
+        .as_(owner, "POST", "/api/webhooks")
+        .json(&json!({"name": marker, "url": "https://hooks.example.com/foreign"}))
+        .send()
+        .await;
+    assert_eq!(webhook.status, 201, "{}", webhook.text);
+    remember_secret(webhook.json["secret"].as_str().unwrap_or_default());
+    let token = team
+        .as_(owner, "POST", "/api/tokens")
+        .json(&json!({"name": marker, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(token.status, 201, "{}", token.text);
+    remember_secret(token.json["token"].as_str().unwrap_or_default());
+    let ids = [
+        ("/api/keys/", key),
+        ("/api/budgets/", budget.json["id"].as_i64().expect("id")),
+        ("/api/webhooks/", webhook.json["id"].as_i64().expect("id")),
+        ("/api/tokens/", token.json["id"].as_i64().expect("id")),
+    ];
+    let before = team
+        .as_(owner, "GET", &format!("/api/keys/{key}"))
+        .send()
+        .await;
+
+    // A stranger: the owner of their own organisation, in none of the team's.
+    let stranger = new_user().await;
+    let mut walked = 0;
+    for (path, item) in contract::document()["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            if op.get("x-required-role").is_none() {
+                continue;
+            }
+            let method = method.to_ascii_uppercase();
+            if !path.contains("{id}") {
+                if method == "GET" {
+                    let res = call(&method, path).bearer(&stranger.jwt).send().await;
+                    assert!(
+                        !res.text.contains(&marker),
+                        "{method} {path} shows another organisation's row: {}",
+                        res.text
+                    );
+                }
+                continue;
+            }
+            let Some((_, id)) = ids.iter().find(|(prefix, _)| path.starts_with(prefix)) else {
+                // `/api/actions/{id}/undo`: policies.rs checks another's action.
+                assert!(
+                    path.starts_with("/api/actions/"),
+                    "no row to try {path} with"
+                );
+                continue;
+            };
+            let mut request =
+                call(&method, &path.replace("{id}", &id.to_string())).bearer(&stranger.jwt);
+            if op.get("requestBody").is_some() {
+                request = request.json(&json!({"name": "taken over"}));
+            }
+            let res = request.send().await;
+            let allowed: &[u16] = if method == "GET" { &[404] } else { &[404, 422] };
+            assert!(
+                allowed.contains(&res.status),
+                "{method} {path} with another organisation's id: {} {}",
+                res.status,
+                res.text
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= 12, "only {walked} operations walked");
+    let after = team
+        .as_(owner, "GET", &format!("/api/keys/{key}"))
+        .send()
+        .await;
+    assert_eq!(after.json, before.json, "the team's key is as it was");
+    let hooks = team.as_(owner, "GET", "/api/webhooks").send().await;
+    assert!(hooks.text.contains(&marker), "{}", hooks.text);
 }

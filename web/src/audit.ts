@@ -29,6 +29,9 @@ const KIND_LABELS: Record<AuditKind, string> = {
   'email.confirmed': 'E-mail address confirmed',
   'email.unsubscribed': 'E-mail unsubscribed',
   'digest.previewed': 'Digest preview sent',
+  'organisation.created': 'Organisation created',
+  'member.invited': 'Member invited',
+  'member.joined': 'Member joined',
 };
 
 const FAMILY_LABELS: Record<string, string> = {
@@ -42,6 +45,8 @@ const FAMILY_LABELS: Record<string, string> = {
   policy: 'Policies',
   email: 'E-mail',
   digest: 'Digests',
+  organisation: 'Organisations',
+  member: 'Members',
 };
 
 /** A kind in words; a kind this page does not know yet, as it is. */

@@ -49,6 +49,27 @@ impl Role {
     }
 }
 
+/// What a route asks of the person's role, checked by the dispatcher
+/// before its handler runs (declared with the route: `http::route`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// This role or above.
+    AtLeast(Role),
+    /// This role or above; or a member, for a key they added themselves
+    /// (the key the route's `{id}` names).
+    OwnKeyOr(Role),
+}
+
+impl Permission {
+    /// The least role that may ever call the route.
+    pub const fn least(self) -> Role {
+        match self {
+            Self::AtLeast(role) => role,
+            Self::OwnKeyOr(_) => Role::Member,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,27 @@ impl NewApiToken {
     }
 }
 
+/// Invitations' single-use tokens (`or_inv_` + 43 base64url characters):
+/// shown once to whoever invites, only their hash kept.
+pub const INVITATION_PREFIX: &str = "or_inv_";
+
+/// A new invitation token: (plaintext, hash).
+pub fn new_invitation_token() -> Result<(String, String), getrandom::Error> {
+    let mut random = [0u8; API_TOKEN_RANDOM_BYTES];
+    getrandom::getrandom(&mut random)?;
+    let plaintext = format!("{INVITATION_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let hash = sha256_hex(&plaintext);
+    Ok((plaintext, hash))
+}
+
+/// The hash of a presented invitation token of the shape we mint, else
+/// `None` (nothing malformed reaches the database).
+pub fn invitation_hash(presented: &str) -> Option<String> {
+    let body = presented.strip_prefix(INVITATION_PREFIX)?;
+    let decoded = URL_SAFE_NO_PAD.decode(body).ok()?;
+    (decoded.len() == API_TOKEN_RANDOM_BYTES).then(|| sha256_hex(presented))
+}
+
 /// The hash of a presented API token if it has the exact shape we mint
 /// (`or_api_` + 43 base64url characters), else `None`: malformed tokens
 /// never reach the database.

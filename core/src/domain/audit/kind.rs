@@ -70,10 +70,19 @@ pub enum Kind {
     /// A digest preview was sent.
     #[serde(rename = "digest.previewed")]
     DigestPreviewed,
+    /// A person made an organisation (recorded in it).
+    #[serde(rename = "organisation.created")]
+    OrganisationCreated,
+    /// Someone was invited, with a role.
+    #[serde(rename = "member.invited")]
+    MemberInvited,
+    /// An invitation was accepted: the person joined.
+    #[serde(rename = "member.joined")]
+    MemberJoined,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 26] = [
+    pub const ALL: [Kind; 29] = [
         Kind::AccountCreated,
         Kind::PasswordChanged,
         Kind::SettingsUpdated,
@@ -100,6 +109,9 @@ impl Kind {
         Kind::EmailConfirmed,
         Kind::EmailUnsubscribed,
         Kind::DigestPreviewed,
+        Kind::OrganisationCreated,
+        Kind::MemberInvited,
+        Kind::MemberJoined,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -130,6 +142,9 @@ impl Kind {
             Self::EmailConfirmed => "email.confirmed",
             Self::EmailUnsubscribed => "email.unsubscribed",
             Self::DigestPreviewed => "digest.previewed",
+            Self::OrganisationCreated => "organisation.created",
+            Self::MemberInvited => "member.invited",
+            Self::MemberJoined => "member.joined",
         }
     }
 
