@@ -8,7 +8,7 @@
 //   GET /hop/usage?…                           the same, read and returned by one
 //                                              Durable Object: a public request's
 //                                              two round trips with the page
-//   GET /hop/stats?start_date&end_date         the range's totals from the per-user
+//   GET /hop/stats?start_date&end_date         the range's totals from the per-organisation
 //                                              day rollup (the product's statement
 //                                              without the token's join), summed and
 //                                              returned by one Durable Object
@@ -24,12 +24,12 @@
 //                                              written as CSV
 //   GET /noop                                  no binding at all (readiness)
 //
-// The user is `BENCH_USER_ID` from the generated config.
+// The organisation is `BENCH_ORG_ID` from the generated config.
 
 const PAGE_SQL = `SELECT date, model, requests_count, tokens_input, tokens_output,
        CAST(cost AS TEXT) AS cost
-  FROM usage_user_day_model
- WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+  FROM usage_org_day_model
+ WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3
  ORDER BY date, model LIMIT ?4 OFFSET ?5`;
 
 // `src/store/usage/public_sql.rs`: PUBLIC_STATS without `api_tokens`.
@@ -37,23 +37,23 @@ const STATS_SQL = `SELECT COALESCE(SUM(requests_count), 0) AS total_requests,
         CAST(COALESCE(SUM(cost), 0) AS TEXT) AS total_cost,
         COALESCE(SUM(tokens_input), 0) AS total_tokens_input,
         COALESCE(SUM(tokens_output), 0) AS total_tokens_output
-     FROM usage_user_day WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3`;
+     FROM usage_org_day WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3`;
 
 // `src/store/usage.rs`: MODEL_CELLS_ROLLUP and KEY_CELLS (the dashboard's
 // batch, `overview_cells`) and `key_usage` (the export, at most 100,000 rows
 // and one more to refuse a larger one), with no key or model filter.
 const MODEL_CELLS_SQL = `SELECT date, model, requests_count, tokens_input, tokens_output,
         CAST(cost AS TEXT) AS cost
-     FROM usage_user_day_model
-     WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?5 IS NULL OR model = ?5)`;
+     FROM usage_org_day_model
+     WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?5 IS NULL OR model = ?5)`;
 const KEY_CELLS_SQL = `SELECT date, api_key_id, SUM(requests_count) AS requests_count,
         CAST(SUM(cost) AS TEXT) AS cost
-     FROM usage_stats WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+     FROM usage_stats WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3
        AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)
      GROUP BY date, api_key_id`;
 const EXPORT_SQL = `SELECT date, model, api_key_id, requests_count, tokens_input, tokens_output,
         CAST(cost AS TEXT) AS cost, COUNT(*) OVER () AS total
-     FROM usage_stats WHERE user_id = ?1 AND date BETWEEN ?2 AND ?3
+     FROM usage_stats WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3
        AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)
      ORDER BY date, model, api_key_id LIMIT ?6 OFFSET ?7`;
 const EXPORT_MAX_ROWS = 100000;
@@ -80,7 +80,7 @@ async function page(env, url) {
   const q = url.searchParams;
   const limit = Number(q.get("limit") ?? 100);
   const pageNo = Number(q.get("page") ?? 1);
-  const args = [Number(env.BENCH_USER_ID), q.get("start_date"), q.get("end_date"), limit, (pageNo - 1) * limit];
+  const args = [Number(env.BENCH_ORG_ID), q.get("start_date"), q.get("end_date"), limit, (pageNo - 1) * limit];
   const { results } = await retryBusy(() => env.DB.prepare(PAGE_SQL).bind(...args).all());
   return JSON.stringify({ items: results, pagination: { page: pageNo, limit } });
 }
@@ -88,7 +88,7 @@ async function page(env, url) {
 // The range's arguments, then no key and no model.
 function ranged(env, url) {
   const q = url.searchParams;
-  return [Number(env.BENCH_USER_ID), q.get("start_date"), q.get("end_date"), null, null];
+  return [Number(env.BENCH_ORG_ID), q.get("start_date"), q.get("end_date"), null, null];
 }
 
 async function dashboard(env, url) {
@@ -109,7 +109,7 @@ async function exportCsv(env, url) {
 
 async function stats(env, url) {
   const q = url.searchParams;
-  const args = [Number(env.BENCH_USER_ID), q.get("start_date"), q.get("end_date")];
+  const args = [Number(env.BENCH_ORG_ID), q.get("start_date"), q.get("end_date")];
   const summary = await retryBusy(() => env.DB.prepare(STATS_SQL).bind(...args).first());
   return JSON.stringify({ summary, period: { start_date: args[1], end_date: args[2] } });
 }

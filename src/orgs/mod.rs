@@ -5,6 +5,7 @@
 //! (personal) organisation without it.
 
 pub mod handlers;
+pub mod manage;
 pub mod members;
 
 use crate::domain::role::Role;
@@ -26,6 +27,22 @@ pub const ROUTES: &[Route] = &[
         Box::pin(members::list(cx, user))
     })
     .doc::<members::__path_list>(),
+    route::change_id(
+        "PATCH",
+        "/api/organisations/members/{id}",
+        |cx, user, id| Box::pin(manage::change(cx, user, id)),
+    )
+    .json()
+    .doc::<manage::__path_change>(),
+    route::change_id(
+        "DELETE",
+        "/api/organisations/members/{id}",
+        |cx, user, id| Box::pin(manage::remove(cx, user, id)),
+    )
+    // Anyone may leave; removing someone else is checked by the handler
+    // (`domain::role::may_remove`).
+    .role(Role::Viewer)
+    .doc::<manage::__path_remove>(),
     route::change("POST", "/api/organisations/invitations", |cx, user| {
         Box::pin(members::invite(cx, user))
     })

@@ -249,3 +249,40 @@ pub async fn members(db: &D1Database, org_id: i64) -> AppResult<Vec<Member>> {
     )
     .await
 }
+
+/// A member's role, or `None` when `user_id` is not in the organisation.
+pub async fn role_of(db: &D1Database, org_id: i64, user_id: i64) -> AppResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        role: String,
+    }
+    Ok(super::first::<Row>(
+        db,
+        "SELECT role FROM memberships WHERE org_id = ?1 AND user_id = ?2",
+        args![org_id, user_id],
+    )
+    .await?
+    .map(|row| row.role))
+}
+
+/// An organisation that would be left without an owner: the statement
+/// changes nothing then (the guard is in the same statement, so two owners
+/// stepping down at once cannot both succeed).
+const KEEPS_AN_OWNER: &str = "(role <> 'owner' OR EXISTS (SELECT 1 FROM memberships o
+          WHERE o.org_id = ?1 AND o.user_id <> ?2 AND o.role = 'owner'))";
+
+/// Gives the member `role`; false when they are gone or were the last owner.
+pub async fn set_role(db: &D1Database, org_id: i64, user_id: i64, role: &str) -> AppResult<bool> {
+    let sql = format!(
+        "UPDATE memberships SET role = ?3
+         WHERE org_id = ?1 AND user_id = ?2 AND (?3 = 'owner' OR {KEEPS_AN_OWNER})"
+    );
+    Ok(super::run(db, &sql, args![org_id, user_id, role]).await? == 1)
+}
+
+/// Takes the member out; false when they are gone or were the last owner.
+pub async fn remove_member(db: &D1Database, org_id: i64, user_id: i64) -> AppResult<bool> {
+    let sql =
+        format!("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2 AND {KEEPS_AN_OWNER}");
+    Ok(super::run(db, &sql, args![org_id, user_id]).await? == 1)
+}

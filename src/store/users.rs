@@ -192,3 +192,18 @@ pub async fn by_id(db: &D1Database, id: i64) -> AppResult<Option<UserRow>> {
     )
     .await
 }
+
+/// The person's personal organisation (made at registration).
+pub async fn personal_org(db: &D1Database, id: i64) -> AppResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Row {
+        personal_org_id: Option<i64>,
+    }
+    Ok(super::first::<Row>(
+        db,
+        "SELECT personal_org_id FROM users WHERE id = ?1",
+        args![id],
+    )
+    .await?
+    .and_then(|row| row.personal_org_id))
+}

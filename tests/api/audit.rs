@@ -10,7 +10,7 @@ use crate::contract;
 use crate::helpers::*;
 
 /// Each recorded operation (by `operationId`) and the kind it records.
-const RECIPES: [(&str, &str); 27] = [
+const RECIPES: [(&str, &str); 29] = [
     ("register", "account.created"),
     ("createKey", "key.created"),
     ("updateKey", "key.updated"),
@@ -38,6 +38,9 @@ const RECIPES: [(&str, &str); 27] = [
     // Recorded in the organisation made, and in the one joined.
     ("createOrganisation", "organisation.created"),
     ("acceptInvitation", "member.joined"),
+    // In the organisation joined, as its admin: on a guest there.
+    ("changeMember", "member.role_changed"),
+    ("removeMember", "member.removed"),
     // Last: it ends the session the others use (a new one is handed out).
     ("changePassword", "password.changed"),
 ];
@@ -139,10 +142,12 @@ struct World {
     untracked: String,
     /// The e-mail address `setEmail` set.
     address: String,
-    /// Another person's organisation, and their invitation of `user` to it.
+    /// Another person's organisation, and their invitation of `user` to it
+    /// (as an admin); a viewer already there.
     host: User,
     host_org: i64,
     invitation: String,
+    guest: User,
 }
 
 impl World {
@@ -164,6 +169,7 @@ impl World {
             host: new_user().await,
             host_org: 0,
             invitation: String::new(),
+            guest: new_user().await,
         };
         (world.host_org, world.invitation) = world.invited().await;
         world.key = world.add_key("walked").await;
@@ -221,7 +227,8 @@ impl World {
         )
     }
 
-    /// `host`'s team organisation, and their invitation of `user` to it.
+    /// `host`'s team organisation with `guest` in it, and the host's
+    /// invitation of `user` to it as an admin.
     async fn invited(&self) -> (i64, String) {
         let made = post("/api/organisations")
             .bearer(&self.host.jwt)
@@ -230,12 +237,23 @@ impl World {
             .await;
         assert_eq!(made.status, 201, "{}", made.text);
         let org = made.json["id"].as_i64().expect("id");
-        let invited = post("/api/organisations/invitations")
-            .bearer(&self.host.jwt)
-            .header("X-Organisation", &org.to_string())
-            .json(&json!({"email": self.user.email, "role": "viewer"}))
+        let invite = |email: &str, role: &str| {
+            post("/api/organisations/invitations")
+                .bearer(&self.host.jwt)
+                .header("X-Organisation", &org.to_string())
+                .json(&json!({"email": email, "role": role}))
+                .send()
+        };
+        let guest = invite(&self.guest.email, "viewer").await;
+        assert_eq!(guest.status, 201, "{}", guest.text);
+        remember_secret(guest.json["token"].as_str().expect("token"));
+        let joined = post("/api/invitations/accept")
+            .bearer(&self.guest.jwt)
+            .json(&json!({"token": guest.json["token"]}))
             .send()
             .await;
+        assert_eq!(joined.status, 200, "{}", joined.text);
+        let invited = invite(&self.user.email, "admin").await;
         assert_eq!(invited.status, 201, "{}", invited.text);
         let token = invited.json["token"].as_str().expect("token").to_owned();
         remember_secret(&token);
@@ -245,7 +263,9 @@ impl World {
     /// Whose audit log an operation writes to: (session, organisation).
     fn log_of(&self, op: &str) -> (String, Option<i64>) {
         match op {
-            "acceptInvitation" => (self.host.jwt.clone(), Some(self.host_org)),
+            "acceptInvitation" | "changeMember" | "removeMember" => {
+                (self.host.jwt.clone(), Some(self.host_org))
+            }
             _ => (self.user.jwt.clone(), None),
         }
     }
@@ -403,6 +423,19 @@ impl World {
             "createOrganisation" => {
                 self.call("POST", "/api/organisations")
                     .json(&json!({"name": "Walked team"}))
+                    .send()
+                    .await
+            }
+            "changeMember" => {
+                self.call("PATCH", &format!("/api/organisations/members/{}", self.guest.id))
+                    .header("X-Organisation", &self.host_org.to_string())
+                    .json(&json!({"role": "member"}))
+                    .send()
+                    .await
+            }
+            "removeMember" => {
+                self.call("DELETE", &format!("/api/organisations/members/{}", self.guest.id))
+                    .header("X-Organisation", &self.host_org.to_string())
                     .send()
                     .await
             }

@@ -728,6 +728,7 @@ async fn no_organisation_reaches_another_s_rows_through_any_operation() {
         ("/api/budgets/", budget.json["id"].as_i64().expect("id")),
         ("/api/webhooks/", webhook.json["id"].as_i64().expect("id")),
         ("/api/tokens/", token.json["id"].as_i64().expect("id")),
+        ("/api/organisations/members/", team.person("viewer").id),
     ];
     let before = team
         .as_(owner, "GET", &format!("/api/keys/{key}"))
@@ -786,4 +787,121 @@ async fn no_organisation_reaches_another_s_rows_through_any_operation() {
     assert_eq!(after.json, before.json, "the team's key is as it was");
     let hooks = team.as_(owner, "GET", "/api/webhooks").send().await;
     assert!(hooks.text.contains(&marker), "{}", hooks.text);
+    let members = team
+        .as_(owner, "GET", "/api/organisations/members")
+        .send()
+        .await;
+    assert_eq!(members.json["items"].as_array().map(Vec::len), Some(4));
+}
+
+#[tokio::test]
+async fn roles_change_within_their_rules_and_an_organisation_always_keeps_an_owner() {
+    let team = Team::new().await;
+    let (admin, member, viewer) = (
+        team.person("admin"),
+        team.person("member"),
+        team.person("viewer"),
+    );
+    let change = |by: &User, whom: &User, role: &str| {
+        team.as_(
+            by,
+            "PATCH",
+            &format!("/api/organisations/members/{}", whom.id),
+        )
+        .json(&json!({ "role": role }))
+        .send()
+    };
+    let role_of = |whom: i64| {
+        let team = &team;
+        async move {
+            let members = team
+                .as_(&team.owner, "GET", "/api/organisations/members")
+                .send()
+                .await;
+            members.json["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|m| m["user_id"] == whom)
+                .map(|m| m["role"].as_str().expect("role").to_owned())
+        }
+    };
+    // An admin manages those below them, with the roles below theirs.
+    assert_eq!(change(admin, viewer, "member").await.status, 204);
+    assert_eq!(role_of(viewer.id).await.as_deref(), Some("member"));
+    let refused = change(admin, member, "admin").await;
+    refused.assert_error(403, "forbidden");
+    assert!(refused.text.contains("the owner role"), "{}", refused.text);
+    change(admin, &team.owner, "viewer")
+        .await
+        .assert_error(403, "forbidden");
+    change(member, viewer, "viewer")
+        .await
+        .assert_error(403, "forbidden");
+    change(admin, member, "boss")
+        .await
+        .assert_error(422, "validation_error");
+    let stranger = new_user().await;
+    change(admin, &stranger, "viewer")
+        .await
+        .assert_error(404, "not_found");
+    // The last owner cannot step down; with a second owner, they can.
+    change(&team.owner, &team.owner, "admin")
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(change(&team.owner, admin, "owner").await.status, 204);
+    assert_eq!(change(&team.owner, &team.owner, "admin").await.status, 204);
+    assert_eq!(role_of(team.owner.id).await.as_deref(), Some("admin"));
+    // Now `admin` is the one owner: they cannot leave; the others can.
+    let leave = |who: &User, whom: &User| {
+        team.as_(
+            who,
+            "DELETE",
+            &format!("/api/organisations/members/{}", whom.id),
+        )
+        .send()
+    };
+    leave(admin, admin).await.assert_error(409, "conflict");
+    assert_eq!(leave(viewer, viewer).await.status, 204);
+    team.as_(viewer, "GET", "/api/keys")
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    // The old owner, now an admin, removes the member; the member's key
+    // stays with the organisation.
+    let sim = sim_key(json!({})).await;
+    remember_secret(&sim.key);
+    let key = team
+        .as_(member, "POST", "/api/keys")
+        .json(&json!({"name": "stays", "key": sim.key, "kind": "inference"}))
+        .send()
+        .await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    assert_eq!(leave(&team.owner, member).await.status, 204);
+    assert_eq!(role_of(member.id).await, None);
+    let keys = team.as_(admin, "GET", "/api/keys").send().await;
+    assert!(keys.text.contains("\"stays\""), "{}", keys.text);
+    // A personal organisation is left only with the account.
+    let own = call(
+        "DELETE",
+        &format!("/api/organisations/members/{}", admin.id),
+    )
+    .bearer(&admin.jwt)
+    .send()
+    .await;
+    own.assert_error(409, "conflict");
+    // Each change is in the team's log.
+    let log = team
+        .as_(admin, "GET", "/api/audit?kind=member")
+        .send()
+        .await;
+    let kinds: Vec<&str> = log.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    for kind in ["member.role_changed", "member.left", "member.removed"] {
+        assert!(kinds.contains(&kind), "{kind} not in {kinds:?}");
+    }
 }

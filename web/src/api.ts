@@ -1,6 +1,7 @@
 // The typed client of the web API (see /openapi.json). One request<T>() does
 // JSON in and out, turns the error envelope into an ApiError and handles 401
 // (the session ended): it clears the session and sends the page to #/login.
+import { orgFromSearch, searchWithOrg } from './org';
 import { formatWait } from './format';
 import type { components } from './generated/openapi';
 
@@ -137,6 +138,11 @@ export function setToken(token: string | null): void {
   } catch {
     // Storage disabled: the session lasts as long as the page.
   }
+  // The organisation chosen was this session's person's: the next person
+  // starts in their own.
+  if (token === null && orgFromSearch(location.search) !== null) {
+    history.replaceState(history.state, '', location.pathname + searchWithOrg(location.search, null) + location.hash);
+  }
   for (const l of sessionListeners) l();
 }
 
@@ -198,6 +204,9 @@ async function send(path: string, opts: RequestOptions, accept: string): Promise
     throw new ApiError(401, 'unauthorized', SESSION_ENDED);
   }
   if (token) headers.Authorization = `Bearer ${token}`;
+  // The organisation the page acts in (`?org=`); none: the personal one.
+  const org = useAuth ? orgFromSearch(location.search) : null;
+  if (org !== null) headers['X-Organisation'] = String(org);
   let body: string | undefined;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -267,6 +276,9 @@ export const api = {
     request<PasswordChanged>('/api/auth/password', { method: 'POST', body: { current_password, new_password, revoke_other_access } }),
   /** Deletes the account and everything it owns (204). */
   deleteAccount: (password: string) => request<void>('/api/auth/me', { method: 'DELETE', body: { password } }),
+
+  /** The person's organisations, the personal one first. */
+  organisations: (signal?: AbortSignal) => request<Schemas['OrganisationList']>('/api/organisations', { signal }),
 
   keysPage: (page: number, limit: number, signal?: AbortSignal) =>
     request<Schemas['KeyList']>('/api/keys', { query: { page, limit }, signal }),

@@ -32,6 +32,9 @@ const KIND_LABELS: Record<AuditKind, string> = {
   'organisation.created': 'Organisation created',
   'member.invited': 'Member invited',
   'member.joined': 'Member joined',
+  'member.role_changed': 'Member role changed',
+  'member.removed': 'Member removed',
+  'member.left': 'Member left',
 };
 
 const FAMILY_LABELS: Record<string, string> = {

@@ -1386,6 +1386,41 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  await step('organisations: a team made through the API; the switcher moves to it (kept in the URL) and back (axe at both widths)', async () => {
+    const made = await apiSend('POST', '/api/organisations', { name: 'E2E team' }, { Authorization: `Bearer ${await jwt()}` });
+    check(made.status === 201, `POST /api/organisations: ${made.status} ${made.text}`);
+    const team = made.json().id;
+    // The header asked for the person's organisations when the page loaded.
+    await go('#/keys');
+    await page.reload();
+    await keyStatus(UNTRACKED_NAME);
+    const switcher = page.getByTestId('org-switcher');
+    await switcher.waitFor();
+    const options = await switcher.locator('option').allInnerTexts();
+    check(options.length === 2 && /^Personal \(owner, 1 person\)$/.test(options[0]) && /^E2E team \(owner, 1 person\)$/.test(options[1]), `the switcher offers both: ${options.join(' | ')}`);
+    await axe('keys (organisation switcher)');
+    const asked = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/keys' && r.headers()['x-organisation'] === String(team));
+    await switcher.selectOption(String(team));
+    await page.waitForURL(new RegExp(`\\?org=${team}#/keys`));
+    await asked;
+    await page.getByText('No keys yet.').waitFor();
+    check((await page.getByTestId('key-item').count()) === 0, "the team's Keys are its own (none)");
+    check((await switcher.inputValue()) === String(team), 'the switcher shows the team');
+    await page.reload();
+    await page.getByText('No keys yet.').waitFor();
+    check((await page.getByTestId('org-switcher').inputValue()) === String(team), 'a reload stays in the team');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(250);
+    await axe('keys (team, phone)');
+    const overflow = await settledOverflow();
+    check(overflow <= 0, `the phone layout with the switcher scrolls sideways by ${overflow}px`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByTestId('org-switcher').selectOption({ index: 0 });
+    await page.waitForURL((u) => u.search === '' && u.hash === '#/keys');
+    await keyStatus(UNTRACKED_NAME);
+    check((await page.getByTestId('key-item').count()) === 3, 'back in the personal organisation: its three keys');
+  });
+
   await step('log out; a protected route then lands on login', async () => {
     const token = await jwt();
     await page.getByTestId('logout').click();

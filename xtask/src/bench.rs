@@ -172,7 +172,7 @@ pub fn run(args: &[String]) -> Result {
 /// The bench user, its session and token and data, and the requests asked
 /// of it.
 struct Subject {
-    user_id: i64,
+    org_id: i64,
     jwt: String,
     token: String,
     data: Dataset,
@@ -221,10 +221,10 @@ fn bench(
     let r = reference.as_ref();
     let api = stack.worker.client();
     requests::repeated(&load, &api, token, r, requests, &mut report)?;
-    let who = (token.as_str(), subject.user_id);
+    let who = (token.as_str(), subject.org_id);
     requests::cold(&load, root, stack, who, r, requests, &mut report)?;
     drop(reference);
-    let session = (subject.jwt.as_str(), subject.user_id);
+    let session = (subject.jwt.as_str(), subject.org_id);
     web::cold(
         &load,
         (root, stack),
@@ -251,13 +251,13 @@ fn bench(
 fn prepare(stack: &Stack, report: &mut Report) -> Result<Subject> {
     let api = stack.worker.client();
     step("bench user, API token");
-    let (user_id, jwt) = account::register_and_login(&api, "bench")?;
+    let (org_id, jwt) = account::register_and_login(&api, "bench")?;
     let token = account::new_token(&api, &jwt)?;
-    let data = load_dataset(stack, user_id, report)?;
+    let data = load_dataset(stack, org_id, report)?;
     let requests = requests::public_requests(data.first_day, data.last_day);
     let web_requests = web::web_requests(data.first_day, data.last_day);
     let subject = Subject {
-        user_id,
+        org_id,
         jwt,
         token,
         data,
@@ -284,11 +284,11 @@ fn prepare(stack: &Stack, report: &mut Report) -> Result<Subject> {
 }
 
 /// The benchmark dataset, straight into the stack's D1.
-fn load_dataset(stack: &Stack, user_id: i64, report: &mut Report) -> Result<Dataset> {
+fn load_dataset(stack: &Stack, org_id: i64, report: &mut Report) -> Result<Dataset> {
     step("dataset: 5 keys × 40 models × 365 days straight into local D1");
     let now = dataset::timestamp(dataset::now_secs());
     let (sql, tsv) = (stack.dir.join("dataset.sql"), stack.dir.join("dataset.tsv"));
-    let data = dataset::generate(user_id, 1, dataset::today(), &now, &sql, &tsv)?;
+    let data = dataset::generate(org_id, 1, dataset::today(), &now, &sql, &tsv)?;
     let t = Instant::now();
     stack.execute_file(&sql)?;
     report.load = format!(

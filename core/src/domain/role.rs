@@ -49,6 +49,29 @@ impl Role {
     }
 }
 
+/// Whether `actor` may move a member from `from` to `to`; else the role it
+/// would take. Admins manage the members below them (member, viewer) and
+/// give only those roles; owners manage everyone, owners included. (That
+/// an organisation keeps an owner is the store's to check: it knows them.)
+pub fn may_change(actor: Role, from: Role, to: Role) -> Result<(), Role> {
+    let needed = if from >= Role::Admin || to >= Role::Admin {
+        Role::Owner
+    } else {
+        Role::Admin
+    };
+    if actor.allows(needed) {
+        Ok(())
+    } else {
+        Err(needed)
+    }
+}
+
+/// Whether `actor` may remove a member whose role is `target`, someone
+/// other than themselves (anyone may leave); else the role it would take.
+pub fn may_remove(actor: Role, target: Role) -> Result<(), Role> {
+    may_change(actor, target, Role::Viewer)
+}
+
 /// What a route asks of the person's role, checked by the dispatcher
 /// before its handler runs (declared with the route: `http::route`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,5 +107,25 @@ mod tests {
         }
         assert_eq!(Role::parse("Owner").unwrap_err().field, "role");
         assert!(Role::parse("").is_err());
+    }
+
+    #[test]
+    fn admins_manage_those_below_them_and_owners_everyone() {
+        use Role::*;
+        assert_eq!(may_change(Admin, Viewer, Member), Ok(()));
+        assert_eq!(may_change(Admin, Member, Viewer), Ok(()));
+        assert_eq!(may_change(Admin, Member, Admin), Err(Owner));
+        assert_eq!(may_change(Admin, Admin, Member), Err(Owner));
+        assert_eq!(may_change(Member, Viewer, Member), Err(Admin));
+        assert_eq!(may_change(Viewer, Viewer, Viewer), Err(Admin));
+        for from in Role::ALL {
+            for to in Role::ALL {
+                assert_eq!(may_change(Owner, from, to), Ok(()));
+            }
+        }
+        assert_eq!(may_remove(Admin, Member), Ok(()));
+        assert_eq!(may_remove(Admin, Admin), Err(Owner));
+        assert_eq!(may_remove(Owner, Owner), Ok(()));
+        assert_eq!(may_remove(Member, Viewer), Err(Admin));
     }
 }

@@ -116,13 +116,15 @@ pub fn remember_secret(secret: &str) {
 }
 
 /// Responses documented to hand a secret out once: the session of a login,
-/// an Access sign-in or a password change, a new API token, a new webhook's signing secret.
-const HANDS_OUT_A_SECRET: [(&str, &str, u16); 5] = [
+/// an Access sign-in or a password change, a new API token, a new webhook's
+/// signing secret, a new invitation's token.
+const HANDS_OUT_A_SECRET: [(&str, &str, u16); 6] = [
     ("POST", "/api/auth/login", 200),
     ("POST", "/api/auth/access", 200),
     ("POST", "/api/auth/password", 200),
     ("POST", "/api/tokens", 201),
     ("POST", "/api/webhooks", 201),
+    ("POST", "/api/organisations/invitations", 201),
 ];
 
 /// Keeps the body for the final secret scan, unless it is one of the

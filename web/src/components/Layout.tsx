@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { href, type RouteName } from '../router';
+import { OrgSwitcher } from './OrgSwitcher';
 
 const NAV: { name: RouteName; label: string }[] = [
   { name: 'overview', label: 'Overview' },
@@ -57,6 +58,7 @@ export function Layout({ route, signedIn, email, onLogout, loggingOut, children 
           ) : null}
           {signedIn ? (
             <div class="account">
+              <OrgSwitcher />
               {email ? <span class="email" title={email}>{email}</span> : null}
               <a class="button small" href={href('settings')} aria-current={route === 'settings' ? 'page' : undefined} data-testid="nav-settings">
                 Settings

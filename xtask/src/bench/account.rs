@@ -19,7 +19,7 @@ pub fn expect(resp: Response, status: u16, what: &str) -> Result<Response> {
     }
 }
 
-/// Registers `<who>-<pid>@bench.example` and logs in: (user id, JWT).
+/// Registers `<who>-<pid>@bench.example` and logs in: (the id of the personal organisation their keys and figures go to, JWT).
 pub fn register_and_login(api: &Client, who: &str) -> Result<(i64, String)> {
     let body = json!({
         "email": format!("{who}-{}@bench.example", std::process::id()),
@@ -32,7 +32,7 @@ pub fn register_and_login(api: &Client, who: &str) -> Result<(i64, String)> {
         "POST /api/auth/register",
     )?
     .json()?;
-    let id = user["id"].as_i64().ok_or("register: no id in the answer")?;
+    user["id"].as_i64().ok_or("register: no id in the answer")?;
     let login = expect(
         api.post("/api/auth/login", None, &body)?,
         200,
@@ -43,7 +43,16 @@ pub fn register_and_login(api: &Client, who: &str) -> Result<(i64, String)> {
         .as_str()
         .ok_or("login: no access_token")?
         .to_owned();
-    Ok((id, jwt))
+    let organisations = expect(
+        api.get("/api/organisations", Some(&jwt))?,
+        200,
+        "GET /api/organisations",
+    )?
+    .json()?;
+    let org_id = organisations["items"][0]["id"]
+        .as_i64()
+        .ok_or("organisations: no personal organisation")?;
+    Ok((org_id, jwt))
 }
 
 /// A new API token (`POST /api/tokens`).

@@ -123,12 +123,12 @@ impl Rng {
     }
 }
 
-/// Writes `sql` (the 5 `api_keys` rows of `user_id` with ids from
+/// Writes `sql` (the 5 `api_keys` rows of `org_id` with ids from
 /// `first_key_id`, then `usage_stats` in multi-row INSERTs) and `tsv` (the
 /// same rows for the reference app: key index, date, model, requests,
 /// tokens in, tokens out, cost as a decimal string).
 pub fn generate(
-    user_id: i64,
+    org_id: i64,
     first_key_id: i64,
     today: i64,
     now: &str,
@@ -141,7 +141,7 @@ pub fn generate(
         tsv: String::with_capacity(6 << 20),
         in_statement: 0,
     };
-    let mut keys = key_rows(&mut out.sql, &mut rng, user_id, first_key_id, now);
+    let mut keys = key_rows(&mut out.sql, &mut rng, org_id, first_key_id, now);
     let start_day = today - (DAYS - 1);
     let (mut last_30, mut last_365) = (Totals::default(), Totals::default());
     let mut rows = 0usize;
@@ -150,7 +150,7 @@ pub fn generate(
         for key in keys.iter_mut() {
             for (model, price_in, price_out) in MODELS {
                 let row = Row::random(&mut rng, price_in, price_out);
-                out.usage_row(user_id, key.id, &date, model, &row, now);
+                out.usage_row(org_id, key.id, &date, model, &row, now);
                 out.reference_row(key.id - first_key_id + 1, &date, model, &row);
                 key.totals.add(&row);
                 last_365.add(&row);
@@ -184,7 +184,7 @@ pub fn generate(
 fn key_rows(
     out: &mut String,
     rng: &mut Rng,
-    user_id: i64,
+    org_id: i64,
     first_key_id: i64,
     now: &str,
 ) -> Vec<BenchKey> {
@@ -202,7 +202,7 @@ fn key_rows(
         let sep = if k + 1 < KEYS { "," } else { ";" };
         writeln!(
             out,
-            "({id}, {user_id}, '{name}', 'inference', NULL, NULL, 'sk-or-v1-…{}', '{hash}', 1, 'valid', '{now}', '{now}'){sep}",
+            "({id}, {org_id}, '{name}', 'inference', NULL, NULL, 'sk-or-v1-…{}', '{hash}', 1, 'valid', '{now}', '{now}'){sep}",
             &hash[60..]
         )
         .ok();
@@ -245,7 +245,7 @@ struct Out {
 impl Out {
     fn usage_row(
         &mut self,
-        user_id: i64,
+        org_id: i64,
         key_id: i64,
         date: &str,
         model: &str,
@@ -268,7 +268,7 @@ impl Out {
         } = row;
         write!(
             self.sql,
-            "({key_id}, {user_id}, '{date}', '{model}', {requests}, {tokens_input}, {tokens_output}, {cost}, 'activity', '{now}')"
+            "({key_id}, {org_id}, '{date}', '{model}', {requests}, {tokens_input}, {tokens_output}, {cost}, 'activity', '{now}')"
         )
         .ok();
         self.in_statement += 1;

@@ -64,7 +64,7 @@ pub fn run(root: &Path, stack: &mut Stack, oha: &PathBuf, opts: &Options) -> Res
         opts,
         dir: &dir,
     };
-    let who = (subject.token.as_str(), subject.user_id);
+    let who = (subject.token.as_str(), subject.org_id);
     let text = rows(&load, root, stack, who, &subject.requests)?;
     let text = format!(
         "{text}\n- Taken {} on {}\n- Command: `{}`\n- Versions: {}\n",
@@ -95,7 +95,7 @@ fn rows(
     load: &Load,
     root: &Path,
     stack: &mut Stack,
-    (token, user_id): (&str, i64),
+    (token, org_id): (&str, i64),
     requests: &[PublicRequest],
 ) -> Result<String> {
     let out = root.join("target/profiles");
@@ -132,7 +132,7 @@ fn rows(
             None => vec![kind.floor_path().to_owned()],
         };
         step(&format!("profile, floor of {}", request.label));
-        let floor = stack.start_floor(root, user_id)?;
+        let floor = stack.start_floor(root, org_id)?;
         let label = format!("floor of {}: `{}`", request.label, kind.floor_path());
         let target = Profiled {
             name: &format!("{name}-floor"),

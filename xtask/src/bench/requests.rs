@@ -213,7 +213,7 @@ pub fn cold(
     requests: &[PublicRequest],
     report: &mut Report,
 ) -> Result {
-    let (token, user_id) = subject;
+    let (token, org_id) = subject;
     // `--reverse-cold`: whether a row's figure owes anything to its place
     // (the first cold row runs first after the repeated phase).
     let mut order: Vec<usize> = (0..requests.len()).collect();
@@ -233,7 +233,7 @@ pub fn cold(
         };
         report.rows[i].cold = Some(cold_row(
             load,
-            (root, stack, user_id),
+            (root, stack, org_id),
             &row,
             reference,
             report,
@@ -259,11 +259,11 @@ pub struct Cold<'a> {
 /// One cold row: before it, the Worker is started again on the same data
 /// with `CACHE_OFF` (a fresh process: under `wrangler dev` workerd's heap
 /// grows with every D1 result, so rows do not inherit each other's); its
-/// floors (fresh floor Workers, reading as `user_id`) and the reference are
+/// floors (fresh floor Workers, reading as `org_id`) and the reference are
 /// measured side by side with it. The floors go into `report`.
 pub fn cold_row(
     load: &Load,
-    (root, stack, user_id): (&Path, &mut Stack, i64),
+    (root, stack, org_id): (&Path, &mut Stack, i64),
     row: &Cold,
     reference: Option<&Reference>,
     report: &mut Report,
@@ -276,7 +276,7 @@ pub fn cold_row(
     let mut servers = Vec::new();
     let mut floors = Vec::new();
     for &kind in row.floors {
-        let (client, paths) = floor_target(root, stack, user_id, kind, row, &mut servers)?;
+        let (client, paths) = floor_target(root, stack, org_id, kind, row, &mut servers)?;
         let probe_name = format!("floor{}", kind.floor_path().replace('/', "-"));
         floors.push((kind, load.probe(&client, &paths, None, &probe_name)?, paths));
     }
@@ -310,7 +310,7 @@ pub fn cold_row(
 fn floor_target(
     root: &Path,
     stack: &Stack,
-    user_id: i64,
+    org_id: i64,
     kind: FloorKind,
     row: &Cold,
     servers: &mut Vec<Worker>,
@@ -326,7 +326,7 @@ fn floor_target(
     if kind == FloorKind::Health {
         return Ok((stack.worker.client(), paths));
     }
-    let server = stack.start_floor(root, user_id)?;
+    let server = stack.start_floor(root, org_id)?;
     let client = server.client();
     servers.push(server);
     Ok((client, paths))

@@ -108,9 +108,9 @@ impl Stack {
     }
 
     /// The bare Worker of `bench/floor/worker.js` on the same local D1 (same
-    /// `--persist-to`, same D1 binding and database), reading as `user_id`.
-    pub fn start_floor(&self, root: &Path, user_id: i64) -> Result<Worker> {
-        let config = write_floor_config(root, &self.dir, user_id)?;
+    /// `--persist-to`, same D1 binding and database), reading as `org_id`.
+    pub fn start_floor(&self, root: &Path, org_id: i64) -> Result<Worker> {
+        let config = write_floor_config(root, &self.dir, org_id)?;
         tools::step("wrangler dev (the floor: bench/floor/worker.js)");
         let floor = watcher_stack::Stack::other_worker(&config, "/noop")
             .persist_dir(&self.persist)
@@ -205,7 +205,7 @@ impl Stack {
 /// The floor Worker's config: `bench/floor/worker.js`, the repository's
 /// compatibility date and `[[d1_databases]]` table (so it opens the same
 /// local database), its own Durable Object class.
-fn write_floor_config(root: &Path, dir: &Path, user_id: i64) -> Result<PathBuf> {
+fn write_floor_config(root: &Path, dir: &Path, org_id: i64) -> Result<PathBuf> {
     let source = fs::read_to_string(root.join("wrangler.toml"))
         .map_err(|e| format!("wrangler.toml: {e}"))?;
     let mut date = None;
@@ -239,7 +239,7 @@ fn write_floor_config(root: &Path, dir: &Path, user_id: i64) -> Result<PathBuf> 
         "name = \"orw-bench-floor\"\nmain = {:?}\n{date}\n\n{d1}\n\
          [[durable_objects.bindings]]\nname = \"HOP\"\nclass_name = \"Hop\"\n\n\
          [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Hop\"]\n\n\
-         [vars]\nBENCH_USER_ID = \"{user_id}\"\n",
+         [vars]\nBENCH_ORG_ID = \"{org_id}\"\n",
         main.display().to_string()
     );
     let config = dir.join("floor.wrangler.toml");

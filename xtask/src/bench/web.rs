@@ -67,11 +67,11 @@ pub fn web_requests(first: i64, last: i64) -> Vec<WebRequest> {
 }
 
 /// The cold rows of the web requests, with the session `jwt` of the bench
-/// user `user_id`, after the public rows.
+/// user `org_id`, after the public rows.
 pub fn cold(
     load: &Load,
     (root, stack): (&Path, &mut Stack),
-    (jwt, user_id): (&str, i64),
+    (jwt, org_id): (&str, i64),
     requests: &[WebRequest],
     report: &mut Report,
 ) -> Result {
@@ -85,7 +85,7 @@ pub fn cold(
             floors: std::slice::from_ref(&request.floor),
             what: request.what,
         };
-        let run = cold_row(load, (root, stack, user_id), &row, None, report)?;
+        let run = cold_row(load, (root, stack, org_id), &row, None, report)?;
         report.rows.push(Row {
             label: request.label.to_owned(),
             target: None,

@@ -79,10 +79,19 @@ pub enum Kind {
     /// An invitation was accepted: the person joined.
     #[serde(rename = "member.joined")]
     MemberJoined,
+    /// A member was given another role.
+    #[serde(rename = "member.role_changed")]
+    MemberRoleChanged,
+    /// A member was taken out of the organisation by someone else.
+    #[serde(rename = "member.removed")]
+    MemberRemoved,
+    /// A member left on their own.
+    #[serde(rename = "member.left")]
+    MemberLeft,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 29] = [
+    pub const ALL: [Kind; 32] = [
         Kind::AccountCreated,
         Kind::PasswordChanged,
         Kind::SettingsUpdated,
@@ -112,6 +121,9 @@ impl Kind {
         Kind::OrganisationCreated,
         Kind::MemberInvited,
         Kind::MemberJoined,
+        Kind::MemberRoleChanged,
+        Kind::MemberRemoved,
+        Kind::MemberLeft,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -145,6 +157,9 @@ impl Kind {
             Self::OrganisationCreated => "organisation.created",
             Self::MemberInvited => "member.invited",
             Self::MemberJoined => "member.joined",
+            Self::MemberRoleChanged => "member.role_changed",
+            Self::MemberRemoved => "member.removed",
+            Self::MemberLeft => "member.left",
         }
     }
 
