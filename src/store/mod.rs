@@ -156,6 +156,17 @@ pub async fn ids(db: &D1Database, sql: &str, args: Vec<Arg>) -> AppResult<Vec<i6
         .collect())
 }
 
+/// The `id` a statement of a batch returned (`… RETURNING id`); `None`
+/// when it returned no row.
+pub fn returned_id(result: &worker::D1Result) -> AppResult<Option<i64>> {
+    Ok(result
+        .results::<Id>()
+        .map_err(db_error)?
+        .into_iter()
+        .next()
+        .map(|row| row.id))
+}
+
 #[derive(Deserialize)]
 struct Id {
     id: i64,

@@ -201,10 +201,6 @@ pub async fn create(
     user_id: i64,
     now: &str,
 ) -> AppResult<Option<i64>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
     let organisation = insert_statement(db, name, now)?;
     let owner = super::statement(
         db,
@@ -216,15 +212,10 @@ pub async fn create(
     for result in &results {
         super::changes(result)?;
     }
-    Ok(match results.first() {
-        Some(result) => result
-            .results::<Id>()
-            .map_err(super::db_error)?
-            .into_iter()
-            .next()
-            .map(|row| row.id),
-        None => None,
-    })
+    match results.first() {
+        Some(result) => super::returned_id(result),
+        None => Ok(None),
+    }
 }
 
 /// One member of an organisation.

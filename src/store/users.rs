@@ -113,10 +113,6 @@ async fn register_rows(
     args: Vec<super::Arg>,
     now: &str,
 ) -> AppResult<Option<(worker::D1Result, i64)>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
     let person = super::statement(db, insert_person, args)?;
     let organisation = super::organisations::insert_statement(db, PERSONAL, now)?;
     let membership = super::statement(
@@ -140,8 +136,7 @@ async fn register_rows(
     let (Some(person), Some(organisation)) = (results.next(), results.next()) else {
         return Ok(None);
     };
-    let org = organisation.results::<Id>().map_err(super::db_error)?;
-    Ok(org.into_iter().next().map(|org| (person, org.id)))
+    Ok(super::returned_id(&organisation)?.map(|org_id| (person, org_id)))
 }
 
 pub async fn credentials(db: &D1Database, email: &str) -> AppResult<Option<Credentials>> {
