@@ -1409,9 +1409,11 @@ try {
     await page.reload();
     await page.getByText('No keys yet.').waitFor();
     check((await page.getByTestId('org-switcher').inputValue()) === String(team), 'a reload stays in the team');
+    await page.screenshot({ path: path.join(SHOTS, 'keys-team-desktop.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(250);
     await axe('keys (team, phone)');
+    await page.screenshot({ path: path.join(SHOTS, 'keys-team-phone.png') });
     const overflow = await settledOverflow();
     check(overflow <= 0, `the phone layout with the switcher scrolls sideways by ${overflow}px`);
     await page.setViewportSize({ width: 1280, height: 900 });
