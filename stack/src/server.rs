@@ -123,6 +123,24 @@ impl Server {
             .unwrap_or_default()
     }
 
+    /// Whether its process still runs, and the tail of its log: what a
+    /// client that lost its connection to it reports (a refused connection
+    /// says nothing of why the server went).
+    pub fn state(&self) -> String {
+        let pid = self.child.as_ref().map(Child::id);
+        let running = pid.is_some_and(|pid| {
+            // A zombie has exited; only its parent has not read its status.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|stat| !stat.contains(") Z "))
+        });
+        let what = match (pid, running) {
+            (Some(pid), true) => format!("is running (pid {pid})"),
+            (Some(pid), false) => format!("has exited (pid {pid})"),
+            (None, _) => "was stopped".to_owned(),
+        };
+        self.failure(&what)
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         crate::last_lines(&self.log(), lines).join("\n")
     }
@@ -198,6 +216,26 @@ mod tests {
             .unwrap_err();
         assert!(err.contains("x exited"), "{err}");
         assert!(err.contains("Address already in use"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn its_state_says_whether_it_runs_with_its_log() {
+        let dir = temp("state");
+        let log = dir.join("x.log");
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo started; sleep 30"]);
+        let server = Server::spawn("x", 1, cmd, Some(&log)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !server.log().contains("started") && Instant::now() < deadline {
+            sleep(Duration::from_millis(20));
+        }
+        let state = server.state();
+        assert!(state.starts_with("x is running (pid "), "{state}");
+        assert!(state.ends_with("started"), "{state}");
+        server.kill();
+        let state = server.state();
+        assert!(state.starts_with("x has exited"), "{state}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

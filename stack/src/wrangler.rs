@@ -37,12 +37,29 @@ pub fn offline_env(cmd: &mut Command) -> &mut Command {
         .env("PATH", path)
 }
 
-/// `wrangler`, run from the repository's root with [`offline_env`].
+/// Preloaded into every `wrangler` this crate runs: Node's servers keep
+/// idle connections open, so workerd never writes into one Node is closing
+/// (the file says why: a local queue that stopped delivering for good).
+pub const NODE_PRELOAD: &str = "stack/node/keep-alive.cjs";
+
+/// `wrangler`, run from the repository's root with [`offline_env`] and
+/// [`NODE_PRELOAD`].
 pub fn wrangler() -> Command {
     let root = crate::root();
     let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
-    offline_env(&mut cmd).current_dir(root);
+    offline_env(&mut cmd)
+        .env("NODE_OPTIONS", node_options(&root))
+        .current_dir(root);
     cmd
+}
+
+/// `NODE_OPTIONS` with the preload after whatever the caller had set.
+fn node_options(root: &Path) -> String {
+    let preload = format!("--require={}", root.join(NODE_PRELOAD).display());
+    match std::env::var("NODE_OPTIONS") {
+        Ok(options) if !options.trim().is_empty() => format!("{options} {preload}"),
+        _ => preload,
+    }
 }
 
 /// `wrangler d1 migrations apply DB --local` on the local D1 in
@@ -73,5 +90,47 @@ pub fn apply_migrations(persist_dir: &Path, config: Option<&Path>) -> Result<Str
             persist_dir.display(),
             out.status
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Node as `wrangler()` starts it: a server Miniflare creates the way
+    /// its bundle does (`createServer` looked up on the module at the call)
+    /// never closes an idle connection.
+    #[test]
+    fn wranglers_node_keeps_idle_connections_open() {
+        let wrangler = wrangler();
+        let mut node = Command::new("node");
+        for (name, value) in wrangler.get_envs() {
+            match value {
+                Some(value) => node.env(name, value),
+                None => node.env_remove(name),
+            };
+        }
+        let script = "const http = require('node:http'); \
+                      const esm = { default: http }; \
+                      const server = esm.default.createServer(() => {}); \
+                      const plain = new http.Server(); \
+                      console.log(server.keepAliveTimeout, plain.keepAliveTimeout);";
+        let out = node.args(["-e", script]).output().expect("node runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Node's own default stays for servers made otherwise: the preload
+        // changes exactly what Miniflare's loopback server is made by.
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0 5000");
+    }
+
+    #[test]
+    fn the_preload_follows_what_the_caller_set() {
+        let root = crate::root();
+        let options = node_options(&root);
+        assert!(options.ends_with(&format!("--require={}", root.join(NODE_PRELOAD).display())));
+        assert!(root.join(NODE_PRELOAD).is_file());
     }
 }

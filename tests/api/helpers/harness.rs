@@ -56,6 +56,11 @@ pub fn app() -> &'static TestApp {
     }
 }
 
+/// The shared stack if it has started, without starting it.
+pub fn started_app() -> Option<&'static TestApp> {
+    APP.get().and_then(|app| app.as_ref().ok())
+}
+
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<String>()

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::harness::{app, record_response_body, unique_ip};
+use super::harness::{app, record_response_body, started_app, unique_ip};
 
 /// How long a test waits for a connection and for a whole answer, from the
 /// Worker, the simulator or anything else it calls.
@@ -159,14 +159,14 @@ impl Call {
             request = request.header("Content-Type", content_type).body(body);
         }
         let retry = request.try_clone();
-        let (status, headers, text) = exchange(request).await;
+        let (status, headers, text) = exchange(request, &url).await;
         // Local workerd now and then drops an isolate under load and answers
         // this instead of running the request (never the Worker's own
         // answer); it asks for the request to be sent again, so it is, once.
         let (status, headers, text) = match retry {
             Some(again) if status == 503 && text.starts_with(RESTARTED) => {
                 eprintln!("{method} {url}: workerd restarted mid-request; sent again");
-                exchange(again).await
+                exchange(again, &url).await
             }
             _ => (status, headers, text),
         };
@@ -184,8 +184,14 @@ impl Call {
 /// Miniflare's answer when workerd restarted the isolate mid-request.
 pub const RESTARTED: &str = "Your worker restarted mid-request";
 
-async fn exchange(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, String) {
-    let response = request.send().await.expect("the Worker answers");
+async fn exchange(
+    request: reqwest::RequestBuilder,
+    url: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(e) => panic!("no answer from {url}: {e}{}", whose_state(url)),
+    };
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     (
@@ -193,6 +199,16 @@ async fn exchange(request: reqwest::RequestBuilder) -> (u16, reqwest::header::He
         headers,
         response.text().await.expect("a readable body"),
     )
+}
+
+/// When `url` is the shared Worker's: whether its `wrangler dev` still
+/// runs, and the end of its log (a refused connection alone says nothing of
+/// why the Worker went).
+fn whose_state(url: &str) -> String {
+    match started_app() {
+        Some(app) if url.starts_with(&app.base_url) => format!("\n{}", app.state()),
+        _ => String::new(),
+    }
 }
 
 /// Every response any test receives is checked against `openapi.json`, so
