@@ -84,10 +84,12 @@ pub mod usage {
     pub mod export;
     pub mod focus;
     pub mod hourly;
+    pub mod members;
     pub mod metrics;
     pub mod overview;
     pub mod periods;
     pub mod shapes;
+    pub mod stats;
 }
 
 /// Webhook URL rules, signatures, retry rules and channels.

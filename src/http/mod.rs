@@ -242,15 +242,13 @@ async fn recorded(app: &App, changed: AppResult<Changed>) -> AppResult<Reply> {
     Ok(reply)
 }
 
-/// A sign-in's answer, with the account it created recorded like a change.
+/// A sign-in's answer, with what it changed recorded like changes.
 async fn signed_in(app: &App, signed: AppResult<SignedIn>) -> AppResult<Reply> {
-    match signed? {
-        SignedIn {
-            reply,
-            created: Some(entry),
-        } => recorded(app, Ok(Changed { reply, entry })).await,
-        SignedIn { reply, .. } => Ok(reply),
+    let SignedIn { mut reply, changes } = signed?;
+    for entry in changes {
+        reply = recorded(app, Ok(Changed { reply, entry })).await?;
     }
+    Ok(reply)
 }
 
 /// Sent on every response, the static assets' included (`public/_headers`

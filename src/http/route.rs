@@ -49,12 +49,14 @@ impl Changed {
 }
 
 /// What a sign-in through Cloudflare Access answers: the reply, and the
-/// audit entry of the account it created on first sight (signing in alone
-/// changes nothing), recorded like a change's when the reply is a success.
+/// audit entries of what it changed (the account it created on first
+/// sight, the organisations it joined through invitations; signing in
+/// alone changes nothing), recorded like a change's when the reply is a
+/// success.
 #[derive(Debug)]
 pub struct SignedIn {
     pub reply: Reply,
-    pub created: Option<Entry>,
+    pub changes: Vec<Entry>,
 }
 
 /// The answer of a sign-in through Cloudflare Access.

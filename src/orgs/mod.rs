@@ -5,6 +5,7 @@
 //! (personal) organisation without it.
 
 pub mod handlers;
+pub mod invitations;
 pub mod manage;
 pub mod members;
 
@@ -44,15 +45,27 @@ pub const ROUTES: &[Route] = &[
     .role(Role::Viewer)
     .doc::<manage::__path_remove>(),
     route::change("POST", "/api/organisations/invitations", |cx, user| {
-        Box::pin(members::invite(cx, user))
+        Box::pin(invitations::invite(cx, user))
     })
     .json()
-    .doc::<members::__path_invite>(),
+    .doc::<invitations::__path_invite>(),
+    route::session("GET", "/api/organisations/invitations", |cx, user| {
+        Box::pin(invitations::list(cx, user))
+    })
+    // Who was invited is the inviters' business, not every reader's.
+    .role(Role::Admin)
+    .doc::<invitations::__path_list>(),
+    route::change_id(
+        "DELETE",
+        "/api/organisations/invitations/{id}",
+        |cx, user, id| Box::pin(invitations::revoke(cx, user, id)),
+    )
+    .doc::<invitations::__path_revoke>(),
     route::change("POST", "/api/invitations/accept", |cx, user| {
-        Box::pin(members::accept(cx, user))
+        Box::pin(invitations::accept(cx, user))
     })
     // Concerns the person: the invitation says where and with which role.
     .role(Role::Viewer)
     .json()
-    .doc::<members::__path_accept>(),
+    .doc::<invitations::__path_accept>(),
 ];

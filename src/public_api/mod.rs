@@ -11,25 +11,20 @@
 //! after the answer.
 
 use crate::app::App;
-use crate::clock;
-use crate::domain::dates::DateRange;
-use crate::domain::page::Page;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::api_token_hash;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Incoming;
-use crate::http::query::QueryParams;
 use crate::http::reply::Reply;
 use crate::http::route::{self, Public, Route};
 use crate::rate_limit::{self, Bucket, Decision};
 use wire::{PublicAsk, PublicOutcome, TokenAsk};
 
 pub mod object;
+mod questions;
 pub mod wire;
 use crate::store;
-use crate::usage::answers::{KeysResponse, PublicQuery, StatsResponse, UsageResponse};
-use crate::usage::metrics::OpenMetricsText;
-use watcher_core::api_doc::vocabulary;
+use crate::usage::answers::PublicQuery;
 
 const TOKEN_WINDOW_SECS: i64 = 3600;
 const IP_WINDOW_SECS: i64 = 60;
@@ -40,38 +35,38 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/stats",
         Public {
             scope: Scope::StatsRead,
-            question: stats,
+            question: questions::stats,
             reply: json,
         },
     )
-    .doc::<__path_stats>(),
+    .doc::<questions::__path_stats>(),
     route::public(
         "/api/v1/usage",
         Public {
             scope: Scope::UsageRead,
-            question: usage,
+            question: questions::usage,
             reply: json,
         },
     )
-    .doc::<__path_usage>(),
+    .doc::<questions::__path_usage>(),
     route::public(
         "/api/v1/keys",
         Public {
             scope: Scope::KeysRead,
-            question: keys,
+            question: questions::keys,
             reply: json,
         },
     )
-    .doc::<__path_keys>(),
+    .doc::<questions::__path_keys>(),
     route::public(
         "/api/v1/metrics",
         Public {
             scope: Scope::MetricsRead,
-            question: metrics,
+            question: questions::metrics,
             reply: Reply::openmetrics,
         },
     )
-    .doc::<__path_metrics>(),
+    .doc::<questions::__path_metrics>(),
 ];
 
 fn json(body: String) -> Reply {
@@ -239,90 +234,6 @@ fn ip_bucket<'a>(app: &App, name: &'a str) -> Bucket<'a> {
         limit: app.config.ip_rate_limit_per_minute,
         window_secs: IP_WINDOW_SECS,
     }
-}
-
-/// Totals over a date range
-///
-/// Needs scope `stats:read`. Totals of requests, cost and tokens over the token's keys (the account's, or those it is limited to) between start_date and end_date (inclusive). Defaults: end = today (UTC), start = end - 29 days. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
-#[utoipa::path(
-    get,
-    path = "/api/v1/stats",
-    operation_id = "publicStats",
-    tag = "public",
-    params(vocabulary::params::StartDateOptional, vocabulary::params::EndDateOptional),
-    responses(
-        (status = 200, description = "Totals.", body = StatsResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
-        (status = 400, response = vocabulary::responses::PublicBadRequest),
-        (status = 422, response = vocabulary::responses::PublicValidationError),
-    )
-)]
-fn stats(req: &Incoming) -> AppResult<PublicQuery> {
-    let q = QueryParams::parse(req.query.as_deref(), &["start_date", "end_date"])?;
-    let range = DateRange::with_defaults(q.get("start_date"), q.get("end_date"), clock::today())?;
-    Ok(PublicQuery::stats(&range))
-}
-
-/// Usage per day and model
-///
-/// Needs scope `usage:read`. Rows aggregated over the token's keys (the account's, or those it is limited to) by (date, model), ordered by date then model, paginated. Both dates are required. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
-#[utoipa::path(
-    get,
-    path = "/api/v1/usage",
-    operation_id = "publicUsage",
-    tag = "public",
-    params(vocabulary::params::StartDateRequired, vocabulary::params::EndDateRequired, vocabulary::params::Page, vocabulary::params::Limit),
-    responses(
-        (status = 200, description = "One page of rows.", body = UsageResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
-        (status = 400, response = vocabulary::responses::PublicBadRequest),
-        (status = 422, response = vocabulary::responses::PublicValidationError),
-    )
-)]
-fn usage(req: &Incoming) -> AppResult<PublicQuery> {
-    let q = QueryParams::parse(
-        req.query.as_deref(),
-        &["start_date", "end_date", "page", "limit"],
-    )?;
-    let range = DateRange::required(q.get("start_date"), q.get("end_date"))?;
-    Ok(PublicQuery::usage(
-        &range,
-        &Page::parse(q.get("page"), q.get("limit"))?,
-    ))
-}
-
-/// Keys with all-time totals
-///
-/// Needs scope `keys:read`. The token's keys (the account's, or those it is limited to) with their all-time requests and cost. Never a key value or preview. Takes no parameters. Each response carries X-RateLimit-Limit/Remaining/Reset; a successful call refreshes the token's `last_used_at` (written at most once a minute per token, after the response).
-#[utoipa::path(
-    get,
-    path = "/api/v1/keys",
-    operation_id = "publicKeys",
-    tag = "public",
-    responses(
-        (status = 200, description = "The keys.", body = KeysResponse, headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
-    )
-)]
-fn keys(_: &Incoming) -> AppResult<PublicQuery> {
-    Ok(PublicQuery::Keys)
-}
-
-/// OpenMetrics for Prometheus and Grafana
-///
-/// Needs scope `metrics:read`. The figures of the token's keys (the account's, or those it is limited to) as OpenMetrics text (`application/openmetrics-text; version=1.0.0`): per key spend in the current UTC day/week/month (`openrouter_key_spend_usd{period}`), all-time usage (`openrouter_key_usage_usd_total`), limit and remaining (absent, never +Inf, when unlimited), seconds since the last sync; per model requests, tokens and spend of the last completed UTC day (named by `openrouter_model_day_info{day}`). Exact decimals. Same token and rate limit as every /api/v1 route (scrape every few minutes: the figures change hourly). Takes no parameters.
-#[utoipa::path(
-    get,
-    path = "/api/v1/metrics",
-    operation_id = "publicMetrics",
-    tag = "public",
-    responses(
-        (status = 200, description = "The metrics, ending with `# EOF`.", body = inline(OpenMetricsText), content_type = "application/openmetrics-text", headers(("X-RateLimit-Limit" = String), ("X-RateLimit-Remaining" = String), ("X-RateLimit-Reset" = String), ("Access-Control-Allow-Origin" = String), ("Access-Control-Expose-Headers" = String))),
-    )
-)]
-fn metrics(req: &Incoming) -> AppResult<PublicQuery> {
-    QueryParams::parse(req.query.as_deref(), &[])?;
-    let yesterday = clock::today() - chrono::Duration::days(1);
-    Ok(PublicQuery::Metrics {
-        day: crate::domain::dates::format_day(yesterday),
-    })
 }
 
 fn limited(decision: &Decision) -> Reply {

@@ -153,7 +153,9 @@ pub async fn activity_days(
 mod public;
 mod public_sql;
 pub use public::*;
-pub use public_sql::{PUBLIC_KEYS, PUBLIC_METRICS, PUBLIC_STATS, PUBLIC_USAGE};
+pub use public_sql::{
+    PUBLIC_KEYS, PUBLIC_METRICS, PUBLIC_STATS, PUBLIC_STATS_BY_MEMBER, PUBLIC_USAGE,
+};
 
 // ---- web API (JWT) ----------------------------------------------------------
 

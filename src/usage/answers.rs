@@ -8,6 +8,7 @@ use watcher_core::api_doc::vocabulary;
 use worker::D1Database;
 
 use super::shapes::{Answer, Period, Summary};
+use super::stats::StatsResponse;
 use crate::domain::dates::{format_day, DateRange};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, Pagination};
@@ -23,6 +24,11 @@ use crate::store::{self, usage};
 #[serde(rename_all = "snake_case")]
 pub enum PublicQuery {
     Stats {
+        start: String,
+        end: String,
+    },
+    /// `group_by=member`.
+    StatsByMember {
         start: String,
         end: String,
     },
@@ -47,6 +53,13 @@ impl PublicQuery {
         }
     }
 
+    pub fn stats_by_member(range: &DateRange) -> Self {
+        Self::StatsByMember {
+            start: format_day(range.start()),
+            end: format_day(range.end()),
+        }
+    }
+
     pub fn usage(range: &DateRange, page: &Page) -> Self {
         Self::Usage {
             start: format_day(range.start()),
@@ -60,13 +73,6 @@ impl PublicQuery {
     pub fn cache_key(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
-}
-
-#[derive(Serialize, ToSchema)]
-#[schema(as = PublicStats)]
-pub struct StatsResponse {
-    summary: Summary,
-    period: Period,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -140,6 +146,10 @@ pub async fn answer(
             )
             .await
         }
+        PublicQuery::StatsByMember { start, end } => {
+            let range = DateRange::required(Some(start), Some(end))?;
+            super::by_member::answer(db, token_hash, &range).await
+        }
         PublicQuery::Usage {
             start,
             end,
@@ -159,15 +169,13 @@ async fn stats(db: &D1Database, token_hash: &str, range: &DateRange) -> AppResul
     let Some(row) = usage::public_stats(db, token_hash, range).await? else {
         return Ok(None);
     };
-    let body = StatsResponse {
-        summary: Summary {
-            total_requests: row.total_requests,
-            total_cost: store::money(&row.total_cost)?,
-            total_tokens_input: row.total_tokens_input,
-            total_tokens_output: row.total_tokens_output,
-        },
-        period: Period::of(range),
+    let summary = Summary {
+        total_requests: row.total_requests,
+        total_cost: store::money(&row.total_cost)?,
+        total_tokens_input: row.total_tokens_input,
+        total_tokens_output: row.total_tokens_output,
     };
+    let body = StatsResponse::new(summary, Period::of(range), None);
     Ok(Some(Answer {
         grant: Grant::of(
             row.token_id,

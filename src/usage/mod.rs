@@ -1,11 +1,13 @@
 //! Reading usage: the public API, the dashboard's views, CSV export.
 
 pub mod answers;
+pub mod by_member;
 pub mod cache;
 pub use watcher_core::usage::csv;
 pub use watcher_core::usage::export;
 pub use watcher_core::usage::focus;
 pub use watcher_core::usage::hourly;
+pub use watcher_core::usage::members;
 pub mod local;
 pub use watcher_core::usage::metrics;
 pub mod metrics_answer;
@@ -13,6 +15,7 @@ pub mod models;
 pub use watcher_core::usage::overview;
 pub use watcher_core::usage::periods;
 pub use watcher_core::usage::shapes;
+pub use watcher_core::usage::stats;
 pub mod dashboard;
 pub mod rows;
 

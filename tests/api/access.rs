@@ -308,3 +308,80 @@ async fn an_account_without_a_password_deletes_itself_from_a_fresh_session() {
     assert_eq!(res.error_field(), "password");
     assert_eq!(users_named(&user.email).len(), 1);
 }
+
+#[tokio::test]
+async fn signing_in_joins_the_organisations_that_invited_the_address() {
+    let email = fresh_email();
+    let (host, other) = (new_user().await, new_user().await);
+    let mut teams = Vec::new();
+    for (owner, role) in [(&host, "viewer"), (&other, "member")] {
+        let made = post("/api/organisations")
+            .bearer(&owner.jwt)
+            .json(&json!({"name": "Behind Access"}))
+            .send()
+            .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+        let org = made.json["id"].as_i64().expect("id");
+        let invited = post("/api/organisations/invitations")
+            .bearer(&owner.jwt)
+            .header("X-Organisation", &org.to_string())
+            .json(&json!({"email": email, "role": role}))
+            .send()
+            .await;
+        assert_eq!(invited.status, 201, "{}", invited.text);
+        remember_secret(invited.json["token"].as_str().expect("token"));
+        teams.push((org, owner, invited.json["id"].as_i64().expect("id")));
+    }
+    // The second team thinks better of it before the person arrives.
+    let (revoked_org, revoker, revoked) = &teams[1];
+    let gone = call(
+        "DELETE",
+        &format!("/api/organisations/invitations/{revoked}"),
+    )
+    .bearer(&revoker.jwt)
+    .header("X-Organisation", &revoked_org.to_string())
+    .send()
+    .await;
+    assert_eq!(gone.status, 204, "{}", gone.text);
+
+    let assertion = fake_team().assertion(&email);
+    remember_secret(&assertion);
+    let person = me(&sign_in(&assertion).await).await;
+    let id = person["id"].as_i64().expect("id");
+    let session = sign_in(&assertion).await;
+    let jwt = session.json["access_token"].as_str().expect("a session");
+    remember_secret(jwt);
+    let theirs = get("/api/organisations").bearer(jwt).send().await;
+    let roles: Vec<(i64, String)> = theirs.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_i64().unwrap(),
+                o["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let (joined, _, invitation) = teams[0];
+    assert!(roles.contains(&(joined, "viewer".to_owned())), "{roles:?}");
+    assert!(roles.iter().all(|(org, _)| org != revoked_org), "{roles:?}");
+    assert_eq!(roles.len(), 2, "personal and the one joined: {roles:?}");
+
+    // Joined once, in the organisation's audit log, by the person.
+    let entries = app().d1(&format!(
+        "SELECT actor_user_id, after, reference FROM audit_log
+         WHERE org_id = {joined} AND kind = 'member.joined'"
+    ));
+    assert_eq!(
+        entries.len(),
+        1,
+        "the second sign-in joined nothing: {entries:?}"
+    );
+    assert_eq!(entries[0]["actor_user_id"], id);
+    let after: Value = serde_json::from_str(entries[0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(after["sign_in"], "cloudflare_access");
+    assert_eq!(after["role"], "viewer");
+    let reference: Value = serde_json::from_str(entries[0]["reference"].as_str().unwrap()).unwrap();
+    assert_eq!(reference["invitation_id"], invitation);
+}

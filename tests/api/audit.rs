@@ -10,7 +10,7 @@ use crate::contract;
 use crate::helpers::*;
 
 /// Each recorded operation (by `operationId`) and the kind it records.
-const RECIPES: [(&str, &str); 29] = [
+const RECIPES: [(&str, &str); 30] = [
     ("register", "account.created"),
     ("createKey", "key.created"),
     ("updateKey", "key.updated"),
@@ -35,6 +35,7 @@ const RECIPES: [(&str, &str); 29] = [
     ("previewDigest", "digest.previewed"),
     ("unsubscribeEmail", "email.unsubscribed"),
     ("inviteMember", "member.invited"),
+    ("revokeInvitation", "member.invitation_revoked"),
     // Recorded in the organisation made, and in the one joined.
     ("createOrganisation", "organisation.created"),
     ("acceptInvitation", "member.joined"),
@@ -51,7 +52,7 @@ const EXEMPT: [(&str, &str); 4] = [
     ("login", "a sign-in changes nothing in the account"),
     (
         "accessSignIn",
-        "a sign-in changes nothing in the account; the account it creates on first sight is recorded (account.created: access.rs checks it)",
+        "a sign-in changes nothing in the account; the account it creates on first sight and the organisations it joins through invitations are recorded (account.created, member.joined: access.rs checks them)",
     ),
     ("logout", "a sign-out changes nothing in the account"),
     (
@@ -148,6 +149,8 @@ struct World {
     host_org: i64,
     invitation: String,
     guest: User,
+    /// The invitation `inviteMember` made, which `revokeInvitation` revokes.
+    invited: i64,
 }
 
 impl World {
@@ -165,6 +168,7 @@ impl World {
             unlimited: 0,
             action: 0,
             untracked: String::new(),
+            invited: 0,
             address: format!("{}@example.org", unique("walked")),
             host: new_user().await,
             host_org: 0,
@@ -415,10 +419,21 @@ impl World {
             "setEmail" | "confirmEmail" | "setDigestSettings" | "previewDigest"
             | "unsubscribeEmail" => self.perform_email(op).await,
             "inviteMember" => {
-                self.call("POST", "/api/organisations/invitations")
+                let res = self
+                    .call("POST", "/api/organisations/invitations")
                     .json(&json!({"email": format!("{}@example.com", unique("invited")), "role": "member"}))
                     .send()
-                    .await
+                    .await;
+                self.invited = res.json["id"].as_i64().unwrap_or_default();
+                res
+            }
+            "revokeInvitation" => {
+                self.call(
+                    "DELETE",
+                    &format!("/api/organisations/invitations/{}", self.invited),
+                )
+                .send()
+                .await
             }
             "createOrganisation" => {
                 self.call("POST", "/api/organisations")
@@ -427,17 +442,23 @@ impl World {
                     .await
             }
             "changeMember" => {
-                self.call("PATCH", &format!("/api/organisations/members/{}", self.guest.id))
-                    .header("X-Organisation", &self.host_org.to_string())
-                    .json(&json!({"role": "member"}))
-                    .send()
-                    .await
+                self.call(
+                    "PATCH",
+                    &format!("/api/organisations/members/{}", self.guest.id),
+                )
+                .header("X-Organisation", &self.host_org.to_string())
+                .json(&json!({"role": "member"}))
+                .send()
+                .await
             }
             "removeMember" => {
-                self.call("DELETE", &format!("/api/organisations/members/{}", self.guest.id))
-                    .header("X-Organisation", &self.host_org.to_string())
-                    .send()
-                    .await
+                self.call(
+                    "DELETE",
+                    &format!("/api/organisations/members/{}", self.guest.id),
+                )
+                .header("X-Organisation", &self.host_org.to_string())
+                .send()
+                .await
             }
             "acceptInvitation" => {
                 self.call("POST", "/api/invitations/accept")

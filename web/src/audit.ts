@@ -32,6 +32,7 @@ const KIND_LABELS: Record<AuditKind, string> = {
   'organisation.created': 'Organisation created',
   'member.invited': 'Member invited',
   'member.joined': 'Member joined',
+  'member.invitation_revoked': 'Invitation revoked',
   'member.role_changed': 'Member role changed',
   'member.removed': 'Member removed',
   'member.left': 'Member left',

@@ -18,7 +18,7 @@ use crate::store::{self, users::Credentials, users::Registered, Unique};
 
 /// Sign in through Cloudflare Access
 ///
-/// For deployments behind Cloudflare Access (`ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` set): exchanges the assertion Access adds to every request it lets through (header `Cf-Access-Jwt-Assertion`, security scheme `cloudflareAccess`) for a session JWT, the same answer as a login. Checked as Cloudflare documents it: header `alg` RS256 only (anything else, `none` included, is refused before any signature work); `kid` in the team's key set (`<team>/cdn-cgi/access/certs`, cached up to an hour, fetched again for an unknown `kid` at most once a minute); the signature; `aud` holds ACCESS_AUD; `iss` is the team's origin; `exp` in the future (no leeway); `nbf` and `iat` at most 60 s ahead; an `email` claim that is a valid address. The account with that e-mail signs in; without one, an account is created for it (no password: a password login can never sign it in). No body.
+/// For deployments behind Cloudflare Access (`ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` set): exchanges the assertion Access adds to every request it lets through (header `Cf-Access-Jwt-Assertion`, security scheme `cloudflareAccess`) for a session JWT, the same answer as a login. Checked as Cloudflare documents it: header `alg` RS256 only (anything else, `none` included, is refused before any signature work); `kid` in the team's key set (`<team>/cdn-cgi/access/certs`, cached up to an hour, fetched again for an unknown `kid` at most once a minute); the signature; `aud` holds ACCESS_AUD; `iss` is the team's origin; `exp` in the future (no leeway); `nbf` and `iat` at most 60 s ahead; an `email` claim that is a valid address. The account with that e-mail signs in; without one, an account is created for it (no password: a password login can never sign it in). The invitations to that address that can still be accepted are accepted as it signs in (Access verified the address), one organisation each. No body.
 #[utoipa::path(
     post,
     path = "/api/auth/access",
@@ -56,10 +56,11 @@ pub async fn sign_in(cx: &Ctx<'_>, user: &AccessUser) -> AppResult<SignedIn> {
         ..Subject::default()
     };
     security_log::record(Event::AccessLoginOk, &network, &subject);
+    let joined = crate::orgs::invitations::join_by_access(&db, account.id, &account.email).await?;
     let session = new_session(app, &secret, account.id, account.session_epoch)?;
     Ok(SignedIn {
         reply: Reply::ok(&session)?,
-        created,
+        changes: created.into_iter().chain(joined).collect(),
     })
 }
 

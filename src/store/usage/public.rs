@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::public_sql::{PUBLIC_KEYS, PUBLIC_METRICS, PUBLIC_STATS, PUBLIC_USAGE};
+use super::public_sql::{
+    PUBLIC_KEYS, PUBLIC_METRICS, PUBLIC_STATS, PUBLIC_STATS_BY_MEMBER, PUBLIC_USAGE,
+};
 use crate::args;
 use crate::domain::dates::{format_day, DateRange};
 use crate::error::{AppError, AppResult};
@@ -33,6 +35,54 @@ pub async fn public_stats(
     store::first(
         db,
         PUBLIC_STATS,
+        args![
+            token_hash,
+            format_day(range.start()),
+            format_day(range.end())
+        ],
+    )
+    .await
+}
+
+/// `/api/v1/stats?group_by=member` as [`PUBLIC_STATS_BY_MEMBER`] reads it.
+#[derive(Debug, Deserialize)]
+pub struct PublicMemberStats {
+    pub token_id: i64,
+    pub last_used_at: Option<String>,
+    pub scopes: i64,
+    pub expires_at: Option<String>,
+    /// The members' rows as compact JSON (see [`PUBLIC_STATS_BY_MEMBER`]).
+    pub members: String,
+}
+
+/// One row of [`PublicMemberStats::members`], fields in the order of the
+/// statement's `json_array`.
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+pub struct MemberCell {
+    pub user_id: Option<i64>,
+    pub email: Option<String>,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    /// Units of 1e-10 USD, as text.
+    pub cost: String,
+}
+
+impl PublicMemberStats {
+    pub fn cells(&self) -> AppResult<Vec<MemberCell>> {
+        serde_json::from_str(&self.members).map_err(AppError::internal)
+    }
+}
+
+/// `None`: no active token with this hash.
+pub async fn public_stats_by_member(
+    db: &D1Database,
+    token_hash: &str,
+    range: &DateRange,
+) -> AppResult<Option<PublicMemberStats>> {
+    store::first(
+        db,
+        PUBLIC_STATS_BY_MEMBER,
         args![
             token_hash,
             format_day(range.start()),

@@ -119,3 +119,28 @@ pub const PUBLIC_METRICS: &str = "WITH tok AS (
                     GROUP BY s.model ORDER BY s.model) m)
         END AS models
      FROM tok";
+
+/// `?2`..`?3`: the date range. One row: the token, and the range's totals
+/// per person who added the keys (`api_keys.added_by`; null once their
+/// account is gone) as one compact JSON text, an array of `[user_id,
+/// email, requests_count, tokens_input, tokens_output, cost units as
+/// text]`, most expensive first. The keys' own rows, not the rollups: a
+/// rollup knows the organisation, not who added each key.
+pub const PUBLIC_STATS_BY_MEMBER: &str = "WITH tok AS (
+        SELECT id, org_id, last_used_at, scopes, expires_at, key_limited
+          FROM api_tokens WHERE token_hash = ?1 AND is_active = 1)
+     SELECT tok.id AS token_id, tok.last_used_at, tok.scopes, tok.expires_at,
+        (SELECT json_group_array(json_array(p.user_id, p.email, p.requests_count, p.tokens_input,
+                                            p.tokens_output, CAST(p.cost AS TEXT)))
+           FROM (SELECT k.added_by AS user_id, u.email,
+                        SUM(s.requests_count) AS requests_count, SUM(s.tokens_input) AS tokens_input,
+                        SUM(s.tokens_output) AS tokens_output, SUM(s.cost) AS cost
+                   FROM usage_stats s
+                   JOIN api_keys k ON k.id = s.api_key_id
+                   LEFT JOIN users u ON u.id = k.added_by
+                  WHERE s.org_id = tok.org_id AND s.date BETWEEN ?2 AND ?3
+                    AND (tok.key_limited = 0
+                         OR s.api_key_id IN (SELECT api_key_id FROM api_token_keys WHERE token_id = tok.id))
+                  GROUP BY k.added_by
+                  ORDER BY cost DESC, k.added_by) p) AS members
+     FROM tok";

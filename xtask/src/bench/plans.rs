@@ -18,10 +18,15 @@ mod public_sql;
 pub fn query_plans(stack: &Stack, data: &Dataset) -> Vec<(String, String)> {
     let hash = format!("'{}'", "0".repeat(64));
     let (start, end) = (format!("'{}'", data.start), format!("'{}'", data.today));
-    let queries: [(&str, &str, Vec<&str>); 4] = [
+    let queries: [(&str, &str, Vec<&str>); 5] = [
         (
             "PUBLIC_STATS",
             public_sql::PUBLIC_STATS,
+            vec![&hash, &start, &end],
+        ),
+        (
+            "PUBLIC_STATS_BY_MEMBER",
+            public_sql::PUBLIC_STATS_BY_MEMBER,
             vec![&hash, &start, &end],
         ),
         (
@@ -98,6 +103,10 @@ mod tests {
         );
         assert!(
             public_sql::PUBLIC_STATS.contains("?3") && !public_sql::PUBLIC_STATS.contains("?4")
+        );
+        assert!(
+            public_sql::PUBLIC_STATS_BY_MEMBER.contains("?3")
+                && !public_sql::PUBLIC_STATS_BY_MEMBER.contains("?4")
         );
         assert!(public_sql::PUBLIC_KEYS.contains("?1") && !public_sql::PUBLIC_KEYS.contains("?2"));
         assert!(

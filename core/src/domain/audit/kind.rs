@@ -79,6 +79,9 @@ pub enum Kind {
     /// An invitation was accepted: the person joined.
     #[serde(rename = "member.joined")]
     MemberJoined,
+    /// A pending invitation was revoked.
+    #[serde(rename = "member.invitation_revoked")]
+    MemberInvitationRevoked,
     /// A member was given another role.
     #[serde(rename = "member.role_changed")]
     MemberRoleChanged,
@@ -91,7 +94,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 32] = [
+    pub const ALL: [Kind; 33] = [
         Kind::AccountCreated,
         Kind::PasswordChanged,
         Kind::SettingsUpdated,
@@ -121,6 +124,7 @@ impl Kind {
         Kind::OrganisationCreated,
         Kind::MemberInvited,
         Kind::MemberJoined,
+        Kind::MemberInvitationRevoked,
         Kind::MemberRoleChanged,
         Kind::MemberRemoved,
         Kind::MemberLeft,
@@ -157,6 +161,7 @@ impl Kind {
             Self::OrganisationCreated => "organisation.created",
             Self::MemberInvited => "member.invited",
             Self::MemberJoined => "member.joined",
+            Self::MemberInvitationRevoked => "member.invitation_revoked",
             Self::MemberRoleChanged => "member.role_changed",
             Self::MemberRemoved => "member.removed",
             Self::MemberLeft => "member.left",

@@ -1,0 +1,138 @@
+//! Invitations while they are pending: listed for admins (never a token),
+//! revoked before use (an admin's only by an owner), and a revoked one can
+//! never be accepted. Joining by signing in through Cloudflare Access is in
+//! `access.rs`.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+async fn team_of(owner: &User) -> i64 {
+    let made = post("/api/organisations")
+        .bearer(&owner.jwt)
+        .json(&json!({"name": "Invitations"}))
+        .send()
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    made.json["id"].as_i64().expect("id")
+}
+
+fn as_(person: &User, org: i64, method: &str, path: &str) -> Call {
+    call(method, path)
+        .bearer(&person.jwt)
+        .header("X-Organisation", &org.to_string())
+}
+
+/// Invites `email` with `role`: the invitation's id and token.
+async fn invite(by: &User, org: i64, email: &str, role: &str) -> (i64, String) {
+    let res = as_(by, org, "POST", "/api/organisations/invitations")
+        .json(&json!({ "email": email, "role": role }))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let token = res.json["token"].as_str().expect("token").to_owned();
+    remember_secret(&token);
+    (res.json["id"].as_i64().expect("id"), token)
+}
+
+async fn accept(person: &User, token: &str) -> Res {
+    post("/api/invitations/accept")
+        .bearer(&person.jwt)
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+}
+
+async fn pending(by: &User, org: i64) -> Vec<Value> {
+    let res = as_(by, org, "GET", "/api/organisations/invitations")
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json["items"].as_array().expect("items").clone()
+}
+
+#[tokio::test]
+async fn pending_invitations_are_listed_revoked_and_never_accepted_after() {
+    let owner = new_user().await;
+    let org = team_of(&owner).await;
+    let admin = new_user().await;
+    let (_, token) = invite(&owner, org, &admin.email, "admin").await;
+    assert_eq!(accept(&admin, &token).await.status, 200);
+    let viewer = new_user().await;
+    let (_, token) = invite(&owner, org, &viewer.email, "viewer").await;
+    assert_eq!(accept(&viewer, &token).await.status, 200);
+
+    let (guest, other_admin) = (new_user().await, new_user().await);
+    let (guest_id, guest_token) = invite(&admin, org, &guest.email, "member").await;
+    let (admin_id, _) = invite(&owner, org, &other_admin.email, "admin").await;
+
+    // Newest first, who invited, never a token; the accepted ones are gone.
+    let listed = pending(&admin, org).await;
+    let emails: Vec<&Value> = listed.iter().map(|i| &i["email"]).collect();
+    assert_eq!(emails, [&json!(other_admin.email), &json!(guest.email)]);
+    assert_eq!(listed[1]["id"], guest_id);
+    assert_eq!(listed[1]["role"], "member");
+    assert_eq!(listed[1]["invited_by"], admin.email.as_str());
+    assert_eq!(listed[0]["invited_by"], owner.email.as_str());
+    assert!(listed.iter().all(|i| i.get("token").is_none()));
+    as_(&viewer, org, "GET", "/api/organisations/invitations")
+        .send()
+        .await
+        .assert_error(403, "forbidden");
+
+    // An admin's invitation is an owner's to revoke, as it was to make.
+    let path = |id: i64| format!("/api/organisations/invitations/{id}");
+    as_(&admin, org, "DELETE", &path(admin_id))
+        .send()
+        .await
+        .assert_error(403, "forbidden");
+    let revoked = as_(&admin, org, "DELETE", &path(guest_id)).send().await;
+    assert_eq!(revoked.status, 204, "{}", revoked.text);
+    as_(&admin, org, "DELETE", &path(guest_id))
+        .send()
+        .await
+        .assert_error(409, "conflict");
+    let left: Vec<i64> = pending(&owner, org)
+        .await
+        .iter()
+        .filter_map(|i| i["id"].as_i64())
+        .collect();
+    assert_eq!(left, [admin_id]);
+
+    // Its link is dead, and the guest joined nothing.
+    accept(&guest, &guest_token)
+        .await
+        .assert_error(422, "validation_error");
+    let theirs = get("/api/organisations").bearer(&guest.jwt).send().await;
+    assert_eq!(theirs.json["items"].as_array().map(Vec::len), Some(1));
+
+    // Another organisation's invitation is not found from here; an accepted
+    // one is no longer pending.
+    let stranger = new_user().await;
+    let (foreign, _) = invite(&stranger, stranger.org, &guest.email, "viewer").await;
+    as_(&owner, org, "DELETE", &path(foreign))
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    let accepted = app().d1(&format!(
+        "SELECT id FROM invitations WHERE org_id = {org} AND email = '{}'",
+        viewer.email
+    ));
+    let accepted = accepted[0]["id"].as_i64().expect("id");
+    as_(&owner, org, "DELETE", &path(accepted))
+        .send()
+        .await
+        .assert_error(409, "conflict");
+
+    // Recorded: who revoked which invitation, never its token.
+    let entries = app().d1(&format!(
+        "SELECT actor_user_id, subject, before, reference FROM audit_log
+         WHERE org_id = {org} AND kind = 'member.invitation_revoked'"
+    ));
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["actor_user_id"], admin.id);
+    assert_eq!(entries[0]["subject"], guest.email.as_str());
+    let before: Value = serde_json::from_str(entries[0]["before"].as_str().unwrap()).unwrap();
+    assert_eq!(before["role"], "member");
+    assert!(!entries[0].to_string().contains(&guest_token));
+}
