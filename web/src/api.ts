@@ -111,6 +111,15 @@ export type DeliveryStatus = Delivery['status'];
 export type DeliveryAttempt = Schemas['DeliveryAttempt'];
 export type DeliveryPage = Schemas['DeliveryPage'];
 
+// ---- organisations (README, "Teams") ------------------------------------------
+
+export type Role = Schemas['Role'];
+export type Organisation = Schemas['Organisation'];
+export type Member = Schemas['Member'];
+export type Invitation = Schemas['Invitation'];
+export type PendingInvitation = Schemas['PendingInvitation'];
+export type JoinedOrganisation = Schemas['JoinedOrganisation'];
+
 // ---- the audit log -------------------------------------------------------------
 
 export type AuditEntry = Schemas['AuditEntry'];
@@ -279,6 +288,13 @@ export const api = {
 
   /** The person's organisations, the personal one first. */
   organisations: (signal?: AbortSignal) => request<Schemas['OrganisationList']>('/api/organisations', { signal }),
+  members: (signal?: AbortSignal) => request<Schemas['MemberList']>('/api/organisations/members', { signal }).then((r) => r.items),
+  changeMember: (id: number, role: Role) => request<void>(`/api/organisations/members/${id}`, { method: 'PATCH', body: { role } }),
+  removeMember: (id: number) => request<void>(`/api/organisations/members/${id}`, { method: 'DELETE' }),
+  invitations: (signal?: AbortSignal) => request<Schemas['PendingInvitationList']>('/api/organisations/invitations', { signal }).then((r) => r.items),
+  invite: (email: string, role: Role) => request<Invitation>('/api/organisations/invitations', { method: 'POST', body: { email, role } }),
+  revokeInvitation: (id: number) => request<void>(`/api/organisations/invitations/${id}`, { method: 'DELETE' }),
+  acceptInvitation: (token: string) => request<JoinedOrganisation>('/api/invitations/accept', { method: 'POST', body: { token } }),
 
   keysPage: (page: number, limit: number, signal?: AbortSignal) =>
     request<Schemas['KeyList']>('/api/keys', { query: { page, limit }, signal }),

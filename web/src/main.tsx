@@ -11,7 +11,9 @@ import { Login, Register } from './views/Auth';
 import { Hourly } from './views/Hourly';
 import { Keys } from './views/Keys';
 import { Overview } from './views/Overview';
+import { Join } from './views/Join';
 import { Settings } from './views/Settings';
+import { Team } from './views/Team';
 import { Tokens } from './views/Tokens';
 import { Usage } from './views/Usage';
 
@@ -112,6 +114,12 @@ function App() {
       break;
     case 'audit':
       view = <Audit params={route.params} />;
+      break;
+    case 'team':
+      view = <Team />;
+      break;
+    case 'join':
+      view = <Join params={route.params} />;
       break;
     case 'settings':
       view = <Settings />;

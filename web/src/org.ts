@@ -28,3 +28,45 @@ export function orgLabel(o: { name: string; role: string; members: number }): st
   const people = o.members === 1 ? '1 person' : `${o.members} people`;
   return `${o.name} (${o.role}, ${people})`;
 }
+
+/** The roles, least first (the API's order). */
+export const ROLES = ['viewer', 'member', 'admin', 'owner'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+/** Whether `role` is `needed` or above. */
+export function atLeast(role: RoleName, needed: RoleName): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
+
+/** The roles `actor` may move a member from `from` to (never `from` itself):
+ *  what the API allows (`domain::role::may_change`): admins manage members
+ *  and viewers between themselves, owners anyone to anything. */
+export function rolesToGive(actor: RoleName, from: RoleName): RoleName[] {
+  return ROLES.filter((to) => to !== from && atLeast(actor, atLeast(from, 'admin') || atLeast(to, 'admin') ? 'owner' : 'admin'));
+}
+
+/** The roles `actor` may invite someone with: below owner, an admin only by an owner. */
+export function rolesToInvite(actor: RoleName): RoleName[] {
+  if (actor === 'owner') return ['admin', 'member', 'viewer'];
+  if (actor === 'admin') return ['member', 'viewer'];
+  return [];
+}
+
+/** The link an invitation is passed on as: the token stays in the page's
+ *  hash, which no request carries (server logs never see it). */
+export function invitationLink(origin: string, token: string): string {
+  return `${origin}/#/join?token=${encodeURIComponent(token)}`;
+}
+
+/** An invitation token as `#/join?token=` holds it, or null. */
+export function invitationToken(params: URLSearchParams): string | null {
+  const token = params.get('token');
+  return token !== null && /^or_inv_[A-Za-z0-9_-]{43}$/.test(token) ? token : null;
+}
+
+/** The organisation the page acts in among the person's: the one `?org=`
+ *  names, else the personal one (the first). */
+export function currentOrg<T extends { id: number }>(items: readonly T[], search: string): T | null {
+  const asked = orgFromSearch(search);
+  return items.find((o) => o.id === asked) ?? items[0] ?? null;
+}

@@ -3,9 +3,9 @@
 // page) live in the hash: bookmarkable, shareable, kept on reload.
 import { useEffect, useState } from 'preact/hooks';
 
-export type RouteName = 'overview' | 'keys' | 'usage' | 'hourly' | 'alerts' | 'tokens' | 'audit' | 'settings' | 'login' | 'register';
+export type RouteName = 'overview' | 'keys' | 'usage' | 'hourly' | 'alerts' | 'tokens' | 'audit' | 'team' | 'join' | 'settings' | 'login' | 'register';
 
-export const ROUTES: readonly RouteName[] = ['overview', 'keys', 'usage', 'hourly', 'alerts', 'tokens', 'audit', 'settings', 'login', 'register'];
+export const ROUTES: readonly RouteName[] = ['overview', 'keys', 'usage', 'hourly', 'alerts', 'tokens', 'audit', 'team', 'join', 'settings', 'login', 'register'];
 export const PUBLIC_ROUTES: readonly RouteName[] = ['login', 'register'];
 
 export interface Route {

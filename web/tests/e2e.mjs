@@ -1423,6 +1423,89 @@ try {
     check((await page.getByTestId('key-item').count()) === 3, 'back in the personal organisation: its three keys');
   });
 
+  await step('team: the owner invites a viewer on the Team screen (the link shown once); the viewer joins through it and sees read-only screens (axe at both widths)', async () => {
+    const ownerJwt = (await jwt()) ?? '';
+    const orgs = await apiGet('/api/organisations', { Authorization: `Bearer ${ownerJwt}` });
+    const team = orgs.json().items.find((/** @type {{name: string}} */ o) => o.name === 'E2E team').id;
+    const viewerEmail = `viewer-${Date.now()}@example.com`;
+    // From an address of its own: the sign-ins per address and minute are the walk's already.
+    const viewerIp = { 'CF-Connecting-IP': `198.51.100.${(Date.now() % 200) + 1}` };
+    const registered = await apiSend('POST', '/api/auth/register', { email: viewerEmail, password }, viewerIp);
+    check(registered.status === 201, `register the viewer: ${registered.status} ${registered.text}`);
+    const loggedIn = await apiSend('POST', '/api/auth/login', { email: viewerEmail, password }, viewerIp);
+    check(loggedIn.status === 200, `log the viewer in: ${loggedIn.status}`);
+    const viewerJwt = loggedIn.json().access_token;
+    remember(viewerJwt);
+
+    await go(`?org=${team}#/team`);
+    await page.getByTestId('member-row').first().waitFor();
+    check((await page.getByTestId('member-row').count()) === 1, 'the team has its owner only');
+    check((await page.getByTestId('my-role').innerText()) === 'owner', 'the owner is told their role');
+    await page.getByLabel('E-mail address').fill(viewerEmail);
+    await page.getByTestId('invite-role').selectOption('viewer');
+    await page.getByTestId('invite-submit').click();
+    const linkBox = page.getByTestId('invitation-link');
+    await linkBox.waitFor();
+    const link = await linkBox.inputValue();
+    remember(link.split('token=')[1] ?? '');
+    check(link.startsWith(`${BASE}/#/join?token=or_inv_`), `the invitation's link: ${link}`);
+    await page.getByTestId('pending-invitation').filter({ hasText: viewerEmail }).waitFor();
+    await axe('team (owner, an invitation just made)');
+    await shot('team-desktop');
+
+    // The viewer, in this page: their session instead of the owner's.
+    await page.evaluate(([k, t]) => sessionStorage.setItem(/** @type {string} */ (k), /** @type {string} */ (t)), [SESSION_KEY, viewerJwt]);
+    await page.goto(link);
+    await page.getByTestId('accept-invitation').click();
+    const joined = page.getByTestId('join-message');
+    await joined.waitFor();
+    check(/You joined E2E team as viewer/.test(await joined.innerText()), `joined: ${await joined.innerText()}`);
+    await axe('join (accepted)');
+    await page.getByTestId('open-joined').click();
+    await page.waitForURL(new RegExp(`\\?org=${team}#/overview`));
+    await page.getByTestId('read-only').waitFor();
+    await go(`?org=${team}#/keys`);
+    await page.getByText('No keys yet.').waitFor();
+    await page.getByTestId('read-only').waitFor();
+    check((await page.getByTestId('add-key-form').count()) === 0, 'a viewer is offered no key to add');
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width > 500 ? 900 : 844 });
+      await page.waitForTimeout(250);
+      await axe(`keys (viewer, ${width}px)`);
+      await shot(`keys-viewer-${width > 500 ? 'desktop' : 'phone'}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await go(`?org=${team}#/tokens`);
+    await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+    check((await page.getByTestId('create-token-form').count()) === 0, 'a viewer is offered no token to create');
+    await go(`?org=${team}#/team`);
+    await page.getByTestId('member-row').nth(1).waitFor();
+    check((await page.getByTestId('invite-form').count()) === 0 && (await page.getByTestId('member-role').count()) === 0, 'a viewer manages nobody');
+    await axe('team (viewer)');
+
+    // The owner again: the viewer is a member, the invitation no longer pending.
+    await page.evaluate(([k, t]) => sessionStorage.setItem(/** @type {string} */ (k), /** @type {string} */ (t)), [SESSION_KEY, ownerJwt]);
+    await page.reload();
+    await page.getByTestId('member-row').nth(1).waitFor();
+    check((await page.getByTestId('member-row').filter({ hasText: viewerEmail }).getAttribute('data-role')) === 'viewer', 'the viewer is listed with their role');
+    await page.getByText('No invitation is waiting.').waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(250);
+    await axe('team (owner, phone)');
+    await shot('team-phone');
+    const overflow = await settledOverflow();
+    check(overflow <= 0, `the phone layout of Team scrolls sideways by ${overflow}px`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // The owner removes the viewer (the account is deleted later: an owner
+    // with others in a team could not be).
+    await page.getByTestId('member-row').filter({ hasText: viewerEmail }).getByTestId('remove-member').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.getByTestId('team-message').filter({ hasText: 'is no longer in E2E team' }).waitFor();
+    check((await page.getByTestId('member-row').count()) === 1, 'the viewer is gone from the list');
+    await go('#/keys');
+    await keyStatus(UNTRACKED_NAME);
+  });
+
   await step('log out; a protected route then lands on login', async () => {
     const token = await jwt();
     await page.getByTestId('logout').click();

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { href, type RouteName } from '../router';
+import { useCurrentOrg } from '../role';
 import { OrgSwitcher } from './OrgSwitcher';
 
 const NAV: { name: RouteName; label: string }[] = [
@@ -10,6 +11,7 @@ const NAV: { name: RouteName; label: string }[] = [
   { name: 'alerts', label: 'Alerts' },
   { name: 'tokens', label: 'API tokens' },
   { name: 'audit', label: 'Audit' },
+  { name: 'team', label: 'Team' },
 ];
 
 function skipToMain(e: Event) {
@@ -71,6 +73,7 @@ export function Layout({ route, signedIn, email, onLogout, loggingOut, children 
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        {signedIn ? <ReadOnly /> : null}
         {children}
       </main>
       <footer class="site-footer">
@@ -80,5 +83,17 @@ export function Layout({ route, signedIn, email, onLogout, loggingOut, children 
         </p>
       </footer>
     </>
+  );
+}
+
+/** A viewer reads everything and changes nothing: said once, above every
+ *  screen, rather than found out form by form. */
+function ReadOnly() {
+  const { org, mayChange } = useCurrentOrg();
+  if (!org || mayChange) return null;
+  return (
+    <p class="read-only" role="note" data-testid="read-only">
+      You are a viewer in <strong>{org.name}</strong>: you see its keys and spend, and change nothing.
+    </p>
   );
 }

@@ -24,7 +24,9 @@ import { attemptOutcome, deliverySummary, eventTypeLabel, formatInt, formatSecon
 import { invalidateExcept, useResource, useTitle } from '../hooks';
 import { undoMessage, usableManagementKey, type Message } from '../policy';
 import { href, updateParams } from '../router';
+import { useCurrentOrg } from '../role';
 import { sortBudgets } from '../runway';
+import { BudgetBar } from '../components/BudgetBar';
 
 type Msg = { tone: 'success' | 'error'; text: string } | null;
 type Pending = { kind: 'webhook'; w: Webhook } | { kind: 'budget'; b: Budget } | { kind: 'undo'; a: KeyAction } | null;
@@ -46,6 +48,7 @@ export function Alerts({ params }: { params: URLSearchParams }) {
   const canAct = keys.data ? usableManagementKey(keys.data) !== null : keys.error ? true : null;
   const [actionMsg, setActionMsg] = useState<Message | null>(null);
   const [undoing, setUndoing] = useState<number | null>(null);
+  const { manages } = useCurrentOrg();
   const [budgetMsg, setBudgetMsg] = useState<Msg>(null);
   const [hookMsg, setHookMsg] = useState<Msg>(null);
   const [pending, setPending] = useState<Pending>(null);
@@ -126,7 +129,14 @@ export function Alerts({ params }: { params: URLSearchParams }) {
           </Notice>
         ) : null}
         {budgets.error ? <Notice tone="error">Could not load your budgets: {errorMessage(budgets.error)}</Notice> : null}
-        {budgets.data && canAct !== null ? (
+        {budgets.data && !manages ? (
+          account.length > 0 ? (
+            account.map((b) => <BudgetBar key={`${b.id ?? 'limit'}-${b.period}`} b={b} />)
+          ) : (
+            <p class="empty">No account budget.</p>
+          )
+        ) : null}
+        {budgets.data && canAct !== null && manages ? (
           <BudgetManager
             apiKeyId={null}
             canAct={canAct}
@@ -145,12 +155,14 @@ export function Alerts({ params }: { params: URLSearchParams }) {
           Each alert is sent as a POST to every active webhook whose filters take it: a JSON body (<code>{'{"event": …}'}</code>), a Slack-compatible one (<code>{'{"text": …}'}</code>), a
           Discord message, a Teams Adaptive Card, a PagerDuty Events v2 event or an ntfy notification, signed with the webhook's secret in <code>X-Watcher-Signature</code>.
         </p>
-        <CreateWebhook
-          onCreated={(w) => {
-            hooks.mutate((old) => [...(old ?? []), stripSecret(w)]);
-            setHookMsg(null);
-          }}
-        />
+        {manages ? (
+          <CreateWebhook
+            onCreated={(w) => {
+              hooks.mutate((old) => [...(old ?? []), stripSecret(w)]);
+              setHookMsg(null);
+            }}
+          />
+        ) : null}
         {hookMsg ? (
           <Notice tone={hookMsg.tone} testId="webhook-message">
             {hookMsg.text}
@@ -173,6 +185,7 @@ export function Alerts({ params }: { params: URLSearchParams }) {
                   }}
                   onDelete={() => setPending({ kind: 'webhook', w })}
                   onMessage={setHookMsg}
+                  readOnly={!manages}
                 />
               ))}
             </ul>
@@ -240,12 +253,15 @@ function WebhookItem({
   onTested,
   onDelete,
   onMessage,
+  readOnly,
 }: {
   w: Webhook;
   onChanged: (w: Webhook) => void;
   onTested: () => void;
   onDelete: () => void;
   onMessage: (m: Msg) => void;
+  /** Below admin: the webhook and its deliveries, no change. */
+  readOnly: boolean;
 }) {
   const [busy, setBusy] = useState(false);
   const [testing, setTesting] = useState(false);
@@ -311,23 +327,29 @@ function WebhookItem({
       <p class="hint" data-testid="webhook-filters-summary">
         {filtersSummary(w)}
       </p>
-      <EditFilters w={w} onSaved={onChanged} onMessage={onMessage} />
+      {readOnly ? null : <EditFilters w={w} onSaved={onChanged} onMessage={onMessage} />}
       <div class="row-actions wrap">
-        <button type="button" class="button small primary" onClick={() => void test()} disabled={testing} data-testid="test-webhook">
-          {testing ? 'Sending…' : 'Send test event'}
-          <span class="sr-only"> to {w.name}</span>
-        </button>
-        <button type="button" class="button small" onClick={() => void toggle()} disabled={busy} data-testid="toggle-webhook">
-          {w.is_active ? 'Disable' : 'Enable'}
-          <span class="sr-only"> {w.name}</span>
-        </button>
+        {readOnly ? null : (
+          <>
+            <button type="button" class="button small primary" onClick={() => void test()} disabled={testing} data-testid="test-webhook">
+              {testing ? 'Sending…' : 'Send test event'}
+              <span class="sr-only"> to {w.name}</span>
+            </button>
+            <button type="button" class="button small" onClick={() => void toggle()} disabled={busy} data-testid="toggle-webhook">
+              {w.is_active ? 'Disable' : 'Enable'}
+              <span class="sr-only"> {w.name}</span>
+            </button>
+          </>
+        )}
         <button type="button" class="button small" aria-expanded={open} aria-controls={logId} onClick={() => setOpen((o) => !o)} data-testid="show-deliveries">
           {open ? 'Hide deliveries' : 'Show deliveries'}
           <span class="sr-only"> of {w.name}</span>
         </button>
-        <button type="button" class="button small danger-outline" onClick={onDelete} data-testid="delete-webhook">
-          Delete<span class="sr-only"> {w.name}</span>
-        </button>
+        {readOnly ? null : (
+          <button type="button" class="button small danger-outline" onClick={onDelete} data-testid="delete-webhook">
+            Delete<span class="sr-only"> {w.name}</span>
+          </button>
+        )}
       </div>
       {result ? (
         <Notice tone={result.status === 'delivered' ? 'success' : 'error'} testId="test-result">

@@ -12,6 +12,7 @@ import { UntrackedKeys } from '../components/UntrackedKeys';
 import { ago, formatTimestamp, isStale } from '../dates';
 import { driftText, statusSentence, statusText } from '../format';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { useCurrentOrg } from '../role';
 import { keyActionSentence, limitText, undoMessage, usableManagementKey } from '../policy';
 import { updateParams } from '../router';
 import { sortBudgets } from '../runway';
@@ -24,6 +25,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
   const res = useResource<Key[]>('keys', (signal) => api.allKeys(signal));
   const keys = res.data;
   const [msg, setMsg] = useState<Msg>(null);
+  const { mayChange } = useCurrentOrg();
   const [pendingDelete, setPendingDelete] = useState<Key | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [busyIds, setBusyIds] = useState<Set<number>>(new Set());
@@ -224,13 +226,15 @@ export function Keys({ params }: { params: URLSearchParams }) {
         <Notice tone="info">Welcome! Add your OpenRouter keys below. Add a management key too if you want spend per model: it reads your account's activity.</Notice>
       ) : null}
 
-      <AddKeyForm
-        management={params.get('add') === 'management'}
-        onCreated={(k) => {
-          res.mutate((old) => [...(old ?? []), k]);
-          clearCacheExceptKeys();
-        }}
-      />
+      {mayChange ? (
+        <AddKeyForm
+          management={params.get('add') === 'management'}
+          onCreated={(k) => {
+            res.mutate((old) => [...(old ?? []), k]);
+            clearCacheExceptKeys();
+          }}
+        />
+      ) : null}
 
       <section class="panel" aria-labelledby="list-title">
         <h2 id="list-title">Your keys</h2>
@@ -282,6 +286,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
                     onToggle={() => void toggle(k)}
                     onSync={() => void sync(k)}
                     onDelete={() => setPendingDelete(k)}
+                    readOnly={!mayChange}
                   />
                 ))}
               </tbody>
@@ -290,7 +295,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
         ) : null}
       </section>
 
-      {keys ? (
+      {keys && mayChange ? (
         <UntrackedKeys
           keys={keys}
           onImported={(imported) => {
@@ -300,7 +305,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
         />
       ) : null}
 
-      {budgetKey ? (
+      {budgetKey && mayChange ? (
         <KeyBudgets
           k={budgetKey}
           budgets={budgetsOf(budgetKey.id)}
@@ -314,7 +319,7 @@ export function Keys({ params }: { params: URLSearchParams }) {
         />
       ) : null}
 
-      {limitKey && mayLimit(limitKey) ? (
+      {limitKey && mayChange && mayLimit(limitKey) ? (
         <KeyLimitPanel
           k={limitKey}
           budgets={budgetsOf(limitKey.id)}
@@ -550,6 +555,7 @@ function KeyItem({
   onToggle,
   onSync,
   onDelete,
+  readOnly,
 }: {
   k: Key;
   budgets: Budget[];
@@ -570,6 +576,8 @@ function KeyItem({
   onToggle: () => void;
   onSync: () => void;
   onDelete: () => void;
+  /** A viewer's: the key's figures, no action. */
+  readOnly: boolean;
 }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(k.name);
@@ -709,7 +717,7 @@ function KeyItem({
           {budgets.map((b) => (
             <BudgetBar key={`${b.id ?? 'limit'}-${b.period}`} b={b} compact />
           ))}
-          {k.kind === 'inference' ? (
+          {k.kind === 'inference' && !readOnly ? (
             <button
               type="button"
               class="button small"
@@ -727,6 +735,9 @@ function KeyItem({
         </td>
         <td class="nowrap">{k.kind === 'inference' ? <span title={formatTimestamp(k.last_synced_at)}>{ago(k.last_synced_at)}</span> : 'not synced itself'}</td>
         <td>
+          {readOnly ? (
+            <span class="hint-inline">—</span>
+          ) : (
           <div class="row-actions">
             {!editing ? (
               <button type="button" class="button small" onClick={() => setEditing(true)}>
@@ -747,6 +758,7 @@ function KeyItem({
               Delete<span class="sr-only"> {k.name}</span>
             </button>
           </div>
+          )}
         </td>
       </tr>
       {actions.length > 0 ? (
@@ -756,7 +768,7 @@ function KeyItem({
               <p key={a.id} class="key-policy-note" data-testid="key-policy-note" data-action-id={a.id} data-state={a.state} data-action={a.action}>
                 <span class={`badge action-${a.state}`}>{a.state === 'applied' ? (a.action === 'limit' ? 'Limited' : 'Disabled') : 'Dry run'}</span>
                 <span data-testid="key-policy-text">{keyActionSentence(a)}</span>
-                {a.state === 'applied' ? (
+                {a.state === 'applied' && !readOnly ? (
                   <button type="button" class="button small" onClick={() => onUndo(a)} disabled={undoing === a.id} data-testid="undo-action">
                     {undoing === a.id ? 'Undoing…' : 'Undo'}
                     <span class="sr-only"> the policy's action on {k.name}</span>

@@ -7,6 +7,7 @@ import { EmailAndDigests } from '../components/SettingsEmail';
 import { ago, formatTimestamp } from '../dates';
 import { browserZone, UTC, zoneCaption, zoneNames } from '../hourly';
 import { invalidateExcept, useResource, useTitle } from '../hooks';
+import { useCurrentOrg } from '../role';
 import { navigate } from '../router';
 import { passwordChangedMessage, SPIKE_LEVELS } from '../format';
 import { checkPasswordChange, checkPresent, PASSWORD_MAX, PASSWORD_MIN, type PasswordChangeErrors } from '../validate';
@@ -19,6 +20,7 @@ export function Settings() {
   useTitle('Settings');
   const me = useResource<User>('me', (signal) => api.me(signal));
   const user = me.data;
+  const { manages } = useCurrentOrg();
 
   return (
     <section aria-labelledby="page-title">
@@ -45,9 +47,17 @@ export function Settings() {
         ) : null}
       </section>
 
-      <TimeZone />
-      <SpendSpikes />
-      <EmailAndDigests />
+      {manages ? (
+        <>
+          <TimeZone />
+          <SpendSpikes />
+          <EmailAndDigests />
+        </>
+      ) : (
+        <p class="hint" data-testid="org-settings-hidden">
+          The organisation’s time zone, spike alerts, e-mail and digests are its admins’ to set.
+        </p>
+      )}
       <ChangePassword email={user?.email ?? ''} />
       <DeleteAccount email={user?.email ?? ''} />
     </section>

@@ -7,6 +7,7 @@ import { useReauth } from '../components/Reauth';
 import { SecretOnce } from '../components/SecretOnce';
 import { addDays, ago, formatTimestamp, todayUtc } from '../dates';
 import { useResource, useTitle } from '../hooks';
+import { useCurrentOrg } from '../role';
 import { EXPIRIES, SCOPES, expiresAt, expiryText, parseExpiry, scopesText, type ExpiryChoice } from '../tokens';
 import { checkName } from '../validate';
 
@@ -28,6 +29,7 @@ export function Tokens() {
   const [pending, setPending] = useState<ApiToken | null>(null);
   const [revoking, setRevoking] = useState(false);
   const reauth = useReauth('token-password');
+  const { manages } = useCurrentOrg();
 
   function check(): Record<string, string> {
     const found: Record<string, string> = {};
@@ -101,6 +103,7 @@ export function Tokens() {
         Tokens let your own scripts and tools read your usage through the public API (<code>/api/v1</code>), rate-limited per token. They can only read, never change anything; each can be limited to what it reads, to some keys and in time.
       </p>
 
+      {manages ? (
       <section class="panel" aria-labelledby="create-title">
         <h2 id="create-title">Create a token</h2>
         <form class="inline-create" onSubmit={create} noValidate data-testid="create-token-form">
@@ -129,6 +132,7 @@ export function Tokens() {
         ) : null}
         {created ? <NewToken token={created} onDone={() => setCreated(null)} /> : null}
       </section>
+      ) : null}
 
       <section class="panel" aria-labelledby="example-title">
         <h2 id="example-title">Use it</h2>
@@ -189,7 +193,7 @@ export function Tokens() {
                       {t.is_active && !t.expired ? <span class="hint nowrap"> {expiryText(t)}</span> : null}
                     </td>
                     <td>
-                      {t.is_active && !t.expired ? (
+                      {manages && t.is_active && !t.expired ? (
                         <button type="button" class="button small danger-outline" onClick={() => setPending(t)} data-testid="revoke-token">
                           Revoke<span class="sr-only"> {t.name}</span>
                         </button>
