@@ -5,7 +5,7 @@
 use worker::D1Database;
 
 use super::members::{ranked_with_total, MemberSpend};
-use super::shapes::{Answer, Period};
+use super::shapes::{Answer, Period, Summary};
 use super::stats::StatsResponse;
 use crate::domain::dates::DateRange;
 use crate::domain::scope::Grant;
@@ -28,10 +28,12 @@ pub async fn answer(
             Ok(MemberSpend {
                 user_id: cell.user_id,
                 email: cell.email,
-                total_requests: cell.requests_count,
-                total_cost: store::money(&cell.cost)?,
-                total_tokens_input: cell.tokens_input,
-                total_tokens_output: cell.tokens_output,
+                totals: Summary {
+                    total_requests: cell.requests_count,
+                    total_cost: store::money(&cell.cost)?,
+                    total_tokens_input: cell.tokens_input,
+                    total_tokens_output: cell.tokens_output,
+                },
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

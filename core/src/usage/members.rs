@@ -6,7 +6,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::shapes::Summary;
-use crate::domain::money::Money;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MemberSpend {
@@ -15,33 +14,26 @@ pub struct MemberSpend {
     pub user_id: Option<i64>,
     #[schema(max_length = 254)]
     pub email: Option<String>,
-    #[schema(minimum = 0)]
-    pub total_requests: i64,
-    pub total_cost: Money,
-    #[schema(minimum = 0)]
-    pub total_tokens_input: i64,
-    #[schema(minimum = 0)]
-    pub total_tokens_output: i64,
+    /// Over the keys this person added.
+    #[serde(flatten)]
+    pub totals: Summary,
 }
 
 /// The members most expensive first (then by person, the gone last) and
 /// their sum; `None` when a sum leaves the range of its type.
 pub fn ranked_with_total(mut members: Vec<MemberSpend>) -> Option<(Summary, Vec<MemberSpend>)> {
-    let mut sum = Summary {
-        total_requests: 0,
-        total_cost: Money::ZERO,
-        total_tokens_input: 0,
-        total_tokens_output: 0,
-    };
+    let mut sum = Summary::default();
     for m in &members {
-        sum.total_requests = sum.total_requests.checked_add(m.total_requests)?;
-        sum.total_cost = sum.total_cost.checked_add(m.total_cost)?;
-        sum.total_tokens_input = sum.total_tokens_input.checked_add(m.total_tokens_input)?;
-        sum.total_tokens_output = sum.total_tokens_output.checked_add(m.total_tokens_output)?;
+        let t = &m.totals;
+        sum.total_requests = sum.total_requests.checked_add(t.total_requests)?;
+        sum.total_cost = sum.total_cost.checked_add(t.total_cost)?;
+        sum.total_tokens_input = sum.total_tokens_input.checked_add(t.total_tokens_input)?;
+        sum.total_tokens_output = sum.total_tokens_output.checked_add(t.total_tokens_output)?;
     }
     members.sort_by(|a, b| {
-        b.total_cost
-            .cmp(&a.total_cost)
+        b.totals
+            .total_cost
+            .cmp(&a.totals.total_cost)
             .then_with(|| a.user_id.is_none().cmp(&b.user_id.is_none()))
             .then_with(|| a.user_id.cmp(&b.user_id))
     });
@@ -51,16 +43,19 @@ pub fn ranked_with_total(mut members: Vec<MemberSpend>) -> Option<(Summary, Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::money::Money;
     use proptest::prelude::*;
 
     fn member(user_id: Option<i64>, requests: i64, cost: i64) -> MemberSpend {
         MemberSpend {
             user_id,
             email: user_id.map(|id| format!("p{id}@example.com")),
-            total_requests: requests,
-            total_cost: Money::from_units(cost),
-            total_tokens_input: requests.saturating_mul(10),
-            total_tokens_output: requests.saturating_mul(3),
+            totals: Summary {
+                total_requests: requests,
+                total_cost: Money::from_units(cost),
+                total_tokens_input: requests.saturating_mul(10),
+                total_tokens_output: requests.saturating_mul(3),
+            },
         }
     }
 
@@ -104,8 +99,8 @@ mod tests {
         #[test]
         fn any_members_sum_exactly_or_refuse(rows in prop::collection::vec((any::<Option<i64>>(), any::<i64>(), any::<i64>()), 0..20)) {
             let members: Vec<_> = rows.iter().map(|(id, req, cost)| MemberSpend {
-                user_id: *id, email: None, total_requests: *req, total_cost: Money::from_units(*cost),
-                total_tokens_input: 0, total_tokens_output: 0,
+                user_id: *id, email: None,
+                totals: Summary { total_requests: *req, total_cost: Money::from_units(*cost), ..Summary::default() },
             }).collect();
             // The running sums in i128 never overflow: a refusal is right
             // exactly when one leaves i64 on the way.
@@ -116,7 +111,7 @@ mod tests {
                     prop_assert!(representable);
                     prop_assert_eq!(i128::from(sum.total_cost.units()), rows.iter().map(|r| i128::from(r.2)).sum::<i128>());
                     prop_assert_eq!(ranked.len(), rows.len());
-                    prop_assert!(ranked.windows(2).all(|w| w[0].total_cost >= w[1].total_cost));
+                    prop_assert!(ranked.windows(2).all(|w| w[0].totals.total_cost >= w[1].totals.total_cost));
                 }
                 None => prop_assert!(!representable),
             }

@@ -20,7 +20,7 @@ pub struct Answer {
 }
 
 /// Totals over a range (the public stats' `summary`, the dashboard's `totals`).
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = Totals)]
 pub struct Summary {
     #[schema(minimum = 0)]
