@@ -12,7 +12,7 @@ use crate::auth::session::AuthUser;
 use crate::clock;
 use crate::domain::account::Email;
 use crate::domain::audit::{Entry, Fields, Kind};
-use crate::domain::role::Role;
+use crate::domain::role::{may_invite, Role};
 use crate::domain::secrets::{invitation_hash, new_invitation_token};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
@@ -83,12 +83,10 @@ pub async fn invite(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
             "must be admin, member or viewer: ownership is handed over, not invited",
         ));
     }
-    if role == Role::Admin && user.role != Role::Owner {
-        return Err(AppError::Forbidden {
-            needed: Role::Owner,
-            held: user.role,
-        });
-    }
+    may_invite(user.role, role).map_err(|needed| AppError::Forbidden {
+        needed,
+        held: user.role,
+    })?;
     let (token, token_hash) = new_invitation_token().map_err(AppError::internal)?;
     let now = clock::now();
     let expires_at = clock::timestamp(now + chrono::Duration::days(INVITATION_DAYS));
@@ -204,24 +202,18 @@ pub async fn revoke(cx: &Ctx<'_>, user: &AuthUser, id: i64) -> AppResult<Changed
         .await?
         .ok_or_else(|| AppError::not_found("invitation"))?;
     let role = Role::parse(&held.role).map_err(AppError::internal)?;
-    if role == Role::Admin && user.role != Role::Owner {
-        return Err(AppError::Forbidden {
-            needed: Role::Owner,
-            held: user.role,
-        });
-    }
-    let settled = || {
-        AppError::Conflict(
-            "This invitation was accepted or revoked already; remove the member instead."
-                .to_owned(),
-        )
-    };
-    if held.accepted_at.is_some() || held.revoked_at.is_some() {
-        return Err(settled());
-    }
+    may_invite(user.role, role).map_err(|needed| AppError::Forbidden {
+        needed,
+        held: user.role,
+    })?;
+    // The statement takes only a pending invitation: one accepted or
+    // revoked, before or meanwhile, changes nothing.
     let now = clock::timestamp(clock::now());
     if !store::invitations::revoke(&db, user.org_id, id, user.user_id, &now).await? {
-        return Err(settled());
+        return Err(AppError::Conflict(
+            "This invitation was accepted or revoked already; remove the member instead."
+                .to_owned(),
+        ));
     }
     let entry = Entry::by_user(
         user.org_id,
@@ -307,18 +299,14 @@ pub async fn accept(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         return Err(refused());
     }
     let role = Role::parse(&found.role).map_err(AppError::internal)?;
-    let entry = Entry::by_user(
+    let entry = joined(
         found.org_id,
         user.user_id,
-        Kind::MemberJoined,
         &person.email,
-    )
-    .created(
-        Fields::new()
-            .with("email", person.email.as_str())
-            .with("role", role.as_str()),
-    )
-    .reference(Fields::new().with("invitation_id", found.id));
+        role,
+        found.id,
+        None,
+    );
     let reply = Reply::ok(&JoinedView {
         id: found.org_id,
         name: found.org_name,
@@ -346,16 +334,36 @@ pub async fn join_by_access(
             continue;
         }
         let role = Role::parse(&invitation.role).map_err(AppError::internal)?;
-        entries.push(
-            Entry::by_user(invitation.org_id, user_id, Kind::MemberJoined, email)
-                .created(
-                    Fields::new()
-                        .with("email", email)
-                        .with("role", role.as_str())
-                        .with("sign_in", "cloudflare_access"),
-                )
-                .reference(Fields::new().with("invitation_id", invitation.id)),
-        );
+        let access = Some("cloudflare_access");
+        entries.push(joined(
+            invitation.org_id,
+            user_id,
+            email,
+            role,
+            invitation.id,
+            access,
+        ));
     }
     Ok(entries)
+}
+
+/// `member.joined`: who joined with which role, through which invitation,
+/// and the sign-in that accepted it when it was not the link.
+fn joined(
+    org_id: i64,
+    user_id: i64,
+    email: &str,
+    role: Role,
+    invitation_id: i64,
+    sign_in: Option<&str>,
+) -> Entry {
+    let mut after = Fields::new()
+        .with("email", email)
+        .with("role", role.as_str());
+    if let Some(sign_in) = sign_in {
+        after = after.with("sign_in", sign_in);
+    }
+    Entry::by_user(org_id, user_id, Kind::MemberJoined, email)
+        .created(after)
+        .reference(Fields::new().with("invitation_id", invitation_id))
 }

@@ -67,15 +67,12 @@ pub struct Held {
     pub email: String,
     pub role: String,
     pub expires_at: String,
-    pub accepted_at: Option<String>,
-    pub revoked_at: Option<String>,
 }
 
 pub async fn in_org(db: &D1Database, org_id: i64, id: i64) -> AppResult<Option<Held>> {
     super::first(
         db,
-        "SELECT email, role, expires_at, accepted_at, revoked_at
-         FROM invitations WHERE id = ?1 AND org_id = ?2",
+        "SELECT email, role, expires_at FROM invitations WHERE id = ?1 AND org_id = ?2",
         args![id, org_id],
     )
     .await

@@ -322,15 +322,8 @@ async fn signing_in_joins_the_organisations_that_invited_the_address() {
             .await;
         assert_eq!(made.status, 201, "{}", made.text);
         let org = made.json["id"].as_i64().expect("id");
-        let invited = post("/api/organisations/invitations")
-            .bearer(&owner.jwt)
-            .header("X-Organisation", &org.to_string())
-            .json(&json!({"email": email, "role": role}))
-            .send()
-            .await;
-        assert_eq!(invited.status, 201, "{}", invited.text);
-        remember_secret(invited.json["token"].as_str().expect("token"));
-        teams.push((org, owner, invited.json["id"].as_i64().expect("id")));
+        let (invitation, _) = invite(owner, org, &email, role).await;
+        teams.push((org, owner, invitation));
     }
     // The second team thinks better of it before the person arrives.
     let (revoked_org, revoker, revoked) = &teams[1];

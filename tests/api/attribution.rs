@@ -40,19 +40,8 @@ async fn stats_split_by_member_add_up_exactly_and_follow_the_token_s_keys() {
     // A member joins the owner's organisation and adds a key of the same
     // OpenRouter account.
     let member = new_user().await;
-    let invited = post("/api/organisations/invitations")
-        .bearer(&owner.jwt)
-        .json(&json!({ "email": member.email, "role": "member" }))
-        .send()
-        .await;
-    assert_eq!(invited.status, 201, "{}", invited.text);
-    let token = invited.json["token"].as_str().expect("token");
-    remember_secret(token);
-    let joined = post("/api/invitations/accept")
-        .bearer(&member.jwt)
-        .json(&json!({ "token": token }))
-        .send()
-        .await;
+    let (_, token) = invite(&owner, owner.org, &member.email, "member").await;
+    let joined = accept_invitation(&member, &token).await;
     assert_eq!(joined.status, 200, "{}", joined.text);
     let account = keys[0].1.account.clone();
     let theirs = sim_key(json!({ "account": account })).await;

@@ -241,26 +241,10 @@ impl World {
             .await;
         assert_eq!(made.status, 201, "{}", made.text);
         let org = made.json["id"].as_i64().expect("id");
-        let invite = |email: &str, role: &str| {
-            post("/api/organisations/invitations")
-                .bearer(&self.host.jwt)
-                .header("X-Organisation", &org.to_string())
-                .json(&json!({"email": email, "role": role}))
-                .send()
-        };
-        let guest = invite(&self.guest.email, "viewer").await;
-        assert_eq!(guest.status, 201, "{}", guest.text);
-        remember_secret(guest.json["token"].as_str().expect("token"));
-        let joined = post("/api/invitations/accept")
-            .bearer(&self.guest.jwt)
-            .json(&json!({"token": guest.json["token"]}))
-            .send()
-            .await;
+        let (_, guest) = invite(&self.host, org, &self.guest.email, "viewer").await;
+        let joined = accept_invitation(&self.guest, &guest).await;
         assert_eq!(joined.status, 200, "{}", joined.text);
-        let invited = invite(&self.user.email, "admin").await;
-        assert_eq!(invited.status, 201, "{}", invited.text);
-        let token = invited.json["token"].as_str().expect("token").to_owned();
-        remember_secret(&token);
+        let (_, token) = invite(&self.host, org, &self.user.email, "admin").await;
         (org, token)
     }
 

@@ -23,26 +23,6 @@ fn as_(person: &User, org: i64, method: &str, path: &str) -> Call {
         .header("X-Organisation", &org.to_string())
 }
 
-/// Invites `email` with `role`: the invitation's id and token.
-async fn invite(by: &User, org: i64, email: &str, role: &str) -> (i64, String) {
-    let res = as_(by, org, "POST", "/api/organisations/invitations")
-        .json(&json!({ "email": email, "role": role }))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let token = res.json["token"].as_str().expect("token").to_owned();
-    remember_secret(&token);
-    (res.json["id"].as_i64().expect("id"), token)
-}
-
-async fn accept(person: &User, token: &str) -> Res {
-    post("/api/invitations/accept")
-        .bearer(&person.jwt)
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-}
-
 async fn pending(by: &User, org: i64) -> Vec<Value> {
     let res = as_(by, org, "GET", "/api/organisations/invitations")
         .send()
@@ -57,10 +37,10 @@ async fn pending_invitations_are_listed_revoked_and_never_accepted_after() {
     let org = team_of(&owner).await;
     let admin = new_user().await;
     let (_, token) = invite(&owner, org, &admin.email, "admin").await;
-    assert_eq!(accept(&admin, &token).await.status, 200);
+    assert_eq!(accept_invitation(&admin, &token).await.status, 200);
     let viewer = new_user().await;
     let (_, token) = invite(&owner, org, &viewer.email, "viewer").await;
-    assert_eq!(accept(&viewer, &token).await.status, 200);
+    assert_eq!(accept_invitation(&viewer, &token).await.status, 200);
 
     let (guest, other_admin) = (new_user().await, new_user().await);
     let (guest_id, guest_token) = invite(&admin, org, &guest.email, "member").await;
@@ -100,7 +80,7 @@ async fn pending_invitations_are_listed_revoked_and_never_accepted_after() {
     assert_eq!(left, [admin_id]);
 
     // Its link is dead, and the guest joined nothing.
-    accept(&guest, &guest_token)
+    accept_invitation(&guest, &guest_token)
         .await
         .assert_error(422, "validation_error");
     let theirs = get("/api/organisations").bearer(&guest.jwt).send().await;

@@ -417,12 +417,8 @@ impl Team {
         let mut people = Vec::new();
         for role in ["admin", "member", "viewer"] {
             let person = new_user().await;
-            let token = invite(&owner, org, &person.email, role).await;
-            let joined = post("/api/invitations/accept")
-                .bearer(&person.jwt)
-                .json(&json!({ "token": token }))
-                .send()
-                .await;
+            let (_, token) = invite(&owner, org, &person.email, role).await;
+            let joined = accept_invitation(&person, &token).await;
             assert_eq!(joined.status, 200, "{}", joined.text);
             assert_eq!(
                 joined.json,
@@ -456,19 +452,6 @@ impl Team {
             .map(|(_, user)| user)
             .expect("a person of that role")
     }
-}
-
-async fn invite(by: &User, org: i64, email: &str, role: &str) -> String {
-    let invited = post("/api/organisations/invitations")
-        .bearer(&by.jwt)
-        .header("X-Organisation", &org.to_string())
-        .json(&json!({ "email": email, "role": role }))
-        .send()
-        .await;
-    assert_eq!(invited.status, 201, "{}", invited.text);
-    let token = invited.json["token"].as_str().expect("token").to_owned();
-    remember_secret(&token);
-    token
 }
 
 /// For every operation of the document that a session calls, and every
@@ -556,12 +539,8 @@ async fn a_team_invites_and_each_role_does_what_it_may() {
 
     // An invitation: once, for its address only, not past its week.
     let stranger = new_user().await;
-    let token = invite(&team.owner, team.org, "someone-else@example.com", "member").await;
-    let refused = post("/api/invitations/accept")
-        .bearer(&stranger.jwt)
-        .json(&json!({ "token": token }))
-        .send()
-        .await;
+    let (_, token) = invite(&team.owner, team.org, "someone-else@example.com", "member").await;
+    let refused = accept_invitation(&stranger, &token).await;
     refused.assert_error(422, "validation_error");
     assert!(
         refused.text.contains("another e-mail address"),
@@ -569,18 +548,12 @@ async fn a_team_invites_and_each_role_does_what_it_may() {
         refused.text
     );
     for token in ["or_inv_nope".to_owned(), "x".repeat(40)] {
-        post("/api/invitations/accept")
-            .bearer(&stranger.jwt)
-            .json(&json!({ "token": token }))
-            .send()
+        accept_invitation(&stranger, &token)
             .await
             .assert_error(422, "validation_error");
     }
-    let again = invite(&team.owner, team.org, &member.email, "viewer").await;
-    post("/api/invitations/accept")
-        .bearer(&member.jwt)
-        .json(&json!({ "token": again }))
-        .send()
+    let (_, again) = invite(&team.owner, team.org, &member.email, "viewer").await;
+    accept_invitation(member, &again)
         .await
         .assert_error(409, "conflict");
     // Only an owner invites an admin; nobody invites an owner.

@@ -42,14 +42,19 @@ export function atLeast(role: RoleName, needed: RoleName): boolean {
  *  what the API allows (`domain::role::may_change`): admins manage members
  *  and viewers between themselves, owners anyone to anything. */
 export function rolesToGive(actor: RoleName, from: RoleName): RoleName[] {
-  return ROLES.filter((to) => to !== from && atLeast(actor, atLeast(from, 'admin') || atLeast(to, 'admin') ? 'owner' : 'admin'));
+  return ROLES.filter((to) => to !== from && atLeast(actor, neededToChange(from, to)));
 }
 
-/** The roles `actor` may invite someone with: below owner, an admin only by an owner. */
+/** The least role that moves a member from `from` to `to`. */
+function neededToChange(from: RoleName, to: RoleName): RoleName {
+  return atLeast(from, 'admin') || atLeast(to, 'admin') ? 'owner' : 'admin';
+}
+
+/** The roles `actor` may invite someone with (or revoke such an
+ *  invitation), highest first: giving a role to someone who holds none
+ *  (`domain::role::may_invite`), never owner. */
 export function rolesToInvite(actor: RoleName): RoleName[] {
-  if (actor === 'owner') return ['admin', 'member', 'viewer'];
-  if (actor === 'admin') return ['member', 'viewer'];
-  return [];
+  return ROLES.filter((r) => r !== 'owner' && atLeast(actor, neededToChange('viewer', r))).reverse();
 }
 
 /** The link an invitation is passed on as: the token stays in the page's

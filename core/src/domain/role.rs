@@ -72,6 +72,15 @@ pub fn may_remove(actor: Role, target: Role) -> Result<(), Role> {
     may_change(actor, target, Role::Viewer)
 }
 
+/// Whether `actor` may invite someone with `role`, or revoke such an
+/// invitation; else the role it would take. Inviting gives a role to
+/// someone who holds none: [`may_change`] from the least role, so an admin
+/// invites members and viewers and only an owner invites an admin. (Never
+/// an owner: ownership is handed over, not invited; the handler says so.)
+pub fn may_invite(actor: Role, role: Role) -> Result<(), Role> {
+    may_change(actor, Role::Viewer, role)
+}
+
 /// What a route asks of the person's role, checked by the dispatcher
 /// before its handler runs (declared with the route: `http::route`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,5 +136,10 @@ mod tests {
         assert_eq!(may_remove(Admin, Admin), Err(Owner));
         assert_eq!(may_remove(Owner, Owner), Ok(()));
         assert_eq!(may_remove(Member, Viewer), Err(Admin));
+        assert_eq!(may_invite(Admin, Member), Ok(()));
+        assert_eq!(may_invite(Admin, Viewer), Ok(()));
+        assert_eq!(may_invite(Admin, Admin), Err(Owner));
+        assert_eq!(may_invite(Owner, Admin), Ok(()));
+        assert_eq!(may_invite(Member, Viewer), Err(Admin));
     }
 }

@@ -120,6 +120,30 @@ pub struct SimKey {
     pub account: String,
 }
 
+/// `by` invites `email` into `org` with `role`: the invitation's id and
+/// its single-use token (remembered as a secret).
+pub async fn invite(by: &User, org: i64, email: &str, role: &str) -> (i64, String) {
+    let invited = post("/api/organisations/invitations")
+        .bearer(&by.jwt)
+        .header("X-Organisation", &org.to_string())
+        .json(&json!({ "email": email, "role": role }))
+        .send()
+        .await;
+    assert_eq!(invited.status, 201, "invite: {}", invited.text);
+    let token = invited.json["token"].as_str().expect("token").to_owned();
+    remember_secret(&token);
+    (invited.json["id"].as_i64().expect("id"), token)
+}
+
+/// `person` accepts an invitation's token.
+pub async fn accept_invitation(person: &User, token: &str) -> Res {
+    post("/api/invitations/accept")
+        .bearer(&person.jwt)
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+}
+
 pub async fn sim_post(path: &str, body: &Value) -> Value {
     let res = client()
         .post(app().sim_url(path))

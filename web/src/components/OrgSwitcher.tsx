@@ -1,12 +1,11 @@
-import { api } from '../api';
-import { useResource } from '../hooks';
 import { orgFromSearch, orgLabel, searchWithOrg } from '../org';
+import { useOrganisations } from '../role';
 
 /** Which organisation the dashboard acts in, for a person in more than one.
  *  The choice lives in the URL (`?org=`): switching loads the page again,
  *  so nothing of the other organisation stays on screen. */
 export function OrgSwitcher() {
-  const orgs = useResource('organisations', (signal) => api.organisations(signal));
+  const orgs = useOrganisations();
   const items = orgs.data?.items ?? [];
   if (items.length < 2) return null;
   const personal = items[0]?.id ?? null;

@@ -282,7 +282,7 @@ function Invitations({ role, pending, error, onChange }: InvitationsProps) {
               <span>
                 <strong>{i.email}</strong> as {i.role}, by {i.invited_by ?? 'a former member'}, until {formatTimestamp(i.expires_at)}
               </span>{' '}
-              {i.role !== 'admin' || role === 'owner' ? (
+              {choices.includes(i.role) ? (
                 <button type="button" class="button small danger-outline" onClick={() => void revoke(i)} data-testid="revoke-invitation">
                   Revoke<span class="sr-only"> the invitation for {i.email}</span>
                 </button>
