@@ -50,6 +50,11 @@ pub struct RegisterKeyRequest {
     /// The account the key belongs to; a new account is created when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The account member who created the key, any name such as `alice`; absent = the
+    /// account's own user. It picks the key's `creator_user_id`, derived from the seed,
+    /// the account and this name, so one member's keys share an id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<KeyKind>,
     /// Spending limit in USD (decimal string or number); absent or null = unlimited.
@@ -86,6 +91,9 @@ pub struct RegisteredKey {
     pub label: String,
     pub account: String,
     pub kind: KeyKind,
+    /// What `/key` and the management API report as the key's `creator_user_id`, and
+    /// what `/activity?user_id=` matches.
+    pub creator_user_id: String,
 }
 
 /// `POST /_sim/keys/bulk`
@@ -93,7 +101,8 @@ pub struct RegisteredKey {
 #[serde(deny_unknown_fields)]
 pub struct BulkRegisterRequest {
     pub count: u32,
-    /// All keys go to this account; a new account is created when absent.
+    /// All keys go to this account, created by its own user; a new account is created
+    /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// Labels are `{prefix}{index:04}` (default prefix `bulk-`).

@@ -272,11 +272,13 @@ fn load_scenario(sim: &Sim, scenario: Option<&str>) -> std::io::Result<Vec<Regis
             let alice = RegisterKeyRequest {
                 label: Some("demo-alice".into()),
                 account: account.clone(),
+                creator: Some("alice".into()),
                 ..Default::default()
             };
             let bob = RegisterKeyRequest {
                 label: Some("demo-bob".into()),
                 account: account.clone(),
+                creator: Some("bob".into()),
                 limit: Some("50".into()),
                 limit_reset: Some(LimitReset::Monthly),
                 ..Default::default()

@@ -908,3 +908,182 @@ fn spawn_in_thread_outlives_runtimes_and_stops_on_drop() {
     })
     .is_err());
 }
+
+/// `(usage, requests)` summed over `/activity` rows.
+fn activity_totals(rows: &[ActivityRow]) -> (Decimal, u64) {
+    rows.iter().fold((Decimal::ZERO, 0), |(u, n), r| {
+        (u + money(&r.usage), n + r.requests)
+    })
+}
+
+/// `(usage, requests)` of a key's truth over the activity window, `keep` days only.
+fn truth_window_totals(t: &TruthResponse, keep: impl Fn(NaiveDate) -> bool) -> (Decimal, u64) {
+    let (first, last) = (d(&t.activity_window_start), d(&t.activity_window_end));
+    t.days
+        .iter()
+        .filter(|r| (first..=last).contains(&d(&r.date)) && keep(d(&r.date)))
+        .fold((Decimal::ZERO, 0), |(u, n), r| {
+            (u + dec(&r.usage), n + r.requests)
+        })
+}
+
+#[tokio::test]
+async fn keys_of_one_account_report_their_own_creator() {
+    let h = start(42).await;
+    h.set_clock(FIXED_NOW).await;
+    let alice = h
+        .register(RegisterKeyRequest {
+            creator: Some("alice".into()),
+            ..inference("team-alice", "acct-team")
+        })
+        .await;
+    let own = h.register(inference("team-own", "acct-team")).await;
+    let admin = h.register(management("team-admin", "acct-team")).await;
+
+    // The account's own user is the id it always had (seed 42, account `acct-team`);
+    // alice's is hers, as the registration said.
+    let account_user = "user_8562c84cac2e84cdce68af657ce";
+    assert_eq!(own.creator_user_id, account_user);
+    assert_eq!(admin.creator_user_id, account_user);
+    assert_eq!(alice.creator_user_id, "user_34d238780bd1006a36f76d68cc6");
+    for (k, expected) in [
+        (&alice, &alice.creator_user_id),
+        (&own, &own.creator_user_id),
+    ] {
+        let data = h
+            .get("/api/v1/key", Some(&k.key))
+            .await
+            .parse::<KeyResponse>()
+            .data;
+        assert_eq!(data.creator_user_id.as_ref(), Some(expected), "{}", k.label);
+    }
+
+    // `user_id` keeps the keys that user created, and combines with the other filters.
+    let activity = |query: String| {
+        let h = &h;
+        let admin = &admin.key;
+        async move {
+            h.get(&format!("/api/v1/activity?{query}"), Some(admin))
+                .await
+                .parse::<ActivityResponse>()
+                .data
+        }
+    };
+    let alice_truth = h.truth(&alice.key_hash).await;
+    let own_truth = h.truth(&own.key_hash).await;
+    let alice_rows = activity(format!("user_id={}", alice.creator_user_id)).await;
+    assert!(!alice_rows.is_empty());
+    assert_eq!(
+        activity_totals(&alice_rows),
+        truth_window_totals(&alice_truth, |_| true)
+    );
+    assert_eq!(
+        activity_totals(&alice_rows).0,
+        dec(&alice_truth.usage_in_activity_window)
+    );
+    let own_rows = activity(format!("user_id={account_user}")).await;
+    assert_eq!(
+        activity_totals(&own_rows),
+        truth_window_totals(&own_truth, |_| true)
+    );
+    let all = activity(String::new()).await;
+    let (alice_usage, own_usage) = (activity_totals(&alice_rows).0, activity_totals(&own_rows).0);
+    assert_eq!(activity_totals(&all).0, alice_usage + own_usage);
+
+    let by_key = activity(format!(
+        "user_id={}&api_key_hash={}",
+        alice.creator_user_id, alice.key_hash
+    ))
+    .await;
+    assert_eq!(activity_totals(&by_key), activity_totals(&alice_rows));
+    let other_key = activity(format!(
+        "user_id={}&api_key_hash={}",
+        alice.creator_user_id, own.key_hash
+    ))
+    .await;
+    assert!(other_key.is_empty(), "alice did not create that key");
+    let day = "2025-03-10";
+    let on_day = activity(format!("user_id={}&date={day}", alice.creator_user_id)).await;
+    assert!(on_day.iter().all(|r| r.date == day));
+    assert_eq!(
+        activity_totals(&on_day),
+        truth_window_totals(&alice_truth, |x| x == d(day))
+    );
+    let workspace = h
+        .get("/api/v1/key", Some(&alice.key))
+        .await
+        .parse::<KeyResponse>()
+        .data
+        .workspace_id
+        .unwrap_or_default();
+    let in_workspace = activity(format!(
+        "user_id={}&workspace_id={workspace}",
+        alice.creator_user_id
+    ))
+    .await;
+    assert_eq!(activity_totals(&in_workspace), activity_totals(&alice_rows));
+    let elsewhere = activity(format!(
+        "user_id={}&workspace_id=nope",
+        alice.creator_user_id
+    ))
+    .await;
+    assert!(elsewhere.is_empty());
+    assert!(activity("user_id=user_nobody".into()).await.is_empty());
+}
+
+#[tokio::test]
+async fn creator_user_ids_are_per_account_and_member() {
+    let h = start(42).await;
+    let register = |label: &'static str, account: &'static str, creator: Option<&'static str>| {
+        let h = &h;
+        async move {
+            h.register(RegisterKeyRequest {
+                creator: creator.map(str::to_string),
+                generate: Some(false),
+                ..inference(label, account)
+            })
+            .await
+            .creator_user_id
+        }
+    };
+    let alice = register("a1", "acct-one", Some("alice")).await;
+    // The same member of the same account: the same id, whatever the key's own seed.
+    assert_eq!(register("a2", "acct-one", Some("alice")).await, alice);
+    let with_seed = h
+        .register(RegisterKeyRequest {
+            creator: Some("alice".into()),
+            seed: Some(99),
+            generate: Some(false),
+            ..inference("a3", "acct-one")
+        })
+        .await;
+    assert_eq!(with_seed.creator_user_id, alice);
+    // Another member, another account, or the account's own user: another id.
+    let bob = register("b1", "acct-one", Some("bob")).await;
+    let alice_elsewhere = register("a4", "acct-two", Some("alice")).await;
+    let account_user = register("o1", "acct-one", None).await;
+    let ids: BTreeSet<&str> = [&alice, &bob, &alice_elsewhere, &account_user]
+        .into_iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert!(ids.iter().all(|u| u.starts_with("user_") && u.len() == 32));
+
+    // Bulk registration: every key is the account's own user's.
+    let r = h
+        .post(
+            "/_sim/keys/bulk",
+            json!({"count": 3, "account": "acct-one", "generate": false}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let bulk: BulkRegisterResponse = r.parse();
+    assert!(bulk.keys.iter().all(|k| k.creator_user_id == account_user));
+
+    // An empty creator is refused like an empty label or account.
+    for creator in ["", "  "] {
+        h.post("/_sim/keys", json!({"creator": creator}))
+            .await
+            .assert_error(422);
+    }
+}

@@ -502,3 +502,94 @@ async fn faults_match_a_method_and_a_path_prefix() {
     let all = h.get("/_sim/requests?path=/keys*", None).await.json();
     assert_eq!(all.as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn keys_carry_the_member_who_created_them() {
+    let h = start(42).await;
+    h.set_clock(FIXED_NOW).await;
+    let made_by = |label: &'static str, creator: Option<&'static str>| RegisterKeyRequest {
+        creator: creator.map(str::to_string),
+        generate: Some(false),
+        ..inference(label, "acct-crew")
+    };
+    let alice = h.register(made_by("crew-alice", Some("alice"))).await;
+    let own = h.register(made_by("crew-own", None)).await;
+    let carol = h
+        .register(RegisterKeyRequest {
+            creator: Some("carol".into()),
+            ..management("crew-carol", "acct-crew")
+        })
+        .await;
+    let admin = h.register(management("crew-admin", "acct-crew")).await;
+    assert_ne!(alice.creator_user_id, own.creator_user_id);
+    assert_ne!(carol.creator_user_id, admin.creator_user_id);
+    assert_eq!(
+        own.creator_user_id, admin.creator_user_id,
+        "the account's user"
+    );
+
+    // The listing, one key and a PATCH show each key's own creator.
+    let listed: ManagedKeyList = h.get("/api/v1/keys", Some(&admin.key)).await.parse();
+    let creator_of = |hash: &str| {
+        listed
+            .data
+            .iter()
+            .find(|k| k.hash == hash)
+            .and_then(|k| k.creator_user_id.clone())
+    };
+    assert_eq!(
+        creator_of(&alice.key_hash),
+        Some(alice.creator_user_id.clone())
+    );
+    assert_eq!(creator_of(&own.key_hash), Some(own.creator_user_id.clone()));
+    let one: ManagedKeyResponse = h
+        .get(
+            &format!("/api/v1/keys/{}", alice.key_hash),
+            Some(&admin.key),
+        )
+        .await
+        .parse();
+    assert_eq!(
+        one.data.creator_user_id,
+        Some(alice.creator_user_id.clone())
+    );
+    let r = patch(&h, &admin.key, &alice.key_hash, json!({"name": "renamed"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let patched: ManagedKeyResponse = r.parse();
+    assert_eq!(
+        patched.data.creator_user_id,
+        Some(alice.creator_user_id.clone())
+    );
+
+    // A key created through the management API is its management key's creator's.
+    for (manager, expected) in [
+        (&carol, &carol.creator_user_id),
+        (&admin, &own.creator_user_id),
+    ] {
+        let r = h
+            .call(
+                Method::POST,
+                "/api/v1/keys",
+                Some(&manager.key),
+                Some(&json!({"name": format!("by-{}", manager.label)})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let made: CreatedKeyResponse = r.parse();
+        assert_eq!(made.data.creator_user_id.as_ref(), Some(expected));
+        let info = h
+            .get("/api/v1/key", Some(&made.key))
+            .await
+            .parse::<KeyResponse>()
+            .data;
+        assert_eq!(info.creator_user_id.as_ref(), Some(expected));
+        let listed: ManagedKeyResponse = h
+            .get(
+                &format!("/api/v1/keys/{}", made.data.hash),
+                Some(&admin.key),
+            )
+            .await
+            .parse();
+        assert_eq!(listed.data.creator_user_id.as_ref(), Some(expected));
+    }
+}

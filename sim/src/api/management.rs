@@ -19,10 +19,12 @@ pub(super) fn allowed(hash: Option<&str>, method: &Method) -> bool {
     }
 }
 
-/// Answers one management request (its method already [`allowed`]).
+/// Answers one management request (its method already [`allowed`]) made with the
+/// management key `caller_hash` of `account`.
 pub(super) fn handle(
     sim: &Sim,
     account: &str,
+    caller_hash: &str,
     method: &Method,
     hash: Option<&str>,
     uri: &Uri,
@@ -30,7 +32,7 @@ pub(super) fn handle(
 ) -> Response {
     let result = match (hash, method.as_str()) {
         (None, "GET") => list(sim, account, uri),
-        (None, _) => create(sim, account, body),
+        (None, _) => create(sim, account, caller_hash, body),
         (Some(h), "GET") => sim.managed_key(account, h).map(|k| {
             json_response(
                 200,
@@ -59,7 +61,7 @@ pub(super) fn handle(
 fn list(sim: &Sim, account: &str, uri: &Uri) -> Result<Response, SimError> {
     let (offset, include_disabled, workspace) = list_query(&query_map(uri)?)?;
     // The account has one workspace: any other id lists nothing.
-    let (own_workspace, _) = sim.account_ids(account).unwrap_or_default();
+    let own_workspace = sim.workspace_id(account).unwrap_or_default();
     let keys = if workspace.is_some_and(|w| w != own_workspace) {
         Vec::new()
     } else {
@@ -69,9 +71,9 @@ fn list(sim: &Sim, account: &str, uri: &Uri) -> Result<Response, SimError> {
     Ok(json_response(200, &Data { data }))
 }
 
-fn create(sim: &Sim, account: &str, body: &Bytes) -> Result<Response, SimError> {
+fn create(sim: &Sim, account: &str, caller_hash: &str, body: &Bytes) -> Result<Response, SimError> {
     let new = new_key(body, sim.now())?;
-    let (key, view) = sim.create_managed(account, new)?;
+    let (key, view) = sim.create_managed(account, caller_hash, new)?;
     Ok(json_response(
         201,
         &CreatedKey {

@@ -203,7 +203,9 @@ fn dispatch(sim: &Sim, req: &Request<'_>) -> Response {
         _ if !management => error_response(403, "Only management keys can perform this operation"),
         Route::Activity => activity(sim, &account, req.uri),
         Route::Credits => credits(sim, &account),
-        Route::Keys(hash) => management::handle(sim, &account, req.method, hash, req.uri, req.body),
+        Route::Keys(hash) => {
+            management::handle(sim, &account, key_hash, req.method, hash, req.uri, req.body)
+        }
     }
 }
 
@@ -235,23 +237,25 @@ fn activity(sim: &Sim, account: &str, uri: &Uri) -> Response {
         Some("workspace") => true,
         Some(_) => return error_response(400, "group_by must be 'workspace'"),
     };
-    let (workspace_id, user_id) = sim.account_ids(account).unwrap_or_default();
-    // The account has one workspace and one user: filtering on any other matches nothing.
-    let mut empty = false;
-    if let Some(w) = q.get("workspace_id").filter(|w| !w.is_empty()) {
-        empty |= *w != workspace_id;
-    }
-    if let Some(u) = q.get("user_id").filter(|u| !u.is_empty()) {
-        empty |= *u != user_id;
-    }
+    // The account has one workspace: filtering on any other matches nothing.
+    let other_workspace = q
+        .get("workspace_id")
+        .filter(|w| !w.is_empty())
+        .is_some_and(|w| Some(w) != sim.workspace_id(account).as_ref());
+    // Its keys are created by several members: `user_id` keeps the keys of one of them
+    // (an id that created none of the account's keys matches nothing).
+    let user_id = q
+        .get("user_id")
+        .map(String::as_str)
+        .filter(|u| !u.is_empty());
     let key_hash = q
         .get("api_key_hash")
         .map(|h| h.trim().to_ascii_lowercase())
         .filter(|h| !h.is_empty());
-    let rows = if empty {
+    let rows = if other_workspace {
         Vec::new()
     } else {
-        sim.activity(account, key_hash.as_deref(), date, by_workspace)
+        sim.activity(account, key_hash.as_deref(), user_id, date, by_workspace)
     };
     let items: Vec<ActivityItem> = rows.into_iter().map(ActivityItem::from).collect();
     json_response(200, &Data { data: items })

@@ -1,4 +1,6 @@
-//! Accounts: the keys they own, their user and workspace ids, and their credits.
+//! Accounts: the keys they own, their user and workspace ids, and their credits. An
+//! account is an organisation: its keys may be created by different members, each with
+//! their own user id ([`member_user_id`]).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -15,6 +17,7 @@ pub(crate) struct Account {
     pub(crate) keys: Vec<String>,
     /// Set by the control API; `None` = the deterministic default of [`credits_locked`].
     pub(crate) total_credits: Option<Decimal>,
+    /// The account's own user: the creator of its keys unless told otherwise.
     pub(crate) user_id: String,
     pub(crate) workspace_id: String,
 }
@@ -61,12 +64,10 @@ impl Sim {
         Some(credits_locked(&st, acct, today))
     }
 
-    /// The account's default workspace and creator user ids.
-    pub(crate) fn account_ids(&self, account: &str) -> Option<(String, String)> {
+    /// The account's (one, default) workspace id.
+    pub(crate) fn workspace_id(&self, account: &str) -> Option<String> {
         let st = self.lock();
-        st.accounts
-            .get(account)
-            .map(|a| (a.workspace_id.clone(), a.user_id.clone()))
+        st.accounts.get(account).map(|a| a.workspace_id.clone())
     }
 }
 
@@ -83,16 +84,28 @@ pub(super) fn new_account_id(st: &mut State) -> String {
 /// The account `id`, created on first use with ids derived from the seed.
 pub(super) fn ensure_account<'a>(st: &'a mut State, id: &str) -> &'a mut Account {
     let seed = st.seed;
-    st.accounts.entry(id.to_string()).or_insert_with(|| {
-        let digest = data::sha256_hex(&format!("openrouter-sim user:{seed}:{id}"));
-        Account {
+    st.accounts
+        .entry(id.to_string())
+        .or_insert_with(|| Account {
             id: id.to_string(),
             keys: Vec::new(),
             total_credits: None,
-            user_id: format!("user_{}", &digest[..27]),
+            user_id: user_id_from(&format!("openrouter-sim user:{seed}:{id}")),
             workspace_id: data::uuid_from(&format!("openrouter-sim workspace:{seed}:{id}")),
-        }
-    })
+        })
+}
+
+/// The user id of `creator`, a member of `account` (any name): the same for every key
+/// that member registers, different in another account or with another seed.
+pub(super) fn member_user_id(seed: u64, account: &str, creator: &str) -> String {
+    user_id_from(&format!("openrouter-sim user:{seed}:{account}:{creator}"))
+}
+
+/// A user id shaped as OpenRouter's (`user_` and 27 characters), derived from `text`.
+fn user_id_from(text: &str) -> String {
+    let digest = data::sha256_hex(text);
+    // SHA-256 hex is 64 ASCII characters: the slice is always in bounds.
+    format!("user_{}", &digest[..27])
 }
 
 /// `(total_credits, total_usage)` of `acct`, with the state already locked.

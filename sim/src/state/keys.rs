@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::accounts::{ensure_account, new_account_id};
+use super::accounts::{ensure_account, member_user_id, new_account_id};
 use super::money::parse_money;
 use super::{Sim, SimError, State};
 use crate::control::{
@@ -24,6 +24,9 @@ pub(crate) struct KeyEntry {
     /// `sk-or-v1-abc...xyz`, what OpenRouter returns as `label` from `/key`.
     pub(crate) masked: String,
     pub(crate) account: String,
+    /// The account member who created the key (the account's own user by default):
+    /// `/key`'s and the management API's `creator_user_id`, `/activity`'s `user_id`.
+    pub(crate) creator_user_id: String,
     pub(crate) kind: KeyKind,
     pub(crate) limit: Option<Decimal>,
     pub(crate) limit_reset: Option<LimitReset>,
@@ -155,7 +158,8 @@ impl Sim {
 }
 
 /// Validates `req` and registers the key, with the state already locked. The first
-/// failing check is reported, in this order: label, limit, history_days, key, account.
+/// failing check is reported, in this order: label, limit, history_days, key, creator,
+/// account.
 pub(super) fn register_locked(
     st: &mut State,
     req: RegisterKeyRequest,
@@ -168,28 +172,28 @@ pub(super) fn register_locked(
         Some(t) => Some(parse_money("limit", t)?),
         None => None,
     };
-    let history_days = req.history_days.unwrap_or(DEFAULT_HISTORY_DAYS);
-    if history_days > MAX_HISTORY_DAYS {
-        return Err(SimError::unprocessable(format!(
-            "history_days must be at most {MAX_HISTORY_DAYS}"
-        )));
-    }
+    let history_days = history_days_for(req.history_days)?;
     let key = key_for(st, req.key, seed, &label)?;
     let hash = data::sha256_hex(&key);
+    // Checked before `account_for`, which may use up a new account's number.
+    let creator = creator_for(req.creator)?;
     let account = account_for(st, req.account)?;
     let generate = req.generate.unwrap_or(kind == KeyKind::Inference);
-    let records = if generate && history_days > 0 {
-        let rng_seed = data::seed_from(&format!("openrouter-sim history:{seed}:{key}"));
-        data::generate_history(rng_seed, today, history_days)
-    } else {
-        Vec::new()
+    let records = history(seed, &key, today, if generate { history_days } else { 0 });
+    // User ids follow the simulator's seed, as the account's own does, not the key's.
+    let sim_seed = st.seed;
+    let acct = ensure_account(st, &account);
+    acct.keys.push(hash.clone());
+    let creator_user_id = match &creator {
+        Some(name) => member_user_id(sim_seed, &account, name),
+        None => acct.user_id.clone(),
     };
-    ensure_account(st, &account).keys.push(hash.clone());
     let entry = KeyEntry {
         hash: hash.clone(),
         label: label.clone(),
         masked: data::masked_key(&key),
         account: account.clone(),
+        creator_user_id: creator_user_id.clone(),
         kind,
         limit,
         limit_reset: req.limit_reset,
@@ -210,7 +214,29 @@ pub(super) fn register_locked(
         label,
         account,
         kind,
+        creator_user_id,
     })
+}
+
+/// The requested days of generated history, or the default; at most `MAX_HISTORY_DAYS`.
+fn history_days_for(requested: Option<u32>) -> Result<u32, SimError> {
+    let days = requested.unwrap_or(DEFAULT_HISTORY_DAYS);
+    if days > MAX_HISTORY_DAYS {
+        return Err(SimError::unprocessable(format!(
+            "history_days must be at most {MAX_HISTORY_DAYS}"
+        )));
+    }
+    Ok(days)
+}
+
+/// The key's generated history: a function of the seed and the key alone, so a
+/// scenario replays the same records.
+fn history(seed: u64, key: &str, today: NaiveDate, days: u32) -> Vec<Record> {
+    if days == 0 {
+        return Vec::new();
+    }
+    let rng_seed = data::seed_from(&format!("openrouter-sim history:{seed}:{key}"));
+    data::generate_history(rng_seed, today, days)
 }
 
 /// The requested label, or the next `key-NNNN`.
@@ -252,6 +278,14 @@ fn key_for(st: &State, key: Option<String>, seed: u64, label: &str) -> Result<St
                 n += 1;
             }
         }
+    }
+}
+
+/// The requested creator's name, if any (`None`: the account's own user).
+fn creator_for(creator: Option<String>) -> Result<Option<String>, SimError> {
+    match creator {
+        Some(c) if c.trim().is_empty() => Err(SimError::unprocessable("creator must not be empty")),
+        other => Ok(other),
     }
 }
 

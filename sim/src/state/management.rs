@@ -70,10 +70,10 @@ impl State {
 
     fn managed_view(&self, key: &KeyEntry) -> ManagedKey {
         let t = totals(&key.records, self.today());
-        let (user_id, workspace_id) = self
+        let workspace_id = self
             .accounts
             .get(&key.account)
-            .map(|a| (a.user_id.clone(), a.workspace_id.clone()))
+            .map(|a| a.workspace_id.clone())
             .unwrap_or_default();
         ManagedKey {
             hash: key.hash.clone(),
@@ -93,7 +93,7 @@ impl State {
             created_at: key.created_at,
             updated_at: key.updated_at,
             expires_at: key.expires_at,
-            user_id,
+            user_id: key.creator_user_id.clone(),
             workspace_id,
         }
     }
@@ -168,14 +168,18 @@ impl Sim {
         Ok(())
     }
 
-    /// Creates an API key in the account: its secret (shown once) and its view.
+    /// Creates an API key in the account at the request of its management key
+    /// `caller_hash`: the key's secret (shown once) and its view. The member who owns that
+    /// management key is the new key's creator.
     pub(crate) fn create_managed(
         &self,
         account: &str,
+        caller_hash: &str,
         new: NewKey,
     ) -> Result<(String, ManagedKey), SimError> {
         let mut st = self.lock();
         let today = st.today();
+        let creator_user_id = st.keys.get(caller_hash).map(|k| k.creator_user_id.clone());
         let request = RegisterKeyRequest {
             label: Some(new.name),
             account: Some(account.to_string()),
@@ -190,6 +194,10 @@ impl Sim {
             register_locked(&mut st, request, today).map_err(|e| SimError::new(400, e.message))?;
         let key = st.managed_entry(account, &registered.key_hash)?;
         key.expires_at = new.expires_at;
+        // The request had no creator, so the key has the account's user until set here.
+        if let Some(user_id) = creator_user_id {
+            key.creator_user_id = user_id;
+        }
         let view = st.managed_view(&st.keys[&registered.key_hash]);
         Ok((registered.key, view))
     }

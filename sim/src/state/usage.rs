@@ -186,7 +186,7 @@ impl Sim {
             include_byok_in_limit: key.include_byok_in_limit,
             is_free_tier: key.is_free_tier,
             totals: totals(&key.records, today),
-            user_id: acct.user_id.clone(),
+            user_id: key.creator_user_id.clone(),
             workspace_id: acct.workspace_id.clone(),
             free_limit: if credits >= Decimal::TEN { 1000 } else { 50 },
             free_used,
@@ -194,11 +194,13 @@ impl Sim {
     }
 
     /// Aggregated `/activity` rows of an account: one per (date, model, endpoint),
-    /// summed across the account's keys (or only `key_hash`'s), newest day first.
+    /// summed across the account's keys (only `key_hash`'s, only those `creator_user_id`
+    /// created, when given), newest day first.
     pub(crate) fn activity(
         &self,
         account: &str,
         key_hash: Option<&str>,
+        creator_user_id: Option<&str>,
         date: Option<NaiveDate>,
         by_workspace: bool,
     ) -> Vec<ActivityRow> {
@@ -214,6 +216,9 @@ impl Sim {
                 continue;
             }
             let Some(key) = st.keys.get(h) else { continue };
+            if creator_user_id.is_some_and(|u| u != key.creator_user_id) {
+                continue;
+            }
             for r in &key.records {
                 if r.date < first || r.date > last || date.is_some_and(|d| d != r.date) {
                     continue;
