@@ -54,7 +54,15 @@ mod tests {
         assert_ne!(a, b);
         for port in [a, b] {
             assert!(u32::from(port) >= LOW && u32::from(port) < ephemeral_start());
-            TcpListener::bind(("127.0.0.1", port)).unwrap();
+            if let Err(e) = TcpListener::bind(("127.0.0.1", port)) {
+                // Who holds it, so that a rare failure names the other party.
+                let holders = std::process::Command::new("ss")
+                    .args(["-tanp", &format!("sport = :{port}")])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                panic!("port {port} was free a moment ago and now is not ({e}):\n{holders}");
+            }
         }
     }
 }
