@@ -15,6 +15,8 @@ pub enum Event {
     PasswordChanged,
     PasswordChangeFailed,
     AccountDeleted,
+    /// An organisation deleted by an owner (`id`: the organisation's).
+    OrganisationDeleted,
     TokenCreated,
     TokenRevoked,
     KeyAdded,
@@ -36,6 +38,7 @@ impl Event {
             Event::PasswordChanged => "password_changed",
             Event::PasswordChangeFailed => "password_change_failed",
             Event::AccountDeleted => "account_deleted",
+            Event::OrganisationDeleted => "organisation_deleted",
             Event::TokenCreated => "token_created",
             Event::TokenRevoked => "token_revoked",
             Event::KeyAdded => "key_added",
@@ -50,7 +53,7 @@ impl Event {
 #[derive(Debug, Default, Clone)]
 pub struct Subject<'a> {
     pub user_id: Option<i64>,
-    /// The token's or key's row id.
+    /// The token's, key's or organisation's row id.
     pub id: Option<i64>,
     /// SHA-256 hex of the email tried (failed logins), shortened.
     pub email_sha256: Option<&'a str>,

@@ -54,6 +54,7 @@ pub mod digest {
 /// e-mail says.
 pub mod email {
     pub mod alert_letter;
+    pub mod invitation_letter;
     pub mod link;
     pub mod mime;
     pub mod settings;

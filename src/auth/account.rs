@@ -183,10 +183,7 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     let (app, req) = (cx.app, cx.req);
     let body: DeleteAccountBody = req.json()?;
     let db = app.db()?;
-    let account = match body.password.as_deref() {
-        Some(password) => confirm_password(app, req, user.user_id, password, "password").await?,
-        None => confirm_without_password(app, user).await?,
-    };
+    let account = reauthenticate(cx, user, body.password.as_deref()).await?;
     let stranded = store::organisations::left_without_owner(&db, account.id).await?;
     if !stranded.is_empty() {
         return Err(AppError::Conflict(format!(
@@ -209,6 +206,22 @@ pub async fn delete_account(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     };
     security_log::record(Event::AccountDeleted, &req.client_network(), &subject);
     Ok(Reply::no_content())
+}
+
+/// Who asks for something that cannot be undone, confirmed: the account's
+/// password (422 on `password` when wrong or missing, attempts limited like
+/// logins), or for an account without one a fresh sign-in.
+pub(crate) async fn reauthenticate(
+    cx: &Ctx<'_>,
+    user: &AuthUser,
+    password: Option<&str>,
+) -> AppResult<store::users::Credentials> {
+    match password {
+        Some(password) => {
+            confirm_password(cx.app, cx.req, user.user_id, password, "password").await
+        }
+        None => confirm_without_password(cx.app, user).await,
+    }
 }
 
 /// An account without a password (made by a Cloudflare Access sign-in)

@@ -62,7 +62,7 @@ async fn by_email(app: &App, org_id: i64, digest: &Digest) -> AppResult<Fate> {
         &Letter {
             org_id,
             to: &address.address,
-            nonce: &address.nonce,
+            nonce: Some(&address.nonce),
             purpose: if digest.preview { "preview" } else { "digest" },
             subject: &render::subject(digest),
             text: &text,

@@ -51,16 +51,16 @@ pub async fn gather(db: &D1Database, asked: &Asked<'_>, now: DateTime<Utc>) -> A
     let spent: Vec<i64> = this
         .keys
         .iter()
-        .filter(|k| k.cost != Money::ZERO)
+        .filter(|k| k.counts.cost != Money::ZERO)
         .map(|k| k.api_key_id)
         .collect();
     let mut top_keys: Vec<Spender> = this
         .keys
         .iter()
-        .filter(|k| k.cost != Money::ZERO)
+        .filter(|k| k.counts.cost != Money::ZERO)
         .map(|k| Spender {
             name: k.name.clone(),
-            cost: k.cost,
+            cost: k.counts.cost,
         })
         .collect();
     top_keys.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.name.cmp(&b.name)));

@@ -72,7 +72,7 @@ async fn send_account(app: &App, org_id: i64) -> AppResult<Option<Outcome>> {
     let letter = Letter {
         org_id,
         to: &target.address,
-        nonce: &target.nonce,
+        nonce: Some(&target.nonce),
         purpose: "alert",
         subject: &subject,
         text: &text,

@@ -177,7 +177,7 @@ async fn send_confirmation(cx: &Ctx<'_>, org_id: i64, to: &str, nonce: &str) -> 
         &Letter {
             org_id,
             to,
-            nonce,
+            nonce: Some(nonce),
             purpose: "confirmation",
             subject: "Confirm your address for OpenRouter Watcher",
             text: &text,

@@ -1,12 +1,13 @@
 //! E-mail (README, "E-mail and digests"): an address per account, used
 //! once confirmed through a signed link; one-click unsubscribe in every
-//! message; a daily cap per account; alerts by e-mail for an account that
-//! asks. Pure parts in `core/src/email/` (links, the raw message, settings,
-//! what an alert e-mail says); here the binding, [`alerts`] and the routes.
+//! message to it; a daily cap per account; alerts by e-mail for an account
+//! that asks; invitations mailed to the invited address. Pure parts in
+//! `core/src/email/` (links, the raw message, settings, what an alert or an
+//! invitation e-mail says); here the binding, [`alerts`] and the routes.
 
 pub mod alerts;
 pub mod handlers;
-pub use watcher_core::email::{alert_letter, link, mime, settings};
+pub use watcher_core::email::{alert_letter, invitation_letter, link, mime, settings};
 pub mod send;
 
 use crate::http::route::{self, Route};

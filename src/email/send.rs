@@ -35,13 +35,15 @@ impl Outcome {
     }
 }
 
-/// One message to an account's address.
+/// One message of an account (an organisation), within its daily cap.
 pub struct Letter<'a> {
     pub org_id: i64,
     pub to: &'a str,
-    /// The address's nonce, signed into the unsubscribe link.
-    pub nonce: &'a str,
-    /// `confirmation`, `digest`, `preview` or `alert` (`email_sends.purpose`).
+    /// The account's address's nonce, signed into the unsubscribe link;
+    /// `None` for a one-off message to someone else's address (an
+    /// invitation), which has nothing to unsubscribe from.
+    pub nonce: Option<&'a str>,
+    /// `confirmation`, `digest`, `preview`, `alert` or `invitation` (`email_sends.purpose`).
     pub purpose: &'static str,
     pub subject: &'a str,
     pub text: &'a str,
@@ -100,14 +102,17 @@ pub async fn send(app: &App, letter: &Letter<'_>) -> AppResult<Outcome> {
         );
         return Ok(Outcome::Capped);
     };
-    let unsubscribe = link_url(
-        app,
-        &settings,
-        "/api/email/unsubscribe",
-        Purpose::Unsubscribe,
-        letter.org_id,
-        letter.nonce,
-    )?;
+    let unsubscribe = match letter.nonce {
+        Some(nonce) => Some(link_url(
+            app,
+            &settings,
+            "/api/email/unsubscribe",
+            Purpose::Unsubscribe,
+            letter.org_id,
+            nonce,
+        )?),
+        None => None,
+    };
     let unique = unique()?;
     let raw = mime::render(&Message {
         from: &settings.from,
@@ -116,7 +121,7 @@ pub async fn send(app: &App, letter: &Letter<'_>) -> AppResult<Outcome> {
         subject: letter.subject,
         text: letter.text,
         html: letter.html,
-        unsubscribe_url: &unsubscribe,
+        unsubscribe_url: unsubscribe.as_deref(),
         unique: &unique,
         date: now,
     });

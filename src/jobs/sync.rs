@@ -173,11 +173,15 @@ impl<'a> SyncRun<'a> {
         };
         let now = now();
         snapshots::insert(self.db, target.id, &counters, &now, self.today).await?;
+        let creator = counters.creator_user_id.as_deref();
         match management_key {
-            Some(management_key) => self.sync_activity(target, management_key, days, &now).await,
+            Some(management_key) => {
+                self.sync_activity(target, management_key, days, &now, creator)
+                    .await
+            }
             None => {
                 let rows = self.derive_from_snapshots(target, &now).await?;
-                api_keys::record_sync_success(self.db, target.id, &now, None).await?;
+                api_keys::record_sync_success(self.db, target.id, &now, None, creator).await?;
                 Ok(KeyResult::Synced { rows })
             }
         }
@@ -236,6 +240,7 @@ impl<'a> SyncRun<'a> {
         management_key: &str,
         days: Vec<NaiveDate>,
         now: &str,
+        creator: Option<&str>,
     ) -> AppResult<KeyResult> {
         let mut rows = 0;
         let mut earliest_failure: Option<(NaiveDate, CallError)> = None;
@@ -276,7 +281,8 @@ impl<'a> SyncRun<'a> {
         match earliest_failure {
             None => {
                 let through = format_day(final_through(self.today));
-                api_keys::record_sync_success(self.db, target.id, now, Some(&through)).await?;
+                api_keys::record_sync_success(self.db, target.id, now, Some(&through), creator)
+                    .await?;
                 Ok(KeyResult::Synced { rows })
             }
             Some((day, error)) => self.activity_failed(target, day, error, now).await,

@@ -79,6 +79,12 @@ pub struct KeyView {
     /// The management key this key is watched through (imported from its account's listing with `POST /api/keys/import`): no secret is stored, the key is synced from that key's listing and never validated on its own. null for a key stored with its secret.
     #[schema(required = true, minimum = 1, maximum = 9007199254740991_i64)]
     watched_via: Option<i64>,
+    /// The person who added the key (a member's id, as in `GET /api/organisations/members`); null once their account is gone. A member may change only the keys they added.
+    #[schema(required = true, minimum = 1, maximum = 9007199254740991_i64)]
+    added_by: Option<i64>,
+    /// The OpenRouter member who created the key, as OpenRouter says (`creator_user_id` of `/key` and of a management key's listing); null until a sync has read it.
+    #[schema(required = true, max_length = 64)]
+    creator_user_id: Option<String>,
     /// Latest snapshot, or null when the key was never read from OpenRouter (management keys never have one).
     #[schema(required = true)]
     snapshot: Option<SnapshotView>,
@@ -159,6 +165,8 @@ impl From<KeyRow> for KeyView {
             created_at: row.created_at,
             updated_at: row.updated_at,
             watched_via: row.watched_via,
+            added_by: row.added_by,
+            creator_user_id: row.creator_user_id,
             snapshot,
         }
     }

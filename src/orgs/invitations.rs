@@ -1,5 +1,6 @@
 //! Invitations to an organisation: by e-mail address and role, as a
-//! single-use link shown once; listed and revoked by admins while pending;
+//! single-use link mailed to that address and shown once to who invites;
+//! listed and revoked by admins while pending;
 //! accepted by the person signed in with that address, with the link, or
 //! at once on signing in through Cloudflare Access (the address is then
 //! verified by Access).
@@ -13,15 +14,12 @@ use crate::clock;
 use crate::domain::account::Email;
 use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::role::{may_invite, Role};
-use crate::domain::secrets::{invitation_hash, new_invitation_token};
+use crate::domain::secrets::{invitation_hash, new_invitation_token, INVITATION_DAYS};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
 use crate::http::route::Changed;
 use crate::store::{self, invitations::NewInvitation};
-
-/// How long an invitation can be accepted.
-pub const INVITATION_DAYS: i64 = 7;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +31,14 @@ struct InviteBody {
     /// `admin` (an owner's invitation only), `member` or `viewer`.
     #[schema(value_type = InvitedRoleDoc)]
     role: String,
+    /// Mail the invitation's link to `email` (the default); `false`: only this answer carries it.
+    #[serde(default = "yes")]
+    #[schema(default = true)]
+    send_email: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A role an invitation can give (never owner).
@@ -58,11 +64,14 @@ struct InvitationView {
     token: String,
     #[schema(value_type = vocabulary::schemas::Timestamp)]
     expires_at: String,
+    /// What became of the message to `email`: `sent`, `capped` (the organisation's daily e-mail cap is used up), `failed`, or `off` (`send_email` was false).
+    #[schema(pattern = "^(sent|capped|failed|off)$")]
+    mail: &'static str,
 }
 
 /// Invite someone
 ///
-/// An invitation to the organisation the request acts in, for one e-mail address and one role below owner (only an owner may invite an admin), valid 7 days and once. Its token is in this answer only: pass it on as a link. Admins and owners.
+/// An invitation to the organisation the request acts in, for one e-mail address and one role below owner (only an owner may invite an admin), valid 7 days and once. Its link (`PUBLIC_URL/#/join?token=…`, the token in the fragment) is mailed to that address, within the organisation's daily e-mail cap and without an unsubscribe link (it is a one-off message); the token is also in this answer, and only here: pass it on yourself when the mail cannot reach them. Admins and owners.
 #[utoipa::path(
     post,
     path = "/api/organisations/invitations",
@@ -102,6 +111,10 @@ pub async fn invite(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
     let id = store::invitations::insert(&db, &new, &clock::timestamp(now))
         .await?
         .ok_or_else(|| AppError::internal("invitation insert returned no row"))?;
+    let mail = match body.send_email {
+        true => super::invitation_mail::send(cx, user, &email, role, &token).await,
+        false => "off",
+    };
     // Never the token: who, with which role, until when.
     let entry = Entry::by_user(
         user.org_id,
@@ -114,6 +127,7 @@ pub async fn invite(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
             .with("email", email.as_str())
             .with("role", role.as_str())
             .with("expires_at", expires_at.as_str())
+            .with("mail", mail)
             .secret("token", "created"),
     )
     .reference(Fields::new().with("invitation_id", id));
@@ -123,6 +137,7 @@ pub async fn invite(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Changed> {
         role,
         token,
         expires_at,
+        mail,
     })?;
     Ok(Changed::new(reply, entry))
 }

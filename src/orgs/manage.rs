@@ -1,11 +1,14 @@
-//! Changing a member's role, removing a member, leaving. Who may do what
-//! is `domain::role::may_change` and `may_remove`; that an organisation
-//! always keeps an owner is checked by the store, in the statement itself.
+//! Changing a member's role, removing a member, leaving, and deleting the
+//! organisation. Who may do what is `domain::role::may_change` and
+//! `may_remove` (deleting: owners, declared on the route); that an
+//! organisation always keeps an owner is checked by the store, in the
+//! statement itself.
 
 use serde::Deserialize;
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
+use crate::auth::account::reauthenticate;
 use crate::auth::session::AuthUser;
 use crate::domain::audit::{Entry, Fields, Kind};
 use crate::domain::role::{may_change, may_remove, Role};
@@ -13,6 +16,8 @@ use crate::error::{AppError, AppResult};
 use crate::http::ctx::Ctx;
 use crate::http::reply::Reply;
 use crate::http::route::Changed;
+use crate::public_api;
+use crate::security_log::{self, Event, Subject};
 use crate::store::{self, organisations};
 
 #[derive(Deserialize, ToSchema)]
@@ -126,4 +131,72 @@ async fn member_email(cx: &Ctx<'_>, id: i64) -> AppResult<String> {
         .await?
         .map(|row| row.email)
         .unwrap_or_default())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DeleteOrganisationRequest, description = "Unknown fields are refused (422).")]
+struct DeleteBody {
+    /// The organisation's name, exactly: a check that the right one goes (422 on `name` otherwise).
+    #[schema(max_length = 100)]
+    name: String,
+    /// The owner's password. An account without one (made by a Cloudflare Access sign-in) sends none: its session must have signed in within the last 10 minutes.
+    #[schema(max_length = 1024)]
+    password: Option<String>,
+}
+
+/// Delete the organisation
+///
+/// Deletes the organisation the request acts in and, in the same statement, everything in it: its keys, snapshots, usage, budgets, policies, webhooks, alerts, API tokens (they stop answering at once), invitations, audit log and memberships; its members keep their accounts and other organisations. Owners only; `name` must be the organisation's name, and the password confirms who asks, as for deleting an account. A person's personal organisation goes only with the account (409). Its id is never given to another organisation.
+#[utoipa::path(
+    delete,
+    path = "/api/organisations",
+    operation_id = "deleteOrganisation",
+    tag = "organisations",
+    request_body = DeleteBody,
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "An account without a password (Cloudflare Access) whose session signed in more than 10 minutes ago: sign in through Access again.", body = vocabulary::schemas::ReauthenticationRequiredError),
+        (status = 409, description = "A person's personal organisation.", body = vocabulary::schemas::ConflictError),
+        (status = 429, description = "Too many wrong passwords for this account or from this network (shared with the login limit).", body = vocabulary::schemas::RateLimitedError, headers(("Retry-After" = String))),
+    )
+)]
+pub async fn delete(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
+    let body: DeleteBody = cx.req.json()?;
+    let db = cx.app.db()?;
+    let name = organisations::name(&db, user.org_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
+    if body.name != name {
+        return Err(AppError::invalid("name", "is not this organisation's name"));
+    }
+    if store::users::personal_org(&db, user.user_id).await? == Some(user.org_id) {
+        return Err(personal());
+    }
+    reauthenticate(cx, user, body.password.as_deref()).await?;
+    let token_hashes = store::tokens::active_hashes(&db, user.org_id).await?;
+    if !organisations::delete(&db, user.org_id).await? {
+        // Another member's personal organisation (they invited people into it).
+        return Err(personal());
+    }
+    for hash in &token_hashes {
+        public_api::revoke_token(cx.app, hash).await;
+    }
+    let subject = Subject {
+        user_id: Some(user.user_id),
+        id: Some(user.org_id),
+        ..Subject::default()
+    };
+    security_log::record(
+        Event::OrganisationDeleted,
+        &cx.req.client_network(),
+        &subject,
+    );
+    Ok(Reply::no_content())
+}
+
+fn personal() -> AppError {
+    AppError::Conflict(
+        "This is a person's personal organisation: it goes only with their account.".to_owned(),
+    )
 }

@@ -5,12 +5,13 @@
 //! (personal) organisation without it.
 
 pub mod handlers;
+mod invitation_mail;
 pub mod invitations;
 pub mod manage;
 pub mod members;
 
 use crate::domain::role::Role;
-use crate::http::route::{self, Route};
+use crate::http::route::{self, Route, Unaudited};
 
 pub const ROUTES: &[Route] = &[
     route::session("GET", "/api/organisations", |cx, user| {
@@ -24,6 +25,15 @@ pub const ROUTES: &[Route] = &[
     .role(Role::Viewer)
     .json()
     .doc::<handlers::__path_create>(),
+    route::unaudited(
+        "DELETE",
+        "/api/organisations",
+        "the organisation's audit log is deleted with it (a security event: security_log)",
+        Unaudited::Session(|cx, user| Box::pin(manage::delete(cx, user))),
+    )
+    .role(Role::Owner)
+    .json()
+    .doc::<manage::__path_delete>(),
     route::session("GET", "/api/organisations/members", |cx, user| {
         Box::pin(members::list(cx, user))
     })

@@ -36,6 +36,11 @@ pub struct KeyRow {
     pub updated_at: String,
     /// The management key this key is watched through (no secret stored).
     pub watched_via: Option<i64>,
+    /// The person who added it (`None` once their account is gone), and their address.
+    pub added_by: Option<i64>,
+    pub added_by_email: Option<String>,
+    /// The OpenRouter member who created it, once a sync has read it.
+    pub creator_user_id: Option<String>,
     pub snapshot_taken_at: Option<String>,
     #[serde(deserialize_with = "money_text_opt")]
     pub snapshot_limit: Option<Money>,
@@ -64,7 +69,8 @@ pub struct KeyRow {
 
 const VIEW: &str = "SELECT k.id, k.name, k.kind, k.key_preview, k.is_active, k.validation_status,
         k.last_validated_at, k.last_synced_at, k.last_sync_error, k.created_at, k.updated_at,
-        k.watched_via, s.taken_at AS snapshot_taken_at,
+        k.watched_via, k.added_by, adder.email AS added_by_email, k.creator_user_id,
+        s.taken_at AS snapshot_taken_at,
         CAST(s.credit_limit AS TEXT) AS snapshot_limit,
         CAST(s.limit_remaining AS TEXT) AS snapshot_limit_remaining,
         s.limit_reset AS snapshot_limit_reset,
@@ -79,9 +85,12 @@ fn view() -> String {
     format!("{VIEW}, {}", super::key_drift::COLUMNS)
 }
 
-/// The latest snapshot and drifting day joined to `k`.
+/// Who added `k`, its latest snapshot and drifting day joined to it.
 fn joins() -> String {
-    format!("{LATEST_SNAPSHOT} {}", super::key_drift::LATEST)
+    format!(
+        "LEFT JOIN users adder ON adder.id = k.added_by {LATEST_SNAPSHOT} {}",
+        super::key_drift::LATEST
+    )
 }
 
 const LATEST_SNAPSHOT: &str = "LEFT JOIN key_snapshots s ON s.id =

@@ -68,6 +68,20 @@ pub async fn delete_with_person(db: &D1Database, user_id: i64) -> AppResult<usiz
     super::batch(db, vec![organisations, person]).await
 }
 
+/// Deletes the organisation and, by cascade, everything in it; `false`
+/// when it is someone's personal organisation (that goes only with its
+/// person) or gone already.
+pub async fn delete(db: &D1Database, id: i64) -> AppResult<bool> {
+    let deleted = super::run(
+        db,
+        "DELETE FROM organisations
+         WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE personal_org_id = ?1)",
+        args![id],
+    )
+    .await?;
+    Ok(deleted > 0)
+}
+
 /// The organisation's time-zone preference (an IANA name, `UTC` by default).
 pub async fn tz(db: &D1Database, id: i64) -> AppResult<Option<String>> {
     #[derive(Deserialize)]

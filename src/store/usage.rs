@@ -243,6 +243,8 @@ pub struct KeyCellRow {
     pub date: String,
     pub api_key_id: i64,
     pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
     #[serde(deserialize_with = "super::money_text")]
     pub cost: Money,
 }
@@ -267,6 +269,7 @@ const MODEL_CELLS_OF_KEY: &str = "SELECT date, model, requests_count, tokens_inp
      WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3 AND api_key_id = ?4 AND (?5 IS NULL OR model = ?5)";
 
 const KEY_CELLS: &str = "SELECT date, api_key_id, SUM(requests_count) AS requests_count,
+        SUM(tokens_input) AS tokens_input, SUM(tokens_output) AS tokens_output,
         CAST(SUM(cost) AS TEXT) AS cost
      FROM usage_stats WHERE org_id = ?1 AND date BETWEEN ?2 AND ?3
        AND (?4 IS NULL OR api_key_id = ?4) AND (?5 IS NULL OR model = ?5)

@@ -175,7 +175,7 @@ async fn stats(db: &D1Database, token_hash: &str, range: &DateRange) -> AppResul
         total_tokens_input: row.total_tokens_input,
         total_tokens_output: row.total_tokens_output,
     };
-    let body = StatsResponse::new(summary, Period::of(range), None);
+    let body = StatsResponse::new(summary, Period::of(range));
     Ok(Some(Answer {
         grant: Grant::of(
             row.token_id,

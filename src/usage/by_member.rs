@@ -1,10 +1,11 @@
 //! `/api/v1/stats?group_by=member`: the range's totals per person who added
-//! the keys, read in one statement (`store::usage::PUBLIC_STATS_BY_MEMBER`),
-//! ranked and summed exactly by `usage::members`.
+//! the keys and per OpenRouter member who created them, read in one
+//! statement (`store::usage::PUBLIC_STATS_BY_MEMBER`), ranked and summed
+//! exactly by `usage::members`.
 
 use worker::D1Database;
 
-use super::members::{ranked_with_total, MemberSpend};
+use super::members::{ranked_with_total, Attributed, CreatorSpend, MemberSpend};
 use super::shapes::{Answer, Period, Summary};
 use super::stats::StatsResponse;
 use crate::domain::dates::DateRange;
@@ -28,18 +29,37 @@ pub async fn answer(
             Ok(MemberSpend {
                 user_id: cell.user_id,
                 email: cell.email,
-                totals: Summary {
-                    total_requests: cell.requests_count,
-                    total_cost: store::money(&cell.cost)?,
-                    total_tokens_input: cell.tokens_input,
-                    total_tokens_output: cell.tokens_output,
-                },
+                totals: summary(
+                    cell.requests_count,
+                    &cell.cost,
+                    cell.tokens_input,
+                    cell.tokens_output,
+                )?,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let (summary, members) =
-        ranked_with_total(members).ok_or_else(|| AppError::internal("member totals overflow"))?;
-    let body = StatsResponse::new(summary, Period::of(range), Some(members));
+    let creators = found
+        .creator_cells()?
+        .into_iter()
+        .map(|cell| {
+            Ok(CreatorSpend {
+                creator_user_id: cell.creator_user_id,
+                totals: summary(
+                    cell.requests_count,
+                    &cell.cost,
+                    cell.tokens_input,
+                    cell.tokens_output,
+                )?,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let (summary, members) = ranked(members)?;
+    let (of_creators, creators) = ranked(creators)?;
+    // Both groupings sum the same keys' rows of one statement.
+    if of_creators != summary {
+        return Err(AppError::internal("the two attributions disagree"));
+    }
+    let body = StatsResponse::new(summary, Period::of(range)).by_member(members, creators);
     Ok(Some(Answer {
         grant: Grant::of(
             found.token_id,
@@ -49,4 +69,17 @@ pub async fn answer(
         ),
         body: serde_json::to_string(&body).map_err(AppError::internal)?,
     }))
+}
+
+fn summary(requests: i64, cost: &str, tokens_in: i64, tokens_out: i64) -> AppResult<Summary> {
+    Ok(Summary {
+        total_requests: requests,
+        total_cost: store::money(cost)?,
+        total_tokens_input: tokens_in,
+        total_tokens_output: tokens_out,
+    })
+}
+
+fn ranked<T: Attributed>(shares: Vec<T>) -> AppResult<(Summary, Vec<T>)> {
+    ranked_with_total(shares).ok_or_else(|| AppError::internal("member totals overflow"))
 }

@@ -1,13 +1,16 @@
 //! `/api/stats/dashboard`: the overview in one call, every figure over one
 //! range and the same filters, so they reconcile (see `usage::overview`).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use super::local;
-use super::overview::{self, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, Series};
+use super::members::{self, CreatorSpend, MemberSpend};
+use super::overview::{self, Counts, DayPoint, KeyCell, KeyTotal, ModelCell, ModelTotal, Series};
 use super::periods::{self, PeriodSpend, SnapshotSpend};
 use super::rows::{key_filter, model_filter};
 use super::shapes::{Period, Summary};
@@ -58,6 +61,10 @@ struct DashboardResponse {
     models: Vec<ModelTotal>,
     /// Every key of the user (only the `api_key_id` one when filtered), oldest first, with its totals over the period (zeros included). Their costs sum exactly to `totals.total_cost`.
     keys: Vec<KeyTotal>,
+    /// The same totals per person who added the keys, exactly as `GET /api/v1/stats?group_by=member` gives them for the range (people whose keys had no usage in it are left out), most expensive first; they add up to `totals` exactly.
+    by_member: Vec<MemberSpend>,
+    /// The same totals per OpenRouter member who created the keys (`creator_user_id`; null for keys no sync has read it of yet), likewise.
+    by_openrouter_member: Vec<CreatorSpend>,
     /// The cost-per-day chart's stacked series; each `costs` array has one value per day of `daily`, in the same order.
     #[schema(inline)]
     series: Series,
@@ -120,6 +127,7 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
     }
     let names: Vec<(i64, String)> = key_rows.iter().map(|k| (k.id, k.name.clone())).collect();
     let view = overview_of(&db, &filter, &names).await?;
+    let (by_member, by_openrouter_member) = attributed(&view.keys, &key_rows)?;
     let spend = period_spend(&key_rows, now)?;
     let key_status = key_rows.into_iter().map(KeyView::from).collect();
     let standing = crate::alerts::standing::load(&db, user.org_id, now).await?;
@@ -133,6 +141,8 @@ pub async fn dashboard(cx: &Ctx<'_>, user: &AuthUser) -> AppResult<Reply> {
         top_models: view.models.iter().take(TOP_MODELS).cloned().collect(),
         models: view.models,
         keys: view.keys,
+        by_member,
+        by_openrouter_member,
         series: view.series,
         today: Today {
             date: format_day(now.date_naive()),
@@ -177,8 +187,59 @@ fn key_cell(row: KeyCellRow) -> KeyCell {
         date: row.date,
         api_key_id: row.api_key_id,
         requests_count: row.requests_count,
+        tokens_input: row.tokens_input,
+        tokens_output: row.tokens_output,
         cost: row.cost,
     }
+}
+
+/// The keys' totals per person who added them and per OpenRouter member
+/// who created them, as the public API's statement groups them: only keys
+/// with usage in the range count (the overview lists every key, zeros
+/// included; a person is not a member of the spend for a key that spent
+/// nothing).
+fn attributed(
+    totals: &[KeyTotal],
+    rows: &[KeyRow],
+) -> AppResult<(Vec<MemberSpend>, Vec<CreatorSpend>)> {
+    let too_big = || AppError::internal("member totals overflow");
+    let row_of: HashMap<i64, &KeyRow> = rows.iter().map(|r| (r.id, r)).collect();
+    let row = |k: &KeyTotal| row_of.get(&k.api_key_id).copied();
+    let used: Vec<&KeyTotal> = totals
+        .iter()
+        .filter(|k| k.counts != Counts::default())
+        .collect();
+    let adders = members::group_keys(used.iter().map(|k| {
+        let adder = row(k).and_then(|r| Some((r.added_by?, r.added_by_email.clone())));
+        (adder, k.counts)
+    }))
+    .ok_or_else(too_big)?;
+    let creators = members::group_keys(
+        used.iter()
+            .map(|k| (row(k).and_then(|r| r.creator_user_id.clone()), k.counts)),
+    )
+    .ok_or_else(too_big)?;
+    let members = adders
+        .into_iter()
+        .map(|(adder, totals)| {
+            let (user_id, email) = adder.map_or((None, None), |(id, email)| (Some(id), email));
+            MemberSpend {
+                user_id,
+                email,
+                totals,
+            }
+        })
+        .collect();
+    let creators = creators
+        .into_iter()
+        .map(|(creator_user_id, totals)| CreatorSpend {
+            creator_user_id,
+            totals,
+        })
+        .collect();
+    let (_, members) = members::ranked_with_total(members).ok_or_else(too_big)?;
+    let (_, creators) = members::ranked_with_total(creators).ok_or_else(too_big)?;
+    Ok((members, creators))
 }
 
 /// `days` (the last N days, default 30) or `start_date`/`end_date` (a custom

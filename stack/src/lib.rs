@@ -35,6 +35,7 @@ pub mod demo;
 mod launch;
 mod ports;
 mod reaper;
+pub mod scan_files;
 mod server;
 mod wrangler;
 

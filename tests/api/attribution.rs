@@ -1,6 +1,8 @@
 //! Spend per member: `/api/v1/stats?group_by=member` splits the range's
-//! totals by the person who added each key, exactly, as OpenRouter's own
-//! activity rows add up; a token limited to some keys sees only theirs.
+//! totals by the person who added each key and by the OpenRouter member who
+//! created it, exactly, as OpenRouter's own activity rows add up; the
+//! dashboard's overview splits them the same way; a token limited to some
+//! keys sees only theirs.
 
 use std::collections::BTreeMap;
 
@@ -38,13 +40,14 @@ async fn stats_split_by_member_add_up_exactly_and_follow_the_token_s_keys() {
     let (owner, keys) = user_with_activity(1).await;
     let org = owner.org.to_string();
     // A member joins the owner's organisation and adds a key of the same
-    // OpenRouter account.
+    // OpenRouter account, one another OpenRouter member of it created.
     let member = new_user().await;
     let (_, token) = invite(&owner, owner.org, &member.email, "member").await;
     let joined = accept_invitation(&member, &token).await;
     assert_eq!(joined.status, 200, "{}", joined.text);
     let account = keys[0].1.account.clone();
-    let theirs = sim_key(json!({ "account": account })).await;
+    let theirs = sim_key(json!({ "account": account, "creator": unique("alice") })).await;
+    assert_ne!(theirs.creator_user_id, keys[0].1.creator_user_id);
     remember_secret(&theirs.key);
     let added = post("/api/keys")
         .bearer(&member.jwt)
@@ -95,6 +98,51 @@ async fn stats_split_by_member_add_up_exactly_and_follow_the_token_s_keys() {
         units(split.json["summary"]["total_cost"].as_str().unwrap())
     );
 
+    // By OpenRouter member: each key's creator as OpenRouter said it.
+    let creators = split.json["by_openrouter_member"]
+        .as_array()
+        .expect("by_openrouter_member");
+    let by_creator: BTreeMap<&str, &Value> = creators
+        .iter()
+        .map(|r| (r["creator_user_id"].as_str().expect("every key synced"), r))
+        .collect();
+    assert_eq!(by_creator.len(), 2, "{creators:?}");
+    for (sim, person) in [(&keys[0].1, owner.id), (&theirs, member.id)] {
+        assert_eq!(
+            by_creator[sim.creator_user_id.as_str()]["total_cost"],
+            by_person[&person]["total_cost"],
+            "{} created the key {person} added",
+            sim.creator_user_id
+        );
+    }
+    let listed = get("/api/keys").bearer(&owner.jwt).send().await;
+    let creator_of = |id: i64| {
+        listed.json["items"]
+            .as_array()
+            .and_then(|keys| keys.iter().find(|k| k["id"] == id))
+            .map(|k| (k["added_by"].clone(), k["creator_user_id"].clone()))
+    };
+    assert_eq!(
+        creator_of(their_key),
+        Some((json!(member.id), json!(theirs.creator_user_id)))
+    );
+
+    // The overview attributes the same range the same way, from its keys.
+    let overview = get(&format!(
+        "/api/stats/dashboard?start_date={}&end_date={}",
+        day(-30),
+        day(0)
+    ))
+    .bearer(&owner.jwt)
+    .send()
+    .await;
+    assert_eq!(overview.status, 200, "{}", overview.text);
+    assert_eq!(overview.json["by_member"], split.json["by_member"]);
+    assert_eq!(
+        overview.json["by_openrouter_member"],
+        split.json["by_openrouter_member"]
+    );
+
     // A token limited to the member's key: their row only.
     let limited = post("/api/tokens")
         .bearer(&owner.jwt)
@@ -112,6 +160,10 @@ async fn stats_split_by_member_add_up_exactly_and_follow_the_token_s_keys() {
     assert_eq!(
         only_rows[0]["total_cost"],
         by_person[&member.id]["total_cost"]
+    );
+    assert_eq!(
+        only.json["by_openrouter_member"],
+        json!([by_creator[theirs.creator_user_id.as_str()]])
     );
 
     let refused = stats(&everything, "&group_by=model").await;

@@ -41,12 +41,16 @@ async fn the_dashboard_in_a_real_browser() {
     // The secrets the walk saw go to the log scan even when it fails.
     let walked = tokio::spawn(async move { walk("e2e.mjs", &env).await });
     let outcome = walked.await;
-    for secret in std::fs::read_to_string(&secrets_out)
+    for line in std::fs::read_to_string(&secrets_out)
         .unwrap_or_default()
         .lines()
         .filter(|l| !l.trim().is_empty())
     {
-        remember_secret(secret.trim());
+        let secret = watcher_stack::scan_files::parse_secret(line);
+        match secret.mailed_to {
+            Some(to) => remember_mailed_secret(secret.text, to),
+            None => remember_secret(secret.text),
+        }
     }
     if let Err(failed) = outcome {
         std::panic::resume_unwind(failed.into_panic());

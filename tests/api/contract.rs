@@ -355,6 +355,8 @@ mod tests {
             "created_at": "2026-11-25T20:00:00Z",
             "updated_at": "2026-11-25T20:00:00Z",
             "watched_via": null,
+            "added_by": 3,
+            "creator_user_id": "user_2abcdefghijklmnopqrstuvwxyz",
             "drift": null,
             "snapshot": snapshot()
         })

@@ -696,13 +696,17 @@ async fn no_organisation_reaches_another_s_rows_through_any_operation() {
         .await;
     assert_eq!(token.status, 201, "{}", token.text);
     remember_secret(token.json["token"].as_str().unwrap_or_default());
+    let invited_address = format!("{marker}@example.com");
     let invited = team
         .as_(owner, "POST", "/api/organisations/invitations")
-        .json(&json!({"email": format!("{marker}@example.com"), "role": "viewer"}))
+        .json(&json!({"email": invited_address, "role": "viewer"}))
         .send()
         .await;
     assert_eq!(invited.status, 201, "{}", invited.text);
-    remember_secret(invited.json["token"].as_str().unwrap_or_default());
+    remember_mailed_secret(
+        invited.json["token"].as_str().unwrap_or_default(),
+        &invited_address,
+    );
     let ids = [
         (
             "/api/organisations/invitations/",
@@ -925,4 +929,112 @@ async fn roles_change_within_their_rules_and_an_organisation_always_keeps_an_own
     for kind in ["member.role_changed", "member.left", "member.removed"] {
         assert!(kinds.contains(&kind), "{kind} not in {kinds:?}");
     }
+}
+
+/// An owner deletes a team with everything in it: its name and the
+/// password confirm it; its members keep their accounts; its token stops
+/// answering; a personal organisation goes only with its account.
+#[tokio::test]
+async fn an_owner_deletes_a_team_and_everything_in_it() {
+    let team = Team::new().await;
+    let owner = &team.owner;
+    team.owner_key().await;
+    let (_, token) = owner_token_in(&team).await;
+    let delete = |body: Value| {
+        team.as_(owner, "DELETE", "/api/organisations")
+            .json(&body)
+            .send()
+    };
+    let wrong_name = delete(json!({"name": "The tea", "password": PASSWORD})).await;
+    wrong_name.assert_error(422, "validation_error");
+    assert_eq!(wrong_name.error_field(), "name");
+    let wrong_password = delete(json!({"name": "The team", "password": "not it at all"})).await;
+    wrong_password.assert_error(422, "validation_error");
+    assert_eq!(wrong_password.error_field(), "password");
+    let admin = team.person("admin");
+    team.as_(admin, "DELETE", "/api/organisations")
+        .json(&json!({"name": "The team", "password": PASSWORD}))
+        .send()
+        .await
+        .assert_error(403, "forbidden");
+    let personal = delete_in(
+        owner,
+        owner.org,
+        json!({"name": "Personal", "password": PASSWORD}),
+    )
+    .await;
+    personal.assert_error(409, "conflict");
+    assert_eq!(
+        get("/api/v1/stats").bearer(&token).send().await.status,
+        200,
+        "nothing went before it was confirmed"
+    );
+
+    let deleted = delete(json!({"name": "The team", "password": PASSWORD})).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    assert_eq!(get("/api/v1/stats").bearer(&token).send().await.status, 401);
+    for (_, person) in team.everyone() {
+        let listed = get("/api/organisations").bearer(&person.jwt).send().await;
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        let ids: Vec<&Value> = listed.json["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|o| &o["id"])
+            .collect();
+        assert_eq!(ids, [&json!(person.org)], "their own organisation stays");
+        team.as_(person, "GET", "/api/keys")
+            .send()
+            .await
+            .assert_error(404, "not_found");
+    }
+    let left = d1_query(
+        &app().persist_dir,
+        &format!(
+            // By organisation: a deleted key's id may be taken by another test's new key.
+            "SELECT (SELECT COUNT(*) FROM api_keys WHERE org_id = {org}) AS keys,
+                    (SELECT COUNT(*) FROM memberships WHERE org_id = {org}) AS memberships,
+                    (SELECT COUNT(*) FROM invitations WHERE org_id = {org}) AS invitations,
+                    (SELECT COUNT(*) FROM api_tokens WHERE org_id = {org}) AS tokens,
+                    (SELECT COUNT(*) FROM audit_log WHERE org_id = {org}) AS audit,
+                    (SELECT COUNT(*) FROM organisations WHERE id = {org}) AS organisation",
+            org = team.org
+        ),
+    );
+    assert_eq!(
+        left[0],
+        json!({"keys": 0, "memberships": 0, "invitations": 0, "tokens": 0, "audit": 0, "organisation": 0}),
+        "everything in it went"
+    );
+    let again = post("/api/organisations")
+        .bearer(&owner.jwt)
+        .json(&json!({"name": "Next"}))
+        .send()
+        .await;
+    assert!(
+        again.json["id"].as_i64().expect("id") > team.org,
+        "its id is never given again: {}",
+        again.text
+    );
+}
+
+async fn owner_token_in(team: &Team) -> (i64, String) {
+    let made = team
+        .as_(&team.owner, "POST", "/api/tokens")
+        .json(&json!({"name": "team reader"}))
+        .send()
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let token = made.json["token"].as_str().expect("token").to_owned();
+    remember_secret(&token);
+    (made.json["id"].as_i64().expect("id"), token)
+}
+
+async fn delete_in(person: &User, org: i64, body: Value) -> Res {
+    call("DELETE", "/api/organisations")
+        .bearer(&person.jwt)
+        .header("X-Organisation", &org.to_string())
+        .json(&body)
+        .send()
+        .await
 }

@@ -54,6 +54,8 @@ export type DashboardDay = Schemas['DashboardDay'];
 export type DashboardModel = Schemas['DashboardModel'];
 export type DashboardKey = Schemas['DashboardKey'];
 export type Dashboard = Schemas['Dashboard'];
+export type MemberSpend = Schemas['MemberSpend'];
+export type OpenRouterMemberSpend = Schemas['OpenRouterMemberSpend'];
 export type UsageItem = Schemas['WebUsageItem'];
 export type UsagePage = Schemas['WebUsagePage'];
 
@@ -292,7 +294,9 @@ export const api = {
   changeMember: (id: number, role: Role) => request<void>(`/api/organisations/members/${id}`, { method: 'PATCH', body: { role } }),
   removeMember: (id: number) => request<void>(`/api/organisations/members/${id}`, { method: 'DELETE' }),
   invitations: (signal?: AbortSignal) => request<Schemas['PendingInvitationList']>('/api/organisations/invitations', { signal }).then((r) => r.items),
-  invite: (email: string, role: Role) => request<Invitation>('/api/organisations/invitations', { method: 'POST', body: { email, role } }),
+  invite: (email: string, role: Role, sendEmail: boolean) =>
+    request<Invitation>('/api/organisations/invitations', { method: 'POST', body: { email, role, send_email: sendEmail } }),
+  deleteOrganisation: (name: string, password: string) => request<void>('/api/organisations', { method: 'DELETE', body: { name, password } }),
   revokeInvitation: (id: number) => request<void>(`/api/organisations/invitations/${id}`, { method: 'DELETE' }),
   acceptInvitation: (token: string) => request<JoinedOrganisation>('/api/invitations/accept', { method: 'POST', body: { token } }),
 

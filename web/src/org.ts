@@ -63,6 +63,21 @@ export function invitationLink(origin: string, token: string): string {
   return `${origin}/#/join?token=${encodeURIComponent(token)}`;
 }
 
+/** What the page says of a new invitation's e-mail (`mail` of its answer)
+ *  and of the link it shows once. */
+export function invitationNote(mail: string, email: string): string {
+  switch (mail) {
+    case 'sent':
+      return `We e-mailed the link to ${email}. It is also here, shown only now; it works once, for that address.`;
+    case 'capped':
+      return `No e-mail was sent: this organisation's e-mails for today are used up. Send them this link yourself: it is shown only now, and works once.`;
+    case 'failed':
+      return `The e-mail could not be sent. Send them this link yourself: it is shown only now, and works once.`;
+    default:
+      return 'Send them this link: it is shown only now, and works once.';
+  }
+}
+
 /** An invitation token as `#/join?token=` holds it, or null. */
 export function invitationToken(params: URLSearchParams): string | null {
   const token = params.get('token');

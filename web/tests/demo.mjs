@@ -65,7 +65,9 @@ const SCREENS = [
       await runway.waitFor();
       const kind = await runway.getAttribute('data-status');
       check(kind !== 'no_runway', `the budget's runway: ${kind}: ${await runway.innerText()}`);
-      return `${points} bars, ${keys} keys, ${models} models`;
+      // Alice and Bob each created a demo key on OpenRouter.
+      const creators = await atLeast('[data-testid="members-created"] [data-testid="member-row"]', 2);
+      return `${points} bars, ${keys} keys, ${models} models, ${creators} OpenRouter members`;
     },
   },
   {

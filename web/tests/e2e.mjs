@@ -11,7 +11,8 @@
 //   ORW_KEY_MANAGEMENT  a valid management key of the same account
 //   ORW_UNTRACKED_NAME  the name of a third key of that account, never given to the dashboard
 //   ORW_KEY_REJECTED    a well-formed key the simulator answers 401 for
-//   ORW_SECRETS_OUT     file: every secret seen (password, JWTs, API token, webhook secret), one per line
+//   ORW_SECRETS_OUT     file: every secret seen (password, JWTs, API token, webhook secret), one per line;
+//                       one mailed to an address (an invitation's token) is followed by a tab and that address
 //   ORW_CHROMIUM        optional, the browser binary (default /usr/bin/chromium)
 // The script runs its own webhook receiver (node:http on 127.0.0.1, a random
 // port) and checks the signature of what the Worker sends it; the Worker must
@@ -46,6 +47,11 @@ function remember(s) {
   if (!s || secrets.has(s)) return;
   secrets.add(s);
   fs.writeFileSync(SECRETS_OUT, [...secrets].join('\n') + '\n', { mode: 0o600 });
+}
+/** A secret also mailed to `to`, where the scan lets it be.
+ *  @param {string} s @param {string} to */
+function rememberMailed(s, to) {
+  if (s) remember(`${s}\t${to}`);
 }
 
 // ---- exact money (BigInt, 1e-10 USD), as the page does -----------------------
@@ -1447,8 +1453,10 @@ try {
     const linkBox = page.getByTestId('invitation-link');
     await linkBox.waitFor();
     const link = await linkBox.inputValue();
-    remember(link.split('token=')[1] ?? '');
+    rememberMailed(link.split('token=')[1] ?? '', viewerEmail);
     check(link.startsWith(`${BASE}/#/join?token=or_inv_`), `the invitation's link: ${link}`);
+    const mailNote = page.getByTestId('invitation-mail');
+    check((await mailNote.getAttribute('data-mail')) === 'sent' && (await mailNote.innerText()).includes(`We e-mailed the link to ${viewerEmail}`), `the page says the link was mailed: ${await mailNote.innerText()}`);
     await page.getByTestId('pending-invitation').filter({ hasText: viewerEmail }).waitFor();
     await axe('team (owner, an invitation just made)');
     await shot('team-desktop');

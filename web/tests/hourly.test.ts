@@ -179,7 +179,7 @@ test('the hourly route keeps its state in the hash', () => {
 });
 
 test('overview local days by key: a key\'s gap stays null, the rest is summed exactly into Other', () => {
-  const d = { key_status: [], keys: [1, 2, 3].map((id) => ({ api_key_id: id, name: `k${id}`, requests_count: 0, cost: '0' })) };
+  const d = { key_status: [], keys: [1, 2, 3].map((id) => ({ api_key_id: id, name: `k${id}`, requests_count: 0, tokens_input: 0, tokens_output: 0, cost: '0' })) };
   const local = [
     { date: '2026-11-01', spend: '0.3', hours: 25, gaps: 1, by_key: [{ api_key_id: 1, spend: '0.1' }, { api_key_id: 2, spend: '0.2' }, { api_key_id: 3, spend: null }] },
     { date: '2026-11-02', spend: null, hours: 24, gaps: 24, by_key: [{ api_key_id: 1, spend: null }, { api_key_id: 2, spend: null }, { api_key_id: 3, spend: null }] },

@@ -2,7 +2,7 @@
 //   node_modules/.bin/esbuild web/tests/org.test.ts --bundle --platform=node --format=esm --outfile=target/web-tests/org.test.mjs --log-level=warning && node --test target/web-tests/org.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { atLeast, currentOrg, invitationLink, invitationToken, orgFromSearch, orgLabel, rolesToGive, rolesToInvite, searchWithOrg } from '../src/org';
+import { atLeast, currentOrg, invitationLink, invitationNote, invitationToken, orgFromSearch, orgLabel, rolesToGive, rolesToInvite, searchWithOrg } from '../src/org';
 
 test('the organisation is an id in ?org=, anything else is none', () => {
   assert.equal(orgFromSearch('?org=42'), 42);
@@ -55,4 +55,11 @@ test('the organisation acted in is the one ?org= names among the person’s, els
   assert.equal(currentOrg(items, '?org=9')?.id, 3);
   assert.equal(currentOrg(items, '')?.id, 3);
   assert.equal(currentOrg([], '?org=8'), null);
+});
+
+test('a new invitation says what became of its e-mail', () => {
+  assert.match(invitationNote('sent', 'a@b.org'), /^We e-mailed the link to a@b\.org\./);
+  assert.match(invitationNote('capped', 'a@b.org'), /^No e-mail was sent: .*used up\. Send them this link yourself/);
+  assert.match(invitationNote('failed', 'a@b.org'), /^The e-mail could not be sent\. Send them this link yourself/);
+  assert.equal(invitationNote('off', 'a@b.org'), 'Send them this link: it is shown only now, and works once.');
 });

@@ -33,6 +33,8 @@ function key(k: Partial<Key> = {}): Key {
     key_preview: 'sk-or-v1-…abcd',
     is_active: true,
     watched_via: null,
+    added_by: 1,
+    creator_user_id: null,
     drift: null,
     validation_status: 'valid',
     last_validated_at: null,

@@ -4,11 +4,15 @@
 //! entry of the audit log as the run ended (`audit_log.txt`) and every
 //! e-mail message sent (`mail.log`, raw and decoded) are searched
 //! for every password, JWT, API token, OpenRouter key and webhook secret the
-//! tests used (`secrets.txt`). The harness writes those files under
-//! `target/it/<pid>/`; a hit fails the run.
+//! tests used (`secrets.txt`). A secret meant to be mailed to one address
+//! (an invitation's token) may appear in the messages to that address and
+//! nowhere else. The harness writes those files under `target/it/<pid>/`
+//! (their formats: `watcher_stack::scan_files`); a hit fails the run.
 
 use std::fs;
 use std::path::Path;
+
+use watcher_stack::scan_files::{messages, parse_secret, Secret};
 
 use crate::tools::Result;
 
@@ -24,10 +28,21 @@ pub fn scan(runs: &Path) -> Result<(usize, usize)> {
     for entry in entries.filter_map(|e| e.ok()) {
         let dir = entry.path();
         let secrets = fs::read_to_string(dir.join("secrets.txt")).unwrap_or_default();
-        let secrets: Vec<&str> = secrets.lines().filter(|s| s.len() >= 8).collect();
+        let secrets: Vec<Secret<'_>> = secrets
+            .lines()
+            .map(parse_secret)
+            .filter(|s| s.text.len() >= 8)
+            .collect();
         for file in SCANNED {
             let text = fs::read_to_string(dir.join(file)).unwrap_or_default();
-            if let Some(hit) = find_secret(&text, &secrets) {
+            let hit = if file == "mail.log" {
+                messages(&text)
+                    .into_iter()
+                    .find_map(|(to, message)| find_secret(message, &secrets, to))
+            } else {
+                find_secret(&text, &secrets, None)
+            };
+            if let Some(hit) = hit {
                 return Err(format!(
                     "a secret of the test run ({}…) appears in {}",
                     &hit[..6.min(hit.len())],
@@ -47,8 +62,14 @@ pub fn scan(runs: &Path) -> Result<(usize, usize)> {
     Ok(checked)
 }
 
-fn find_secret<'a>(text: &str, secrets: &[&'a str]) -> Option<&'a str> {
-    secrets.iter().copied().find(|s| text.contains(s))
+/// A secret in `text`, other than those mailed to `to` (text of a message
+/// to that address).
+fn find_secret<'a>(text: &str, secrets: &[Secret<'a>], to: Option<&str>) -> Option<&'a str> {
+    secrets
+        .iter()
+        .filter(|s| s.mailed_to.is_none() || s.mailed_to != to)
+        .map(|s| s.text)
+        .find(|s| text.contains(s))
 }
 
 #[cfg(test)]
@@ -97,6 +118,44 @@ mod tests {
         fs::write(run.join("mail.log"), "Subject: x\n\nor_api_abcdefghijkl\n").unwrap();
         let err = scan(&dir).unwrap_err();
         assert!(err.contains("mail.log"), "every message is scanned: {err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_mailed_secret_may_be_in_the_messages_to_its_address_only() {
+        use watcher_stack::scan_files::{message_heading, secret_line};
+        let dir = std::env::temp_dir().join(format!("orw-scan-mail-{}", std::process::id()));
+        let run = dir.join("1");
+        fs::create_dir_all(&run).unwrap();
+        let secrets = secret_line("or_inv_abcdefghijkl", Some("new@example.org"))
+            + &secret_line("or_api_abcdefghijkl", None);
+        fs::write(run.join("secrets.txt"), secrets).unwrap();
+        let to_them =
+            message_heading("new@example.org") + "Join: #/join?token=or_inv_abcdefghijkl\n";
+        fs::write(run.join("mail.log"), &to_them).unwrap();
+        assert_eq!(
+            scan(&dir).unwrap().0,
+            2,
+            "the invited address may read its link"
+        );
+        let elsewhere = message_heading("other@example.org") + "or_inv_abcdefghijkl\n";
+        fs::write(run.join("mail.log"), format!("{to_them}{elsewhere}")).unwrap();
+        assert!(
+            scan(&dir).unwrap_err().contains("mail.log"),
+            "another address may not"
+        );
+        let api_token = message_heading("new@example.org") + "or_api_abcdefghijkl\n";
+        fs::write(run.join("mail.log"), api_token).unwrap();
+        assert!(
+            scan(&dir).is_err(),
+            "other secrets stay out of every message"
+        );
+        fs::write(run.join("mail.log"), "").unwrap();
+        fs::write(run.join("wrangler.log"), "token or_inv_abcdefghijkl\n").unwrap();
+        assert!(
+            scan(&dir).unwrap_err().contains("wrangler.log"),
+            "a mailed secret stays out of the logs"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -92,4 +92,7 @@ pub struct KeyCounters {
     pub rate_limit_interval: Option<String>,
     /// OpenRouter's clock when it answered (RFC 3339), when it said.
     pub served_at: Option<String>,
+    /// The OpenRouter member who created the key, when OpenRouter said
+    /// (see [`crate::openrouter::types::member_id`]).
+    pub creator_user_id: Option<String>,
 }

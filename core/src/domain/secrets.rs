@@ -46,6 +46,9 @@ impl NewApiToken {
 /// shown once to whoever invites, only their hash kept.
 pub const INVITATION_PREFIX: &str = "or_inv_";
 
+/// How long an invitation can be accepted.
+pub const INVITATION_DAYS: i64 = 7;
+
 /// A new invitation token: (plaintext, hash).
 pub fn new_invitation_token() -> Result<(String, String), getrandom::Error> {
     let mut random = [0u8; API_TOKEN_RANDOM_BYTES];

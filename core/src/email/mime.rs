@@ -5,7 +5,9 @@
 //! (`domain::account::Email`, no CR/LF can pass), the subject is
 //! RFC 2047-encoded, and the unsubscribe URL is ASCII without spaces. The
 //! bodies travel base64-encoded (UTF-8, no line-length limit to respect).
-//! Every message carries RFC 8058 one-click unsubscribe headers.
+//! Every message to an account's address carries RFC 8058 one-click
+//! unsubscribe headers; an invitation, sent once to someone who subscribed
+//! to nothing, has nothing to unsubscribe from and carries none.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -20,8 +22,9 @@ pub struct Message<'a> {
     pub subject: &'a str,
     pub text: &'a str,
     pub html: Option<&'a str>,
-    /// `https://…/api/email/unsubscribe?token=…`.
-    pub unsubscribe_url: &'a str,
+    /// `https://…/api/email/unsubscribe?token=…`; `None` for a one-off
+    /// message to an address that is not the account's.
+    pub unsubscribe_url: Option<&'a str>,
     /// Random, unique per message: the `Message-ID`'s local part and the
     /// multipart boundary.
     pub unique: &'a str,
@@ -91,11 +94,10 @@ pub fn render(m: &Message<'_>) -> String {
         one_line(m.unique),
         domain_of(m.from)
     ));
-    out.push_str(&format!(
-        "List-Unsubscribe: <{}>\r\n",
-        one_line(m.unsubscribe_url)
-    ));
-    out.push_str("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+    if let Some(url) = m.unsubscribe_url {
+        out.push_str(&format!("List-Unsubscribe: <{}>\r\n", one_line(url)));
+        out.push_str("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+    }
     out.push_str("Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
     match m.html {
         None => out.push_str(&part("text/plain", m.text)),
@@ -140,7 +142,7 @@ mod tests {
             subject,
             text: "Hello\nworld",
             html,
-            unsubscribe_url: "https://w.example/api/email/unsubscribe?token=u.1.2.abc",
+            unsubscribe_url: Some("https://w.example/api/email/unsubscribe?token=u.1.2.abc"),
             unique: "0123abcd",
             date: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
         }
@@ -170,6 +172,17 @@ mod tests {
         assert!(raw.contains("multipart/alternative; boundary=\"=_orw_0123abcd\""));
         assert_eq!(decoded_parts(&raw), ["Hello\nworld", "<p>Hello</p>"]);
         assert!(raw.ends_with("--=_orw_0123abcd--\r\n"));
+    }
+
+    #[test]
+    fn a_one_off_message_has_no_unsubscribe_headers() {
+        let raw = render(&Message {
+            unsubscribe_url: None,
+            ..message("You are invited", None)
+        });
+        assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+        assert!(raw.contains("Auto-Submitted: auto-generated\r\n"));
+        assert_eq!(decoded_parts(&raw), ["Hello\nworld"]);
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct KeyInfo {
     pub is_management_key: bool,
     #[serde(default)]
     pub rate_limit: Option<RateLimitInfo>,
+    /// The OpenRouter member who created the key.
+    #[serde(default, deserialize_with = "text_or_none")]
+    pub creator_user_id: Option<String>,
     /// OpenRouter's clock when it answered (its `Date` header, RFC 3339):
     /// its usage counters reset on that clock. Not in the body.
     #[serde(skip)]
@@ -61,6 +64,7 @@ impl KeyInfo {
             rate_limit_requests: rate_limit.and_then(|r| r.requests),
             rate_limit_interval: rate_limit.and_then(|r| r.interval.clone()),
             served_at: self.served_at.clone(),
+            creator_user_id: member_id(self.creator_user_id.as_deref()),
         }
     }
 }
@@ -102,6 +106,9 @@ pub struct ManagedKey {
     pub usage_weekly: Option<Money>,
     #[serde(default)]
     pub usage_monthly: Option<Money>,
+    /// The OpenRouter member who created the key.
+    #[serde(default, deserialize_with = "text_or_none")]
+    pub creator_user_id: Option<String>,
     /// OpenRouter's clock when it answered `GET|PATCH /keys/{hash}` (its
     /// `Date` header; a listing's pages carry theirs beside the keys). Not
     /// in the body.
@@ -151,6 +158,7 @@ impl ManagedKey {
             rate_limit_requests: None,
             rate_limit_interval: None,
             served_at,
+            creator_user_id: member_id(self.creator_user_id.as_deref()),
         }
     }
 }
@@ -168,6 +176,28 @@ pub struct ActivityRow {
     pub prompt_tokens: i64,
     #[serde(default)]
     pub completion_tokens: i64,
+}
+
+/// A string field that is kept only when it is a string: a field the
+/// product merely shows must not make a whole key unreadable.
+fn text_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Longest OpenRouter member id kept (theirs are `user_` and 27 characters).
+pub const MEMBER_ID_MAX: usize = 64;
+
+/// An OpenRouter member id as OpenRouter sent it, kept only when it looks
+/// like one: short, visible ASCII. Anything else is dropped rather than
+/// stored and shown, since it comes from outside.
+pub fn member_id(text: Option<&str>) -> Option<String> {
+    let id = text?.trim();
+    let plausible =
+        !id.is_empty() && id.len() <= MEMBER_ID_MAX && id.bytes().all(|b| b.is_ascii_graphic());
+    plausible.then(|| id.to_owned())
 }
 
 /// `GET /api/v1/credits`.
@@ -232,6 +262,7 @@ mod tests {
         let key = &page.data[0];
         assert_eq!(key.limit_remaining.unwrap().units(), 745_000_000_001);
         let c = key.counters(Some("2026-11-29T11:33:16Z".into()));
+        assert_eq!(c.creator_user_id.as_deref(), Some("user_1"));
         assert_eq!(c.usage.units(), 254_999_999_999);
         assert_eq!(c.usage_daily.units(), 1_000_000_000);
         assert_eq!(c.limit_reset.as_deref(), Some("monthly"));
@@ -242,6 +273,24 @@ mod tests {
             serde_json::from_str::<Envelope<Vec<ManagedKey>>>(r#"{"data":[{"hash":"x"}]}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn keeps_only_plausible_member_ids() {
+        assert_eq!(member_id(Some(" user_2abc ")).as_deref(), Some("user_2abc"));
+        assert_eq!(member_id(None), None);
+        assert_eq!(member_id(Some("")), None);
+        assert_eq!(member_id(Some("user 1")), None);
+        assert_eq!(member_id(Some("<script>")).as_deref(), Some("<script>"));
+        assert_eq!(member_id(Some("usér")), None);
+        assert_eq!(
+            member_id(Some(&"u".repeat(MEMBER_ID_MAX))).map(|s| s.len()),
+            Some(64)
+        );
+        assert_eq!(member_id(Some(&"u".repeat(MEMBER_ID_MAX + 1))), None);
+        let odd = r#"{"data":{"usage":1,"creator_user_id":{"id":7}}}"#;
+        let key: Envelope<KeyInfo> = serde_json::from_str(odd).unwrap();
+        assert_eq!(key.data.counters().creator_user_id, None);
     }
 
     #[test]

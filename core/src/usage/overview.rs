@@ -35,7 +35,31 @@ pub struct KeyCell {
     pub date: String,
     pub api_key_id: i64,
     pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
     pub cost: Money,
+}
+
+impl ModelCell {
+    fn counts(&self) -> Counts {
+        Counts {
+            requests_count: self.requests_count,
+            tokens_input: self.tokens_input,
+            tokens_output: self.tokens_output,
+            cost: self.cost,
+        }
+    }
+}
+
+impl KeyCell {
+    fn counts(&self) -> Counts {
+        Counts {
+            requests_count: self.requests_count,
+            tokens_input: self.tokens_input,
+            tokens_output: self.tokens_output,
+            cost: self.cost,
+        }
+    }
 }
 
 /// Requests, tokens and cost summed over some cells.
@@ -51,12 +75,22 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn count(&mut self, cell: &ModelCell) -> Result<(), Overflow> {
-        self.requests_count = count(self.requests_count, cell.requests_count)?;
-        self.tokens_input = count(self.tokens_input, cell.tokens_input)?;
-        self.tokens_output = count(self.tokens_output, cell.tokens_output)?;
-        self.cost = add(self.cost, cell.cost)?;
+    fn count(&mut self, more: Counts) -> Result<(), Overflow> {
+        self.requests_count = count(self.requests_count, more.requests_count)?;
+        self.tokens_input = count(self.tokens_input, more.tokens_input)?;
+        self.tokens_output = count(self.tokens_output, more.tokens_output)?;
+        self.cost = add(self.cost, more.cost)?;
         Ok(())
+    }
+
+    /// The same figures as a range's totals.
+    pub fn summary(self) -> Summary {
+        Summary {
+            total_requests: self.requests_count,
+            total_cost: self.cost,
+            total_tokens_input: self.tokens_input,
+            total_tokens_output: self.tokens_output,
+        }
     }
 }
 
@@ -84,9 +118,8 @@ pub struct KeyTotal {
     #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub api_key_id: i64,
     pub name: String,
-    #[schema(minimum = 0)]
-    pub requests_count: i64,
-    pub cost: Money,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// One stacked series of the cost-per-day chart; `costs` is aligned with
@@ -210,7 +243,11 @@ fn sum_models(
         totals.total_tokens_input = count(totals.total_tokens_input, cell.tokens_input)?;
         totals.total_tokens_output = count(totals.total_tokens_output, cell.tokens_output)?;
         totals.total_cost = add(totals.total_cost, cell.cost)?;
-        daily.get_mut(i).ok_or(Overflow)?.counts.count(cell)?;
+        daily
+            .get_mut(i)
+            .ok_or(Overflow)?
+            .counts
+            .count(cell.counts())?;
         let (total, costs) = by_model.entry(cell.model.as_str()).or_insert_with(|| {
             let total = ModelTotal {
                 model: cell.model.clone(),
@@ -218,7 +255,7 @@ fn sum_models(
             };
             (total, vec![Money::ZERO; days.len()])
         });
-        total.counts.count(cell)?;
+        total.counts.count(cell.counts())?;
         let cost = costs.get_mut(i).ok_or(Overflow)?;
         *cost = add(*cost, cell.cost)?;
     }
@@ -247,8 +284,7 @@ fn sum_keys(
             let total = KeyTotal {
                 api_key_id: *id,
                 name: name.clone(),
-                requests_count: 0,
-                cost: Money::ZERO,
+                counts: Counts::default(),
             };
             (total, vec![Money::ZERO; days])
         })
@@ -261,8 +297,7 @@ fn sum_keys(
             continue;
         };
         let (total, costs) = rows.get_mut(k).ok_or(Overflow)?;
-        total.requests_count = count(total.requests_count, cell.requests_count)?;
-        total.cost = add(total.cost, cell.cost)?;
+        total.counts.count(cell.counts())?;
         let cost = costs.get_mut(i).ok_or(Overflow)?;
         *cost = add(*cost, cell.cost)?;
     }

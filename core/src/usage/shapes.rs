@@ -32,6 +32,22 @@ pub struct Summary {
     pub total_tokens_output: i64,
 }
 
+impl Summary {
+    /// Both totals together; `None` when a sum leaves the range of its type.
+    pub fn checked_add(&self, other: &Summary) -> Option<Summary> {
+        Some(Summary {
+            total_requests: self.total_requests.checked_add(other.total_requests)?,
+            total_cost: self.total_cost.checked_add(other.total_cost)?,
+            total_tokens_input: self
+                .total_tokens_input
+                .checked_add(other.total_tokens_input)?,
+            total_tokens_output: self
+                .total_tokens_output
+                .checked_add(other.total_tokens_output)?,
+        })
+    }
+}
+
 /// A date range as responses show it; `days` counts both ends.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Period {

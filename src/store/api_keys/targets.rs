@@ -130,19 +130,23 @@ pub async fn target_by_id(db: &D1Database, id: i64) -> AppResult<Option<SyncTarg
     crate::store::first(db, &format!("{} WHERE k.id = ?1", target_sql()), args![id]).await
 }
 
+/// A sync that succeeded: when, through which day the activity is final,
+/// and who created the key on OpenRouter (kept when OpenRouter did not say).
 pub async fn record_sync_success(
     db: &D1Database,
     id: i64,
     now: &str,
     activity_synced_through: Option<&str>,
+    creator_user_id: Option<&str>,
 ) -> AppResult<usize> {
     crate::store::run(
         db,
         "UPDATE api_keys SET last_synced_at = ?2, last_sync_error = NULL,
                 activity_synced_through = COALESCE(?3, activity_synced_through),
+                creator_user_id = COALESCE(?4, creator_user_id),
                 validation_status = 'valid', last_validated_at = COALESCE(last_validated_at, ?2)
          WHERE id = ?1",
-        args![id, now, activity_synced_through],
+        args![id, now, activity_synced_through, creator_user_id],
     )
     .await
 }

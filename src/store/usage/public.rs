@@ -53,6 +53,8 @@ pub struct PublicMemberStats {
     pub expires_at: Option<String>,
     /// The members' rows as compact JSON (see [`PUBLIC_STATS_BY_MEMBER`]).
     pub members: String,
+    /// The OpenRouter members' rows, likewise.
+    pub creators: String,
 }
 
 /// One row of [`PublicMemberStats::members`], fields in the order of the
@@ -68,9 +70,25 @@ pub struct MemberCell {
     pub cost: String,
 }
 
+/// One row of [`PublicMemberStats::creators`], fields in the order of the
+/// statement's `json_array`.
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+pub struct CreatorCell {
+    pub creator_user_id: Option<String>,
+    pub requests_count: i64,
+    pub tokens_input: i64,
+    pub tokens_output: i64,
+    /// Units of 1e-10 USD, as text.
+    pub cost: String,
+}
+
 impl PublicMemberStats {
     pub fn cells(&self) -> AppResult<Vec<MemberCell>> {
         serde_json::from_str(&self.members).map_err(AppError::internal)
+    }
+
+    pub fn creator_cells(&self) -> AppResult<Vec<CreatorCell>> {
+        serde_json::from_str(&self.creators).map_err(AppError::internal)
     }
 }
 

@@ -121,26 +121,46 @@ pub const PUBLIC_METRICS: &str = "WITH tok AS (
      FROM tok";
 
 /// `?2`..`?3`: the date range. One row: the token, and the range's totals
-/// per person who added the keys (`api_keys.added_by`; null once their
-/// account is gone) as one compact JSON text, an array of `[user_id,
-/// email, requests_count, tokens_input, tokens_output, cost units as
-/// text]`, most expensive first. The keys' own rows, not the rollups: a
-/// rollup knows the organisation, not who added each key.
+/// summed per key once (a key whose figures are all zero counts for no
+/// one, as on the dashboard's overview), then grouped two ways, each as one compact JSON
+/// text: `members`, per person who added the keys (`api_keys.added_by`;
+/// null once their account is gone), an array of `[user_id, email,
+/// requests_count, tokens_input, tokens_output, cost units as text]`; and
+/// `creators`, per OpenRouter member who created them
+/// (`api_keys.creator_user_id`; null until a sync read it), an array of
+/// `[creator_user_id, requests_count, tokens_input, tokens_output, cost
+/// units as text]`. Unordered: `usage::members` ranks them. The keys' own
+/// rows, not the rollups: a rollup knows the organisation, not who added
+/// or created each key.
 pub const PUBLIC_STATS_BY_MEMBER: &str = "WITH tok AS (
         SELECT id, org_id, last_used_at, scopes, expires_at, key_limited
-          FROM api_tokens WHERE token_hash = ?1 AND is_active = 1)
+          FROM api_tokens WHERE token_hash = ?1 AND is_active = 1),
+     per_key AS (
+        SELECT s.api_key_id, SUM(s.requests_count) AS requests_count,
+               SUM(s.tokens_input) AS tokens_input, SUM(s.tokens_output) AS tokens_output,
+               SUM(s.cost) AS cost
+          FROM usage_stats s, tok
+         WHERE s.org_id = tok.org_id AND s.date BETWEEN ?2 AND ?3
+           AND (tok.key_limited = 0
+                OR s.api_key_id IN (SELECT api_key_id FROM api_token_keys WHERE token_id = tok.id))
+         GROUP BY s.api_key_id
+        HAVING SUM(s.requests_count) <> 0 OR SUM(s.cost) <> 0
+            OR SUM(s.tokens_input) <> 0 OR SUM(s.tokens_output) <> 0),
+     keyed AS (
+        SELECT k.added_by, k.creator_user_id, p.requests_count, p.tokens_input, p.tokens_output, p.cost
+          FROM per_key p JOIN api_keys k ON k.id = p.api_key_id)
      SELECT tok.id AS token_id, tok.last_used_at, tok.scopes, tok.expires_at,
-        (SELECT json_group_array(json_array(p.user_id, p.email, p.requests_count, p.tokens_input,
-                                            p.tokens_output, CAST(p.cost AS TEXT)))
-           FROM (SELECT k.added_by AS user_id, u.email,
-                        SUM(s.requests_count) AS requests_count, SUM(s.tokens_input) AS tokens_input,
-                        SUM(s.tokens_output) AS tokens_output, SUM(s.cost) AS cost
-                   FROM usage_stats s
-                   JOIN api_keys k ON k.id = s.api_key_id
-                   LEFT JOIN users u ON u.id = k.added_by
-                  WHERE s.org_id = tok.org_id AND s.date BETWEEN ?2 AND ?3
-                    AND (tok.key_limited = 0
-                         OR s.api_key_id IN (SELECT api_key_id FROM api_token_keys WHERE token_id = tok.id))
-                  GROUP BY k.added_by
-                  ORDER BY cost DESC, k.added_by) p) AS members
+        (SELECT json_group_array(json_array(m.user_id, m.email, m.requests_count, m.tokens_input,
+                                            m.tokens_output, CAST(m.cost AS TEXT)))
+           FROM (SELECT g.added_by AS user_id, u.email, SUM(g.requests_count) AS requests_count,
+                        SUM(g.tokens_input) AS tokens_input, SUM(g.tokens_output) AS tokens_output,
+                        SUM(g.cost) AS cost
+                   FROM keyed g LEFT JOIN users u ON u.id = g.added_by
+                  GROUP BY g.added_by) m) AS members,
+        (SELECT json_group_array(json_array(c.creator_user_id, c.requests_count, c.tokens_input,
+                                            c.tokens_output, CAST(c.cost AS TEXT)))
+           FROM (SELECT g.creator_user_id, SUM(g.requests_count) AS requests_count,
+                        SUM(g.tokens_input) AS tokens_input, SUM(g.tokens_output) AS tokens_output,
+                        SUM(g.cost) AS cost
+                   FROM keyed g GROUP BY g.creator_user_id) c) AS creators
      FROM tok";

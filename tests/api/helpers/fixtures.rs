@@ -5,7 +5,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::harness::{app, remember_secret, start_worker, unique, Worker, PASSWORD};
+use super::harness::{
+    app, remember_mailed_secret, remember_secret, start_worker, unique, Worker, PASSWORD,
+};
 use super::http::{call_at, client, post, Res};
 
 /// A registered, logged-in user.
@@ -118,10 +120,13 @@ pub struct SimKey {
     pub key: String,
     pub hash: String,
     pub account: String,
+    /// The OpenRouter member who created it (`creator` of the request, or
+    /// the account's own user).
+    pub creator_user_id: String,
 }
 
 /// `by` invites `email` into `org` with `role`: the invitation's id and
-/// its single-use token (remembered as a secret).
+/// its single-use token (remembered as a secret mailed to `email`).
 pub async fn invite(by: &User, org: i64, email: &str, role: &str) -> (i64, String) {
     let invited = post("/api/organisations/invitations")
         .bearer(&by.jwt)
@@ -131,7 +136,7 @@ pub async fn invite(by: &User, org: i64, email: &str, role: &str) -> (i64, Strin
         .await;
     assert_eq!(invited.status, 201, "invite: {}", invited.text);
     let token = invited.json["token"].as_str().expect("token").to_owned();
-    remember_secret(&token);
+    remember_mailed_secret(&token, email);
     (invited.json["id"].as_i64().expect("id"), token)
 }
 
@@ -182,6 +187,10 @@ pub async fn sim_key(extra: Value) -> SimKey {
         key,
         hash: res["key_hash"].as_str().expect("key_hash").to_owned(),
         account: res["account"].as_str().expect("account").to_owned(),
+        creator_user_id: res["creator_user_id"]
+            .as_str()
+            .expect("creator_user_id")
+            .to_owned(),
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
+use watcher_stack::scan_files::secret_line;
 use watcher_stack::{SimConfig, SimHandle, Stack};
 
 pub use watcher_stack::Worker;
@@ -111,12 +112,22 @@ fn append(file: &str, text: &str) {
 /// the one response that hands it out) or in any log line. Kept in memory
 /// and in `secrets.txt` for the final scan.
 pub fn remember_secret(secret: &str) {
+    remember(secret, None);
+}
+
+/// A secret that is also mailed to `to` (an invitation's token): as
+/// [`remember_secret`], except that the messages to `to` may carry it.
+pub fn remember_mailed_secret(secret: &str, to: &str) {
+    remember(secret, Some(to));
+}
+
+fn remember(secret: &str, mailed_to: Option<&str>) {
     if secret.trim().is_empty() {
         return;
     }
     if let Ok(mut secrets) = SECRETS.lock() {
         secrets.push(secret.to_owned());
-        append("secrets.txt", &format!("{secret}\n"));
+        append("secrets.txt", &secret_line(secret, mailed_to));
     }
 }
 

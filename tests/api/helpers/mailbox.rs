@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::harness::run_dir;
+use watcher_stack::scan_files::message_heading;
 
 const MARK: &str = "send_email binding called with the following message:";
 
@@ -30,6 +31,26 @@ impl Mail {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The subject, its RFC 2047 `=?UTF-8?B?…?=` words decoded.
+    pub fn subject(&self) -> String {
+        // Folded words arrive joined (`?==?`): apart again first.
+        let raw = self
+            .header("Subject")
+            .unwrap_or_default()
+            .replace("?==?", "?= =?");
+        raw.split_whitespace()
+            .map(|word| {
+                word.strip_prefix("=?UTF-8?B?")
+                    .and_then(|w| w.strip_suffix("?="))
+                    .and_then(|b64| STANDARD.decode(b64).ok())
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .unwrap_or_else(|| format!("{word} "))
+            })
+            .collect::<String>()
+            .trim_end()
+            .to_owned()
     }
 
     pub fn text(&self) -> &str {
@@ -157,6 +178,8 @@ pub fn keep_mail_at_exit() {
             let raw = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| format!("{}: {e}\n", path.display()));
             let mail = parse(&raw);
+            let to = mail.header("To").unwrap_or_default();
+            out.push_str(&message_heading(to.trim_matches(['<', '>', ' '])));
             out.push_str(&raw);
             out.push('\n');
             for part in mail.parts {

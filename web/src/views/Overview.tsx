@@ -1,7 +1,7 @@
 import { Amount } from '../components/Amount';
 import { BudgetBar } from '../components/BudgetBar';
 import { useMemo, useState } from 'preact/hooks';
-import { api, errorMessage, queryString, type Budget, type Dashboard, type DashboardKey, type DashboardModel, type Key, type LocalDailyDay } from '../api';
+import { api, errorMessage, queryString, type Budget, type Dashboard, type DashboardKey, type DashboardModel, type Key, type LocalDailyDay, type MemberSpend, type OpenRouterMemberSpend } from '../api';
 import { CostChart, type ChartSeries } from '../components/CostChart';
 import { SelectField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
@@ -173,6 +173,7 @@ function OverviewBody({
         <ModelsTable d={d} utcNote={local !== null} />
         <KeysTable d={d} keysById={keysById} utcNote={local !== null} />
       </div>
+      <MembersSection d={d} />
     </>
   );
 }
@@ -534,6 +535,83 @@ function ModelsTable({ d, utcNote }: { d: Dashboard; utcNote: boolean }) {
         <p class="hint">“All models (from key totals)”: days known only from a key's totals, because no management key could read per-model activity for them.</p>
       ) : null}
     </section>
+  );
+}
+
+/** One row of a spend-by-member table, whichever way the spend is attributed. */
+type Share = { who: string; known: boolean; requests: number; cost: string };
+
+const fromPeople = (m: MemberSpend): Share => ({
+  who: m.email ?? 'A former member',
+  known: m.user_id !== null,
+  requests: m.total_requests,
+  cost: m.total_cost,
+});
+
+const fromOpenRouter = (m: OpenRouterMemberSpend): Share => ({
+  who: m.creator_user_id ?? 'Not synced yet',
+  known: m.creator_user_id !== null,
+  requests: m.total_requests,
+  cost: m.total_cost,
+});
+
+/**
+ * The range's spend by who added each key here and by who created it on
+ * OpenRouter: shown once there is more than one of either, since a single
+ * row would only repeat the total.
+ */
+function MembersSection({ d }: { d: Dashboard }) {
+  const people = d.by_member.map(fromPeople);
+  const creators = d.by_openrouter_member.map(fromOpenRouter);
+  if (people.length < 2 && creators.length < 2) return null;
+  return (
+    <section class="panel" aria-labelledby="members-title" data-testid="members-section">
+      <h2 id="members-title">Spend by member</h2>
+      <p class="hint">The same total, attributed two ways: to the person who added each key here, and to the OpenRouter member who created it.</p>
+      <div class="tables">
+        <MembersTable title="Added here by" testId="members-added" rows={people} total={d.totals.total_cost} />
+        <MembersTable title="Created on OpenRouter by" testId="members-created" rows={creators} total={d.totals.total_cost} />
+      </div>
+    </section>
+  );
+}
+
+function MembersTable({ title, testId, rows, total }: { title: string; testId: string; rows: Share[]; total: string }) {
+  return (
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={`${title} (table, scrolls sideways)`}>
+      <table data-testid={testId}>
+        <caption>{title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Member</th>
+            <th scope="col" class="num">
+              Cost
+            </th>
+            <th scope="col" class="num">
+              Requests
+            </th>
+            <th scope="col" class="num">
+              Share
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((m) => {
+            const r = ratio(m.cost, total);
+            return (
+              <tr key={m.who} data-testid="member-row" data-cost={m.cost}>
+                <th scope="row" class={m.known ? undefined : 'muted'}>
+                  {m.who}
+                </th>
+                <td class="num"><Amount value={m.cost} align /></td>
+                <td class="num">{formatInt(m.requests)}</td>
+                <td class="num">{r === null ? '—' : formatPercent(r)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

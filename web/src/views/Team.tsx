@@ -1,14 +1,14 @@
 import { useState } from 'preact/hooks';
-import { api, errorMessage, fieldErrors, type Invitation, type Member, type PendingInvitation, type Role } from '../api';
+import { api, errorMessage, fieldErrors, passwordFormErrors, type Invitation, type Member, type PendingInvitation, type Role } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { SelectField, TextField } from '../components/Field';
+import { CheckField, SelectField, TextField } from '../components/Field';
 import { Busy, Notice } from '../components/Notice';
 import { SecretOnce } from '../components/SecretOnce';
 import { formatTimestamp } from '../dates';
 import { useResource, useTitle } from '../hooks';
-import { invitationLink, rolesToGive, rolesToInvite, type RoleName } from '../org';
-import { useCurrentOrg } from '../role';
-import { checkEmail } from '../validate';
+import { invitationLink, invitationNote, rolesToGive, rolesToInvite, searchWithOrg, type RoleName } from '../org';
+import { useCurrentOrg, useOrganisations } from '../role';
+import { checkEmail, checkPresent } from '../validate';
 
 const ROLE_TEXT: Record<RoleName, string> = {
   owner: 'Owner: everything, the organisation itself included',
@@ -22,6 +22,8 @@ type Message = { tone: 'success' | 'error'; text: string } | null;
 export function Team() {
   useTitle('Team');
   const { org, manages } = useCurrentOrg();
+  // The person's own personal organisation is listed first; it goes only with the account.
+  const personal = useOrganisations().data?.items[0]?.id === org?.id;
   const me = useResource('me', (signal) => api.me(signal));
   const members = useResource<Member[]>(org ? `members:${org.id}` : null, (signal) => api.members(signal));
   const invitations = useResource<PendingInvitation[]>(org && manages ? `invitations:${org.id}` : null, (signal) => api.invitations(signal));
@@ -119,6 +121,7 @@ export function Team() {
       </section>
 
       {manages ? <Invitations role={role} pending={invitations.data ?? []} error={invitations.error} onChange={() => invitations.reload()} /> : null}
+      {org && role === 'owner' && !personal ? <DeleteOrganisation name={org.name} /> : null}
 
       <ConfirmDialog
         open={leaving !== null}
@@ -196,6 +199,7 @@ function Invitations({ role, pending, error, onChange }: InvitationsProps) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<Message>(null);
   const [created, setCreated] = useState<Invitation | null>(null);
+  const [mailIt, setMailIt] = useState(true);
   const [busy, setBusy] = useState(false);
 
   async function invite(e: Event) {
@@ -206,7 +210,7 @@ function Invitations({ role, pending, error, onChange }: InvitationsProps) {
     if (problem) return;
     setBusy(true);
     try {
-      setCreated(await api.invite(email.trim(), invitedRole));
+      setCreated(await api.invite(email.trim(), invitedRole, mailIt));
       setEmail('');
       onChange();
     } catch (ex) {
@@ -244,6 +248,7 @@ function Invitations({ role, pending, error, onChange }: InvitationsProps) {
           error={errors.role}
           testId="invite-role"
         />
+        <CheckField id="invite-mail" label="E-mail them the link" checked={mailIt} onChecked={setMailIt} testId="invite-mail" />
         <button type="submit" class="button primary" disabled={busy} data-testid="invite-submit">
           {busy ? 'Inviting…' : 'Invite'}
         </button>
@@ -259,7 +264,7 @@ function Invitations({ role, pending, error, onChange }: InvitationsProps) {
           noun="link"
           notice={
             <>
-              Invitation for <strong>{created.email}</strong> as {created.role}, valid until {formatTimestamp(created.expires_at)}. Send them this link: it is shown only now, and works once.
+              Invitation for <strong>{created.email}</strong> as {created.role}, valid until {formatTimestamp(created.expires_at)}. <span data-testid="invitation-mail" data-mail={created.mail}>{invitationNote(created.mail, created.email)}</span>
             </>
           }
           label="Invitation link"
@@ -291,6 +296,80 @@ function Invitations({ role, pending, error, onChange }: InvitationsProps) {
           ))}
         </ul>
       )}
+    </section>
+  );
+}
+
+/** An owner deletes the organisation: its name typed, their password, then
+ *  a last question. Everything in it goes; its members keep their accounts. */
+function DeleteOrganisation({ name }: { name: string }) {
+  const [typed, setTyped] = useState('');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [asking, setAsking] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+
+  function ask(e: Event) {
+    e.preventDefault();
+    const problems: Record<string, string> = {};
+    if (typed !== name) problems.name = `Type the organisation’s name, ${name}, exactly.`;
+    const missing = checkPresent(password, 'password');
+    if (missing) problems.password = missing;
+    setErrors(problems);
+    setMessage(null);
+    if (Object.keys(problems).length === 0) setAsking(true);
+  }
+
+  async function remove() {
+    setDeleting(true);
+    try {
+      await api.deleteOrganisation(typed, password);
+      // Gone: back to the personal organisation, which the URL then names no more.
+      location.href = `${location.pathname}${searchWithOrg(location.search, null)}#/overview`;
+    } catch (ex) {
+      const f = passwordFormErrors(ex, { name: 'The name', password: 'The password' });
+      setErrors(f.fields);
+      setMessage(f.message);
+      setDeleting(false);
+      setAsking(false);
+    }
+  }
+
+  return (
+    <section class="panel danger-zone" aria-labelledby="delete-org-title" data-testid="delete-organisation">
+      <h2 id="delete-org-title">Delete this organisation</h2>
+      <p>
+        <strong>This cannot be undone.</strong> Every key stored here goes, with its usage history, budgets, policies, webhooks, alerts, API tokens (anything using them gets 401 at once), invitations and audit log. Its members keep their accounts and their other organisations.
+      </p>
+      <form class="settings-form" onSubmit={ask} noValidate data-testid="delete-organisation-form">
+        <TextField id="delete-org-name" label="The organisation’s name" autoComplete="off" value={typed} onValue={setTyped} error={errors.name} hint={`Type ${name} to confirm.`} required />
+        <TextField id="delete-org-password" label="Your password" type="password" autoComplete="current-password" value={password} onValue={setPassword} error={errors.password} hint="Needed to delete the organisation." required />
+        <button type="submit" class="button danger" disabled={deleting} data-testid="delete-organisation-submit">
+          {deleting ? 'Deleting…' : 'Delete the organisation…'}
+        </button>
+      </form>
+      {message ? (
+        <div class="form-message">
+          <Notice tone="error" testId="delete-organisation-message">
+            {message}
+          </Notice>
+        </div>
+      ) : null}
+      <ConfirmDialog
+        open={asking}
+        title={`Delete ${name} for good?`}
+        confirmLabel={deleting ? 'Deleting…' : 'Delete organisation'}
+        busy={deleting}
+        onConfirm={() => void remove()}
+        onCancel={() => {
+          if (!deleting) setAsking(false);
+        }}
+      >
+        <p>
+          <strong class="wrap-anywhere">{name}</strong> is deleted with everything in it, for every member. There is no undo.
+        </p>
+      </ConfirmDialog>
     </section>
   );
 }

@@ -22,6 +22,8 @@ fn key(date: &str, id: i64, requests: i64, cost: &str) -> KeyCell {
         date: date.into(),
         api_key_id: id,
         requests_count: requests,
+        tokens_input: requests * 10,
+        tokens_output: requests * 5,
         cost: usd(cost),
     }
 }
@@ -56,7 +58,9 @@ fn totals_keys_models_and_days_reconcile_exactly() {
     let sum = |it: &mut dyn Iterator<Item = Money>| {
         it.fold(Money::ZERO, |a, b| a.checked_add(b).unwrap())
     };
-    assert_eq!(sum(&mut o.keys.iter().map(|k| k.cost)), total);
+    assert_eq!(sum(&mut o.keys.iter().map(|k| k.counts.cost)), total);
+    let key_tokens: i64 = o.keys.iter().map(|k| k.counts.tokens_input).sum();
+    assert_eq!(key_tokens, o.totals.total_tokens_input);
     assert_eq!(sum(&mut o.models.iter().map(|m| m.counts.cost)), total);
     assert_eq!(sum(&mut o.daily.iter().map(|d| d.counts.cost)), total);
     let series_sum = |s: &[Money]| sum(&mut s.iter().copied());
@@ -88,7 +92,7 @@ fn every_day_is_present_and_series_align_with_it() {
     );
     assert_eq!(o.series.by_key.len(), 2, "idle keys are listed with zeros");
     assert_eq!(o.series.by_key[1].costs, [Money::ZERO; 3]);
-    assert_eq!(o.keys[1].cost, Money::ZERO);
+    assert_eq!(o.keys[1].counts.cost, Money::ZERO);
 }
 
 #[test]
@@ -122,7 +126,7 @@ fn cells_outside_the_range_or_of_unlisted_keys_are_ignored() {
     )
     .unwrap();
     assert_eq!(o.totals.total_cost, Money::ZERO);
-    assert_eq!(o.keys[0].cost, Money::ZERO);
+    assert_eq!(o.keys[0].counts.cost, Money::ZERO);
     assert!(o.models.is_empty());
 }
 
