@@ -11,7 +11,8 @@ use super::stats::StatsResponse;
 use crate::domain::dates::DateRange;
 use crate::domain::scope::Grant;
 use crate::error::{AppError, AppResult};
-use crate::store::{self, usage};
+use crate::store;
+use crate::store::usage::{self, SpentCell};
 
 /// `None`: the token is not an active API token.
 pub async fn answer(
@@ -27,14 +28,9 @@ pub async fn answer(
         .into_iter()
         .map(|cell| {
             Ok(MemberSpend {
+                totals: summary(&cell.spent)?,
                 user_id: cell.user_id,
                 email: cell.email,
-                totals: summary(
-                    cell.requests_count,
-                    &cell.cost,
-                    cell.tokens_input,
-                    cell.tokens_output,
-                )?,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -43,13 +39,8 @@ pub async fn answer(
         .into_iter()
         .map(|cell| {
             Ok(CreatorSpend {
+                totals: summary(&cell.spent)?,
                 creator_user_id: cell.creator_user_id,
-                totals: summary(
-                    cell.requests_count,
-                    &cell.cost,
-                    cell.tokens_input,
-                    cell.tokens_output,
-                )?,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -71,12 +62,12 @@ pub async fn answer(
     }))
 }
 
-fn summary(requests: i64, cost: &str, tokens_in: i64, tokens_out: i64) -> AppResult<Summary> {
+fn summary(spent: &SpentCell) -> AppResult<Summary> {
     Ok(Summary {
-        total_requests: requests,
-        total_cost: store::money(cost)?,
-        total_tokens_input: tokens_in,
-        total_tokens_output: tokens_out,
+        total_requests: spent.requests_count,
+        total_cost: store::money(&spent.cost)?,
+        total_tokens_input: spent.tokens_input,
+        total_tokens_output: spent.tokens_output,
     })
 }
 

@@ -63,18 +63,20 @@ pub struct PublicMemberStats {
 pub struct MemberCell {
     pub user_id: Option<i64>,
     pub email: Option<String>,
-    pub requests_count: i64,
-    pub tokens_input: i64,
-    pub tokens_output: i64,
-    /// Units of 1e-10 USD, as text.
-    pub cost: String,
+    pub spent: SpentCell,
 }
 
-/// One row of [`PublicMemberStats::creators`], fields in the order of the
-/// statement's `json_array`.
+/// One row of [`PublicMemberStats::creators`], likewise.
 #[derive(Debug, PartialEq, Eq, Deserialize)]
 pub struct CreatorCell {
     pub creator_user_id: Option<String>,
+    pub spent: SpentCell,
+}
+
+/// What a group of keys spent over the range: the inner `json_array` of
+/// both groupings.
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+pub struct SpentCell {
     pub requests_count: i64,
     pub tokens_input: i64,
     pub tokens_output: i64,
@@ -262,4 +264,57 @@ pub async fn public_metrics(
         keys: serde_json::from_str(&row.keys).map_err(AppError::internal)?,
         models: serde_json::from_str(&row.models).map_err(AppError::internal)?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(members: &str, creators: &str) -> PublicMemberStats {
+        PublicMemberStats {
+            token_id: 1,
+            last_used_at: None,
+            scopes: 0,
+            expires_at: None,
+            members: members.to_owned(),
+            creators: creators.to_owned(),
+        }
+    }
+
+    #[test]
+    fn both_groupings_read_their_spent_from_the_inner_array() {
+        let found = stats(
+            r#"[[7,"a@example.com",[2,30,40,"5000"]],[null,null,[1,0,0,"0"]]]"#,
+            r#"[["user_x",[3,30,40,"5000"]]]"#,
+        );
+        let spent = SpentCell {
+            requests_count: 2,
+            tokens_input: 30,
+            tokens_output: 40,
+            cost: "5000".to_owned(),
+        };
+        let members = found.cells().unwrap();
+        assert_eq!(
+            members[0],
+            MemberCell {
+                user_id: Some(7),
+                email: Some("a@example.com".to_owned()),
+                spent,
+            }
+        );
+        assert_eq!(members[1].user_id, None);
+        let creators = found.creator_cells().unwrap();
+        assert_eq!(creators[0].creator_user_id.as_deref(), Some("user_x"));
+        assert_eq!(creators[0].spent.requests_count, 3);
+    }
+
+    #[test]
+    fn a_flat_row_is_refused_not_misread() {
+        assert!(stats(r#"[[7,"a@example.com",2,30,40,"5000"]]"#, "[]")
+            .cells()
+            .is_err());
+        assert!(stats("[]", r#"[["user_x",3,30,40,"5000"]]"#)
+            .creator_cells()
+            .is_err());
+    }
 }

@@ -150,15 +150,17 @@ pub const PUBLIC_STATS_BY_MEMBER: &str = "WITH tok AS (
         SELECT k.added_by, k.creator_user_id, p.requests_count, p.tokens_input, p.tokens_output, p.cost
           FROM per_key p JOIN api_keys k ON k.id = p.api_key_id)
      SELECT tok.id AS token_id, tok.last_used_at, tok.scopes, tok.expires_at,
-        (SELECT json_group_array(json_array(m.user_id, m.email, m.requests_count, m.tokens_input,
-                                            m.tokens_output, CAST(m.cost AS TEXT)))
+        (SELECT json_group_array(json_array(m.user_id, m.email,
+                   json_array(m.requests_count, m.tokens_input, m.tokens_output,
+                              CAST(m.cost AS TEXT))))
            FROM (SELECT g.added_by AS user_id, u.email, SUM(g.requests_count) AS requests_count,
                         SUM(g.tokens_input) AS tokens_input, SUM(g.tokens_output) AS tokens_output,
                         SUM(g.cost) AS cost
                    FROM keyed g LEFT JOIN users u ON u.id = g.added_by
                   GROUP BY g.added_by) m) AS members,
-        (SELECT json_group_array(json_array(c.creator_user_id, c.requests_count, c.tokens_input,
-                                            c.tokens_output, CAST(c.cost AS TEXT)))
+        (SELECT json_group_array(json_array(c.creator_user_id,
+                   json_array(c.requests_count, c.tokens_input, c.tokens_output,
+                              CAST(c.cost AS TEXT))))
            FROM (SELECT g.creator_user_id, SUM(g.requests_count) AS requests_count,
                         SUM(g.tokens_input) AS tokens_input, SUM(g.tokens_output) AS tokens_output,
                         SUM(g.cost) AS cost
