@@ -175,10 +175,12 @@ fn model_cell(row: ModelCellRow) -> ModelCell {
     ModelCell {
         date: row.date,
         model: row.model,
-        requests_count: row.requests_count,
-        tokens_input: row.tokens_input,
-        tokens_output: row.tokens_output,
-        cost: row.cost,
+        counts: Counts {
+            requests_count: row.requests_count,
+            tokens_input: row.tokens_input,
+            tokens_output: row.tokens_output,
+            cost: row.cost,
+        },
     }
 }
 
@@ -186,10 +188,12 @@ fn key_cell(row: KeyCellRow) -> KeyCell {
     KeyCell {
         date: row.date,
         api_key_id: row.api_key_id,
-        requests_count: row.requests_count,
-        tokens_input: row.tokens_input,
-        tokens_output: row.tokens_output,
-        cost: row.cost,
+        counts: Counts {
+            requests_count: row.requests_count,
+            tokens_input: row.tokens_input,
+            tokens_output: row.tokens_output,
+            cost: row.cost,
+        },
     }
 }
 

@@ -23,10 +23,7 @@ use crate::domain::money::Money;
 pub struct ModelCell {
     pub date: String,
     pub model: String,
-    pub requests_count: i64,
-    pub tokens_input: i64,
-    pub tokens_output: i64,
-    pub cost: Money,
+    pub counts: Counts,
 }
 
 /// Usage of one key on one day.
@@ -34,32 +31,7 @@ pub struct ModelCell {
 pub struct KeyCell {
     pub date: String,
     pub api_key_id: i64,
-    pub requests_count: i64,
-    pub tokens_input: i64,
-    pub tokens_output: i64,
-    pub cost: Money,
-}
-
-impl ModelCell {
-    fn counts(&self) -> Counts {
-        Counts {
-            requests_count: self.requests_count,
-            tokens_input: self.tokens_input,
-            tokens_output: self.tokens_output,
-            cost: self.cost,
-        }
-    }
-}
-
-impl KeyCell {
-    fn counts(&self) -> Counts {
-        Counts {
-            requests_count: self.requests_count,
-            tokens_input: self.tokens_input,
-            tokens_output: self.tokens_output,
-            cost: self.cost,
-        }
-    }
+    pub counts: Counts,
 }
 
 /// Requests, tokens and cost summed over some cells.
@@ -226,7 +198,7 @@ fn sum_models(
     day_index: &HashMap<&str, usize>,
     cells: &[ModelCell],
 ) -> Result<(Summary, Vec<DayPoint>, PerDay<ModelTotal>), Overflow> {
-    let mut totals = Summary::default();
+    let mut totals = Counts::default();
     let mut daily: Vec<DayPoint> = days
         .iter()
         .map(|date| DayPoint {
@@ -239,15 +211,12 @@ fn sum_models(
         let Some(&i) = day_index.get(cell.date.as_str()) else {
             continue;
         };
-        totals.total_requests = count(totals.total_requests, cell.requests_count)?;
-        totals.total_tokens_input = count(totals.total_tokens_input, cell.tokens_input)?;
-        totals.total_tokens_output = count(totals.total_tokens_output, cell.tokens_output)?;
-        totals.total_cost = add(totals.total_cost, cell.cost)?;
+        totals.count(cell.counts)?;
         daily
             .get_mut(i)
             .ok_or(Overflow)?
             .counts
-            .count(cell.counts())?;
+            .count(cell.counts)?;
         let (total, costs) = by_model.entry(cell.model.as_str()).or_insert_with(|| {
             let total = ModelTotal {
                 model: cell.model.clone(),
@@ -255,15 +224,15 @@ fn sum_models(
             };
             (total, vec![Money::ZERO; days.len()])
         });
-        total.counts.count(cell.counts())?;
+        total.counts.count(cell.counts)?;
         let cost = costs.get_mut(i).ok_or(Overflow)?;
-        *cost = add(*cost, cell.cost)?;
+        *cost = add(*cost, cell.counts.cost)?;
     }
     let mut models: PerDay<ModelTotal> = by_model.into_values().collect();
     models.sort_by(|(a, _), (b, _)| {
         (b.counts.cost.cmp(&a.counts.cost)).then_with(|| a.model.cmp(&b.model))
     });
-    Ok((totals, daily, models))
+    Ok((totals.summary(), daily, models))
 }
 
 /// Every listed key with its totals and per-day costs, zeros included.
@@ -297,9 +266,9 @@ fn sum_keys(
             continue;
         };
         let (total, costs) = rows.get_mut(k).ok_or(Overflow)?;
-        total.counts.count(cell.counts())?;
+        total.counts.count(cell.counts)?;
         let cost = costs.get_mut(i).ok_or(Overflow)?;
-        *cost = add(*cost, cell.cost)?;
+        *cost = add(*cost, cell.counts.cost)?;
     }
     Ok(rows)
 }

@@ -10,10 +10,12 @@ fn model(date: &str, model: &str, requests: i64, cost: &str) -> ModelCell {
     ModelCell {
         date: date.into(),
         model: model.into(),
-        requests_count: requests,
-        tokens_input: requests * 10,
-        tokens_output: requests * 5,
-        cost: usd(cost),
+        counts: Counts {
+            requests_count: requests,
+            tokens_input: requests * 10,
+            tokens_output: requests * 5,
+            cost: usd(cost),
+        },
     }
 }
 
@@ -21,10 +23,12 @@ fn key(date: &str, id: i64, requests: i64, cost: &str) -> KeyCell {
     KeyCell {
         date: date.into(),
         api_key_id: id,
-        requests_count: requests,
-        tokens_input: requests * 10,
-        tokens_output: requests * 5,
-        cost: usd(cost),
+        counts: Counts {
+            requests_count: requests,
+            tokens_input: requests * 10,
+            tokens_output: requests * 5,
+            cost: usd(cost),
+        },
     }
 }
 
@@ -132,10 +136,8 @@ fn cells_outside_the_range_or_of_unlisted_keys_are_ignored() {
 
 #[test]
 fn overflow_is_an_error_not_a_wrap() {
-    let huge = ModelCell {
-        cost: Money::from_units(i64::MAX),
-        ..model("2026-11-01", "a/x", 1, "0")
-    };
+    let mut huge = model("2026-11-01", "a/x", 1, "0");
+    huge.counts.cost = Money::from_units(i64::MAX);
     let again = ModelCell {
         date: "2026-11-02".into(),
         ..huge.clone()
