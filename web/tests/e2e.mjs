@@ -1514,6 +1514,50 @@ try {
     await keyStatus(UNTRACKED_NAME);
   });
 
+  await step('team: the owner deletes the team (its name typed, the password, a dialog); back in Personal, the team gone (axe)', async () => {
+    const ownerJwt = (await jwt()) ?? '';
+    const auth = { Authorization: `Bearer ${ownerJwt}` };
+    const team = (await apiGet('/api/organisations', auth)).json().items.find((/** @type {{name: string}} */ o) => o.name === 'E2E team').id;
+    await go(`?org=${team}#/team`);
+    const zone = page.getByTestId('delete-organisation');
+    await zone.waitFor();
+    await axe('team (owner, the danger zone)');
+    // A wrong name is the page's own message: nothing is sent.
+    let sent = 0;
+    const count = (/** @type {import('playwright-core').Request} */ r) => {
+      if (r.method() === 'DELETE' && new URL(r.url()).pathname === '/api/organisations') sent += 1;
+    };
+    page.on('request', count);
+    await zone.getByLabel('The organisation’s name').fill('E2E tea');
+    await zone.getByLabel('Your password').fill(newPassword);
+    await page.getByTestId('delete-organisation-submit').click();
+    await zone.getByText('Type the organisation’s name, E2E team, exactly.').waitFor();
+    check((await page.getByRole('dialog').count()) === 0, 'no dialog for a wrong name');
+    // A wrong password is the Worker's 422, shown by the field.
+    await zone.getByLabel('The organisation’s name').fill('E2E team');
+    await zone.getByLabel('Your password').fill(`${newPassword}x`);
+    await page.getByTestId('delete-organisation-submit').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete organisation' }).click();
+    const wrong = page.getByTestId('delete-org-password-error');
+    await wrong.waitFor();
+    check((await wrong.innerText()) === 'The password is wrong.', `the wrong password, by its field: ${await wrong.innerText()}`);
+    check(sent === 1, `one request for the wrong password, none for the wrong name: ${sent}`);
+    check((await apiGet('/api/organisations', auth)).json().items.length === 2, 'a wrong password deletes nothing');
+    await zone.getByLabel('Your password').fill(newPassword);
+    await page.getByTestId('delete-organisation-submit').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete organisation' }).click();
+    await page.waitForURL((u) => u.search === '' && u.hash === '#/overview');
+    page.off('request', count);
+    const left = (await apiGet('/api/organisations', auth)).json().items;
+    check(left.length === 1 && left[0].id !== team, `only the personal organisation is left: ${JSON.stringify(left)}`);
+    await go('#/keys');
+    await keyStatus(UNTRACKED_NAME);
+    check((await page.getByTestId('org-switcher').count()) === 0, 'no switcher with one organisation');
+    await go('#/team');
+    await page.getByTestId('member-row').first().waitFor();
+    check((await page.getByTestId('delete-organisation').count()) === 0, 'a personal organisation offers no deletion: it goes with the account');
+  });
+
   await step('log out; a protected route then lands on login', async () => {
     const token = await jwt();
     await page.getByTestId('logout').click();
