@@ -26,8 +26,12 @@ async fn the_dashboard_in_a_real_browser() {
         .parent()
         .expect("run dir")
         .join("e2e-secrets.txt");
+    // The walk's first step is a person behind Cloudflare Access.
+    let access_assertion = fake_team().assertion(&format!("{}@example.com", unique("access")));
+    remember_secret(&access_assertion);
     let env = [
         ("ORW_BASE_URL", app().base_url.clone()),
+        ("ORW_ACCESS_ASSERTION", access_assertion),
         ("ORW_SIM_URL", app().sim.base_url()),
         ("ORW_SCREENSHOT_DIR", screenshot_dir().display().to_string()),
         ("ORW_CLIENT_IP", unique_ip()),

@@ -142,10 +142,30 @@ export function getToken(): string | null {
   }
 }
 
-export function setToken(token: string | null): void {
+/** How the session was made: a password login, or Cloudflare Access. */
+export type SignIn = 'password' | 'access';
+const SIGN_IN_KEY = 'orw.sign-in';
+
+/** Whether this session came from Cloudflare Access: its account may have no
+ *  password, and a recent sign-in confirms what a password would. */
+export function signedInThroughAccess(): boolean {
   try {
-    if (token === null) sessionStorage.removeItem(SESSION_KEY);
-    else sessionStorage.setItem(SESSION_KEY, token);
+    return sessionStorage.getItem(SIGN_IN_KEY) === 'access';
+  } catch {
+    return false;
+  }
+}
+
+/** Stores the session (null: drops it); `via` says how a new one was made. */
+export function setToken(token: string | null, via?: SignIn): void {
+  try {
+    if (token === null) {
+      sessionStorage.removeItem(SESSION_KEY);
+      sessionStorage.removeItem(SIGN_IN_KEY);
+    } else {
+      sessionStorage.setItem(SESSION_KEY, token);
+      if (via !== undefined) sessionStorage.setItem(SIGN_IN_KEY, via);
+    }
   } catch {
     // Storage disabled: the session lasts as long as the page.
   }
@@ -176,6 +196,15 @@ export function takeFlash(): string | null {
 }
 
 export const SESSION_ENDED = 'Your session ended, please log in again.';
+export const LOGGED_OUT = 'You are logged out.';
+export const ACCOUNT_DELETED = 'Your account was deleted.';
+
+/** After these the login screen does not sign in through Cloudflare Access
+ *  by itself: the person has just asked to be out. After SESSION_ENDED it
+ *  does, so a session that expires behind Access is renewed at once. */
+export function staysSignedOut(flashed: string | null): boolean {
+  return flashed === LOGGED_OUT || flashed === ACCOUNT_DELETED;
+}
 
 function sessionEnded(): void {
   setFlash(SESSION_ENDED);
@@ -278,6 +307,10 @@ export const api = {
     request<User>('/api/auth/register', { method: 'POST', body: { email, password }, auth: false }),
   login: (email: string, password: string) =>
     request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password }, auth: false }),
+  /** Exchanges the assertion Cloudflare Access adds to every request it lets
+   *  through for a session (no body). 404 where Access is off, 401 when this
+   *  request came without a valid one. */
+  accessSignIn: () => request<LoginResponse>('/api/auth/access', { method: 'POST', auth: false }),
   logout: () => request<void>('/api/auth/logout', { method: 'POST' }),
   me: (signal?: AbortSignal) => request<User>('/api/auth/me', { signal }),
   /** Ends every session of the account (this one too); the answer is the
@@ -285,8 +318,9 @@ export const api = {
    *  and pause the webhooks other sessions created. */
   changePassword: (current_password: string, new_password: string, revoke_other_access: boolean) =>
     request<PasswordChanged>('/api/auth/password', { method: 'POST', body: { current_password, new_password, revoke_other_access } }),
-  /** Deletes the account and everything it owns (204). */
-  deleteAccount: (password: string) => request<void>('/api/auth/me', { method: 'DELETE', body: { password } }),
+  /** Deletes the account and everything it owns (204). No password: an
+   *  account made by Cloudflare Access, from a recent sign-in. */
+  deleteAccount: (password: string | undefined) => request<void>('/api/auth/me', { method: 'DELETE', body: { password } }),
 
   /** The person's organisations, the personal one first. */
   organisations: (signal?: AbortSignal) => request<Schemas['OrganisationList']>('/api/organisations', { signal }),
@@ -296,7 +330,7 @@ export const api = {
   invitations: (signal?: AbortSignal) => request<Schemas['PendingInvitationList']>('/api/organisations/invitations', { signal }).then((r) => r.items),
   invite: (email: string, role: Role, sendEmail: boolean) =>
     request<Invitation>('/api/organisations/invitations', { method: 'POST', body: { email, role, send_email: sendEmail } }),
-  deleteOrganisation: (name: string, password: string) => request<void>('/api/organisations', { method: 'DELETE', body: { name, password } }),
+  deleteOrganisation: (name: string, password: string | undefined) => request<void>('/api/organisations', { method: 'DELETE', body: { name, password } }),
   revokeInvitation: (id: number) => request<void>(`/api/organisations/invitations/${id}`, { method: 'DELETE' }),
   acceptInvitation: (token: string) => request<JoinedOrganisation>('/api/invitations/accept', { method: 'POST', body: { token } }),
 

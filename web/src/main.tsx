@@ -1,7 +1,7 @@
 import './styles.css';
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, getToken, onSessionChange, setFlash, setToken } from './api';
+import { api, getToken, LOGGED_OUT, onSessionChange, setFlash, setToken } from './api';
 import { Layout } from './components/Layout';
 import { clearCache } from './hooks';
 import { navigate, PUBLIC_ROUTES, useRoute, type RouteName } from './router';
@@ -79,7 +79,7 @@ function App() {
       // The session is dropped locally whatever the server said.
     }
     setLoggingOut(false);
-    setFlash('You are logged out.');
+    setFlash(LOGGED_OUT);
     setToken(null);
     navigate('login', undefined, true);
   }

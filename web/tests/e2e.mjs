@@ -11,6 +11,9 @@
 //   ORW_KEY_MANAGEMENT  a valid management key of the same account
 //   ORW_UNTRACKED_NAME  the name of a third key of that account, never given to the dashboard
 //   ORW_KEY_REJECTED    a well-formed key the simulator answers 401 for
+//   ORW_ACCESS_ASSERTION a valid Cloudflare Access assertion for a new address, signed by
+//                       the tests' fake team (the Worker's ACCESS_TEAM_DOMAIN); the walk
+//                       sends it on every request of its first step, as Access would
 //   ORW_SECRETS_OUT     file: every secret seen (password, JWTs, API token, webhook secret), one per line;
 //                       one mailed to an address (an invitation's token) is followed by a tab and that address
 //   ORW_CHROMIUM        optional, the browser binary (default /usr/bin/chromium)
@@ -36,6 +39,7 @@ const KEY_MANAGEMENT = need('ORW_KEY_MANAGEMENT');
 const KEY_REJECTED = need('ORW_KEY_REJECTED');
 const UNTRACKED_NAME = need('ORW_UNTRACKED_NAME');
 const SECRETS_OUT = need('ORW_SECRETS_OUT');
+const ACCESS_ASSERTION = need('ORW_ACCESS_ASSERTION');
 const CHROMIUM = process.env.ORW_CHROMIUM || '/usr/bin/chromium';
 const SESSION_KEY = 'orw.session';
 
@@ -173,6 +177,35 @@ let period30 = { start: '', end: '' };
 let firstJwt = '';
 
 try {
+  await step('access: behind Cloudflare Access the login screen signs in by itself; the account (no password) deletes itself without one, and is not signed in again', async () => {
+    // Access adds its assertion to every request it lets through.
+    await page.setExtraHTTPHeaders({ 'Cf-Access-Jwt-Assertion': ACCESS_ASSERTION });
+    try {
+      await go('#/login');
+      await page.waitForURL(/#\/overview/);
+      check(count('POST /api/auth/access') === 1, `one exchange of the assertion: ${count('POST /api/auth/access')}`);
+      const token = (await jwt()) ?? '';
+      check(token.split('.').length === 3, 'a session from the assertion');
+      await go('#/settings');
+      const zone = page.getByTestId('danger-zone');
+      await zone.getByTestId('access-confirms').waitFor();
+      check((await zone.locator('#delete-password').count()) === 0, 'no password asked of an Access session');
+      await axe('settings (a Cloudflare Access session)');
+      await page.getByTestId('delete-account').click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete account' }).click();
+      await page.getByTestId('flash').filter({ hasText: 'Your account was deleted.' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      check(count('POST /api/auth/access') === 1, 'after deleting the account the login screen does not sign in again by itself');
+      check((await jwt()) === null, 'no session after the deletion');
+      const gone = await apiGet('/api/auth/me', { Authorization: `Bearer ${token}` });
+      check(gone.status === 401, `the deleted account's session: ${gone.status}`);
+    } finally {
+      await page.setExtraHTTPHeaders({});
+      // The walk goes on in a page loaded afresh, as a newcomer's.
+      await page.goto('about:blank');
+    }
+  });
+
   await step('register: a short password is refused in the page, nothing is sent', async () => {
     await go('#/register');
     await page.getByRole('heading', { name: 'Create an account' }).waitFor();
@@ -1523,11 +1556,7 @@ try {
     await zone.waitFor();
     await axe('team (owner, the danger zone)');
     // A wrong name is the page's own message: nothing is sent.
-    let sent = 0;
-    const count = (/** @type {import('playwright-core').Request} */ r) => {
-      if (r.method() === 'DELETE' && new URL(r.url()).pathname === '/api/organisations') sent += 1;
-    };
-    page.on('request', count);
+    const deletes = () => count('DELETE /api/organisations');
     await zone.getByLabel('The organisation’s name').fill('E2E tea');
     await zone.getByLabel('Your password').fill(newPassword);
     await page.getByTestId('delete-organisation-submit').click();
@@ -1541,13 +1570,12 @@ try {
     const wrong = page.getByTestId('delete-org-password-error');
     await wrong.waitFor();
     check((await wrong.innerText()) === 'The password is wrong.', `the wrong password, by its field: ${await wrong.innerText()}`);
-    check(sent === 1, `one request for the wrong password, none for the wrong name: ${sent}`);
+    check(deletes() === 1, `one request for the wrong password, none for the wrong name: ${deletes()}`);
     check((await apiGet('/api/organisations', auth)).json().items.length === 2, 'a wrong password deletes nothing');
     await zone.getByLabel('Your password').fill(newPassword);
     await page.getByTestId('delete-organisation-submit').click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete organisation' }).click();
     await page.waitForURL((u) => u.search === '' && u.hash === '#/overview');
-    page.off('request', count);
     const left = (await apiGet('/api/organisations', auth)).json().items;
     check(left.length === 1 && left[0].id !== team, `only the personal organisation is left: ${JSON.stringify(left)}`);
     await go('#/keys');
@@ -1593,7 +1621,9 @@ try {
     await page.getByTestId('nav-settings').click();
     await page.waitForURL(/#\/settings/);
     await page.getByTestId('danger-zone').waitFor();
-    const DEL = 'DELETE /api/auth/me';
+    // The walk's first step deleted its Access account already.
+    const before = count('DELETE /api/auth/me');
+    const deletes = () => count('DELETE /api/auth/me') - before;
     const field = page.getByLabel('Your password', { exact: true });
     const dialog = page.getByTestId('confirm-dialog');
 
@@ -1610,7 +1640,7 @@ try {
     await page.getByTestId('delete-password-error').filter({ hasText: 'The password is wrong.' }).waitFor();
     await dialog.waitFor({ state: 'hidden' });
     await page.waitForFunction(() => document.activeElement?.id === 'delete-password');
-    check(count(DEL) === 1, `one delete request, got ${count(DEL)}`);
+    check(deletes() === 1, `one delete request, got ${deletes()}`);
     check(/#\/settings/.test(page.url()) && (await jwt()) === session, 'a wrong password keeps the account and the session');
 
     // The dialog says what goes; Cancel keeps everything.
@@ -1624,14 +1654,14 @@ try {
     check((await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))) === 'confirm-cancel', 'focus starts on Cancel');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    check(count(DEL) === 1, 'Escape sends nothing');
+    check(deletes() === 1, 'Escape sends nothing');
 
     await page.getByTestId('delete-account').click();
     await dialog.waitFor();
     await page.getByTestId('confirm-ok').click();
     await page.waitForURL(/#\/login/);
     await page.getByTestId('flash').filter({ hasText: 'Your account was deleted.' }).waitFor();
-    check(count(DEL) === 2, `two delete requests, got ${count(DEL)}`);
+    check(deletes() === 2, `two delete requests, got ${deletes()}`);
     check((await jwt()) === null, 'the session is cleared');
     check(!/next=/.test(page.url()), `login remembers a page of a deleted account: ${page.url()}`);
     check((await apiGet('/api/auth/me', { Authorization: `Bearer ${session}` })).status === 401, 'the JWT of a deleted account still works');

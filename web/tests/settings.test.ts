@@ -4,7 +4,7 @@
 //   node_modules/.bin/esbuild web/tests/settings.test.ts --bundle --platform=node --format=esm --outfile=target/web-tests/settings.test.mjs --log-level=warning && node --test target/web-tests/settings.test.mjs
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError, needsPassword, passwordFormErrors } from '../src/api';
+import { ACCOUNT_DELETED, ApiError, LOGGED_OUT, needsPassword, passwordFormErrors, SESSION_ENDED, staysSignedOut } from '../src/api';
 import { formatWait, PASSWORD_CHANGED, passwordChangedMessage } from '../src/format';
 import { parseHash } from '../src/router';
 import { asciiUrl, checkPassword, checkPasswordChange } from '../src/validate';
@@ -120,4 +120,12 @@ test('a webhook URL goes to the API as the browser parses it: an internationalis
   assert.equal(asciiUrl(' https://bücher.example/hook '), 'https://xn--bcher-kva.example/hook');
   assert.equal(asciiUrl('https://Hooks.Example.com'), 'https://hooks.example.com/');
   assert.equal(asciiUrl('not a url'), 'not a url', 'left as typed: the API says why');
+});
+
+test('the login screen signs in through Access by itself unless the person just left', () => {
+  assert.equal(staysSignedOut(LOGGED_OUT), true);
+  assert.equal(staysSignedOut(ACCOUNT_DELETED), true);
+  // An expired session behind Access is renewed at once.
+  assert.equal(staysSignedOut(SESSION_ENDED), false);
+  assert.equal(staysSignedOut(null), false);
 });

@@ -41,3 +41,13 @@ export function useReauth(id: string) {
     ) : null,
   };
 }
+
+/** In place of the password field for a session made by Cloudflare Access
+ *  (its account may have none): what confirms the step instead. */
+export function AccessConfirms() {
+  return (
+    <p class="hint" data-testid="access-confirms">
+      You signed in through Cloudflare Access, so no password is asked: a sign-in within the last 10 minutes confirms it is you. After that, log out and open the dashboard again.
+    </p>
+  );
+}

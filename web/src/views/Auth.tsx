@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { ApiError, api, fieldErrors, setToken, takeFlash } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type SignIn, api, fieldErrors, setToken, staysSignedOut, takeFlash } from '../api';
 import { TextField } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { useTitle } from '../hooks';
@@ -21,15 +21,31 @@ function nextHash(next: string | null): string {
 
 /** Stores the session and moves to `target` in one render (no detour
  *  through the signed-in redirect of the public routes). */
-function enter(token: string, target: string): void {
+function enter(token: string, target: string, via: SignIn): void {
   history.replaceState(history.state, '', target);
-  setToken(token);
+  setToken(token, via);
   window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
 export function Login({ next }: { next: string | null }) {
   useTitle('Log in');
   const [flash] = useState(() => takeFlash());
+  // Behind Cloudflare Access every request carries its assertion: one call
+  // turns it into a session. Where Access is off (404) or this request had
+  // none (401), the password form below is the way in.
+  useEffect(() => {
+    if (staysSignedOut(flash)) return;
+    let live = true;
+    api.accessSignIn().then(
+      (res) => {
+        if (live) enter(res.access_token, nextHash(next), 'access');
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Errors>({});
@@ -50,7 +66,7 @@ export function Login({ next }: { next: string | null }) {
     try {
       const res = await api.login(email.trim(), password);
       setPassword('');
-      enter(res.access_token, nextHash(next));
+      enter(res.access_token, nextHash(next), 'password');
     } catch (err) {
       const s = serverErrors(err);
       setErrors(s.errors);
@@ -112,7 +128,7 @@ export function Register() {
       await api.register(email.trim(), password);
       const res = await api.login(email.trim(), password);
       setPassword('');
-      enter(res.access_token, href('keys', { welcome: 1 }));
+      enter(res.access_token, href('keys', { welcome: 1 }), 'password');
     } catch (err) {
       const s = serverErrors(err);
       setErrors(s.errors);

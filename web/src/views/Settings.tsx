@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, errorMessage, passwordFormErrors, setFlash, setToken, type Settings as AccountSettings, type User } from '../api';
+import { ACCOUNT_DELETED, api, ApiError, errorMessage, signedInThroughAccess, passwordFormErrors, setFlash, setToken, type Settings as AccountSettings, type User } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { TextField } from '../components/Field';
+import { AccessConfirms } from '../components/Reauth';
 import { Busy, Notice } from '../components/Notice';
 import { EmailAndDigests } from '../components/SettingsEmail';
 import { ago, formatTimestamp } from '../dates';
@@ -11,8 +12,6 @@ import { useCurrentOrg } from '../role';
 import { navigate } from '../router';
 import { passwordChangedMessage, SPIKE_LEVELS } from '../format';
 import { checkPasswordChange, checkPresent, PASSWORD_MAX, PASSWORD_MIN, type PasswordChangeErrors } from '../validate';
-
-export const ACCOUNT_DELETED = 'Your account was deleted.';
 
 type Message = { tone: 'success' | 'error'; text: string } | null;
 
@@ -324,6 +323,9 @@ function ChangePassword({ email }: { email: string }) {
 
 function DeleteAccount({ email }: { email: string }) {
   const [password, setPassword] = useState('');
+  // A Cloudflare Access account has no password: its recent sign-in
+  // confirms instead. The API asks for one if the account has it after all.
+  const [askPassword, setAskPassword] = useState(() => !signedInThroughAccess());
   const [error, setError] = useState<string | undefined>(undefined);
   const [message, setMessage] = useState<string | null>(null);
   const [asking, setAsking] = useState(false);
@@ -340,7 +342,7 @@ function DeleteAccount({ email }: { email: string }) {
 
   function ask(e: Event) {
     e.preventDefault();
-    const err = checkPresent(password, 'password');
+    const err = askPassword ? checkPresent(password, 'password') : null;
     setError(err ?? undefined);
     setMessage(null);
     if (err) {
@@ -353,7 +355,7 @@ function DeleteAccount({ email }: { email: string }) {
   async function remove() {
     setDeleting(true);
     try {
-      await api.deleteAccount(password);
+      await api.deleteAccount(askPassword ? password : undefined);
       setAsking(false);
       setFlash(ACCOUNT_DELETED);
       setToken(null);
@@ -364,6 +366,7 @@ function DeleteAccount({ email }: { email: string }) {
       setMessage(f.message);
       setDeleting(false);
       setAsking(false);
+      if (f.fields.password !== undefined) setAskPassword(true);
       setFocusField(f.fields.password !== undefined);
     }
   }
@@ -384,17 +387,21 @@ function DeleteAccount({ email }: { email: string }) {
       <p class="hint intro">Your keys at OpenRouter itself keep working: revoke them on openrouter.ai if you no longer need them.</p>
       <form class="settings-form" onSubmit={ask} noValidate data-testid="delete-form">
         <Username email={email} />
-        <TextField
-          id="delete-password"
-          label="Your password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onValue={setPassword}
-          error={error}
-          hint="Needed to delete the account."
-          required
-        />
+        {askPassword ? (
+          <TextField
+            id="delete-password"
+            label="Your password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onValue={setPassword}
+            error={error}
+            hint="Needed to delete the account."
+            required
+          />
+        ) : (
+          <AccessConfirms />
+        )}
         <button type="submit" class="button danger" disabled={deleting} data-testid="delete-account">
           {deleting ? 'Deleting…' : 'Delete my account…'}
         </button>

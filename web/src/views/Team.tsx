@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, errorMessage, fieldErrors, passwordFormErrors, type Invitation, type Member, type PendingInvitation, type Role } from '../api';
+import { api, errorMessage, fieldErrors, passwordFormErrors, signedInThroughAccess, type Invitation, type Member, type PendingInvitation, type Role } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { CheckField, SelectField, TextField } from '../components/Field';
+import { AccessConfirms } from '../components/Reauth';
 import { Busy, Notice } from '../components/Notice';
 import { SecretOnce } from '../components/SecretOnce';
 import { formatTimestamp } from '../dates';
@@ -305,6 +306,9 @@ function Invitations({ role, pending, error, onChange }: InvitationsProps) {
 function DeleteOrganisation({ name }: { name: string }) {
   const [typed, setTyped] = useState('');
   const [password, setPassword] = useState('');
+  // As for deleting an account: a Cloudflare Access session confirms by
+  // its recent sign-in, unless the API asks for the password after all.
+  const [askPassword, setAskPassword] = useState(() => !signedInThroughAccess());
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [asking, setAsking] = useState(false);
@@ -314,7 +318,7 @@ function DeleteOrganisation({ name }: { name: string }) {
     e.preventDefault();
     const problems: Record<string, string> = {};
     if (typed !== name) problems.name = `Type the organisation’s name, ${name}, exactly.`;
-    const missing = checkPresent(password, 'password');
+    const missing = askPassword ? checkPresent(password, 'password') : null;
     if (missing) problems.password = missing;
     setErrors(problems);
     setMessage(null);
@@ -324,13 +328,14 @@ function DeleteOrganisation({ name }: { name: string }) {
   async function remove() {
     setDeleting(true);
     try {
-      await api.deleteOrganisation(typed, password);
+      await api.deleteOrganisation(typed, askPassword ? password : undefined);
       // Gone: back to the personal organisation, which the URL then names no more.
       location.href = `${location.pathname}${searchWithOrg(location.search, null)}#/overview`;
     } catch (ex) {
       const f = passwordFormErrors(ex, { name: 'The name', password: 'The password' });
       setErrors(f.fields);
       setMessage(f.message);
+      if (f.fields.password !== undefined) setAskPassword(true);
       setDeleting(false);
       setAsking(false);
     }
@@ -344,7 +349,11 @@ function DeleteOrganisation({ name }: { name: string }) {
       </p>
       <form class="settings-form" onSubmit={ask} noValidate data-testid="delete-organisation-form">
         <TextField id="delete-org-name" label="The organisation’s name" autoComplete="off" value={typed} onValue={setTyped} error={errors.name} hint={`Type ${name} to confirm.`} required />
-        <TextField id="delete-org-password" label="Your password" type="password" autoComplete="current-password" value={password} onValue={setPassword} error={errors.password} hint="Needed to delete the organisation." required />
+        {askPassword ? (
+          <TextField id="delete-org-password" label="Your password" type="password" autoComplete="current-password" value={password} onValue={setPassword} error={errors.password} hint="Needed to delete the organisation." required />
+        ) : (
+          <AccessConfirms />
+        )}
         <button type="submit" class="button danger" disabled={deleting} data-testid="delete-organisation-submit">
           {deleting ? 'Deleting…' : 'Delete the organisation…'}
         </button>
