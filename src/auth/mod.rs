@@ -29,6 +29,10 @@ pub const ROUTES: &[Route] = &[
     )
     .json()
     .doc::<handlers::__path_login>(),
+    route::open("GET", "/api/auth/access", |cx| {
+        Box::pin(access::sign_in::status(cx))
+    })
+    .doc::<access::sign_in::__path_status>(),
     route::access("POST", "/api/auth/access", |cx, user| {
         Box::pin(access::sign_in::sign_in(cx, user))
     })

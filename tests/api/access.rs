@@ -40,6 +40,13 @@ async fn me(session: &Res) -> Value {
 }
 
 #[tokio::test]
+async fn the_deployment_says_access_is_on_without_any_credential() {
+    let status = call("GET", "/api/auth/access").send().await;
+    assert_eq!(status.status, 200, "{}", status.text);
+    assert_eq!(status.json, json!({ "enabled": true }));
+}
+
+#[tokio::test]
 async fn a_valid_assertion_signs_in_making_the_account_once() {
     let team = fake_team();
     let email = fresh_email();
@@ -254,6 +261,11 @@ async fn without_the_settings_the_route_is_404_and_the_header_means_nothing() {
     );
     // The variables of wrangler.toml, as deployed: no Access.
     let worker = own_worker(dir, log, &[]).await;
+    let status = call_at(&worker.base_url, "GET", "/api/auth/access")
+        .send()
+        .await;
+    assert_eq!(status.status, 200, "{}", status.text);
+    assert_eq!(status.json, json!({ "enabled": false }));
     let user = user_at(&worker.base_url).await;
     let assertion = fake_team().assertion(&user.email);
     remember_secret(&assertion);

@@ -307,9 +307,11 @@ export const api = {
     request<User>('/api/auth/register', { method: 'POST', body: { email, password }, auth: false }),
   login: (email: string, password: string) =>
     request<LoginResponse>('/api/auth/login', { method: 'POST', body: { email, password }, auth: false }),
+  /** Whether this deployment signs people in through Cloudflare Access. */
+  accessStatus: () => request<Schemas['AccessStatus']>('/api/auth/access', { auth: false }),
   /** Exchanges the assertion Cloudflare Access adds to every request it lets
-   *  through for a session (no body). 404 where Access is off, 401 when this
-   *  request came without a valid one. */
+   *  through for a session (no body): 401 when this request came without a
+   *  valid one. */
   accessSignIn: () => request<LoginResponse>('/api/auth/access', { method: 'POST', auth: false }),
   logout: () => request<void>('/api/auth/logout', { method: 'POST' }),
   me: (signal?: AbortSignal) => request<User>('/api/auth/me', { signal }),

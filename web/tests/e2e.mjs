@@ -183,7 +183,7 @@ try {
     try {
       await go('#/login');
       await page.waitForURL(/#\/overview/);
-      check(count('POST /api/auth/access') === 1, `one exchange of the assertion: ${count('POST /api/auth/access')}`);
+      check(count('GET /api/auth/access') === 1 && count('POST /api/auth/access') === 1, `asked whether Access is on, then one exchange of the assertion: ${count('GET /api/auth/access')}, ${count('POST /api/auth/access')}`);
       const token = (await jwt()) ?? '';
       check(token.split('.').length === 3, 'a session from the assertion');
       await go('#/settings');
@@ -195,7 +195,7 @@ try {
       await page.getByRole('dialog').getByRole('button', { name: 'Delete account' }).click();
       await page.getByTestId('flash').filter({ hasText: 'Your account was deleted.' }).waitFor();
       await page.waitForLoadState('networkidle');
-      check(count('POST /api/auth/access') === 1, 'after deleting the account the login screen does not sign in again by itself');
+      check(count('GET /api/auth/access') === 1 && count('POST /api/auth/access') === 1, 'after deleting the account the login screen does not sign in again by itself');
       check((await jwt()) === null, 'no session after the deletion');
       const gone = await apiGet('/api/auth/me', { Authorization: `Bearer ${token}` });
       check(gone.status === 401, `the deleted account's session: ${gone.status}`);

@@ -37,15 +37,25 @@ pub struct AccessUser {
     pub email: Email,
 }
 
+/// The deployment's Access settings: `None` when it has none, an error
+/// when they are half set or malformed.
+fn configured(app: &App) -> AppResult<Option<AccessSettings>> {
+    AccessSettings::from_lookup(|name| app.env.var(name).ok().map(|v| v.to_string()))
+}
+
+/// Whether `POST /api/auth/access` can sign anyone in here: a
+/// misconfiguration counts as off (that route says what is wrong).
+pub fn enabled(app: &App) -> bool {
+    matches!(configured(app), Ok(Some(_)))
+}
+
 /// The deployment's Access settings, or 404 when it has none.
 pub fn settings(app: &App) -> AppResult<AccessSettings> {
-    AccessSettings::from_lookup(|name| app.env.var(name).ok().map(|v| v.to_string()))?.ok_or_else(
-        || {
-            AppError::NotFound(
-                "Sign-in through Cloudflare Access is not enabled on this deployment.".to_owned(),
-            )
-        },
-    )
+    configured(app)?.ok_or_else(|| {
+        AppError::NotFound(
+            "Sign-in through Cloudflare Access is not enabled on this deployment.".to_owned(),
+        )
+    })
 }
 
 /// The request's assertion, verified: the person it names, or a 401 that

@@ -3,6 +3,8 @@
 //! the account with the assertion's e-mail, or a new account without a
 //! password made for it on first sight.
 
+use serde::Serialize;
+use utoipa::ToSchema;
 use watcher_core::api_doc::vocabulary;
 
 use crate::auth::access::AccessUser;
@@ -15,6 +17,31 @@ use crate::http::reply::Reply;
 use crate::http::route::SignedIn;
 use crate::security_log::{self, Event, Subject};
 use crate::store::{self, users::Credentials, users::Registered, Unique};
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = AccessStatus)]
+pub struct StatusView {
+    /// True when this deployment signs people in through Cloudflare Access (`ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` set and well formed): `POST /api/auth/access` then exchanges the assertion for a session.
+    enabled: bool,
+}
+
+/// Whether Cloudflare Access signs people in
+///
+/// No credentials. Lets a client (the dashboard's login screen) know whether to call `POST /api/auth/access`, without a refused request where Access is off. Reads the deployment's settings only: it says nothing about the request's own assertion.
+#[utoipa::path(
+    get,
+    path = "/api/auth/access",
+    operation_id = "accessStatus",
+    tag = "auth",
+    responses(
+        (status = 200, description = "Whether sign-in through Cloudflare Access is on.", body = StatusView),
+    )
+)]
+pub async fn status(cx: &Ctx<'_>) -> AppResult<Reply> {
+    Reply::ok(&StatusView {
+        enabled: super::enabled(cx.app),
+    })
+}
 
 /// Sign in through Cloudflare Access
 ///

@@ -31,17 +31,20 @@ export function Login({ next }: { next: string | null }) {
   useTitle('Log in');
   const [flash] = useState(() => takeFlash());
   // Behind Cloudflare Access every request carries its assertion: one call
-  // turns it into a session. Where Access is off (404) or this request had
-  // none (401), the password form below is the way in.
+  // turns it into a session. Where Access is off, or this request had no
+  // assertion (401), the password form below is the way in.
   useEffect(() => {
     if (staysSignedOut(flash)) return;
     let live = true;
-    api.accessSignIn().then(
-      (res) => {
-        if (live) enter(res.access_token, nextHash(next), 'access');
-      },
-      () => undefined,
-    );
+    api
+      .accessStatus()
+      .then((status) => (status.enabled && live ? api.accessSignIn() : null))
+      .then(
+        (res) => {
+          if (res && live) enter(res.access_token, nextHash(next), 'access');
+        },
+        () => undefined,
+      );
     return () => {
       live = false;
     };
