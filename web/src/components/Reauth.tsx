@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { needsPassword } from '../api';
+import { needsPassword, signedInThroughAccess } from '../api';
 import { TextField } from './Field';
 
 /** The password a create form asks for once the server says the session is
@@ -7,6 +7,9 @@ import { TextField } from './Field';
  *  without it). `password` is what to send: undefined until asked. */
 export function useReauth(id: string) {
   const [asked, setAsked] = useState(false);
+  // A Cloudflare Access session: its account may have no password, and a
+  // fresh sign-in through Access is what confirms it.
+  const [signInAgain, setSignInAgain] = useState(false);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   return {
@@ -15,6 +18,10 @@ export function useReauth(id: string) {
     handle(e: unknown): boolean {
       const need = needsPassword(e);
       if (!need) return false;
+      if (need.kind === 'ask' && signedInThroughAccess()) {
+        setSignInAgain(true);
+        return true;
+      }
       setAsked(true);
       setError(need.message);
       setTimeout(() => document.getElementById(id)?.focus(), 0);
@@ -23,10 +30,15 @@ export function useReauth(id: string) {
     /** After a successful create. */
     reset() {
       setAsked(false);
+      setSignInAgain(false);
       setPassword('');
       setError(undefined);
     },
-    field: asked ? (
+    field: signInAgain ? (
+      <p class="field-error" role="alert" data-testid="access-sign-in-again">
+        You signed in through Cloudflare Access more than 10 minutes ago: log out and open the dashboard again to confirm it is you, then create it.
+      </p>
+    ) : asked ? (
       <TextField
         id={id}
         label="Your password"
