@@ -121,6 +121,21 @@ async function go(hash) {
   await page.goto(`${BASE}/${hash}`);
 }
 
+/** Until `page.unroute('**\/api/tokens')`: creating a token is answered as
+ *  the Worker answers a session older than 10 minutes (403
+ *  reauthentication_required), whatever this session's age. */
+async function answerTokensAsForAnOldSession() {
+  await page.route('**/api/tokens', (route) =>
+    route.request().method() === 'POST'
+      ? route.fulfill({
+          status: 403,
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ error: { code: 'reauthentication_required', message: 'This session signed in more than 10 minutes ago: confirm with your password (`password`).' } }),
+        })
+      : route.fallback(),
+  );
+}
+
 /** The session JWT the page holds. */
 async function jwt() {
   const t = await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY);
@@ -190,15 +205,7 @@ try {
       // creating a token: no password to ask for, a fresh sign-in instead.
       await go('#/tokens');
       await page.getByLabel('Name', { exact: true }).fill('e2e access script');
-      await page.route('**/api/tokens', (route) =>
-        route.request().method() === 'POST'
-          ? route.fulfill({
-              status: 403,
-              headers: { 'Content-Type': 'application/json' },
-              body: JSON.stringify({ error: { code: 'reauthentication_required', message: 'This session signed in more than 10 minutes ago: confirm with your password (`password`).' } }),
-            })
-          : route.fallback(),
-      );
+      await answerTokensAsForAnOldSession();
       await page.getByTestId('create-token-submit').click();
       await page.getByTestId('access-sign-in-again').waitFor();
       check((await page.locator('#token-password').count()) === 0, 'no password asked of an Access session');
@@ -886,15 +893,7 @@ try {
     const POST = 'POST /api/tokens';
     // The walk's Access step sent one already.
     const earlier = count(POST);
-    await page.route('**/api/tokens', (route) =>
-      route.request().method() === 'POST'
-        ? route.fulfill({
-            status: 403,
-            headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ error: { code: 'reauthentication_required', message: 'This session signed in more than 10 minutes ago: confirm with your password (`password`).' } }),
-          })
-        : route.fallback(),
-    );
+    await answerTokensAsForAnOldSession();
     await page.getByTestId('create-token-submit').click();
     const field = page.getByLabel('Your password', { exact: true });
     await field.waitFor();
